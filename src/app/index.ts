@@ -1,0 +1,138 @@
+import type { ApplicationFunction, Context, Probot } from "probot";
+import type { z } from "zod";
+import type { Store } from "../store/store.js";
+import { healthHandler } from "./health.js";
+import { Jobs } from "./jobs.js";
+import {
+  checkRunPayload,
+  checkSuitePayload,
+  describeIssues,
+  installationPayload,
+  installationRepositoriesPayload,
+  pullRequestPayload,
+  repositoryEventPayload,
+  type ListedRepo,
+} from "./payloads.js";
+import { assessForCheckRun, reassess, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
+
+export type AppDeps = { store: Store; concurrency?: number; now?: () => Date };
+export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined };
+
+type AnyContext = Context;
+
+/*
+ * Handlers only wire events to the pipeline: validate the payload fields used, claim the
+ * delivery, and queue the work for the repository it concerns.
+ */
+export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
+  let jobs: Jobs | undefined;
+
+  const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
+    const log = probot.log.child({ name: "claimcheck" });
+    const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
+    jobs = queue;
+    const pipeline: PipelineDeps = { store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) };
+    addHandler(healthHandler(deps.store));
+
+    function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
+      const parsed = schema.safeParse(context.payload);
+      if (parsed.success) return parsed.data;
+      log.warn({ delivery: context.id, event: context.name, problems: describeIssues(parsed.error) }, "webhook payload lacks fields claimcheck needs; ignored");
+      return null;
+    }
+
+    const octokitOf = (context: AnyContext) => context.octokit as unknown as InstallationOctokit;
+    const trigger = (context: AnyContext) => ({ name: `${context.name}.${(context.payload as { action?: string }).action ?? ""}`.replace(/\.$/, ""), deliveryId: context.id });
+
+    function checkRunFor(context: AnyContext, payload: { installation: { id: number }; repository: { owner: { login: string }; name: string; full_name: string } }, headSha: string, onlyIfNew: boolean) {
+      const target = { installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name };
+      queue.accept({ id: context.id, event: context.name, installationId: target.installationId }, () =>
+        queue.forKey(payload.repository.full_name, async () => {
+          deps.store.ensureInstallation(target.installationId, target.owner);
+          if (onlyIfNew && deps.store.hasCheckRun(target.installationId, payload.repository.full_name, headSha)) {
+            log.info({ repo: payload.repository.full_name, sha: headSha }, "check run already published for this commit");
+            return;
+          }
+          await assessForCheckRun(pipeline, octokitOf(context), target, headSha, trigger(context));
+        }),
+      );
+    }
+
+    function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
+      queue.accept({ id: context.id, event: context.name, installationId }, async () => {
+        const runs = repos.map((fullName) => {
+          const [owner, repo] = fullName.split("/") as [string, string];
+          return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
+        });
+        const outcomes = await Promise.allSettled(runs);
+        const failed = outcomes.filter((o) => o.status === "rejected").length;
+        if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
+      });
+    }
+
+    probot.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
+      const payload = parse(context, pullRequestPayload);
+      if (payload) checkRunFor(context, payload, payload.pull_request.head.sha, context.payload.action === "synchronize");
+    });
+
+    probot.on(["check_suite.requested", "check_suite.rerequested"], async (context) => {
+      const payload = parse(context, checkSuitePayload);
+      if (payload) checkRunFor(context, payload, payload.check_suite.head_sha, context.payload.action === "requested");
+    });
+
+    probot.on("check_run.rerequested", async (context) => {
+      const payload = parse(context, checkRunPayload);
+      if (payload) checkRunFor(context, payload, payload.check_run.head_sha, false);
+    });
+
+    probot.on("installation.created", async (context) => {
+      const payload = parse(context, installationPayload);
+      if (!payload) return;
+      const account = payload.installation.account;
+      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      const repos = payload.repositories ?? (await listInstallationRepositories(octokitOf(context)));
+      deps.store.addRepositories(payload.installation.id, repos.map((r) => ({ id: r.id, fullName: r.full_name })));
+      reassessAll(context, payload.installation.id, repos.map((r) => r.full_name));
+    });
+
+    probot.on("installation.deleted", async (context) => {
+      const payload = parse(context, installationPayload);
+      if (payload) deps.store.markInstallationRemoved(payload.installation.id);
+    });
+
+    probot.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {
+      const payload = parse(context, installationRepositoriesPayload);
+      if (!payload) return;
+      const account = payload.installation.account;
+      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      deps.store.addRepositories(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
+      deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
+      if (payload.repositories_added.length > 0) reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
+    });
+
+    probot.on(["branch_protection_rule", "repository_ruleset"], async (context) => {
+      const payload = parse(context, repositoryEventPayload);
+      if (!payload) return;
+      // An organisation-level ruleset changes every repository it targets.
+      if (payload.repository) deps.store.ensureInstallation(payload.installation.id, payload.repository.owner.login);
+      const repos = payload.repository ? [payload.repository.full_name] : deps.store.repositoriesOf(payload.installation.id);
+      reassessAll(context, payload.installation.id, repos);
+    });
+  };
+
+  return { app, jobs: () => jobs };
+}
+
+async function listInstallationRepositories(octokit: InstallationOctokit): Promise<ListedRepo[]> {
+  const repos: ListedRepo[] = [];
+  for (let page = 1; ; page += 1) {
+    const { data } = await octokit.request("GET /installation/repositories", { per_page: 100, page });
+    const list = (data as { repositories?: unknown }).repositories;
+    if (!Array.isArray(list)) throw new Error("GitHub's answer to GET /installation/repositories had no repositories list");
+    for (const r of list) {
+      const parsed = installationPayload.shape.repositories.unwrap().element.safeParse(r);
+      if (parsed.success) repos.push(parsed.data);
+    }
+    if (list.length < 100) return repos;
+  }
+}

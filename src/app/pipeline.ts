@@ -1,0 +1,55 @@
+import type { Logger } from "pino";
+import { assessRepository, type Assessment } from "../assessment/assess-repository.js";
+import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
+import type { ConfigOutcome } from "../config/repo-config.js";
+import { GitHubClient, type OctokitLike } from "../github/client.js";
+import { publishCheckRun } from "../publish/check-run.js";
+import { decideConclusion, renderCheckRun } from "../render/check-run.js";
+import type { Store } from "../store/store.js";
+
+/** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
+export type InstallationOctokit = OctokitLike & ConfigReader;
+
+export type Target = { installationId: number; owner: string; repo: string };
+export type Trigger = { name: string; deliveryId: string };
+
+export type PipelineDeps = { store: Store; log: Logger; now?: () => Date };
+
+async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
+  const client = new GitHubClient(octokit);
+  const config = await loadRepoConfig(octokit, client, target.owner, target.repo);
+  const assessment = await assessRepository({ client, owner: target.owner, name: target.repo, config: config.config, now: deps.now?.() ?? new Date() });
+  return { assessment, config };
+}
+
+function problemsOf(config: ConfigOutcome) {
+  return config.ok ? [] : config.problems;
+}
+
+/** Assesses a repository and stores the result (installation, protection changes): no check run. */
+export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<number> {
+  const { assessment, config } = await assess(deps, octokit, target);
+  const id = deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, assessment, configProblems: problemsOf(config) });
+  deps.log.info({ assessment: id, repo: `${target.owner}/${target.repo}`, trigger: trigger.name, requests: assessment.requests }, "repository assessed");
+  return id;
+}
+
+/** Assesses a repository and publishes the check run on `headSha`, then stores both. */
+export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<{ assessmentId: number; checkRunId: number }> {
+  const { assessment, config } = await assess(deps, octokit, target);
+  const output = renderCheckRun(assessment, config);
+  const conclusion = decideConclusion(assessment, config);
+  const detailsUrl = !config.ok && assessment.repo ? `${assessment.repo.htmlUrl}/blob/${assessment.repo.defaultBranch}/${CONFIG_PATH}` : undefined;
+  const base = { installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion };
+  let checkRunId: number;
+  try {
+    checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl });
+  } catch (error) {
+    // The evidence was read; keep it even though it could not be shown on GitHub.
+    deps.store.recordAssessment(base);
+    throw error;
+  }
+  const assessmentId = deps.store.recordAssessment({ ...base, checkRunId });
+  deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
+  return { assessmentId, checkRunId };
+}

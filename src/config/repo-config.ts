@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { CLAIMS } from "../core/catalogue.js";
+
+/*
+ * `.github/claimcheck.yml`: a repository's own settings, or the organisation's defaults in its
+ * `.github` repository. Unknown keys are errors, not silently ignored: a misspelt threshold
+ * that quietly kept its default would make a report claim more than the user agreed to.
+ */
+
+const rate = z.number().min(0).max(1);
+const positiveInt = z.number().int().positive();
+
+export const thresholdsSchema = z.strictObject({
+  requiredApprovals: positiveInt.default(1),
+  reviewedMergeRate: rate.default(0.95),
+  ciOnPrsRate: rate.default(0.9),
+  redMergeMaxRate: rate.default(0.05),
+  hoursToGreen: z.number().positive().default(24),
+  defaultBranchGreenRate: rate.default(0.9),
+  updatePrsGreenRate: rate.default(1),
+  updatePrMedianDaysToMerge: z.number().positive().default(14),
+  updatePrMaxOpenDays: positiveInt.default(30),
+  vulnerabilityAlertMaxDays: positiveInt.default(30),
+  secretAlertMaxDays: positiveInt.default(7),
+  maxOwners: positiveInt.default(5),
+  teamBasedAccessRate: rate.default(0.8),
+  verifiedCommitRate: rate.default(0.95),
+});
+
+const outsideClaimIds = CLAIMS.filter((c) => c.coverage === "outside").map((c) => c.id);
+
+const attestedEvidenceSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+  note: z.string().max(2000).optional(),
+});
+
+export const repoConfigSchema = z.strictObject({
+  mode: z.enum(["report", "enforce"]).default("report"),
+  windowDays: positiveInt.max(365).default(90),
+  exclude: z.array(z.string().min(1)).default([]),
+  thresholds: thresholdsSchema.prefault({}),
+  evidence: z
+    .record(z.string(), attestedEvidenceSchema)
+    .default({})
+    .superRefine((evidence, ctx) => {
+      for (const claimId of Object.keys(evidence)) {
+        if (!outsideClaimIds.includes(claimId)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [claimId],
+            message: `evidence can be supplied only for claims GitHub cannot show (${outsideClaimIds.join(", ")})`,
+          });
+        }
+      }
+    }),
+});
+
+export type RepoConfig = z.infer<typeof repoConfigSchema>;
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+
+export const DEFAULT_CONFIG: RepoConfig = repoConfigSchema.parse({});
+
+export type ConfigProblem = { path: string; message: string };
+
+export type ConfigOutcome =
+  | { ok: true; config: RepoConfig; files: string[] }
+  | { ok: false; config: RepoConfig; files: string[]; problems: ConfigProblem[] };
+
+function pathOf(segments: readonly PropertyKey[]): string {
+  if (segments.length === 0) return "(top level)";
+  // Claim ids contain dots, so such keys are quoted to keep the path unambiguous.
+  return segments
+    .map((s, i) => (typeof s === "number" ? `[${s}]` : /^[A-Za-z_][\w-]*$/.test(String(s)) ? `${i ? "." : ""}${String(s)}` : `["${String(s)}"]`))
+    .join("");
+}
+
+/**
+ * Validates raw configuration. On any problem the defaults are used for the assessment and every
+ * problem is returned by key path, so the check run can name exactly what to fix.
+ */
+export function parseRepoConfig(raw: unknown, files: string[] = []): ConfigOutcome {
+  const input = raw ?? {};
+  const parsed = repoConfigSchema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data, files };
+  const problems: ConfigProblem[] = [];
+  for (const issue of parsed.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        problems.push({ path: pathOf([...issue.path, key]), message: "unknown key" });
+      }
+    } else {
+      problems.push({ path: pathOf(issue.path), message: issue.message });
+    }
+  }
+  return { ok: false, config: DEFAULT_CONFIG, files, problems };
+}

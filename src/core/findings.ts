@@ -1,0 +1,190 @@
+import { z } from "zod";
+
+/*
+ * The finding catalogue: every fact claimcheck reads off GitHub, by stable id.
+ * The ids and the shape of their values are a public interface of the JSON report,
+ * so a value is validated against its schema before it is stored or judged.
+ */
+
+const strings = z.array(z.string());
+const bool = z.boolean();
+const count = z.number().int().nonnegative();
+const permission = z.enum(["none", "read", "triage", "write", "maintain", "admin"]);
+
+export const bypassActorSchema = z.object({
+  ruleset: z.string(),
+  actorType: z.string(),
+  actorId: z.number().int().nullable(),
+  bypassMode: z.string(),
+});
+export type BypassActor = z.infer<typeof bypassActorSchema>;
+
+export const FINDINGS = {
+  "repo.default-branch": { scope: "repo", value: z.string() },
+  "repo.archived": { scope: "repo", value: bool },
+  "repo.fork": { scope: "repo", value: bool },
+  "repo.visibility": { scope: "repo", value: z.enum(["public", "private", "internal"]) },
+  "branch-protection.pr-required": { scope: "repo", value: bool },
+  "branch-protection.required-approvals": { scope: "repo", value: count },
+  "branch-protection.dismiss-stale-reviews": { scope: "repo", value: bool },
+  "branch-protection.code-owner-review": { scope: "repo", value: bool },
+  "branch-protection.last-push-approval": { scope: "repo", value: bool },
+  "branch-protection.required-checks": { scope: "repo", value: strings },
+  "branch-protection.force-push-blocked": { scope: "repo", value: bool },
+  "branch-protection.deletion-blocked": { scope: "repo", value: bool },
+  "branch-protection.admins-enforced": { scope: "repo", value: bool },
+  "branch-protection.signed-commits": { scope: "repo", value: bool },
+  // Added by claimcheck beyond the minimum: who may skip the rules, and which rules apply from where.
+  "branch-protection.bypass-actors": { scope: "repo", value: z.array(bypassActorSchema) },
+  "branch-protection.sources": {
+    scope: "repo",
+    value: z.object({
+      classic: bool,
+      rulesets: z.array(z.object({ id: z.number().int(), name: z.string(), source: z.string(), enforcement: z.string() })),
+    }),
+  },
+  "reviews.merged-prs": { scope: "repo", value: count },
+  "reviews.independently-approved": { scope: "repo", value: count },
+  "reviews.unreviewed": { scope: "repo", value: strings },
+  "commits.direct-pushes": { scope: "repo", value: count },
+  "commits.verified": { scope: "repo", value: z.object({ total: count, verified: count }) },
+  "deps.manifests": {
+    scope: "repo",
+    value: z.array(
+      z.object({ ecosystem: z.string(), manifest: z.string(), lockfile: z.string().nullable(), integrity: bool }),
+    ),
+  },
+  "deps.ci-installs-locked": { scope: "repo", value: bool.nullable() },
+  "deps.new-dependency-prs": {
+    scope: "repo",
+    value: z.object({ merged: count, greenAndApproved: count, urls: strings }),
+  },
+  "deps.sbom-components": { scope: "repo", value: count.nullable() },
+  "deps.update-tool": { scope: "repo", value: z.enum(["renovate", "dependabot", "both", "none"]) },
+  "deps.update-prs": {
+    scope: "repo",
+    value: z.object({
+      opened: count,
+      merged: count,
+      closedUnmerged: count,
+      openOlderThanThreshold: count,
+      medianHoursToMerge: z.number().nonnegative().nullable(),
+    }),
+  },
+  "deps.vulnerability-alerts": {
+    scope: "repo",
+    value: z.object({
+      enabled: bool,
+      open: z.object({ critical: count, high: count, medium: count, low: count }),
+      overdue: count,
+    }),
+  },
+  "ci.workflows-on-pr": { scope: "repo", value: strings },
+  "ci.merged-with-checks": { scope: "repo", value: count },
+  "ci.merged-green": { scope: "repo", value: count },
+  "ci.merged-red-or-unchecked": { scope: "repo", value: strings },
+  "ci.default-branch-success-rate": { scope: "repo", value: z.number().min(0).max(1).nullable() },
+  "ci.default-branch-hours-to-green": { scope: "repo", value: z.number().nonnegative().nullable() },
+  "ci.scheduled-workflows": { scope: "repo", value: strings },
+  "actions.unpinned-uses": { scope: "repo", value: strings },
+  "actions.default-token-permission": { scope: "repo", value: z.enum(["read", "write"]) },
+  "actions.can-approve-prs": { scope: "repo", value: bool },
+  "actions.dangerous-workflows": { scope: "repo", value: strings },
+  "actions.workflows-without-permissions": { scope: "repo", value: strings },
+  "codeowners.present": { scope: "repo", value: bool },
+  "codeowners.covers-workflows": { scope: "repo", value: bool },
+  "secrets.scanning": { scope: "repo", value: bool },
+  "secrets.push-protection": { scope: "repo", value: bool },
+  "org.2fa-required": { scope: "org", value: bool },
+  "org.base-permission": { scope: "org", value: z.enum(["none", "read", "write", "admin"]) },
+  "org.owners": { scope: "org", value: strings },
+  "org.outside-collaborators-with-write": {
+    scope: "org",
+    value: z.array(z.object({ login: z.string(), repo: z.string(), permission })),
+  },
+  "org.members-without-2fa": { scope: "org", value: strings.nullable() },
+  "access.individual-grants": {
+    scope: "repo",
+    value: z.array(z.object({ login: z.string(), permission })),
+  },
+  "access.last-review": {
+    scope: "org",
+    value: z.object({ closedAt: z.string(), closedBy: z.string(), issueUrl: z.string() }).nullable(),
+  },
+  "environments.unguarded": { scope: "repo", value: strings },
+  "deploy-keys.write": { scope: "repo", value: strings },
+  "audit.events-in-window": { scope: "org", value: z.record(z.string(), count) },
+  "audit.earliest-event": { scope: "org", value: z.string().nullable() },
+  "audit.chain-verified": { scope: "org", value: bool },
+} as const satisfies Record<string, { scope: "repo" | "org"; value: z.ZodType }>;
+
+export type FindingId = keyof typeof FINDINGS;
+export type FindingValue<K extends FindingId> = z.infer<(typeof FINDINGS)[K]["value"]>;
+export const FINDING_IDS = Object.keys(FINDINGS) as FindingId[];
+
+export function isFindingId(id: string): id is FindingId {
+  return Object.hasOwn(FINDINGS, id);
+}
+
+/** A fact read off GitHub, or the reason it could not be read (`value: null` with `error`). */
+export const findingSchema = z
+  .object({
+    id: z.string().refine(isFindingId, { message: "unknown finding id" }),
+    scope: z.enum(["repo", "org"]),
+    repo: z.string().optional(),
+    value: z.unknown(),
+    source: z.string(),
+    url: z.string(),
+    observedAt: z.string(),
+    error: z.string().optional(),
+  })
+  .superRefine((finding, ctx) => {
+    const id = finding.id as FindingId;
+    const spec = FINDINGS[id];
+    if (!spec) return;
+    if (finding.scope !== spec.scope) {
+      ctx.addIssue({ code: "custom", message: `${id} has scope ${spec.scope}`, path: ["scope"] });
+    }
+    if (finding.scope === "repo" && !finding.repo) {
+      ctx.addIssue({ code: "custom", message: "a repository finding names its repository", path: ["repo"] });
+    }
+    if (finding.value === null) {
+      if (!finding.error) {
+        ctx.addIssue({ code: "custom", message: "a finding without a value says why", path: ["error"] });
+      }
+      return;
+    }
+    const parsed = spec.value.safeParse(finding.value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: "custom", message: `value of ${id}: ${parsed.error.message}`, path: ["value"] });
+    }
+  });
+
+export type Finding<K extends FindingId = FindingId> = {
+  id: K;
+  scope: "repo" | "org";
+  repo?: string;
+  value: FindingValue<K> | null;
+  source: string;
+  url: string;
+  observedAt: string;
+  error?: string;
+};
+
+export type Where = { source: string; url: string; observedAt: string; repo?: string };
+
+/** Builds a finding whose value is checked against the catalogue at the moment it is made. */
+export function observed<K extends FindingId>(id: K, value: FindingValue<K>, where: Where): Finding<K> {
+  const spec = FINDINGS[id];
+  const parsed = spec.value.safeParse(value);
+  if (!parsed.success) {
+    throw new Error(`finding ${id} has a value of the wrong shape: ${parsed.error.message}`);
+  }
+  return { id, scope: spec.scope, ...(where.repo ? { repo: where.repo } : {}), value, source: where.source, url: where.url, observedAt: where.observedAt };
+}
+
+/** A finding that could not be read, with the reason a person can act on. */
+export function unreadable<K extends FindingId>(id: K, error: string, where: Where): Finding<K> {
+  const spec = FINDINGS[id];
+  return { id, scope: spec.scope, ...(where.repo ? { repo: where.repo } : {}), value: null, source: where.source, url: where.url, observedAt: where.observedAt, error };
+}

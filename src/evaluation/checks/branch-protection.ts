@@ -1,0 +1,69 @@
+import type { BypassActor } from "../../core/findings.js";
+import type { CheckJudge } from "../types.js";
+
+function describeActors(actors: BypassActor[]): string {
+  return actors.map((a) => `${a.actorType}${a.actorId === null ? "" : ` #${a.actorId}`} (${a.bypassMode}, ruleset "${a.ruleset}")`).join(", ");
+}
+
+export const prRequired: CheckJudge = {
+  claimId: "2.2.2",
+  checkId: "pr-required",
+  needs: ["branch-protection.pr-required"],
+  uses: ["branch-protection.admins-enforced", "branch-protection.bypass-actors"],
+  judge(view) {
+    if (!view.value("branch-protection.pr-required")) {
+      return { status: "gap", reason: "the default branch accepts changes without a pull request" };
+    }
+    const enforced = view.maybe("branch-protection.admins-enforced");
+    if (enforced.value === null) {
+      return { status: "unknown", reason: `a pull request is required, but whether anyone can bypass it could not be read: ${enforced.reason}` };
+    }
+    if (enforced.value) return { status: "met", reason: "a pull request is required for everyone, administrators included" };
+    const actors = view.maybe("branch-protection.bypass-actors");
+    const who =
+      actors.value && actors.value.length > 0 ? `these can bypass it: ${describeActors(actors.value)}` : "administrators are exempt (classic protection does not include administrators)";
+    return { status: "partial", reason: `a pull request is required, but ${who}` };
+  },
+};
+
+export const reviewsRequired: CheckJudge = {
+  claimId: "2.2.2",
+  checkId: "reviews-required",
+  needs: ["branch-protection.required-approvals", "branch-protection.dismiss-stale-reviews"],
+  judge(view, thresholds) {
+    const approvals = view.value("branch-protection.required-approvals");
+    const dismissStale = view.value("branch-protection.dismiss-stale-reviews");
+    const wanted = thresholds.requiredApprovals;
+    if (approvals === 0) return { status: "gap", reason: "no approving review is required before merge" };
+    const count = `${approvals} approving review${approvals === 1 ? "" : "s"} required`;
+    if (approvals < wanted) return { status: "partial", reason: `${count}, fewer than the ${wanted} configured` };
+    if (!dismissStale) return { status: "partial", reason: `${count}, but approvals survive new commits (stale approvals are not dismissed)` };
+    return { status: "met", reason: `${count}; stale approvals are dismissed on new commits` };
+  },
+};
+
+export const noForcePush: CheckJudge = {
+  claimId: "2.2.2",
+  checkId: "no-force-push",
+  needs: ["branch-protection.force-push-blocked", "branch-protection.deletion-blocked"],
+  judge(view) {
+    const forceBlocked = view.value("branch-protection.force-push-blocked");
+    const deletionBlocked = view.value("branch-protection.deletion-blocked");
+    if (forceBlocked && deletionBlocked) return { status: "met", reason: "force pushes and deletion of the default branch are blocked" };
+    if (!forceBlocked && !deletionBlocked) return { status: "gap", reason: "the default branch can be force-pushed and deleted" };
+    return { status: "partial", reason: forceBlocked ? "force pushes are blocked, but the default branch can be deleted" : "deletion is blocked, but the default branch can be force-pushed" };
+  },
+};
+
+export const checksRequired: CheckJudge = {
+  claimId: "1.3.2",
+  checkId: "checks-required",
+  needs: ["branch-protection.required-checks"],
+  judge(view) {
+    const checks = view.value("branch-protection.required-checks");
+    if (checks.length === 0) return { status: "gap", reason: "no status check is required to pass before merging into the default branch" };
+    return { status: "met", reason: `required to pass before merge: ${checks.map((c) => `\`${c}\``).join(", ")}` };
+  },
+};
+
+export const branchProtectionJudges = [prRequired, reviewsRequired, noForcePush, checksRequired];

@@ -1,0 +1,5 @@
+import type { CheckJudge } from "./types.js";
+import { branchProtectionJudges } from "./checks/branch-protection.js";
+
+/** Every check that can be judged today; a catalogue check missing here is "not collected yet". */
+export const JUDGES: readonly CheckJudge[] = [...branchProtectionJudges];

@@ -1,0 +1,113 @@
+import type { z } from "zod";
+
+/*
+ * The one door collectors use to read GitHub. It counts every request (an assessment stores its
+ * cost), validates every response against a zod schema (a field GitHub did not send is an error
+ * we report, not an `undefined` we judge), and turns HTTP failures into typed errors that a
+ * collector can explain to a person.
+ */
+
+export type RequestCounts = { rest: number; graphql: number; graphqlCost: number };
+
+/** The part of an Octokit instance the client needs; ProbotOctokit and @octokit/rest both fit. */
+export type OctokitLike = {
+  request: (route: string, params?: Record<string, unknown>) => Promise<{ status: number; data: unknown; headers: Record<string, unknown> }>;
+  graphql: (query: string, variables?: Record<string, unknown>) => Promise<unknown>;
+};
+
+export class GitHubReadError extends Error {
+  constructor(
+    readonly route: string,
+    readonly status: number | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = "GitHubReadError";
+  }
+}
+
+export class ResponseShapeError extends Error {
+  constructor(
+    readonly route: string,
+    detail: string,
+  ) {
+    super(`GitHub's answer to ${route} did not have the expected shape: ${detail}`);
+    this.name = "ResponseShapeError";
+  }
+}
+
+function statusOf(error: unknown): number | null {
+  if (typeof error === "object" && error !== null && "status" in error) {
+    const status = (error as { status: unknown }).status;
+    if (typeof status === "number") return status;
+  }
+  return null;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message.split("\n")[0] ?? error.name;
+  return String(error);
+}
+
+export type RestOptions = {
+  /** HTTP statuses that are answers, not failures (404 for "branch not protected"). */
+  expect?: readonly number[];
+};
+
+export type RestResult<T> = { status: number; data: T | null };
+
+export class GitHubClient {
+  readonly counts: RequestCounts = { rest: 0, graphql: 0, graphqlCost: 0 };
+
+  constructor(private readonly octokit: OctokitLike) {}
+
+  /** A REST read validated by `schema`; statuses in `expect` come back with `data: null`. */
+  async rest<S extends z.ZodType>(
+    route: string,
+    params: Record<string, unknown>,
+    schema: S,
+    options: RestOptions = {},
+  ): Promise<RestResult<z.infer<S>>> {
+    this.counts.rest += 1;
+    let response;
+    try {
+      response = await this.octokit.request(route, params);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== null && options.expect?.includes(status)) return { status, data: null };
+      throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+    }
+    const parsed = schema.safeParse(response.data);
+    if (!parsed.success) throw new ResponseShapeError(route, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    return { status: response.status, data: parsed.data };
+  }
+
+  /** A GraphQL read; its document should ask for `rateLimit { cost }` so the cost can be counted. */
+  async graphql<S extends z.ZodType>(name: string, query: string, variables: Record<string, unknown>, schema: S): Promise<z.infer<S>> {
+    this.counts.graphql += 1;
+    let data: unknown;
+    try {
+      data = await this.octokit.graphql(query, variables);
+    } catch (error) {
+      const status = statusOf(error);
+      throw new GitHubReadError(`graphql ${name}`, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+    }
+    const cost = (data as { rateLimit?: { cost?: unknown } } | null)?.rateLimit?.cost;
+    if (typeof cost === "number") this.counts.graphqlCost += cost;
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) throw new ResponseShapeError(`graphql ${name}`, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    return parsed.data;
+  }
+}
+
+/** A reason a person can act on, for a finding that could not be read. */
+export function explainReadFailure(error: unknown, permissionHint?: string): string {
+  if (error instanceof GitHubReadError) {
+    if ((error.status === 403 || error.status === 404) && permissionHint) {
+      return `${error.message} (${error.route}); the app may lack ${permissionHint}, or the plan may not offer it`;
+    }
+    return `${error.message} (${error.route})`;
+  }
+  if (error instanceof ResponseShapeError) return error.message;
+  return `unexpected error: ${messageOf(error)}`;
+}

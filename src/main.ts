@@ -1,0 +1,51 @@
+import { ProbotOctokit, run } from "probot";
+import { createClaimcheckApp } from "./app/index.js";
+import { readEnv } from "./config/env.js";
+import { Store } from "./store/store.js";
+
+/*
+ * The service: validate the environment, open (and migrate) the database, and hand the app to
+ * Probot's server. Without credentials Probot serves its GitHub App registration flow from app.yml.
+ */
+
+const MAX_RATE_LIMIT_RETRIES = 2;
+
+/** Honour GitHub's Retry-After, but give up rather than wait out a long primary-limit reset. */
+const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  throttle: {
+    enabled: true,
+    onRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter <= 120,
+    onSecondaryRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES + 1 && retryAfter <= 300,
+  },
+}));
+
+async function main(): Promise<void> {
+  const outcome = readEnv(process.env);
+  if (!outcome.ok) {
+    console.error(outcome.message);
+    process.exit(1);
+  }
+  const { env } = outcome;
+  let store: Store;
+  try {
+    store = Store.open(env.DATABASE_URL);
+  } catch (error) {
+    console.error(`claimcheck: environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
+    process.exit(1);
+  }
+  const { app, jobs } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY });
+  const server = await run(app, { Octokit: Octokit as typeof ProbotOctokit });
+  const stop = async () => {
+    await server.stop();
+    await jobs()?.idle();
+    store.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`claimcheck: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

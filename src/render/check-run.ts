@@ -1,0 +1,99 @@
+import { CLAIMS, PRINCIPLES, claimById } from "../core/catalogue.js";
+import type { Status } from "../core/status.js";
+import type { Assessment } from "../assessment/assess-repository.js";
+import type { ConfigOutcome } from "../config/repo-config.js";
+import type { ClaimResult } from "../evaluation/types.js";
+import { STATUS_LABEL, cell, fitWithin, link, showValue } from "./markdown.js";
+
+export const CHECK_RUN_NAME = "Code of Practice evidence";
+/** GitHub rejects check-run output fields longer than this. */
+export const CHECK_OUTPUT_LIMIT = 65_535;
+
+export type Conclusion = "neutral" | "failure" | "action_required";
+export type CheckRunOutput = { title: string; summary: string; text: string };
+
+/** Pure: report by default, fail on a gap only when the repository asked to enforce, and ask for action on bad configuration. */
+export function decideConclusion(assessment: Assessment, config: ConfigOutcome): Conclusion {
+  if (!config.ok) return "action_required";
+  if (config.config.mode === "enforce" && assessment.results.some((r) => r.status === "gap")) return "failure";
+  return "neutral";
+}
+
+function counts(results: ClaimResult[]): string {
+  const order: Status[] = ["gap", "partial", "unknown", "attested", "met", "not_applicable"];
+  const tally = order.map((s) => [s, results.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
+  return tally.map(([s, n]) => `${n} ${s.replace("_", " ")}`).join(", ");
+}
+
+function firstLink(result: ClaimResult): string {
+  const evidence = result.checks.flatMap((c) => c.evidence)[0];
+  if (result.attested) return link("supplied evidence", result.attested.url);
+  return evidence ? link("evidence", evidence.url) : "—";
+}
+
+function configSection(config: ConfigOutcome): string[] {
+  if (config.ok) return [];
+  const lines = [
+    "> [!WARNING]",
+    `> **The configuration is invalid**, so the defaults were used. Fix these keys${config.files.length ? ` in ${config.files.map((f) => `\`${f}\``).join(", ")}` : ""}:`,
+    ...config.problems.map((p) => `> - \`${p.path}\`: ${p.message}`),
+    "",
+  ];
+  return lines;
+}
+
+export function renderCheckRun(assessment: Assessment, config: ConfigOutcome): CheckRunOutput {
+  const full = `${assessment.owner}/${assessment.name}`;
+  const when = assessment.finishedAt.slice(0, 16).replace("T", " ") + " UTC";
+  if (!assessment.scope.inScope) {
+    return {
+      title: "Out of scope",
+      summary: [...configSection(config), `\`${full}\` is out of scope for the Code of Practice evidence: it is ${assessment.scope.reason}.`].join("\n"),
+      text: "",
+    };
+  }
+  const branch = assessment.repo ? ` (default branch \`${assessment.repo.defaultBranch}\`)` : "";
+  const summary: string[] = [
+    ...configSection(config),
+    `Evidence for the UK Software Security Code of Practice, read from GitHub for \`${full}\`${branch} at ${when}.`,
+    "Statuses: met, partial, gap, not applicable, unknown (could not be seen; never counted as met), attested (supplied by the organisation, not verified).",
+    "",
+  ];
+  for (const principle of PRINCIPLES) {
+    const results = assessment.results.filter((r) => r.principle === principle.id);
+    if (results.length === 0) continue;
+    summary.push(`### ${principle.id} ${principle.title}`, "", "| Claim | Status | Why | Evidence |", "|---|---|---|---|");
+    for (const r of results) {
+      const claim = claimById(r.claimId);
+      summary.push(`| **${r.claimId}** ${cell(claim?.text ?? "")} | ${STATUS_LABEL[r.status]} | ${cell(r.reason)} | ${firstLink(r)} |`);
+    }
+    summary.push("");
+  }
+  summary.push(`Requests used: ${assessment.requests.rest} REST, ${assessment.requests.graphql} GraphQL.`);
+
+  const text: string[] = ["## Checks", ""];
+  for (const r of assessment.results) {
+    const claim = claimById(r.claimId);
+    text.push(`#### ${r.claimId} — ${STATUS_LABEL[r.status]}`, "", `> ${claim?.text ?? ""}`, "");
+    if (claim?.coverage !== "full" && claim?.beyondGitHub) text.push(`Coverage: ${claim.coverage}. An assessor will also ask for ${claim.beyondGitHub}.`, "");
+    for (const c of r.checks) {
+      const links = c.evidence.map((e) => link(e.findingId, e.url)).join(", ");
+      text.push(`- ${STATUS_LABEL[c.status]} \`${c.checkId}\`${c.supporting ? " (supporting only)" : ""}: ${c.reason}${links ? ` — ${links}` : ""}`);
+    }
+    text.push("");
+  }
+  text.push("## Findings", "", "| Finding | Value | Source | Observed |", "|---|---|---|---|");
+  for (const f of assessment.findings) {
+    const value = f.value === null ? `❔ not read: ${f.error ?? ""}` : `\`${showValue(f.value)}\``;
+    text.push(`| ${link(f.id, f.url)} | ${cell(value)} | ${cell(f.source)} | ${f.observedAt} |`);
+  }
+
+  const stored = "the full assessment is stored by claimcheck";
+  return {
+    title: `Code of Practice: ${counts(assessment.results)}`,
+    summary: fitWithin(summary.join("\n"), CHECK_OUTPUT_LIMIT, stored),
+    text: fitWithin(text.join("\n"), CHECK_OUTPUT_LIMIT, stored),
+  };
+}
+
+export const CLAIM_COUNT = CLAIMS.length;

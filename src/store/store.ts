@@ -1,0 +1,251 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { z } from "zod";
+import { findingSchema, type Finding } from "../core/findings.js";
+import { statusSchema } from "../core/status.js";
+import type { Assessment } from "../assessment/assess-repository.js";
+import type { ConfigProblem } from "../config/repo-config.js";
+import type { ClaimResult } from "../evaluation/types.js";
+import * as schema from "./schema.js";
+
+const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations");
+
+const evidenceLinkSchema = z.object({ findingId: z.string(), url: z.string(), source: z.string() });
+const checkResultSchema = z.object({
+  claimId: z.string(),
+  checkId: z.string(),
+  status: statusSchema.exclude(["attested"]),
+  reason: z.string(),
+  supporting: z.boolean(),
+  evidence: z.array(evidenceLinkSchema),
+});
+const claimResultSchema = z.object({
+  claimId: z.string(),
+  principle: z.string(),
+  status: statusSchema,
+  reason: z.string(),
+  checks: z.array(checkResultSchema),
+  attested: z.object({ url: z.string(), note: z.string().optional() }).optional(),
+});
+const requestCountsSchema = z.object({ rest: z.number().int(), graphql: z.number().int(), graphqlCost: z.number() });
+const configProblemSchema = z.object({ path: z.string(), message: z.string() });
+
+export type StoredAssessment = {
+  id: number;
+  installationId: number;
+  repositoryFullName: string;
+  trigger: string;
+  headSha: string | null;
+  finishedAt: string;
+  inScope: boolean;
+  findings: Finding[];
+  results: ClaimResult[];
+  configProblems: ConfigProblem[];
+  requests: z.infer<typeof requestCountsSchema>;
+  checkRunId: number | null;
+  conclusion: string | null;
+};
+
+export type AssessmentRecord = {
+  installationId: number;
+  trigger: string;
+  deliveryId?: string | undefined;
+  headSha?: string | undefined;
+  assessment: Assessment;
+  configProblems: ConfigProblem[];
+  checkRunId?: number | undefined;
+  conclusion?: string | undefined;
+};
+
+/** `DATABASE_URL` as a file path, `file:` URL or `:memory:`. */
+export function databasePath(url: string): string {
+  if (url === ":memory:" || url === "file::memory:") return ":memory:";
+  return url.startsWith("file:") ? url.slice("file:".length) : url;
+}
+
+export class Store {
+  readonly db: BetterSQLite3Database<typeof schema>;
+
+  private constructor(private readonly sqlite: Database.Database) {
+    this.db = drizzle(sqlite, { schema });
+  }
+
+  static open(url: string): Store {
+    const path = databasePath(url);
+    if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+    const sqlite = new Database(path);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma("busy_timeout = 5000");
+    const store = new Store(sqlite);
+    migrate(store.db, { migrationsFolder: MIGRATIONS });
+    // A delivery left `processing` by a process that died was never finished: let a redelivery run it.
+    store.db.update(schema.webhookDeliveries).set({ state: "failed", error: "interrupted by a restart" }).where(eq(schema.webhookDeliveries.state, "processing")).run();
+    return store;
+  }
+
+  close(): void {
+    this.sqlite.close();
+  }
+
+  healthy(): boolean {
+    return this.sqlite.prepare("select 1 as ok").get() !== undefined;
+  }
+
+  journalMode(): string {
+    return String(this.sqlite.pragma("journal_mode", { simple: true }));
+  }
+
+  upsertInstallation(id: number, accountLogin: string, accountType: string): void {
+    this.db
+      .insert(schema.installations)
+      .values({ id, accountLogin, accountType })
+      .onConflictDoUpdate({ target: schema.installations.id, set: { accountLogin, accountType, removedAt: null } })
+      .run();
+  }
+
+  /** Records an installation first seen through a repository event, keeping what is already known. */
+  ensureInstallation(id: number, accountLogin: string): void {
+    this.db.insert(schema.installations).values({ id, accountLogin, accountType: "unknown" }).onConflictDoNothing().run();
+  }
+
+  markInstallationRemoved(id: number, at: Date = new Date()): void {
+    this.db.update(schema.installations).set({ removedAt: at.toISOString() }).where(eq(schema.installations.id, id)).run();
+  }
+
+  addRepositories(installationId: number, repos: { id: number; fullName: string }[]): void {
+    this.db.transaction((tx) => {
+      for (const r of repos) {
+        tx.insert(schema.repositories)
+          .values({ id: r.id, installationId, fullName: r.fullName })
+          .onConflictDoUpdate({ target: schema.repositories.id, set: { installationId, fullName: r.fullName, removedAt: null } })
+          .run();
+      }
+    });
+  }
+
+  removeRepositories(installationId: number, ids: number[], at: Date = new Date()): void {
+    if (ids.length === 0) return;
+    this.db
+      .update(schema.repositories)
+      .set({ removedAt: at.toISOString() })
+      .where(and(eq(schema.repositories.installationId, installationId), inArray(schema.repositories.id, ids)))
+      .run();
+  }
+
+  /** Appends an assessment: history is kept, never overwritten. */
+  recordAssessment(record: AssessmentRecord): number {
+    const a = record.assessment;
+    const findings = z.array(findingSchema).parse(a.findings);
+    const results = z.array(claimResultSchema).parse(a.results);
+    const row = this.db
+      .insert(schema.assessments)
+      .values({
+        installationId: record.installationId,
+        repositoryFullName: `${a.owner}/${a.name}`,
+        repositoryId: a.repo?.id ?? null,
+        trigger: record.trigger,
+        deliveryId: record.deliveryId ?? null,
+        headSha: record.headSha ?? null,
+        startedAt: a.startedAt,
+        finishedAt: a.finishedAt,
+        inScope: a.scope.inScope,
+        findings: JSON.stringify(findings),
+        results: JSON.stringify(results),
+        configProblems: JSON.stringify(z.array(configProblemSchema).parse(record.configProblems)),
+        requests: JSON.stringify(requestCountsSchema.parse(a.requests)),
+        checkRunId: record.checkRunId ?? null,
+        conclusion: record.conclusion ?? null,
+      })
+      .returning({ id: schema.assessments.id })
+      .get();
+    return row.id;
+  }
+
+  /** Assessments of one repository, newest first, only ever within the asking installation. */
+  assessments(installationId: number, repositoryFullName: string, limit = 20): StoredAssessment[] {
+    const rows = this.db
+      .select()
+      .from(schema.assessments)
+      .where(and(eq(schema.assessments.installationId, installationId), eq(schema.assessments.repositoryFullName, repositoryFullName)))
+      .orderBy(desc(schema.assessments.id))
+      .limit(limit)
+      .all();
+    return rows.map((row) => ({
+      id: row.id,
+      installationId: row.installationId,
+      repositoryFullName: row.repositoryFullName,
+      trigger: row.trigger,
+      headSha: row.headSha,
+      finishedAt: row.finishedAt,
+      inScope: row.inScope,
+      findings: z.array(findingSchema).parse(JSON.parse(row.findings)) as Finding[],
+      results: z.array(claimResultSchema).parse(JSON.parse(row.results)) as ClaimResult[],
+      configProblems: z.array(configProblemSchema).parse(JSON.parse(row.configProblems)),
+      requests: requestCountsSchema.parse(JSON.parse(row.requests)),
+      checkRunId: row.checkRunId,
+      conclusion: row.conclusion,
+    }));
+  }
+
+  /** Whether a check run was already published for this commit (a push raises several events). */
+  hasCheckRun(installationId: number, repositoryFullName: string, headSha: string): boolean {
+    const row = this.db
+      .select({ id: schema.assessments.id })
+      .from(schema.assessments)
+      .where(
+        and(
+          eq(schema.assessments.installationId, installationId),
+          eq(schema.assessments.repositoryFullName, repositoryFullName),
+          eq(schema.assessments.headSha, headSha),
+          isNotNull(schema.assessments.checkRunId),
+        ),
+      )
+      .get();
+    return row !== undefined;
+  }
+
+  /** Repositories the installation currently covers. */
+  repositoriesOf(installationId: number): string[] {
+    return this.db
+      .select({ fullName: schema.repositories.fullName })
+      .from(schema.repositories)
+      .where(and(eq(schema.repositories.installationId, installationId), isNull(schema.repositories.removedAt)))
+      .all()
+      .map((r) => r.fullName);
+  }
+
+  /**
+   * Claims a webhook delivery for processing. False when it is done or already running, so a
+   * redelivery (same X-GitHub-Delivery) is processed once; a failed one may run again.
+   */
+  claimDelivery(deliveryId: string, event: string, installationId: number | null, at: Date = new Date()): boolean {
+    return this.db.transaction((tx) => {
+      const existing = tx.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).get();
+      if (existing && existing.state !== "failed") return false;
+      if (existing) {
+        tx.update(schema.webhookDeliveries).set({ state: "processing", receivedAt: at.toISOString(), error: null }).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).run();
+      } else {
+        tx.insert(schema.webhookDeliveries).values({ deliveryId, event, installationId, state: "processing", receivedAt: at.toISOString() }).run();
+      }
+      return true;
+    });
+  }
+
+  finishDelivery(deliveryId: string, outcome: { ok: true } | { ok: false; error: string }, at: Date = new Date()): void {
+    this.db
+      .update(schema.webhookDeliveries)
+      .set({ state: outcome.ok ? "done" : "failed", finishedAt: at.toISOString(), error: outcome.ok ? null : outcome.error.slice(0, 2000) })
+      .where(eq(schema.webhookDeliveries.deliveryId, deliveryId))
+      .run();
+  }
+
+  deliveryState(deliveryId: string): string | undefined {
+    return this.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).get()?.state;
+  }
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { openapiSpec } from "../helpers/openapi-examples.js";
+
+type Manifest = { default_permissions: Record<string, string>; default_events: string[] };
+const manifest = parse(readFileSync("app.yml", "utf8")) as Manifest;
+
+/** The permission GitHub's webhook documentation says an event needs, e.g. "Administration". */
+function permissionFor(event: string): string | undefined {
+  const hooks = (openapiSpec() as unknown as { "x-webhooks": Record<string, { post: { summary?: string } }> })["x-webhooks"];
+  for (const [key, hook] of Object.entries(hooks)) {
+    if (key !== event.replace(/_/g, "-") && !key.startsWith(`${event.replace(/_/g, "-")}-`)) continue;
+    const match = hook.post.summary?.match(/access for the "([^"]+)"/);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+const PERMISSION_KEYS: Record<string, string> = {
+  Administration: "administration",
+  Checks: "checks",
+  "Pull requests": "pull_requests",
+  Contents: "contents",
+  Metadata: "metadata",
+};
+
+describe("app.yml", () => {
+  it("does not list events every app receives (GitHub rejects the manifest)", () => {
+    expect(manifest.default_events).not.toContain("installation");
+    expect(manifest.default_events).not.toContain("installation_repositories");
+  });
+
+  it.each(manifest.default_events)("grants the permission the %s event needs", (event) => {
+    const needed = permissionFor(event);
+    expect(needed, `no documented permission for ${event}`).toBeDefined();
+    const key = PERMISSION_KEYS[needed!];
+    expect(key, `unmapped permission ${needed}`).toBeDefined();
+    expect(manifest.default_permissions[key!]).toMatch(/^(read|write)$/);
+  });
+
+  it("asks for nothing beyond what the features use", () => {
+    expect(manifest.default_permissions).toEqual({
+      administration: "read",
+      checks: "write",
+      contents: "read",
+      metadata: "read",
+      pull_requests: "read",
+    });
+  });
+
+  it("subscribes to exactly the events the app handles", () => {
+    const source = readFileSync("src/app/index.ts", "utf8");
+    const handled = new Set([...source.matchAll(/"([a-z_]+)(?:\.[a-z_]+)?"/g)].map((m) => m[1]!).filter((e) => e !== "installation" && e !== "installation_repositories"));
+    for (const event of manifest.default_events) expect(handled.has(event), `${event} is subscribed but not handled`).toBe(true);
+  });
+});

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Assessment } from "../../src/assessment/assess-repository.js";
+import { observed } from "../../src/core/findings.js";
+import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
+import { evaluateClaims } from "../../src/evaluation/evaluate.js";
+import { databasePath, Store } from "../../src/store/store.js";
+
+const dirs: string[] = [];
+function tempDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), "claimcheck-store-"));
+  dirs.push(dir);
+  return join(dir, "nested", "claimcheck.db");
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function assessment(owner: string, name: string, prRequired: boolean): Assessment {
+  const where = { repo: `${owner}/${name}`, source: "test", url: `https://github.com/${owner}/${name}`, observedAt: "2026-11-24T10:00:00.000Z" };
+  const findings = [observed("branch-protection.pr-required", prRequired, where)];
+  return {
+    owner,
+    name,
+    repo: null,
+    scope: { inScope: true },
+    findings,
+    results: evaluateClaims(findings, DEFAULT_CONFIG),
+    requests: { rest: 3, graphql: 0, graphqlCost: 0 },
+    startedAt: "2026-11-24T10:00:00.000Z",
+    finishedAt: "2026-11-24T10:00:01.000Z",
+  };
+}
+
+describe("Store", () => {
+  it("creates the database file and its folder, applies migrations, and uses WAL", () => {
+    const path = tempDb();
+    const store = Store.open(`file:${path}`);
+    expect(store.journalMode()).toBe("wal");
+    expect(store.healthy()).toBe(true);
+    store.close();
+    const raw = new Database(path);
+    const tables = raw.prepare("select name from sqlite_master where type = 'table' order by name").all().map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(expect.arrayContaining(["assessments", "installations", "repositories", "webhook_deliveries"]));
+    raw.close();
+  });
+
+  it("accepts plain paths and :memory:", () => {
+    expect(databasePath("file:./data/x.db")).toBe("./data/x.db");
+    expect(databasePath("/var/lib/x.db")).toBe("/var/lib/x.db");
+    expect(databasePath(":memory:")).toBe(":memory:");
+  });
+
+  it("keeps history: a later assessment is added, not written over", () => {
+    const store = Store.open(":memory:");
+    store.upsertInstallation(1, "acme", "Organization");
+    store.recordAssessment({ installationId: 1, trigger: "installation.created", assessment: assessment("acme", "api", false), configProblems: [] });
+    store.recordAssessment({ installationId: 1, trigger: "branch_protection_rule.created", assessment: assessment("acme", "api", true), configProblems: [] });
+    const history = store.assessments(1, "acme/api");
+    expect(history.map((h) => h.trigger)).toEqual(["branch_protection_rule.created", "installation.created"]);
+    expect(history[0]!.findings[0]!.value).toBe(true);
+    expect(history[1]!.findings[0]!.value).toBe(false);
+    store.close();
+  });
+
+  it("never returns one installation's assessments to another", () => {
+    const store = Store.open(":memory:");
+    store.upsertInstallation(1, "acme", "Organization");
+    store.upsertInstallation(2, "other", "Organization");
+    store.recordAssessment({ installationId: 1, trigger: "t", assessment: assessment("acme", "api", true), configProblems: [] });
+    expect(store.assessments(2, "acme/api")).toEqual([]);
+    expect(store.hasCheckRun(2, "acme/api", "x")).toBe(false);
+    store.close();
+  });
+
+  it("refuses to store a finding whose value does not match the catalogue", () => {
+    const store = Store.open(":memory:");
+    store.upsertInstallation(1, "acme", "Organization");
+    const bad = assessment("acme", "api", true);
+    bad.findings = [{ ...bad.findings[0]!, value: "yes" as never }];
+    expect(() => store.recordAssessment({ installationId: 1, trigger: "t", assessment: bad, configProblems: [] })).toThrow(/value of branch-protection.pr-required/);
+    store.close();
+  });
+
+  it("claims a delivery once, lets a failed one run again, and recovers one interrupted by a restart", () => {
+    const path = tempDb();
+    const store = Store.open(path);
+    expect(store.claimDelivery("d1", "pull_request", 1)).toBe(true);
+    expect(store.claimDelivery("d1", "pull_request", 1)).toBe(false);
+    store.finishDelivery("d1", { ok: true });
+    expect(store.claimDelivery("d1", "pull_request", 1)).toBe(false);
+
+    expect(store.claimDelivery("d2", "pull_request", 1)).toBe(true);
+    store.finishDelivery("d2", { ok: false, error: "HTTP 502" });
+    expect(store.claimDelivery("d2", "pull_request", 1)).toBe(true);
+
+    expect(store.claimDelivery("d3", "pull_request", 1)).toBe(true);
+    store.close();
+    const reopened = Store.open(path);
+    expect(reopened.deliveryState("d3")).toBe("failed");
+    expect(reopened.claimDelivery("d3", "pull_request", 1)).toBe(true);
+    reopened.close();
+  });
+});
