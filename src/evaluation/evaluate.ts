@@ -5,7 +5,7 @@ import type { RepoConfig } from "../config/repo-config.js";
 import { JUDGES } from "./judges.js";
 import type { CheckJudge, CheckResult, ClaimResult, EvidenceLink, FindingView, Verdict } from "./types.js";
 
-export const NOT_COLLECTED = "not collected yet: claimcheck does not read this evidence yet";
+export const NOT_COLLECTED = "not collected yet";
 
 function viewOf(byId: Map<FindingId, Finding>): FindingView {
   return {
@@ -68,7 +68,9 @@ function claimResult(claim: ClaimSpec, checks: CheckResult[], config: RepoConfig
   const deciding = checks.filter((c) => !c.supporting);
   const status = claimStatusFromChecks(deciding.map((c) => c.status));
   const pressing = mostPressing(deciding);
-  const reason = status === "met" || !pressing ? "every check is met" : `${pressing.checkId}: ${pressing.reason}`;
+  const met = deciding.filter((c) => c.status === "met").length;
+  const tally = status === "partial" ? `${met} of ${deciding.length} checks met; ` : "";
+  const reason = status === "met" || !pressing ? "every check is met" : `${tally}${pressing.checkId}: ${pressing.reason}`;
   return { ...base, status, reason };
 }
 
