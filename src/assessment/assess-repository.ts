@@ -1,11 +1,14 @@
-import { findingSchema, unreadable, type Finding } from "../core/findings.js";
+import { unreadable, type Finding } from "../core/findings.js";
+import { collectAll } from "./collect.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { COLLECTORS } from "../collectors/index.js";
 import { readRepository, REPOSITORY_ROUTE } from "../collectors/repository.js";
-import type { Collector, RepoRef } from "../collectors/types.js";
+import type { CollectContext, Collector, RepoRef } from "../collectors/types.js";
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import { explainReadFailure, type GitHubClient, type RequestCounts } from "../github/client.js";
+import { buildRepositoryQuery, repositoryQueryVariables } from "../github/repository-query.js";
+import { z } from "zod";
 
 export type OutOfScope = { inScope: false; reason: string };
 export type RepoScope = { inScope: true } | OutOfScope;
@@ -29,23 +32,25 @@ export function scopeOf(repo: RepoRef, config: RepoConfig): RepoScope {
   return { inScope: true };
 }
 
-async function runCollector(collector: Collector, ctx: Parameters<Collector["collect"]>[0]): Promise<Finding[]> {
+function runCollector(collector: Collector, ctx: CollectContext): Promise<Finding[]> {
   const where = { repo: ctx.repo.fullName, source: collector.id, url: ctx.repo.htmlUrl, observedAt: ctx.now.toISOString() };
-  let found: Finding[];
-  try {
-    found = await collector.collect(ctx);
-  } catch (error) {
-    const reason = explainReadFailure(error);
-    return collector.produces.map((id) => unreadable(id, reason, where));
-  }
-  // A collector that forgets a finding it promised must not make a check look "not collected".
-  const seen = new Set(found.map((f) => f.id));
-  const forgotten = collector.produces.filter((id) => !seen.has(id)).map((id) => unreadable(id, `the ${collector.id} collector reported nothing for it`, where));
-  return [...found, ...forgotten].map((f) => {
-    const checked = findingSchema.safeParse(f);
-    return checked.success ? f : unreadable(f.id, `invalid finding: ${checked.error.issues.map((i) => i.message).join("; ")}`, where);
-  });
+  return collectAll(collector.id, collector.produces, where, () => collector.collect(ctx));
 }
+
+/** One GraphQL request for the repository fields of every collector that declared a fragment. */
+async function readRepositoryData(client: GitHubClient, repo: RepoRef, collectors: readonly Collector[], since: Date): Promise<{ ok: true; data: unknown } | { ok: false; error: string }> {
+  const fragments = collectors.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : []));
+  if (fragments.length === 0) return { ok: true, data: null };
+  try {
+    const data = await client.graphql("claimcheckRepository", buildRepositoryQuery(fragments), repositoryQueryVariables(repo.owner, repo.name, repo.defaultBranch, since), repositoryResponseSchema);
+    if (data.repository === null) return { ok: false, error: "GraphQL could not see the repository" };
+    return { ok: true, data: data.repository };
+  } catch (error) {
+    return { ok: false, error: explainReadFailure(error) };
+  }
+}
+
+const repositoryResponseSchema = z.looseObject({ repository: z.unknown() });
 
 export type AssessInput = {
   client: GitHubClient;
@@ -54,10 +59,12 @@ export type AssessInput = {
   config: RepoConfig;
   now?: Date;
   collectors?: readonly Collector[];
+  /** Organisation findings of this run (read once by assessOrganisation), judged with the repository's. */
+  orgFindings?: readonly Finding[];
 };
 
 /** Reads one repository's evidence and judges every claim on it. Never throws for GitHub failures. */
-export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS }: AssessInput): Promise<Assessment> {
+export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS, orgFindings = [] }: AssessInput): Promise<Assessment> {
   const startedAt = new Date().toISOString();
   const finish = (repo: RepoRef | null, scope: RepoScope, findings: Finding[], results: ClaimResult[]): Assessment => ({
     owner,
@@ -80,14 +87,23 @@ export async function assessRepository({ client, owner, name, config, now = new 
     const reason = explainReadFailure(error, "the 'Metadata: read' permission or access to this repository");
     const where = { repo: `${owner}/${name}`, source: REPOSITORY_ROUTE, url: `https://github.com/${owner}/${name}`, observedAt: now.toISOString() };
     const missing = [...(["repo.default-branch", "repo.archived", "repo.fork", "repo.visibility"] as const), ...collectors.flatMap((c) => c.produces)].map((id) => unreadable(id, reason, where));
-    return finish(null, { inScope: true }, missing, evaluateClaims(missing, config));
+    const all = [...missing, ...orgFindings];
+    return finish(null, { inScope: true }, all, evaluateClaims(all, config));
   }
 
   const scope = scopeOf(repo, config);
   if (!scope.inScope) return finish(repo, scope, findings, []);
 
+  const since = new Date(now.getTime() - config.windowDays * 86_400_000);
+  const batched = await readRepositoryData(client, repo, collectors, since);
   for (const collector of collectors) {
-    findings = findings.concat(await runCollector(collector, { client, repo, config, now }));
+    if (collector.repositoryFragment && !batched.ok) {
+      const where = { repo: repo.fullName, source: "GraphQL claimcheckRepository", url: repo.htmlUrl, observedAt: now.toISOString() };
+      findings = findings.concat(collector.produces.map((id) => unreadable(id, batched.error, where)));
+      continue;
+    }
+    findings = findings.concat(await runCollector(collector, { client, repo, config, now, since, repositoryData: batched.ok ? batched.data : null }));
   }
-  return finish(repo, scope, findings, evaluateClaims(findings, config));
+  const all = [...findings, ...orgFindings];
+  return finish(repo, scope, all, evaluateClaims(all, config));
 }

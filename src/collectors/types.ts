@@ -1,6 +1,7 @@
 import type { GitHubClient } from "../github/client.js";
 import type { Finding, FindingId } from "../core/findings.js";
 import type { RepoConfig } from "../config/repo-config.js";
+import type { RepositoryFragment } from "../github/repository-query.js";
 
 /** The repository being assessed, as read and validated from GitHub. */
 export type RepoRef = {
@@ -20,6 +21,13 @@ export type CollectContext = {
   repo: RepoRef;
   config: RepoConfig;
   now: Date;
+  /** Start of the evidence window (now minus the configured window). */
+  since: Date;
+  /**
+   * The `repository` object of the batched GraphQL query, for collectors that contributed a
+   * fragment: still unvalidated, each collector parses the part it asked for.
+   */
+  repositoryData: unknown;
 };
 
 /**
@@ -30,5 +38,26 @@ export type CollectContext = {
 export type Collector = {
   id: string;
   produces: readonly FindingId[];
+  /** Repository fields this collector needs, read in the one batched GraphQL request. */
+  repositoryFragment?: RepositoryFragment;
   collect(ctx: CollectContext): Promise<Finding[]>;
+};
+
+export type OrgCollectContext = {
+  client: GitHubClient;
+  /** The organisation's login. */
+  org: string;
+  config: RepoConfig;
+  now: Date;
+  since: Date;
+};
+
+/**
+ * An evidence source about the organisation itself (2FA, owners, base permission): read once per
+ * assessment run and shared by every repository of that run, never once per repository.
+ */
+export type OrgCollector = {
+  id: string;
+  produces: readonly FindingId[];
+  collect(ctx: OrgCollectContext): Promise<Finding[]>;
 };

@@ -34,11 +34,22 @@ const attestedEvidenceSchema = z.strictObject({
   note: z.string().max(2000).optional(),
 });
 
+const login = z.string().min(1).max(100);
+
 export const repoConfigSchema = z.strictObject({
   mode: z.enum(["report", "enforce"]).default("report"),
   windowDays: positiveInt.max(365).default(90),
   exclude: z.array(z.string().min(1)).default([]),
   thresholds: thresholdsSchema.prefault({}),
+  /** Logins whose pull requests are dependency updates (matched without a trailing "[bot]"). */
+  updateBots: z.array(login).default(["renovate", "dependabot"]),
+  /** Accepted exceptions that checks name instead of counting as gaps. */
+  exceptions: z
+    .strictObject({
+      outsideCollaborators: z.array(login).default([]),
+      deployKeys: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   evidence: z
     .record(z.string(), attestedEvidenceSchema)
     .default({})
