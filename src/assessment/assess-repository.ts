@@ -6,7 +6,7 @@ import { readRepository, REPOSITORY_ROUTE } from "../collectors/repository.js";
 import type { CollectContext, Collector, RepoRef } from "../collectors/types.js";
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import type { ClaimResult } from "../evaluation/types.js";
-import { explainReadFailure, type GitHubClient, type RequestCounts } from "../github/client.js";
+import { explainReadFailure, type GitHubClient, type GraphqlFieldError, type RequestCounts } from "../github/client.js";
 import { buildRepositoryQuery, repositoryQueryVariables } from "../github/repository-query.js";
 import { z } from "zod";
 
@@ -38,13 +38,23 @@ function runCollector(collector: Collector, ctx: CollectContext): Promise<Findin
 }
 
 /** One GraphQL request for the repository fields of every collector that declared a fragment. */
-async function readRepositoryData(client: GitHubClient, repo: RepoRef, collectors: readonly Collector[], since: Date): Promise<{ ok: true; data: unknown } | { ok: false; error: string }> {
+async function readRepositoryData(
+  client: GitHubClient,
+  repo: RepoRef,
+  collectors: readonly Collector[],
+  since: Date,
+): Promise<{ ok: true; data: unknown; errors: GraphqlFieldError[] } | { ok: false; error: string }> {
   const fragments = collectors.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : []));
-  if (fragments.length === 0) return { ok: true, data: null };
+  if (fragments.length === 0) return { ok: true, data: null, errors: [] };
   try {
-    const data = await client.graphql("claimcheckRepository", buildRepositoryQuery(fragments), repositoryQueryVariables(repo.owner, repo.name, repo.defaultBranch, since), repositoryResponseSchema);
-    if (data.repository === null) return { ok: false, error: "GraphQL could not see the repository" };
-    return { ok: true, data: data.repository };
+    const { data, errors } = await client.graphqlPartial(
+      "claimcheckRepository",
+      buildRepositoryQuery(fragments),
+      repositoryQueryVariables(repo.owner, repo.name, repo.defaultBranch, since),
+      repositoryResponseSchema,
+    );
+    if (data.repository === null || data.repository === undefined) return { ok: false, error: `GraphQL could not see the repository${errors[0] ? `: ${errors[0].message}` : ""}` };
+    return { ok: true, data: data.repository, errors };
   } catch (error) {
     return { ok: false, error: explainReadFailure(error) };
   }
@@ -102,7 +112,7 @@ export async function assessRepository({ client, owner, name, config, now = new 
       findings = findings.concat(collector.produces.map((id) => unreadable(id, batched.error, where)));
       continue;
     }
-    findings = findings.concat(await runCollector(collector, { client, repo, config, now, since, repositoryData: batched.ok ? batched.data : null }));
+    findings = findings.concat(await runCollector(collector, { client, repo, config, now, since, repositoryData: batched.ok ? batched.data : null, repositoryErrors: batched.ok ? batched.errors : [] }));
   }
   const all = [...findings, ...orgFindings];
   return finish(repo, scope, all, evaluateClaims(all, config));

@@ -16,6 +16,7 @@ export const repositorySchema = z.looseObject({
   fork: z.boolean(),
   private: z.boolean(),
   visibility: z.enum(["public", "private", "internal"]).optional(),
+  security_and_analysis: z.record(z.string(), z.looseObject({ status: z.string() })).nullish(),
 });
 
 /** Reads the repository itself: everything else is judged on its default branch. */
@@ -32,6 +33,7 @@ export async function readRepository(client: GitHubClient, owner: string, name: 
     archived: data.archived,
     fork: data.fork,
     visibility: data.visibility ?? (data.private ? "private" : "public"),
+    securityAndAnalysis: data.security_and_analysis ?? null,
   };
   const where = { repo: repo.fullName, source: REPOSITORY_ROUTE, url: repo.htmlUrl, observedAt: now.toISOString() };
   const findings: Finding[] = [

@@ -1,4 +1,4 @@
-import type { GitHubClient } from "../github/client.js";
+import type { GitHubClient, GraphqlFieldError } from "../github/client.js";
 import type { Finding, FindingId } from "../core/findings.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { RepositoryFragment } from "../github/repository-query.js";
@@ -14,6 +14,11 @@ export type RepoRef = {
   archived: boolean;
   fork: boolean;
   visibility: "public" | "private" | "internal";
+  /**
+   * `security_and_analysis` of GET /repos/{owner}/{repo}: GitHub includes it only for callers
+   * with admin rights (or the right permission), so `null` means "not disclosed", not "off".
+   */
+  securityAndAnalysis: Record<string, { status: string }> | null;
 };
 
 export type CollectContext = {
@@ -28,6 +33,8 @@ export type CollectContext = {
    * fragment: still unvalidated, each collector parses the part it asked for.
    */
   repositoryData: unknown;
+  /** Field errors of that query (path from the query root, e.g. ["repository", "deps_alerts"]). */
+  repositoryErrors: readonly GraphqlFieldError[];
 };
 
 /**

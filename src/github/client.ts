@@ -84,20 +84,57 @@ export class GitHubClient {
 
   /** A GraphQL read; its document should ask for `rateLimit { cost }` so the cost can be counted. */
   async graphql<S extends z.ZodType>(name: string, query: string, variables: Record<string, unknown>, schema: S): Promise<z.infer<S>> {
+    return (await this.graphqlPartial(name, query, variables, schema)).data;
+  }
+
+  /**
+   * A GraphQL read that keeps partial answers: GitHub answers fields the app may not read (an
+   * ungranted permission, a plan without the feature) with errors beside the rest of the data.
+   * Those errors come back by field path so only the evidence they hide becomes unknown.
+   */
+  async graphqlPartial<S extends z.ZodType>(name: string, query: string, variables: Record<string, unknown>, schema: S): Promise<{ data: z.infer<S>; errors: GraphqlFieldError[] }> {
     this.counts.graphql += 1;
     let data: unknown;
+    let errors: GraphqlFieldError[] = [];
     try {
       data = await this.octokit.graphql(query, variables);
     } catch (error) {
-      const status = statusOf(error);
-      throw new GitHubReadError(`graphql ${name}`, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+      const partial = partialResponse(error);
+      if (!partial) {
+        const status = statusOf(error);
+        throw new GitHubReadError(`graphql ${name}`, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+      }
+      ({ data, errors } = partial);
     }
     const cost = (data as { rateLimit?: { cost?: unknown } } | null)?.rateLimit?.cost;
     if (typeof cost === "number") this.counts.graphqlCost += cost;
     const parsed = schema.safeParse(data);
     if (!parsed.success) throw new ResponseShapeError(`graphql ${name}`, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    return parsed.data;
+    return { data: parsed.data, errors };
   }
+}
+
+export type GraphqlFieldError = { path: (string | number)[]; message: string; type?: string };
+
+/** The data and per-field errors of a GraphQL answer that had both; null for a failed request. */
+function partialResponse(error: unknown): { data: unknown; errors: GraphqlFieldError[] } | null {
+  if (!(error instanceof Error) || error.name !== "GraphqlResponseError") return null;
+  const { data, errors } = error as Error & { data?: unknown; errors?: unknown };
+  if (data === null || data === undefined || !Array.isArray(errors)) return null;
+  return {
+    data,
+    errors: errors.map((e: { path?: unknown; message?: unknown; type?: unknown }) => ({
+      path: Array.isArray(e.path) ? e.path.filter((p): p is string | number => typeof p === "string" || typeof p === "number") : [],
+      message: typeof e.message === "string" ? e.message : "GraphQL error",
+      ...(typeof e.type === "string" ? { type: e.type } : {}),
+    })),
+  };
+}
+
+/** The error GitHub gave for a field (by alias under `repository`), if any. */
+export function fieldError(errors: readonly GraphqlFieldError[], ...path: (string | number)[]): string | undefined {
+  const hit = errors.find((e) => path.every((p, i) => e.path[i] === p));
+  return hit ? `GitHub did not answer ${path.join(".")}: ${hit.message}` : undefined;
 }
 
 /** A reason a person can act on, for a finding that could not be read. */

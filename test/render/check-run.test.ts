@@ -13,7 +13,7 @@ function assessment(findingCount = 0): Assessment {
   return {
     owner: "acme",
     name: "api",
-    repo: { id: 1, owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main", htmlUrl: "https://github.com/acme/api", archived: false, fork: false, visibility: "private" },
+    repo: { id: 1, owner: "acme", name: "api", fullName: "acme/api", defaultBranch: "main", htmlUrl: "https://github.com/acme/api", archived: false, fork: false, visibility: "private", securityAndAnalysis: null },
     scope: { inScope: true },
     findings,
     results: evaluateClaims(findings, DEFAULT_CONFIG),
