@@ -59,6 +59,6 @@ export function captureCheckRuns(owner: string, repo: string, times = 1): Captur
       return true;
     })
     .times(times)
-    .reply(201, () => ({ ...example("check-run"), id: 4000 + captured.length }));
+    .reply(201, () => ({ ...example<Record<string, unknown>>("check-run"), id: 4000 + captured.length }));
   return captured;
 }
