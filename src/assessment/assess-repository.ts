@@ -50,7 +50,7 @@ async function readRepositoryData(
     const { data, errors } = await client.graphqlPartial(
       "claimcheckRepository",
       buildRepositoryQuery(fragments),
-      repositoryQueryVariables(repo.owner, repo.name, repo.defaultBranch, since),
+      repositoryQueryVariables(fragments, repo.owner, repo.name, repo.defaultBranch, since),
       repositoryResponseSchema,
     );
     if (data.repository === null || data.repository === undefined) return { ok: false, error: `GraphQL could not see the repository${errors[0] ? `: ${errors[0].message}` : ""}` };

@@ -1,8 +1,10 @@
 import { branchProtectionCollector } from "./branch-protection.js";
+import { defaultBranchHistoryCollector } from "./default-branch-history.js";
+import { pullRequestsCollector } from "./pull-requests.js";
 import type { Collector, OrgCollector } from "./types.js";
 
 /** Every repository evidence source, run in this order for each repository. */
-export const COLLECTORS: readonly Collector[] = [branchProtectionCollector];
+export const COLLECTORS: readonly Collector[] = [branchProtectionCollector, pullRequestsCollector, defaultBranchHistoryCollector];
 
 /** Every organisation evidence source, run once per assessment run. */
 export const ORG_COLLECTORS: readonly OrgCollector[] = [];

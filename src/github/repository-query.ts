@@ -13,12 +13,26 @@
 
 export type RepositoryFragment = { name: string; text: string };
 
-export const REPOSITORY_QUERY_VARIABLES = "$owner: String!, $name: String!, $branch: String!, $qualifiedBranch: String!, $since: GitTimestamp!";
+const VARIABLE_TYPES = {
+  owner: "String!",
+  name: "String!",
+  branch: "String!",
+  qualifiedBranch: "String!",
+  since: "GitTimestamp!",
+} as const;
+type VariableName = keyof typeof VARIABLE_TYPES;
+
+/** GraphQL rejects a declared variable no fragment uses, so only those used are declared. */
+function usedVariables(fragments: readonly RepositoryFragment[]): VariableName[] {
+  const text = fragments.map((f) => f.text).join("\n");
+  return (Object.keys(VARIABLE_TYPES) as VariableName[]).filter((v) => v === "owner" || v === "name" || new RegExp(`\\$${v}\\b`).test(text));
+}
 
 export function buildRepositoryQuery(fragments: readonly RepositoryFragment[]): string {
+  const declared = usedVariables(fragments).map((v) => `$${v}: ${VARIABLE_TYPES[v]}`).join(", ");
   const spreads = fragments.map((f) => `    ...${f.name}`).join("\n");
   return [
-    `query claimcheckRepository(${REPOSITORY_QUERY_VARIABLES}) {`,
+    `query claimcheckRepository(${declared}) {`,
     "  rateLimit { cost remaining resetAt }",
     "  repository(owner: $owner, name: $name) {",
     spreads,
@@ -28,6 +42,7 @@ export function buildRepositoryQuery(fragments: readonly RepositoryFragment[]): 
   ].join("\n");
 }
 
-export function repositoryQueryVariables(owner: string, name: string, branch: string, since: Date): Record<string, string> {
-  return { owner, name, branch, qualifiedBranch: `refs/heads/${branch}`, since: since.toISOString() };
+export function repositoryQueryVariables(fragments: readonly RepositoryFragment[], owner: string, name: string, branch: string, since: Date): Record<string, string> {
+  const values: Record<VariableName, string> = { owner, name, branch, qualifiedBranch: `refs/heads/${branch}`, since: since.toISOString() };
+  return Object.fromEntries(usedVariables(fragments).map((v) => [v, values[v]]));
 }

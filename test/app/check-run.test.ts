@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_RUN_NAME } from "../../src/render/check-run.js";
 import { captureCheckRuns, mockConfig, mockInstallationToken, mockNoConfig, mockProtection, mockRepository, API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
+import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -44,6 +45,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(payload.installation.id);
     mockNoConfig(OWNER, REPO);
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     mockProtection(OWNER, REPO, strongProtection());
     const runs = captureCheckRuns(OWNER, REPO);
 
@@ -85,6 +87,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(payload.installation.id);
     mockNoConfig(OWNER, REPO);
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     mockProtection(OWNER, REPO, 404);
     const runs = captureCheckRuns(OWNER, REPO, 2);
 
@@ -101,6 +104,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(payload.installation.id);
     mockConfig(OWNER, REPO, "mode: enforce\nthresholds:\n  requiredApprovels: 2\n");
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     mockProtection(OWNER, REPO, 404);
     const runs = captureCheckRuns(OWNER, REPO);
 
@@ -118,6 +122,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(payload.installation.id);
     mockConfig(OWNER, REPO, "mode: [unclosed\n");
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     mockProtection(OWNER, REPO, 404);
     const runs = captureCheckRuns(OWNER, REPO);
 
@@ -132,6 +137,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(payload.installation.id);
     mockConfig(OWNER, REPO, "mode: enforce\n");
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     mockProtection(OWNER, REPO, 404);
     const runs = captureCheckRuns(OWNER, REPO);
 
@@ -147,6 +153,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(payload.installation.id);
     mockNoConfig(OWNER, REPO);
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     nock(API).get(`/repos/${OWNER}/${REPO}/branches/main/protection`).reply(500, { message: "Server Error" });
     nock(API).get(`/repos/${OWNER}/${REPO}/rules/branches/main`).query(true).reply(500, { message: "Server Error" });
     const runs = captureCheckRuns(OWNER, REPO);
@@ -179,6 +186,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(suite.installation.id);
     mockNoConfig(OWNER, REPO);
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     mockProtection(OWNER, REPO, 404);
     const runs = captureCheckRuns(OWNER, REPO);
     await app.deliver("check_suite", suite);
@@ -189,6 +197,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(rerun.installation.id);
     mockNoConfig(owner, repo);
     mockRepository(owner, repo);
+    mockRepositoryQuery();
     mockProtection(owner, repo, 404);
     const again = captureCheckRuns(owner, repo);
     await app.deliver("check_run", rerun);
@@ -200,6 +209,7 @@ describe("pull request → check run", () => {
     mockInstallationToken(suite.installation.id);
     mockNoConfig(OWNER, REPO);
     mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
     mockProtection(OWNER, REPO, 404);
     const runs = captureCheckRuns(OWNER, REPO, 2);
     await app.deliver("check_suite", suite);

@@ -1,6 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { captureCheckRuns, mockInstallationToken, mockNoConfig, mockProtection, mockRepository, repositoryExample } from "../helpers/github-api.js";
+import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -21,6 +22,7 @@ describe("installation and protection events", () => {
       const [owner, repo] = full_name.split("/") as [string, string];
       mockNoConfig(owner, repo);
       mockRepository(owner, repo);
+      mockRepositoryQuery();
       mockProtection(owner, repo, 404);
     }
     const runs = captureCheckRuns("Codertocat", "Hello-World");
@@ -45,6 +47,7 @@ describe("installation and protection events", () => {
       const [owner, repo] = full_name.split("/") as [string, string];
       mockNoConfig(owner, repo);
       mockRepository(owner, repo);
+      mockRepositoryQuery();
       mockProtection(owner, repo, 404);
     }
     await app.deliver("installation_repositories", payload);
@@ -58,6 +61,7 @@ describe("installation and protection events", () => {
     mockInstallationToken(payload.installation.id);
     mockNoConfig(owner, repo);
     mockRepository(owner, repo);
+    mockRepositoryQuery();
     mockProtection(owner, repo, 404);
     await app.deliver("branch_protection_rule", payload);
     expect(nock.pendingMocks()).toEqual([]);
@@ -80,6 +84,7 @@ describe("installation and protection events", () => {
     mockInstallationToken(base.installation.id);
     mockNoConfig(owner, repo);
     mockRepository(owner, repo);
+    mockRepositoryQuery();
     mockProtection(owner, repo, 404);
     await app.deliver("repository_ruleset", payload);
     expect(nock.pendingMocks()).toEqual([]);
@@ -94,6 +99,7 @@ describe("installation and protection events", () => {
     let maxInFlight = 0;
     for (let i = 0; i < 2; i += 1) {
       mockNoConfig(owner, repo);
+      mockRepositoryQuery();
       nock("https://api.github.com")
         .get(`/repos/${owner}/${repo}`)
         .delay(30)

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { captureCheckRuns, mockInstallationToken, mockNoConfig, mockProtection, mockRepository } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
+import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -28,6 +29,7 @@ describe("documented check run example", () => {
     mockInstallationToken(payload.installation.id);
     mockNoConfig("Codertocat", "Hello-World");
     mockRepository("Codertocat", "Hello-World");
+    mockRepositoryQuery();
     mockProtection("Codertocat", "Hello-World", protection);
     const runs = captureCheckRuns("Codertocat", "Hello-World");
     await app.deliver("pull_request", payload);

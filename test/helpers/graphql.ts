@@ -1,15 +1,14 @@
-import { createRequire } from "node:module";
+import { schema as published } from "@octokit/graphql-schema";
 import { buildClientSchema, parse, validate, type GraphQLSchema, type IntrospectionQuery } from "graphql";
 import nock from "nock";
 import { API } from "./github-api.js";
 
-const require = createRequire(import.meta.url);
 let schema: GraphQLSchema | undefined;
 
 /** GitHub's published GraphQL schema (@octokit/graphql-schema). */
 export function githubSchema(): GraphQLSchema {
   if (!schema) {
-    const json = require("@octokit/graphql-schema/schema.json") as { data?: IntrospectionQuery } & IntrospectionQuery;
+    const json = published.json as unknown as { data?: IntrospectionQuery } & IntrospectionQuery;
     schema = buildClientSchema(json.data ?? json);
   }
   return schema;

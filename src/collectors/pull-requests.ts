@@ -1,0 +1,264 @@
+import { z } from "zod";
+import { isManifestOrLockfile } from "../core/ecosystems.js";
+import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
+import { fieldError, type GitHubClient } from "../github/client.js";
+import type { CollectContext, Collector, RepoRef } from "./types.js";
+
+/*
+ * Pull requests merged into the default branch in the window — who approved them, on which
+ * commit, and whether their checks were green — plus the flow of dependency-update PRs.
+ * One GraphQL page carries 100 PRs with their reviews, head commit status and changed files.
+ */
+
+const PR_FIELDS = `
+fragment claimcheckMergedPullRequest on PullRequest {
+  url
+  createdAt
+  mergedAt
+  updatedAt
+  author { __typename login }
+  mergedBy { login }
+  commits(last: 1) { nodes { commit { oid statusCheckRollup { state } } } }
+  reviews(first: 50, states: [APPROVED]) { nodes { submittedAt author { __typename login } commit { oid } } }
+  files(first: 100) { totalCount nodes { path } }
+}`;
+
+const MERGED_CONNECTION = `pullRequests(baseRefName: $branch, states: [MERGED], first: 100, orderBy: { field: UPDATED_AT, direction: DESC }`;
+
+export const pullRequestsFragment = {
+  name: "claimcheckPullRequests",
+  text: `
+fragment claimcheckPullRequests on Repository {
+  pr_merged: ${MERGED_CONNECTION}) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ...claimcheckMergedPullRequest }
+  }
+  pr_openOldest: pullRequests(states: [OPEN], first: 100, orderBy: { field: CREATED_AT, direction: ASC }) {
+    totalCount
+    nodes { url createdAt author { __typename login } }
+  }
+  pr_openNewest: pullRequests(states: [OPEN], first: 100, orderBy: { field: CREATED_AT, direction: DESC }) {
+    nodes { url createdAt author { __typename login } }
+  }
+  pr_closed: pullRequests(states: [CLOSED], first: 100, orderBy: { field: UPDATED_AT, direction: DESC }) {
+    nodes { url createdAt closedAt author { __typename login } }
+  }
+}
+${PR_FIELDS}`,
+};
+
+/** The next page of merged pull requests, when the window holds more than one page. */
+export const MERGED_PULL_REQUESTS_PAGE_QUERY = `
+query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: String!, $cursor: String!) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    pr_merged: ${MERGED_CONNECTION}, after: $cursor) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...claimcheckMergedPullRequest }
+    }
+  }
+}
+${PR_FIELDS}`;
+
+/** Bounds the history read for one assessment; past it the findings say the window was too big. */
+export const MAX_MERGED_PAGES = 30;
+
+const actor = z.looseObject({ __typename: z.string(), login: z.string() }).nullable();
+
+const mergedPrSchema = z.looseObject({
+  url: z.string(),
+  createdAt: z.string(),
+  mergedAt: z.string(),
+  updatedAt: z.string(),
+  author: actor,
+  mergedBy: z.looseObject({ login: z.string() }).nullable(),
+  commits: z.looseObject({
+    nodes: z.array(z.looseObject({ commit: z.looseObject({ oid: z.string(), statusCheckRollup: z.looseObject({ state: z.string() }).nullable() }) }).nullable()),
+  }),
+  reviews: z.looseObject({
+    nodes: z.array(z.looseObject({ submittedAt: z.string().nullable(), author: actor, commit: z.looseObject({ oid: z.string() }).nullable() }).nullable()),
+  }),
+  files: z.looseObject({ totalCount: z.number().int(), nodes: z.array(z.looseObject({ path: z.string() }).nullable()) }).nullable(),
+});
+export type MergedPr = z.infer<typeof mergedPrSchema>;
+
+const mergedConnection = z.looseObject({
+  pageInfo: z.looseObject({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
+  nodes: z.array(mergedPrSchema.nullable()),
+});
+
+const otherPr = z.looseObject({ url: z.string(), createdAt: z.string(), closedAt: z.string().nullable().optional(), author: actor });
+export type OtherPr = z.infer<typeof otherPr>;
+
+const fragmentSchema = z.looseObject({
+  pr_merged: mergedConnection.nullable(),
+  pr_openOldest: z.looseObject({ totalCount: z.number().int(), nodes: z.array(otherPr.nullable()) }).nullable(),
+  pr_openNewest: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
+  pr_closed: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
+});
+
+const pageSchema = z.looseObject({ repository: z.looseObject({ pr_merged: mergedConnection.nullable() }).nullable() });
+
+const present = <T>(items: (T | null)[]): T[] => items.filter((i): i is T => i !== null);
+
+/** Bot logins compare without GitHub's "[bot]" suffix and case. */
+export function botName(login: string): string {
+  return login.toLowerCase().replace(/\[bot\]$/, "");
+}
+
+export type ApprovalVerdict = {
+  humanApproval: boolean;
+  humanApprovalOnFinalCommit: boolean;
+  botApprovalOnly: boolean;
+};
+
+/**
+ * Pure: whether a merged PR was independently approved. Only an approval submitted before the
+ * merge, by an account other than the author, counts; a bot's approval is reported, never
+ * counted as a person's review. Dismissed approvals are not in the APPROVED list at all.
+ */
+export function judgeApprovals(pr: MergedPr): ApprovalVerdict {
+  const author = pr.author?.login.toLowerCase();
+  const head = pr.commits.nodes[0]?.commit.oid;
+  const merged = Date.parse(pr.mergedAt);
+  const approvals = present(pr.reviews.nodes).filter(
+    (r) => r.author !== null && r.author.login.toLowerCase() !== author && r.submittedAt !== null && Date.parse(r.submittedAt) <= merged,
+  );
+  const humans = approvals.filter((r) => r.author!.__typename === "User");
+  return {
+    humanApproval: humans.length > 0,
+    humanApprovalOnFinalCommit: humans.some((r) => head !== undefined && r.commit?.oid === head),
+    botApprovalOnly: humans.length === 0 && approvals.length > 0,
+  };
+}
+
+export function isGreen(pr: MergedPr): boolean {
+  return pr.commits.nodes[0]?.commit.statusCheckRollup?.state === "SUCCESS";
+}
+
+function hasChecks(pr: MergedPr): boolean {
+  return pr.commits.nodes[0]?.commit.statusCheckRollup != null;
+}
+
+function changesDependencies(pr: MergedPr): boolean {
+  return present(pr.files?.nodes ?? []).some((f) => isManifestOrLockfile(f.path));
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+export type PullRequestEvidence = {
+  merged: MergedPr[];
+  open: OtherPr[];
+  closed: OtherPr[];
+};
+
+/** Pure: the findings' values from the pull requests read. */
+export function summarisePullRequests(evidence: PullRequestEvidence, options: { since: Date; now: Date; updateBots: readonly string[]; maxOpenDays: number }) {
+  const bots = new Set(options.updateBots.map(botName));
+  const isUpdate = (pr: { author: { login: string } | null }) => pr.author !== null && bots.has(botName(pr.author.login));
+  const inWindow = (iso: string | null | undefined) => iso != null && Date.parse(iso) >= options.since.getTime();
+
+  const merged = evidence.merged.filter((pr) => inWindow(pr.mergedAt));
+  const verdicts = merged.map((pr) => ({ pr, ...judgeApprovals(pr) }));
+  const updates = merged.filter(isUpdate);
+  const newDeps = merged.filter((pr) => !isUpdate(pr) && changesDependencies(pr));
+  const newDepsOk = newDeps.filter((pr) => isGreen(pr) && judgeApprovals(pr).humanApproval);
+
+  const openUpdates = evidence.open.filter(isUpdate);
+  const closedUpdates = evidence.closed.filter((pr) => isUpdate(pr) && inWindow(pr.closedAt));
+  const staleBefore = options.now.getTime() - options.maxOpenDays * 86_400_000;
+  const byBot: Record<string, number> = {};
+  // Every update PR active in the window: merged or closed in it, or still open.
+  for (const pr of [...updates, ...openUpdates, ...closedUpdates]) {
+    const name = botName(pr.author!.login);
+    byBot[name] = (byBot[name] ?? 0) + 1;
+  }
+
+  const hoursToMerge = median(updates.map((pr) => (Date.parse(pr.mergedAt) - Date.parse(pr.createdAt)) / 3_600_000));
+
+  return {
+    "reviews.merged-prs": merged.length,
+    "reviews.independently-approved": verdicts.filter((v) => v.humanApproval).length,
+    "reviews.approved-on-final-commit": verdicts.filter((v) => v.humanApprovalOnFinalCommit).length,
+    "reviews.unreviewed": verdicts.filter((v) => !v.humanApproval).map((v) => v.pr.url),
+    "reviews.bot-approved-only": verdicts.filter((v) => v.botApprovalOnly).map((v) => v.pr.url),
+    "reviews.approval-outdated": verdicts.filter((v) => v.humanApproval && !v.humanApprovalOnFinalCommit).map((v) => v.pr.url),
+    "ci.merged-with-checks": merged.filter(hasChecks).length,
+    "ci.merged-green": merged.filter(isGreen).length,
+    "ci.merged-red-or-unchecked": merged.filter((pr) => !isGreen(pr)).map((pr) => pr.url),
+    "deps.new-dependency-prs": { merged: newDeps.length, greenAndApproved: newDepsOk.length, urls: newDeps.filter((pr) => !newDepsOk.includes(pr)).map((pr) => pr.url) },
+    "deps.update-prs": {
+      opened: [...updates, ...openUpdates, ...closedUpdates].filter((pr) => inWindow(pr.createdAt)).length,
+      merged: updates.length,
+      closedUnmerged: closedUpdates.length,
+      openOlderThanThreshold: openUpdates.filter((pr) => Date.parse(pr.createdAt) < staleBefore).length,
+      medianHoursToMerge: hoursToMerge === null ? null : round1(hoursToMerge),
+    },
+    "deps.update-prs-by-bot": byBot,
+    "deps.update-prs-merge-health": { merged: updates.length, green: updates.filter(isGreen).length, notGreen: updates.filter((pr) => !isGreen(pr)).map((pr) => pr.url) },
+  } satisfies Partial<Record<FindingId, unknown>>;
+}
+
+type Summary = ReturnType<typeof summarisePullRequests>;
+const PRODUCES = [
+  "reviews.merged-prs",
+  "reviews.independently-approved",
+  "reviews.approved-on-final-commit",
+  "reviews.unreviewed",
+  "reviews.bot-approved-only",
+  "reviews.approval-outdated",
+  "ci.merged-with-checks",
+  "ci.merged-green",
+  "ci.merged-red-or-unchecked",
+  "deps.new-dependency-prs",
+  "deps.update-prs",
+  "deps.update-prs-by-bot",
+  "deps.update-prs-merge-health",
+] as const satisfies readonly (keyof Summary)[];
+
+async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.infer<typeof mergedConnection>, since: Date): Promise<{ prs: MergedPr[]; complete: boolean }> {
+  const prs = present(first.nodes);
+  let page = first;
+  for (let pages = 1; ; pages += 1) {
+    const oldest = prs.at(-1);
+    // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
+    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor || (oldest && Date.parse(oldest.updatedAt) < since.getTime())) return { prs, complete: true };
+    if (pages >= MAX_MERGED_PAGES) return { prs, complete: false };
+    const next = await client.graphql("claimcheckMergedPullRequests", MERGED_PULL_REQUESTS_PAGE_QUERY, { owner: repo.owner, name: repo.name, branch: repo.defaultBranch, cursor: page.pageInfo.endCursor }, pageSchema);
+    if (!next.repository?.pr_merged) return { prs, complete: false };
+    page = next.repository.pr_merged;
+    prs.push(...present(page.nodes));
+  }
+}
+
+export const pullRequestsCollector: Collector = {
+  id: "pull-requests",
+  produces: PRODUCES,
+  repositoryFragment: pullRequestsFragment,
+  async collect({ client, repo, config, now, since, repositoryData, repositoryErrors }: CollectContext): Promise<Finding[]> {
+    const where: Where = { repo: repo.fullName, source: "GraphQL repository.pullRequests", url: `${repo.htmlUrl}/pulls?q=is%3Apr+is%3Amerged`, observedAt: now.toISOString() };
+    const refused = ["pr_merged", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(repositoryErrors, "repository", alias)).find(Boolean);
+    if (refused) return PRODUCES.map((id) => unreadable(id, refused, where));
+    const data = fragmentSchema.parse(repositoryData);
+    if (!data.pr_merged) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
+    const { prs, complete } = await readMergedPages(client, repo, data.pr_merged, since);
+    if (!complete) {
+      const reason = `more than ${MAX_MERGED_PAGES * 100} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
+      return PRODUCES.map((id) => unreadable(id, reason, where));
+    }
+    const byUrl = new Map<string, OtherPr>();
+    for (const pr of present([...(data.pr_openOldest?.nodes ?? []), ...(data.pr_openNewest?.nodes ?? [])])) byUrl.set(pr.url, pr);
+    const summary = summarisePullRequests(
+      { merged: prs, open: [...byUrl.values()], closed: present(data.pr_closed?.nodes ?? []) },
+      { since, now, updateBots: config.updateBots, maxOpenDays: config.thresholds.updatePrMaxOpenDays },
+    );
+    return PRODUCES.map((id) => observed(id, summary[id] as never, where));
+  },
+};

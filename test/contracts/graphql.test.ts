@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { COLLECTORS } from "../../src/collectors/index.js";
+import { HISTORY_PAGE_QUERY } from "../../src/collectors/default-branch-history.js";
+import { MERGED_PULL_REQUESTS_PAGE_QUERY } from "../../src/collectors/pull-requests.js";
+import { buildRepositoryQuery } from "../../src/github/repository-query.js";
+import { schemaErrors } from "../helpers/graphql.js";
+
+describe("GraphQL documents against GitHub's published schema", () => {
+  it("the batched repository query of every collector is valid", () => {
+    const fragments = COLLECTORS.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : []));
+    expect(fragments.length).toBeGreaterThan(0);
+    expect(schemaErrors(buildRepositoryQuery(fragments))).toEqual([]);
+  });
+
+  it.each(COLLECTORS.filter((c) => c.repositoryFragment).map((c) => [c.id, c]))("the %s fragment is valid on its own", (_id, collector) => {
+    expect(schemaErrors(buildRepositoryQuery([collector.repositoryFragment!]))).toEqual([]);
+  });
+
+  it("fragments alias their top-level fields with a prefix of their own", () => {
+    const prefixes = new Map<string, string>();
+    for (const c of COLLECTORS) {
+      if (!c.repositoryFragment) continue;
+      const body = c.repositoryFragment.text.split(/fragment \w+ on Repository \{/)[1] ?? "";
+      const aliases = [...body.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]!);
+      expect(aliases.length, `${c.id} has aliased fields`).toBeGreaterThan(0);
+      const prefix = aliases[0]!.split("_")[0]!;
+      for (const alias of aliases) expect(alias.startsWith(`${prefix}_`), `${c.id}: ${alias}`).toBe(true);
+      expect(prefixes.has(prefix), `prefix ${prefix} used by ${prefixes.get(prefix)} and ${c.id}`).toBe(false);
+      prefixes.set(prefix, c.id);
+    }
+  });
+
+  it.each([
+    ["merged pull requests page", MERGED_PULL_REQUESTS_PAGE_QUERY],
+    ["default-branch history page", HISTORY_PAGE_QUERY],
+  ])("the %s query is valid", (_name, document) => {
+    expect(schemaErrors(document)).toEqual([]);
+  });
+});
