@@ -150,7 +150,10 @@ export function isFindingId(id: string): id is FindingId {
   return Object.hasOwn(FINDINGS, id);
 }
 
-/** A fact read off GitHub, or the reason it could not be read (`value: null` with `error`). */
+/**
+ * A fact read off GitHub, or the reason it could not be read (`value: null` with `error`).
+ * Some findings have null as a real value (no CI runs to rate): those carry no error.
+ */
 export const findingSchema = z
   .object({
     id: z.string().refine(isFindingId, { message: "unknown finding id" }),
@@ -172,10 +175,14 @@ export const findingSchema = z
     if (finding.scope === "repo" && !finding.repo) {
       ctx.addIssue({ code: "custom", message: "a repository finding names its repository", path: ["repo"] });
     }
-    if (finding.value === null) {
-      if (!finding.error) {
-        ctx.addIssue({ code: "custom", message: "a finding without a value says why", path: ["error"] });
-      }
+    // null is a value for some findings ("no runs"), and the mark of an unreadable one otherwise.
+    if (finding.value === null && finding.error !== undefined) return;
+    if (finding.value === null && !spec.value.safeParse(null).success) {
+      ctx.addIssue({ code: "custom", message: "a finding without a value says why", path: ["error"] });
+      return;
+    }
+    if (finding.error !== undefined) {
+      ctx.addIssue({ code: "custom", message: "a finding with an error has no value", path: ["value"] });
       return;
     }
     const parsed = spec.value.safeParse(finding.value);
@@ -194,6 +201,11 @@ export type Finding<K extends FindingId = FindingId> = {
   observedAt: string;
   error?: string;
 };
+
+/** A finding that could not be read (as opposed to one whose value is a real null). */
+export function isUnreadable(finding: Finding): boolean {
+  return finding.value === null && finding.error !== undefined;
+}
 
 export type Where = { source: string; url: string; observedAt: string; repo?: string };
 

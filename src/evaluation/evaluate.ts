@@ -1,5 +1,5 @@
 import { CLAIMS, type ClaimSpec, type CheckSpec } from "../core/catalogue.js";
-import type { Finding, FindingId, FindingValue } from "../core/findings.js";
+import { isUnreadable, type Finding, type FindingId, type FindingValue } from "../core/findings.js";
 import { claimStatusFromChecks, STATUS_ORDER } from "../core/status.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { JUDGES } from "./judges.js";
@@ -11,13 +11,14 @@ function viewOf(byId: Map<FindingId, Finding>): FindingView {
   return {
     value<K extends FindingId>(id: K) {
       const f = byId.get(id);
-      if (!f || f.value === null) throw new Error(`judge read ${id} without declaring it in needs`);
+      if (!f || isUnreadable(f)) throw new Error(`judge read ${id} without declaring it in needs`);
       return f.value as FindingValue<K>;
     },
     maybe<K extends FindingId>(id: K) {
       const f = byId.get(id);
       if (!f) return { value: null, reason: `${id} was not collected` };
-      if (f.value === null) return { value: null, reason: f.error ?? `${id} could not be read` };
+      if (isUnreadable(f)) return { value: null, reason: f.error ?? `${id} could not be read` };
+      if (f.value === null) return { value: null, reason: `${id} has no value` };
       return { value: f.value as FindingValue<K> };
     },
     finding: (id) => byId.get(id),
@@ -28,7 +29,7 @@ function judgeCheck(judge: CheckJudge | undefined, byId: Map<FindingId, Finding>
   if (!judge) return { status: "unknown", reason: NOT_COLLECTED };
   const missing = judge.needs.filter((id) => !byId.has(id));
   if (missing.length > 0) return { status: "unknown", reason: NOT_COLLECTED };
-  const unreadable = judge.needs.map((id) => byId.get(id)!).filter((f) => f.value === null);
+  const unreadable = judge.needs.map((id) => byId.get(id)!).filter(isUnreadable);
   if (unreadable.length > 0) {
     return { status: "unknown", reason: unreadable.map((f) => `${f.id} could not be read: ${f.error ?? "no reason given"}`).join("; ") };
   }

@@ -1,5 +1,6 @@
 import { CLAIMS, PRINCIPLES, claimById } from "../core/catalogue.js";
 import type { Status } from "../core/status.js";
+import { isUnreadable } from "../core/findings.js";
 import type { Assessment } from "../assessment/assess-repository.js";
 import type { ConfigOutcome } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
@@ -84,7 +85,7 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome): C
   }
   text.push("## Findings", "", "| Finding | Value | Source | Observed |", "|---|---|---|---|");
   for (const f of assessment.findings) {
-    const value = f.value === null ? `❔ not read: ${f.error ?? ""}` : `\`${showValue(f.value)}\``;
+    const value = isUnreadable(f) ? `❔ not read: ${f.error ?? ""}` : `\`${showValue(f.value)}\``;
     text.push(`| ${link(f.id, f.url)} | ${cell(value)} | ${cell(f.source)} | ${f.observedAt} |`);
   }
 

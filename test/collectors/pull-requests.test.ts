@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { findingSchema } from "../../src/core/findings.js";
+import { judgeApprovals, pullRequestsCollector, summarisePullRequests, MAX_MERGED_PAGES, type MergedPr } from "../../src/collectors/pull-requests.js";
+import { collectContext, NOW, SINCE } from "../helpers/collect.js";
+import { mockGraphql } from "../helpers/graphql.js";
+import { quietRepositoryData } from "../helpers/repository-graphql.js";
+
+const HEAD = "a".repeat(40);
+const OLD = "b".repeat(40);
+const user = (login: string) => ({ __typename: "User", login });
+const bot = (login: string) => ({ __typename: "Bot", login });
+
+let n = 0;
+function pr(overrides: Partial<Omit<MergedPr, "files">> & { approvals?: { by: { __typename: string; login: string }; at?: string; on?: string }[]; rollup?: string | null; files?: string[] } = {}): MergedPr {
+  n += 1;
+  const { approvals = [], rollup = "SUCCESS", files = ["src/index.ts"], ...rest } = overrides;
+  return {
+    url: `https://github.com/octo-org/api/pull/${n}`,
+    createdAt: "2026-11-01T09:00:00Z",
+    mergedAt: "2026-11-02T10:00:00Z",
+    updatedAt: "2026-11-02T10:00:00Z",
+    author: user("alice"),
+    mergedBy: { login: "alice" },
+    commits: { nodes: [{ commit: { oid: HEAD, statusCheckRollup: rollup === null ? null : { state: rollup } } }] },
+    reviews: { nodes: approvals.map((a) => ({ submittedAt: a.at ?? "2026-11-02T09:00:00Z", author: a.by, commit: { oid: a.on ?? HEAD } })) },
+    files: { totalCount: files.length, nodes: files.map((path) => ({ path })) },
+    ...rest,
+  };
+}
+
+const options = { since: SINCE, now: NOW, updateBots: ["renovate", "dependabot"], maxOpenDays: 30 };
+
+describe("judgeApprovals", () => {
+  it("does not count a merge by someone else without an approving review", () => {
+    expect(judgeApprovals(pr({ mergedBy: { login: "bob" } })).humanApproval).toBe(false);
+  });
+
+  it("counts an approval by another person before merge", () => {
+    expect(judgeApprovals(pr({ approvals: [{ by: user("bob") }] }))).toEqual({ humanApproval: true, humanApprovalOnFinalCommit: true, botApprovalOnly: false });
+  });
+
+  it("does not count the author's own approval, or one after the merge", () => {
+    expect(judgeApprovals(pr({ approvals: [{ by: user("Alice") }] })).humanApproval).toBe(false);
+    expect(judgeApprovals(pr({ approvals: [{ by: user("bob"), at: "2026-11-03T00:00:00Z" }] })).humanApproval).toBe(false);
+  });
+
+  it("tells an approval of an earlier commit from one of the final commit", () => {
+    expect(judgeApprovals(pr({ approvals: [{ by: user("bob"), on: OLD }] }))).toEqual({ humanApproval: true, humanApprovalOnFinalCommit: false, botApprovalOnly: false });
+  });
+
+  it("names a bot's approval as such and never counts it as a review", () => {
+    expect(judgeApprovals(pr({ approvals: [{ by: bot("alice-approver") }] }))).toEqual({ humanApproval: false, humanApprovalOnFinalCommit: false, botApprovalOnly: true });
+  });
+});
+
+describe("summarisePullRequests", () => {
+  it("lists unreviewed and red merges, and counts a PR merged with a pending or missing check as not green", () => {
+    const ok = pr({ approvals: [{ by: user("bob") }] });
+    const unreviewed = pr({ mergedBy: { login: "admin" } });
+    const pending = pr({ approvals: [{ by: user("bob") }], rollup: "PENDING" });
+    const unchecked = pr({ approvals: [{ by: user("bob") }], rollup: null });
+    const failing = pr({ approvals: [{ by: user("bob") }], rollup: "FAILURE" });
+    const s = summarisePullRequests({ merged: [ok, unreviewed, pending, unchecked, failing], open: [], closed: [] }, options);
+    expect(s["reviews.merged-prs"]).toBe(5);
+    expect(s["reviews.independently-approved"]).toBe(4);
+    expect(s["reviews.unreviewed"]).toEqual([unreviewed.url]);
+    expect(s["ci.merged-with-checks"]).toBe(4);
+    expect(s["ci.merged-green"]).toBe(2);
+    expect(s["ci.merged-red-or-unchecked"]).toEqual([pending.url, unchecked.url, failing.url]);
+  });
+
+  it("ignores PRs merged before the window", () => {
+    const old = pr({ mergedAt: "2025-01-01T00:00:00Z" });
+    expect(summarisePullRequests({ merged: [old], open: [], closed: [] }, options)["reviews.merged-prs"]).toBe(0);
+  });
+
+  it("counts update-bot PRs and reports them, not skips them", () => {
+    const update = pr({ author: bot("renovate"), createdAt: "2026-11-01T10:00:00Z", mergedAt: "2026-11-01T16:00:00Z", files: ["package.json", "package-lock.json"] });
+    const redUpdate = pr({ author: bot("dependabot"), createdAt: "2026-11-01T10:00:00Z", mergedAt: "2026-11-03T10:00:00Z", rollup: "FAILURE" });
+    const newDep = pr({ files: ["package.json"], approvals: [{ by: user("bob") }] });
+    const untestedDep = pr({ files: ["services/x/go.mod"] });
+    const staleOpen = { url: "https://github.com/octo-org/api/pull/900", createdAt: "2026-09-01T00:00:00Z", author: bot("renovate") };
+    const closed = { url: "https://github.com/octo-org/api/pull/901", createdAt: "2026-11-05T00:00:00Z", closedAt: "2026-11-06T00:00:00Z", author: bot("dependabot[bot]") };
+    const s = summarisePullRequests({ merged: [update, redUpdate, newDep, untestedDep], open: [staleOpen], closed: [closed] }, options);
+    expect(s["reviews.merged-prs"]).toBe(4);
+    expect(s["deps.update-prs"]).toEqual({ opened: 4, merged: 2, closedUnmerged: 1, openOlderThanThreshold: 1, medianHoursToMerge: 27 });
+    expect(s["deps.update-prs-merge-health"]).toEqual({ merged: 2, green: 1, notGreen: [redUpdate.url] });
+    expect(s["deps.update-prs-by-bot"]).toEqual({ renovate: 2, dependabot: 2 });
+    expect(s["deps.new-dependency-prs"]).toEqual({ merged: 2, greenAndApproved: 1, urls: [untestedDep.url] });
+  });
+});
+
+describe("pullRequestsCollector", () => {
+  it("reads a second page when more than 100 PRs were updated in the window, and stops at the window", async () => {
+    const firstPage = Array.from({ length: 100 }, () => pr({ approvals: [{ by: user("bob") }] }));
+    const secondPage = [pr({ approvals: [{ by: user("bob") }] }), pr({ mergedAt: "2025-06-01T00:00:00Z", updatedAt: "2025-06-01T00:00:00Z" })];
+    const requests = mockGraphql(() => ({ data: { rateLimit: { cost: 1 }, repository: { pr_merged: { pageInfo: { hasNextPage: true, endCursor: "c2" }, nodes: secondPage } } } }));
+    const ctx = collectContext({
+      repositoryData: quietRepositoryData({ pr_merged: { pageInfo: { hasNextPage: true, endCursor: "c1" }, nodes: firstPage } }),
+    });
+    const findings = await pullRequestsCollector.collect(ctx);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.variables).toMatchObject({ owner: "octo-org", name: "api", branch: "main", cursor: "c1" });
+    expect(ctx.client.counts.graphql).toBe(1);
+    expect(findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(101);
+    for (const f of findings) expect(findingSchema.safeParse(f).success).toBe(true);
+  });
+
+  it("reports the evidence unreadable when GitHub refused the pull-request fields", async () => {
+    const ctx = collectContext({ repositoryData: { pr_merged: null }, repositoryErrors: [{ path: ["repository", "pr_merged"], message: "Resource not accessible by integration" }] });
+    const findings = await pullRequestsCollector.collect(ctx);
+    expect(findings.every((f) => f.value === null && f.error?.includes("Resource not accessible"))).toBe(true);
+    expect(findings.map((f) => f.id)).toEqual([...pullRequestsCollector.produces]);
+  });
+
+  it("refuses to guess when the window holds more pages than it reads", async () => {
+    const page = (cursor: string) => ({ pageInfo: { hasNextPage: true, endCursor: cursor }, nodes: [pr()] });
+    mockGraphql(() => ({ data: { rateLimit: { cost: 1 }, repository: { pr_merged: page("next") } } }), MAX_MERGED_PAGES);
+    const findings = await pullRequestsCollector.collect(collectContext({ repositoryData: quietRepositoryData({ pr_merged: page("c1") }) }));
+    expect(findings.every((f) => f.value === null && f.error?.includes("shorten windowDays"))).toBe(true);
+  });
+
+  it("fails visibly on an answer of the wrong shape", async () => {
+    await expect(pullRequestsCollector.collect(collectContext({ repositoryData: { pr_merged: { nodes: "nope" } } }))).rejects.toThrow();
+  });
+});
