@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
 import { Jobs } from "./jobs.js";
+import { OrgEvidence } from "./org-evidence.js";
 import {
   checkRunPayload,
   checkSuitePayload,
@@ -31,7 +32,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const log = probot.log.child({ name: "claimcheck" });
     const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
-    const pipeline: PipelineDeps = { store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) };
+    const orgEvidence = new OrgEvidence();
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, ...(deps.now ? { now: deps.now } : {}) };
     addHandler(healthHandler(deps.store));
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
@@ -60,6 +62,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
       queue.accept({ id: context.id, event: context.name, installationId }, async () => {
+        if (context.name === "installation" || context.name === "installation_repositories") orgEvidence.forget(installationId);
         const runs = repos.map((fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
           return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
@@ -97,7 +100,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     probot.on("installation.deleted", async (context) => {
       const payload = parse(context, installationPayload);
-      if (payload) deps.store.markInstallationRemoved(payload.installation.id);
+      if (!payload) return;
+      deps.store.markInstallationRemoved(payload.installation.id);
+      orgEvidence.forget(payload.installation.id);
     });
 
     probot.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {

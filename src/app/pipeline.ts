@@ -6,6 +6,9 @@ import { GitHubClient, type OctokitLike } from "../github/client.js";
 import { publishCheckRun } from "../publish/check-run.js";
 import { decideConclusion, renderCheckRun } from "../render/check-run.js";
 import type { Store } from "../store/store.js";
+import { COLLECTORS } from "../collectors/index.js";
+import type { OrgEvidence } from "./org-evidence.js";
+import { collectorsToRefresh } from "./refresh.js";
 
 /** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
 export type InstallationOctokit = OctokitLike & ConfigReader;
@@ -13,12 +16,26 @@ export type InstallationOctokit = OctokitLike & ConfigReader;
 export type Target = { installationId: number; owner: string; repo: string };
 export type Trigger = { name: string; deliveryId: string };
 
-export type PipelineDeps = { store: Store; log: Logger; now?: () => Date };
+export type PipelineDeps = { store: Store; log: Logger; orgEvidence: OrgEvidence; now?: () => Date };
 
-async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
+async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
+  const now = deps.now?.() ?? new Date();
   const client = new GitHubClient(octokit);
   const config = await loadRepoConfig(octokit, client, target.owner, target.repo);
-  const assessment = await assessRepository({ client, owner: target.owner, name: target.repo, config: config.config, now: deps.now?.() ?? new Date() });
+  // Organisation reads are shared by the run and counted once, not against each repository.
+  const orgFindings = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
+  const refresh = collectorsToRefresh(trigger.name.split(".")[0] ?? "");
+  const previous = refresh ? deps.store.assessments(target.installationId, `${target.owner}/${target.repo}`, 1)[0] : undefined;
+  const partial = refresh && previous?.inScope;
+  const assessment = await assessRepository({
+    client,
+    owner: target.owner,
+    name: target.repo,
+    config: config.config,
+    now,
+    orgFindings,
+    ...(partial ? { collectors: COLLECTORS.filter((c) => refresh.includes(c.id)), carriedOver: previous.findings } : {}),
+  });
   return { assessment, config };
 }
 
@@ -28,7 +45,7 @@ function problemsOf(config: ConfigOutcome) {
 
 /** Assesses a repository and stores the result (installation, protection changes): no check run. */
 export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<number> {
-  const { assessment, config } = await assess(deps, octokit, target);
+  const { assessment, config } = await assess(deps, octokit, target, trigger);
   const id = deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, assessment, configProblems: problemsOf(config) });
   deps.log.info({ assessment: id, repo: `${target.owner}/${target.repo}`, trigger: trigger.name, requests: assessment.requests }, "repository assessed");
   return id;
@@ -36,7 +53,7 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
 
 /** Assesses a repository and publishes the check run on `headSha`, then stores both. */
 export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<{ assessmentId: number; checkRunId: number }> {
-  const { assessment, config } = await assess(deps, octokit, target);
+  const { assessment, config } = await assess(deps, octokit, target, trigger);
   const output = renderCheckRun(assessment, config);
   const conclusion = decideConclusion(assessment, config);
   const detailsUrl = !config.ok && assessment.repo ? `${assessment.repo.htmlUrl}/blob/${assessment.repo.defaultBranch}/${CONFIG_PATH}` : undefined;

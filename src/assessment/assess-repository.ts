@@ -71,10 +71,12 @@ export type AssessInput = {
   collectors?: readonly Collector[];
   /** Organisation findings of this run (read once by assessOrganisation), judged with the repository's. */
   orgFindings?: readonly Finding[];
+  /** Repository findings of an earlier assessment, kept for every id the given collectors do not re-read. */
+  carriedOver?: readonly Finding[];
 };
 
 /** Reads one repository's evidence and judges every claim on it. Never throws for GitHub failures. */
-export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS, orgFindings = [] }: AssessInput): Promise<Assessment> {
+export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS, orgFindings = [], carriedOver = [] }: AssessInput): Promise<Assessment> {
   const startedAt = new Date().toISOString();
   const finish = (repo: RepoRef | null, scope: RepoScope, findings: Finding[], results: ClaimResult[]): Assessment => ({
     owner,
@@ -114,6 +116,8 @@ export async function assessRepository({ client, owner, name, config, now = new 
     }
     findings = findings.concat(await runCollector(collector, { client, repo, config, now, since, repositoryData: batched.ok ? batched.data : null, repositoryErrors: batched.ok ? batched.errors : [] }));
   }
-  const all = [...findings, ...orgFindings];
+  const fresh = new Set(findings.map((f) => f.id));
+  const kept = carriedOver.filter((f) => f.scope === "repo" && !fresh.has(f.id));
+  const all = [...findings, ...kept, ...orgFindings];
   return finish(repo, scope, all, evaluateClaims(all, config));
 }

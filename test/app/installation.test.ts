@@ -2,6 +2,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { captureCheckRuns, mockInstallationToken, mockNoConfig, mockProtection, mockRepository, repositoryExample } from "../helpers/github-api.js";
 import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
+import { example } from "../helpers/openapi-examples.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -67,6 +68,29 @@ describe("installation and protection events", () => {
     expect(nock.pendingMocks()).toEqual([]);
     const [stored] = app.store.assessments(payload.installation.id, `${owner}/${repo}`);
     expect(stored?.trigger).toBe("branch_protection_rule.created");
+  });
+
+  it("re-reads only protection on a protection change, carrying the pull-request evidence over", async () => {
+    const payload = webhookExample("branch_protection_rule", "created", (p) => Boolean(p.installation));
+    const [owner, repo] = [payload.repository.owner.login as string, payload.repository.name as string];
+    mockInstallationToken(payload.installation.id);
+    mockNoConfig(owner, repo);
+    mockRepository(owner, repo);
+    mockRepositoryQuery();
+    mockProtection(owner, repo, 404);
+    await app.deliver("branch_protection_rule", payload, "first");
+
+    mockNoConfig(owner, repo);
+    mockRepository(owner, repo);
+    mockProtection(owner, repo, example("branch-protection"));
+    await app.deliver("branch_protection_rule", { ...payload, action: "edited" }, "second");
+
+    expect(nock.pendingMocks()).toEqual([]);
+    const [latest, first] = app.store.assessments(payload.installation.id, `${owner}/${repo}`);
+    expect(latest!.requests.graphql).toBe(0);
+    expect(latest!.findings.find((f) => f.id === "branch-protection.pr-required")?.value).toBe(true);
+    const carried = latest!.findings.find((f) => f.id === "reviews.merged-prs");
+    expect(carried).toEqual(first!.findings.find((f) => f.id === "reviews.merged-prs"));
   });
 
   it("re-assesses a repository when a ruleset changes", async () => {
