@@ -1,8 +1,11 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
+import { AUDITED_EVENTS, normaliseWebhook } from "../audit/normalise.js";
+import { AuditTrail } from "../audit/trail.js";
 import type { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
 import { Jobs } from "./jobs.js";
+import { runMaintenance, startMaintenance } from "./maintenance.js";
 import { OrgEvidence } from "./org-evidence.js";
 import {
   checkRunPayload,
@@ -16,7 +19,7 @@ import {
 } from "./payloads.js";
 import { assessForCheckRun, reassess, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 
-export type AppDeps = { store: Store; concurrency?: number; now?: () => Date };
+export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null };
 export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined };
 
 type AnyContext = Context;
@@ -35,6 +38,10 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const orgEvidence = new OrgEvidence();
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, ...(deps.now ? { now: deps.now } : {}) };
     addHandler(healthHandler(deps.store));
+    if (deps.maintenanceIntervalMs !== null) {
+      const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
+      startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor }), deps.maintenanceIntervalMs);
+    }
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
       const parsed = schema.safeParse(context.payload);
@@ -72,6 +79,29 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
       });
     }
+
+    const trail = new AuditTrail(deps.store);
+    // Recorded before the delivery is acknowledged, in one transaction keyed by the delivery id:
+    // a delivery GitHub sends again after a crash is recorded exactly once.
+    probot.on(AUDITED_EVENTS as Extract<Parameters<Probot["on"]>[0], unknown[]>, async (context) => {
+      const installationId = (context.payload as { installation?: { id?: unknown } }).installation?.id;
+      if (typeof installationId !== "number") {
+        log.warn({ delivery: context.id, event: context.name }, "audit event without an installation; not attributable, not recorded");
+        return;
+      }
+      const input = normaliseWebhook(context.name, context.payload as Record<string, unknown>, deps.now?.() ?? new Date());
+      if (!input) return;
+      const { recorded, seq } = trail.append(installationId, "webhook", context.id, input);
+      log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
+    });
+
+    probot.on(["installation.created", "installation.new_permissions_accepted"], async (context) => {
+      const payload = parse(context, installationPayload);
+      if (!payload) return;
+      const account = payload.installation.account;
+      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      if (payload.installation.events) deps.store.setInstallationEvents(payload.installation.id, payload.installation.events);
+    });
 
     probot.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
       const payload = parse(context, pullRequestPayload);

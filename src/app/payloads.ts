@@ -43,6 +43,7 @@ const listedRepo = z.looseObject({ id: z.number().int(), full_name: z.string().r
 export const installationPayload = z.looseObject({
   installation: installation.extend({
     account: z.looseObject({ login: z.string().min(1), type: z.string().optional() }).nullable(),
+    events: z.array(z.string()).optional(),
   }),
   repositories: z.array(listedRepo).optional(),
 });

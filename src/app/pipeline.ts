@@ -7,6 +7,7 @@ import { publishCheckRun } from "../publish/check-run.js";
 import { decideConclusion, renderCheckRun } from "../render/check-run.js";
 import type { Store } from "../store/store.js";
 import { COLLECTORS } from "../collectors/index.js";
+import { auditFindings } from "../audit/evidence.js";
 import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 
@@ -23,7 +24,9 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
   const client = new GitHubClient(octokit);
   const config = await loadRepoConfig(octokit, client, target.owner, target.repo);
   // Organisation reads are shared by the run and counted once, not against each repository.
-  const orgFindings = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
+  const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
+  const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);
+  const orgFindings = [...fromGitHub, ...auditFindings(deps.store, target.installationId, { now, since, org: target.owner })];
   const refresh = collectorsToRefresh(trigger.name.split(".")[0] ?? "");
   const previous = refresh ? deps.store.assessments(target.installationId, `${target.owner}/${target.repo}`, 1)[0] : undefined;
   const partial = refresh && previous?.inScope;

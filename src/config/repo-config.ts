@@ -43,6 +43,7 @@ export const repoConfigSchema = z.strictObject({
   thresholds: thresholdsSchema.prefault({}),
   /** Logins whose pull requests are dependency updates (matched without a trailing "[bot]"). */
   updateBots: z.array(login).default(["renovate", "dependabot"]),
+  audit: z.strictObject({ retentionDays: positiveInt.max(3650).default(400) }).prefault({}),
   /** Accepted exceptions that checks name instead of counting as gaps. */
   exceptions: z
     .strictObject({

@@ -140,6 +140,13 @@ export const FINDINGS = {
   "audit.events-in-window": { scope: "org", value: z.record(z.string(), count) },
   "audit.earliest-event": { scope: "org", value: z.string().nullable() },
   "audit.chain-verified": { scope: "org", value: bool },
+  // Added by claimcheck: the trail's own properties, judged under 2.2.1, 2.2.3 and 2.2.4.
+  "audit.chain-break": { scope: "org", value: z.string().nullable() },
+  "audit.coverage": { scope: "org", value: z.object({ covered: strings, missing: strings }) },
+  "audit.log-api": { scope: "org", value: z.object({ status: z.enum(["available", "unavailable", "not-checked"]), reason: z.string().nullable() }) },
+  "audit.pruned": { scope: "org", value: bool },
+  "audit.exportable": { scope: "org", value: z.object({ events: count, exported: count }) },
+  "audit.access": { scope: "org", value: z.object({ httpRoutes: strings, adminProofRequired: bool }) },
 } as const satisfies Record<string, { scope: "repo" | "org"; value: z.ZodType }>;
 
 export type FindingId = keyof typeof FINDINGS;

@@ -33,7 +33,7 @@ function judgeCheck(judge: CheckJudge | undefined, byId: Map<FindingId, Finding>
   if (unreadable.length > 0) {
     return { status: "unknown", reason: unreadable.map((f) => `${f.id} could not be read: ${f.error ?? "no reason given"}`).join("; ") };
   }
-  return judge.judge(viewOf(byId), config.thresholds);
+  return judge.judge(viewOf(byId), config.thresholds, config);
 }
 
 function evidenceOf(judge: CheckJudge | undefined, byId: Map<FindingId, Finding>): EvidenceLink[] {

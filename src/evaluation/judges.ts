@@ -1,7 +1,8 @@
 import type { CheckJudge } from "./types.js";
+import { auditJudges } from "./checks/audit.js";
 import { branchProtectionJudges } from "./checks/branch-protection.js";
 import { historyJudges } from "./checks/history.js";
 import { updateJudges } from "./checks/updates.js";
 
 /** Every check that can be judged today; a catalogue check missing here is "not collected yet". */
-export const JUDGES: readonly CheckJudge[] = [...branchProtectionJudges, ...historyJudges, ...updateJudges];
+export const JUDGES: readonly CheckJudge[] = [...auditJudges, ...branchProtectionJudges, ...historyJudges, ...updateJudges];

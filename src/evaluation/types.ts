@@ -1,6 +1,6 @@
 import type { CheckStatus, Status } from "../core/status.js";
 import type { Finding, FindingId, FindingValue } from "../core/findings.js";
-import type { Thresholds } from "../config/repo-config.js";
+import type { RepoConfig, Thresholds } from "../config/repo-config.js";
 
 export type EvidenceLink = { findingId: FindingId; url: string; source: string };
 
@@ -42,5 +42,5 @@ export type CheckJudge = {
   checkId: string;
   needs: readonly FindingId[];
   uses?: readonly FindingId[];
-  judge(view: FindingView, thresholds: Thresholds): Verdict;
+  judge(view: FindingView, thresholds: Thresholds, config: RepoConfig): Verdict;
 };

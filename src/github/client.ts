@@ -62,24 +62,30 @@ export class GitHubClient {
   constructor(private readonly octokit: OctokitLike) {}
 
   /** A REST read validated by `schema`; statuses in `expect` come back with `data: null`. */
-  async rest<S extends z.ZodType>(
-    route: string,
-    params: Record<string, unknown>,
-    schema: S,
-    options: RestOptions = {},
-  ): Promise<RestResult<z.infer<S>>> {
+  async rest<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S, options: RestOptions = {}): Promise<RestResult<z.infer<S>>> {
+    const { status, data } = await this.send(route, params, schema, options);
+    return { status, data };
+  }
+
+  /** A REST read that also returns the response headers (pagination links). */
+  async restWithHeaders<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S): Promise<{ data: z.infer<S>; headers: Record<string, unknown> }> {
+    const { data, headers } = await this.send(route, params, schema, {});
+    return { data: data as z.infer<S>, headers };
+  }
+
+  private async send<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S, options: RestOptions): Promise<{ status: number; data: z.infer<S> | null; headers: Record<string, unknown> }> {
     this.counts.rest += 1;
     let response;
     try {
       response = await this.octokit.request(route, params);
     } catch (error) {
       const status = statusOf(error);
-      if (status !== null && options.expect?.includes(status)) return { status, data: null };
+      if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
       throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
     }
     const parsed = schema.safeParse(response.data);
     if (!parsed.success) throw new ResponseShapeError(route, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-    return { status: response.status, data: parsed.data };
+    return { status: response.status, data: parsed.data, headers: response.headers };
   }
 
   /** A GraphQL read; its document should ask for `rateLimit { cost }` so the cost can be counted. */

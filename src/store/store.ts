@@ -109,6 +109,39 @@ export class Store {
       .run();
   }
 
+  /** The installation of an organisation (case-insensitive login), preferring one not removed. */
+  installationByLogin(login: string): { id: number; accountLogin: string; removedAt: string | null } | undefined {
+    const rows = this.db.select().from(schema.installations).all();
+    const matching = rows.filter((r) => r.accountLogin.toLowerCase() === login.toLowerCase());
+    return matching.find((r) => r.removedAt === null) ?? matching[0];
+  }
+
+  /** Records the webhook events GitHub says the installation receives. */
+  setInstallationEvents(id: number, events: string[]): void {
+    this.db.update(schema.installations).set({ events: JSON.stringify([...events].sort()) }).where(eq(schema.installations.id, id)).run();
+  }
+
+  installationEvents(id: number): string[] | null {
+    const row = this.db.select({ events: schema.installations.events }).from(schema.installations).where(eq(schema.installations.id, id)).get();
+    if (!row?.events) return null;
+    const parsed = z.array(z.string()).safeParse(JSON.parse(row.events));
+    return parsed.success ? parsed.data : null;
+  }
+
+  auditLogSource(installationId: number) {
+    return this.db.select().from(schema.auditLogSources).where(eq(schema.auditLogSources.installationId, installationId)).get();
+  }
+
+  setAuditLogSource(installationId: number, value: { status: "available" | "unavailable"; reason?: string | null; cursor?: string | null; checkedAt: Date }): void {
+    const row = { status: value.status, reason: value.reason ?? null, cursor: value.cursor ?? null, checkedAt: value.checkedAt.toISOString() };
+    this.db.insert(schema.auditLogSources).values({ installationId, ...row }).onConflictDoUpdate({ target: schema.auditLogSources.installationId, set: row }).run();
+  }
+
+  /** Installations not removed, for scheduled work. */
+  activeInstallations(): { id: number; accountLogin: string }[] {
+    return this.db.select({ id: schema.installations.id, accountLogin: schema.installations.accountLogin }).from(schema.installations).where(isNull(schema.installations.removedAt)).all();
+  }
+
   /** Records an installation first seen through a repository event, keeping what is already known. */
   ensureInstallation(id: number, accountLogin: string): void {
     this.db.insert(schema.installations).values({ id, accountLogin, accountType: "unknown" }).onConflictDoNothing().run();

@@ -11,7 +11,10 @@ describe("installation and protection events", () => {
   beforeEach(async () => {
     app = await testApp();
   });
-  afterEach(() => app.store.close());
+  afterEach(async () => {
+    await app.idle();
+    app.store.close();
+  });
 
   it("assesses every selected repository when the app is installed, without publishing a check run", async () => {
     const payload = webhookExample("installation", "created");

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { AUDITED_EVENTS } from "../../src/audit/normalise.js";
 import { openapiSpec } from "../helpers/openapi-examples.js";
 
 type Manifest = { default_permissions: Record<string, string>; default_events: string[] };
@@ -8,9 +9,10 @@ const manifest = parse(readFileSync("app.yml", "utf8")) as Manifest;
 
 /** The permission GitHub's webhook documentation says an event needs, e.g. "Administration". */
 function permissionFor(event: string): string | undefined {
-  const hooks = (openapiSpec() as unknown as { "x-webhooks": Record<string, { post: { summary?: string } }> })["x-webhooks"];
-  for (const [key, hook] of Object.entries(hooks)) {
-    if (key !== event.replace(/_/g, "-") && !key.startsWith(`${event.replace(/_/g, "-")}-`)) continue;
+  const hooks = (openapiSpec() as unknown as { "x-webhooks": Record<string, { post: { summary?: string; operationId?: string } }> })["x-webhooks"];
+  for (const hook of Object.values(hooks)) {
+    // operationId is "<event>/<action>" (or "<event>" alone), with dashes for underscores.
+    if (hook.post.operationId?.split("/")[0] !== event.replace(/_/g, "-")) continue;
     const match = hook.post.summary?.match(/access for the "([^"]+)"/);
     if (match) return match[1];
   }
@@ -23,6 +25,8 @@ const PERMISSION_KEYS: Record<string, string> = {
   "Pull requests": "pull_requests",
   Contents: "contents",
   Metadata: "metadata",
+  Members: "members",
+  Deployments: "deployments",
 };
 
 describe("app.yml", () => {
@@ -44,14 +48,18 @@ describe("app.yml", () => {
       administration: "read",
       checks: "write",
       contents: "read",
+      deployments: "read",
+      members: "read",
       metadata: "read",
+      organization_administration: "read",
       pull_requests: "read",
     });
   });
 
   it("subscribes to exactly the events the app handles", () => {
     const source = readFileSync("src/app/index.ts", "utf8");
-    const handled = new Set([...source.matchAll(/"([a-z_]+)(?:\.[a-z_]+)?"/g)].map((m) => m[1]!).filter((e) => e !== "installation" && e !== "installation_repositories"));
-    for (const event of manifest.default_events) expect(handled.has(event), `${event} is subscribed but not handled`).toBe(true);
+    const named = [...source.matchAll(/"([a-z_]+)(?:\.[a-z_]+)?"/g)].map((m) => m[1]!);
+    const handled = new Set([...named, ...AUDITED_EVENTS].filter((e) => e !== "installation" && e !== "installation_repositories"));
+    expect([...handled].filter((e) => manifest.default_events.includes(e) || AUDITED_EVENTS.includes(e)).sort()).toEqual([...manifest.default_events].sort());
   });
 });

@@ -17,3 +17,11 @@ export function example<T = any>(name: string): T {
   if (!found) throw new Error(`no OpenAPI example named ${name}`);
   return structuredClone(found.value) as T;
 }
+
+let ghec: Spec | undefined;
+
+/** GitHub Enterprise Cloud's REST description, for routes only that plan offers (the org audit log). */
+export function ghecSpec(): Spec {
+  ghec ??= require("@octokit/openapi/generated/ghec.json") as Spec;
+  return ghec;
+}

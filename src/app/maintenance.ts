@@ -1,0 +1,59 @@
+import type { Logger } from "pino";
+import { pollAuditLog } from "../audit/audit-log.js";
+import { AuditTrail } from "../audit/trail.js";
+import { CONFIG_PATH, type ConfigReader } from "../config/load-repo-config.js";
+import { DEFAULT_CONFIG, parseRepoConfig } from "../config/repo-config.js";
+import { GitHubClient, type OctokitLike } from "../github/client.js";
+import type { Store } from "../store/store.js";
+
+export const MAINTENANCE_INTERVAL_MS = 30 * 60 * 1000;
+/** An organisation whose audit-log API did not answer is asked again only this often. */
+export const AUDIT_LOG_RECHECK_MS = 24 * 60 * 60 * 1000;
+
+type InstallationOctokit = OctokitLike & ConfigReader;
+
+/**
+ * Periodic work per installation: prune the audit trail past the organisation's retention
+ * period (behind a checkpoint), and poll the organisation audit log where the plan offers it.
+ */
+export async function runMaintenance(deps: { store: Store; log: Logger; octokitFor: (installationId: number) => Promise<InstallationOctokit>; now?: Date }): Promise<void> {
+  const now = deps.now ?? new Date();
+  const trail = new AuditTrail(deps.store);
+  for (const installation of deps.store.activeInstallations()) {
+    try {
+      const octokit = await deps.octokitFor(installation.id);
+      const retentionDays = await orgRetentionDays(octokit, installation.accountLogin);
+      const { pruned } = trail.prune(installation.id, retentionDays, now);
+      if (pruned > 0) deps.log.info({ installation: installation.id, pruned, retentionDays }, "audit trail pruned behind a checkpoint");
+      const source = deps.store.auditLogSource(installation.id);
+      if (source?.status === "unavailable" && now.getTime() - Date.parse(source.checkedAt) < AUDIT_LOG_RECHECK_MS) continue;
+      const outcome = await pollAuditLog(new GitHubClient(octokit), deps.store, trail, installation.id, installation.accountLogin, now);
+      if (outcome.status === "available") deps.log.info({ installation: installation.id, ...outcome }, "organisation audit log polled");
+      else if (source?.status !== "unavailable") deps.log.info({ installation: installation.id, reason: outcome.reason }, "organisation audit log not available; webhooks only");
+    } catch (error) {
+      deps.log.error({ installation: installation.id, err: error instanceof Error ? error.message : String(error) }, "maintenance failed for installation");
+    }
+  }
+}
+
+/** The retention the organisation agreed, from its `.github` repository's configuration. */
+async function orgRetentionDays(octokit: InstallationOctokit, org: string): Promise<number> {
+  try {
+    const { config } = await octokit.config.get({ owner: org, repo: ".github", path: CONFIG_PATH });
+    const parsed = parseRepoConfig(config);
+    return parsed.config.audit.retentionDays;
+  } catch {
+    return DEFAULT_CONFIG.audit.retentionDays;
+  }
+}
+
+export function startMaintenance(run: () => Promise<void>, intervalMs = MAINTENANCE_INTERVAL_MS): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void run().finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

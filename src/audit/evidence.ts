@@ -1,0 +1,59 @@
+import { observed, type Finding, type Where } from "../core/findings.js";
+import type { Store } from "../store/store.js";
+import { exportLines } from "./export.js";
+import { AuditTrail } from "./trail.js";
+
+/** The kinds of change 2.2.1 asks to be logged, and the webhook events that record each. */
+export const CHANGE_KINDS: Record<string, readonly string[]> = {
+  "branch protection": ["branch_protection_rule"],
+  rulesets: ["repository_ruleset"],
+  membership: ["member", "membership", "organization"],
+  teams: ["team", "team_add"],
+  visibility: ["repository", "public"],
+  "deploy keys": ["deploy_key"],
+  "force pushes": ["push"],
+  "workflow-file changes": ["push"],
+};
+
+/** The organisation audit-log API exists only on GitHub Enterprise Cloud; its status is stored by the poller. */
+
+/** HTTP routes through which the app serves the trail or reports; none today (the CLI reads the database). */
+export const AUDIT_HTTP_ROUTES: readonly string[] = [];
+
+/**
+ * The audit trail's evidence for an organisation, read from claimcheck's own store: what it
+ * recorded, whether its chain verifies, whether it exports, and which kinds of change the
+ * installation's granted events let it see.
+ */
+export function auditFindings(store: Store, installationId: number, options: { now: Date; since: Date; org: string }): Finding[] {
+  const trail = new AuditTrail(store);
+  const where: Where = { source: "claimcheck audit trail", url: `https://github.com/organizations/${options.org}/settings/installations`, observedAt: options.now.toISOString() };
+  const summary = trail.summary(installationId, options.since);
+  const verification = trail.verify(installationId);
+  const exported = [...exportLines(trail.events(installationId), "jsonl")].length;
+  const granted = store.installationEvents(installationId);
+  const source = store.auditLogSource(installationId);
+  const findings: Finding[] = [
+    observed("audit.events-in-window", summary.countsByKind, where),
+    observed("audit.earliest-event", summary.earliest, where),
+    observed("audit.chain-verified", verification.ok, where),
+    observed("audit.chain-break", verification.ok ? null : `link ${verification.brokenAt.seq}: ${verification.brokenAt.reason}`, where),
+    observed("audit.pruned", summary.pruned, where),
+    observed("audit.exportable", { events: summary.total, exported }, where),
+    observed("audit.access", { httpRoutes: [...AUDIT_HTTP_ROUTES], adminProofRequired: true }, where),
+    observed("audit.log-api", source ? { status: source.status, reason: source.reason } : { status: "not-checked", reason: null }, { ...where, source: "GET /orgs/{org}/audit-log" }),
+  ];
+  if (granted === null) {
+    findings.push({ id: "audit.coverage", scope: "org", value: null, error: "the events this installation receives are not known yet (GitHub reports them when the app is installed or its permissions are accepted)", ...where });
+  } else {
+    const kinds = Object.entries(CHANGE_KINDS);
+    findings.push(
+      observed(
+        "audit.coverage",
+        { covered: kinds.filter(([, events]) => events.some((e) => granted.includes(e))).map(([k]) => k), missing: kinds.filter(([, events]) => !events.some((e) => granted.includes(e))).map(([k]) => k) },
+        where,
+      ),
+    );
+  }
+  return findings;
+}

@@ -1,0 +1,154 @@
+import { and, asc, desc, eq, gt, gte, lte } from "drizzle-orm";
+import type { Store } from "../store/store.js";
+import { auditCheckpoints, auditEvents } from "../store/schema.js";
+import { canonicalJson, GENESIS_HASH, sha256 } from "./canonical.js";
+import type { AuditEventInput } from "./normalise.js";
+
+export type AuditSource = "webhook" | "audit-log";
+export type AuditRow = typeof auditEvents.$inferSelect;
+
+export type Verification =
+  | { ok: true; checked: number; headHash: string; fromSeq: number }
+  | { ok: false; checked: number; brokenAt: { seq: number; id: number; reason: string } };
+
+/** What each link's hash covers: every recorded field, plus the previous link's hash. */
+function linkBody(row: Omit<AuditRow, "id" | "hash">) {
+  return {
+    installationId: row.installationId,
+    seq: row.seq,
+    source: row.source,
+    sourceId: row.sourceId,
+    kind: row.kind,
+    actor: row.actor,
+    target: row.target,
+    repository: row.repository,
+    before: row.before,
+    after: row.after,
+    occurredAt: row.occurredAt,
+    recordedAt: row.recordedAt,
+    prevHash: row.prevHash,
+  };
+}
+
+export function linkHash(row: Omit<AuditRow, "id" | "hash">): string {
+  return sha256(canonicalJson(linkBody(row)));
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? null : canonicalJson(value));
+
+/**
+ * The audit trail of one store. Every method takes the installation it acts for and reads or
+ * writes only that installation's chain.
+ */
+export class AuditTrail {
+  constructor(private readonly store: Store) {}
+
+  private latestCheckpoint(installationId: number) {
+    return this.store.db.select().from(auditCheckpoints).where(eq(auditCheckpoints.installationId, installationId)).orderBy(desc(auditCheckpoints.throughSeq)).get();
+  }
+
+  /**
+   * Appends an event, once per source id: recording and the mark that the delivery was recorded
+   * are the same row, written in one transaction, so a crash leaves either both or neither and a
+   * redelivery is recorded exactly once.
+   */
+  append(installationId: number, source: AuditSource, sourceId: string, input: AuditEventInput, recordedAt: Date = new Date()): { recorded: boolean; seq: number } {
+    return this.store.db.transaction((tx) => {
+      const existing = tx
+        .select({ seq: auditEvents.seq })
+        .from(auditEvents)
+        .where(and(eq(auditEvents.installationId, installationId), eq(auditEvents.source, source), eq(auditEvents.sourceId, sourceId)))
+        .get();
+      if (existing) return { recorded: false, seq: existing.seq };
+      const last = tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.installationId, installationId)).orderBy(desc(auditEvents.seq)).get();
+      const checkpoint = last ? undefined : this.latestCheckpoint(installationId);
+      const row = {
+        installationId,
+        seq: (last?.seq ?? checkpoint?.throughSeq ?? 0) + 1,
+        source,
+        sourceId,
+        kind: input.kind,
+        actor: input.actor,
+        target: input.target,
+        repository: input.repository,
+        before: json(input.before),
+        after: json(input.after),
+        occurredAt: input.occurredAt,
+        recordedAt: recordedAt.toISOString(),
+        prevHash: last?.hash ?? checkpoint?.hash ?? GENESIS_HASH,
+      };
+      tx.insert(auditEvents).values({ ...row, hash: linkHash(row) }).run();
+      return { recorded: true, seq: row.seq };
+    });
+  }
+
+  /** Recomputes the chain from its start (or the last retention checkpoint) and names the first broken link. */
+  verify(installationId: number): Verification {
+    const checkpoint = this.latestCheckpoint(installationId);
+    let expectedPrev = checkpoint?.hash ?? GENESIS_HASH;
+    let expectedSeq = (checkpoint?.throughSeq ?? 0) + 1;
+    const fromSeq = expectedSeq;
+    let checked = 0;
+    for (const row of this.events(installationId)) {
+      const broken = (reason: string): Verification => ({ ok: false, checked, brokenAt: { seq: row.seq, id: row.id, reason } });
+      if (row.seq !== expectedSeq) return broken(`expected link ${expectedSeq} here: links ${expectedSeq}–${row.seq - 1} are missing`);
+      if (row.prevHash !== expectedPrev) return broken("its previous-hash does not match the link before it");
+      if (linkHash(row) !== row.hash) return broken("its content does not match its hash (the row was edited)");
+      expectedPrev = row.hash;
+      expectedSeq += 1;
+      checked += 1;
+    }
+    return { ok: true, checked, headHash: expectedPrev, fromSeq };
+  }
+
+  /** Events (from `since`, when given), oldest link first, read a page at a time so a long trail never sits in memory whole. */
+  *events(installationId: number, since?: Date, pageSize = 1000): Generator<AuditRow> {
+    let after = 0;
+    for (;;) {
+      const conditions = [eq(auditEvents.installationId, installationId), gt(auditEvents.seq, after)];
+      if (since) conditions.push(gte(auditEvents.occurredAt, since.toISOString()));
+      const page = this.store.db.select().from(auditEvents).where(and(...conditions)).orderBy(asc(auditEvents.seq)).limit(pageSize).all();
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!.seq;
+    }
+  }
+
+  /** The newest events of one repository (or the whole organisation), newest first. */
+  latest(installationId: number, limit: number, repository?: string): AuditRow[] {
+    const where = repository ? and(eq(auditEvents.installationId, installationId), eq(auditEvents.repository, repository)) : eq(auditEvents.installationId, installationId);
+    return this.store.db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.occurredAt), desc(auditEvents.seq)).limit(limit).all();
+  }
+
+  /**
+   * Drops events older than the retention period from the front of the chain, first recording a
+   * checkpoint with the hash of the last dropped link so the rest still verifies.
+   */
+  prune(installationId: number, retentionDays: number, now: Date = new Date()): { pruned: number } {
+    const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
+    return this.store.db.transaction((tx) => {
+      const rows = tx.select({ seq: auditEvents.seq, occurredAt: auditEvents.occurredAt, hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.installationId, installationId)).orderBy(asc(auditEvents.seq)).all();
+      // Only a prefix of the chain can go: a later link stays if any earlier one must.
+      let cut = -1;
+      for (let i = 0; i < rows.length && rows[i]!.occurredAt < cutoff; i += 1) cut = i;
+      if (cut < 0) return { pruned: 0 };
+      const last = rows[cut]!;
+      tx.insert(auditCheckpoints).values({ installationId, throughSeq: last.seq, hash: last.hash, prunedCount: cut + 1, createdAt: now.toISOString() }).run();
+      tx.delete(auditEvents).where(and(eq(auditEvents.installationId, installationId), lte(auditEvents.seq, last.seq))).run();
+      return { pruned: cut + 1 };
+    });
+  }
+
+  /** The trail's shape for the evidence: counts by kind in the window, the earliest event kept, whether it was pruned. */
+  summary(installationId: number, since: Date): { countsByKind: Record<string, number>; earliest: string | null; total: number; pruned: boolean } {
+    const counts: Record<string, number> = {};
+    let earliest: string | null = null;
+    let total = 0;
+    for (const row of this.events(installationId)) {
+      total += 1;
+      if (earliest === null || row.occurredAt < earliest) earliest = row.occurredAt;
+      if (row.occurredAt >= since.toISOString()) counts[row.kind] = (counts[row.kind] ?? 0) + 1;
+    }
+    return { countsByKind: counts, earliest, total, pruned: this.latestCheckpoint(installationId) !== undefined };
+  }
+}

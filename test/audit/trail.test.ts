@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { canonicalJson } from "../../src/audit/canonical.js";
+import { exportLines } from "../../src/audit/export.js";
+import type { AuditEventInput } from "../../src/audit/normalise.js";
+import { AuditTrail } from "../../src/audit/trail.js";
+import { Store } from "../../src/store/store.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function fileStore(): { store: Store; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), "claimcheck-audit-"));
+  dirs.push(dir);
+  const path = join(dir, "audit.db");
+  return { store: Store.open(path), path };
+}
+
+const event = (i: number, overrides: Partial<AuditEventInput> = {}): AuditEventInput => ({
+  kind: "branch_protection_rule.edited",
+  actor: "octocat",
+  target: `branch protection main`,
+  repository: "octo-org/api",
+  before: { required_approving_review_count: { from: i } },
+  after: { required_approving_review_count: i + 1 },
+  occurredAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+  ...overrides,
+});
+
+describe("canonicalJson", () => {
+  it("sorts keys at every level so equal content hashes equally", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+});
+
+describe("AuditTrail", () => {
+  it("chains events per installation and verifies end to end", () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 5; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    trail.append(2, "webhook", "d0", event(0));
+    const result = trail.verify(1);
+    expect(result).toMatchObject({ ok: true, checked: 5, fromSeq: 1 });
+    expect(trail.verify(2)).toMatchObject({ ok: true, checked: 1 });
+    store.close();
+  });
+
+  it("records a redelivered webhook once", () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    expect(trail.append(1, "webhook", "same", event(1))).toEqual({ recorded: true, seq: 1 });
+    expect(trail.append(1, "webhook", "same", event(1))).toEqual({ recorded: false, seq: 1 });
+    expect([...trail.events(1)]).toHaveLength(1);
+    store.close();
+  });
+
+  it("refuses updates and unchecked deletes at the database", () => {
+    const { store, path } = fileStore();
+    new AuditTrail(store).append(1, "webhook", "d1", event(1));
+    store.close();
+    const raw = new Database(path);
+    expect(() => raw.prepare("update audit_events set actor = 'mallory'").run()).toThrow(/append-only/);
+    expect(() => raw.prepare("delete from audit_events").run()).toThrow(/retention checkpoint/);
+    raw.close();
+  });
+
+  it("names the first broken link when a row is edited directly in SQLite", () => {
+    const { store, path } = fileStore();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 4; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    store.close();
+    // Someone with the database file drops the guard and rewrites history.
+    const raw = new Database(path);
+    raw.exec("drop trigger audit_events_no_update");
+    raw.prepare("update audit_events set actor = 'mallory' where seq = 3").run();
+    raw.close();
+    const reopened = Store.open(path);
+    const result = new AuditTrail(reopened).verify(1);
+    expect(result).toMatchObject({ ok: false, checked: 2, brokenAt: { seq: 3, reason: expect.stringContaining("edited") } });
+    reopened.close();
+  });
+
+  it("detects a link removed from the middle of the chain", () => {
+    const { store, path } = fileStore();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 4; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    store.close();
+    const raw = new Database(path);
+    raw.exec("drop trigger audit_events_delete_after_checkpoint");
+    raw.prepare("delete from audit_events where seq = 2").run();
+    raw.close();
+    const reopened = Store.open(path);
+    expect(new AuditTrail(reopened).verify(1)).toMatchObject({ ok: false, brokenAt: { seq: 3, reason: expect.stringContaining("missing") } });
+    reopened.close();
+  });
+
+  it("prunes past the retention period behind a checkpoint, and the rest still verifies and still chains on", () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 10; i += 1) trail.append(1, "webhook", `d${i}`, event(i * 10));
+    const now = new Date(Date.UTC(2026, 2, 1));
+    const { pruned } = trail.prune(1, 30, now);
+    // Events fall every ten days from 1 January; the cut-off is 30 January: three go.
+    expect(pruned).toBe(3);
+    expect(trail.verify(1)).toMatchObject({ ok: true, checked: 7, fromSeq: 4 });
+    trail.append(1, "webhook", "later", event(200));
+    expect(trail.verify(1)).toMatchObject({ ok: true, checked: 8 });
+    expect(trail.summary(1, new Date(0))).toMatchObject({ total: 8, pruned: true });
+    expect(trail.prune(1, 30, now)).toEqual({ pruned: 0 });
+    store.close();
+  });
+
+  it("never reads another installation's events", () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    trail.append(1, "webhook", "a", event(1, { target: "secret of org one" }));
+    trail.append(2, "webhook", "b", event(2));
+    const seenBy2 = [...trail.events(2), ...trail.latest(2, 100)].map((r) => r.target);
+    expect(seenBy2).not.toContain("secret of org one");
+    expect(trail.summary(2, new Date(0)).total).toBe(1);
+    store.close();
+  });
+
+  it("exports JSONL and CSV with the chain fields", () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    trail.append(1, "webhook", "d1", event(1, { target: 'name, with "quotes"' }));
+    trail.append(1, "webhook", "d2", event(2, { actor: "=cmd" }));
+    const jsonl = [...exportLines(trail.events(1), "jsonl")].map((l) => JSON.parse(l));
+    expect(jsonl.map((r) => r.seq)).toEqual([1, 2]);
+    expect(jsonl[1].prevHash).toBe(jsonl[0].hash);
+    const csv = [...exportLines(trail.events(1), "csv")];
+    expect(csv[0]).toBe("seq,occurredAt,recordedAt,kind,actor,target,repository,before,after,source,sourceId,prevHash,hash");
+    expect(csv[1]).toContain('"name, with ""quotes"""');
+    expect(csv[2]).toContain(`"'=cmd"`);
+    store.close();
+  });
+});
