@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, openSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { exportLines } from "./audit/export.js";
 import { AuditTrail } from "./audit/trail.js";
@@ -38,18 +38,30 @@ function parseSince(value: string | undefined): Date | undefined {
   return date;
 }
 
-async function writeAll(lines: Iterable<string>, out: string | undefined): Promise<number> {
-  const stream: NodeJS.WritableStream = out ? createWriteStream(out, { flags: "wx" }) : process.stdout;
+/** Streams lines to a new file (never overwriting one) or, without --out, to the output. */
+async function writeAll(lines: Iterable<string>, out: string | undefined, io: CliIo): Promise<number> {
   let count = 0;
+  if (!out) {
+    for (const line of lines) {
+      io.out(line);
+      count += 1;
+    }
+    return count;
+  }
+  // Opening first makes "the file exists" a clear error before anything is written.
+  const stream = createWriteStream(out, { fd: openSync(out, "wx") });
+  const failed = new Promise<never>((_, reject) => stream.once("error", reject));
   for (const line of lines) {
-    if (!stream.write(`${line}\n`)) await new Promise<void>((resolve) => stream.once("drain", () => resolve()));
+    if (!stream.write(`${line}\n`)) await Promise.race([new Promise<void>((resolve) => stream.once("drain", () => resolve())), failed]);
     count += 1;
   }
-  if (out) await new Promise<void>((resolve, reject) => (stream as WriteStream).once("error", reject).end(() => resolve()));
+  await Promise.race([new Promise<void>((resolve) => stream.end(() => resolve())), failed]);
   return count;
 }
 
-export async function runCli(argv: string[], io: { out: (line: string) => void; err: (line: string) => void }): Promise<number> {
+export type CliIo = { out: (line: string) => void; err: (line: string) => void };
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [group, command, ...rest] = argv;
   try {
     if (group !== "audit" || (command !== "verify" && command !== "export")) throw new UsageError(group ? `unknown command: ${[group, command].filter(Boolean).join(" ")}` : "no command given");
@@ -79,7 +91,7 @@ export async function runCli(argv: string[], io: { out: (line: string) => void; 
     try {
       const trail = new AuditTrail(store);
       const installationId = installationOf(store, values.org);
-      const count = await writeAll(exportLines(trail.events(installationId, since), format), values.out);
+      const count = await writeAll(exportLines(trail.events(installationId, since), format), values.out, io);
       if (values.out) io.err(`wrote ${format === "csv" ? count - 1 : count} events to ${values.out}`);
       return 0;
     } finally {

@@ -8,6 +8,7 @@ import { decideConclusion, renderCheckRun } from "../render/check-run.js";
 import type { Store } from "../store/store.js";
 import { COLLECTORS } from "../collectors/index.js";
 import { auditFindings } from "../audit/evidence.js";
+import { AuditTrail } from "../audit/trail.js";
 import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 
@@ -57,7 +58,8 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
 /** Assesses a repository and publishes the check run on `headSha`, then stores both. */
 export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<{ assessmentId: number; checkRunId: number }> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
-  const output = renderCheckRun(assessment, config);
+  const recent = new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
+  const output = renderCheckRun(assessment, config, recent);
   const conclusion = decideConclusion(assessment, config);
   const detailsUrl = !config.ok && assessment.repo ? `${assessment.repo.htmlUrl}/blob/${assessment.repo.defaultBranch}/${CONFIG_PATH}` : undefined;
   const base = { installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion };

@@ -43,7 +43,28 @@ function configSection(config: ConfigOutcome): string[] {
   return lines;
 }
 
-export function renderCheckRun(assessment: Assessment, config: ConfigOutcome): CheckRunOutput {
+/** One change to the build environment from the audit trail, as the check run shows it. */
+export type RecentChange = { occurredAt: string; kind: string; actor: string | null; target: string; after: string | null };
+
+function changeLink(change: RecentChange, repoUrl: string): string {
+  const commit = change.after ? (JSON.parse(change.after) as { commit?: unknown }).commit : undefined;
+  return typeof commit === "string" ? link("commit", `${repoUrl}/commit/${commit}`) : link("settings", `${repoUrl}/settings`);
+}
+
+function recentChangesSection(changes: readonly RecentChange[], repoUrl: string | undefined): string[] {
+  if (changes.length === 0 || !repoUrl) return [];
+  const origin = new URL(repoUrl).origin;
+  return [
+    "### Recent changes to the build environment",
+    "",
+    "| When (UTC) | Change | Actor | |",
+    "|---|---|---|---|",
+    ...changes.map((c) => `| ${c.occurredAt.slice(0, 16).replace("T", " ")} | \`${c.kind}\` ${cell(c.target)} | ${c.actor ? link(c.actor, `${origin}/${c.actor}`) : "—"} | ${changeLink(c, repoUrl)} |`),
+    "",
+  ];
+}
+
+export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, recentChanges: readonly RecentChange[] = []): CheckRunOutput {
   const full = `${assessment.owner}/${assessment.name}`;
   const when = assessment.finishedAt.slice(0, 16).replace("T", " ") + " UTC";
   if (!assessment.scope.inScope) {
@@ -70,6 +91,7 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome): C
     }
     summary.push("");
   }
+  summary.push(...recentChangesSection(recentChanges, assessment.repo?.htmlUrl));
   summary.push(`Requests used: ${assessment.requests.rest} REST, ${assessment.requests.graphql} GraphQL.`);
 
   const text: string[] = ["## Checks", ""];

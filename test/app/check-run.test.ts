@@ -230,3 +230,32 @@ describe("pull request → check run", () => {
     expect(runs).toHaveLength(0);
   });
 });
+
+describe("recent changes on the check run", () => {
+  it("lists the repository's last build-environment changes, newest first, with actor and link", async () => {
+    const app = await testApp();
+    const rule = webhookExample("branch_protection_rule", "created", (p) => Boolean(p.installation));
+    const payload = prOpened();
+    rule.installation.id = payload.installation.id;
+    rule.repository = payload.repository;
+    await app.probot.receive({ id: "rule-1", name: "branch_protection_rule", payload: { ...rule, action: "created" } } as never);
+    await app.probot.receive({ id: "rule-2", name: "branch_protection_rule", payload: { ...rule, action: "edited", sender: { ...rule.sender, login: "hubot" } } } as never);
+    nock.cleanAll();
+    await app.idle();
+    mockInstallationToken(payload.installation.id);
+    mockNoConfig(OWNER, REPO);
+    mockRepository(OWNER, REPO);
+    mockRepositoryQuery();
+    mockProtection(OWNER, REPO, 404);
+    const runs = captureCheckRuns(OWNER, REPO);
+    await app.deliver("pull_request", payload);
+    const summary = runs[0]!.output.summary;
+    expect(summary).toContain("### Recent changes to the build environment");
+    const edited = summary.indexOf("`branch_protection_rule.edited`");
+    const created = summary.indexOf("`branch_protection_rule.created`");
+    expect(edited).toBeGreaterThan(0);
+    expect(created).toBeGreaterThan(edited);
+    expect(summary).toContain("[hubot](https://github.com/hubot)");
+    app.store.close();
+  });
+});

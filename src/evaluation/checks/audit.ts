@@ -51,6 +51,7 @@ export const exportable: CheckJudge = {
   needs: ["audit.exportable"],
   judge(view) {
     const { events, exported } = view.value("audit.exportable");
+    if (events === 0) return { status: "not_applicable", reason: "the audit trail holds no event to export yet" };
     if (events === exported) return { status: "met", reason: `all ${events} events export with their chain fields (claimcheck audit export, JSONL or CSV)` };
     return { status: "gap", reason: `only ${exported} of ${events} events could be exported` };
   },
@@ -59,9 +60,12 @@ export const exportable: CheckJudge = {
 export const chainVerified: CheckJudge = {
   claimId: "2.2.4",
   checkId: "chain-verified",
-  needs: ["audit.chain-verified", "audit.chain-break"],
+  needs: ["audit.chain-verified", "audit.chain-break", "audit.exportable"],
   judge(view) {
-    if (view.value("audit.chain-verified")) return { status: "met", reason: "the audit trail's hash chain verifies end to end" };
+    const { events } = view.value("audit.exportable");
+    if (view.value("audit.chain-verified")) {
+      return events === 0 ? { status: "not_applicable", reason: "the audit trail holds no event yet" } : { status: "met", reason: `the audit trail's hash chain verifies end to end (${events} events)` };
+    }
     return { status: "gap", reason: `the hash chain is broken at ${view.value("audit.chain-break") ?? "an unnamed link"}: the trail was altered outside claimcheck` };
   },
 };
