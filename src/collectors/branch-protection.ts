@@ -14,6 +14,7 @@ const RULESET_ROUTE = "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}";
 const PERMISSION = "the 'Administration: read' repository permission";
 
 const enabledFlag = z.looseObject({ enabled: z.boolean() }).nullish();
+const idList = z.array(z.looseObject({ id: z.number().int() })).optional();
 
 export const classicProtectionSchema = z.looseObject({
   required_status_checks: z
@@ -29,6 +30,7 @@ export const classicProtectionSchema = z.looseObject({
       require_code_owner_reviews: z.boolean().optional(),
       required_approving_review_count: z.number().int().nonnegative().optional(),
       require_last_push_approval: z.boolean().optional(),
+      bypass_pull_request_allowances: z.looseObject({ users: idList, teams: idList, apps: idList }).nullish(),
     })
     .nullish(),
   required_signatures: enabledFlag,
@@ -185,6 +187,11 @@ export function mergeProtection(classic: ClassicState, allRules: BranchRule[], r
       }
     }
   }
+  // Classic protection may also let named users, teams and apps push without a pull request.
+  const allowances = reviews?.bypass_pull_request_allowances;
+  for (const [actorType, list] of [["User", allowances?.users], ["Team", allowances?.teams], ["Integration", allowances?.apps]] as const) {
+    for (const a of list ?? []) actors.push({ ruleset: "classic branch protection", actorType, actorId: a.id, bypassMode: "always" });
+  }
   let classicAdmins: Known<boolean>;
   if (classic.kind === "none") classicAdmins = known(true);
   else if (classic.kind === "unreadable") classicAdmins = notKnown(classic.error);
@@ -208,7 +215,8 @@ export function mergeProtection(classic: ClassicState, allRules: BranchRule[], r
   if (malformed) {
     // A rule whose parameters we cannot read could weaken or strengthen anything above.
     for (const id of PROTECTION_FINDINGS) {
-      if (out[id].value === false || out[id].value === 0) out[id] = notKnown("a ruleset rule's parameters had an unexpected shape");
+      const v = out[id].value;
+      if (v === false || v === 0 || (id === "branch-protection.required-checks" && Array.isArray(v) && v.length === 0)) out[id] = notKnown("a ruleset rule's parameters had an unexpected shape");
     }
   }
   return out;

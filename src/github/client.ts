@@ -58,6 +58,8 @@ export type RestResult<T> = { status: number; data: T | null };
 
 export class GitHubClient {
   readonly counts: RequestCounts = { rest: 0, graphql: 0, graphqlCost: 0 };
+  /** The primary rate limit left after the last answer, when GitHub said. */
+  rateLimitRemaining: number | null = null;
 
   constructor(private readonly octokit: OctokitLike) {}
 
@@ -83,6 +85,8 @@ export class GitHubClient {
       if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
       throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
     }
+    const remaining = Number(response.headers["x-ratelimit-remaining"]);
+    if (Number.isFinite(remaining)) this.rateLimitRemaining = remaining;
     const parsed = schema.safeParse(response.data);
     if (!parsed.success) throw new ResponseShapeError(route, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     return { status: response.status, data: parsed.data, headers: response.headers };
@@ -112,8 +116,9 @@ export class GitHubClient {
       }
       ({ data, errors } = partial);
     }
-    const cost = (data as { rateLimit?: { cost?: unknown } } | null)?.rateLimit?.cost;
-    if (typeof cost === "number") this.counts.graphqlCost += cost;
+    const rateLimit = (data as { rateLimit?: { cost?: unknown; remaining?: unknown } } | null)?.rateLimit;
+    if (typeof rateLimit?.cost === "number") this.counts.graphqlCost += rateLimit.cost;
+    if (typeof rateLimit?.remaining === "number") this.rateLimitRemaining = rateLimit.remaining;
     const parsed = schema.safeParse(data);
     if (!parsed.success) throw new ResponseShapeError(`graphql ${name}`, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     return { data: parsed.data, errors };

@@ -1,7 +1,8 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_RUN_NAME } from "../../src/render/check-run.js";
-import { captureCheckRuns, mockConfig, mockInstallationToken, mockNoConfig, mockProtection, mockRepository, API } from "../helpers/github-api.js";
+import { captureCheckRuns, mockConfig, mockInstallationToken, mockNoConfig, mockRepository, mockWorkflowTokenSettings, API } from "../helpers/github-api.js";
+import { mockRepositoryEvidence } from "../helpers/scenario.js";
 import { example } from "../helpers/openapi-examples.js";
 import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
@@ -43,10 +44,7 @@ describe("pull request → check run", () => {
   it("publishes the evidence check run on the PR's head commit and stores the assessment", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
-    mockNoConfig(OWNER, REPO);
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, strongProtection());
+    mockRepositoryEvidence(OWNER, REPO, { protection: strongProtection() });
     const runs = captureCheckRuns(OWNER, REPO);
 
     await app.deliver("pull_request", payload);
@@ -79,16 +77,13 @@ describe("pull request → check run", () => {
     expect(stored!.conclusion).toBe("neutral");
     expect(stored!.findings.find((f) => f.id === "branch-protection.pr-required")?.value).toBe(true);
     expect(stored!.results.find((r) => r.claimId === "2.2.2")?.status).toBe("partial");
-    expect(stored!.requests.rest).toBe(5);
+    expect(stored!.requests.rest).toBe(6);
   });
 
   it("processes a redelivered webhook once", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
-    mockNoConfig(OWNER, REPO);
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, 404);
+    mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO, 2);
 
     await app.deliver("pull_request", payload, "same-delivery");
@@ -103,9 +98,7 @@ describe("pull request → check run", () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
     mockConfig(OWNER, REPO, "mode: enforce\nthresholds:\n  requiredApprovels: 2\n");
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, 404);
+    mockRepositoryEvidence(OWNER, REPO, { config: "skip" });
     const runs = captureCheckRuns(OWNER, REPO);
 
     await app.deliver("pull_request", payload);
@@ -121,9 +114,7 @@ describe("pull request → check run", () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
     mockConfig(OWNER, REPO, "mode: [unclosed\n");
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, 404);
+    mockRepositoryEvidence(OWNER, REPO, { config: "skip" });
     const runs = captureCheckRuns(OWNER, REPO);
 
     await app.deliver("pull_request", payload);
@@ -136,9 +127,7 @@ describe("pull request → check run", () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
     mockConfig(OWNER, REPO, "mode: enforce\n");
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, 404);
+    mockRepositoryEvidence(OWNER, REPO, { config: "skip" });
     const runs = captureCheckRuns(OWNER, REPO);
 
     await app.deliver("pull_request", payload);
@@ -154,6 +143,7 @@ describe("pull request → check run", () => {
     mockNoConfig(OWNER, REPO);
     mockRepository(OWNER, REPO);
     mockRepositoryQuery();
+    mockWorkflowTokenSettings(OWNER, REPO);
     nock(API).get(`/repos/${OWNER}/${REPO}/branches/main/protection`).reply(500, { message: "Server Error" });
     nock(API).get(`/repos/${OWNER}/${REPO}/rules/branches/main`).query(true).reply(500, { message: "Server Error" });
     const runs = captureCheckRuns(OWNER, REPO);
@@ -184,10 +174,7 @@ describe("pull request → check run", () => {
   it("creates a check run on check_suite.requested and on check_run.rerequested", async () => {
     const suite = webhookExample("check_suite", "requested");
     mockInstallationToken(suite.installation.id);
-    mockNoConfig(OWNER, REPO);
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, 404);
+    mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO);
     await app.deliver("check_suite", suite);
     expect(runs.map((r) => r.head_sha)).toEqual([suite.check_suite.head_sha]);
@@ -195,10 +182,7 @@ describe("pull request → check run", () => {
     const rerun = webhookExample("check_run", "rerequested");
     const [owner, repo] = [rerun.repository.owner.login, rerun.repository.name];
     mockInstallationToken(rerun.installation.id);
-    mockNoConfig(owner, repo);
-    mockRepository(owner, repo);
-    mockRepositoryQuery();
-    mockProtection(owner, repo, 404);
+    mockRepositoryEvidence(owner, repo);
     const again = captureCheckRuns(owner, repo);
     await app.deliver("check_run", rerun);
     expect(again.map((r) => r.head_sha)).toEqual([rerun.check_run.head_sha]);
@@ -207,10 +191,7 @@ describe("pull request → check run", () => {
   it("does not publish twice for one commit when a push raises both check_suite.requested and synchronize", async () => {
     const suite = webhookExample("check_suite", "requested");
     mockInstallationToken(suite.installation.id);
-    mockNoConfig(OWNER, REPO);
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, 404);
+    mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO, 2);
     await app.deliver("check_suite", suite);
 
@@ -243,10 +224,7 @@ describe("recent changes on the check run", () => {
     nock.cleanAll();
     await app.idle();
     mockInstallationToken(payload.installation.id);
-    mockNoConfig(OWNER, REPO);
-    mockRepository(OWNER, REPO);
-    mockRepositoryQuery();
-    mockProtection(OWNER, REPO, 404);
+    mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO);
     await app.deliver("pull_request", payload);
     const summary = runs[0]!.output.summary;

@@ -1,6 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { captureCheckRuns, mockInstallationToken, mockNoConfig, mockProtection, mockRepository, repositoryExample } from "../helpers/github-api.js";
+import { captureCheckRuns, mockInstallationToken, mockNoConfig, mockWorkflowTokenSettings, repositoryExample } from "../helpers/github-api.js";
+import { mockRepositoryEvidence } from "../helpers/scenario.js";
 import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { example } from "../helpers/openapi-examples.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
@@ -24,10 +25,7 @@ describe("installation and protection events", () => {
     mockInstallationToken(installationId);
     for (const { full_name } of repos) {
       const [owner, repo] = full_name.split("/") as [string, string];
-      mockNoConfig(owner, repo);
-      mockRepository(owner, repo);
-      mockRepositoryQuery();
-      mockProtection(owner, repo, 404);
+      mockRepositoryEvidence(owner, repo);
     }
     const runs = captureCheckRuns("Codertocat", "Hello-World");
 
@@ -49,10 +47,7 @@ describe("installation and protection events", () => {
     mockInstallationToken(installationId);
     for (const { full_name } of payload.repositories_added as { full_name: string }[]) {
       const [owner, repo] = full_name.split("/") as [string, string];
-      mockNoConfig(owner, repo);
-      mockRepository(owner, repo);
-      mockRepositoryQuery();
-      mockProtection(owner, repo, 404);
+      mockRepositoryEvidence(owner, repo);
     }
     await app.deliver("installation_repositories", payload);
     expect(nock.pendingMocks()).toEqual([]);
@@ -63,10 +58,7 @@ describe("installation and protection events", () => {
     const payload = webhookExample("branch_protection_rule", "created", (p) => Boolean(p.installation));
     const [owner, repo] = [payload.repository.owner.login as string, payload.repository.name as string];
     mockInstallationToken(payload.installation.id);
-    mockNoConfig(owner, repo);
-    mockRepository(owner, repo);
-    mockRepositoryQuery();
-    mockProtection(owner, repo, 404);
+    mockRepositoryEvidence(owner, repo);
     await app.deliver("branch_protection_rule", payload);
     expect(nock.pendingMocks()).toEqual([]);
     const [stored] = app.store.assessments(payload.installation.id, `${owner}/${repo}`);
@@ -77,15 +69,10 @@ describe("installation and protection events", () => {
     const payload = webhookExample("branch_protection_rule", "created", (p) => Boolean(p.installation));
     const [owner, repo] = [payload.repository.owner.login as string, payload.repository.name as string];
     mockInstallationToken(payload.installation.id);
-    mockNoConfig(owner, repo);
-    mockRepository(owner, repo);
-    mockRepositoryQuery();
-    mockProtection(owner, repo, 404);
+    mockRepositoryEvidence(owner, repo);
     await app.deliver("branch_protection_rule", payload, "first");
 
-    mockNoConfig(owner, repo);
-    mockRepository(owner, repo);
-    mockProtection(owner, repo, example("branch-protection"));
+    mockRepositoryEvidence(owner, repo, { protection: example("branch-protection"), protectionOnly: true });
     await app.deliver("branch_protection_rule", { ...payload, action: "edited" }, "second");
 
     expect(nock.pendingMocks()).toEqual([]);
@@ -109,10 +96,7 @@ describe("installation and protection events", () => {
     };
     const [owner, repo] = [base.repository.owner.login as string, base.repository.name as string];
     mockInstallationToken(base.installation.id);
-    mockNoConfig(owner, repo);
-    mockRepository(owner, repo);
-    mockRepositoryQuery();
-    mockProtection(owner, repo, 404);
+    mockRepositoryEvidence(owner, repo);
     await app.deliver("repository_ruleset", payload);
     expect(nock.pendingMocks()).toEqual([]);
     expect(app.store.assessments(base.installation.id, `${owner}/${repo}`)[0]?.trigger).toBe("repository_ruleset.created");
@@ -127,6 +111,7 @@ describe("installation and protection events", () => {
     for (let i = 0; i < 2; i += 1) {
       mockNoConfig(owner, repo);
       mockRepositoryQuery();
+      mockWorkflowTokenSettings(owner, repo);
       nock("https://api.github.com")
         .get(`/repos/${owner}/${repo}`)
         .delay(30)

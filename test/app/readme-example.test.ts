@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { captureCheckRuns, mockInstallationToken, mockNoConfig, mockProtection, mockRepository } from "../helpers/github-api.js";
+import { captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
+import { mockRepositoryEvidence } from "../helpers/scenario.js";
 import { example } from "../helpers/openapi-examples.js";
-import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -27,10 +27,7 @@ describe("documented check run example", () => {
     protection.allow_force_pushes.enabled = false;
     protection.allow_deletions.enabled = false;
     mockInstallationToken(payload.installation.id);
-    mockNoConfig("Codertocat", "Hello-World");
-    mockRepository("Codertocat", "Hello-World");
-    mockRepositoryQuery();
-    mockProtection("Codertocat", "Hello-World", protection);
+    mockRepositoryEvidence("Codertocat", "Hello-World", { protection: protection });
     const runs = captureCheckRuns("Codertocat", "Hello-World");
     await app.deliver("pull_request", payload);
 

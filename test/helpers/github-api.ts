@@ -48,6 +48,11 @@ export function mockProtection(owner: string, repo: string, classic: Record<stri
   nock(API).get(`/repos/${owner}/${repo}/rules/branches/${branch}`).query({ per_page: "100", page: "1" }).reply(200, rules);
 }
 
+/** The repository's Actions workflow-token settings, GitHub's own example (read-only token). */
+export function mockWorkflowTokenSettings(owner: string, repo: string): void {
+  nock(API).get(`/repos/${owner}/${repo}/actions/permissions/workflow`).reply(200, example("actions-default-workflow-permissions"));
+}
+
 export type CapturedCheckRun = { name: string; head_sha: string; status: string; conclusion: string; details_url?: string; output: { title: string; summary: string; text?: string } };
 
 /** Captures every check run created in the repository. */

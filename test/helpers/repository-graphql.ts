@@ -12,6 +12,7 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     pr_openNewest: { nodes: [] },
     pr_closed: { nodes: [] },
     hist_branch: { target: { history: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } },
+    wf_workflows: null,
     ...overrides,
   };
 }

@@ -1,0 +1,108 @@
+import pLimit from "p-limit";
+import { z } from "zod";
+import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
+import { DEFAULT_CONFIG, parseRepoConfig, type ConfigOutcome, type RepoConfig } from "../config/repo-config.js";
+import type { Finding } from "../core/findings.js";
+import { GitHubClient, type OctokitLike, type RequestCounts } from "../github/client.js";
+import { assessOrganisation } from "./assess-org.js";
+import { assessRepository, type Assessment } from "./assess-repository.js";
+import type { OrgAssessment } from "./org-assessment.js";
+
+export type RunOctokit = OctokitLike & ConfigReader;
+
+export type RunProgress = { done: number; total: number; requests: RequestCounts; rateLimitRemaining: number | null };
+
+export type RunInput = {
+  octokit: RunOctokit;
+  org: string;
+  /** Repository names to assess; all of the organisation's when empty. */
+  repos?: readonly string[];
+  /** Overrides the configured evidence window. */
+  windowDays?: number;
+  concurrency?: number;
+  now?: Date;
+  /** Organisation findings from outside GitHub (the audit trail), judged with the rest. */
+  extraOrgFindings?: (config: RepoConfig, since: Date) => Finding[];
+  onProgress?: (progress: RunProgress) => void;
+};
+
+export type RunResult = { assessment: OrgAssessment; configs: Map<string, ConfigOutcome> };
+
+const repoListSchema = z.array(z.looseObject({ name: z.string(), archived: z.boolean().optional(), fork: z.boolean().optional() }));
+
+/** Every repository of the organisation, a page of 100 at a time. */
+async function listRepositories(client: GitHubClient, org: string): Promise<string[]> {
+  const names: string[] = [];
+  for (let page = 1; ; page += 1) {
+    const { data } = await client.rest("GET /orgs/{org}/repos", { org, type: "all", per_page: 100, page }, repoListSchema);
+    names.push(...(data ?? []).map((r) => r.name));
+    if (!data || data.length < 100) return names;
+  }
+}
+
+/** The organisation's own settings: claimcheck.yml in its `.github` repository, or the defaults. */
+async function orgConfig(octokit: RunOctokit, client: GitHubClient, org: string): Promise<RepoConfig> {
+  try {
+    const { config, files } = await octokit.config.get({ owner: org, repo: ".github", path: CONFIG_PATH });
+    client.counts.rest += files.length;
+    const parsed = parseRepoConfig(config);
+    return parsed.config;
+  } catch {
+    client.counts.rest += 1;
+    return DEFAULT_CONFIG;
+  }
+}
+
+function add(total: RequestCounts, part: RequestCounts): void {
+  total.rest += part.rest;
+  total.graphql += part.graphql;
+  total.graphqlCost += part.graphqlCost;
+}
+
+/**
+ * One organisation-wide run: the organisation's evidence read once, then every repository with
+ * bounded concurrency. The CLI and the app's installation runs both go through here.
+ */
+export async function runOrganisation(input: RunInput): Promise<RunResult> {
+  const now = input.now ?? new Date();
+  const orgClient = new GitHubClient(input.octokit);
+  const baseConfig = await orgConfig(input.octokit, orgClient, input.org);
+  const config = input.windowDays ? { ...baseConfig, windowDays: input.windowDays } : baseConfig;
+  const since = new Date(now.getTime() - config.windowDays * 86_400_000);
+  const names = input.repos && input.repos.length > 0 ? [...input.repos] : await listRepositories(orgClient, input.org);
+  const orgFindings = [...(await assessOrganisation({ client: orgClient, org: input.org, config, now })), ...(input.extraOrgFindings?.(config, since) ?? [])];
+
+  const requests: RequestCounts = { ...orgClient.counts };
+  const configs = new Map<string, ConfigOutcome>();
+  const limit = pLimit(input.concurrency ?? 4);
+  let done = 0;
+  let rateLimitRemaining: number | null = null;
+  const repositories: Assessment[] = await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const client = new GitHubClient(input.octokit);
+        const loaded = await loadRepoConfig(input.octokit, client, input.org, name);
+        const repoConfig = input.windowDays ? { ...loaded.config, windowDays: input.windowDays } : loaded.config;
+        configs.set(name, loaded);
+        const assessment = await assessRepository({ client, owner: input.org, name, config: repoConfig, now, orgFindings });
+        add(requests, assessment.requests);
+        rateLimitRemaining = client.rateLimitRemaining ?? rateLimitRemaining;
+        done += 1;
+        input.onProgress?.({ done, total: names.length, requests: { ...requests }, rateLimitRemaining });
+        return assessment;
+      }),
+    ),
+  );
+  return {
+    assessment: {
+      org: input.org,
+      generatedAt: now.toISOString(),
+      window: { days: config.windowDays, since: since.toISOString(), until: now.toISOString() },
+      config,
+      repositories,
+      orgFindings,
+      requests,
+    },
+    configs,
+  };
+}

@@ -1,0 +1,69 @@
+import { pino } from "pino";
+import { Probot, ProbotOctokit } from "probot";
+import type { RunOctokit } from "./assessment/run-organisation.js";
+
+/*
+ * How the CLI reaches GitHub: a token (GITHUB_TOKEN: a personal access token or `gh auth token`),
+ * or the app's own credentials (APP_ID + PRIVATE_KEY / PRIVATE_KEY_PATH), in which case the
+ * installation on the organisation is found and used. `--api-url` (or GHE_HOST) points both REST
+ * and GraphQL at GitHub Enterprise Server or the local simulator.
+ */
+
+export class AuthError extends Error {}
+
+export type AuthEnv = {
+  GITHUB_TOKEN?: string | undefined;
+  APP_ID?: string | undefined;
+  PRIVATE_KEY?: string | undefined;
+  GHE_HOST?: string | undefined;
+  GHE_PROTOCOL?: string | undefined;
+};
+
+/** REST base URL: --api-url wins, then GHE_HOST as Probot reads it, else github.com. */
+export function apiBaseUrl(apiUrl: string | undefined, env: AuthEnv): string | undefined {
+  if (apiUrl) {
+    let url: URL;
+    try {
+      url = new URL(apiUrl);
+    } catch {
+      throw new AuthError(`--api-url: "${apiUrl}" is not a URL`);
+    }
+    return url.href.replace(/\/$/, "");
+  }
+  if (env.GHE_HOST) return `${env.GHE_PROTOCOL ?? "https"}://${env.GHE_HOST}/api/v3`;
+  return undefined;
+}
+
+const MAX_RETRIES = 2;
+
+/** The CLI's Octokit: Probot's plugins (throttling, retries, config), bounded waits on rate limits. */
+export const CliOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  throttle: {
+    enabled: true,
+    onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < MAX_RETRIES && retryAfter <= 120,
+    onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount <= MAX_RETRIES && retryAfter <= 300,
+  },
+}));
+
+export async function authenticate(org: string, env: AuthEnv, baseUrl: string | undefined, privateKey: string | undefined): Promise<{ octokit: RunOctokit; via: string }> {
+  const log = pino({ level: "silent" });
+  if (env.GITHUB_TOKEN) {
+    const octokit = new CliOctokit({ auth: { token: env.GITHUB_TOKEN }, log, ...(baseUrl ? { baseUrl } : {}) } as never);
+    return { octokit: octokit as unknown as RunOctokit, via: "token" };
+  }
+  if (env.APP_ID && privateKey) {
+    const probot = new Probot({ appId: env.APP_ID, privateKey, log, Octokit: CliOctokit, ...(baseUrl ? { baseUrl } : {}) });
+    const app = await probot.auth();
+    let installationId: number;
+    try {
+      const { data } = await app.request("GET /orgs/{org}/installation", { org });
+      installationId = data.id;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      throw new AuthError(status === 404 ? `the app is not installed on ${org}` : `could not find the app's installation on ${org}: ${(error as Error).message}`);
+    }
+    return { octokit: (await probot.auth(installationId)) as unknown as RunOctokit, via: `app installation ${installationId}` };
+  }
+  throw new AuthError("no credentials: set GITHUB_TOKEN, or APP_ID with PRIVATE_KEY or PRIVATE_KEY_PATH");
+}
