@@ -63,3 +63,16 @@ describe("app.yml", () => {
     expect([...handled].filter((e) => manifest.default_events.includes(e) || AUDITED_EVENTS.includes(e)).sort()).toEqual([...manifest.default_events].sort());
   });
 });
+
+describe("docs/permissions.md", () => {
+  const doc = readFileSync("docs/permissions.md", "utf8");
+
+  it.each(Object.entries(manifest.default_permissions))("explains the %s permission at its access level", (permission, access) => {
+    expect(doc).toMatch(new RegExp(`^\\| \`${permission}\` \\| ${access} \\|`, "m"));
+  });
+
+  it.each(manifest.default_events)("says what the %s event is used for", (event) => {
+    const eventRows = doc.split("\n").filter((line) => /^\| `[a-z_]+`(, `[a-z_]+`)* \|/.test(line) && !/\| (read|write) \|/.test(line));
+    expect(eventRows.some((row) => row.includes(`\`${event}\``))).toBe(true);
+  });
+});
