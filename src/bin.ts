@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { runCli } from "./cli.js";
 
-const code = await runCli(process.argv.slice(2), { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) });
+// Progress rewrites one line of a terminal; piped or redirected stderr gets none.
+const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r\x1b[K${text}`) : undefined;
+
+const code = await runCli(process.argv.slice(2), { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`), progress });
 process.exitCode = code;

@@ -1,6 +1,7 @@
 import { createWriteStream, openSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { exportLines } from "./audit/export.js";
+import { ASSESS_SYNOPSIS, runAssess, type AssessDeps } from "./cli-assess.js";
 import { AuditTrail } from "./audit/trail.js";
 import { readEnv } from "./config/env.js";
 import { Store } from "./store/store.js";
@@ -11,10 +12,12 @@ import { Store } from "./store/store.js";
  */
 
 const USAGE = `usage:
+${ASSESS_SYNOPSIS}
   claimcheck audit verify --org ORG
   claimcheck audit export --org ORG [--since YYYY-MM-DD] [--format jsonl|csv] [--out FILE]
 
-Reads the database named by DATABASE_URL (default file:./data/claimcheck.db).`;
+assess reads GitHub with GITHUB_TOKEN or the app's credentials (APP_ID with PRIVATE_KEY or PRIVATE_KEY_PATH);
+audit reads the database named by DATABASE_URL (default file:./data/claimcheck.db).`;
 
 class UsageError extends Error {}
 
@@ -59,9 +62,10 @@ async function writeAll(lines: Iterable<string>, out: string | undefined, io: Cl
   return count;
 }
 
-export type CliIo = { out: (line: string) => void; err: (line: string) => void };
+export type CliIo = { out: (line: string) => void; err: (line: string) => void; progress?: ((text: string) => void) | undefined };
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo, deps: AssessDeps = {}): Promise<number> {
+  if (argv[0] === "assess") return runAssess(argv.slice(1), io, deps);
   const [group, command, ...rest] = argv;
   try {
     if (group !== "audit" || (command !== "verify" && command !== "export")) throw new UsageError(group ? `unknown command: ${[group, command].filter(Boolean).join(" ")}` : "no command given");

@@ -1,5 +1,6 @@
 import { ProbotOctokit, run } from "probot";
 import { createClaimcheckApp } from "./app/index.js";
+import { createLogger } from "./app/logger.js";
 import { readEnv } from "./config/env.js";
 import { Store } from "./store/store.js";
 
@@ -20,7 +21,20 @@ const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
   },
 }));
 
+/**
+ * Probot reads `.env` itself, but only inside `run()`: load it first so the variables validated
+ * here (and the database location) come from the same place as the credentials.
+ */
+function loadDotEnv(): void {
+  try {
+    process.loadEnvFile(".env");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
 async function main(): Promise<void> {
+  loadDotEnv();
   const outcome = readEnv(process.env);
   if (!outcome.ok) {
     console.error(outcome.message);
@@ -35,7 +49,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { app, jobs } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY });
-  const server = await run(app, { Octokit: Octokit as typeof ProbotOctokit });
+  const server = await run(app, { Octokit: Octokit as typeof ProbotOctokit, log: createLogger(env.LOG_LEVEL) });
   const stop = async () => {
     await server.stop();
     await jobs()?.idle();

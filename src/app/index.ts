@@ -4,6 +4,10 @@ import { AuditTrail } from "../audit/trail.js";
 import type { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
+import { IssuePublisher } from "../publish/issues.js";
+import { finishIssueRun, issueEventPayload, onIssueEvent } from "./issue-events.js";
+import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
+import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
 import { runMaintenance, startMaintenance } from "./maintenance.js";
 import { OrgEvidence } from "./org-evidence.js";
@@ -36,11 +40,13 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
     const orgEvidence = new OrgEvidence();
-    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, ...(deps.now ? { now: deps.now } : {}) };
+    const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, ...(deps.now ? { now: deps.now } : {}) };
     addHandler(healthHandler(deps.store));
+    addHandler(reportHandler({ store: deps.store, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
     if (deps.maintenanceIntervalMs !== null) {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
-      startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor }), deps.maintenanceIntervalMs);
+      startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues }), deps.maintenanceIntervalMs);
     }
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
@@ -62,7 +68,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
             log.info({ repo: payload.repository.full_name, sha: headSha }, "check run already published for this commit");
             return;
           }
-          await assessForCheckRun(pipeline, octokitOf(context), target, headSha, trigger(context));
+          const run = issues.newRun(target.installationId, target.owner);
+          await assessForCheckRun(pipeline, octokitOf(context), target, headSha, trigger(context), run);
+          await finishIssueRun(issues, log, deps.store, octokitOf(context), run);
         }),
       );
     }
@@ -70,11 +78,13 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
       queue.accept({ id: context.id, event: context.name, installationId }, async () => {
         if (context.name === "installation" || context.name === "installation_repositories") orgEvidence.forget(installationId);
+        const run = issues.newRun(installationId, repos[0]?.split("/")[0] ?? "");
         const runs = repos.map((fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
+          return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context), run));
         });
         const outcomes = await Promise.allSettled(runs);
+        if (repos.length > 0) await finishIssueRun(issues, log, deps.store, octokitOf(context), run);
         const failed = outcomes.filter((o) => o.status === "rejected").length;
         if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
       });
@@ -143,6 +153,24 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       deps.store.addRepositories(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
       deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
       if (payload.repositories_added.length > 0) reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
+    });
+
+    // People's decisions on claimcheck's issues; "completed" is checked against fresh evidence.
+    probot.on(["issues.closed", "issues.reopened", "issues.edited"], async (context) => {
+      const payload = parse(context, issueEventPayload);
+      if (!payload) return;
+      const installationId = payload.installation.id;
+      queue.accept({ id: context.id, event: context.name, installationId }, async () => {
+        const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokitOf(context));
+        log.info({ delivery: context.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
+        if (outcome.orgEvidence) orgEvidence.forget(installationId);
+        const again = outcome.reassess;
+        if (!again) return;
+        const [owner, repo] = again.split("/") as [string, string];
+        const run = issues.newRun(installationId, owner);
+        await queue.forKey(again, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context), run));
+        await finishIssueRun(issues, log, deps.store, octokitOf(context), run);
+      });
     });
 
     probot.on(["branch_protection_rule", "repository_ruleset"], async (context) => {

@@ -2,9 +2,11 @@ import type { Logger } from "pino";
 import { pollAuditLog } from "../audit/audit-log.js";
 import { AuditTrail } from "../audit/trail.js";
 import { CONFIG_PATH, type ConfigReader } from "../config/load-repo-config.js";
-import { DEFAULT_CONFIG, parseRepoConfig } from "../config/repo-config.js";
+import { DEFAULT_CONFIG, parseRepoConfig, type RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import type { Store } from "../store/store.js";
+import type { IssuePublisher } from "../publish/issues.js";
+import { resultsOf } from "./issue-events.js";
 
 export const MAINTENANCE_INTERVAL_MS = 30 * 60 * 1000;
 /** An organisation whose audit-log API did not answer is asked again only this often. */
@@ -16,13 +18,21 @@ type InstallationOctokit = OctokitLike & ConfigReader;
  * Periodic work per installation: prune the audit trail past the organisation's retention
  * period (behind a checkpoint), and poll the organisation audit log where the plan offers it.
  */
-export async function runMaintenance(deps: { store: Store; log: Logger; octokitFor: (installationId: number) => Promise<InstallationOctokit>; now?: Date }): Promise<void> {
+export async function runMaintenance(deps: { store: Store; log: Logger; octokitFor: (installationId: number) => Promise<InstallationOctokit>; now?: Date; issues?: IssuePublisher }): Promise<void> {
   const now = deps.now ?? new Date();
   const trail = new AuditTrail(deps.store);
   for (const installation of deps.store.activeInstallations()) {
     try {
       const octokit = await deps.octokitFor(installation.id);
-      const retentionDays = await orgRetentionDays(octokit, installation.accountLogin);
+      const config = await orgConfig(octokit, installation.accountLogin);
+      const retentionDays = config.audit.retentionDays;
+      if (deps.issues) {
+        // The periodic access review (claim 2.1.6), listing access from the newest assessments.
+        const run = deps.issues.newRun(installation.id, installation.accountLogin);
+        run.config = config;
+        const opened = await deps.issues.openAccessReviewIfDue(octokit, run, resultsOf(deps.store, installation.id));
+        if (opened) deps.log.info({ installation: installation.id, issue: opened }, "access review opened");
+      }
       const { pruned } = trail.prune(installation.id, retentionDays, now);
       if (pruned > 0) deps.log.info({ installation: installation.id, pruned, retentionDays }, "audit trail pruned behind a checkpoint");
       const source = deps.store.auditLogSource(installation.id);
@@ -36,14 +46,13 @@ export async function runMaintenance(deps: { store: Store; log: Logger; octokitF
   }
 }
 
-/** The retention the organisation agreed, from its `.github` repository's configuration. */
-async function orgRetentionDays(octokit: InstallationOctokit, org: string): Promise<number> {
+/** The organisation's settings (retention, access reviews) from its `.github` repository's configuration. */
+async function orgConfig(octokit: InstallationOctokit, org: string): Promise<RepoConfig> {
   try {
     const { config } = await octokit.config.get({ owner: org, repo: ".github", path: CONFIG_PATH });
-    const parsed = parseRepoConfig(config);
-    return parsed.config.audit.retentionDays;
+    return parseRepoConfig(config).config;
   } catch {
-    return DEFAULT_CONFIG.audit.retentionDays;
+    return DEFAULT_CONFIG;
   }
 }
 

@@ -11,6 +11,9 @@ import { auditFindings } from "../audit/evidence.js";
 import { AuditTrail } from "../audit/trail.js";
 import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
+import { accessReviewFindings } from "../issues/access-review-evidence.js";
+import type { IssuePublisher, IssueRun } from "../publish/issues.js";
+import { publishAfterAssessment } from "./issue-events.js";
 
 /** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
 export type InstallationOctokit = OctokitLike & ConfigReader;
@@ -18,7 +21,7 @@ export type InstallationOctokit = OctokitLike & ConfigReader;
 export type Target = { installationId: number; owner: string; repo: string };
 export type Trigger = { name: string; deliveryId: string };
 
-export type PipelineDeps = { store: Store; log: Logger; orgEvidence: OrgEvidence; now?: () => Date };
+export type PipelineDeps = { store: Store; log: Logger; orgEvidence: OrgEvidence; now?: () => Date; issues?: IssuePublisher };
 
 async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
   const now = deps.now?.() ?? new Date();
@@ -27,7 +30,7 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
   // Organisation reads are shared by the run and counted once, not against each repository.
   const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
   const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);
-  const orgFindings = [...fromGitHub, ...auditFindings(deps.store, target.installationId, { now, since, org: target.owner })];
+  const orgFindings = [...fromGitHub, ...auditFindings(deps.store, target.installationId, { now, since, org: target.owner }), ...accessReviewFindings(deps.store, target.installationId, { now, org: target.owner })];
   const refresh = collectorsToRefresh(trigger.name.split(".")[0] ?? "");
   const previous = refresh ? deps.store.assessments(target.installationId, `${target.owner}/${target.repo}`, 1)[0] : undefined;
   const partial = refresh && previous?.inScope;
@@ -48,15 +51,16 @@ function problemsOf(config: ConfigOutcome) {
 }
 
 /** Assesses a repository and stores the result (installation, protection changes): no check run. */
-export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<number> {
+export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger, run?: IssueRun): Promise<number> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
   const id = deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, assessment, configProblems: problemsOf(config) });
   deps.log.info({ assessment: id, repo: `${target.owner}/${target.repo}`, trigger: trigger.name, requests: assessment.requests }, "repository assessed");
+  await publishAfterAssessment(deps.issues, deps.log, deps.store, octokit, run, `${target.owner}/${target.repo}`, config.config);
   return id;
 }
 
 /** Assesses a repository and publishes the check run on `headSha`, then stores both. */
-export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<{ assessmentId: number; checkRunId: number }> {
+export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger, run?: IssueRun): Promise<{ assessmentId: number; checkRunId: number }> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
   const recent = new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
   const output = renderCheckRun(assessment, config, recent);
@@ -66,6 +70,8 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   let checkRunId: number;
   try {
     checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl });
+    // Check runs spend the same content-creation budget as issues.
+    deps.issues?.budget(target.installationId).note();
   } catch (error) {
     // The evidence was read; keep it even though it could not be shown on GitHub.
     deps.store.recordAssessment(base);
@@ -73,5 +79,6 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   }
   const assessmentId = deps.store.recordAssessment({ ...base, checkRunId });
   deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
+  await publishAfterAssessment(deps.issues, deps.log, deps.store, octokit, run, `${target.owner}/${target.repo}`, config.config);
   return { assessmentId, checkRunId };
 }

@@ -1,3 +1,4 @@
+import { ADMIN_ONLY_ROUTES } from "../report/route.js";
 import { observed, type Finding, type Where } from "../core/findings.js";
 import type { Store } from "../store/store.js";
 import { exportLines } from "./export.js";
@@ -17,8 +18,8 @@ export const CHANGE_KINDS: Record<string, readonly string[]> = {
 
 /** The organisation audit-log API exists only on GitHub Enterprise Cloud; its status is stored by the poller. */
 
-/** HTTP routes through which the app serves the trail or reports; none today (the CLI reads the database). */
-export const AUDIT_HTTP_ROUTES: readonly string[] = [];
+/** HTTP routes through which the app serves the trail's content: the report, which only proven org admins get. */
+export const AUDIT_HTTP_ROUTES: readonly string[] = ADMIN_ONLY_ROUTES;
 
 /**
  * The audit trail's evidence for an organisation, read from claimcheck's own store: what it

@@ -145,6 +145,7 @@ function unpinnedIn(path: string, workflow: Workflow): string[] {
 }
 
 export const WORKFLOW_FINDINGS = [
+  "ci.workflow-files",
   "ci.workflows-on-pr",
   "ci.scheduled-workflows",
   "ci.test-workflows",
@@ -186,6 +187,8 @@ export function summariseWorkflows(files: readonly WorkflowFile[]): WorkflowSumm
   else locked = { value: installs.length > 0 ? true : null };
 
   return {
+    // Every workflow file, read or not: checks that find nothing wrong in no file are not applicable, not met.
+    "ci.workflow-files": { value: files.map((f) => f.path) },
     "ci.workflows-on-pr": list(triggeredBy(PR_EVENTS).map((f) => f.path)),
     "ci.scheduled-workflows": list(parsed.filter((f) => f.workflow.crons.length > 0).map((f) => f.path)),
     "ci.test-workflows": list(parsed.filter((f) => f.workflow.jobs.some(runsTestsIn)).map((f) => f.path)),

@@ -49,6 +49,27 @@ export const repoConfigSchema = z.strictObject({
     .strictObject({
       outsideCollaborators: z.array(login).default([]),
       deployKeys: z.array(z.string().min(1)).default([]),
+      /** Days an issue closed as "not planned" stays an accepted exception before claimcheck asks again. */
+      expireAfterDays: positiveInt.max(3650).default(180),
+    })
+    .prefault({}),
+  /** Gap issues and the evidence summary issue. */
+  issues: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Where organisation-level issues go (a repository name of the organisation); the org's `.github` when unset. */
+      repository: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a repository name of the organisation, without the owner").optional(),
+      /** Every gap issue in the central repository, one per claim listing the affected repositories. */
+      central: z.boolean().default(false),
+      maxOpenPerRun: positiveInt.max(100).default(10),
+    })
+    .prefault({}),
+  /** Plan issue writes and log them without writing anything to GitHub. */
+  dryRun: z.boolean().default(false),
+  accessReview: z
+    .strictObject({
+      everyDays: positiveInt.max(365).default(90),
+      graceDays: positiveInt.max(365).default(14),
     })
     .prefault({}),
   evidence: z

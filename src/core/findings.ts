@@ -51,7 +51,16 @@ export const FINDINGS = {
   "deps.manifests": {
     scope: "repo",
     value: z.array(
-      z.object({ ecosystem: z.string(), manifest: z.string(), lockfile: z.string().nullable(), integrity: bool }),
+      z.object({
+        ecosystem: z.string(),
+        manifest: z.string(),
+        lockfile: z.string().nullable(),
+        // null: not known (lockfile truncated, binary, or outside the root and not read).
+        integrity: bool.nullable(),
+        // Added by claimcheck: where the manifest was seen, and why an answer is uncertain.
+        seenIn: z.enum(["root", "dependency-graph"]),
+        note: z.string().optional(),
+      }),
     ),
   },
   "deps.ci-installs-locked": { scope: "repo", value: bool.nullable() },
@@ -77,9 +86,13 @@ export const FINDINGS = {
       enabled: bool,
       open: z.object({ critical: count, high: count, medium: count, low: count }),
       overdue: count,
+      // Added by claimcheck: open alerts past the first page, whose severity and age were not read.
+      unclassified: count.optional(),
     }),
   },
   "ci.workflows-on-pr": { scope: "repo", value: strings },
+  /** Workflow files (`.github/workflows/*.yml|yaml`) on the default branch, whether or not they parsed. */
+  "ci.workflow-files": { scope: "repo", value: strings },
   "ci.merged-with-checks": { scope: "repo", value: count },
   "ci.merged-green": { scope: "repo", value: count },
   "ci.merged-red-or-unchecked": { scope: "repo", value: strings },
@@ -112,6 +125,8 @@ export const FINDINGS = {
     value: z.object({ closedAt: z.string(), closedBy: z.string(), issueUrl: z.string() }).nullable(),
   },
   "environments.unguarded": { scope: "repo", value: strings },
+  // Added by claimcheck: every environment, so "none to guard" differs from "all guarded".
+  "environments.names": { scope: "repo", value: strings },
   "deploy-keys.write": { scope: "repo", value: strings },
   // Added by claimcheck beyond the minimum, for the checks that need more than findings.md lists.
   "reviews.approved-on-final-commit": { scope: "repo", value: count },
@@ -125,10 +140,26 @@ export const FINDINGS = {
     scope: "repo",
     value: z.object({
       renovate: strings,
-      dependabot: z.object({ file: z.string(), ecosystems: strings }).nullable(),
+      dependabot: z
+        .object({
+          file: z.string(),
+          /** Ecosystems with version updates (security-only entries are in `updates` only). */
+          ecosystems: strings,
+          updates: z.array(z.object({ ecosystem: z.string(), directories: strings, versionUpdates: bool })).optional(),
+        })
+        .nullable(),
       automerge: bool,
+      /** Renovate's `enabledManagers`; null when Renovate runs every manager (its default). */
+      renovateManagers: strings.nullable().optional(),
+      /** Files found but not usable: malformed, unreadable, or switched off. */
+      problems: strings.optional(),
     }),
   },
+  "deps.dependency-graph": {
+    scope: "repo",
+    value: z.object({ manifests: count, read: count, components: count, unparseable: strings }),
+  },
+  "deps.actions-used": { scope: "repo", value: bool },
   "deps.update-prs-by-bot": { scope: "repo", value: z.record(z.string(), count) },
   "deps.update-prs-merge-health": { scope: "repo", value: z.object({ merged: count, green: count, notGreen: strings }) },
   "codeowners.path": { scope: "repo", value: z.string().nullable() },

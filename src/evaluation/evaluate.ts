@@ -71,8 +71,16 @@ function claimResult(claim: ClaimSpec, checks: CheckResult[], config: RepoConfig
   const pressing = mostPressing(deciding);
   const met = deciding.filter((c) => c.status === "met").length;
   const tally = status === "partial" ? `${met} of ${deciding.length} checks met; ` : "";
-  const reason = status === "met" || !pressing ? "every check is met" : `${tally}${pressing.checkId}: ${pressing.reason}`;
-  return { ...base, status, reason };
+  return { ...base, status, reason: pressing ? `${tally}${pressing.checkId}: ${pressing.reason}` : settledReason(deciding) };
+}
+
+/** Why a claim with nothing pressing is met or not applicable, without hiding the checks that did not apply. */
+function settledReason(deciding: readonly CheckResult[]): string {
+  const inapplicable = deciding.filter((c) => c.status === "not_applicable");
+  if (inapplicable.length === 0) return "every check is met";
+  const why = `${inapplicable[0]!.checkId}: ${inapplicable[0]!.reason}`;
+  if (inapplicable.length === deciding.length) return `nothing to judge; ${why}`;
+  return `every applicable check is met (${inapplicable.length} of ${deciding.length} not applicable; ${why})`;
 }
 
 /** Pure: findings and configuration in, one result per catalogue claim out. */

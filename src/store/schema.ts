@@ -117,3 +117,107 @@ export const auditLogSources = sqliteTable("audit_log_sources", {
   cursor: text("cursor"),
   checkedAt: text("checked_at").notNull(),
 });
+
+/**
+ * The issues claimcheck keeps: a gap issue per claim and scope, the evidence summary, keyed by
+ * what the hidden marker in the body says, never by title. `hash` is the rendered content last
+ * written, so an unchanged result is never written again.
+ */
+export const claimIssues = sqliteTable(
+  "claim_issues",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    installationId: integer("installation_id").notNull(),
+    kind: text("kind", { enum: ["gap", "summary"] }).notNull(),
+    claimId: text("claim_id").notNull(),
+    /** `org`, a repository's full name, or `central` (one issue listing every affected repository). */
+    scope: text("scope").notNull(),
+    /** The repository the issue lives in (owner/name). */
+    repository: text("repository").notNull(),
+    issueNumber: integer("issue_number").notNull(),
+    issueUrl: text("issue_url").notNull(),
+    state: text("state", { enum: ["open", "closed"] }).notNull(),
+    /** Who closed it last: claimcheck (the claim became met) or a person. */
+    closedBy: text("closed_by", { enum: ["claimcheck", "person"] }),
+    stateReason: text("state_reason"),
+    status: text("status").notNull(),
+    /** Status and failing checks: an exception lapses when this changes. */
+    evidenceKind: text("evidence_kind").notNull(),
+    hash: text("hash").notNull(),
+    /** A person closed it as completed while the gap remained, and claimcheck reopened it once. */
+    reopenedOnce: integer("reopened_once", { mode: "boolean" }).notNull().default(false),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("claim_issues_identity").on(t.installationId, t.kind, t.claimId, t.scope),
+    index("claim_issues_number").on(t.installationId, t.repository, t.issueNumber),
+  ],
+);
+
+/** A person closed a gap issue as not planned: the gap is accepted, with who, when and why. */
+export const claimExceptions = sqliteTable(
+  "claim_exceptions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    installationId: integer("installation_id").notNull(),
+    claimId: text("claim_id").notNull(),
+    scope: text("scope").notNull(),
+    issueUrl: text("issue_url").notNull(),
+    acceptedBy: text("accepted_by").notNull(),
+    acceptedAt: text("accepted_at").notNull(),
+    reason: text("reason").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    evidenceKind: text("evidence_kind").notNull(),
+    /** Set when the exception stops applying: reopened by a person, expired, or the evidence changed kind. */
+    endedAt: text("ended_at"),
+    endedBecause: text("ended_because"),
+  },
+  (t) => [index("claim_exceptions_scope").on(t.installationId, t.claimId, t.scope)],
+);
+
+/** Repositories claimcheck tried to write issues in: when it last listed them, and why it could not. */
+export const issueRepositories = sqliteTable(
+  "issue_repositories",
+  {
+    installationId: integer("installation_id").notNull(),
+    repository: text("repository").notNull(),
+    listedAt: text("listed_at"),
+    /** Why issues cannot be written there (issues disabled, repository missing), or null. */
+    unavailable: text("unavailable"),
+    checkedAt: text("checked_at").notNull(),
+  },
+  (t) => [uniqueIndex("issue_repositories_key").on(t.installationId, t.repository)],
+);
+
+/** Organisation-level claim statuses when they changed, for "2.2.2 partial → met on 12 Mar". */
+export const orgClaimStatuses = sqliteTable(
+  "org_claim_statuses",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    installationId: integer("installation_id").notNull(),
+    claimId: text("claim_id").notNull(),
+    status: text("status").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [index("org_claim_statuses_claim").on(t.installationId, t.claimId, t.id)],
+);
+
+/** Access review issues (claim 2.1.6): opened every period, closed by the reviewer. */
+export const accessReviews = sqliteTable(
+  "access_reviews",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    installationId: integer("installation_id").notNull(),
+    repository: text("repository").notNull(),
+    issueNumber: integer("issue_number").notNull(),
+    issueUrl: text("issue_url").notNull(),
+    openedAt: text("opened_at").notNull(),
+    closedAt: text("closed_at"),
+    closedBy: text("closed_by"),
+    /** `completed` or `not_planned`, as GitHub reports the close. */
+    stateReason: text("state_reason"),
+    /** JSON list of the task-list items left unticked when the review was closed. */
+    unticked: text("unticked"),
+  },
+  (t) => [uniqueIndex("access_reviews_issue").on(t.installationId, t.repository, t.issueNumber)],
+);

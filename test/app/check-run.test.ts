@@ -2,7 +2,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_RUN_NAME } from "../../src/render/check-run.js";
 import { captureCheckRuns, mockConfig, mockInstallationToken, mockNoConfig, mockRepository, mockWorkflowTokenSettings, API } from "../helpers/github-api.js";
-import { mockRepositoryEvidence } from "../helpers/scenario.js";
+import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { example } from "../helpers/openapi-examples.js";
 import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
@@ -44,6 +44,7 @@ describe("pull request → check run", () => {
   it("publishes the evidence check run on the PR's head commit and stores the assessment", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockRepositoryEvidence(OWNER, REPO, { protection: strongProtection() });
     const runs = captureCheckRuns(OWNER, REPO);
 
@@ -62,8 +63,8 @@ describe("pull request → check run", () => {
     // 2.2.2 has three checks met from protection, and others not collected yet: never met.
     expect(rowOf(run.output.summary, "2.2.2")).toContain("partial");
     expect(rowOf(run.output.summary, "2.2.2")).toContain("https://github.com/Codertocat/Hello-World/settings/branches");
-    expect(rowOf(run.output.summary, "1.2.1")).toContain("unknown");
-    expect(rowOf(run.output.summary, "1.2.1")).toContain("not collected yet");
+    // Every check has a collector now: nothing may be left "not collected yet".
+    expect(run.output.summary + run.output.text).not.toContain("not collected yet");
     expect(run.output.text).toContain("✅ met `pr-required`");
     expect(run.output.text).toContain("✅ met `no-force-push`");
     expect(run.output.text).toContain("✅ met `checks-required`: required to pass before merge: `continuous-integration/travis-ci`");
@@ -77,12 +78,13 @@ describe("pull request → check run", () => {
     expect(stored!.conclusion).toBe("neutral");
     expect(stored!.findings.find((f) => f.id === "branch-protection.pr-required")?.value).toBe(true);
     expect(stored!.results.find((r) => r.claimId === "2.2.2")?.status).toBe("partial");
-    expect(stored!.requests.rest).toBe(6);
+    expect(stored!.requests).toMatchObject({ rest: 7, graphql: 1 });
   });
 
   it("processes a redelivered webhook once", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO, 2);
 
@@ -97,6 +99,7 @@ describe("pull request → check run", () => {
   it("asks for action, naming the bad key, when the configuration is invalid", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockConfig(OWNER, REPO, "mode: enforce\nthresholds:\n  requiredApprovels: 2\n");
     mockRepositoryEvidence(OWNER, REPO, { config: "skip" });
     const runs = captureCheckRuns(OWNER, REPO);
@@ -113,6 +116,7 @@ describe("pull request → check run", () => {
   it("reports unparseable YAML as a configuration problem, not a crash", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockConfig(OWNER, REPO, "mode: [unclosed\n");
     mockRepositoryEvidence(OWNER, REPO, { config: "skip" });
     const runs = captureCheckRuns(OWNER, REPO);
@@ -126,6 +130,7 @@ describe("pull request → check run", () => {
   it("fails the check on a gap only when the repository enforces", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockConfig(OWNER, REPO, "mode: enforce\n");
     mockRepositoryEvidence(OWNER, REPO, { config: "skip" });
     const runs = captureCheckRuns(OWNER, REPO);
@@ -140,6 +145,7 @@ describe("pull request → check run", () => {
   it("turns a GitHub 500 into unknown evidence with the reason, and still publishes", async () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockNoConfig(OWNER, REPO);
     mockRepository(OWNER, REPO);
     mockRepositoryQuery();
@@ -151,9 +157,10 @@ describe("pull request → check run", () => {
     await app.deliver("pull_request", payload);
 
     expect(runs).toHaveLength(1);
-    const row = rowOf(runs[0]!.output.summary, "2.2.2");
-    expect(row).toContain("unknown");
-    expect(row).toContain("HTTP 500");
+    // Protection could not be read: each check on it says so, and none of them passes.
+    for (const check of ["pr-required", "reviews-required", "no-force-push", "checks-required"]) {
+      expect(runs[0]!.output.text).toMatch(new RegExp(`❔ unknown \`${check}\`: [^\n]*HTTP 500`));
+    }
     for (const claim of ["2.2.2", "1.3.2"]) expect(rowOf(runs[0]!.output.summary, claim)).not.toContain("met |");
     expect(runs[0]!.conclusion).toBe("neutral");
   });
@@ -174,6 +181,7 @@ describe("pull request → check run", () => {
   it("creates a check run on check_suite.requested and on check_run.rerequested", async () => {
     const suite = webhookExample("check_suite", "requested");
     mockInstallationToken(suite.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO);
     await app.deliver("check_suite", suite);
@@ -182,6 +190,7 @@ describe("pull request → check run", () => {
     const rerun = webhookExample("check_run", "rerequested");
     const [owner, repo] = [rerun.repository.owner.login, rerun.repository.name];
     mockInstallationToken(rerun.installation.id);
+    mockOrganisationEvidence(owner);
     mockRepositoryEvidence(owner, repo);
     const again = captureCheckRuns(owner, repo);
     await app.deliver("check_run", rerun);
@@ -191,6 +200,7 @@ describe("pull request → check run", () => {
   it("does not publish twice for one commit when a push raises both check_suite.requested and synchronize", async () => {
     const suite = webhookExample("check_suite", "requested");
     mockInstallationToken(suite.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO, 2);
     await app.deliver("check_suite", suite);
@@ -224,6 +234,7 @@ describe("recent changes on the check run", () => {
     nock.cleanAll();
     await app.idle();
     mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
     mockRepositoryEvidence(OWNER, REPO);
     const runs = captureCheckRuns(OWNER, REPO);
     await app.deliver("pull_request", payload);

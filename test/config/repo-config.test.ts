@@ -42,7 +42,10 @@ describe("DEFAULT_CONFIG", () => {
       },
       updateBots: ["renovate", "dependabot"],
       audit: { retentionDays: 400 },
-      exceptions: { outsideCollaborators: [], deployKeys: [] },
+      exceptions: { outsideCollaborators: [], deployKeys: [], expireAfterDays: 180 },
+      issues: { enabled: true, central: false, maxOpenPerRun: 10 },
+      dryRun: false,
+      accessReview: { everyDays: 90, graceDays: 14 },
       evidence: {},
     });
   });

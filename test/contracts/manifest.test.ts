@@ -27,6 +27,7 @@ const PERMISSION_KEYS: Record<string, string> = {
   Metadata: "metadata",
   Members: "members",
   Deployments: "deployments",
+  Issues: "issues",
 };
 
 describe("app.yml", () => {
@@ -45,14 +46,18 @@ describe("app.yml", () => {
 
   it("asks for nothing beyond what the features use", () => {
     expect(manifest.default_permissions).toEqual({
+      actions: "read",
       administration: "read",
       checks: "write",
       contents: "read",
       deployments: "read",
+      issues: "write",
       members: "read",
       metadata: "read",
       organization_administration: "read",
       pull_requests: "read",
+      secret_scanning_alerts: "read",
+      vulnerability_alerts: "read",
     });
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CLAIMS } from "../../src/core/catalogue.js";
+import { CLAIMS, type ClaimSpec } from "../../src/core/catalogue.js";
+import type { CheckJudge } from "../../src/evaluation/types.js";
 import { observed, unreadable, type Finding } from "../../src/core/findings.js";
 import { DEFAULT_CONFIG, parseRepoConfig } from "../../src/config/repo-config.js";
 import { evaluateClaims, NOT_COLLECTED } from "../../src/evaluation/evaluate.js";
@@ -121,5 +122,23 @@ describe("evaluateClaims", () => {
     const other = results.find((r) => r.claimId === "2.1.2")!;
     expect(other.status).toBe("unknown");
     expect(other.reason).toContain('evidence."2.1.2"');
+  });
+});
+
+describe("the reason of a claim with nothing pressing", () => {
+  const claim = { id: "9.9.9", principle: "9.9", text: "A test claim.", coverage: "full", scope: "repo", checks: [{ id: "a", judges: "a" }, { id: "b", judges: "b" }] } as unknown as ClaimSpec;
+  const judgeAs = (a: "met" | "not_applicable", b: "met" | "not_applicable"): CheckJudge[] => [
+    { claimId: "9.9.9", checkId: "a", needs: [], judge: () => ({ status: a, reason: `a is ${a}` }) },
+    { claimId: "9.9.9", checkId: "b", needs: [], judge: () => ({ status: b, reason: `b is ${b}` }) },
+  ];
+  const reasonOf = (a: "met" | "not_applicable", b: "met" | "not_applicable") => evaluateClaims([], DEFAULT_CONFIG, judgeAs(a, b), [claim])[0]!;
+
+  it("says every check is met only when all were", () => {
+    expect(reasonOf("met", "met")).toMatchObject({ status: "met", reason: "every check is met" });
+  });
+
+  it("names the checks that did not apply", () => {
+    expect(reasonOf("met", "not_applicable")).toMatchObject({ status: "met", reason: "every applicable check is met (1 of 2 not applicable; b: b is not_applicable)" });
+    expect(reasonOf("not_applicable", "not_applicable")).toMatchObject({ status: "not_applicable", reason: "nothing to judge; a: a is not_applicable" });
   });
 });

@@ -12,14 +12,24 @@ function check(findings: Finding[], claim: string, id: string) {
   return evaluateClaims(findings, DEFAULT_CONFIG).find((r) => r.claimId === claim)!.checks.find((c) => c.checkId === id)!;
 }
 
+const FILES = [".github/workflows/ci.yml"];
+
+describe("workflow checks without workflows", () => {
+  it("are not applicable, not met, when the default branch has no workflow file", () => {
+    const none = f({ "ci.workflow-files": [], "actions.unpinned-uses": [], "actions.workflows-without-permissions": [], "actions.dangerous-workflows": [] });
+    expect(check(none, "1.2.2", "actions-pinned").status).toBe("not_applicable");
+    expect(check(none, "2.1.3", "workflow-permissions").status).toBe("not_applicable");
+  });
+});
+
 describe("actions-pinned (1.2.2)", () => {
   it("is met when nothing is unpinned", () => {
-    expect(check(f({ "actions.unpinned-uses": [] }), "1.2.2", "actions-pinned").status).toBe("met");
+    expect(check(f({ "ci.workflow-files": FILES, "actions.unpinned-uses": [] }), "1.2.2", "actions-pinned").status).toBe("met");
   });
 
   it("is a gap naming up to ten third-party references", () => {
     const refs = Array.from({ length: 12 }, (_, i) => `.github/workflows/ci.yml: vendor${i}/action@v1`);
-    const c = check(f({ "actions.unpinned-uses": refs }), "1.2.2", "actions-pinned");
+    const c = check(f({ "ci.workflow-files": FILES, "actions.unpinned-uses": refs }), "1.2.2", "actions-pinned");
     expect(c.status).toBe("gap");
     expect(c.reason).toContain("12 third-party references are not pinned");
     expect(c.reason).toContain("vendor9/action@v1");
@@ -28,9 +38,9 @@ describe("actions-pinned (1.2.2)", () => {
   });
 
   it("counts GitHub's own actions and container images as third-party, the organisation's own as not", () => {
-    expect(check(f({ "actions.unpinned-uses": [".github/workflows/ci.yml: actions/checkout@v4"] }), "1.2.2", "actions-pinned").status).toBe("gap");
-    expect(check(f({ "actions.unpinned-uses": [".github/workflows/ci.yml: docker://alpine:3"] }), "1.2.2", "actions-pinned").status).toBe("gap");
-    const own = check(f({ "actions.unpinned-uses": [".github/workflows/ci.yml: Octo-Org/shared/.github/workflows/build.yml@main"] }), "1.2.2", "actions-pinned");
+    expect(check(f({ "ci.workflow-files": FILES, "actions.unpinned-uses": [".github/workflows/ci.yml: actions/checkout@v4"] }), "1.2.2", "actions-pinned").status).toBe("gap");
+    expect(check(f({ "ci.workflow-files": FILES, "actions.unpinned-uses": [".github/workflows/ci.yml: docker://alpine:3"] }), "1.2.2", "actions-pinned").status).toBe("gap");
+    const own = check(f({ "ci.workflow-files": FILES, "actions.unpinned-uses": [".github/workflows/ci.yml: Octo-Org/shared/.github/workflows/build.yml@main"] }), "1.2.2", "actions-pinned");
     expect(own.status).toBe("met");
     expect(own.reason).toContain("Octo-Org/shared/.github/workflows/build.yml@main");
   });
@@ -41,7 +51,7 @@ describe("actions-pinned (1.2.2)", () => {
   });
 
   it("is unknown, not met, when the workflows could not be read", () => {
-    const c = check(f({ "actions.unpinned-uses": new Error("huge.yml could not be read") }), "1.2.2", "actions-pinned");
+    const c = check(f({ "ci.workflow-files": FILES, "actions.unpinned-uses": new Error("huge.yml could not be read") }), "1.2.2", "actions-pinned");
     expect(c.status).toBe("unknown");
     expect(c.reason).toContain("huge.yml");
   });
@@ -129,7 +139,7 @@ describe("token-read-only (2.1.3)", () => {
 });
 
 describe("workflow-permissions (2.1.3)", () => {
-  const judge = (without: string[], dangerous: string[]) => check(f({ "actions.workflows-without-permissions": without, "actions.dangerous-workflows": dangerous }), "2.1.3", "workflow-permissions");
+  const judge = (without: string[], dangerous: string[]) => check(f({ "ci.workflow-files": FILES, "actions.workflows-without-permissions": without, "actions.dangerous-workflows": dangerous }), "2.1.3", "workflow-permissions");
 
   it("is a gap for a dangerous pull_request_target workflow, whatever else holds", () => {
     const c = judge([], [".github/workflows/labeller.yml"]);
@@ -145,6 +155,6 @@ describe("workflow-permissions (2.1.3)", () => {
   });
 
   it("is unknown when either finding is unreadable", () => {
-    expect(check(f({ "actions.workflows-without-permissions": [], "actions.dangerous-workflows": new Error("truncated") }), "2.1.3", "workflow-permissions").status).toBe("unknown");
+    expect(check(f({ "ci.workflow-files": FILES, "actions.workflows-without-permissions": [], "actions.dangerous-workflows": new Error("truncated") }), "2.1.3", "workflow-permissions").status).toBe("unknown");
   });
 });

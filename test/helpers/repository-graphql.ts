@@ -1,4 +1,7 @@
-import { mockGraphql, type GraphqlRequest } from "./graphql.js";
+import { fileAlias, PROBED_FILES } from "../../src/collectors/dependency-files.js";
+import nock from "nock";
+import { API } from "./github-api.js";
+import type { GraphqlRequest } from "./graphql.js";
 
 /**
  * The `repository` answer of the batched query for a repository where nothing happened in the
@@ -13,11 +16,33 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     pr_closed: { nodes: [] },
     hist_branch: { target: { history: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } },
     wf_workflows: null,
+    co_github: null,
+    co_root: null,
+    co_docs: null,
+    co_workflows: null,
+    co_errors: { errors: [] },
+    acc_direct: { totalCount: 0, edges: [] },
+    acc_owner: { acc_teams: { totalCount: 0, nodes: [] } },
+    acc_deployKeys: { totalCount: 0, nodes: [] },
+    acc_environments: { totalCount: 0, nodes: [] },
+    // A repository with files but no manifest, no update configuration and no open alert.
+    deps_root: { entries: [{ name: "README.md", type: "blob" }] },
+    deps_workflows: null,
+    ...Object.fromEntries(PROBED_FILES.map((path) => [fileAlias(path), null])),
+    deps_gradleVerification: null,
+    deps_graph: { totalCount: 0, nodes: [] },
+    deps_alertsEnabled: true,
+    deps_alerts: { totalCount: 0, nodes: [] },
     ...overrides,
   };
 }
 
 /** Answers the batched repository query with `repository` data and a rate-limit cost. */
 export function mockRepositoryQuery(repository: Record<string, unknown> = quietRepositoryData(), errors?: unknown[]): GraphqlRequest[] {
-  return mockGraphql(() => ({ data: { rateLimit: { cost: 1, remaining: 4999, resetAt: "2026-11-24T13:00:00Z" }, repository }, ...(errors ? { errors } : {}) }));
+  // Only the batched query: organisation queries of the same run must not take its answer.
+  const seen: GraphqlRequest[] = [];
+  nock(API)
+    .post("/graphql", (body: GraphqlRequest) => body.query.includes("query claimcheckRepository(") && seen.push(body) > 0)
+    .reply(200, { data: { rateLimit: { cost: 1, remaining: 4999, resetAt: "2026-11-24T13:00:00Z" }, repository }, ...(errors ? { errors } : {}) });
+  return seen;
 }

@@ -1,4 +1,6 @@
-import { mockNoConfig, mockProtection, mockRepository, mockWorkflowTokenSettings } from "./github-api.js";
+import nock from "nock";
+import { API, mockNoConfig, mockProtection, mockRepository, mockWorkflowTokenSettings } from "./github-api.js";
+import { example } from "./openapi-examples.js";
 import { mockRepositoryQuery, quietRepositoryData } from "./repository-graphql.js";
 
 export type RepositoryEvidence = {
@@ -12,7 +14,16 @@ export type RepositoryEvidence = {
   config?: "none" | "skip";
   /** Only what a protection event re-reads: no batched query, no Actions settings. */
   protectionOnly?: boolean;
+  /** Open secret-scanning alerts (GitHub's example list by default), or the status GitHub refused with. */
+  secretAlerts?: unknown[] | 403 | 404;
 };
+
+/** GitHub answers `state=open` with open alerts only; its example list holds a resolved one, so by default none. */
+function mockSecretAlerts(owner: string, repo: string, alerts: unknown[] | 403 | 404 = example<{ state: string }[]>("secret-scanning-alert-list").filter((a) => a.state === "open")): void {
+  const route = nock(API).get(`/repos/${owner}/${repo}/secret-scanning/alerts`).query(true);
+  if (typeof alerts === "number") route.reply(alerts, { message: alerts === 404 ? "Not Found" : "Resource not accessible by integration" });
+  else route.reply(200, alerts);
+}
 
 /**
  * Every GitHub read of one repository assessment, answered: the one place that knows which
@@ -25,4 +36,53 @@ export function mockRepositoryEvidence(owner: string, repo: string, evidence: Re
   if (evidence.protectionOnly) return;
   mockRepositoryQuery(quietRepositoryData(evidence.graphql ?? {}));
   mockWorkflowTokenSettings(owner, repo);
+  mockSecretAlerts(owner, repo, evidence.secretAlerts);
+}
+
+export type OrganisationEvidence = {
+  /** What GET /orgs/{org}/repos lists; omit when the run names its repositories (`--repo`). */
+  repositories?: string[];
+  /** Fields of GET /orgs/{org} over GitHub's `organization-full` example. */
+  organisation?: Record<string, unknown>;
+  owners?: string[];
+  membersWithout2fa?: string[];
+  outsideCollaborators?: string[];
+};
+
+const usersNamed = (logins: readonly string[]) => logins.map((login) => ({ ...example<any[]>("simple-user-items")[0], login }));
+
+/** Answers the next GraphQL request whose document names `operation`, and only that one. */
+function mockNamedGraphql(operation: string, data: Record<string, unknown>): void {
+  nock(API)
+    .post("/graphql", (body: { query?: string }) => typeof body.query === "string" && body.query.includes(operation))
+    .reply(200, { data: { rateLimit: { cost: 1, remaining: 4998 }, ...data } });
+}
+
+/**
+ * Every organisation-level read of one organisation-wide run (runOrganisation): the organisation's
+ * configuration, its repository list and the organisation collectors. Call it BEFORE
+ * mockRepositoryEvidence: the repository query's mock answers any GraphQL document.
+ */
+export function mockOrganisationRun(org: string, evidence: OrganisationEvidence = {}): void {
+  nock(API).get(`/repos/${org}/.github/contents/.github%2Fclaimcheck.yml`).reply(404, { message: "Not Found" });
+  if (evidence.repositories) {
+    const listed = evidence.repositories.map((name) => {
+      const base = example<any[]>("minimal-repository-items")[0];
+      return { ...base, name, full_name: `${org}/${name}`, owner: { ...base.owner, login: org }, html_url: `https://github.com/${org}/${name}` };
+    });
+    nock(API).get(`/orgs/${org}/repos`).query({ type: "all", per_page: "100", page: "1" }).reply(200, listed);
+  }
+  mockOrganisationEvidence(org, evidence);
+}
+
+/** The organisation collectors' reads, made once per run (the app caches them per installation). */
+export function mockOrganisationEvidence(org: string, evidence: OrganisationEvidence = {}): void {
+  nock(API)
+    .get(`/orgs/${org}`)
+    .reply(200, { ...example("organization-full"), login: org, two_factor_requirement_enabled: true, default_repository_permission: "read", ...evidence.organisation });
+  nock(API).get(`/orgs/${org}/members`).query({ role: "admin", per_page: "100", page: "1" }).reply(200, usersNamed(evidence.owners ?? ["octocat"]));
+  nock(API).get(`/orgs/${org}/members`).query({ filter: "2fa_disabled", per_page: "100", page: "1" }).reply(200, usersNamed(evidence.membersWithout2fa ?? []));
+  mockNamedGraphql("claimcheckOrgSso", { organization: { samlIdentityProvider: null } });
+  mockNamedGraphql("claimcheckOrgOutsideAccess", { organization: { repositories: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } });
+  nock(API).get(`/orgs/${org}/outside_collaborators`).query({ per_page: "100", page: "1" }).reply(200, usersNamed(evidence.outsideCollaborators ?? []));
 }

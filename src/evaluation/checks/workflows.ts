@@ -16,11 +16,14 @@ export function referenceOwner(entry: string): string | null {
 
 const repositoryOwner = (view: FindingView) => view.finding("actions.unpinned-uses")?.repo?.split("/")[0]?.toLowerCase() ?? null;
 
+const NO_WORKFLOWS = { status: "not_applicable", reason: "no GitHub Actions workflow on the default branch" } as const;
+
 export const actionsPinned: CheckJudge = {
   claimId: "1.2.2",
   checkId: "actions-pinned",
-  needs: ["actions.unpinned-uses"],
+  needs: ["actions.unpinned-uses", "ci.workflow-files"],
   judge(view) {
+    if (view.value("ci.workflow-files").length === 0) return NO_WORKFLOWS;
     const unpinned = view.value("actions.unpinned-uses");
     if (unpinned.length === 0) return { status: "met", reason: "no workflow references an action or reusable workflow by tag or branch (every `uses:` found is a full commit SHA, an image digest or a local path)" };
     // Actions of the organisation itself are not third-party components; they are named, not counted.
@@ -105,8 +108,9 @@ export const tokenReadOnly: CheckJudge = {
 export const workflowPermissions: CheckJudge = {
   claimId: "2.1.3",
   checkId: "workflow-permissions",
-  needs: ["actions.workflows-without-permissions", "actions.dangerous-workflows"],
+  needs: ["actions.workflows-without-permissions", "actions.dangerous-workflows", "ci.workflow-files"],
   judge(view) {
+    if (view.value("ci.workflow-files").length === 0) return NO_WORKFLOWS;
     const dangerous = view.value("actions.dangerous-workflows");
     const without = view.value("actions.workflows-without-permissions");
     const withoutNote = without.length > 0 ? `; without a restricting \`permissions:\` block: ${listSome(without)}` : "";

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# claimcheck: build with the toolchain, run without it. See docs/deployment.md.
+# Pin the base image by digest for reproducible builds, e.g.
+#   docker build --build-arg NODE_IMAGE=node:20-bookworm-slim@sha256:<digest> .
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- build: compile TypeScript and better-sqlite3's native module -------------------------------
+FROM ${NODE_IMAGE} AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+# Compile better-sqlite3 here against the image's own Node headers rather than downloading a
+# prebuilt binary that the lockfile's integrity hashes do not cover.
+ENV npm_config_build_from_source=true \
+    npm_config_nodedir=/usr/local
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime: production dependencies, compiled output, migrations; no compilers ---------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATABASE_URL=file:/data/claimcheck.db
+WORKDIR /app
+# Owned by root and read-only to the app's user: the process cannot rewrite its own code.
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json app.yml ./
+COPY migrations ./migrations
+# The database (and its WAL files) live on a volume the unprivileged user can write.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "const r=require('node:http').get({host:'127.0.0.1',port:Number(process.env.PORT)||3000,path:'/healthz',timeout:4000},(s)=>process.exit(s.statusCode===200?0:1));r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>process.exit(1));"]
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,180 @@
+import type { Logger } from "pino";
+import { z } from "zod";
+import { loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
+import type { RepoConfig } from "../config/repo-config.js";
+import { GitHubClient, type OctokitLike } from "../github/client.js";
+import { untickedEntries } from "../issues/access-review.js";
+import { parseMarker } from "../issues/marker.js";
+import type { RepositoryResults } from "../issues/subjects.js";
+import type { IssuePublisher, IssueRun } from "../publish/issues.js";
+import {
+  accessReviewByNumber,
+  endException,
+  issueByNumber,
+  issueRows,
+  latestAssessments,
+  recordAccessReviewClosed,
+  recordException,
+  updateIssue,
+} from "../store/issue-records.js";
+import type { Store } from "../store/store.js";
+
+/*
+ * People's decisions on claimcheck's issues, from `issues` webhooks: closed as not planned is an
+ * accepted exception (who, when, the closing comment); closed as completed asks for fresh evidence
+ * (reopened once if the gap remains); reopened ends an exception; an edit that removed the hidden
+ * marker gets it written back. claimcheck's own writes come back as events from a bot and are ignored.
+ */
+
+const login = z.string().min(1);
+export const issueEventPayload = z.looseObject({
+  action: z.string(),
+  installation: z.looseObject({ id: z.number().int().positive() }),
+  repository: z.looseObject({ name: z.string().min(1), full_name: z.string().min(1), owner: z.looseObject({ login }) }),
+  issue: z.looseObject({
+    number: z.number().int().positive(),
+    html_url: z.string(),
+    state: z.string().optional(),
+    state_reason: z.string().nullable().optional(),
+    body: z.string().nullable().optional(),
+    closed_at: z.string().nullable().optional(),
+  }),
+  sender: z.looseObject({ login, type: z.string() }),
+});
+export type IssueEventPayload = z.infer<typeof issueEventPayload>;
+
+export type IssueEventOutcome = {
+  /** What the event did, for the log and tests. */
+  did: "ignored" | "exception-recorded" | "closed-by-person" | "reopened" | "exception-ended" | "marker-restore" | "access-review-closed" | "access-review-reopened";
+  /** A repository to assess again, so a person's "completed" is checked against fresh evidence. */
+  reassess?: string;
+  /** The issue concerned organisation evidence: read it afresh rather than from the run's cache. */
+  orgEvidence?: boolean;
+};
+
+export type IssueEventDeps = { store: Store; log: Logger; now: () => Date };
+
+const commentsSchema = z.array(z.looseObject({ body: z.string().nullable().optional(), created_at: z.string(), user: z.looseObject({ login: z.string() }).nullable() }));
+
+/** The comment a person left when closing (GitHub posts it just before the close), if any. */
+async function closingComment(client: GitHubClient, payload: IssueEventPayload, closedAt: Date): Promise<string | null> {
+  const since = new Date(closedAt.getTime() - 10 * 60_000).toISOString();
+  const { data } = await client.rest(
+    "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+    { owner: payload.repository.owner.login, repo: payload.repository.name, issue_number: payload.issue.number, since, per_page: 100 },
+    commentsSchema,
+  );
+  const byCloser = (data ?? []).filter((c) => c.user?.login === payload.sender.login && Date.parse(c.created_at) <= closedAt.getTime() + 60_000 && c.body);
+  return byCloser.at(-1)?.body?.trim() || null;
+}
+
+async function configOf(octokit: OctokitLike & ConfigReader, payload: IssueEventPayload): Promise<RepoConfig> {
+  return (await loadRepoConfig(octokit, new GitHubClient(octokit), payload.repository.owner.login, payload.repository.name)).config;
+}
+
+/** The repository to assess again for an issue's scope: the repository itself, else the newest assessed one. */
+function repositoryFor(store: Store, installationId: number, scope: string): string | undefined {
+  if (scope.includes("/")) return scope;
+  return latestAssessments(store, installationId)
+    .filter((a) => a.inScope)
+    .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0]?.repositoryFullName;
+}
+
+export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayload, octokit: OctokitLike & ConfigReader): Promise<IssueEventOutcome> {
+  const installationId = payload.installation.id;
+  const repository = payload.repository.full_name;
+  const person = payload.sender.type === "User";
+  const now = deps.now();
+  const closedAt = payload.issue.closed_at ? new Date(payload.issue.closed_at) : now;
+
+  const review = accessReviewByNumber(deps.store, installationId, repository, payload.issue.number);
+  if (review) {
+    if (payload.action === "closed") {
+      recordAccessReviewClosed(deps.store, review.id, {
+        closedAt: closedAt.toISOString(),
+        closedBy: person ? payload.sender.login : null,
+        stateReason: person ? (payload.issue.state_reason ?? "completed") : "closed by an app",
+        unticked: untickedEntries(payload.issue.body),
+      });
+      return { did: "access-review-closed", orgEvidence: true };
+    }
+    if (payload.action === "reopened") {
+      recordAccessReviewClosed(deps.store, review.id, { closedAt: null, closedBy: null, stateReason: null, unticked: null });
+      return { did: "access-review-reopened", orgEvidence: true };
+    }
+    return { did: "ignored" };
+  }
+
+  const marker = parseMarker(payload.issue.body);
+  const row =
+    issueByNumber(deps.store, installationId, repository, payload.issue.number) ??
+    (marker ? issueRows(deps.store, installationId, marker.kind === "summary" ? "summary" : "gap").find((r) => r.claimId === marker.claim && r.scope === marker.scope && r.repository === repository) : undefined);
+  if (!row || row.kind !== "gap" || !person) return { did: "ignored" };
+
+  switch (payload.action) {
+    case "closed": {
+      if (payload.issue.state_reason === "not_planned") {
+        const config = await configOf(octokit, payload);
+        const comment = await closingComment(new GitHubClient(octokit), payload, closedAt).catch((error: unknown) => {
+          deps.log.warn({ issue: payload.issue.html_url, err: error instanceof Error ? error.message : String(error) }, "closing comment could not be read");
+          return null;
+        });
+        recordException(deps.store, {
+          installationId,
+          claimId: row.claimId,
+          scope: row.scope,
+          issueUrl: row.issueUrl,
+          acceptedBy: payload.sender.login,
+          acceptedAt: closedAt.toISOString(),
+          reason: comment ?? "closed as not planned, without a comment",
+          expiresAt: new Date(closedAt.getTime() + config.exceptions.expireAfterDays * 86_400_000).toISOString(),
+          evidenceKind: row.evidenceKind,
+        });
+        updateIssue(deps.store, row.id, { state: "closed", closedBy: "person", stateReason: "not_planned", updatedAt: now.toISOString() });
+        return { did: "exception-recorded" };
+      }
+      updateIssue(deps.store, row.id, { state: "closed", closedBy: "person", stateReason: payload.issue.state_reason ?? "completed", updatedAt: now.toISOString() });
+      const again = repositoryFor(deps.store, installationId, row.scope);
+      return { did: "closed-by-person", ...(again ? { reassess: again } : {}), orgEvidence: !row.scope.includes("/") };
+    }
+    case "reopened":
+      updateIssue(deps.store, row.id, { state: "open", closedBy: null, stateReason: null, updatedAt: now.toISOString() });
+      endException(deps.store, installationId, row.claimId, row.scope, now, `reopened by @${payload.sender.login}`);
+      return { did: "exception-ended" };
+    case "edited":
+      if (marker) return { did: "ignored" };
+      // Without its marker the issue could not be found again by listing: write the body back.
+      updateIssue(deps.store, row.id, { hash: "edited", updatedAt: now.toISOString() });
+      return { did: "marker-restore" };
+    default:
+      return { did: "ignored" };
+  }
+}
+
+/** Issue publication after one repository's assessment: never fails the assessment it follows. */
+export async function publishAfterAssessment(issues: IssuePublisher | undefined, log: Logger, store: Store, octokit: OctokitLike, run: IssueRun | undefined, fullName: string, config: RepoConfig): Promise<void> {
+  if (!issues || !run) return;
+  run.config = config;
+  try {
+    await issues.publishGaps(octokit, run, resultsOf(store, run.installationId), fullName);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    run.failures.push(message);
+    log.error({ installation: run.installationId, repo: fullName, err: message }, "gap issues could not be published");
+  }
+}
+
+/** The end of an assessment run: the summary issue, and the run's writes logged. */
+export async function finishIssueRun(issues: IssuePublisher | undefined, log: Logger, store: Store, octokit: OctokitLike, run: IssueRun | undefined): Promise<void> {
+  if (!issues || !run) return;
+  try {
+    await issues.publishSummary(octokit, run, resultsOf(store, run.installationId));
+  } catch (error) {
+    run.failures.push(error instanceof Error ? error.message : String(error));
+  }
+  log.info({ installation: run.installationId, ...issues.report(run) }, "issue writes of the assessment run");
+}
+
+export function resultsOf(store: Store, installationId: number): RepositoryResults[] {
+  return latestAssessments(store, installationId).map((a) => ({ fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt }));
+}

@@ -1,0 +1,199 @@
+import type { OrgAssessment } from "../assessment/org-assessment.js";
+import { PRINCIPLES, type Coverage, type Scope } from "../core/catalogue.js";
+import { isUnreadable, type Finding, type FindingId } from "../core/findings.js";
+import type { Status } from "../core/status.js";
+import type { RequestCounts } from "../github/client.js";
+import { LISTED } from "./facts.js";
+import { crosswalkOf, TO_CLOSE, type Crosswalk } from "./guidance.js";
+import { claimNarrative, claimSummary, type NarrativeContext } from "./narrative.js";
+import { inScopeRepositories, rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
+
+/*
+ * The self-assessment report as data: what both renderers (Markdown and JSON) show. Built from
+ * one organisation-wide run, by pure functions.
+ */
+
+export const REPORT_SCHEMA_ID = "claimcheck/assessment@1";
+
+/**
+ * An exception the organisation accepted, with its reason. Configuration exceptions are read
+ * here; others (such as gap issues closed as "not planned") are passed in by whoever holds them.
+ */
+export type ReportException = {
+  claimId: string;
+  checkId?: string | undefined;
+  repo?: string | undefined;
+  /** What is excepted: a login, a deploy key, a repository. */
+  subject?: string | undefined;
+  reason: string;
+  url?: string | undefined;
+  acceptedBy?: string | undefined;
+  acceptedAt?: string | undefined;
+  expiresAt?: string | undefined;
+};
+
+export type EvidenceRef = { findingId: FindingId; repo: string | null; url: string; source: string; observedAt: string; error: string | null };
+export type Listed = { label: string; repo: string; findingId: FindingId; urls: string[] };
+export type ToClose = { checkId: string; status: Status; action: string; repositories: string[] };
+export type Unseen = { checkId: string; reason: string; repositories: string[] };
+
+export type ClaimReport = {
+  id: string;
+  principle: string;
+  text: string;
+  status: Status;
+  coverage: Coverage;
+  scope: Scope;
+  summary: string;
+  narrative: string;
+  counts: StatusCounts;
+  checks: CheckRollUp[];
+  repositories: RepoStatus[];
+  evidence: EvidenceRef[];
+  listed: Listed[];
+  beyondGitHub: string | null;
+  attested: { url: string; note?: string } | null;
+  exceptions: ReportException[];
+  toClose: ToClose[];
+  unseen: Unseen[];
+  crosswalk: Crosswalk;
+};
+
+export type ReportRepository = { name: string; fullName: string; url: string; inScope: boolean; reason: string | null };
+export type ReportFinding = { id: string; scope: "repo" | "org"; repo: string | null; value: unknown; source: string; url: string; observedAt: string; error: string | null };
+
+export type Report = {
+  schema: typeof REPORT_SCHEMA_ID;
+  org: string;
+  generatedAt: string;
+  window: { days: number; since: string; until: string };
+  principles: { id: string; title: string }[];
+  repositories: ReportRepository[];
+  claims: ClaimReport[];
+  findings: ReportFinding[];
+  requests: RequestCounts;
+};
+
+export type ReportOptions = RollUpOptions & { exceptions?: readonly ReportException[] };
+
+function configExceptions(run: OrgAssessment): ReportException[] {
+  const { outsideCollaborators, deployKeys } = run.config.exceptions;
+  return [
+    ...outsideCollaborators.map((login) => ({ claimId: "2.1.1", checkId: "outside-collaborators", subject: login, reason: "accepted in configuration (`exceptions.outsideCollaborators`)" })),
+    ...deployKeys.map((key) => ({ claimId: "2.1.3", checkId: "deploy-keys-read-only", subject: key, reason: "accepted in configuration (`exceptions.deployKeys`)" })),
+  ];
+}
+
+function refOf(f: Finding): EvidenceRef {
+  return { findingId: f.id, repo: f.scope === "repo" ? (f.repo ?? null) : null, url: f.url, source: f.source, observedAt: f.observedAt, error: isUnreadable(f) ? (f.error ?? "not read") : null };
+}
+
+function evidenceOf(rollUp: ClaimRollUp, run: OrgAssessment): EvidenceRef[] {
+  const wanted = new Set<string>(rollUp.findingIds);
+  const org = run.orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
+  const repos = inScopeRepositories(run).flatMap((a) => a.findings.filter((f) => f.scope === "repo" && wanted.has(f.id)).map(refOf));
+  return [...org, ...repos];
+}
+
+function listedOf(rollUp: ClaimRollUp, run: OrgAssessment): Listed[] {
+  return inScopeRepositories(run).flatMap((a) =>
+    rollUp.findingIds.flatMap((id) => {
+      const spec = LISTED[id];
+      const f = a.findings.find((x) => x.id === id && x.scope === "repo");
+      if (!spec || !f || isUnreadable(f) || f.value === null) return [];
+      const urls = spec.urls(f.value);
+      return urls.length > 0 ? [{ label: spec.label, repo: a.name, findingId: id, urls }] : [];
+    }),
+  );
+}
+
+function toCloseOf(rollUp: ClaimRollUp): ToClose[] {
+  return rollUp.checks
+    .filter((c) => !c.supporting && (c.status === "gap" || c.status === "partial"))
+    .map((c) => ({
+      checkId: c.checkId,
+      status: c.status,
+      action: TO_CLOSE[c.checkId] ?? c.judges,
+      repositories: c.repositories.filter((r) => r.status === "gap" || r.status === "partial").map((r) => r.repo),
+    }));
+}
+
+function unseenOf(rollUp: ClaimRollUp): Unseen[] {
+  return rollUp.checks.flatMap((c) => {
+    if (c.level === "org") return c.status === "unknown" ? [{ checkId: c.checkId, reason: c.reason, repositories: [] }] : [];
+    const byReason = new Map<string, string[]>();
+    for (const r of c.repositories.filter((x) => x.status === "unknown")) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.repo]);
+    return [...byReason].map(([reason, repositories]) => ({ checkId: c.checkId, reason, repositories }));
+  });
+}
+
+function findingsOf(run: OrgAssessment): ReportFinding[] {
+  const toReport = (f: Finding): ReportFinding => ({
+    id: f.id,
+    scope: f.scope,
+    repo: f.scope === "repo" ? (f.repo ?? null) : null,
+    value: f.value,
+    source: f.source,
+    url: f.url,
+    observedAt: f.observedAt,
+    error: isUnreadable(f) ? (f.error ?? "not read") : null,
+  });
+  const repos = [...run.repositories].sort((a, b) => a.name.localeCompare(b.name));
+  return [...run.orgFindings.map(toReport), ...repos.flatMap((a) => a.findings.filter((f) => f.scope === "repo").map(toReport))];
+}
+
+function repositoriesOf(run: OrgAssessment): ReportRepository[] {
+  return [...run.repositories]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((a) => ({
+      name: a.name,
+      fullName: a.repo?.fullName ?? `${a.owner}/${a.name}`,
+      url: a.repo?.htmlUrl ?? `https://github.com/${a.owner}/${a.name}`,
+      inScope: a.scope.inScope,
+      reason: a.scope.inScope ? null : a.scope.reason,
+    }));
+}
+
+/** Pure: the report of one organisation-wide run. */
+export function buildReport(run: OrgAssessment, options: ReportOptions = {}): Report {
+  const rollUps = rollUpClaims(run, options);
+  const inScope = inScopeRepositories(run);
+  const repositories = repositoriesOf(run);
+  const ctx: NarrativeContext = {
+    org: run.org,
+    windowDays: run.window.days,
+    inScope,
+    outOfScope: repositories.filter((r) => !r.inScope).map((r) => ({ name: r.name, reason: r.reason ?? "" })),
+  };
+  const exceptions = [...configExceptions(run), ...(options.exceptions ?? [])];
+  const claims = rollUps.map(
+    (r): ClaimReport => ({
+      id: r.claim.id,
+      principle: r.claim.principle,
+      text: r.claim.text,
+      status: r.status,
+      coverage: r.claim.coverage,
+      scope: r.claim.scope,
+      summary: claimSummary(r, ctx),
+      narrative: claimNarrative(r, ctx),
+      counts: r.counts,
+      checks: r.checks,
+      repositories: r.repositories,
+      evidence: evidenceOf(r, run),
+      listed: listedOf(r, run),
+      beyondGitHub: r.claim.beyondGitHub ?? null,
+      attested: r.attested,
+      exceptions: exceptions.filter((e) => e.claimId === r.claim.id),
+      toClose: toCloseOf(r),
+      unseen: unseenOf(r),
+      crosswalk: crosswalkOf(r.claim.id),
+    }),
+  );
+  const principles = PRINCIPLES.filter((p) => claims.some((c) => c.principle === p.id)).map((p) => ({ id: p.id, title: p.title }));
+  return { schema: REPORT_SCHEMA_ID, org: run.org, generatedAt: run.generatedAt, window: run.window, principles, repositories, claims, findings: findingsOf(run), requests: run.requests };
+}
+
+/** Whether any claim of the report is a gap (for `--fail-on gap`). */
+export function hasGap(report: Report): boolean {
+  return report.claims.some((c) => c.status === "gap");
+}

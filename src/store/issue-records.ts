@@ -1,0 +1,179 @@
+import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
+import { z } from "zod";
+import type { Store } from "./store.js";
+import { accessReviews, assessments, claimExceptions, claimIssues, issueRepositories, orgClaimStatuses, repositories } from "./schema.js";
+
+/*
+ * The store's side of issues: what claimcheck keeps about the issues it wrote, the exceptions
+ * people accepted, and access reviews. Every query is bound to one installation.
+ */
+
+export type IssueRow = typeof claimIssues.$inferSelect;
+export type IssueRowInput = Omit<typeof claimIssues.$inferInsert, "id">;
+export type ExceptionRow = typeof claimExceptions.$inferSelect;
+export type AccessReviewRow = typeof accessReviews.$inferSelect;
+
+export function issueRows(store: Store, installationId: number, kind?: "gap" | "summary"): IssueRow[] {
+  const where = kind ? and(eq(claimIssues.installationId, installationId), eq(claimIssues.kind, kind)) : eq(claimIssues.installationId, installationId);
+  return store.db.select().from(claimIssues).where(where).all();
+}
+
+export function issueByNumber(store: Store, installationId: number, repository: string, issueNumber: number): IssueRow | undefined {
+  return store.db
+    .select()
+    .from(claimIssues)
+    .where(and(eq(claimIssues.installationId, installationId), eq(claimIssues.repository, repository), eq(claimIssues.issueNumber, issueNumber)))
+    .get();
+}
+
+export function saveIssue(store: Store, row: IssueRowInput): void {
+  // The key columns are set to the values they already have: the conflict is on them.
+  store.db
+    .insert(claimIssues)
+    .values(row)
+    .onConflictDoUpdate({ target: [claimIssues.installationId, claimIssues.kind, claimIssues.claimId, claimIssues.scope], set: row })
+    .run();
+}
+
+export function updateIssue(store: Store, id: number, change: Partial<Omit<IssueRow, "id" | "installationId">>): void {
+  store.db.update(claimIssues).set(change).where(eq(claimIssues.id, id)).run();
+}
+
+export function activeExceptions(store: Store, installationId: number): ExceptionRow[] {
+  return store.db
+    .select()
+    .from(claimExceptions)
+    .where(and(eq(claimExceptions.installationId, installationId), isNull(claimExceptions.endedAt)))
+    .all();
+}
+
+/** Records an accepted exception, ending any earlier one for the same claim and scope. */
+export function recordException(store: Store, row: Omit<typeof claimExceptions.$inferInsert, "id" | "endedAt" | "endedBecause">): void {
+  store.db.transaction((tx) => {
+    tx.update(claimExceptions)
+      .set({ endedAt: row.acceptedAt, endedBecause: "replaced by a later decision" })
+      .where(and(eq(claimExceptions.installationId, row.installationId), eq(claimExceptions.claimId, row.claimId), eq(claimExceptions.scope, row.scope), isNull(claimExceptions.endedAt)))
+      .run();
+    tx.insert(claimExceptions).values(row).run();
+  });
+}
+
+export function endException(store: Store, installationId: number, claimId: string, scope: string, at: Date, because: string): void {
+  store.db
+    .update(claimExceptions)
+    .set({ endedAt: at.toISOString(), endedBecause: because })
+    .where(and(eq(claimExceptions.installationId, installationId), eq(claimExceptions.claimId, claimId), eq(claimExceptions.scope, scope), isNull(claimExceptions.endedAt)))
+    .run();
+}
+
+export function issueRepository(store: Store, installationId: number, repository: string) {
+  return store.db
+    .select()
+    .from(issueRepositories)
+    .where(and(eq(issueRepositories.installationId, installationId), eq(issueRepositories.repository, repository)))
+    .get();
+}
+
+export function setIssueRepository(store: Store, installationId: number, repository: string, value: { listedAt?: string | null; unavailable: string | null; checkedAt: Date }): void {
+  const set = { unavailable: value.unavailable, checkedAt: value.checkedAt.toISOString(), ...(value.listedAt !== undefined ? { listedAt: value.listedAt } : {}) };
+  store.db
+    .insert(issueRepositories)
+    .values({ installationId, repository, listedAt: value.listedAt ?? null, ...set })
+    .onConflictDoUpdate({ target: [issueRepositories.installationId, issueRepositories.repository], set })
+    .run();
+}
+
+export function unavailableIssueRepositories(store: Store, installationId: number): { repository: string; reason: string }[] {
+  return store.db
+    .select()
+    .from(issueRepositories)
+    .where(eq(issueRepositories.installationId, installationId))
+    .all()
+    .flatMap((r) => (r.unavailable ? [{ repository: r.repository, reason: r.unavailable }] : []));
+}
+
+/** Appends the organisation-level status of each claim that changed; returns the claims that did. */
+export function recordOrgStatuses(store: Store, installationId: number, statuses: { claimId: string; status: string }[], at: Date): string[] {
+  return store.db.transaction((tx) => {
+    const changed: string[] = [];
+    for (const { claimId, status } of statuses) {
+      const last = tx
+        .select()
+        .from(orgClaimStatuses)
+        .where(and(eq(orgClaimStatuses.installationId, installationId), eq(orgClaimStatuses.claimId, claimId)))
+        .orderBy(desc(orgClaimStatuses.id))
+        .limit(1)
+        .get();
+      if (last?.status === status) continue;
+      tx.insert(orgClaimStatuses).values({ installationId, claimId, status, at: at.toISOString() }).run();
+      changed.push(claimId);
+    }
+    return changed;
+  });
+}
+
+/** The latest change of a claim's organisation-level status: from what, to what, when. */
+export function lastOrgStatusChange(store: Store, installationId: number, claimId: string): { from: string; to: string; at: string } | null {
+  const [latest, before] = store.db
+    .select()
+    .from(orgClaimStatuses)
+    .where(and(eq(orgClaimStatuses.installationId, installationId), eq(orgClaimStatuses.claimId, claimId)))
+    .orderBy(desc(orgClaimStatuses.id))
+    .limit(2)
+    .all();
+  if (!latest || !before) return null;
+  return { from: before.status, to: latest.status, at: latest.at };
+}
+
+export function accessReviewRows(store: Store, installationId: number): AccessReviewRow[] {
+  return store.db.select().from(accessReviews).where(eq(accessReviews.installationId, installationId)).orderBy(desc(accessReviews.id)).all();
+}
+
+export function recordAccessReviewOpened(store: Store, row: { installationId: number; repository: string; issueNumber: number; issueUrl: string; openedAt: Date }): void {
+  store.db
+    .insert(accessReviews)
+    .values({ ...row, openedAt: row.openedAt.toISOString() })
+    .onConflictDoNothing()
+    .run();
+}
+
+export function accessReviewByNumber(store: Store, installationId: number, repository: string, issueNumber: number): AccessReviewRow | undefined {
+  return store.db
+    .select()
+    .from(accessReviews)
+    .where(and(eq(accessReviews.installationId, installationId), eq(accessReviews.repository, repository), eq(accessReviews.issueNumber, issueNumber)))
+    .get();
+}
+
+export function recordAccessReviewClosed(store: Store, id: number, value: { closedAt: string | null; closedBy: string | null; stateReason: string | null; unticked: string[] | null }): void {
+  store.db
+    .update(accessReviews)
+    .set({ closedAt: value.closedAt, closedBy: value.closedBy, stateReason: value.stateReason, unticked: value.unticked ? JSON.stringify(value.unticked) : null })
+    .where(eq(accessReviews.id, id))
+    .run();
+}
+
+export function untickedOf(row: AccessReviewRow): string[] {
+  if (!row.unticked) return [];
+  const parsed = z.array(z.string()).safeParse(JSON.parse(row.unticked));
+  return parsed.success ? parsed.data : [];
+}
+
+/** The newest assessment of every repository the installation still covers (removed ones left out). */
+export function latestAssessments(store: Store, installationId: number): ReturnType<Store["assessments"]> {
+  const names = store.db
+    .selectDistinct({ name: assessments.repositoryFullName })
+    .from(assessments)
+    .where(eq(assessments.installationId, installationId))
+    .all()
+    .map((r) => r.name);
+  const removed = new Set(
+    store.db
+      .select({ fullName: repositories.fullName })
+      .from(repositories)
+      .where(and(eq(repositories.installationId, installationId), isNotNull(repositories.removedAt)))
+      .all()
+      .map((r) => r.fullName),
+  );
+  return names.filter((n) => !removed.has(n)).flatMap((n) => store.assessments(installationId, n, 1));
+}

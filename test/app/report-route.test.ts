@@ -1,0 +1,105 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { githubAdminCheck, reportHandler } from "../../src/app/report-route.js";
+import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
+import { Store } from "../../src/store/store.js";
+import { API } from "../helpers/github-api.js";
+import { example } from "../helpers/openapi-examples.js";
+import { fact, orgRun } from "../report/fixtures.js";
+import { schemaProblems } from "../report/schema-validator.js";
+import { testApp } from "../helpers/probot.js";
+
+let server: Server | undefined;
+let store: Store;
+
+afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
+beforeEach(() => {
+  store = Store.open(":memory:");
+  // Two organisations, each with one stored assessment: neither may see the other's.
+  for (const [id, org] of [
+    [1, "octo-org"],
+    [2, "other-org"],
+  ] as const) {
+    store.upsertInstallation(id, org, "Organization");
+    store.addRepositories(id, [{ id: id * 100, fullName: `${org}/api` }]);
+    const run = orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", org === "octo-org", "api")] }]);
+    const assessment = { ...run.repositories[0]!, owner: org, findings: run.repositories[0]!.findings.map((f) => (f.repo ? { ...f, repo: `${org}/api`, url: f.url.replace("octo-org", org) } : f)) };
+    store.recordAssessment({ installationId: id, trigger: "test", assessment, configProblems: [] });
+  }
+});
+
+async function serve(handler: (req: any, res: any) => Promise<boolean> | boolean): Promise<string> {
+  server = createServer(async (req, res) => {
+    if (!(await handler(req, res))) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+function membership(token: string, org: string, role: "admin" | "member", state: "active" | "pending" = "active"): void {
+  nock(API, { reqheaders: { authorization: `token ${token}` } })
+    .get(`/user/memberships/orgs/${org}`)
+    .reply(200, { ...example("org-membership"), state, role, organization: { ...example("org-membership").organization, login: org } });
+}
+
+const handler = () => reportHandler({ store, verifyAdmin: githubAdminCheck(), configFor: async () => DEFAULT_CONFIG, now: () => new Date("2026-11-24T12:00:00Z") });
+
+describe("report route", () => {
+  it("asks for a token (401), refuses a token GitHub rejects (401) and a non-admin (403)", async () => {
+    const base = await serve(handler());
+    const none = await fetch(`${base}/reports/octo-org`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toContain("Bearer");
+
+    nock(API).get("/user/memberships/orgs/octo-org").reply(401, { message: "Bad credentials" });
+    expect((await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer expired" } })).status).toBe(401);
+
+    membership("member-token", "octo-org", "member");
+    const member = await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer member-token" } });
+    expect(member.status).toBe(403);
+    expect(await member.text()).not.toContain("pull request");
+
+    membership("pending-admin", "octo-org", "admin", "pending");
+    expect((await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer pending-admin" } })).status).toBe(403);
+  });
+
+  it("serves an admin their organisation's latest report, as Markdown or JSON, and nothing of another organisation", async () => {
+    const base = await serve(handler());
+    membership("admin-token", "octo-org", "admin");
+    const md = await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer admin-token" } });
+    expect(md.status).toBe(200);
+    expect(md.headers.get("content-type")).toContain("text/markdown");
+    expect(md.headers.get("cache-control")).toBe("no-store");
+    const text = await md.text();
+    expect(text).toContain("self-assessment evidence for octo-org");
+    expect(text).not.toContain("other-org");
+
+    membership("admin-token", "octo-org", "admin");
+    const json = await fetch(`${base}/reports/octo-org?format=json`, { headers: { authorization: "Bearer admin-token" } });
+    const report = (await json.json()) as { findings: { repo: string | null }[] };
+    expect(schemaProblems(report)).toEqual([]);
+    expect(report.findings.every((f: { repo: string | null }) => f.repo === null || f.repo.startsWith("octo-org/"))).toBe(true);
+
+    // An admin of octo-org asking for other-org proves nothing there: GitHub answers 404 for a non-member.
+    nock(API).get("/user/memberships/orgs/other-org").reply(404, { message: "Not Found" });
+    const other = await fetch(`${base}/reports/other-org`, { headers: { authorization: "Bearer admin-token" } });
+    expect(other.status).toBe(403);
+
+    // An admin of an organisation claimcheck is not installed on gets 404, not another's report.
+    membership("admin-token", "third-org", "admin");
+    expect((await fetch(`${base}/reports/third-org`, { headers: { authorization: "Bearer admin-token" } })).status).toBe(404);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("is served by the app itself", async () => {
+    const app = await testApp({ store });
+    const base = await serve(async (req, res) => {
+      for (const h of app.handlers) if (await h(req, res)) return true;
+      return false;
+    });
+    expect((await fetch(`${base}/reports/octo-org`)).status).toBe(401);
+    expect((await fetch(`${base}/reports/octo-org`, { method: "POST" })).status).toBe(405);
+  });
+});
