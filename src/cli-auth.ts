@@ -1,5 +1,6 @@
+import { ThrottledOctokit } from "./github/throttle.js";
 import { pino } from "pino";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot } from "probot";
 import type { RunOctokit } from "./assessment/run-organisation.js";
 
 /*
@@ -34,17 +35,9 @@ export function apiBaseUrl(apiUrl: string | undefined, env: AuthEnv): string | u
   return undefined;
 }
 
-const MAX_RETRIES = 2;
 
-/** The CLI's Octokit: Probot's plugins (throttling, retries, config), bounded waits on rate limits. */
-export const CliOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  throttle: {
-    enabled: true,
-    onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount < MAX_RETRIES && retryAfter <= 120,
-    onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => retryCount <= MAX_RETRIES && retryAfter <= 300,
-  },
-}));
+/** The CLI's Octokit: the app's own (throttling, retries, config, bounded waits on rate limits). */
+export const CliOctokit = ThrottledOctokit;
 
 export async function authenticate(org: string, env: AuthEnv, baseUrl: string | undefined, privateKey: string | undefined): Promise<{ octokit: RunOctokit; via: string }> {
   const log = pino({ level: "silent" });

@@ -2,24 +2,13 @@ import { ProbotOctokit, run } from "probot";
 import { createClaimcheckApp } from "./app/index.js";
 import { createLogger } from "./app/logger.js";
 import { readEnv } from "./config/env.js";
+import { ThrottledOctokit } from "./github/throttle.js";
 import { Store } from "./store/store.js";
 
 /*
  * The service: validate the environment, open (and migrate) the database, and hand the app to
  * Probot's server. Without credentials Probot serves its GitHub App registration flow from app.yml.
  */
-
-const MAX_RATE_LIMIT_RETRIES = 2;
-
-/** Honour GitHub's Retry-After, but give up rather than wait out a long primary-limit reset. */
-const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  throttle: {
-    enabled: true,
-    onRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter <= 120,
-    onSecondaryRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES + 1 && retryAfter <= 300,
-  },
-}));
 
 /**
  * Probot reads `.env` itself, but only inside `run()`: load it first so the variables validated
@@ -49,7 +38,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { app, jobs } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY });
-  const server = await run(app, { Octokit: Octokit as typeof ProbotOctokit, log: createLogger(env.LOG_LEVEL) });
+  const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: createLogger(env.LOG_LEVEL) });
   const stop = async () => {
     await server.stop();
     await jobs()?.idle();

@@ -22,6 +22,7 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { assessForCheckRun, reassess, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
+import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
 export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null };
 export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined };
@@ -103,6 +104,10 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       if (!input) return;
       const { recorded, seq } = trail.append(installationId, "webhook", context.id, input);
       log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
+      if (!recorded) return;
+      if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
+      const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
+      if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") reassessAll(context, installationId, [repository]);
     });
 
     probot.on(["installation.created", "installation.new_permissions_accepted"], async (context) => {

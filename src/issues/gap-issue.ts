@@ -4,7 +4,7 @@ import type { Status } from "../core/status.js";
 import type { CheckResult } from "../evaluation/types.js";
 import { cell, link, showValue, STATUS_LABEL } from "../render/markdown.js";
 import { contentHash, ISSUE_LABEL, renderMarker } from "./marker.js";
-import { whatWouldClose } from "./remediation.js";
+import { whatWouldClose } from "../core/remediation.js";
 
 /** One claim's result in one scope: what a gap issue is rendered from. */
 export type GapSubject = {
@@ -103,7 +103,7 @@ export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: 
   const claim = claimById(subject.claimId);
   const principle = PRINCIPLES.find((p) => p.id === claim?.principle);
   const failing = failingChecks(subject.checks);
-  const where = { orgUrl: orgUrl(subject.org), ...(subject.scope !== "org" && subject.scope !== "central" ? { repoUrl: repoUrl(subject.scope) } : {}) };
+  const where = { org: subject.org, ...(subject.scope !== "org" && subject.scope !== "central" ? { repoUrl: repoUrl(subject.scope) } : {}) };
   const content = [
     `**Claim ${subject.claimId}** (APC): “${claim?.text ?? subject.claimId}”`,
     "",

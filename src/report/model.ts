@@ -4,7 +4,8 @@ import { isUnreadable, type Finding, type FindingId } from "../core/findings.js"
 import type { Status } from "../core/status.js";
 import type { RequestCounts } from "../github/client.js";
 import { LISTED } from "./facts.js";
-import { crosswalkOf, TO_CLOSE, type Crosswalk } from "./guidance.js";
+import { whatWouldClose } from "../core/remediation.js";
+import { crosswalkOf, type Crosswalk } from "./guidance.js";
 import { claimNarrative, claimSummary, type NarrativeContext } from "./narrative.js";
 import { inScopeRepositories, rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
 
@@ -107,13 +108,14 @@ function listedOf(rollUp: ClaimRollUp, run: OrgAssessment): Listed[] {
   );
 }
 
-function toCloseOf(rollUp: ClaimRollUp): ToClose[] {
+/** The shared remediation text, with a placeholder where it names one repository's settings. */
+function toCloseOf(rollUp: ClaimRollUp, org: string): ToClose[] {
   return rollUp.checks
     .filter((c) => !c.supporting && (c.status === "gap" || c.status === "partial"))
     .map((c) => ({
       checkId: c.checkId,
       status: c.status,
-      action: TO_CLOSE[c.checkId] ?? c.judges,
+      action: whatWouldClose(c.checkId, { org }),
       repositories: c.repositories.filter((r) => r.status === "gap" || r.status === "partial").map((r) => r.repo),
     }));
 }
@@ -184,7 +186,7 @@ export function buildReport(run: OrgAssessment, options: ReportOptions = {}): Re
       beyondGitHub: r.claim.beyondGitHub ?? null,
       attested: r.attested,
       exceptions: exceptions.filter((e) => e.claimId === r.claim.id),
-      toClose: toCloseOf(r),
+      toClose: toCloseOf(r, run.org),
       unseen: unseenOf(r),
       crosswalk: crosswalkOf(r.claim.id),
     }),

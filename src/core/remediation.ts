@@ -14,6 +14,7 @@ const WHAT_CLOSES: Record<string, string> = {
   "update-tool": "Add `.github/dependabot.yml` (version updates, `github-actions` included) or a Renovate configuration (`renovate.json`).",
   "update-prs-flow": "Merge or close open dependency update pull requests; group or schedule updates so none stays open past the threshold.",
   "vulnerability-alerts": "Turn on Dependabot alerts ({repo}/settings/security_analysis) and fix or dismiss critical/high alerts within the threshold ({repo}/security/dependabot).",
+  "tests-present": "Run the test suite in a workflow under `.github/workflows/` (or link the external CI and the test plan under `evidence.\"1.3.1\"` in .github/claimcheck.yml).",
   "ci-on-prs": "Run CI on `pull_request` (a workflow under `.github/workflows/` or an external CI reporting check runs).",
   "checks-required": "Require status checks before merging on the default branch: {repo}/settings/branches or a ruleset ({repo}/settings/rules).",
   "scheduled-regression": "Run CI on the default branch (`on: push` to it) or on a schedule (`on: schedule`).",
@@ -49,9 +50,17 @@ const WHAT_CLOSES: Record<string, string> = {
   "access-restricted": "Serve the trail and reports only to callers proven to be organisation admins (deployment configuration).",
 };
 
-export function whatWouldClose(checkId: string, where: { repoUrl?: string; orgUrl: string }): string {
-  const text = WHAT_CLOSES[checkId] ?? "See the check's reason above.";
-  return text.replace(/\{repo\}/g, where.repoUrl ?? "the repository").replace(/\{org\}/g, where.orgUrl);
+/**
+ * The remediation of a check with its links filled in. GitHub serves organisation settings under
+ * /organizations/{org}/settings and people pages under /orgs/{org}, so `{org}` becomes whichever
+ * the path after it needs.
+ */
+export function whatWouldClose(checkId: string, where: { repoUrl?: string; org: string }): string {
+  const text = WHAT_CLOSES[checkId] ?? "See the check's reason.";
+  return text
+    .replace(/\{repo\}/g, where.repoUrl ?? `https://github.com/${where.org}/{repository}`)
+    .replace(/\{org\}\/settings\//g, `https://github.com/organizations/${where.org}/settings/`)
+    .replace(/\{org\}/g, `https://github.com/orgs/${where.org}`);
 }
 
 export function hasRemediation(checkId: string): boolean {

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHECK_RUN_NAME } from "../../src/render/check-run.js";
+import { startApp, type RunningApp } from "../simulator/app-harness.js";
+import { sha } from "../simulator/model.js";
+import { startSimulator, type Simulator } from "../simulator/server.js";
+import { deliver, installationCreated, pullRequestOpened } from "../simulator/webhooks.js";
+import { ACME, check, checkStatuses } from "./helpers.js";
+
+/*
+ * The whole app over real HTTP against the simulator: installation → assessment of every
+ * repository → a pull request → a check run on GitHub, for an organisation whose truth is known.
+ */
+
+let sim: Simulator;
+let app: RunningApp;
+const INSTALLATION = ACME.installation.id;
+const REPOS = ACME.repositories.map((r) => r.name);
+
+const latest = (repo: string) => app.store.assessments(INSTALLATION, `acme/${repo}`, 1)[0];
+
+beforeAll(async () => {
+  sim = await startSimulator(ACME);
+  // Retry back-off scaled down (waits of ms, not seconds); writes unspaced so the test stays fast.
+  app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await sim?.stop();
+});
+
+describe("installation → assessment → pull request → check run", () => {
+  it("assesses every repository when the app is installed", async () => {
+    const { status } = await deliver(app.webhookUrl, app.secret, installationCreated(sim.model));
+    expect(status).toBeLessThan(300);
+    await app.idle();
+    for (const repo of REPOS) expect(latest(repo)?.inScope, repo).toBe(true);
+    expect(sim.stats.byRoute["POST /app/installations/{installation_id}/access_tokens"]).toBeGreaterThan(0);
+    expect(sim.stats.unknownRoutes).toEqual({});
+  });
+
+  it("publishes a check run per opened pull request with the statuses the scenario implies", async () => {
+    for (const repo of REPOS) {
+      const delivery = pullRequestOpened(sim.model, sim.model.repos.get(repo)!, sha("e2e", repo));
+      expect((await deliver(app.webhookUrl, app.secret, delivery)).status).toBeLessThan(300);
+    }
+    await app.idle();
+    expect(sim.model.checkRuns.map((r) => r.repo).sort()).toEqual(REPOS.map((r) => `acme/${r}`).sort());
+    for (const run of sim.model.checkRuns) {
+      const repo = run.repo.split("/")[1]!;
+      expect(run.name).toBe(CHECK_RUN_NAME);
+      expect(run.head_sha).toBe(sha("e2e", repo));
+      expect(run.status).toBe("completed");
+      expect(latest(repo)?.checkRunId).toBe(run.id);
+    }
+
+    // Protected, reviewed, green, Renovate merged promptly.
+    const api = latest("api");
+    expect(check(api, "2.2.2", "pr-required").status).toBe("met");
+    expect(check(api, "2.2.2", "reviews-happened").status).toBe("met");
+    expect(check(api, "1.3.3", "no-red-merges").status).toBe("met");
+    expect(check(api, "1.2.5", "update-prs-flow").status).toBe("met");
+
+    // Nothing protects the default branch.
+    const website = latest("website");
+    expect(check(website, "2.2.2", "pr-required").status).toBe("gap");
+    expect(check(website, "1.3.2", "checks-required").status).toBe("gap");
+    expect(check(website, "2.2.2", "no-force-push").status).toBe("gap");
+
+    // Protected, but nine of ten merges had no approval.
+    const payments = check(latest("payments"), "2.2.2", "reviews-happened");
+    expect(payments.status).not.toBe("met");
+    expect(payments.reason).toContain("1 of 10");
+
+    // Reviewed, but eight of ten merged red.
+    const infra = check(latest("infra"), "1.3.3", "no-red-merges");
+    expect(infra.status).not.toBe("met");
+    expect(infra.reason).toContain("8 of 10");
+
+    // Renovate's pull requests rot open.
+    expect(check(latest("tooling"), "1.2.5", "update-prs-flow").status).toBe("gap");
+  });
+
+  it("reaches the same results through 5% server errors and a secondary rate limit", async () => {
+    const before = Object.fromEntries(REPOS.map((r) => [r, checkStatuses(latest(r))]));
+    sim.resetStats();
+    sim.configure({ faults: { error5xx: 0.05, seed: 11 } });
+    sim.secondaryEpisode(3, 1);
+    const started = Date.now();
+    expect((await deliver(app.webhookUrl, app.secret, installationCreated(sim.model))).status).toBeLessThan(300);
+    await app.idle();
+    // The retry-after of one second was waited out, not ignored.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    sim.configure({ faults: {} });
+    expect(sim.stats.faults.error5xx).toBeGreaterThan(0);
+    expect(sim.stats.secondary.episode).toBe(3);
+    for (const repo of REPOS) {
+      const after = latest(repo);
+      expect(after?.trigger).toBe("installation.created");
+      expect(checkStatuses(after), repo).toEqual(before[repo]);
+    }
+  });
+});
