@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
 import { assessRepository, type Assessment } from "../assessment/assess-repository.js";
 import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
-import type { ConfigOutcome } from "../config/repo-config.js";
+import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import { publishCheckRun } from "../publish/check-run.js";
-import { decideConclusion, renderCheckRun } from "../render/check-run.js";
+import { decideConclusion, renderCheckRun, type IssueNotice } from "../render/check-run.js";
+import { unavailableIssueRepositories } from "../store/issue-records.js";
 import type { Store } from "../store/store.js";
 import { COLLECTORS } from "../collectors/index.js";
 import { auditFindings } from "../audit/evidence.js";
@@ -59,11 +60,18 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
   return id;
 }
 
+/** Repositories where the last attempt to write this repository's issues (or the central ones) failed. */
+function issueNotices(store: Store, target: Target, config: RepoConfig): IssueNotice[] {
+  if (!config.issues.enabled) return [];
+  const relevant = new Set([`${target.owner}/${target.repo}`, `${target.owner}/${config.issues.repository ?? ".github"}`]);
+  return unavailableIssueRepositories(store, target.installationId).filter((r) => relevant.has(r.repository));
+}
+
 /** Assesses a repository and publishes the check run on `headSha`, then stores both. */
 export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger, run?: IssueRun): Promise<{ assessmentId: number; checkRunId: number }> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
   const recent = new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
-  const output = renderCheckRun(assessment, config, recent);
+  const output = renderCheckRun(assessment, config, recent, issueNotices(deps.store, target, config.config));
   const conclusion = decideConclusion(assessment, config);
   const detailsUrl = !config.ok && assessment.repo ? `${assessment.repo.htmlUrl}/blob/${assessment.repo.defaultBranch}/${CONFIG_PATH}` : undefined;
   const base = { installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion };

@@ -64,7 +64,20 @@ function recentChangesSection(changes: readonly RecentChange[], repoUrl: string 
   ];
 }
 
-export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, recentChanges: readonly RecentChange[] = []): CheckRunOutput {
+/** Where claimcheck could not write what it shows elsewhere (gap issues, the summary issue). */
+export type IssueNotice = { repository: string; reason: string };
+
+function noticesSection(notices: readonly IssueNotice[]): string[] {
+  if (notices.length === 0) return [];
+  return [
+    "### Issues not written",
+    "",
+    ...notices.map((n) => `- Gap and summary issues could not be written in \`${n.repository}\`: ${n.reason}. The evidence below is complete; only the issues are missing.`),
+    "",
+  ];
+}
+
+export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, recentChanges: readonly RecentChange[] = [], notices: readonly IssueNotice[] = []): CheckRunOutput {
   const full = `${assessment.owner}/${assessment.name}`;
   const when = assessment.finishedAt.slice(0, 16).replace("T", " ") + " UTC";
   if (!assessment.scope.inScope) {
@@ -77,6 +90,7 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, re
   const branch = assessment.repo ? ` (default branch \`${assessment.repo.defaultBranch}\`)` : "";
   const summary: string[] = [
     ...configSection(config),
+    ...noticesSection(notices),
     `Evidence for the UK Software Security Code of Practice, read from GitHub for \`${full}\`${branch} at ${when}.`,
     "Statuses: met, partial, gap, not applicable, unknown (could not be seen; never counted as met), attested (supplied by the organisation, not verified).",
     "",

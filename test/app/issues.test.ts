@@ -59,8 +59,9 @@ describe("gap issues from webhooks", () => {
   async function assess(repo = REPO, yaml = "issues:\n  maxOpenPerRun: 50\n") {
     mockConfig(OWNER, repo, yaml);
     mockRepositoryEvidence(OWNER, repo, { protection: protection(), config: "skip" });
-    captureCheckRuns(OWNER, repo);
+    const runs = captureCheckRuns(OWNER, repo);
     await app.deliver("pull_request", prOpened(repo));
+    return runs;
   }
 
   const gapIssue = (claim: string) => github.issues(FULL).find((i) => parseMarker(i.body)?.claim === claim)!;
@@ -150,5 +151,9 @@ describe("gap issues from webhooks", () => {
     expect(app.store.assessments(1, FULL)).toHaveLength(1);
     const summary = github.issues(`${OWNER}/.github`).find((i) => parseMarker(i.body)?.kind === "summary")!;
     expect(summary.body).toContain("issues are turned off in this repository");
+
+    // The next check run says so too, where the engineer looks.
+    const [run] = await assess();
+    expect(run!.output.summary).toContain(`Gap and summary issues could not be written in \`${FULL}\`: issues are turned off in this repository`);
   });
 });

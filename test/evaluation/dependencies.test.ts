@@ -135,7 +135,14 @@ describe("1.2.5 update-tool", () => {
 });
 
 describe("1.2.5 vulnerability-alerts", () => {
-  const alerts = (enabled: boolean, overdue = 0, unclassified?: number) => f({ "deps.vulnerability-alerts": { enabled, open: { critical: 1, high: 0, medium: 2, low: 0 }, overdue, ...(unclassified ? { unclassified } : {}) } });
+  const alerts = (enabled: boolean, overdue = 0, unclassified?: number) =>
+    f({ "deps.manifests": [npm], "deps.actions-used": false, "deps.vulnerability-alerts": { enabled, open: { critical: 1, high: 0, medium: 2, low: 0 }, overdue, ...(unclassified ? { unclassified } : {}) } });
+
+  it("is not applicable, not met, with nothing for Dependabot to alert on", () => {
+    const none = (enabled: boolean) => f({ "deps.manifests": [], "deps.actions-used": false, "deps.vulnerability-alerts": { enabled, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 } });
+    expect(check(none(true), "1.2.5", "vulnerability-alerts").status).toBe("not_applicable");
+    expect(check(none(false), "1.2.5", "vulnerability-alerts")).toMatchObject({ status: "not_applicable", reason: expect.stringContaining("turn them on") });
+  });
 
   it("is met when enabled with nothing critical or high overdue", () => {
     expect(check(alerts(true), "1.2.5", "vulnerability-alerts")).toMatchObject({ status: "met", reason: expect.stringContaining("1 critical") });
@@ -149,7 +156,7 @@ describe("1.2.5 vulnerability-alerts", () => {
 
   it("is unknown past the first page of alerts, or without the permission", () => {
     expect(check(alerts(true, 0, 40), "1.2.5", "vulnerability-alerts").status).toBe("unknown");
-    const refused = f({ "deps.vulnerability-alerts": new Error("the app may lack the 'Dependabot alerts: read' repository permission") });
+    const refused = f({ "deps.manifests": [npm], "deps.actions-used": false, "deps.vulnerability-alerts": new Error("the app may lack the 'Dependabot alerts: read' repository permission") });
     expect(check(refused, "1.2.5", "vulnerability-alerts")).toMatchObject({ status: "unknown", reason: expect.stringContaining("Dependabot alerts: read") });
   });
 });

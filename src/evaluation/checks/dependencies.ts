@@ -192,9 +192,13 @@ export const updateTool: CheckJudge = {
 export const vulnerabilityAlerts: CheckJudge = {
   claimId: "1.2.5",
   checkId: "vulnerability-alerts",
-  needs: ["deps.vulnerability-alerts"],
+  needs: ["deps.vulnerability-alerts", "deps.manifests", "deps.actions-used"],
   judge(view, thresholds) {
     const alerts = view.value("deps.vulnerability-alerts");
+    const nothingToAlertOn = targetsOf(view.value("deps.manifests"), view.value("deps.actions-used")).length === 0 && Object.values(alerts.open).every((n) => n === 0);
+    if (nothingToAlertOn) {
+      return { status: "not_applicable", reason: `no dependency manifest or workflow for Dependabot to alert on (alerts are ${alerts.enabled ? "on" : "off: turn them on before adding dependencies"})` };
+    }
     if (!alerts.enabled) return { status: "gap", reason: "Dependabot alerts are not enabled" };
     const { critical, high, medium, low } = alerts.open;
     const counts = `open: ${critical} critical, ${high} high, ${medium} medium, ${low} low`;
