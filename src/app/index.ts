@@ -5,7 +5,7 @@ import type { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
 import { IssuePublisher } from "../publish/issues.js";
-import { finishIssueRun, issueEventPayload, onIssueEvent } from "./issue-events.js";
+import { issueEventPayload, onIssueEvent } from "./issue-events.js";
 import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
@@ -21,7 +21,7 @@ import {
   repositoryEventPayload,
   type ListedRepo,
 } from "./payloads.js";
-import { assessForCheckRun, reassess, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
+import { assessForCheckRun, publishIssues, reassess, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
 export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null };
@@ -62,30 +62,29 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     function checkRunFor(context: AnyContext, payload: { installation: { id: number }; repository: { owner: { login: string }; name: string; full_name: string } }, headSha: string, onlyIfNew: boolean) {
       const target = { installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name };
-      queue.accept({ id: context.id, event: context.name, installationId: target.installationId }, () =>
-        queue.forKey(payload.repository.full_name, async () => {
+      queue.accept({ id: context.id, event: context.name, installationId: target.installationId }, async () => {
+        const assessed = await queue.forKey(payload.repository.full_name, async () => {
           deps.store.ensureInstallation(target.installationId, target.owner);
           if (onlyIfNew && deps.store.hasCheckRun(target.installationId, payload.repository.full_name, headSha)) {
             log.info({ repo: payload.repository.full_name, sha: headSha }, "check run already published for this commit");
-            return;
+            return null;
           }
-          const run = issues.newRun(target.installationId, target.owner);
-          await assessForCheckRun(pipeline, octokitOf(context), target, headSha, trigger(context), run);
-          await finishIssueRun(issues, log, deps.store, octokitOf(context), run);
-        }),
-      );
+          return assessForCheckRun(pipeline, octokitOf(context), target, headSha, trigger(context));
+        });
+        if (assessed) await publishIssues(pipeline, octokitOf(context), issues.newRun(target.installationId, target.owner), [assessed]);
+      });
     }
 
     function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
       queue.accept({ id: context.id, event: context.name, installationId }, async () => {
         if (context.name === "installation" || context.name === "installation_repositories") orgEvidence.forget(installationId);
-        const run = issues.newRun(installationId, repos[0]?.split("/")[0] ?? "");
         const runs = repos.map((fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context), run));
+          return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
         });
         const outcomes = await Promise.allSettled(runs);
-        if (repos.length > 0) await finishIssueRun(issues, log, deps.store, octokitOf(context), run);
+        const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+        if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
         const failed = outcomes.filter((o) => o.status === "rejected").length;
         if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
       });
@@ -172,9 +171,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const again = outcome.reassess;
         if (!again) return;
         const [owner, repo] = again.split("/") as [string, string];
-        const run = issues.newRun(installationId, owner);
-        await queue.forKey(again, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context), run));
-        await finishIssueRun(issues, log, deps.store, octokitOf(context), run);
+        const assessed = await queue.forKey(again, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
+        await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, owner), [assessed]);
       });
     });
 

@@ -14,7 +14,7 @@ import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher, IssueRun } from "../publish/issues.js";
-import { publishAfterAssessment } from "./issue-events.js";
+import { finishIssueRun, publishAfterAssessment } from "./issue-events.js";
 
 /** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
 export type InstallationOctokit = OctokitLike & ConfigReader;
@@ -51,13 +51,25 @@ function problemsOf(config: ConfigOutcome) {
   return config.ok ? [] : config.problems;
 }
 
+/** A repository assessed in a run, for the issues published after it. */
+export type Assessed = { assessmentId: number; fullName: string; config: RepoConfig };
+
 /** Assesses a repository and stores the result (installation, protection changes): no check run. */
-export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger, run?: IssueRun): Promise<number> {
+export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<Assessed> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
   const id = deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, assessment, configProblems: problemsOf(config) });
   deps.log.info({ assessment: id, repo: `${target.owner}/${target.repo}`, trigger: trigger.name, requests: assessment.requests }, "repository assessed");
-  await publishAfterAssessment(deps.issues, deps.log, deps.store, octokit, run, `${target.owner}/${target.repo}`, config.config);
-  return id;
+  return { assessmentId: id, fullName: `${target.owner}/${target.repo}`, config: config.config };
+}
+
+/**
+ * Gap issues of the repositories a run assessed, then the summary issue. Called after the
+ * assessments have given back their concurrency slots: issue writes wait on GitHub's
+ * content-creation budget, and check runs of other pull requests must not wait behind them.
+ */
+export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, run: IssueRun | undefined, assessed: readonly Assessed[]): Promise<void> {
+  for (const a of assessed) await publishAfterAssessment(deps.issues, deps.log, deps.store, octokit, run, a.fullName, a.config);
+  await finishIssueRun(deps.issues, deps.log, deps.store, octokit, run);
 }
 
 /** Repositories where the last attempt to write this repository's issues (or the central ones) failed. */
@@ -68,7 +80,7 @@ function issueNotices(store: Store, target: Target, config: RepoConfig): IssueNo
 }
 
 /** Assesses a repository and publishes the check run on `headSha`, then stores both. */
-export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger, run?: IssueRun): Promise<{ assessmentId: number; checkRunId: number }> {
+export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<Assessed & { checkRunId: number }> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
   const recent = new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
   const output = renderCheckRun(assessment, config, recent, issueNotices(deps.store, target, config.config));
@@ -87,6 +99,5 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   }
   const assessmentId = deps.store.recordAssessment({ ...base, checkRunId });
   deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
-  await publishAfterAssessment(deps.issues, deps.log, deps.store, octokit, run, `${target.owner}/${target.repo}`, config.config);
-  return { assessmentId, checkRunId };
+  return { assessmentId, checkRunId, fullName: `${target.owner}/${target.repo}`, config: config.config };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLLUP_SELECTION, rollupSchema } from "./check-rollup.js";
 import { observed, unreadable, type Finding, type Where } from "../core/findings.js";
 import { fieldError, type GitHubClient } from "../github/client.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
@@ -14,7 +15,7 @@ fragment claimcheckBranchCommit on Commit {
   committedDate
   signature { isValid }
   associatedPullRequests(first: 1) { totalCount }
-  statusCheckRollup { state }
+  ${ROLLUP_SELECTION}
 }`;
 
 export const historyFragment = {
@@ -60,7 +61,7 @@ const commitSchema = z.looseObject({
   committedDate: z.string(),
   signature: z.looseObject({ isValid: z.boolean() }).nullable(),
   associatedPullRequests: z.looseObject({ totalCount: z.number().int() }).nullable(),
-  statusCheckRollup: z.looseObject({ state: z.string() }).nullable(),
+  statusCheckRollup: rollupSchema,
 });
 export type BranchCommit = z.infer<typeof commitSchema>;
 

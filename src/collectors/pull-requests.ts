@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLLUP_SELECTION, rollupSchema } from "./check-rollup.js";
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
 import { fieldError, type GitHubClient } from "../github/client.js";
@@ -18,7 +19,7 @@ fragment claimcheckMergedPullRequest on PullRequest {
   updatedAt
   author { __typename login }
   mergedBy { login }
-  commits(last: 1) { nodes { commit { oid statusCheckRollup { state } } } }
+  commits(last: 1) { nodes { commit { oid ${ROLLUP_SELECTION} } } }
   reviews(first: 50, states: [APPROVED]) { nodes { submittedAt author { __typename login } commit { oid } } }
   files(first: 100) { totalCount nodes { path } }
 }`;
@@ -73,7 +74,7 @@ const mergedPrSchema = z.looseObject({
   author: actor,
   mergedBy: z.looseObject({ login: z.string() }).nullable(),
   commits: z.looseObject({
-    nodes: z.array(z.looseObject({ commit: z.looseObject({ oid: z.string(), statusCheckRollup: z.looseObject({ state: z.string() }).nullable() }) }).nullable()),
+    nodes: z.array(z.looseObject({ commit: z.looseObject({ oid: z.string(), statusCheckRollup: rollupSchema }) }).nullable()),
   }),
   reviews: z.looseObject({
     nodes: z.array(z.looseObject({ submittedAt: z.string().nullable(), author: actor, commit: z.looseObject({ oid: z.string() }).nullable() }).nullable()),
@@ -140,8 +141,13 @@ function hasChecks(pr: MergedPr): boolean {
   return pr.commits.nodes[0]?.commit.statusCheckRollup != null;
 }
 
+/**
+ * Whether a PR changed a manifest or lockfile. A PR with more files than one page reads might
+ * have, unseen: it is counted as one, so its checks and approval are judged rather than skipped.
+ */
 function changesDependencies(pr: MergedPr): boolean {
-  return present(pr.files?.nodes ?? []).some((f) => isManifestOrLockfile(f.path));
+  const read = present(pr.files?.nodes ?? []);
+  return read.some((f) => isManifestOrLockfile(f.path)) || (pr.files !== null && pr.files.totalCount > read.length);
 }
 
 function median(values: number[]): number | null {
@@ -259,6 +265,21 @@ export const pullRequestsCollector: Collector = {
       { merged: prs, open: [...byUrl.values()], closed: present(data.pr_closed?.nodes ?? []) },
       { since, now, updateBots: config.updateBots, maxOpenDays: config.thresholds.updatePrMaxOpenDays },
     );
-    return PRODUCES.map((id) => observed(id, summary[id] as never, where));
+    const unseenOpen = unseenStaleOpenPrs(data.pr_openOldest, byUrl.size, now, config.thresholds.updatePrMaxOpenDays);
+    return PRODUCES.map((id) =>
+      id === "deps.update-prs" && unseenOpen && summary[id].openOlderThanThreshold === 0 ? unreadable(id, unseenOpen, where) : observed(id, summary[id] as never, where),
+    );
   },
 };
+
+/**
+ * The oldest and the newest 100 open PRs are read. When more are open and even the 100th oldest
+ * is past the age threshold, a rotting update PR may sit among those not read: "none rots" cannot
+ * be said then (a stale one that was read still stands as evidence).
+ */
+function unseenStaleOpenPrs(oldest: z.infer<typeof fragmentSchema>["pr_openOldest"], read: number, now: Date, maxOpenDays: number): string | null {
+  if (!oldest || oldest.totalCount <= read) return null;
+  const lastOfOldest = present(oldest.nodes).at(-1);
+  if (lastOfOldest && Date.parse(lastOfOldest.createdAt) >= now.getTime() - maxOpenDays * 86_400_000) return null;
+  return `${oldest.totalCount} pull requests are open and ${oldest.totalCount - read} of them were not read; an update PR open longer than ${maxOpenDays} days may be among them`;
+}

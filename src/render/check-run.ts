@@ -6,7 +6,7 @@ import type { ConfigOutcome } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import { STATUS_LABEL, cell, fitWithin, link, showValue } from "./markdown.js";
 
-export const CHECK_RUN_NAME = "Code of Practice evidence";
+export { CHECK_RUN_NAME } from "../core/check-run-name.js";
 /** GitHub rejects check-run output fields longer than this. */
 export const CHECK_OUTPUT_LIMIT = 65_535;
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
+import { checkRollup } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
@@ -23,14 +24,14 @@ function mergedPr(i: number) {
     updatedAt: at(10 + i),
     author: { __typename: "User", login: "alice" },
     mergedBy: { login: "alice" },
-    commits: { nodes: [{ commit: { oid: sha(i), statusCheckRollup: { state: i % 10 === 0 ? "FAILURE" : "SUCCESS" } } }] },
+    commits: { nodes: [{ commit: { oid: sha(i), statusCheckRollup: checkRollup(i % 10 === 0 ? "FAILURE" : "SUCCESS") } }] },
     reviews: { nodes: i % 4 === 0 ? [] : [{ submittedAt: at(11 + i), author: { __typename: "User", login: "bob" }, commit: { oid: sha(i) } }] },
     files: { totalCount: 1, nodes: [{ path: "src/index.ts" }] },
   };
 }
 
 function commit(i: number) {
-  return { oid: sha(1000 + i), committedDate: at(10 + i), signature: { isValid: i % 2 === 0 }, associatedPullRequests: { totalCount: 1 }, statusCheckRollup: { state: "SUCCESS" } };
+  return { oid: sha(1000 + i), committedDate: at(10 + i), signature: { isValid: i % 2 === 0 }, associatedPullRequests: { totalCount: 1 }, statusCheckRollup: checkRollup("SUCCESS") };
 }
 
 describe("requests per repository assessment", () => {

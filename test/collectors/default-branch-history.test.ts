@@ -3,6 +3,7 @@ import { findingSchema } from "../../src/core/findings.js";
 import { defaultBranchHistoryCollector, summariseHistory, type BranchCommit } from "../../src/collectors/default-branch-history.js";
 import { collectContext, NOW } from "../helpers/collect.js";
 import { mockGraphql } from "../helpers/graphql.js";
+import { checkRollup } from "../helpers/repository-graphql.js";
 
 let n = 0;
 function commit(at: string, state: string | null, { pr = true, signed = true } = {}): BranchCommit {
@@ -12,7 +13,7 @@ function commit(at: string, state: string | null, { pr = true, signed = true } =
     committedDate: at,
     signature: signed ? { isValid: true } : null,
     associatedPullRequests: { totalCount: pr ? 1 : 0 },
-    statusCheckRollup: state === null ? null : { state },
+    statusCheckRollup: checkRollup(state as never) as never,
   };
 }
 

@@ -3,7 +3,7 @@ import { findingSchema } from "../../src/core/findings.js";
 import { judgeApprovals, pullRequestsCollector, summarisePullRequests, MAX_MERGED_PAGES, type MergedPr } from "../../src/collectors/pull-requests.js";
 import { collectContext, NOW, SINCE } from "../helpers/collect.js";
 import { mockGraphql } from "../helpers/graphql.js";
-import { quietRepositoryData } from "../helpers/repository-graphql.js";
+import { checkRollup, quietRepositoryData } from "../helpers/repository-graphql.js";
 
 const HEAD = "a".repeat(40);
 const OLD = "b".repeat(40);
@@ -21,7 +21,7 @@ function pr(overrides: Partial<Omit<MergedPr, "files">> & { approvals?: { by: { 
     updatedAt: "2026-11-02T10:00:00Z",
     author: user("alice"),
     mergedBy: { login: "alice" },
-    commits: { nodes: [{ commit: { oid: HEAD, statusCheckRollup: rollup === null ? null : { state: rollup } } }] },
+    commits: { nodes: [{ commit: { oid: HEAD, statusCheckRollup: checkRollup(rollup as never) as never } }] },
     reviews: { nodes: approvals.map((a) => ({ submittedAt: a.at ?? "2026-11-02T09:00:00Z", author: a.by, commit: { oid: a.on ?? HEAD } })) },
     files: { totalCount: files.length, nodes: files.map((path) => ({ path })) },
     ...rest,
@@ -88,6 +88,13 @@ describe("summarisePullRequests", () => {
     expect(s["deps.update-prs-by-bot"]).toEqual({ renovate: 2, dependabot: 2 });
     expect(s["deps.new-dependency-prs"]).toEqual({ merged: 2, greenAndApproved: 1, urls: [untestedDep.url] });
   });
+
+  it("counts a PR with more changed files than were read as possibly adding a dependency", () => {
+    const huge = pr({ files: ["src/a.ts"] });
+    huge.files = { totalCount: 250, nodes: [{ path: "src/a.ts" }] };
+    const s = summarisePullRequests({ merged: [huge], open: [], closed: [] }, options);
+    expect(s["deps.new-dependency-prs"]).toEqual({ merged: 1, greenAndApproved: 0, urls: [huge.url] });
+  });
 });
 
 describe("pullRequestsCollector", () => {
@@ -122,5 +129,20 @@ describe("pullRequestsCollector", () => {
 
   it("fails visibly on an answer of the wrong shape", async () => {
     await expect(pullRequestsCollector.collect(collectContext({ repositoryData: { pr_merged: { nodes: "nope" } } }))).rejects.toThrow();
+  });
+
+  it("does not say no update PR rots when open PRs past the age threshold were not all read", async () => {
+    const open = (i: number, createdAt: string) => ({ url: `https://github.com/octo-org/api/pull/${i}`, createdAt, author: user("alice") });
+    const oldest = { totalCount: 350, nodes: Array.from({ length: 100 }, (_, i) => open(i, "2026-01-01T00:00:00Z")) };
+    const newest = { nodes: Array.from({ length: 100 }, (_, i) => open(1000 + i, "2026-11-20T00:00:00Z")) };
+    const findings = await pullRequestsCollector.collect(collectContext({ repositoryData: quietRepositoryData({ pr_openOldest: oldest, pr_openNewest: newest }) }));
+    const updates = findings.find((f) => f.id === "deps.update-prs")!;
+    expect(updates.value).toBeNull();
+    expect(updates.error).toContain("350 pull requests are open and 150 of them were not read");
+
+    // When even the 100th oldest is recent, the unread ones are newer still: nothing is hidden.
+    const recent = { totalCount: 350, nodes: Array.from({ length: 100 }, (_, i) => open(i, "2026-11-20T00:00:00Z")) };
+    const fine = await pullRequestsCollector.collect(collectContext({ repositoryData: quietRepositoryData({ pr_openOldest: recent, pr_openNewest: newest }) }));
+    expect(fine.find((f) => f.id === "deps.update-prs")!.value).toMatchObject({ openOlderThanThreshold: 0 });
   });
 });

@@ -58,9 +58,13 @@ describe("evaluateClaims", () => {
 
   it("links each check to the findings it was judged on", () => {
     const results = evaluateClaims(protection(), DEFAULT_CONFIG);
-    expect(check(results, "1.3.2", "checks-required").evidence).toEqual([
-      { findingId: "branch-protection.required-checks", url: where.url, source: "test" },
+    // Who may bypass the requirement is part of the evidence for it.
+    expect(check(results, "1.3.2", "checks-required").evidence.map((e) => e.findingId)).toEqual([
+      "branch-protection.required-checks",
+      "branch-protection.admins-enforced",
+      "branch-protection.bypass-actors",
     ]);
+    expect(check(results, "1.3.2", "checks-required").evidence[0]).toEqual({ findingId: "branch-protection.required-checks", url: where.url, source: "test" });
   });
 
   it("makes a check unknown, with the reason, when a needed finding was unreadable", () => {
@@ -140,5 +144,30 @@ describe("the reason of a claim with nothing pressing", () => {
   it("names the checks that did not apply", () => {
     expect(reasonOf("met", "not_applicable")).toMatchObject({ status: "met", reason: "every applicable check is met (1 of 2 not applicable; b: b is not_applicable)" });
     expect(reasonOf("not_applicable", "not_applicable")).toMatchObject({ status: "not_applicable", reason: "nothing to judge; a: a is not_applicable" });
+  });
+});
+
+describe("protection that someone may bypass", () => {
+  const PROTECTION_CHECKS = [
+    ["2.2.2", "pr-required"],
+    ["2.2.2", "reviews-required"],
+    ["2.2.2", "no-force-push"],
+    ["1.3.2", "checks-required"],
+  ] as const;
+  const actor = { actorType: "RepositoryRole", actorId: 5, bypassMode: "always", ruleset: "main" };
+
+  it.each(PROTECTION_CHECKS)("%s %s is met only when the rules bind everyone", (claim, id) => {
+    expect(check(evaluateClaims(protection(), DEFAULT_CONFIG), claim, id).status).toBe("met");
+    const bypassed = check(evaluateClaims(protection({ "branch-protection.admins-enforced": false, "branch-protection.bypass-actors": [actor] }), DEFAULT_CONFIG), claim, id);
+    expect(bypassed.status).toBe("partial");
+    expect(bypassed.reason).toContain('RepositoryRole #5 (always, ruleset "main")');
+    const adminsExempt = check(evaluateClaims(protection({ "branch-protection.admins-enforced": false }), DEFAULT_CONFIG), claim, id);
+    expect(adminsExempt).toMatchObject({ status: "partial", reason: expect.stringContaining("administrators are exempt") });
+    expect(check(evaluateClaims(protection({ "branch-protection.admins-enforced": null }), DEFAULT_CONFIG), claim, id).status).toBe("unknown");
+  });
+
+  it("leaves a gap a gap, whoever may bypass", () => {
+    const none = check(evaluateClaims(protection({ "branch-protection.required-checks": [], "branch-protection.admins-enforced": null }), DEFAULT_CONFIG), "1.3.2", "checks-required");
+    expect(none.status).toBe("gap");
   });
 });

@@ -46,4 +46,12 @@ describe("audit trail evidence", () => {
     expect(judge(store, shorter)("2.2.3", "retention").status).toBe("met");
     store.close();
   });
+
+  it("does not call the trail recording when nothing reached it in the window", () => {
+    const store = Store.open(":memory:");
+    store.upsertInstallation(1, "octo-org", "Organization");
+    record(new AuditTrail(store), "2026-01-10", 2);
+    expect(judge(store)("2.2.1", "audit-trail-recording")).toMatchObject({ status: "unknown", reason: expect.stringContaining("no event in the window") });
+    store.close();
+  });
 });

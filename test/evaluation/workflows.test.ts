@@ -92,8 +92,11 @@ describe("tests-present (1.3.1, supporting)", () => {
 });
 
 describe("scheduled-regression (1.3.2)", () => {
-  it("is met by a schedule alone, even without default-branch runs collected", () => {
-    expect(check(f({ "ci.scheduled-workflows": [".github/workflows/nightly.yml"] }), "1.3.2", "scheduled-regression").status).toBe("met");
+  it("is not met by a schedule in a file alone: CI must be seen to run in the window", () => {
+    const idle = check(f({ "ci.scheduled-workflows": [".github/workflows/nightly.yml"], "ci.default-branch-runs": 0 }), "1.3.2", "scheduled-regression");
+    expect(idle).toMatchObject({ status: "partial", reason: expect.stringContaining("nightly.yml") });
+    expect(check(f({ "ci.scheduled-workflows": [".github/workflows/nightly.yml"] }), "1.3.2", "scheduled-regression").status).toBe("unknown");
+    expect(check(f({ "ci.scheduled-workflows": [".github/workflows/nightly.yml"], "ci.default-branch-runs": 3 }), "1.3.2", "scheduled-regression").status).toBe("met");
   });
 
   it("is met by default-branch runs without a schedule", () => {
@@ -107,8 +110,8 @@ describe("scheduled-regression (1.3.2)", () => {
     expect(none.status).toBe("gap");
     expect(none.reason).toContain("no default-branch commit");
     const notCollected = check(f({ "ci.scheduled-workflows": [] }), "1.3.2", "scheduled-regression");
-    expect(notCollected.status).toBe("gap");
-    expect(notCollected.reason).toContain("not collected");
+    expect(notCollected.status).toBe("unknown");
+    expect(notCollected.reason).toContain("could not be read");
   });
 
   it("is unknown when the runs could not be read and there is no schedule", () => {

@@ -46,3 +46,14 @@ export function mockRepositoryQuery(repository: Record<string, unknown> = quietR
     .reply(200, { data: { rateLimit: { cost: 1, remaining: 4999, resetAt: "2026-11-24T13:00:00Z" }, repository }, ...(errors ? { errors } : {}) });
   return seen;
 }
+
+/**
+ * A commit's `statusCheckRollup` as GitHub answers it: one CI check run with the given result,
+ * next to claimcheck's own (neutral) check run, which the collectors must not count.
+ */
+export function checkRollup(state: "SUCCESS" | "FAILURE" | "PENDING" | null) {
+  if (state === null) return null;
+  const ci = { __typename: "CheckRun", name: "ci", status: state === "PENDING" ? "IN_PROGRESS" : "COMPLETED", conclusion: state === "PENDING" ? null : state };
+  const own = { __typename: "CheckRun", name: "Code of Practice evidence", status: "COMPLETED", conclusion: "NEUTRAL" };
+  return { state, contexts: { totalCount: 2, nodes: [ci, own] } };
+}

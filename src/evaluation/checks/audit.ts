@@ -13,6 +13,10 @@ export const auditTrailRecording: CheckJudge = {
     const inWindow = Object.values(view.value("audit.events-in-window")).reduce((a, b) => a + b, 0);
     const api = view.maybe("audit.log-api").value;
     const apiNote = api?.status === "available" ? "; the organisation audit log is polled too" : `; webhooks only (${GITHUB_AUDIT_LOG_NOTE})`;
+    if (inWindow === 0) {
+      // Silence proves nothing either way: nothing may have changed, or deliveries may have stopped.
+      return { status: "unknown", reason: `recording since ${earliest.slice(0, 10)}, but no event in the window: either nothing changed or deliveries stopped (see the app's recent webhook deliveries)${apiNote}` };
+    }
     return { status: "met", reason: `recording since ${earliest.slice(0, 10)}, ${inWindow} events in the window${apiNote}` };
   },
 };

@@ -5,28 +5,39 @@ function describeActors(actors: BypassActor[]): string {
   return actors.map((a) => `${a.actorType}${a.actorId === null ? "" : ` #${a.actorId}`} (${a.bypassMode}, ruleset "${a.ruleset}")`).join(", ");
 }
 
-export const prRequired: CheckJudge = {
+/**
+ * A rule met on paper is only partly met when someone may skip it: classic protection without
+ * "include administrators", or a ruleset with bypass actors. Which rule a bypass covers is not
+ * told apart here, so any bypass qualifies every protection check (never a met it may not earn).
+ */
+function unlessBypassed(judge: CheckJudge): CheckJudge {
+  return {
+    ...judge,
+    uses: [...(judge.uses ?? []), "branch-protection.admins-enforced", "branch-protection.bypass-actors"],
+    judge(view, thresholds, config) {
+      const verdict = judge.judge(view, thresholds, config);
+      if (verdict.status !== "met") return verdict;
+      const enforced = view.maybe("branch-protection.admins-enforced");
+      if (enforced.value === null) return { status: "unknown", reason: `${verdict.reason}, but whether anyone can bypass it could not be read: ${enforced.reason}` };
+      if (enforced.value) return { ...verdict, reason: `${verdict.reason}, for everyone, administrators included` };
+      const actors = view.maybe("branch-protection.bypass-actors");
+      const who = actors.value && actors.value.length > 0 ? `these can bypass it: ${describeActors(actors.value)}` : "administrators are exempt (classic protection does not include administrators)";
+      return { status: "partial", reason: `${verdict.reason}, but ${who}` };
+    },
+  };
+}
+
+export const prRequired: CheckJudge = unlessBypassed({
   claimId: "2.2.2",
   checkId: "pr-required",
   needs: ["branch-protection.pr-required"],
-  uses: ["branch-protection.admins-enforced", "branch-protection.bypass-actors"],
   judge(view) {
-    if (!view.value("branch-protection.pr-required")) {
-      return { status: "gap", reason: "the default branch accepts changes without a pull request" };
-    }
-    const enforced = view.maybe("branch-protection.admins-enforced");
-    if (enforced.value === null) {
-      return { status: "unknown", reason: `a pull request is required, but whether anyone can bypass it could not be read: ${enforced.reason}` };
-    }
-    if (enforced.value) return { status: "met", reason: "a pull request is required for everyone, administrators included" };
-    const actors = view.maybe("branch-protection.bypass-actors");
-    const who =
-      actors.value && actors.value.length > 0 ? `these can bypass it: ${describeActors(actors.value)}` : "administrators are exempt (classic protection does not include administrators)";
-    return { status: "partial", reason: `a pull request is required, but ${who}` };
+    if (!view.value("branch-protection.pr-required")) return { status: "gap", reason: "the default branch accepts changes without a pull request" };
+    return { status: "met", reason: "a pull request is required" };
   },
-};
+});
 
-export const reviewsRequired: CheckJudge = {
+export const reviewsRequired: CheckJudge = unlessBypassed({
   claimId: "2.2.2",
   checkId: "reviews-required",
   needs: ["branch-protection.required-approvals", "branch-protection.dismiss-stale-reviews"],
@@ -40,9 +51,9 @@ export const reviewsRequired: CheckJudge = {
     if (!dismissStale) return { status: "partial", reason: `${count}, but approvals survive new commits (stale approvals are not dismissed)` };
     return { status: "met", reason: `${count}; stale approvals are dismissed on new commits` };
   },
-};
+});
 
-export const noForcePush: CheckJudge = {
+export const noForcePush: CheckJudge = unlessBypassed({
   claimId: "2.2.2",
   checkId: "no-force-push",
   needs: ["branch-protection.force-push-blocked", "branch-protection.deletion-blocked"],
@@ -53,9 +64,9 @@ export const noForcePush: CheckJudge = {
     if (!forceBlocked && !deletionBlocked) return { status: "gap", reason: "the default branch can be force-pushed and deleted" };
     return { status: "partial", reason: forceBlocked ? "force pushes are blocked, but the default branch can be deleted" : "deletion is blocked, but the default branch can be force-pushed" };
   },
-};
+});
 
-export const checksRequired: CheckJudge = {
+export const checksRequired: CheckJudge = unlessBypassed({
   claimId: "1.3.2",
   checkId: "checks-required",
   needs: ["branch-protection.required-checks"],
@@ -64,6 +75,6 @@ export const checksRequired: CheckJudge = {
     if (checks.length === 0) return { status: "gap", reason: "no status check is required to pass before merging into the default branch" };
     return { status: "met", reason: `required to pass before merge: ${checks.map((c) => `\`${c}\``).join(", ")}` };
   },
-};
+});
 
 export const branchProtectionJudges = [prRequired, reviewsRequired, noForcePush, checksRequired];

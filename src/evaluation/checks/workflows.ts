@@ -80,15 +80,13 @@ export const scheduledRegression: CheckJudge = {
   uses: ["ci.default-branch-runs"],
   judge(view) {
     const scheduled = view.value("ci.scheduled-workflows");
-    if (scheduled.length > 0) return { status: "met", reason: `scheduled workflows: ${listSome(scheduled)}` };
+    const schedules = scheduled.length > 0 ? `scheduled workflows: ${listSome(scheduled)}` : "no scheduled workflow (`on: schedule`)";
     const runs = view.maybe("ci.default-branch-runs");
-    if (runs.value !== null && runs.value > 0) return { status: "met", reason: `no scheduled workflow, but ${runs.value} default-branch commit${runs.value === 1 ? "" : "s"} in the window had CI results` };
-    if (runs.value === null && view.finding("ci.default-branch-runs") !== undefined) {
-      // Schedules alone cannot settle it when the runs were there to read but could not be.
-      return { status: "unknown", reason: `no scheduled workflow; default-branch runs could not be read: ${runs.reason}` };
-    }
-    const none = runs.value === 0 ? "and no default-branch commit in the window had CI results" : "and default-branch runs were not collected";
-    return { status: "gap", reason: `no scheduled workflow (\`on: schedule\`) ${none}` };
+    // A schedule in a file is an intention; only results on the default branch show CI ran in the window.
+    if (runs.value !== null && runs.value > 0) return { status: "met", reason: `${runs.value} default-branch commit${runs.value === 1 ? "" : "s"} in the window had CI results; ${schedules}` };
+    if (runs.value === null) return { status: "unknown", reason: `${schedules}; whether CI ran on the default branch in the window could not be read${runs.reason ? `: ${runs.reason}` : ""}` };
+    if (scheduled.length > 0) return { status: "partial", reason: `${schedules}, but no default-branch commit in the window had CI results (the schedule may be disabled, or ran only on an older commit)` };
+    return { status: "gap", reason: `${schedules}, and no default-branch commit in the window had CI results` };
   },
 };
 
