@@ -81,6 +81,21 @@ describe("installation → assessment → pull request → check run", () => {
     expect(check(latest("tooling"), "1.2.5", "update-prs-flow").status).toBe("gap");
   });
 
+  it("never counts claimcheck's own check run as CI", async () => {
+    const sandbox = sim.model.repos.get("sandbox")!;
+    const merged = sandbox.pullRequests.find((p) => p.state === "merged")!;
+    // claimcheck publishes its (neutral) check run on a commit that then merges: GitHub rolls it up as green.
+    await deliver(app.webhookUrl, app.secret, pullRequestOpened(sim.model, sandbox, merged.headOid, 900));
+    await app.idle();
+    expect(sandbox.checkRuns.map((r) => r.head_sha)).toContain(merged.headOid);
+    await deliver(app.webhookUrl, app.secret, pullRequestOpened(sim.model, sandbox, sha("e2e", "sandbox-again"), 901));
+    await app.idle();
+    const assessment = latest("sandbox")!;
+    expect(assessment.findings.find((f) => f.id === "ci.merged-with-checks")?.value).toBe(0);
+    expect(check(assessment, "1.3.2", "ci-on-prs").status).toBe("gap");
+    expect(check(assessment, "1.3.3", "no-red-merges").status).not.toBe("met");
+  });
+
   it("reaches the same results through 5% server errors and a secondary rate limit", async () => {
     const before = Object.fromEntries(REPOS.map((r) => [r, checkStatuses(latest(r))]));
     sim.resetStats();

@@ -16,7 +16,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from "graphql";
-import { headOf, isBot, type ChecksState, type Commit, type Model, type PullRequest, type Repo } from "./model.js";
+import { headOf, isBot, type Commit, type Model, type PullRequest, type Repo } from "./model.js";
 
 /*
  * GraphQL executed against GitHub's published schema: every query the collectors send is
@@ -68,12 +68,25 @@ export function actor(login: string): Node {
   return { __typename: bot ? "Bot" : "User", login: name, id: `${bot ? "BOT" : "U"}_${name}`, url: `https://github.com/${bot ? `apps/${name}` : name}` };
 }
 
-const ROLLUP: Record<Exclude<ChecksState, "none">, string> = { success: "SUCCESS", failure: "FAILURE", pending: "PENDING" };
 
-function rollup(state: ChecksState): Node | null {
-  if (state === "none") return null;
-  const run = { __typename: "CheckRun", name: "ci", status: state === "pending" ? "IN_PROGRESS" : "COMPLETED", conclusion: state === "pending" ? null : state.toUpperCase() };
-  return { state: ROLLUP[state], contexts: (args: Args) => connection([run], args) };
+const PASSING = new Set(["SUCCESS", "NEUTRAL", "SKIPPED"]);
+
+/**
+ * The commit's rollup as GitHub builds it: the scenario's CI result plus every check run an app
+ * created on the commit — claimcheck's own included, with GitHub's rule that neutral passes.
+ */
+function rollup(repo: Repo, commit: Pick<Commit, "oid" | "checks">): Node | null {
+  const runs: Node[] = [];
+  if (commit.checks !== "none") {
+    runs.push({ __typename: "CheckRun", name: "ci", status: commit.checks === "pending" ? "IN_PROGRESS" : "COMPLETED", conclusion: commit.checks === "pending" ? null : commit.checks.toUpperCase() });
+  }
+  for (const r of repo.checkRuns.filter((c) => c.head_sha === commit.oid)) {
+    runs.push({ __typename: "CheckRun", name: r.name, status: r.status.toUpperCase(), conclusion: r.conclusion ? r.conclusion.toUpperCase() : null });
+  }
+  if (runs.length === 0) return null;
+  const results = runs.map((r) => (r.status !== "COMPLETED" ? "PENDING" : PASSING.has(String(r.conclusion)) ? "SUCCESS" : "FAILURE"));
+  const state = results.includes("FAILURE") ? "FAILURE" : results.includes("PENDING") ? "PENDING" : "SUCCESS";
+  return { state, contexts: (args: Args) => connection(runs, args) };
 }
 
 function commitNode(repo: Repo, commit: Commit, historyFrom: readonly Commit[] = [commit]): Node {
@@ -90,7 +103,7 @@ function commitNode(repo: Repo, commit: Commit, historyFrom: readonly Commit[] =
     url: `https://github.com/${repo.fullName}/commit/${commit.oid}`,
     signature: commit.signed ? { __typename: "GpgSignature", isValid: true, state: "VALID", wasSignedByGitHub: true } : null,
     associatedPullRequests: (args: Args) => connection(pr ? [pr] : [], args, (p) => prNode(repo, p)),
-    statusCheckRollup: rollup(commit.checks),
+    statusCheckRollup: () => rollup(repo, commit),
     history: (args: Args) => {
       const since = typeof args.since === "string" ? Date.parse(args.since) : -Infinity;
       const until = typeof args.until === "string" ? Date.parse(args.until) : Infinity;

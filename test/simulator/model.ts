@@ -43,6 +43,8 @@ export type Repo = {
   rulesetIds: Map<number, RepositorySpec["rulesets"][number]>;
   issues: IssueRecord[];
   labels: Set<string>;
+  /** Check runs apps created in this repository: GitHub counts them in each commit's rollup. */
+  checkRuns: CheckRunRecord[];
 };
 
 export type Model = {
@@ -103,7 +105,7 @@ function buildRepo(org: string, spec: RepositorySpec, id: number, now: Date, nex
     ...spec.directPushes.map((d, i): Commit => ({ oid: sha(fullName, "push", i), committedDate: new Date(now.getTime() - d.daysAgo * DAY), message: `Direct push ${i + 1}`, signed: d.signed, prNumber: null, checks: d.checks })),
   ].sort((a, b) => b.committedDate.getTime() - a.committedDate.getTime());
   const rulesetIds = new Map(spec.rulesets.map((r) => [r.id ?? nextRulesetId(), r] as const));
-  return { id, spec, fullName, pullRequests, history, rulesetIds, issues: [], labels: new Set() };
+  return { id, spec, fullName, pullRequests, history, rulesetIds, issues: [], labels: new Set(), checkRuns: [] };
 }
 
 export function buildModel(scenario: Scenario, now = new Date()): Model {

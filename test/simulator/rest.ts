@@ -175,6 +175,7 @@ function createCheckRun(model: Model, repo: Repo, req: RestRequest): RestAnswer 
   const id = model.nextId();
   const record = { id, repo: repo.fullName, name: body.name, head_sha: body.head_sha, status: String(body.status ?? "queued"), conclusion: (body.conclusion as string | undefined) ?? null, output: body.output ?? null, createdAt: new Date(), raw: body };
   model.checkRuns.push(record);
+  repo.checkRuns.push(record);
   return { status: 201, contentCreation: true, body: { id, node_id: `CR_${id}`, head_sha: record.head_sha, name: record.name, status: record.status, conclusion: record.conclusion, html_url: `https://github.com/${repo.fullName}/runs/${id}`, output: record.output } };
 }
 
