@@ -107,15 +107,20 @@ export async function assessRepository({ client, owner, name, config, now = new 
   if (!scope.inScope) return finish(repo, scope, findings, []);
 
   const since = new Date(now.getTime() - config.windowDays * 86_400_000);
-  const batched = await readRepositoryData(client, repo, collectors, since);
-  for (const collector of collectors) {
-    if (collector.repositoryFragment && !batched.ok) {
-      const where = { repo: repo.fullName, source: "GraphQL claimcheckRepository", url: repo.htmlUrl, observedAt: now.toISOString() };
-      findings = findings.concat(collector.produces.map((id) => unreadable(id, batched.error, where)));
-      continue;
-    }
-    findings = findings.concat(await runCollector(collector, { client, repo, config, now, since, repositoryData: batched.ok ? batched.data : null, repositoryErrors: batched.ok ? batched.errors : [] }));
-  }
+  // The batched query and the collectors' own REST reads go out together: an assessment costs
+  // about one round trip per collector, not one after another. Results keep the collectors' order.
+  const batched = readRepositoryData(client, repo, collectors, since);
+  const collected = await Promise.all(
+    collectors.map(async (collector) => {
+      const data = collector.repositoryFragment ? await batched : null;
+      if (data && !data.ok) {
+        const where = { repo: repo.fullName, source: "GraphQL claimcheckRepository", url: repo.htmlUrl, observedAt: now.toISOString() };
+        return collector.produces.map((id) => unreadable(id, data.error, where));
+      }
+      return runCollector(collector, { client, repo, config, now, since, repositoryData: data?.ok ? data.data : null, repositoryErrors: data?.ok ? data.errors : [] });
+    }),
+  );
+  findings = findings.concat(...collected);
   const fresh = new Set(findings.map((f) => f.id));
   const kept = carriedOver.filter((f) => f.scope === "repo" && !fresh.has(f.id));
   const all = [...findings, ...kept, ...orgFindings];

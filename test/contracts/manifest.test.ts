@@ -57,6 +57,7 @@ describe("app.yml", () => {
       organization_administration: "read",
       pull_requests: "read",
       secret_scanning_alerts: "read",
+      statuses: "read",
       vulnerability_alerts: "read",
     });
   });

@@ -142,6 +142,8 @@ describe("1.2.5 vulnerability-alerts", () => {
     const none = (enabled: boolean) => f({ "deps.manifests": [], "deps.actions-used": false, "deps.vulnerability-alerts": { enabled, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 } });
     expect(check(none(true), "1.2.5", "vulnerability-alerts").status).toBe("not_applicable");
     expect(check(none(false), "1.2.5", "vulnerability-alerts")).toMatchObject({ status: "not_applicable", reason: expect.stringContaining("turn them on") });
+    const unclassified = f({ "deps.manifests": [], "deps.actions-used": false, "deps.vulnerability-alerts": { enabled: true, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0, unclassified: 2 } });
+    expect(check(unclassified, "1.2.5", "vulnerability-alerts").status).toBe("unknown");
   });
 
   it("is met when enabled with nothing critical or high overdue", () => {

@@ -195,7 +195,7 @@ export const vulnerabilityAlerts: CheckJudge = {
   needs: ["deps.vulnerability-alerts", "deps.manifests", "deps.actions-used"],
   judge(view, thresholds) {
     const alerts = view.value("deps.vulnerability-alerts");
-    const nothingToAlertOn = targetsOf(view.value("deps.manifests"), view.value("deps.actions-used")).length === 0 && Object.values(alerts.open).every((n) => n === 0);
+    const nothingToAlertOn = targetsOf(view.value("deps.manifests"), view.value("deps.actions-used")).length === 0 && Object.values(alerts.open).every((n) => n === 0) && !alerts.unclassified;
     if (nothingToAlertOn) {
       return { status: "not_applicable", reason: `no dependency manifest or workflow for Dependabot to alert on (alerts are ${alerts.enabled ? "on" : "off: turn them on before adding dependencies"})` };
     }
