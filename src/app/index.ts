@@ -21,10 +21,13 @@ import {
   repositoryEventPayload,
   type ListedRepo,
 } from "./payloads.js";
-import { assessForCheckRun, publishIssues, reassess, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
+import { ConditionalCache } from "../github/conditional-cache.js";
+import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
+import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
+import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
-export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null };
+export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null; sleep?: (ms: number) => Promise<void>; backfill?: BackfillOptions };
 export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined };
 
 type AnyContext = Context;
@@ -40,14 +43,16 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const log = probot.log.child({ name: "claimcheck" });
     const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
+    const budgets = new RateBudgets();
+    const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, ...(deps.backfill ? { options: deps.backfill } : {}) });
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
-    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, ...(deps.now ? { now: deps.now } : {}) };
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new ConditionalCache(), ...(deps.now ? { now: deps.now } : {}) };
     addHandler(healthHandler(deps.store));
     addHandler(reportHandler({ store: deps.store, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
     if (deps.maintenanceIntervalMs !== null) {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
-      startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues }), deps.maintenanceIntervalMs);
+      startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);
     }
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
@@ -75,9 +80,35 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       });
     }
 
+    function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }): BackfillWork<Assessed> {
+      observeRateLimits(octokit, budgets.of(installationId));
+      return {
+        assess: (fullName) => {
+          const [owner, repo] = fullName.split("/") as [string, string];
+          return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, trigger));
+        },
+        probe: () => probeRateLimits(octokit, budgets.of(installationId)),
+      };
+    }
+
+    // A restart left repositories of an installation's backfill unassessed: maintenance resumes it.
+    function resumeBackfill(installationId: number, org: string, octokit: InstallationOctokit): void {
+      const running = backfiller.resume(installationId, (row) => backfillWork(octokit, installationId, { name: row.trigger, deliveryId: row.deliveryId }));
+      void running
+        ?.then((outcome) => publishIssues(pipeline, octokit, issues.newRun(installationId, org), outcome.assessed))
+        .catch((error: unknown) => log.error({ installation: installationId, err: error instanceof Error ? error.message : String(error) }, "resumed backfill failed"));
+    }
+
     function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
       queue.accept({ id: context.id, event: context.name, installationId }, async () => {
-        if (context.name === "installation" || context.name === "installation_repositories") orgEvidence.forget(installationId);
+        if (context.name === "installation" || context.name === "installation_repositories") {
+          orgEvidence.forget(installationId);
+          // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
+          const { assessed, failed } = await backfiller.run(installationId, repos, trigger(context), backfillWork(octokitOf(context), installationId, trigger(context)));
+          if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
+          if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
+          return;
+        }
         const runs = repos.map((fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
           return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));

@@ -5,6 +5,7 @@ import { CONFIG_PATH, type ConfigReader } from "../config/load-repo-config.js";
 import { DEFAULT_CONFIG, parseRepoConfig, type RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import type { Store } from "../store/store.js";
+import { unfinishedBackfill } from "../store/backfill-records.js";
 import type { IssuePublisher } from "../publish/issues.js";
 import { resultsOf } from "./issue-events.js";
 
@@ -15,15 +16,25 @@ export const AUDIT_LOG_RECHECK_MS = 24 * 60 * 60 * 1000;
 type InstallationOctokit = OctokitLike & ConfigReader;
 
 /**
- * Periodic work per installation: prune the audit trail past the organisation's retention
- * period (behind a checkpoint), and poll the organisation audit log where the plan offers it.
+ * Periodic work per installation: resume a backfill a restart interrupted, prune the audit
+ * trail past the organisation's retention period (behind a checkpoint), and poll the
+ * organisation audit log where the plan offers it.
  */
-export async function runMaintenance(deps: { store: Store; log: Logger; octokitFor: (installationId: number) => Promise<InstallationOctokit>; now?: Date; issues?: IssuePublisher }): Promise<void> {
+export async function runMaintenance(deps: {
+  store: Store;
+  log: Logger;
+  octokitFor: (installationId: number) => Promise<InstallationOctokit>;
+  now?: Date;
+  issues?: IssuePublisher;
+  /** Starts (without awaiting: it may take hours) an unfinished backfill left by a restart. */
+  resumeBackfill?: (installationId: number, org: string, octokit: InstallationOctokit) => void;
+}): Promise<void> {
   const now = deps.now ?? new Date();
   const trail = new AuditTrail(deps.store);
   for (const installation of deps.store.activeInstallations()) {
     try {
       const octokit = await deps.octokitFor(installation.id);
+      if (deps.resumeBackfill && unfinishedBackfill(deps.store, installation.id)) deps.resumeBackfill(installation.id, installation.accountLogin, octokit);
       const config = await orgConfig(octokit, installation.accountLogin);
       const retentionDays = config.audit.retentionDays;
       if (deps.issues) {

@@ -3,6 +3,7 @@ import { assessRepository, type Assessment } from "../assessment/assess-reposito
 import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
+import type { ConditionalCache } from "../github/conditional-cache.js";
 import { publishCheckRun } from "../publish/check-run.js";
 import { decideConclusion, renderCheckRun, type IssueNotice } from "../render/check-run.js";
 import { unavailableIssueRepositories } from "../store/issue-records.js";
@@ -22,11 +23,19 @@ export type InstallationOctokit = OctokitLike & ConfigReader;
 export type Target = { installationId: number; owner: string; repo: string };
 export type Trigger = { name: string; deliveryId: string };
 
-export type PipelineDeps = { store: Store; log: Logger; orgEvidence: OrgEvidence; now?: () => Date; issues?: IssuePublisher };
+export type PipelineDeps = {
+  store: Store;
+  log: Logger;
+  orgEvidence: OrgEvidence;
+  now?: () => Date;
+  issues?: IssuePublisher;
+  /** ETags of earlier REST answers, so unchanged settings come back as 304s GitHub does not charge for. */
+  conditional?: ConditionalCache;
+};
 
 async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
   const now = deps.now?.() ?? new Date();
-  const client = new GitHubClient(octokit);
+  const client = new GitHubClient(octokit, deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined);
   const config = await loadRepoConfig(octokit, client, target.owner, target.repo);
   // Organisation reads are shared by the run and counted once, not against each repository.
   const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });

@@ -1,3 +1,4 @@
+import type { ConditionalCache } from "./conditional-cache.js";
 import type { z } from "zod";
 
 /*
@@ -7,7 +8,8 @@ import type { z } from "zod";
  * collector can explain to a person.
  */
 
-export type RequestCounts = { rest: number; graphql: number; graphqlCost: number };
+/** `notModified`: REST requests GitHub answered 304 from a stored ETag (not charged to the rate limit). */
+export type RequestCounts = { rest: number; graphql: number; graphqlCost: number; notModified?: number };
 
 /** The part of an Octokit instance the client needs; ProbotOctokit and @octokit/rest both fit. */
 export type OctokitLike = {
@@ -61,7 +63,11 @@ export class GitHubClient {
   /** The primary rate limit left after the last answer, when GitHub said. */
   rateLimitRemaining: number | null = null;
 
-  constructor(private readonly octokit: OctokitLike) {}
+  constructor(
+    private readonly octokit: OctokitLike,
+    /** Conditional requests for REST reads, scoped to one installation. */
+    private readonly conditional?: { cache: ConditionalCache; scope: string },
+  ) {}
 
   /** A REST read validated by `schema`; statuses in `expect` come back with `data: null`. */
   async rest<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S, options: RestOptions = {}): Promise<RestResult<z.infer<S>>> {
@@ -77,13 +83,22 @@ export class GitHubClient {
 
   private async send<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S, options: RestOptions): Promise<{ status: number; data: z.infer<S> | null; headers: Record<string, unknown> }> {
     this.counts.rest += 1;
-    let response;
+    const cached = this.conditional?.cache.get(this.conditional.scope, route, params);
+    let response: { status: number; data: unknown; headers: Record<string, unknown> };
     try {
-      response = await this.octokit.request(route, params);
+      const sent = cached ? { ...params, headers: { "if-none-match": cached.etag } } : params;
+      response = await this.octokit.request(route, sent);
+      const etag = response.headers.etag;
+      if (this.conditional && typeof etag === "string") this.conditional.cache.set(this.conditional.scope, route, params, { etag, status: response.status, data: response.data, headers: response.headers });
     } catch (error) {
       const status = statusOf(error);
-      if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
-      throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+      if (status === 304 && cached) {
+        this.counts.notModified = (this.counts.notModified ?? 0) + 1;
+        response = { status: cached.status, data: cached.data, headers: cached.headers };
+      } else {
+        if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
+        throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+      }
     }
     const remaining = Number(response.headers["x-ratelimit-remaining"]);
     if (Number.isFinite(remaining)) this.rateLimitRemaining = remaining;

@@ -106,7 +106,8 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, re
     summary.push("");
   }
   summary.push(...recentChangesSection(recentChanges, assessment.repo?.htmlUrl));
-  summary.push(`Requests used: ${assessment.requests.rest} REST, ${assessment.requests.graphql} GraphQL.`);
+  const unchanged = assessment.requests.notModified ? ` (${assessment.requests.notModified} answered "not modified", not charged to the rate limit)` : "";
+  summary.push(`Requests used: ${assessment.requests.rest} REST${unchanged}, ${assessment.requests.graphql} GraphQL.`);
 
   const text: string[] = ["## Checks", ""];
   for (const r of assessment.results) {

@@ -221,3 +221,33 @@ export const accessReviews = sqliteTable(
   },
   (t) => [uniqueIndex("access_reviews_issue").on(t.installationId, t.repository, t.issueNumber)],
 );
+
+/**
+ * An installation's backfill (every repository assessed after install), spread over GitHub's
+ * hourly budgets: where it stands and when it expects to finish, for logs and reports.
+ */
+export const backfills = sqliteTable("backfills", {
+  installationId: integer("installation_id").primaryKey(),
+  trigger: text("trigger").notNull(),
+  deliveryId: text("delivery_id").notNull(),
+  state: text("state", { enum: ["running", "paused", "finished"] }).notNull(),
+  total: integer("total").notNull(),
+  assessed: integer("assessed").notNull(),
+  failed: integer("failed").notNull(),
+  startedAt: text("started_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  nextBatchAt: text("next_batch_at"),
+  expectedFinishAt: text("expected_finish_at"),
+  finishedAt: text("finished_at"),
+});
+
+/** Repositories of an unfinished backfill not yet assessed: what a restart picks up again. */
+export const backfillRepositories = sqliteTable(
+  "backfill_repositories",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    installationId: integer("installation_id").notNull(),
+    fullName: text("full_name").notNull(),
+  },
+  (t) => [uniqueIndex("backfill_repositories_key").on(t.installationId, t.fullName)],
+);

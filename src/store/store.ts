@@ -32,7 +32,7 @@ const claimResultSchema = z.object({
   checks: z.array(checkResultSchema),
   attested: z.object({ url: z.string(), note: z.string().optional() }).optional(),
 });
-const requestCountsSchema = z.object({ rest: z.number().int(), graphql: z.number().int(), graphqlCost: z.number() });
+const requestCountsSchema = z.object({ rest: z.number().int(), graphql: z.number().int(), graphqlCost: z.number(), notModified: z.number().int().optional() });
 const configProblemSchema = z.object({ path: z.string(), message: z.string() });
 
 export type StoredAssessment = {

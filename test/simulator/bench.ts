@@ -9,6 +9,7 @@ import { parseScenario } from "./scenario.js";
 import { startSimulator } from "./server.js";
 import { deliver, deliverAll, installationCreated, pullRequestOpened, repositoryEdited } from "./webhooks.js";
 import { pino } from "pino";
+import { DEFAULT_RESERVE_FRACTION, MEASURED_COST, planBackfill, type CostPerRepository } from "../../src/app/backfill-plan.js";
 
 /*
  * `npm run bench [-- --sizes 100,1000 --relaxed]`: full assessments of synthetic organisations
@@ -17,7 +18,27 @@ import { pino } from "pino";
  */
 
 /* eslint-disable no-console -- a command-line program: its output is the point */
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "100,1000,10000" }, relaxed: { type: "boolean", default: false }, latency: { type: "string", default: "30" }, concurrency: { type: "string", default: "4" } } });
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "100,1000,10000" }, relaxed: { type: "boolean", default: false }, latency: { type: "string", default: "30" }, concurrency: { type: "string", default: "4" }, "plan-only": { type: "boolean", default: false } } });
+
+/*
+ * The backfill scheduler's verdict for 10,000 repositories under GitHub's published hourly
+ * budgets for one installation, from a fresh window: a dry plan, no simulation.
+ */
+function printBackfillVerdict(cost: CostPerRepository, secondsPerRepository: number): void {
+  const now = new Date();
+  const fresh = (limit: number) => ({ limit, remaining: limit, resetAt: new Date(now.getTime() + 3_600_000) });
+  console.log(`\nBackfill plan for 10,000 repositories (${cost.rest} REST + ${cost.graphql} GraphQL points each, ${DEFAULT_RESERVE_FRACTION * 100} % of each limit reserved, ${secondsPerRepository.toFixed(2)} s a repository)`);
+  for (const [rest, graphql] of [[5_000, 5_000], [12_500, 5_000]] as const) {
+    const plan = planBackfill({ pending: 10_000, cost, budget: { rest: fresh(rest), graphql: fresh(graphql) }, now, secondsPerRepository });
+    const hours = (plan.finishAt.getTime() - now.getTime()) / 3_600_000;
+    console.log(`REST ${rest}/h, GraphQL ${graphql} points/h: ${plan.perWindow} a window (${plan.boundBy}-bound), ${plan.batches.length} windows, finishes ${hours.toFixed(1)} h after the start (started ${now.toISOString()}: ${plan.finishAt.toISOString()})`);
+  }
+}
+
+if (values["plan-only"]) {
+  printBackfillVerdict(MEASURED_COST, 0);
+  process.exit(0);
+}
 const sizes = values.sizes.split(",").map(Number).filter((n) => n > 0);
 const latencyMs = Number(values.latency);
 const concurrency = Number(values.concurrency);
@@ -27,6 +48,8 @@ const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().r
 const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
 const rows: string[][] = [["repos", "wall", "REST/repo", "GraphQL/repo", "points/repo", "peak RSS", "throttle"]];
 
+let measuredCost: CostPerRepository | undefined;
+let secondsPerRepository = 0;
 for (const size of sizes) {
   const sim = await startSimulator(parseScenario(generateScenario({ repos: size, seed: 7 })), { latencyMs, primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 } });
   const Octokit = productionOctokit(undefined, !values.relaxed);
@@ -46,6 +69,8 @@ for (const size of sizes) {
     },
   });
   const wall = (Date.now() - started) / 1000;
+  measuredCost = { rest: Math.ceil((sim.stats.rest / size) * 10) / 10, graphql: Math.ceil((sim.stats.graphqlCost / size) * 10) / 10 };
+  secondsPerRepository = wall / size;
   rows.push([String(size), `${wall.toFixed(1)} s`, (sim.stats.rest / size).toFixed(2), (sim.stats.graphql / size).toFixed(2), (sim.stats.graphqlCost / size).toFixed(2), mb(peak), values.relaxed ? "relaxed" : "production"]);
   console.error(`  ${size}: done in ${wall.toFixed(1)} s; unknown routes ${JSON.stringify(sim.stats.unknownRoutes)}; unmodelled ${JSON.stringify(sim.stats.unmodelledFields)}`);
   await sim.stop();
@@ -74,6 +99,8 @@ const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((
 await app.stop();
 await sim.stop();
 clearInterval(sampler);
+
+printBackfillVerdict(measuredCost ?? MEASURED_COST, secondsPerRepository);
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 console.log(`\nFull assessment (${latencyMs} ms a request, concurrency ${concurrency})`);

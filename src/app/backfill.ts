@@ -1,0 +1,152 @@
+import type { Logger } from "pino";
+import { backfillOf, enqueueBackfill, pendingRepositories, settleRepository, unfinishedBackfill, updateBackfill, type BackfillRow } from "../store/backfill-records.js";
+import type { Store } from "../store/store.js";
+import { DEFAULT_RESERVE_FRACTION, MEASURED_COST, WINDOW_MS, describeProgress, planBackfill, type CostPerRepository } from "./backfill-plan.js";
+import type { RateBudgets } from "./rate-budget.js";
+
+/*
+ * Assessing every repository of an installation, in batches the installation's hourly budgets
+ * pay for. When the budget left (less the reserve for webhooks and check runs) is spent, the
+ * backfill sleeps until GitHub resets it instead of sending requests that would fail and leave
+ * `unknown` findings. Progress lives in the store, so a restart resumes where it stopped.
+ */
+
+export type Clock = { now: () => Date; sleep: (ms: number) => Promise<void> };
+export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+export type BackfillOptions = {
+  cost?: CostPerRepository;
+  reserveFraction?: number;
+  /** Within a window, batches stay this small so the plan is redone on fresh budget readings. */
+  maxBatch?: number;
+};
+
+export type BackfillWork<T> = {
+  assess: (fullName: string) => Promise<T>;
+  /** Reads the budgets without spending them, when they are not known yet. */
+  probe?: () => Promise<unknown>;
+};
+
+export type BackfillOutcome<T> = { assessed: T[]; failed: number };
+
+/** Slack after GitHub's reset second before the first request of the new window. */
+const RESET_MARGIN_MS = 1000;
+
+export class Backfiller<T> {
+  private readonly active = new Map<number, Promise<BackfillOutcome<T>>>();
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly deps: { store: Store; log: Logger; budgets: RateBudgets; clock?: Clock; options?: BackfillOptions },
+  ) {
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  /** Queues `repos` for the installation and resolves once every queued repository is settled. */
+  run(installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
+    enqueueBackfill(this.deps.store, installationId, repos, trigger, this.clock.now());
+    return this.start(installationId, work);
+  }
+
+  /** Picks up an unfinished backfill (after a restart); does nothing if one is running here. */
+  resume(installationId: number, work: (row: BackfillRow) => BackfillWork<T>): Promise<BackfillOutcome<T>> | null {
+    if (this.active.has(installationId) || !unfinishedBackfill(this.deps.store, installationId)) return null;
+    const row = backfillOf(this.deps.store, installationId)!;
+    this.deps.log.info({ installation: installationId, pending: pendingRepositories(this.deps.store, installationId).length }, "resuming an unfinished backfill");
+    return this.start(installationId, work(row));
+  }
+
+  isActive(installationId: number): boolean {
+    return this.active.has(installationId);
+  }
+
+  private start(installationId: number, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
+    // One loop per installation: a later call waits, then settles whatever the first left.
+    const previous = this.active.get(installationId);
+    const mine = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      return this.loop(installationId, work);
+    })();
+    this.active.set(installationId, mine);
+    void mine.finally(() => {
+      if (this.active.get(installationId) === mine) this.active.delete(installationId);
+    }).catch(() => undefined);
+    return mine;
+  }
+
+  private async loop(installationId: number, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
+    const { store, log, budgets } = this.deps;
+    const options = this.deps.options ?? {};
+    const cost = options.cost ?? MEASURED_COST;
+    const reserveFraction = options.reserveFraction ?? DEFAULT_RESERVE_FRACTION;
+    const maxBatch = Math.max(1, options.maxBatch ?? 100);
+    const budget = budgets.of(installationId);
+    const outcome: BackfillOutcome<T> = { assessed: [], failed: 0 };
+    let probed = false;
+    let announced = false;
+    let secondsPerRepository = 0;
+
+    for (;;) {
+      const pending = pendingRepositories(store, installationId);
+      if (pending.length === 0) break;
+      const planFor = () => planBackfill({ pending: pending.length, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository });
+      let plan = planFor();
+      if (!probed && plan.assumed.length > 0 && plan.runNow < pending.length && work.probe) {
+        probed = true;
+        await work.probe();
+        plan = planFor();
+      }
+      const row = backfillOf(store, installationId)!;
+      const progress = { assessed: row.assessed, total: row.total, nextBatchAt: plan.runNow > 0 ? plan.nextBatchAt : (plan.batches[0]?.at ?? null), finishAt: plan.finishAt };
+      const fields = { installation: installationId, assessed: row.assessed, failed: row.failed, total: row.total, pending: pending.length, nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString(), boundBy: plan.boundBy, perWindow: plan.perWindow, assumed: plan.assumed };
+
+      if (plan.runNow === 0) {
+        const wake = progress.nextBatchAt ?? new Date(this.clock.now().getTime() + WINDOW_MS);
+        updateBackfill(store, installationId, { state: "paused", nextBatchAt: wake.toISOString(), expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
+        log.info(fields, `backfill paused until the rate limit resets: ${describeProgress(progress)}`);
+        announced = true;
+        await this.clock.sleep(Math.max(0, wake.getTime() - this.clock.now().getTime()) + RESET_MARGIN_MS);
+        continue;
+      }
+
+      updateBackfill(store, installationId, { state: "running", nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
+      if (!announced) log.info(fields, `backfill started: ${describeProgress(progress)}`);
+      announced = true;
+      const batch = pending.slice(0, plan.runNow === pending.length ? plan.runNow : Math.min(plan.runNow, maxBatch));
+      const started = this.clock.now().getTime();
+      const settled = await Promise.allSettled(batch.map((fullName) => this.settle(installationId, fullName, work)));
+      const elapsed = (this.clock.now().getTime() - started) / 1000;
+      if (elapsed > 0) secondsPerRepository = elapsed / batch.length;
+      const done = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+      outcome.assessed.push(...done);
+      outcome.failed += settled.length - done.length;
+    }
+
+    const row = backfillOf(store, installationId);
+    if (row && row.state !== "finished") {
+      const at = this.clock.now();
+      updateBackfill(store, installationId, { state: "finished", nextBatchAt: null, expectedFinishAt: at.toISOString(), finishedAt: at.toISOString() }, at);
+      log.info({ installation: installationId, assessed: row.assessed, failed: row.failed, total: row.total }, `backfill finished: ${row.assessed} of ${row.total} assessed${row.failed > 0 ? `, ${row.failed} failed` : ""}`);
+    }
+    return outcome;
+  }
+
+  private async settle(installationId: number, fullName: string, work: BackfillWork<T>): Promise<T> {
+    try {
+      const value = await work.assess(fullName);
+      settleRepository(this.deps.store, installationId, fullName, true, this.clock.now());
+      return value;
+    } catch (error) {
+      settleRepository(this.deps.store, installationId, fullName, false, this.clock.now());
+      this.deps.log.warn({ installation: installationId, repo: fullName, err: error instanceof Error ? error.message : String(error) }, "repository could not be assessed in the backfill");
+      throw error;
+    }
+  }
+}
+
+/** The backfill's standing in words, for the summary and the report; null when none ran. */
+export function describeBackfill(row: BackfillRow | undefined): string | null {
+  if (!row) return null;
+  if (row.state === "finished") return `${row.assessed} of ${row.total} repositories assessed by ${row.finishedAt ?? row.updatedAt}${row.failed > 0 ? ` (${row.failed} could not be)` : ""}`;
+  return describeProgress({ assessed: row.assessed, total: row.total, nextBatchAt: row.nextBatchAt ? new Date(row.nextBatchAt) : null, finishAt: row.expectedFinishAt ? new Date(row.expectedFinishAt) : null });
+}

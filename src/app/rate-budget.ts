@@ -1,0 +1,119 @@
+import { z } from "zod";
+import type { BudgetReading, BudgetReadings, Resource } from "./backfill-plan.js";
+
+/*
+ * What GitHub last said about each installation's hourly budgets, from the `x-ratelimit-*`
+ * headers of every answer the app's Octokit for that installation receives. One tracker per
+ * installation: budgets are per installation, and one organisation's traffic must never slow
+ * or speed another's backfill.
+ */
+
+type Headers = Record<string, unknown>;
+
+function header(headers: Headers, name: string): number | null {
+  const value = headers[name];
+  const n = typeof value === "string" || typeof value === "number" ? Number(value) : Number.NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+/** The budget a response's headers describe; null when GitHub sent none (e.g. rate limiting off). */
+export function readingFromHeaders(headers: Headers, url: string): { resource: Resource; reading: BudgetReading } | null {
+  const limit = header(headers, "x-ratelimit-limit");
+  const remaining = header(headers, "x-ratelimit-remaining");
+  const reset = header(headers, "x-ratelimit-reset");
+  if (limit === null || remaining === null || reset === null) return null;
+  const named = headers["x-ratelimit-resource"];
+  const resource = typeof named === "string" ? (named === "core" ? "rest" : named === "graphql" ? "graphql" : null) : /\/graphql$/.test(url.split("?")[0] ?? "") ? "graphql" : "rest";
+  // Search and other resources have budgets of their own that a backfill does not spend.
+  if (!resource) return null;
+  return { resource, reading: { limit, remaining, resetAt: new Date(reset * 1000) } };
+}
+
+export class RateBudget {
+  private readonly readings: Record<Resource, BudgetReading | null> = { rest: null, graphql: null };
+
+  /** Answers arrive out of order: within a window the lowest remaining count is the true one. */
+  observe(resource: Resource, reading: BudgetReading): void {
+    const known = this.readings[resource];
+    if (!known || reading.resetAt.getTime() > known.resetAt.getTime()) this.readings[resource] = reading;
+    else if (reading.resetAt.getTime() === known.resetAt.getTime()) this.readings[resource] = { ...reading, remaining: Math.min(known.remaining, reading.remaining) };
+  }
+
+  current(): BudgetReadings {
+    return { ...this.readings };
+  }
+}
+
+export class RateBudgets {
+  private readonly byInstallation = new Map<number, RateBudget>();
+
+  of(installationId: number): RateBudget {
+    let budget = this.byInstallation.get(installationId);
+    if (!budget) {
+      budget = new RateBudget();
+      this.byInstallation.set(installationId, budget);
+    }
+    return budget;
+  }
+
+  forget(installationId: number): void {
+    this.byInstallation.delete(installationId);
+  }
+}
+
+type HookOptions = { url?: unknown; baseUrl?: unknown };
+type Hookable = {
+  hook: {
+    after: (name: "request", fn: (response: { headers?: Headers }, options: HookOptions) => void) => void;
+    error: (name: "request", fn: (error: unknown, options: HookOptions) => never) => void;
+  };
+};
+
+function hookable(octokit: unknown): octokit is Hookable {
+  const hook = (octokit as { hook?: { after?: unknown; error?: unknown } } | null)?.hook;
+  return typeof hook?.after === "function" && typeof hook.error === "function";
+}
+
+const observed = new WeakSet<object>();
+
+/**
+ * Feeds `budget` from every answer `octokit` receives, errors included (a 403 for a spent
+ * budget carries the reset time). Adding it twice to one Octokit is harmless.
+ */
+export function observeRateLimits(octokit: unknown, budget: RateBudget): void {
+  if (!hookable(octokit) || observed.has(octokit)) return;
+  observed.add(octokit);
+  const note = (headers: Headers | undefined, options: HookOptions) => {
+    const found = headers ? readingFromHeaders(headers, typeof options.url === "string" ? options.url : "") : null;
+    if (found) budget.observe(found.resource, found.reading);
+  };
+  octokit.hook.after("request", (response, options) => note(response.headers, options));
+  octokit.hook.error("request", (error, options) => {
+    note((error as { response?: { headers?: Headers } } | null)?.response?.headers, options);
+    throw error;
+  });
+}
+
+const windowSchema = z.object({ limit: z.number(), remaining: z.number(), reset: z.number() });
+const rateLimitSchema = z.object({ resources: z.object({ core: windowSchema, graphql: windowSchema.optional() }) });
+
+type Requester = { request: (route: string, params?: Record<string, unknown>) => Promise<{ data: unknown }> };
+
+/**
+ * Asks GitHub for both budgets at once; `GET /rate_limit` itself costs nothing. False when it
+ * did not answer usably (rate limiting disabled on a server, a malformed answer): the planner
+ * then keeps its conservative default until real answers carry headers.
+ */
+export async function probeRateLimits(octokit: Requester, budget: RateBudget): Promise<boolean> {
+  try {
+    const { data } = await octokit.request("GET /rate_limit");
+    const parsed = rateLimitSchema.safeParse(data);
+    if (!parsed.success) return false;
+    const { core, graphql } = parsed.data.resources;
+    budget.observe("rest", { limit: core.limit, remaining: core.remaining, resetAt: new Date(core.reset * 1000) });
+    if (graphql) budget.observe("graphql", { limit: graphql.limit, remaining: graphql.remaining, resetAt: new Date(graphql.reset * 1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,74 @@
+import { and, asc, eq, inArray, ne } from "drizzle-orm";
+import type { Store } from "./store.js";
+import { backfillRepositories, backfills } from "./schema.js";
+
+/*
+ * The store's side of backfills: one row per installation with its progress, and the
+ * repositories still to assess, removed one by one as they are assessed.
+ */
+
+export type BackfillRow = typeof backfills.$inferSelect;
+
+/**
+ * Starts a backfill, or adds repositories to the unfinished one: a repository is never queued
+ * twice, and counts grow with what was added.
+ */
+export function enqueueBackfill(store: Store, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): BackfillRow {
+  return store.db.transaction((tx) => {
+    const existing = tx.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
+    const before = tx.select({ fullName: backfillRepositories.fullName }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).all().length;
+    for (const fullName of repos) tx.insert(backfillRepositories).values({ installationId, fullName }).onConflictDoNothing().run();
+    const added = tx.select({ fullName: backfillRepositories.fullName }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).all().length - before;
+    const stamp = at.toISOString();
+    if (!existing || existing.state === "finished") {
+      const row = { installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, state: "running" as const, total: before + added, assessed: 0, failed: 0, startedAt: stamp, updatedAt: stamp, nextBatchAt: null, expectedFinishAt: null, finishedAt: null };
+      tx.insert(backfills).values(row).onConflictDoUpdate({ target: backfills.installationId, set: row }).run();
+      return row;
+    }
+    tx.update(backfills).set({ total: existing.total + added, updatedAt: stamp }).where(eq(backfills.installationId, installationId)).run();
+    return { ...existing, total: existing.total + added, updatedAt: stamp };
+  });
+}
+
+export function backfillOf(store: Store, installationId: number): BackfillRow | undefined {
+  return store.db.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
+}
+
+export function unfinishedBackfill(store: Store, installationId: number): boolean {
+  return store.db.select({ id: backfills.installationId }).from(backfills).where(and(eq(backfills.installationId, installationId), ne(backfills.state, "finished"))).get() !== undefined;
+}
+
+/** Repositories still to assess, in the order they were queued. */
+export function pendingRepositories(store: Store, installationId: number): string[] {
+  return store.db
+    .select({ fullName: backfillRepositories.fullName })
+    .from(backfillRepositories)
+    .where(eq(backfillRepositories.installationId, installationId))
+    .orderBy(asc(backfillRepositories.id))
+    .all()
+    .map((r) => r.fullName);
+}
+
+/** Drops repositories that left the installation since they were queued. */
+export function dropPending(store: Store, installationId: number, repos: readonly string[]): void {
+  if (repos.length === 0) return;
+  store.db.delete(backfillRepositories).where(and(eq(backfillRepositories.installationId, installationId), inArray(backfillRepositories.fullName, [...repos]))).run();
+}
+
+/** One repository done (assessed, or failed for a reason retrying in this backfill would not fix). */
+export function settleRepository(store: Store, installationId: number, fullName: string, ok: boolean, at: Date): void {
+  store.db.transaction((tx) => {
+    const removed = tx.delete(backfillRepositories).where(and(eq(backfillRepositories.installationId, installationId), eq(backfillRepositories.fullName, fullName))).run();
+    if (removed.changes === 0) return;
+    const row = tx.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
+    if (!row) return;
+    tx.update(backfills)
+      .set(ok ? { assessed: row.assessed + 1, updatedAt: at.toISOString() } : { failed: row.failed + 1, updatedAt: at.toISOString() })
+      .where(eq(backfills.installationId, installationId))
+      .run();
+  });
+}
+
+export function updateBackfill(store: Store, installationId: number, change: Partial<Pick<BackfillRow, "state" | "nextBatchAt" | "expectedFinishAt" | "finishedAt" | "total">>, at: Date): void {
+  store.db.update(backfills).set({ ...change, updatedAt: at.toISOString() }).where(eq(backfills.installationId, installationId)).run();
+}
