@@ -37,10 +37,11 @@ async function main(): Promise<void> {
     console.error(`claimcheck: environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
     process.exit(1);
   }
-  const { app, jobs } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY });
+  const { app, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: createLogger(env.LOG_LEVEL) });
   const stop = async () => {
     await server.stop();
+    stopBackfills();
     await jobs()?.idle();
     store.close();
     process.exit(0);

@@ -27,7 +27,8 @@ export type BackfillWork<T> = {
   probe?: () => Promise<unknown>;
 };
 
-export type BackfillOutcome<T> = { assessed: T[]; failed: number };
+/** `interrupted`: the process is shutting down; what is left stays in the store for the next start. */
+export type BackfillOutcome<T> = { assessed: T[]; failed: number; interrupted?: boolean };
 
 /** Slack after GitHub's reset second before the first request of the new window. */
 const RESET_MARGIN_MS = 1000;
@@ -35,6 +36,8 @@ const RESET_MARGIN_MS = 1000;
 export class Backfiller<T> {
   private readonly active = new Map<number, Promise<BackfillOutcome<T>>>();
   private readonly clock: Clock;
+  private stopping = false;
+  private wakeSleepers: (() => void)[] = [];
 
   constructor(
     private readonly deps: { store: Store; log: Logger; budgets: RateBudgets; clock?: Clock; options?: BackfillOptions },
@@ -54,6 +57,24 @@ export class Backfiller<T> {
     const row = backfillOf(this.deps.store, installationId)!;
     this.deps.log.info({ installation: installationId, pending: pendingRepositories(this.deps.store, installationId).length }, "resuming an unfinished backfill");
     return this.start(installationId, work(row));
+  }
+
+  /**
+   * Shutting down: a backfill waiting for a rate-limit reset stops waiting and returns, and none
+   * starts another batch. Its pending repositories stay stored; maintenance resumes them after
+   * the next start, so a shutdown never has to wait out an hour.
+   */
+  stop(): void {
+    this.stopping = true;
+    for (const wake of this.wakeSleepers.splice(0)) wake();
+  }
+
+  private async sleepUnlessStopped(ms: number): Promise<void> {
+    if (this.stopping) return;
+    await new Promise<void>((resolve) => {
+      this.wakeSleepers.push(resolve);
+      void this.clock.sleep(ms).then(resolve);
+    });
   }
 
   isActive(installationId: number): boolean {
@@ -87,6 +108,10 @@ export class Backfiller<T> {
     let secondsPerRepository = 0;
 
     for (;;) {
+      if (this.stopping) {
+        log.info({ installation: installationId, pending: pendingRepositories(store, installationId).length }, "backfill left for the next start: the process is shutting down");
+        return { ...outcome, interrupted: true };
+      }
       const pending = pendingRepositories(store, installationId);
       if (pending.length === 0) break;
       const planFor = () => planBackfill({ pending: pending.length, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository });
@@ -105,7 +130,7 @@ export class Backfiller<T> {
         updateBackfill(store, installationId, { state: "paused", nextBatchAt: wake.toISOString(), expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
         log.info(fields, `backfill paused until the rate limit resets: ${describeProgress(progress)}`);
         announced = true;
-        await this.clock.sleep(Math.max(0, wake.getTime() - this.clock.now().getTime()) + RESET_MARGIN_MS);
+        await this.sleepUnlessStopped(Math.max(0, wake.getTime() - this.clock.now().getTime()) + RESET_MARGIN_MS);
         continue;
       }
 

@@ -28,7 +28,8 @@ import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.j
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
 export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null; sleep?: (ms: number) => Promise<void>; backfill?: BackfillOptions };
-export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined };
+/** `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process. */
+export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void };
 
 type AnyContext = Context;
 
@@ -38,6 +39,7 @@ type AnyContext = Context;
  */
 export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
   let jobs: Jobs | undefined;
+  let backfills: Backfiller<Assessed> | undefined;
 
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
@@ -45,6 +47,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     jobs = queue;
     const budgets = new RateBudgets();
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, ...(deps.backfill ? { options: deps.backfill } : {}) });
+    backfills = backfiller;
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new ConditionalCache(), ...(deps.now ? { now: deps.now } : {}) };
@@ -104,7 +107,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         if (context.name === "installation" || context.name === "installation_repositories") {
           orgEvidence.forget(installationId);
           // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
-          const { assessed, failed } = await backfiller.run(installationId, repos, trigger(context), backfillWork(octokitOf(context), installationId, trigger(context)));
+          const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, trigger(context), backfillWork(octokitOf(context), installationId, trigger(context)));
+          // Interrupted by a shutdown: issues wait for the resumed run to see the whole organisation.
+          if (interrupted) return;
           if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
           if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
           return;
@@ -217,7 +222,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
   };
 
-  return { app, jobs: () => jobs };
+  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop() };
 }
 
 async function listInstallationRepositories(octokit: InstallationOctokit): Promise<ListedRepo[]> {

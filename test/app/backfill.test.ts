@@ -131,6 +131,23 @@ describe("Backfiller", () => {
     expect(pendingRepositories(store, 1)).toEqual(["o/c", "o/d"]);
   });
 
+  it("stops waiting for a reset when the process shuts down, leaving the rest stored", async () => {
+    const clock = fakeClock(START);
+    const budgets = new RateBudgets();
+    budgets.of(3).observe("rest", { limit: 5000, remaining: 1000 + 2 * 7, resetAt: new Date(START.getTime() + 50 * 60_000) });
+    // A sleep that would last the real 50 minutes to the reset.
+    const backfiller = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: { now: clock.now, sleep: () => new Promise(() => undefined) } });
+    const running = backfiller.run(3, ["o/a", "o/b", "o/c", "o/d"], { name: "installation.created", deliveryId: "d3" }, { assess: spending(budgets.of(3)) });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(backfillOf(store, 3)?.state).toBe("paused");
+
+    backfiller.stop();
+    const outcome = await running;
+    expect(outcome).toMatchObject({ interrupted: true, failed: 0 });
+    expect(outcome.assessed).toEqual(["o/a", "o/b"]);
+    expect(pendingRepositories(store, 3)).toEqual(["o/c", "o/d"]);
+  });
+
   it("resumes after a restart with only the repositories never assessed", async () => {
     const clock = fakeClock(START);
     const budgets = new RateBudgets();
