@@ -39,6 +39,12 @@ describe("judgeApprovals", () => {
     expect(judgeApprovals(pr({ approvals: [{ by: user("bob") }] }))).toEqual({ humanApproval: true, humanApprovalOnFinalCommit: true, botApprovalOnly: false });
   });
 
+  it("counts a PR an administrator merged past required reviews, with no approval, as unreviewed", () => {
+    const bypassed = pr({ author: user("alice"), mergedBy: { login: "org-admin" } });
+    expect(judgeApprovals(bypassed).humanApproval).toBe(false);
+    expect(summarisePullRequests({ merged: [bypassed], open: [], closed: [] }, options)["reviews.unreviewed"]).toEqual([bypassed.url]);
+  });
+
   it("does not count the author's own approval, or one after the merge", () => {
     expect(judgeApprovals(pr({ approvals: [{ by: user("Alice") }] })).humanApproval).toBe(false);
     expect(judgeApprovals(pr({ approvals: [{ by: user("bob"), at: "2026-11-03T00:00:00Z" }] })).humanApproval).toBe(false);
