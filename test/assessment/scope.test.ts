@@ -1,21 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { scopeOf } from "../../src/assessment/assess-repository.js";
-import type { RepoRef } from "../../src/collectors/types.js";
 import { DEFAULT_CONFIG, parseRepoConfig } from "../../src/config/repo-config.js";
+import { testRepo } from "../helpers/collect.js";
 
-const repo = (overrides: Partial<RepoRef> = {}): RepoRef => ({
-  id: 1,
-  owner: "octo-org",
-  name: "api",
-  fullName: "octo-org/api",
-  defaultBranch: "main",
-  htmlUrl: "https://github.com/octo-org/api",
-  archived: false,
-  fork: false,
-  visibility: "private",
-  securityAndAnalysis: null,
-  ...overrides,
-});
+const repo = testRepo;
 
 describe("which repositories are assessed", () => {
   it("leaves archived repositories, forks and configured exclusions out, saying why", () => {

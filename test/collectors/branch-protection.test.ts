@@ -18,6 +18,20 @@ import { findingSchema, type Finding } from "../../src/core/findings.js";
 import { GitHubClient, GitHubReadError, type OctokitLike } from "../../src/github/client.js";
 import { example } from "../helpers/openapi-examples.js";
 
+const CLASSIC_DEPENDENT = [
+  "branch-protection.pr-required",
+  "branch-protection.required-approvals",
+  "branch-protection.dismiss-stale-reviews",
+  "branch-protection.code-owner-review",
+  "branch-protection.last-push-approval",
+  "branch-protection.required-checks",
+  "branch-protection.force-push-blocked",
+  "branch-protection.deletion-blocked",
+  "branch-protection.admins-enforced",
+  "branch-protection.signed-commits",
+  "branch-protection.sources",
+] as const;
+
 /*
  * Every GitHub answer here starts from a real response example of GitHub's REST description
  * (@octokit/openapi) and is adapted only in the fields a case is about.
@@ -296,19 +310,7 @@ describe("mergeProtection", () => {
 
   it("unreadable classic protection leaves every finding it could settle unknown, not false", () => {
     const v = mergeProtection(unreadableClassic, [], []);
-    for (const id of [
-      "branch-protection.pr-required",
-      "branch-protection.required-approvals",
-      "branch-protection.dismiss-stale-reviews",
-      "branch-protection.code-owner-review",
-      "branch-protection.last-push-approval",
-      "branch-protection.required-checks",
-      "branch-protection.force-push-blocked",
-      "branch-protection.deletion-blocked",
-      "branch-protection.admins-enforced",
-      "branch-protection.signed-commits",
-      "branch-protection.sources",
-    ] as const) {
+    for (const id of CLASSIC_DEPENDENT) {
       expect(errorOf(v, id)).toContain("Administration");
     }
   });
@@ -492,19 +494,6 @@ function unknownWith(findings: Map<string, Finding>, id: string): string {
   return f!.error!;
 }
 
-const CLASSIC_DEPENDENT = [
-  "branch-protection.pr-required",
-  "branch-protection.required-approvals",
-  "branch-protection.dismiss-stale-reviews",
-  "branch-protection.code-owner-review",
-  "branch-protection.last-push-approval",
-  "branch-protection.required-checks",
-  "branch-protection.force-push-blocked",
-  "branch-protection.deletion-blocked",
-  "branch-protection.admins-enforced",
-  "branch-protection.signed-commits",
-  "branch-protection.sources",
-];
 
 describe("branchProtectionCollector", () => {
   it("reads 404 on classic protection and no rules as an unprotected branch", async () => {
