@@ -29,6 +29,8 @@ export type SummaryInput = {
   /** Repositories where issues could not be written, and why. */
   unavailable: { repository: string; reason: string }[];
   closedByPeople: { claimId: string; scope: string; url: string }[];
+  /** An organisation-wide assessment spread over GitHub's hourly limits and not finished yet. */
+  backfillInProgress?: string | null;
 };
 
 function day(iso: string): string {
@@ -50,6 +52,9 @@ export function renderSummaryIssue(input: SummaryInput): RenderedIssue {
   const lines: string[] = [
     `Evidence claimcheck collected from GitHub for the organisation ${link(input.org, `https://github.com/orgs/${input.org}`)}, per claim of the UK Software Security Code of Practice it covers. ${input.repositories.inScope} repositories in scope${input.repositories.outOfScope ? `, ${input.repositories.outOfScope} out of scope (archived, forks, excluded)` : ""}.`,
   ];
+  if (input.backfillInProgress) {
+    lines.push("", `**Assessment in progress:** ${input.backfillInProgress}. Until it finishes, the statuses below cover the repositories assessed so far.`);
+  }
   for (const principle of PRINCIPLES) {
     lines.push("", `### ${principle.id} ${principle.title}`, "", "| Claim | Status | Repositories | Change since the previous assessment | Gap issues |", "|---|---|---|---|---|");
     for (const spec of CLAIMS.filter((c) => c.principle === principle.id)) {

@@ -1,3 +1,5 @@
+import { describeProgress } from "../app/backfill-plan.js";
+import { backfillOf } from "../store/backfill-records.js";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { KeyedSerial } from "../app/keyed-serial.js";
@@ -359,6 +361,7 @@ export class IssuePublisher {
         exceptions: acceptedExceptions(this.deps.store, run.installationId, now),
         deferred: run.deferred,
         unavailable: unavailableIssueRepositories(this.deps.store, run.installationId),
+        backfillInProgress: backfillInProgress(this.deps.store, run.installationId),
         closedByPeople: run.closedByPeople,
       });
       const key = issueKey("all", "org");
@@ -458,4 +461,11 @@ function knownOf(row: IssueRow): KnownIssue {
     hash: row.hash,
     reopenedOnce: row.reopenedOnce,
   };
+}
+
+/** The progress of an unfinished installation backfill, as the summary issue states it. */
+function backfillInProgress(store: Store, installationId: number): string | null {
+  const row = backfillOf(store, installationId);
+  if (!row || row.state === "finished") return null;
+  return describeProgress({ assessed: row.assessed, total: row.total, nextBatchAt: row.nextBatchAt ? new Date(row.nextBatchAt) : null, finishAt: row.expectedFinishAt ? new Date(row.expectedFinishAt) : null });
 }

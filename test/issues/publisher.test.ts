@@ -1,3 +1,4 @@
+import { enqueueBackfill, updateBackfill } from "../../src/store/backfill-records.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { acceptedExceptions } from "../../src/issues/exceptions.js";
 import { parseMarker } from "../../src/issues/marker.js";
@@ -108,6 +109,16 @@ describe("gap issue publisher", () => {
     const summary = github.issues("acme/.github")[0]!;
     expect(summary.body).toContain("### Gaps without an issue yet");
     expect(summary.body).toContain("- 2.2.2 in acme/r4");
+  });
+
+  it("says in the summary that an organisation-wide assessment is still spreading over the rate limit, and when it ends", async () => {
+    const repos = [repoResults("api", [claimResult("2.2.2", { "pr-required": "gap" }, "acme/api")])];
+    enqueueBackfill(store, INSTALLATION, ["acme/api", "acme/web", "acme/docs"], { name: "installation.created", deliveryId: "d1" }, new Date("2026-11-25T10:00:00Z"));
+    updateBackfill(store, INSTALLATION, { state: "paused", nextBatchAt: "2026-11-25T11:00:00.000Z", expectedFinishAt: "2026-11-25T12:00:00.000Z" }, new Date("2026-11-25T10:05:00Z"));
+    const r = await publish(repos);
+    await publisher.publishSummary(octokit(), r, repos);
+    const summary = github.issues("acme/.github").find((i) => parseMarker(i.body)?.kind === "summary")!;
+    expect(summary.body).toContain("**Assessment in progress:** 0 of 3 assessed; next batch at 2026-11-25T11:00:00.000Z; expected to finish at 2026-11-25T12:00:00.000Z");
   });
 
   it("never opens two issues for one claim when two runs for the same scope overlap", async () => {
