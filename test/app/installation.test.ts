@@ -77,7 +77,7 @@ describe("installation and protection events", () => {
 
     expect(nock.pendingMocks()).toEqual([]);
     const [latest, first] = app.store.assessments(payload.installation.id, `${owner}/${repo}`);
-    expect(latest!.requests.graphql).toBe(0);
+    expect(latest!.requests).toMatchObject({ rest: 5, graphql: 0 });
     expect(latest!.findings.find((f) => f.id === "branch-protection.pr-required")?.value).toBe(true);
     const carried = latest!.findings.find((f) => f.id === "reviews.merged-prs");
     expect(carried).toEqual(first!.findings.find((f) => f.id === "reviews.merged-prs"));

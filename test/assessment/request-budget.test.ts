@@ -59,6 +59,9 @@ describe("requests per repository assessment", () => {
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(100);
     expect(stored!.findings.find((f) => f.id === "reviews.independently-approved")?.value).toBe(75);
     const { rest, graphql } = stored!.requests;
+    // Configuration (repository and organisation .github), the repository, classic protection,
+    // the rules that apply, Actions token settings, secret-scanning alerts; one batched query.
+    expect(rest).toBe(7);
     expect(graphql).toBe(1);
     expect(rest + graphql).toBeLessThanOrEqual(8);
   });
