@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { claimStatusFromChecks, rollUpRepositories, STATUSES, type CheckStatus, type Status } from "../../src/core/status.js";
+import { seeded } from "../helpers/random.js";
 
 /*
  * The expectations below are written out by hand from the catalogue's rules, not computed:
@@ -67,17 +68,6 @@ function sequences<T>(alphabet: readonly T[], length: number): T[][] {
   return sequences(alphabet, length - 1).flatMap((prefix) => alphabet.map((s) => [...prefix, s]));
 }
 
-/** A small deterministic PRNG (mulberry32), so a failing random case can be reproduced. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("claimStatusFromChecks", () => {
   it("the table covers each of the 31 non-empty subsets of the five check statuses exactly once", () => {
@@ -130,7 +120,7 @@ describe("claimStatusFromChecks", () => {
   });
 
   it("never answers met when a check is unknown (random long inputs)", () => {
-    const next = random(20261124);
+    const next = seeded(20261124);
     for (let run = 0; run < 2000; run += 1) {
       const length = 1 + Math.floor(next() * 40);
       const statuses = Array.from({ length }, () => CHECK_STATUSES[Math.floor(next() * CHECK_STATUSES.length)]!);

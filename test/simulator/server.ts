@@ -5,6 +5,7 @@ import { runGraphql, type GraphqlBudget } from "./graphql.js";
 import { buildModel, type Model } from "./model.js";
 import { matchRoute, type RestAnswer } from "./rest.js";
 import type { Scenario } from "./scenario.js";
+import { seeded } from "../helpers/random.js";
 
 /*
  * The simulated GitHub: REST and GraphQL on loopback, with GitHub's behaviour around them —
@@ -54,17 +55,7 @@ export type SimulatorStats = {
 
 type Bucket = { restUsed: number; graphqlUsed: number; resetAt: Date; inFlight: number; created: number[] };
 
-/** Small seeded PRNG (mulberry32): the same seed injects the same faults. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seeded };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
