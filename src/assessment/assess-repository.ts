@@ -6,8 +6,8 @@ import { readRepository, REPOSITORY_ROUTE } from "../collectors/repository.js";
 import type { CollectContext, Collector, RepoRef } from "../collectors/types.js";
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import type { ClaimResult } from "../evaluation/types.js";
-import { explainReadFailure, type GitHubClient, type GraphqlFieldError, type RequestCounts } from "../github/client.js";
-import { buildRepositoryQuery, repositoryQueryVariables } from "../github/repository-query.js";
+import { explainReadFailure, GitHubReadError, type GitHubClient, type GraphqlFieldError, type RequestCounts } from "../github/client.js";
+import { buildRepositoryQuery, repositoryQueryVariables, type RepositoryFragment } from "../github/repository-query.js";
 import { z } from "zod";
 
 export type OutOfScope = { inScope: false; reason: string };
@@ -37,15 +37,9 @@ function runCollector(collector: Collector, ctx: CollectContext): Promise<Findin
   return collectAll(collector.id, collector.produces, where, () => collector.collect(ctx));
 }
 
-/** One GraphQL request for the repository fields of every collector that declared a fragment. */
-async function readRepositoryData(
-  client: GitHubClient,
-  repo: RepoRef,
-  collectors: readonly Collector[],
-  since: Date,
-): Promise<{ ok: true; data: unknown; errors: GraphqlFieldError[] } | { ok: false; error: string }> {
-  const fragments = collectors.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : []));
-  if (fragments.length === 0) return { ok: true, data: null, errors: [] };
+type BatchResult = { ok: true; data: unknown; errors: GraphqlFieldError[] } | { ok: false; error: string; status: number | null };
+
+async function queryFragments(client: GitHubClient, repo: RepoRef, fragments: readonly RepositoryFragment[], since: Date): Promise<BatchResult> {
   try {
     const { data, errors } = await client.graphqlPartial(
       "claimcheckRepository",
@@ -53,11 +47,30 @@ async function readRepositoryData(
       repositoryQueryVariables(fragments, repo.owner, repo.name, repo.defaultBranch, since),
       repositoryResponseSchema,
     );
-    if (data.repository === null || data.repository === undefined) return { ok: false, error: `GraphQL could not see the repository${errors[0] ? `: ${errors[0].message}` : ""}` };
+    if (data.repository === null || data.repository === undefined) return { ok: false, error: `GraphQL could not see the repository${errors[0] ? `: ${errors[0].message}` : ""}`, status: null };
     return { ok: true, data: data.repository, errors };
   } catch (error) {
-    return { ok: false, error: explainReadFailure(error) };
+    return { ok: false, error: explainReadFailure(error), status: error instanceof GitHubReadError ? error.status : null };
   }
+}
+
+/** A whole-query failure that one heavy field can cause (GitHub's time limit, a server error), not a refusal. */
+const mayBeOneHeavyPart = (result: BatchResult) => !result.ok && (result.status === null || result.status >= 500);
+
+/**
+ * One GraphQL request for the repository fields of every collector that declared a fragment. When
+ * GitHub fails that request as a whole — a timeout or server error that one heavy part (a large
+ * lockfile, a long history) can cause — each collector's part is asked for on its own, so only the
+ * evidence that still cannot be read becomes unknown. Gives each collector its part's answer.
+ */
+async function readRepositoryData(client: GitHubClient, repo: RepoRef, collectors: readonly Collector[], since: Date): Promise<(collector: Collector) => BatchResult> {
+  const fragments = collectors.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : []));
+  if (fragments.length === 0) return () => ({ ok: true, data: null, errors: [] });
+  const all = await queryFragments(client, repo, fragments, since);
+  if (!mayBeOneHeavyPart(all) || fragments.length === 1) return () => all;
+  const parts = await Promise.all(fragments.map((f) => queryFragments(client, repo, [f], since)));
+  const byName = new Map(fragments.map((f, i) => [f.name, parts[i]!]));
+  return (collector) => byName.get(collector.repositoryFragment!.name) ?? all;
 }
 
 const repositoryResponseSchema = z.looseObject({ repository: z.unknown() });
@@ -112,7 +125,7 @@ export async function assessRepository({ client, owner, name, config, now = new 
   const batched = readRepositoryData(client, repo, collectors, since);
   const collected = await Promise.all(
     collectors.map(async (collector) => {
-      const data = collector.repositoryFragment ? await batched : null;
+      const data = collector.repositoryFragment ? (await batched)(collector) : null;
       if (data && !data.ok) {
         const where = { repo: repo.fullName, source: "GraphQL claimcheckRepository", url: repo.htmlUrl, observedAt: now.toISOString() };
         return collector.produces.map((id) => unreadable(id, data.error, where));
