@@ -193,7 +193,7 @@ export function summariseUpdateConfig(files: ReadonlyMap<string, FileRead>): Upd
   }
 
   const tool = renovateActive && dependabotActive ? "both" : renovateActive ? "renovate" : dependabotActive ? "dependabot" : "none";
-  const renovateManagers = effective?.config.ok ? { renovateManagers: effective.config.managers } : {};
+  const renovateManagers = effective?.config.ok && effective.config.managers !== undefined ? { renovateManagers: effective.config.managers } : {};
   return {
     tool,
     config: {

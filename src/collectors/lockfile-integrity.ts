@@ -25,7 +25,8 @@ function verdict(t: Tally): Integrity {
   if (t.missing > 0) {
     return { integrity: false, note: `${t.missing} of ${t.hashed + t.missing} registry packages have no hash (e.g. ${t.missingExamples.join(", ")})` };
   }
-  if (t.hashed === 0) return { integrity: true, note: "pins no registry package, so there is nothing to hash" };
+  // Nothing recognised proves nothing: the format may have changed, or the file may pin nothing.
+  if (t.hashed === 0) return { integrity: null, note: "no registry package was recognised in it, so whether it records hashes is not known" };
   return { integrity: true };
 }
 

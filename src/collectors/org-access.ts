@@ -227,7 +227,10 @@ async function sweepOutsideAccess(client: GitHubClient, org: string, exclude: re
       if (!data.organization) return { ok: false, error: `GraphQL could not see organisation ${org}${errors[0] ? `: ${errors[0].message}` : ""}` };
       const { repositories } = data.organization;
       repositories.nodes.forEach((node, i) => {
-        if (!node) return;
+        if (!node) {
+          refusedRepos.push(`a repository GitHub did not return (page ${page + 1}, item ${i + 1})`);
+          return;
+        }
         if (fieldError(errors, "organization", "repositories", "nodes", i, "collaborators")) refusedRepos.push(node.nameWithOwner);
         nodes.push(node);
       });
@@ -244,13 +247,19 @@ async function sweepOutsideAccess(client: GitHubClient, org: string, exclude: re
 }
 
 /** Pure: the write grants stand when they already show a breach; otherwise repositories not read could hide one. */
-export function outsideWriteFinding(sweep: Result<OutsideSweep>, excepted: readonly string[], where: Where): Finding {
+export function outsideWriteFinding(sweep: Result<OutsideSweep>, excepted: readonly string[], where: Where, listed: readonly string[] | null = null): Finding {
   if (!sweep.ok) return unreadable("org.outside-collaborators-with-write", sweep.error, where);
-  const { grants, unread } = sweep.value;
+  const { grants, unread, seen } = sweep.value;
   const allowed = new Set(excepted.map((l) => l.toLowerCase()));
   const breach = grants.some((g) => !allowed.has(g.login.toLowerCase()));
   if (unread.length > 0 && !breach) {
     return unreadable("org.outside-collaborators-with-write", `the outside collaborators of ${unread.join(", ")} could not be read in full; the app may lack ${MEMBERS} or access to those repositories`, where);
+  }
+  // The organisation lists outside collaborators the sweep never met: their access is to
+  // repositories the app cannot see (not selected for it), and may be write access.
+  const unmet = (listed ?? []).filter((login) => !seen.has(login.toLowerCase()));
+  if (unmet.length > 0 && !breach) {
+    return unreadable("org.outside-collaborators-with-write", `${unmet.join(", ")} ${unmet.length === 1 ? "is an outside collaborator" : "are outside collaborators"} only on repositories the app cannot see (install it on all repositories to read their access)`, where);
   }
   return observed("org.outside-collaborators-with-write", grants, where);
 }
@@ -303,9 +312,8 @@ export function inactiveFinding(activity: ReadonlyMap<string, Activity>, where: 
   return observed("org.outside-collaborators-inactive", inactive, where);
 }
 
-async function inactiveOutside(ctx: OrgCollectContext, orgId: string | null, sweep: Result<OutsideSweep>, where: Where): Promise<Finding> {
-  const { client, org, since, now } = ctx;
-  const listed = await attempt(() => listUsers(client, OUTSIDE_ROUTE, { org }), MEMBERS);
+async function inactiveOutside(ctx: OrgCollectContext, orgId: string | null, sweep: Result<OutsideSweep>, listed: Result<string[]>, where: Where): Promise<Finding> {
+  const { client, since, now } = ctx;
   if (!listed.ok) return unreadable("org.outside-collaborators-inactive", listed.error, where);
   if (listed.value.length === 0) return observed("org.outside-collaborators-inactive", [], where);
   if (!orgId) return unreadable("org.outside-collaborators-inactive", `the organisation could not be read (${ORG_ROUTE}), so contributions could not be filtered to it`, where);
@@ -354,11 +362,12 @@ export const orgAccessCollector: OrgCollector = {
 
     const outsideWhere = where("GraphQL organization.repositories.collaborators(affiliation: OUTSIDE)", `orgs/${org}/outside-collaborators`);
     const sweep = await sweepOutsideAccess(client, org, config.exclude);
-    findings.push(outsideWriteFinding(sweep, config.exceptions.outsideCollaborators, outsideWhere));
+    const listed = await attempt(() => listUsers(client, OUTSIDE_ROUTE, { org }), MEMBERS);
+    findings.push(outsideWriteFinding(sweep, config.exceptions.outsideCollaborators, outsideWhere, listed.ok ? listed.value : null));
 
     const orgId = settings.ok ? (settings.value?.node_id ?? null) : null;
     const activityWhere = where(`${OUTSIDE_ROUTE} + GraphQL user.contributionsCollection`, `orgs/${org}/outside-collaborators`);
-    findings.push(await inactiveOutside(ctx, orgId, sweep, activityWhere));
+    findings.push(await inactiveOutside(ctx, orgId, sweep, listed, activityWhere));
     return findings;
   },
 };

@@ -22,7 +22,8 @@ export const RENOVATE_FILES = [
 
 export const DEPENDABOT_FILES = [".github/dependabot.yml", ".github/dependabot.yaml"] as const;
 
-export type RenovateConfig = { ok: true; enabled: boolean; managers: string[] | null; automerge: boolean } | { ok: false; error: string };
+/** `managers`: `enabledManagers`, null for Renovate's default (every manager), undefined when the file alone cannot tell. */
+export type RenovateConfig = { ok: true; enabled: boolean; managers: string[] | null | undefined; automerge: boolean } | { ok: false; error: string };
 
 const message = (e: unknown) => (e instanceof Error ? e.message.split("\n")[0]! : String(e));
 
@@ -64,14 +65,19 @@ function parseJsonish(text: string, json5: boolean): { ok: true; value: unknown 
   }
 }
 
-const packageRule = z.looseObject({ automerge: z.unknown().optional() });
+const packageRule = z.looseObject({ automerge: z.unknown().optional(), enabled: z.unknown().optional() });
 const renovateSchema = z.looseObject({
   enabled: z.boolean().optional(),
   enabledManagers: z.array(z.string()).optional(),
   automerge: z.boolean().optional(),
   extends: z.array(z.string()).optional(),
   packageRules: z.array(packageRule).optional(),
+  ignorePaths: z.array(z.string()).optional(),
+  includePaths: z.array(z.string()).optional(),
 });
+
+/** A preset of the organisation's own (`local>`, `github>`, `org/repo`…), whose settings are not in this file. */
+const isSharedPreset = (preset: string) => preset.includes(">") || (preset.includes("/") && !preset.startsWith(":"));
 
 const issues = (error: z.ZodError) => error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`).join("; ");
 
@@ -83,7 +89,11 @@ export function readRenovateObject(value: unknown): RenovateConfig {
   // Presets named like ":automergeMinor" or "automergeAll" turn automerge on; ":automergeDisabled" turns it off.
   const presetAutomerge = (c.extends ?? []).some((p) => /automerge(?!Disabled)/i.test(p));
   const ruleAutomerge = (c.packageRules ?? []).some((r) => r.automerge === true);
-  return { ok: true, enabled: c.enabled !== false, managers: c.enabledManagers ?? null, automerge: c.automerge === true || presetAutomerge || ruleAutomerge };
+  // What is updated cannot be read from this file when a shared preset, path filters or rules
+  // that switch updates off may narrow Renovate's default of "every manager, everywhere".
+  const narrowedElsewhere = (c.extends ?? []).some(isSharedPreset) || c.ignorePaths !== undefined || c.includePaths !== undefined || (c.packageRules ?? []).some((r) => r.enabled === false);
+  const managers = c.enabledManagers ?? (narrowedElsewhere ? undefined : null);
+  return { ok: true, enabled: c.enabled !== false, managers, automerge: c.automerge === true || presetAutomerge || ruleAutomerge };
 }
 
 /** Pure: a Renovate configuration file's text. JSON files are strict JSON; `.json5` files may use JSON5. */
@@ -112,13 +122,22 @@ const dependabotSchema = z.looseObject({
       directory: z.string().optional(),
       directories: z.array(z.string()).optional(),
       "open-pull-requests-limit": z.number().int().nonnegative().optional(),
+      ignore: z.array(z.looseObject({ "dependency-name": z.string().optional(), "update-types": z.array(z.string()).optional() })).optional(),
     }),
   ),
 });
 
+const ALL_SEMVER_UPDATES = ["version-update:semver-major", "version-update:semver-minor", "version-update:semver-patch"];
+
+/** `ignore: [{ dependency-name: "*" }]` (for every update type) is the other documented way to keep security updates only. */
+function ignoresEverything(ignore: { "dependency-name"?: string | undefined; "update-types"?: string[] | undefined }[] | undefined): boolean {
+  return (ignore ?? []).some((rule) => rule["dependency-name"] === "*" && (rule["update-types"] === undefined || ALL_SEMVER_UPDATES.every((t) => rule["update-types"]!.includes(t))));
+}
+
 /**
- * Pure: a Dependabot configuration file. An entry with `open-pull-requests-limit: 0` opens no
- * version-update pull request (GitHub documents it as the way to keep security updates only).
+ * Pure: a Dependabot configuration file. An entry with `open-pull-requests-limit: 0`, or one that
+ * ignores every dependency, opens no version-update pull request (GitHub documents both as ways
+ * to keep security updates only).
  */
 export function parseDependabot(text: string): DependabotConfig {
   let doc: unknown;
@@ -134,7 +153,7 @@ export function parseDependabot(text: string): DependabotConfig {
     updates: parsed.data.updates.map((u) => ({
       ecosystem: u["package-ecosystem"],
       directories: (u.directories ?? (u.directory !== undefined ? [u.directory] : [])).map(normaliseDir),
-      versionUpdates: u["open-pull-requests-limit"] !== 0,
+      versionUpdates: u["open-pull-requests-limit"] !== 0 && !ignoresEverything(u.ignore),
     })),
   };
 }

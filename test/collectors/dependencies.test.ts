@@ -111,6 +111,26 @@ describe("update configuration files", () => {
     expect(config).toEqual({ ok: true, updates: [{ ecosystem: "npm", directories: ["/"], versionUpdates: true }, { ecosystem: "github-actions", directories: ["/"], versionUpdates: false }] });
   });
 
+  it("does not count an entry that ignores every dependency as version updates", () => {
+    const everything = parseDependabot(`version: 2
+updates:
+  - package-ecosystem: npm
+    directory: /
+    ignore:
+      - dependency-name: "*"
+`);
+    expect(everything).toMatchObject({ ok: true, updates: [{ versionUpdates: false }] });
+    const majorsOnly = parseDependabot(`version: 2
+updates:
+  - package-ecosystem: npm
+    directory: /
+    ignore:
+      - dependency-name: "*"
+        update-types: ["version-update:semver-major"]
+`);
+    expect(majorsOnly).toMatchObject({ ok: true, updates: [{ versionUpdates: true }] });
+  });
+
   it("reports malformed or invalid Dependabot files instead of throwing", () => {
     expect(parseDependabot("version: 2\nupdates:\n  - package-ecosystem: npm\n   directory: /\n")).toMatchObject({ ok: false, error: expect.stringContaining("not valid YAML") });
     expect(parseDependabot("version: 1\nupdates: []\n")).toMatchObject({ ok: false, error: expect.stringContaining("version") });
@@ -121,6 +141,10 @@ describe("update configuration files", () => {
     const json5 = `{\n  // shared preset\n  extends: ['config:recommended', ':automergeMinor'],\n  enabledManagers: ['npm', 'github-actions'], /* only these */\n}\n`;
     expect(parseRenovateFile("renovate.json5", json5)).toEqual({ ok: true, enabled: true, managers: ["npm", "github-actions"], automerge: true });
     expect(parseRenovateFile("renovate.json", '{ "enabled": false }')).toMatchObject({ ok: true, enabled: false });
+    // What is updated is decided elsewhere, or narrowed: not "every manager, everywhere".
+    for (const text of ['{ "extends": ["local>acme/renovate-config"] }', '{ "extends": ["acme/renovate-config"] }', '{ "ignorePaths": ["services/**"] }', '{ "packageRules": [{ "matchManagers": ["gomod"], "enabled": false }] }']) {
+      expect(parseRenovateFile("renovate.json", text), text).toMatchObject({ ok: true, managers: undefined });
+    }
     expect(parseRenovateFile("renovate.json", "{ extends: [] }")).toMatchObject({ ok: false, error: expect.stringContaining("not valid JSON") });
     expect(renovateInPackageJson('{ "name": "x", "renovate": { "packageRules": [{ "automerge": true }] } }')).toEqual({ ok: true, enabled: true, managers: null, automerge: true });
     expect(renovateInPackageJson('{ "name": "x" }')).toBeNull();

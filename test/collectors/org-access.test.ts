@@ -78,6 +78,10 @@ describe("outsideGrants", () => {
     expect(outsideWriteFinding({ ok: true, value: excepted }, ["Contractor"], WHERE).value).toBeNull();
     // A breach already seen stands whatever the unread repositories hold.
     expect(outsideWriteFinding({ ok: true, value: excepted }, [], WHERE).value).toEqual([{ login: "contractor", repo: "octo-org/api", permission: "write" }]);
+    // An outside collaborator the organisation lists but no visible repository showed: access the app cannot see.
+    const clean = { grants: [], seen: new Set(["contractor"]), unread: [] };
+    expect(outsideWriteFinding({ ok: true, value: clean }, [], WHERE, ["contractor"]).value).toEqual([]);
+    expect(outsideWriteFinding({ ok: true, value: clean }, [], WHERE, ["contractor", "hidden-helper"])).toMatchObject({ value: null, error: expect.stringContaining("hidden-helper is an outside collaborator only on repositories the app cannot see") });
   });
 });
 

@@ -37,8 +37,19 @@ describe("1.2.1 manifests-locked", () => {
   });
 
   it("is not applicable with no manifest, unless manifests elsewhere could not be listed", () => {
-    expect(check(f({ "deps.manifests": [], "deps.dependency-graph": graph(0) }), "1.2.1", "manifests-locked").status).toBe("not_applicable");
+    const alertsOn = { enabled: true, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 };
+    expect(check(f({ "deps.manifests": [], "deps.dependency-graph": graph(0), "deps.vulnerability-alerts": alertsOn }), "1.2.1", "manifests-locked").status).toBe("not_applicable");
     expect(check(f({ "deps.manifests": [], "deps.dependency-graph": graph(150, 100) }), "1.2.1", "manifests-locked").status).toBe("unknown");
+  });
+
+  it("does not take an empty dependency graph for no manifests when the graph may be off", () => {
+    // Manifests only in sub-folders and the graph off look exactly like "no manifest" — unless
+    // Dependabot alerts, which need the graph, are on.
+    const off = { enabled: false, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 };
+    for (const [claim, id] of [["1.2.1", "manifests-locked"], ["1.2.1", "sbom-available"], ["1.2.2", "lockfile-integrity"], ["1.2.5", "update-tool"]] as const) {
+      const c = check(f({ "deps.manifests": [], "deps.dependency-graph": graph(0), "deps.sbom-components": 0, "deps.vulnerability-alerts": off, "deps.update-tool": "none", "deps.update-config": noProblems, "deps.actions-used": false }), claim, id);
+      expect(c, `${claim} ${id}`).toMatchObject({ status: "unknown", reason: expect.stringContaining("may be off") });
+    }
   });
 });
 
@@ -50,7 +61,9 @@ describe("1.2.1 sbom-available", () => {
 
   it("is a gap when the graph lists nothing though manifests exist, unknown when unreadable", () => {
     expect(check(f({ "deps.sbom-components": 0, "deps.dependency-graph": graph(0), "deps.manifests": [npm] }), "1.2.1", "sbom-available").status).toBe("gap");
-    expect(check(f({ "deps.sbom-components": 0, "deps.dependency-graph": graph(0), "deps.manifests": [] }), "1.2.1", "sbom-available").status).toBe("not_applicable");
+    const alertsOn = { enabled: true, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 };
+    expect(check(f({ "deps.sbom-components": 0, "deps.dependency-graph": graph(0), "deps.manifests": [], "deps.vulnerability-alerts": alertsOn }), "1.2.1", "sbom-available").status).toBe("not_applicable");
+    expect(check(f({ "deps.sbom-components": 40, "deps.dependency-graph": graph(140, 100) }), "1.2.1", "sbom-available").status).toBe("unknown");
     const refused = new Error("GitHub did not answer repository.deps_graph: timedout");
     expect(check(f({ "deps.sbom-components": refused, "deps.dependency-graph": refused }), "1.2.1", "sbom-available")).toMatchObject({ status: "unknown", reason: expect.stringContaining("timedout") });
   });

@@ -16,6 +16,11 @@ function graphGap(view: FindingView): string | null {
   const graph = view.maybe("deps.dependency-graph");
   if (graph.value === null) return `manifests outside the repository root could not be listed: ${graph.reason}`;
   if (graph.value.manifests > graph.value.read) return `the dependency graph lists ${graph.value.manifests} manifests and only the first ${graph.value.read} were read`;
+  // An empty graph is also what a graph that is off looks like. Dependabot alerts need the graph,
+  // so alerts that are on show an empty graph is a real "none".
+  if (graph.value.manifests === 0 && view.maybe("deps.vulnerability-alerts").value?.enabled !== true) {
+    return "the dependency graph lists no manifest and may be off (Dependabot alerts, which need it, are not on), so manifests outside the repository root were not seen";
+  }
   return null;
 }
 
@@ -27,7 +32,7 @@ export const manifestsLocked: CheckJudge = {
   claimId: "1.2.1",
   checkId: "manifests-locked",
   needs: ["deps.manifests"],
-  uses: ["deps.dependency-graph"],
+  uses: ["deps.dependency-graph", "deps.vulnerability-alerts"],
   judge(view) {
     const manifests = view.value("deps.manifests");
     const partialView = graphGap(view);
@@ -51,16 +56,18 @@ export const sbomAvailable: CheckJudge = {
   claimId: "1.2.1",
   checkId: "sbom-available",
   needs: ["deps.sbom-components", "deps.dependency-graph"],
-  uses: ["deps.manifests"],
+  uses: ["deps.manifests", "deps.vulnerability-alerts"],
   judge(view) {
     const graph = view.value("deps.dependency-graph");
     const components = view.value("deps.sbom-components") ?? 0;
     const seen = view.maybe("deps.manifests").value ?? [];
     if (graph.manifests === 0) {
       if (seen.length > 0) return { status: "gap", reason: `the dependency graph lists no manifest although the repository has ${listSome(seen.map((m) => m.manifest))}: is the dependency graph enabled?` };
-      return { status: "not_applicable", reason: "no dependency manifest was found and the dependency graph lists none" };
+      const unseen = graphGap(view);
+      return unseen ? { status: "unknown", reason: `no dependency manifest at the repository root; ${unseen}` } : { status: "not_applicable", reason: "no dependency manifest was found and the dependency graph lists none" };
     }
-    const bound = graph.manifests > graph.read ? "at least " : "";
+    if (graph.manifests > graph.read) return { status: "unknown", reason: `the dependency graph lists ${graph.manifests} manifests and only ${graph.read} were read: whether GitHub could parse the rest, and so export their dependencies, is not known` };
+    const bound = "";
     const facts = `the dependency graph, which GitHub's SBOM export is built from, lists ${bound}${components} dependencies across ${graph.manifests} manifests`;
     if (graph.unparseable.length > 0) {
       const status = graph.unparseable.length >= graph.read ? "gap" : "partial";
@@ -74,7 +81,7 @@ export const lockfileIntegrity: CheckJudge = {
   claimId: "1.2.2",
   checkId: "lockfile-integrity",
   needs: ["deps.manifests"],
-  uses: ["deps.dependency-graph"],
+  uses: ["deps.dependency-graph", "deps.vulnerability-alerts"],
   judge(view) {
     // One verdict per lockfile (workspace members share the root's), or per manifest that has none.
     const byKey = new Map<string, Manifest>();
@@ -82,7 +89,9 @@ export const lockfileIntegrity: CheckJudge = {
     const items = [...byKey.entries()];
     if (items.length === 0) {
       const unsure = view.value("deps.manifests").length > 0;
-      return unsure ? { status: "unknown", reason: "no lockfile could be seen to check for hashes" } : { status: "not_applicable", reason: "no dependency manifest was found" };
+      if (unsure) return { status: "unknown", reason: "no lockfile could be seen to check for hashes" };
+      const unseen = graphGap(view);
+      return unseen ? { status: "unknown", reason: `no dependency manifest at the repository root; ${unseen}` } : { status: "not_applicable", reason: "no dependency manifest was found" };
     }
     const name = ([key, m]: [string, Manifest]) => `${key}${m.note ? ` (${m.note})` : ""}`;
     const bad = items.filter(([, m]) => m.integrity === false);
@@ -163,16 +172,23 @@ export const updateTool: CheckJudge = {
   claimId: "1.2.5",
   checkId: "update-tool",
   needs: ["deps.update-tool", "deps.update-config", "deps.manifests", "deps.actions-used"],
-  uses: ["deps.update-prs-by-bot", "deps.dependency-graph"],
+  uses: ["deps.update-prs-by-bot", "deps.dependency-graph", "deps.vulnerability-alerts"],
   judge(view) {
     const tool = view.value("deps.update-tool");
     const config = view.value("deps.update-config");
     const targets = targetsOf(view.value("deps.manifests"), view.value("deps.actions-used"));
     const renovatePrs = view.maybe("deps.update-prs-by-bot").value?.renovate ?? 0;
-    if (tool === "none") return noTool(config, renovatePrs, targets);
+    const unseen = targets.length === 0 ? graphGap(view) : null;
+    if (tool === "none") {
+      const verdict = noTool(config, renovatePrs, targets);
+      return verdict.status === "not_applicable" && unseen ? { status: "unknown", reason: `no update tool and nothing to update at the repository root; ${unseen}` } : verdict;
+    }
     const named = describeTool(tool, config);
     const problems = config.problems?.length ? `; ${listSome(config.problems)}` : "";
-    if (targets.length === 0) return { status: "met", reason: `${named} configured; no dependency manifest or workflow found to cover${problems}` };
+    if (targets.length === 0) {
+      if (unseen) return { status: "unknown", reason: `${named} configured; nothing to update at the repository root, but ${unseen}${problems}` };
+      return { status: "met", reason: `${named} configured; no dependency manifest or workflow found to cover${problems}` };
+    }
     const verdicts = targets.map((t) => ({ t, covered: covered(t, config, tool) }));
     const missed = verdicts.filter((v) => v.covered === false).map((v) => v.t.label);
     const unsure = verdicts.filter((v) => v.covered === null).map((v) => v.t.label);
