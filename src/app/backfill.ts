@@ -77,10 +77,6 @@ export class Backfiller<T> {
     });
   }
 
-  isActive(installationId: number): boolean {
-    return this.active.has(installationId);
-  }
-
   private start(installationId: number, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
     // One loop per installation: a later call waits, then settles whatever the first left.
     const previous = this.active.get(installationId);

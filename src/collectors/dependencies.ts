@@ -137,11 +137,6 @@ export function summariseGraph(graph: GraphRead): Outcome<"deps.dependency-graph
   };
 }
 
-export function summariseActionsUsed(data: DependencyData): Outcome<"deps.actions-used"> {
-  if (!data.workflows.ok) return { error: data.workflows.reason };
-  return { value: (data.workflows.names ?? []).some((n) => /\.ya?ml$/.test(n)) };
-}
-
 type UpdateSummary = { tool: FindingValue<"deps.update-tool">; config: FindingValue<"deps.update-config">; file: string | null };
 
 function renovateOf(path: string, file: FileRead): RenovateConfig {
@@ -232,7 +227,6 @@ export const DEPENDENCY_FINDINGS = [
   "deps.manifests",
   "deps.dependency-graph",
   "deps.sbom-components",
-  "deps.actions-used",
   "deps.update-tool",
   "deps.update-config",
   "deps.vulnerability-alerts",
@@ -264,7 +258,6 @@ export function dependencyFindings(ctx: CollectContext): Finding[] {
     finding("deps.manifests", summariseManifests(data), manifestsWhere),
     finding("deps.dependency-graph", graph, graphWhere),
     finding("deps.sbom-components", sbom, graphWhere),
-    finding("deps.actions-used", summariseActionsUsed(data), at('GraphQL repository.object(expression: "HEAD:.github/workflows")', tree(".github/workflows"))),
     finding("deps.update-tool", "error" in updates ? updates : { value: updates.tool }, updateWhere),
     finding("deps.update-config", "error" in updates ? updates : { value: updates.config }, updateWhere),
     finding(

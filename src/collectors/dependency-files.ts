@@ -36,7 +36,6 @@ export const dependenciesFragment = {
   text: `
 fragment claimcheckDependencies on Repository {
   deps_root: object(expression: "HEAD:") { ... on Tree { entries { name type } } }
-  deps_workflows: object(expression: "HEAD:.github/workflows") { ... on Tree { entries { name type } } }
 ${PROBED_FILES.map((path) => `  ${fileAlias(path)}: object(expression: "HEAD:${path}") { ${BLOB} }`).join("\n")}
   deps_gradleVerification: object(expression: "HEAD:${GRADLE_VERIFICATION}") { ... on Blob { byteSize } }
   deps_graph: dependencyGraphManifests(first: ${GRAPH_PAGE}) {
@@ -82,7 +81,6 @@ export type AlertsRead = { ok: true; enabled: boolean; total: number; alerts: Al
 
 export type DependencyData = {
   root: TreeRead;
-  workflows: TreeRead;
   files: ReadonlyMap<string, FileRead>;
   gradleVerification: boolean | null;
   graph: GraphRead;
@@ -165,7 +163,6 @@ export function readDependencyData(repositoryData: unknown, errors: readonly Gra
   const verification = z.looseObject({ byteSize: z.number() }).nullable().safeParse(raw.deps_gradleVerification ?? null);
   return {
     root: readTree(raw, "deps_root", errors, "the root directory"),
-    workflows: readTree(raw, "deps_workflows", errors, ".github/workflows"),
     files: new Map(PROBED_FILES.map((path) => [path, readFile(raw, path, errors)])),
     gradleVerification: verificationRefused || !verification.success ? null : verification.data !== null,
     graph: readGraph(raw, errors, branch),

@@ -159,7 +159,6 @@ export const FINDINGS = {
     scope: "repo",
     value: z.object({ manifests: count, read: count, components: count, unparseable: strings }),
   },
-  "deps.actions-used": { scope: "repo", value: bool },
   "deps.update-prs-by-bot": { scope: "repo", value: z.record(z.string(), count) },
   "deps.update-prs-merge-health": { scope: "repo", value: z.object({ merged: count, green: count, notGreen: strings }) },
   "codeowners.path": { scope: "repo", value: z.string().nullable() },

@@ -1,4 +1,4 @@
-import { describeProgress } from "../app/backfill-plan.js";
+import { describeBackfill } from "../app/backfill.js";
 import { backfillOf } from "../store/backfill-records.js";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -466,6 +466,5 @@ function knownOf(row: IssueRow): KnownIssue {
 /** The progress of an unfinished installation backfill, as the summary issue states it. */
 function backfillInProgress(store: Store, installationId: number): string | null {
   const row = backfillOf(store, installationId);
-  if (!row || row.state === "finished") return null;
-  return describeProgress({ assessed: row.assessed, total: row.total, nextBatchAt: row.nextBatchAt ? new Date(row.nextBatchAt) : null, finishAt: row.expectedFinishAt ? new Date(row.expectedFinishAt) : null });
+  return row && row.state !== "finished" ? describeBackfill(row) : null;
 }

@@ -175,7 +175,6 @@ describe("dependenciesCollector", () => {
     const findings = await collect({ deps_root: null });
     expect(get(findings, "deps.manifests").value).toEqual([]);
     expect(get(findings, "deps.update-tool").value).toBe("none");
-    expect(get(findings, "deps.actions-used").value).toBe(false);
     expect(get(findings, "deps.sbom-components").value).toBe(0);
   });
 

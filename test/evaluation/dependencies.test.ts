@@ -47,7 +47,7 @@ describe("1.2.1 manifests-locked", () => {
     // Dependabot alerts, which need the graph, are on.
     const off = { enabled: false, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 };
     for (const [claim, id] of [["1.2.1", "manifests-locked"], ["1.2.1", "sbom-available"], ["1.2.2", "lockfile-integrity"], ["1.2.5", "update-tool"]] as const) {
-      const c = check(f({ "deps.manifests": [], "deps.dependency-graph": graph(0), "deps.sbom-components": 0, "deps.vulnerability-alerts": off, "deps.update-tool": "none", "deps.update-config": noProblems, "deps.actions-used": false }), claim, id);
+      const c = check(f({ "deps.manifests": [], "deps.dependency-graph": graph(0), "deps.sbom-components": 0, "deps.vulnerability-alerts": off, "deps.update-tool": "none", "deps.update-config": noProblems, "ci.workflow-files": [] }), claim, id);
       expect(c, `${claim} ${id}`).toMatchObject({ status: "unknown", reason: expect.stringContaining("may be off") });
     }
   });
@@ -94,7 +94,7 @@ const dependabot = (updates: { ecosystem: string; directories: string[]; version
   dependabot: { file: ".github/dependabot.yml", ecosystems: [...new Set(updates.filter((u) => u.versionUpdates).map((u) => u.ecosystem))], updates },
 });
 const tool = (t: string, config: unknown, extra: Partial<Record<FindingId, unknown>> = {}) =>
-  f({ "deps.update-tool": t, "deps.update-config": config, "deps.manifests": [npm], "deps.actions-used": true, "deps.dependency-graph": graph(), ...extra });
+  f({ "deps.update-tool": t, "deps.update-config": config, "deps.manifests": [npm], "ci.workflow-files": [".github/workflows/ci.yml"], "deps.dependency-graph": graph(), ...extra });
 
 describe("1.2.5 update-tool", () => {
   it("is met when Dependabot version updates cover every ecosystem found, github-actions included", () => {
@@ -143,19 +143,19 @@ describe("1.2.5 update-tool", () => {
   });
 
   it("is not applicable with nothing to update and no tool", () => {
-    expect(check(tool("none", noProblems, { "deps.manifests": [], "deps.actions-used": false }), "1.2.5", "update-tool").status).toBe("not_applicable");
+    expect(check(tool("none", noProblems, { "deps.manifests": [], "ci.workflow-files": [] }), "1.2.5", "update-tool").status).toBe("not_applicable");
   });
 });
 
 describe("1.2.5 vulnerability-alerts", () => {
   const alerts = (enabled: boolean, overdue = 0, unclassified?: number) =>
-    f({ "deps.manifests": [npm], "deps.actions-used": false, "deps.vulnerability-alerts": { enabled, open: { critical: 1, high: 0, medium: 2, low: 0 }, overdue, ...(unclassified ? { unclassified } : {}) } });
+    f({ "deps.manifests": [npm], "ci.workflow-files": [], "deps.vulnerability-alerts": { enabled, open: { critical: 1, high: 0, medium: 2, low: 0 }, overdue, ...(unclassified ? { unclassified } : {}) } });
 
   it("is not applicable, not met, with nothing for Dependabot to alert on", () => {
-    const none = (enabled: boolean) => f({ "deps.manifests": [], "deps.actions-used": false, "deps.vulnerability-alerts": { enabled, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 } });
+    const none = (enabled: boolean) => f({ "deps.manifests": [], "ci.workflow-files": [], "deps.vulnerability-alerts": { enabled, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0 } });
     expect(check(none(true), "1.2.5", "vulnerability-alerts").status).toBe("not_applicable");
     expect(check(none(false), "1.2.5", "vulnerability-alerts")).toMatchObject({ status: "not_applicable", reason: expect.stringContaining("turn them on") });
-    const unclassified = f({ "deps.manifests": [], "deps.actions-used": false, "deps.vulnerability-alerts": { enabled: true, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0, unclassified: 2 } });
+    const unclassified = f({ "deps.manifests": [], "ci.workflow-files": [], "deps.vulnerability-alerts": { enabled: true, open: { critical: 0, high: 0, medium: 0, low: 0 }, overdue: 0, unclassified: 2 } });
     expect(check(unclassified, "1.2.5", "vulnerability-alerts").status).toBe("unknown");
   });
 
@@ -171,7 +171,7 @@ describe("1.2.5 vulnerability-alerts", () => {
 
   it("is unknown past the first page of alerts, or without the permission", () => {
     expect(check(alerts(true, 0, 40), "1.2.5", "vulnerability-alerts").status).toBe("unknown");
-    const refused = f({ "deps.manifests": [npm], "deps.actions-used": false, "deps.vulnerability-alerts": new Error("the app may lack the 'Dependabot alerts: read' repository permission") });
+    const refused = f({ "deps.manifests": [npm], "ci.workflow-files": [], "deps.vulnerability-alerts": new Error("the app may lack the 'Dependabot alerts: read' repository permission") });
     expect(check(refused, "1.2.5", "vulnerability-alerts")).toMatchObject({ status: "unknown", reason: expect.stringContaining("Dependabot alerts: read") });
   });
 });

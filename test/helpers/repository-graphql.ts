@@ -27,7 +27,6 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     acc_environments: { totalCount: 0, nodes: [] },
     // A repository with files but no manifest, no update configuration and no open alert.
     deps_root: { entries: [{ name: "README.md", type: "blob" }] },
-    deps_workflows: null,
     ...Object.fromEntries(PROBED_FILES.map((path) => [fileAlias(path), null])),
     deps_gradleVerification: null,
     deps_graph: { totalCount: 0, nodes: [] },

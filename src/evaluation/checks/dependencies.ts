@@ -171,12 +171,12 @@ function noTool(config: Config, renovatePrs: number, targets: readonly Target[])
 export const updateTool: CheckJudge = {
   claimId: "1.2.5",
   checkId: "update-tool",
-  needs: ["deps.update-tool", "deps.update-config", "deps.manifests", "deps.actions-used"],
+  needs: ["deps.update-tool", "deps.update-config", "deps.manifests", "ci.workflow-files"],
   uses: ["deps.update-prs-by-bot", "deps.dependency-graph", "deps.vulnerability-alerts"],
   judge(view) {
     const tool = view.value("deps.update-tool");
     const config = view.value("deps.update-config");
-    const targets = targetsOf(view.value("deps.manifests"), view.value("deps.actions-used"));
+    const targets = targetsOf(view.value("deps.manifests"), view.value("ci.workflow-files").length > 0);
     const renovatePrs = view.maybe("deps.update-prs-by-bot").value?.renovate ?? 0;
     const unseen = targets.length === 0 ? graphGap(view) : null;
     if (tool === "none") {
@@ -208,10 +208,10 @@ export const updateTool: CheckJudge = {
 export const vulnerabilityAlerts: CheckJudge = {
   claimId: "1.2.5",
   checkId: "vulnerability-alerts",
-  needs: ["deps.vulnerability-alerts", "deps.manifests", "deps.actions-used"],
+  needs: ["deps.vulnerability-alerts", "deps.manifests", "ci.workflow-files"],
   judge(view, thresholds) {
     const alerts = view.value("deps.vulnerability-alerts");
-    const nothingToAlertOn = targetsOf(view.value("deps.manifests"), view.value("deps.actions-used")).length === 0 && Object.values(alerts.open).every((n) => n === 0) && !alerts.unclassified;
+    const nothingToAlertOn = targetsOf(view.value("deps.manifests"), view.value("ci.workflow-files").length > 0).length === 0 && Object.values(alerts.open).every((n) => n === 0) && !alerts.unclassified;
     if (nothingToAlertOn) {
       return { status: "not_applicable", reason: `no dependency manifest or workflow for Dependabot to alert on (alerts are ${alerts.enabled ? "on" : "off: turn them on before adding dependencies"})` };
     }
