@@ -65,6 +65,8 @@ export type ReportRouteDeps = {
   /** The organisation's claimcheck configuration (window, thresholds, supplied evidence). */
   configFor: (installationId: number, org: string) => Promise<RepoConfig>;
   now?: () => Date;
+  /** A browser (Accept: text/html, no token): the HTML page behind GitHub sign-in (src/app/oauth-routes.ts). */
+  browser?: (req: IncomingMessage, res: ServerResponse, org: string) => Promise<true>;
 };
 
 function bearer(req: IncomingMessage): string | null {
@@ -80,6 +82,13 @@ function send(res: ServerResponse, status: number, body: string, type = "applica
 
 const problem = (message: string) => JSON.stringify({ message });
 
+/** A browser navigating to the report, rather than a script: it asks for HTML first and sends no token. */
+function wantsPage(req: IncomingMessage, url: URL): boolean {
+  const format = url.searchParams.get("format");
+  if (format) return format === "html";
+  return /^\s*text\/html\b/i.test(req.headers.accept ?? "");
+}
+
 function wantsJson(req: IncomingMessage, url: URL): boolean {
   const format = url.searchParams.get("format");
   if (format) return format === "json";
@@ -94,6 +103,7 @@ export function reportHandler(deps: ReportRouteDeps) {
     const org = decodeURIComponent(url.pathname.slice(REPORT_PATH.length));
     if (!ORG_LOGIN.test(org)) return send(res, 404, problem("not found"));
     const token = bearer(req);
+    if (!token && deps.browser && wantsPage(req, url)) return deps.browser(req, res, org);
     if (!token) return send(res, 401, problem("a GitHub token of an admin of the organisation is required: Authorization: Bearer <token>"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck"' });
 
     const proof = await deps.verifyAdmin(token, org);
