@@ -82,14 +82,14 @@ export const reportPathFor = (org: string) => `/reports/${encodeURIComponent(org
 
 export function oauthRoutes(deps: OAuthDeps) {
   const { config, sessions } = deps;
-  const web = config.webUrl.replace(/\/+$/, "");
-  const callbackUrl = `${config.publicUrl.replace(/\/+$/, "")}${CALLBACK_PATH}`;
+  const web = () => config.webUrl.replace(/\/+$/, "");
+  const callbackUrl = () => `${config.publicUrl.replace(/\/+$/, "")}${CALLBACK_PATH}`;
 
   function begin(res: ServerResponse, org: string): true {
     const { cookie, pending } = sessions.begin(org);
-    const authorize = new URL(`${web}/login/oauth/authorize`);
+    const authorize = new URL(`${web()}/login/oauth/authorize`);
     authorize.searchParams.set("client_id", config.clientId);
-    authorize.searchParams.set("redirect_uri", callbackUrl);
+    authorize.searchParams.set("redirect_uri", callbackUrl());
     authorize.searchParams.set("state", pending.state);
     authorize.searchParams.set("code_challenge", createHash("sha256").update(pending.verifier).digest("base64url"));
     authorize.searchParams.set("code_challenge_method", "S256");
@@ -98,10 +98,10 @@ export function oauthRoutes(deps: OAuthDeps) {
   }
 
   async function exchange(code: string, verifier: string): Promise<string | { error: string }> {
-    const answer = await fetch(`${web}/login/oauth/access_token`, {
+    const answer = await fetch(`${web()}/login/oauth/access_token`, {
       method: "POST",
       headers: { accept: "application/json", "content-type": "application/json" },
-      body: JSON.stringify({ client_id: config.clientId, client_secret: config.clientSecret, code, redirect_uri: callbackUrl, code_verifier: verifier }),
+      body: JSON.stringify({ client_id: config.clientId, client_secret: config.clientSecret, code, redirect_uri: callbackUrl(), code_verifier: verifier }),
       signal: AbortSignal.timeout(15_000),
     });
     if (!answer.ok) return { error: `GitHub answered ${answer.status}` };
@@ -158,7 +158,7 @@ export function oauthRoutes(deps: OAuthDeps) {
     return redirect(res, reportPathFor(pending.org), [clear, cookieHeader(SESSION_COOKIE, cookie, config.sessionTtlMs / 1000)]);
   }
 
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === LOGIN_PATH) {
       if (req.method !== "GET") return sendMessage(res, 405, "Method not allowed", "Only GET is allowed here.", { allow: "GET" });
@@ -180,6 +180,16 @@ export function oauthRoutes(deps: OAuthDeps) {
       return sendMessage(res, 200, "Signed out", "You are signed out of claimcheck. GitHub may keep you signed in to GitHub itself.", { "set-cookie": cookieHeader(SESSION_COOKIE, "", 0) });
     }
     return false;
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    try {
+      return await route(req, res);
+    } catch (error) {
+      deps.log?.warn({ reason: error instanceof Error ? error.message.split("\n")[0] : String(error) }, "browser sign-in failed");
+      if (res.headersSent) return true;
+      return sendMessage(res, 500, "Sign-in failed", "claimcheck could not complete the sign-in. The error is in the app's log.");
+    }
   };
 }
 

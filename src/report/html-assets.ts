@@ -14,24 +14,24 @@ a{color:#0550ae}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,summary:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .skip{position:absolute;left:-999px;top:0;background:#fff;padding:6px 10px;z-index:10}
 .skip:focus{left:8px}
-header.top{padding:20px 28px 12px;border-bottom:1px solid var(--line);background:var(--panel)}
+header.top{padding:16px 28px 12px;border-bottom:1px solid var(--line);background:var(--panel)}
 header.top h1{font-size:20px;margin:0 0 4px}
 .meta{color:var(--muted);margin:0}
 .session{float:right;display:flex;gap:8px;align-items:center;color:var(--muted)}
 .session form{margin:0}
 button{font:inherit;padding:3px 10px;border:1px solid var(--line);border-radius:6px;background:#fff;cursor:pointer}
 main{padding:12px 28px 40px}
-h2{font-size:17px;margin:26px 0 8px;padding-bottom:4px;border-bottom:1px solid var(--line)}
+h2{font-size:17px;margin:18px 0 6px;padding-bottom:4px;border-bottom:1px solid var(--line)}
 h3{font-size:15px;margin:18px 0 6px}
 h4{font-size:13px;margin:14px 0 4px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
-.totals{display:flex;flex-wrap:wrap;gap:8px;margin:12px 0 0;padding:0;list-style:none}
+.totals{display:flex;flex-wrap:wrap;gap:8px;margin:10px 0 0;padding:0;list-style:none}
 .totals li{border:1px solid var(--line);border-radius:6px;padding:4px 10px;background:#fff}
 .b{display:inline-flex;align-items:center;gap:4px;font-weight:600;white-space:nowrap;border-radius:10px;padding:0 8px;border:1px solid currentColor;font-size:12px;line-height:18px}
 .s-met{color:var(--met)}.s-partial{color:var(--partial)}.s-gap{color:var(--gap)}.s-unknown{color:var(--unknown)}.s-not_applicable{color:var(--na)}.s-attested{color:var(--attested)}
-.filters{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-end;padding:10px 12px;margin:14px 0;border:1px solid var(--line);border-radius:8px;background:var(--panel)}
+.filters{display:flex;flex-wrap:wrap;gap:8px 18px;align-items:flex-end;padding:8px 12px;margin:12px 0;border:1px solid var(--line);border-radius:8px;background:var(--panel)}
 .filters fieldset{border:0;margin:0;padding:0;display:flex;gap:8px;flex-wrap:wrap}
 .filters legend,.filters label.t{display:block;font-weight:600;font-size:12px;margin-bottom:2px}
-.filters select,.filters input[type=search]{font:inherit;padding:3px 6px;border:1px solid var(--line);border-radius:6px;min-width:12em}
+.filters select,.filters input[type=search]{font:inherit;padding:3px 6px;border:1px solid var(--line);border-radius:6px;min-width:12em;max-width:18em}
 .filters output{color:var(--muted);margin-left:auto}
 .no-js .filters{display:none}
 table{border-collapse:collapse;width:100%}

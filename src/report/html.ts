@@ -312,8 +312,8 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
 ${header(report, options)}
 <main>
 ${filters(report)}
-${summary(report)}
 ${matrix(report)}
+${summary(report)}
 <h2>Claims</h2>
 <p class="note noprint">Open a claim for its argument, checks, evidence and what would close its gaps. Printing opens every claim.</p>
 ${sections.join("\n")}
