@@ -282,7 +282,8 @@ function outOfScope(report: Report): string {
   return `<section id="out-of-scope" aria-labelledby="oos-h"><h2 id="oos-h">Repositories out of scope</h2>${body}</section>`;
 }
 
-function page(title: string, body: string, options: HtmlOptions): string {
+/** A self-contained page around `body`, with the report's style sheet, script and policy. */
+export function htmlPage(title: string, body: string, options: HtmlOptions): string {
   const csp = options.cspMeta === false ? "" : `<meta http-equiv="Content-Security-Policy" content="${e(contentSecurityPolicy("meta"))}">\n`;
   return `<!doctype html>
 <html lang="en">
@@ -320,5 +321,5 @@ ${sections.join("\n")}
 ${outOfScope(report)}
 <footer><h2>About this report</h2><p>GitHub requests used: ${report.requests.rest} REST, ${report.requests.graphql} GraphQL (cost ${report.requests.graphqlCost}). Every finding behind this report, with its source, link and time of observation, is in the JSON form of the report (schema <code>${e(report.schema)}</code>).${report.history ? "" : " No history: this report was made without claimcheck's store."}</p></footer>
 </main>`;
-  return page(`${report.org} — Code of Practice self-assessment`, body, options);
+  return htmlPage(`${report.org} — Code of Practice self-assessment`, body, options);
 }
