@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { gzipSync } from "node:zlib";
 import { Octokit } from "@octokit/rest";
 import { z } from "zod";
 import { escapeHtml } from "../report/html.js";
@@ -213,8 +214,10 @@ export function browserReport(deps: BrowserReportDeps | null) {
       return sendMessage(res, 500, "The report could not be shown", "claimcheck failed to build the report. The error is in the app's log.");
     }
     if ("html" in answer) {
-      res.writeHead(answer.status, pageHeaders(answer.csp));
-      res.end(answer.html);
+      // A thousand repositories make a page of megabytes that compresses thirtyfold.
+      const gzip = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+      res.writeHead(answer.status, { ...pageHeaders(answer.csp), vary: "Accept-Encoding", ...(gzip ? { "content-encoding": "gzip" } : {}) });
+      res.end(gzip ? gzipSync(answer.html) : answer.html);
       return true;
     }
     return sendMessage(res, answer.status, answer.title, answer.text);

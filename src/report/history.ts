@@ -103,23 +103,33 @@ export function buildHistory(input: HistoryInput): History {
   const latest = new Map<string, HistoryAssessment>();
   let newest: HistoryAssessment | null = null;
 
+  // Each assessment's results indexed once, by claim and check.
+  const indexed = new Map<number, Map<string, { status: Status; checks: Map<string, CheckStatus> }>>();
+  const indexOf = (a: HistoryAssessment) => {
+    let index = indexed.get(a.id);
+    if (!index) {
+      index = new Map(a.claims.map((c) => [c.claimId, { status: c.status, checks: new Map(c.checks.map((k) => [k.checkId, k.status])) }]));
+      indexed.set(a.id, index);
+    }
+    return index;
+  };
+
   const apply = (a: HistoryAssessment, sign: 1 | -1) => {
     if (!a.inScope) return;
-    const byClaim = new Map(a.claims.map((c) => [c.claimId, c]));
+    const byClaim = indexOf(a);
     for (const slot of slots) {
       const result = byClaim.get(slot.claim.id);
       if (slot.claim.scope === "repo") slot.counts[result?.status ?? "unknown"] += sign;
-      const checks = new Map((result?.checks ?? []).map((c) => [c.checkId, c.status]));
-      for (const check of slot.checks) if (check.level === "repo") check.counts[checks.get(check.checkId) ?? "unknown"] += sign;
+      for (const check of slot.checks) if (check.level === "repo") check.counts[result?.checks.get(check.checkId) ?? "unknown"] += sign;
     }
   };
 
   const statusOf = (slot: ClaimSlot): Status | null => {
     if (latest.size === 0) return null;
     if (slot.claim.scope === "repo") return rollUpRepositories(present(slot.counts));
-    const orgResult = newest?.inScope ? newest.claims.find((c) => c.claimId === slot.claim.id) : undefined;
+    const orgResult = newest?.inScope ? indexOf(newest).get(slot.claim.id) : undefined;
     if (slot.claim.coverage === "outside") return orgResult?.status ?? "unknown";
-    const orgChecks = new Map((orgResult?.checks ?? []).map((c) => [c.checkId, c.status]));
+    const orgChecks = orgResult?.checks ?? new Map<string, CheckStatus>();
     const deciding = slot.checks
       .filter((c) => !c.supporting)
       .map((c): CheckStatus => {
@@ -131,7 +141,10 @@ export function buildHistory(input: HistoryInput): History {
 
   const step = (a: HistoryAssessment, record: boolean) => {
     const previous = latest.get(a.repo);
-    if (previous) apply(previous, -1);
+    if (previous) {
+      apply(previous, -1);
+      if (previous !== newest) indexed.delete(previous.id);
+    }
     latest.set(a.repo, a);
     apply(a, 1);
     if (a.inScope) newest = a;
@@ -141,7 +154,10 @@ export function buildHistory(input: HistoryInput): History {
         if (record) slot.changes.push({ at: a.finishedAt, from: slot.current, to: status, cause: causeOf(a, webUrl) });
         slot.current = status;
       }
-      if (record && status !== null) slot.byDay.set(dayOf(a.finishedAt), status);
+    }
+    if (record) {
+      const date = dayOf(a.finishedAt);
+      for (const slot of slots) if (slot.current !== null) slot.byDay.set(date, slot.current);
     }
   };
 

@@ -42,9 +42,11 @@ th{font-size:12px;color:var(--muted);font-weight:600}
 .mx th,.mx td{border:1px solid var(--line);padding:0}
 .mx thead th{position:sticky;top:0;background:var(--panel);z-index:2;padding:4px 6px;text-align:center;white-space:nowrap}
 .mx tbody th{position:sticky;left:0;background:#fff;z-index:1;padding:2px 8px;white-space:nowrap;font-weight:500;color:var(--ink)}
-.mx td a,.mx td span{display:block;min-width:38px;text-align:center;text-decoration:none;font-weight:700;line-height:24px;position:relative}
-.mx td.c-met{background:#dafbe1}.mx td.c-partial{background:#fff8c5}.mx td.c-gap{background:#ffebe9}.mx td.c-unknown{background:#eaeef2}.mx td.c-not_applicable{background:#fff}.mx td.c-attested{background:#fbefff}
-.mx td a:focus-visible::after{content:attr(data-why);position:absolute;left:50%;top:100%;transform:translateX(-50%);z-index:5;width:320px;white-space:normal;text-align:left;font-weight:400;background:#1f2328;color:#fff;padding:6px 8px;border-radius:6px;line-height:1.4}
+.mx td a{display:block;min-width:38px;text-align:center;text-decoration:none;font-weight:700;line-height:24px;position:relative}
+.mx td:empty::after{content:"·";display:block;text-align:center;color:var(--na)}
+.mx td[data-s=met]{background:#dafbe1}.mx td[data-s=partial]{background:#fff8c5}.mx td[data-s=gap]{background:#ffebe9}.mx td[data-s=unknown]{background:#eaeef2}.mx td[data-s=not_applicable]{background:#fff}.mx td[data-s=attested]{background:#fbefff}
+.mx td[data-s=met] a{color:var(--met)}.mx td[data-s=partial] a{color:var(--partial)}.mx td[data-s=gap] a{color:var(--gap)}.mx td[data-s=unknown] a{color:var(--unknown)}.mx td[data-s=not_applicable] a{color:var(--na)}.mx td[data-s=attested] a{color:var(--attested)}
+.mx td a:focus-visible::after{content:attr(title);position:absolute;left:50%;top:100%;transform:translateX(-50%);z-index:5;width:320px;white-space:normal;text-align:left;font-weight:400;background:#1f2328;color:#fff;padding:6px 8px;border-radius:6px;line-height:1.4}
 .mx tr.org th{font-style:italic}
 .hist{display:block}
 .hist .h-met{fill:var(--met)}.hist .h-partial{fill:#d4a72c}.hist .h-gap{fill:var(--gap)}.hist .h-unknown{fill:#8c959f}.hist .h-not_applicable{fill:#d1d9e0}.hist .h-attested{fill:var(--attested)}.hist .h-none{fill:var(--none)}

@@ -32,7 +32,7 @@ const COVERAGE_WORD: Record<Coverage, string> = {
 
 const MAX_LISTED = 50;
 /** Reasons in matrix cells are cut here; the claim's own section has them whole. */
-const CELL_REASON = 200;
+const CELL_REASON = 160;
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
@@ -124,14 +124,14 @@ function matrix(report: Report): string {
   const inScope = report.repositories.filter((r) => r.inScope);
   const byClaim = report.claims.map((c) => new Map(c.repositories.map((r) => [r.repo, r])));
   const head = report.claims.map((c) => `<th scope="col" data-p="${e(c.principle)}"><a href="#${anchor(c.id)}" title="${e(c.text)}">${e(c.id)}</a></th>`).join("");
-  const cellOf = (c: ClaimReport, where: string, status: Status, reason: string) => {
-    const why = `${where}, ${c.id}: ${STATUS_WORD[status]} — ${cut(reason, CELL_REASON)}`;
-    return `<td class="c-${status}" data-s="${status}" data-p="${e(c.principle)}"><a class="s-${status}" href="#${anchor(c.id)}" title="${e(why)}" aria-label="${e(why)}" data-why="${e(why)}">${STATUS_SYMBOL[status]}</a></td>`;
-  };
+  // The label names the cell; the title (also its accessible description, and the focus tooltip) gives the reason.
+  const cellOf = (c: ClaimReport, where: string, status: Status, reason: string) =>
+    `<td data-s="${status}" data-p="${e(c.principle)}"><a href="#${anchor(c.id)}" aria-label="${e(`${where}, ${c.id}: ${STATUS_WORD[status]}`)}" title="${e(`${STATUS_WORD[status]} — ${cut(reason, CELL_REASON)}`)}">${STATUS_SYMBOL[status]}</a></td>`;
   const orgRow = `<tr class="org" data-repo=""><th scope="row">whole organisation</th>${report.claims.map((c) => cellOf(c, "whole organisation", c.status, c.summary)).join("")}</tr>`;
   const rows = inScope.map((r) => {
     const cells = report.claims.map((c, i) => {
-      if (c.scope !== "repo") return `<td data-p="${e(c.principle)}"><span class="note" title="judged for the whole organisation" aria-label="judged for the whole organisation">·</span></td>`;
+      // Judged once for the organisation (first row): an empty cell, drawn as a dot.
+      if (c.scope !== "repo") return `<td data-p="${e(c.principle)}"></td>`;
       const status = byClaim[i]!.get(r.name);
       return status ? cellOf(c, r.name, status.status, status.reason) : cellOf(c, r.name, "unknown", "not judged for this repository");
     });

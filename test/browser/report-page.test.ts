@@ -114,7 +114,8 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report in a browser", () => {
     expect(await matrix.locator("tbody tr[data-repo='api'] td[data-s]").count()).toBeGreaterThan(0);
     // Every cell says its status in a symbol and in words for assistive technology, not only in colour.
     const cell = matrix.locator("tbody tr[data-repo='api'] td[data-s] a").first();
-    expect(await cell.getAttribute("aria-label")).toMatch(/^api, \d\.\d\.\d: (met|partial|gap|unknown|not applicable|attested) — /);
+    expect(await cell.getAttribute("aria-label")).toMatch(/^api, \d\.\d\.\d: (met|partial|gap|unknown|not applicable|attested)$/);
+    expect(await cell.getAttribute("title")).toMatch(/^(met|partial|gap|unknown|not applicable|attested) — ./);
     expect((await cell.textContent())?.trim()).toMatch(/^[✓◐✗?–✎]$/);
 
     // The history: the change of 2.2.2 in api links to the assessment and the delivery that caused it.

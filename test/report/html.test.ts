@@ -19,7 +19,7 @@ describe("the HTML report", () => {
       expect(html).toContain(`<span class="b s-${status}"><span aria-hidden="true">${STATUS_SYMBOL[status]}</span> ${STATUS_WORD[status]}</span>`);
       expect(html).toMatch(new RegExp(`<tr data-claim data-s="${status}"`));
       // The organisation row of the matrix names each status in words for screen readers.
-      expect(html).toMatch(new RegExp(`aria-label="whole organisation, [0-9.]+: ${STATUS_WORD[status]} — `));
+      expect(html).toMatch(new RegExp(`aria-label="whole organisation, [0-9.]+: ${STATUS_WORD[status]}" title="${STATUS_WORD[status]} — `));
     }
   });
 
@@ -36,7 +36,7 @@ describe("the HTML report", () => {
     const html = renderHtml(buildReport(orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", false, "api")] }]), TEST_OPTIONS));
     expect(html).toContain("1 repository in scope");
     expect(html).toMatch(/<tr data-repo="api"><th scope="row">.*api.*<\/th>/);
-    expect(html).toContain('aria-label="api, 2.2.91: gap — pr-required: no pull request is required"');
+    expect(html).toContain('aria-label="api, 2.2.91: gap" title="gap — pr-required: no pull request is required"');
     expect(html).toContain('<tr data-repo="api"><td><code>api</code></td><td><span class="b s-gap">');
     expect(html).toContain('<a href="https://github.com/octo-org/api/settings/branches">branch-protection</a>');
   });
