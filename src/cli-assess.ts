@@ -141,7 +141,8 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
         store.recordAssessment({ installationId, trigger: "cli.assess", assessment: a, configProblems: config && !config.ok ? config.problems : [] });
       }
       exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
-      history = storedHistory(store, installationId, now);
+      // Links of the history point where the evidence lives: GitHub Enterprise Server's web host for its API.
+      history = storedHistory(store, installationId, now, undefined, baseUrl?.replace(/\/api\/v3$/, ""));
     }
 
     const report = buildReport(assessment, { exceptions, ...(history ? { history } : {}) });

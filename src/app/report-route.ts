@@ -8,6 +8,9 @@ import { GitHubClient } from "../github/client.js";
 import type { InstallationOctokit } from "./pipeline.js";
 import { renderJson } from "../report/json.js";
 import { renderMarkdown } from "../report/markdown.js";
+import { contentSecurityPolicy } from "../report/html-assets.js";
+import { renderHtml } from "../report/html.js";
+import { storedHistory } from "./stored-history.js";
 import type { Store } from "../store/store.js";
 import { latestReport } from "./latest-report.js";
 import { REPORT_ROUTE } from "../report/route.js";
@@ -116,6 +119,7 @@ export function reportHandler(deps: ReportRouteDeps) {
     const config = await deps.configFor(installation.id, installation.accountLogin);
     const report = latestReport(deps.store, installation.id, installation.accountLogin, config, now);
     if (!report) return send(res, 404, problem(`no assessment of ${org} is stored yet`));
+    if (url.searchParams.get("format") === "html") return send(res, 200, renderHtml({ ...report, history: storedHistory(deps.store, installation.id, now) }), "text/html; charset=utf-8", { "content-security-policy": contentSecurityPolicy("header"), "x-content-type-options": "nosniff" });
     return wantsJson(req, url) ? send(res, 200, renderJson(report)) : send(res, 200, renderMarkdown(report), "text/markdown; charset=utf-8");
   };
 }
