@@ -1,6 +1,7 @@
 import type { Coverage } from "../core/catalogue.js";
 import { STATUSES, type Status } from "../core/status.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
+import { names } from "./words.js";
 import type { ClaimHistory, History } from "./history.js";
 import { contentSecurityPolicy, SCRIPT, STYLE } from "./html-assets.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
@@ -50,6 +51,9 @@ function prose(text: string): string {
     .replace(/`([^`]+)`/g, "<code>$1</code>")
     .replace(/https?:\/\/[^\s<>"']+?(?=[.,;:)]?(?:\s|$))/g, (url) => `<a href="${url}">${url}</a>`);
 }
+
+/** Repository names as the Markdown report words them ("`a`, `b` and 3 more"), as code. */
+const namesHtml = (list: readonly string[]) => prose(names(list));
 
 const day = (iso: string) => iso.slice(0, 10);
 const minute = (iso: string) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
@@ -243,9 +247,8 @@ function exceptions(c: ClaimReport): string {
 
 function toClose(c: ClaimReport): string {
   const parts: string[] = [];
-  const list = (repos: readonly string[]) => (repos.length === 0 ? "" : ` — in ${repos.slice(0, 20).map((r) => `<code>${e(r)}</code>`).join(", ")}${repos.length > 20 ? ` and ${repos.length - 20} more` : ""}`);
-  if (c.toClose.length > 0) parts.push(`<h4>What would close the gaps</h4><ul>${c.toClose.map((t) => `<li><code>${e(t.checkId)}</code>: ${prose(t.action)}${list(t.repositories)}</li>`).join("")}</ul>`);
-  if (c.unseen.length > 0) parts.push(`<h4>What claimcheck could not see</h4><ul>${c.unseen.map((u) => `<li><code>${e(u.checkId)}</code>${list(u.repositories)}: ${prose(u.reason)}</li>`).join("")}</ul>`);
+  if (c.toClose.length > 0) parts.push(`<h4>What would close the gaps</h4><ul>${c.toClose.map((t) => `<li><code>${e(t.checkId)}</code>: ${prose(t.action)}${t.repositories.length > 0 ? ` — in ${namesHtml(t.repositories)}` : ""}.</li>`).join("")}</ul>`);
+  if (c.unseen.length > 0) parts.push(`<h4>What claimcheck could not see</h4><ul>${c.unseen.map((u) => `<li><code>${e(u.checkId)}</code>${u.repositories.length > 0 ? ` in ${namesHtml(u.repositories)}` : ""}: ${prose(u.reason)}.</li>`).join("")}</ul>`);
   return parts.join("");
 }
 
