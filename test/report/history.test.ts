@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { buildHistory, type HistoryAssessment } from "../../src/report/history.js";
 import { historyAssessments } from "../../src/store/history.js";
 import { Store } from "../../src/store/store.js";
-import { fact, orgRun, TEST_CLAIMS, TEST_JUDGES } from "./fixtures.js";
+import { reportJson } from "../../src/report/json.js";
+import { buildReport } from "../../src/report/model.js";
+import { fact, orgRun, TEST_CLAIMS, TEST_JUDGES, TEST_OPTIONS } from "./fixtures.js";
+import { schemaProblems } from "./schema-validator.js";
 
 const UNTIL = new Date("2026-11-24T12:00:00Z");
 const daysAgo = (n: number) => new Date(UNTIL.getTime() - n * 86_400_000).toISOString();
@@ -49,6 +52,16 @@ describe("claim history", () => {
       },
       { at: fixed.finishedAt, from: "partial", to: "met", cause: expect.objectContaining({ assessmentId: fixed.id, trigger: "branch_protection_rule.edited", commitUrl: null, checkRunUrl: null }) },
     ]);
+  });
+
+  it("is history[] of the JSON report, valid against the schema (revision 1.1), which still accepts a report without it", () => {
+    const history = build([assessed("api", daysAgo(40), "met")], [assessed("website", daysAgo(10), "gap")]);
+    const json = reportJson({ ...buildReport(orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", true, "api")] }]), TEST_OPTIONS), history });
+    expect(json.history.map((h) => h.claimId)).toEqual(["2.2.91", "2.2.92", "2.2.93"]);
+    expect(schemaProblems(json)).toEqual([]);
+    const { history: _dropped, ...revision10 } = json;
+    expect(schemaProblems(revision10)).toEqual([]);
+    expect(schemaProblems({ ...json, history: [{ claimId: "2.2.91", days: [{ date: "yesterday", status: "met" }], changes: [] }] })).not.toEqual([]);
   });
 
   it("is null before anything was stored, never met; an unknown repository keeps a claim from being met", () => {
