@@ -233,6 +233,7 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report in a browser", () => {
 });
 
 describe.skipIf(HAS_CHROMIUM)("the HTML report in a browser", () => {
+  process.stderr.write(`\n${SKIP_REASON}\n`);
   it.skip(SKIP_REASON, () => undefined);
 });
 
