@@ -148,8 +148,25 @@ const isWildcardAll = (p: string) => p === "*" || p === "**" || p === "/.*/" || 
 
 type RuleReading = { kind: "none" } | { kind: "subset" } | { kind: "disable"; managers: string[] | null; files: string[] | null } | { kind: "unresolved"; reason: string };
 
+/** Matcher names Renovate has renamed; it migrates the old ones, so they still match. */
+const LEGACY_MATCHERS: Record<string, string> = {
+  packageNames: "matchPackageNames",
+  packagePatterns: "matchPackagePatterns",
+  packagePrefixes: "matchPackagePrefixes",
+  excludePackageNames: "excludePackageNames",
+  depTypeList: "matchDepTypes",
+  paths: "matchPaths",
+  managers: "matchManagers",
+  datasources: "matchDatasources",
+  languages: "matchCategories",
+  updateTypes: "matchUpdateTypes",
+  baseBranchList: "matchBaseBranches",
+  sourceUrlPrefixes: "matchSourceUrls",
+};
+
 /** Pure: what one `enabled: false` package rule switches off. */
-function readDisablingRule(rule: Record<string, unknown>, index: number): RuleReading {
+function readDisablingRule(raw: Record<string, unknown>, index: number): RuleReading {
+  const rule = Object.fromEntries(Object.entries(raw).map(([k, v]) => [LEGACY_MATCHERS[k] ?? k, v]));
   const list = (key: string): string[] | undefined => (Array.isArray(rule[key]) ? (rule[key] as unknown[]).filter((v): v is string => typeof v === "string") : undefined);
   const where = `packageRules[${index}]`;
   const managers = list("matchManagers");
@@ -246,10 +263,18 @@ export function renovateInPackageJson(text: string): RenovateConfig | null {
   return readRenovateObject((value as { renovate: unknown }).renovate);
 }
 
-/** Renovate's path matching for ignorePaths/includePaths/matchFileNames: a glob, or a part of the path. */
+const repoPath = (path: string) => path.replace(/^\/+/, "");
+
+/** Renovate's `ignorePaths` test: a part of the path, or a glob. */
+export function renovateIgnores(pattern: string, path: string): boolean {
+  const file = repoPath(path);
+  return file.includes(pattern) || minimatch(file, pattern, { dot: true });
+}
+
+/** Renovate's `includePaths` and `matchFileNames` test: the path itself, or a glob. */
 export function renovatePathMatches(pattern: string, path: string): boolean {
-  const file = path.replace(/^\/+/, "");
-  return minimatch(file, pattern, { dot: true }) || (!/[*?[\]{}]/.test(pattern) && file.includes(pattern));
+  const file = repoPath(path);
+  return file === pattern || minimatch(file, pattern, { dot: true });
 }
 
 /**
@@ -262,7 +287,7 @@ export function renovateCovers(config: { managers: string[] | null | undefined; 
   const allowed = managers.filter((m) => (config.managers ?? null) === null || config.managers!.includes(m)).filter((m) => !rules?.disabledManagers.includes(m));
   if (allowed.length === 0) return false;
   if (rules) {
-    if (rules.ignorePaths.some((p) => renovatePathMatches(p, path))) return false;
+    if (rules.ignorePaths.some((p) => renovateIgnores(p, path))) return false;
     if (rules.includePaths && !rules.includePaths.some((p) => renovatePathMatches(p, path))) return false;
     const stillOn = allowed.filter((m) => !rules.disabledFiles.some((d) => (d.managers === null || d.managers.includes(m)) && d.files.some((p) => renovatePathMatches(p, path))));
     if (stillOn.length === 0) return false;
