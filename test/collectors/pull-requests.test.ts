@@ -212,6 +212,8 @@ describe("the merged-PR query", () => {
     const nested = [...fields.matchAll(/(\w+)\((?:first|last):/g)].map((m) => m[1]);
     expect(nested).toEqual(["contexts", "latestOpinionatedReviews", "files"]);
     expect(fields).not.toContain("commits(");
+    // Only approvals from accounts with write access count toward GitHub's required reviews.
+    expect(fields).toContain("latestOpinionatedReviews(first: 100, writersOnly: true)");
   });
 });
 

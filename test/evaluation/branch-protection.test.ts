@@ -15,6 +15,8 @@ describe("branch protection judged as GitHub applies it", () => {
     const bypass = { "branch-protection.admins-enforced": false, "branch-protection.bypass-actors": [{ actorType: "RepositoryRole", actorId: 5, bypassMode: "always", ruleset: "main" }] };
     expect(check(f({ "branch-protection.pr-required": true, ...bypass }), "2.2.2", "pr-required")).toMatchObject({ status: "partial", reason: expect.stringContaining("can bypass") });
     expect(check(f({ "branch-protection.force-push-blocked": true, "branch-protection.deletion-blocked": true, "branch-protection.admins-enforced": new Error("HTTP 403") }), "2.2.2", "no-force-push").status).toBe("unknown");
+    expect(check(f({ "branch-protection.force-push-blocked": true, "branch-protection.deletion-blocked": true, ...bypass }), "2.2.2", "no-force-push").status).toBe("partial");
+    expect(check(f({ "branch-protection.required-checks": ["test"], ...bypass }), "1.3.2", "checks-required").status).toBe("partial");
   });
 
   it("does not take claimcheck's own check run as a required CI check", () => {
