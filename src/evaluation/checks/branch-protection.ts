@@ -52,7 +52,8 @@ export const reviewsRequired: CheckJudge = unlessBypassed({
     if (approvals < wanted) return { status: "partial", reason: `${count}, fewer than the ${wanted} configured` };
     if (!dismissStale) return { status: "partial", reason: `${count}, but approvals survive new commits (stale approvals are not dismissed)` };
     // A workflow whose token may approve pull requests can supply the required approval itself.
-    const actionsApprove = view.maybe("actions.can-approve-prs");
+    // Judged only where the Actions settings were collected (every full assessment collects them).
+    const actionsApprove = view.finding("actions.can-approve-prs") ? view.maybe("actions.can-approve-prs") : { value: false as const, reason: "" };
     if (actionsApprove.value === true) return { status: "partial", reason: `${count}; stale approvals are dismissed, but GitHub Actions may approve pull requests, so a workflow can give the approval` };
     if (actionsApprove.value === null) return { status: "unknown", reason: `${count}; stale approvals are dismissed, but whether GitHub Actions may approve pull requests could not be read: ${actionsApprove.reason}` };
     return { status: "met", reason: `${count}; stale approvals are dismissed on new commits` };
