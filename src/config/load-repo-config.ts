@@ -133,9 +133,13 @@ export function readConfigText(text: string, file: string): Checked {
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
 }
 
-type FileOutcome = { kind: "absent" } | { kind: "found"; value: Record<string, unknown> } | { kind: "problem"; problems: ConfigProblem[] };
+export type ConfigFileOutcome = { kind: "absent" } | { kind: "found"; value: Record<string, unknown> } | { kind: "problem"; problems: ConfigProblem[] };
+type FileOutcome = ConfigFileOutcome;
+/** Reads one file of the chain; a caller may wrap it to share the organisation's file between repositories. */
+export type ConfigFileReader = (client: GitHubClient, at: ConfigLocation) => Promise<ConfigFileOutcome>;
 
-async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise<FileOutcome> {
+/** One configuration file, read and checked (never throws: a failed read is a problem). */
+export async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise<FileOutcome> {
   const name = describeLocation(at);
   try {
     const { status, data } = await client.rest("GET /repos/{owner}/{repo}/contents/{path}", { ...at, mediaType: { format: "raw" } }, z.string(), { expect: [404] });
@@ -156,13 +160,13 @@ async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise
  * without the defaults its author built them on. Any problem means the defaults are used and the
  * check run names the problem.
  */
-export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string): Promise<ConfigOutcome> {
+export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string, read: ConfigFileReader = readConfigFile): Promise<ConfigOutcome> {
   const own: ConfigLocation = { owner, repo, path: CONFIG_PATH };
   let at = own;
-  let file = await readConfigFile(client, own);
+  let file = await read(client, own);
   if (file.kind === "absent" && repo.toLowerCase() !== ORG_CONFIG_REPO) {
     at = { owner, repo: ORG_CONFIG_REPO, path: CONFIG_PATH };
-    file = await readConfigFile(client, at);
+    file = await read(client, at);
   }
   const configs: Record<string, unknown>[] = [];
   const files: string[] = [];
@@ -184,7 +188,7 @@ export async function loadRepoConfig(client: GitHubClient, owner: string, repo: 
     at = target.location;
     if (seen.has(describeLocation(at).toLowerCase())) return failure(files, name, [{ path: "_extends", message: `${name} extends ${describeLocation(at)}, which is already part of the chain (a loop)` }]);
     if (configs.length >= MAX_EXTENDS_DEPTH) return failure(files, name, [{ path: "_extends", message: `more than ${MAX_EXTENDS_DEPTH} files are chained with _extends; shorten the chain` }]);
-    file = await readConfigFile(client, at);
+    file = await read(client, at);
   }
   // The first file read is the most specific, so it is merged last.
   return parseRepoConfig(mergeConfigs([...configs].reverse()), files);
