@@ -74,6 +74,12 @@ const scenario: ScenarioInput = {
       },
     },
     {
+      name: "owners",
+      protection: { requiredApprovals: 1, codeOwnerReviews: true },
+      // Everything is owned, then a later line without owners takes the workflows back out.
+      files: { ...NPM, ".github/CODEOWNERS": "# owners\n*  @acme/core\n/.github/workflows/\n" },
+    },
+    {
       name: "extends-missing",
       files: { ...NPM, ".github/claimcheck.yml": "_extends: policies\nmode: enforce\n" },
     },
@@ -141,6 +147,12 @@ describe("class 2: update tools read as the tools read them", () => {
     const c = check(latest("renovate-shared"), "1.2.5", "update-tool");
     expect(c.status).toBe("unknown");
     expect(c.reason).toContain("local>acme/renovate-config");
+  });
+
+  it("reads CODEOWNERS as GitHub does: a later line without owners un-owns the workflows", () => {
+    const c = check(latest("owners"), "2.2.2", "workflows-owned");
+    expect(c.status).toBe("gap");
+    expect(c.reason).toContain("without a code owner");
   });
 
   it("does not count Dependabot entries that open no version update", () => {
