@@ -92,6 +92,6 @@ export function prTriggerVerdict(event: string, filters: TriggerFilters, default
   }
   // A catch-all path pattern filters nothing; any other `paths` list skips pull requests that change none of them.
   if (paths !== null && !paths.some((p) => p === "**" || p === "**/*")) return { runs: "sometimes", reason: `\`${event}\` runs only on pull requests that change ${quoteList(paths)}` };
-  if (pathsIgnore !== null && pathsIgnore.some((p) => p === "**" || p === "*" || p === "**/*")) return { runs: "no", reason: `\`${event}\` ignores every path (\`paths-ignore\`: ${quoteList(pathsIgnore)})` };
+  if (pathsIgnore !== null && pathsIgnore.some((p) => p === "**" || p === "**/*")) return { runs: "no", reason: `\`${event}\` ignores every path (\`paths-ignore\`: ${quoteList(pathsIgnore)})` };
   return { runs: "yes" };
 }

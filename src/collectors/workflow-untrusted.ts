@@ -28,7 +28,7 @@ export function withVariables(text: string, vars: Readonly<Record<string, string
 const isAction = (uses: string | null, name: string) => uses !== null && (actionName(uses) === name || actionName(uses).startsWith(`${name}/`));
 
 /** How untrusted code arrived in a step, whether that is certain, or why it cannot be told. */
-export type Arrival = { certain: true; how: string } | { certain: false; how: string } | null;
+export type Arrival = { certain: boolean; how: string; after?: string } | null;
 
 const GIT_FETCHING = ["fetch", "clone", "pull", "checkout", "switch", "reset", "worktree", "remote", "submodule"];
 const DOWNLOADERS = ["curl", "wget", "invoke-webrequest", "iwr", "aria2c"];
@@ -56,27 +56,33 @@ export function untrustedArrival(step: Step, vars: Readonly<Record<string, strin
   if (isAction(step.uses, "dawidd6/action-download-artifact")) return { certain: true, how: "downloads another run's artifacts (`dawidd6/action-download-artifact`)" };
   if (isAction(step.uses, "actions/github-script") && /downloadArtifact/.test(step.with.script ?? "")) return { certain: true, how: "downloads a run's artifacts (`actions/github-script` calling downloadArtifact)" };
   if (step.run === null) return null;
-  for (const { argv, env: inline } of commandsOf(step.run)) {
-    const [tool = "", ...args] = effectiveArgv(argv);
-    const pos = positionals(args, new Set());
-    const line = argv.join(" ");
-    const text = withVariables(line, { ...vars, ...inline });
-    if (tool === "gh") {
-      if (pos[0] === "pr" && (pos[1] === "checkout" || pos[1] === "diff")) return { certain: true, how: `runs \`gh pr ${pos[1]}\`` };
-      if (pos[0] === "repo" && pos[1] === "clone" && PR_CODE.test(text)) return { certain: true, how: "clones the pull request's repository (`gh repo clone`)" };
-      if (pos[0] === "run" && pos[1] === "download") {
-        return events.includes("workflow_run") || /workflow_run/i.test(text) ? { certain: true, how: "downloads a run's artifacts (`gh run download`)" } : { certain: false, how: "downloads a run's artifacts (`gh run download`)" };
-      }
-      if (pos[0] === "api" && PR_CODE.test(text) && /tarball|zipball|archive/i.test(text)) return { certain: true, how: "downloads the pull request's code as an archive (`gh api`)" };
-      continue;
-    }
-    if (tool === "git" && GIT_FETCHING.includes(pos[0] ?? "")) {
-      if (PR_CODE.test(text)) return { certain: true, how: `fetches the pull request's code (\`git ${pos[0]}\`)` };
-      if (/\$\{\{[^}]*\b(steps|needs|inputs|fromjson)\b/i.test(text)) return { certain: false, how: `runs \`git ${pos[0]}\` on a ref decided at run time` };
-      continue;
-    }
-    if (DOWNLOADERS.includes(tool.toLowerCase()) && PR_CODE.test(text)) return { certain: true, how: `downloads the pull request's code (\`${tool}\`)` };
+  const commands = commandsOf(step.run);
+  for (const [index, { argv, env: inline }] of commands.entries()) {
+    const found = commandArrival(argv, withVariables(argv.join(" "), { ...vars, ...inline }), events);
+    // Commands later in the same script run what just arrived as surely as a later step.
+    if (found) return { ...found, after: commands.slice(index + 1).map((c) => c.argv.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(" ")).join("\n") };
   }
+  return null;
+}
+
+function commandArrival(argv: readonly string[], text: string, events: readonly string[]): { certain: boolean; how: string } | null {
+  const [tool = "", ...args] = effectiveArgv(argv);
+  const pos = positionals(args, new Set());
+  if (tool === "gh") {
+    if (pos[0] === "pr" && (pos[1] === "checkout" || pos[1] === "diff")) return { certain: true, how: `runs \`gh pr ${pos[1]}\`` };
+    if (pos[0] === "repo" && pos[1] === "clone" && PR_CODE.test(text)) return { certain: true, how: "clones the pull request's repository (`gh repo clone`)" };
+    if (pos[0] === "run" && pos[1] === "download") {
+      return { certain: events.includes("workflow_run") || /workflow_run/i.test(text), how: "downloads a run's artifacts (`gh run download`)" };
+    }
+    if (pos[0] === "api" && PR_CODE.test(text) && /tarball|zipball|archive/i.test(text)) return { certain: true, how: "downloads the pull request's code as an archive (`gh api`)" };
+    return null;
+  }
+  if (tool === "git" && GIT_FETCHING.includes(pos[0] ?? "")) {
+    if (PR_CODE.test(text)) return { certain: true, how: `fetches the pull request's code (\`git ${pos[0]}\`)` };
+    if (/\$\{\{[^}]*\b(steps|needs|inputs|fromjson)\b/i.test(text)) return { certain: false, how: `runs \`git ${pos[0]}\` on a ref decided at run time` };
+    return null;
+  }
+  if (DOWNLOADERS.includes(tool.toLowerCase()) && PR_CODE.test(text)) return { certain: true, how: `downloads the pull request's code (\`${tool}\`)` };
   return null;
 }
 
@@ -153,7 +159,15 @@ export function jobDanger(
       }
     }
     const found = untrustedArrival(step, options.vars(step), workflow.events);
-    if (found && (arrival === null || (found.certain && !arrival.certain))) arrival = found;
+    if (found && (arrival === null || (found.certain && !arrival.certain))) {
+      arrival = found;
+      const runsAtOnce = found.after ? mayExecute({ uses: null, run: found.after, with: {}, env: {} }) : null;
+      if (runsAtOnce) {
+        const reason = `job \`${job.id}\` ${found.how}, then ${runsAtOnce}, and ${privileged}`;
+        if (found.certain) return { certain: true, reason };
+        undecided ??= reason;
+      }
+    }
   }
   return undecided ? { certain: false, reason: undecided } : null;
 }

@@ -69,6 +69,38 @@ describe("parseWorkflow", () => {
     ]);
   });
 
+  it("reads what decides whether a job runs and what its token can do", () => {
+    const w = parsed(
+      [
+        "on:",
+        "  pull_request:",
+        "    branches: [main]",
+        "    paths-ignore: ['**.md']",
+        "    types: [opened, synchronize]",
+        "  push:",
+        "env: { TOKEN: '${{ secrets.NPM_TOKEN }}' }",
+        "permissions: read-all",
+        "jobs:",
+        "  a:",
+        "    if: false",
+        "    needs: [b]",
+        "    permissions: { contents: read, id-token: write }",
+        "    steps: [{ if: \"github.event_name == 'push'\", id: x, run: make }]",
+        "  b:",
+        "    needs: c",
+        "    uses: ./.github/workflows/called.yml",
+        "    with: { ref: main }",
+        "    secrets: inherit",
+      ].join("\n"),
+    );
+    expect(w.triggers?.pull_request).toEqual({ branches: ["main"], branchesIgnore: null, paths: null, pathsIgnore: ["**.md"], types: ["opened", "synchronize"] });
+    expect(w.writes).toBe(false);
+    expect(w.envSecrets).toBe(true);
+    expect(w.jobs[0]).toMatchObject({ if: false, needs: ["b"], writes: true, usesSecrets: false });
+    expect(w.jobs[0]!.steps[0]).toMatchObject({ if: "github.event_name == 'push'", id: "x" });
+    expect(w.jobs[1]).toMatchObject({ needs: ["c"], writes: null, with: { ref: "main" }, usesSecrets: true });
+  });
+
   it.each([
     ["on: push\njobs: [", /^not valid YAML/],
     ["on: push\non: pull_request\njobs: { a: {} }", /^not valid YAML: Map keys must be unique/],
