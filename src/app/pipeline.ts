@@ -15,7 +15,7 @@ import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher, IssueRun } from "../publish/issues.js";
-import { finishIssueRun, publishAfterAssessment } from "./issue-events.js";
+import { latestResults, publishRunIssues } from "./issue-events.js";
 
 /** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
 export type InstallationOctokit = OctokitLike & ConfigReader;
@@ -75,10 +75,15 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
  * Gap issues of the repositories a run assessed, then the summary issue. Called after the
  * assessments have given back their concurrency slots: issue writes wait on GitHub's
  * content-creation budget, and check runs of other pull requests must not wait behind them.
+ * Nothing is read when no repository of the run has issues on; otherwise the newest results of
+ * the organisation are read once for the whole run, however many repositories it assessed.
  */
 export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, run: IssueRun | undefined, assessed: readonly Assessed[]): Promise<void> {
-  for (const a of assessed) await publishAfterAssessment(deps.issues, deps.log, deps.store, octokit, run, a.fullName, a.config);
-  await finishIssueRun(deps.issues, deps.log, deps.store, octokit, run);
+  if (!deps.issues || !run) return;
+  const enabled = assessed.filter((a) => a.config.issues.enabled);
+  if (enabled.length === 0) return;
+  const latest = await latestResults(deps.store, run.installationId);
+  await publishRunIssues(deps.issues, deps.log, octokit, run, latest, enabled);
 }
 
 /** Repositories where the last attempt to write this repository's issues (or the central ones) failed. */
