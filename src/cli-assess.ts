@@ -9,6 +9,7 @@ import { renderJson } from "./report/json.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { fromAcceptedException } from "./report/exceptions.js";
 import { Store } from "./store/store.js";
+import { RunConfigCache, withRunConfig } from "./config/config-cache.js";
 
 /*
  * `claimcheck assess`: one organisation-wide run through the same runOrganisation, collectors,
@@ -117,7 +118,8 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     await checkAccess(octokit, org);
     const opened = store;
     const { assessment, configs } = await runOrganisation({
-      octokit,
+      // The organisation's `.github` configuration is read once for the run, not per repository.
+      octokit: withRunConfig(octokit, new RunConfigCache()),
       org,
       repos: values.repo ?? [],
       ...(windowDays ? { windowDays } : {}),

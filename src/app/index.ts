@@ -22,6 +22,7 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { ConditionalCache } from "../github/conditional-cache.js";
+import { RunConfigCache, withRunConfig } from "../config/config-cache.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
@@ -85,10 +86,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }): BackfillWork<Assessed> {
       observeRateLimits(octokit, budgets.of(installationId));
+      // The organisation's `.github` configuration is read once for the run, not per repository.
+      const shared = withRunConfig(octokit, new RunConfigCache());
       return {
         assess: (fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, trigger), "background");
+          return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger), "background");
         },
         probe: () => probeRateLimits(octokit, budgets.of(installationId)),
       };
@@ -117,11 +120,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         // One repository's change is webhook work; an organisation ruleset reassesses them all,
         // which goes to the background lane a small batch at a time, as a backfill does.
         const lane = repos.length > 1 ? "background" : "webhook";
+        const shared = withRunConfig(octokitOf(context), new RunConfigCache());
         const outcomes: PromiseSettledResult<Assessed>[] = [];
         for (let i = 0; i < repos.length; i += queue.backgroundBatch) {
           const runs = repos.slice(i, i + queue.backgroundBatch).map((fullName) => {
             const [owner, repo] = fullName.split("/") as [string, string];
-            return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)), lane);
+            return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger(context)), lane);
           });
           outcomes.push(...(await Promise.allSettled(runs)));
         }
