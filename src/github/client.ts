@@ -28,6 +28,38 @@ export class GitHubReadError extends Error {
   }
 }
 
+/**
+ * GitHub refused for want of rate-limit budget: primary (403/429 with `x-ratelimit-remaining: 0`,
+ * or a GraphQL `RATE_LIMITED` error) or secondary. Not a fact about the repository: asking again
+ * before the reset fails the same way, so callers wait or stop rather than split or retry.
+ */
+export class RateLimitedError extends GitHubReadError {
+  constructor(
+    route: string,
+    status: number | null,
+    message: string,
+    /** When the budget comes back, if GitHub said. */
+    readonly resetAt: Date | null,
+  ) {
+    super(route, status, message);
+    this.name = "RateLimitedError";
+  }
+}
+
+/** Whether a failed request was refused for rate limits (GitHub's documented signals). */
+export function rateLimitOf(error: unknown): { resetAt: Date | null } | null {
+  if (typeof error !== "object" || error === null) return null;
+  const e = error as { status?: unknown; errors?: unknown; message?: unknown; response?: { headers?: Record<string, unknown> } };
+  const headers = e.response?.headers ?? {};
+  const reset = Number(headers["x-ratelimit-reset"]);
+  const retryAfter = Number(headers["retry-after"]);
+  const resetAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : Number.isFinite(retryAfter) && retryAfter > 0 ? new Date(Date.now() + retryAfter * 1000) : null;
+  const graphqlLimited = Array.isArray(e.errors) && e.errors.some((x: { type?: unknown }) => x?.type === "RATE_LIMITED");
+  const message = typeof e.message === "string" ? e.message : "";
+  const httpLimited = e.status === 429 || (e.status === 403 && (String(headers["x-ratelimit-remaining"]) === "0" || headers["retry-after"] !== undefined || /rate limit/i.test(message)));
+  return graphqlLimited || httpLimited ? { resetAt } : null;
+}
+
 export class ResponseShapeError extends Error {
   constructor(
     readonly route: string,
@@ -97,6 +129,8 @@ export class GitHubClient {
         response = { status: cached.status, data: cached.data, headers: cached.headers };
       } else {
         if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
+        const limited = rateLimitOf(error);
+        if (limited) throw new RateLimitedError(route, status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
         throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
       }
     }
@@ -127,6 +161,8 @@ export class GitHubClient {
       const partial = partialResponse(error);
       if (!partial) {
         const status = statusOf(error);
+        const limited = rateLimitOf(error);
+        if (limited) throw new RateLimitedError(`graphql ${name}`, status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
         throw new GitHubReadError(`graphql ${name}`, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
       }
       ({ data, errors } = partial);
