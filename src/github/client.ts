@@ -54,8 +54,10 @@ export function rateLimitOf(error: unknown): { resetAt: Date | null } | null {
   const reset = Number(headers["x-ratelimit-reset"]);
   const retryAfter = Number(headers["retry-after"]);
   const resetAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : Number.isFinite(retryAfter) && retryAfter > 0 ? new Date(Date.now() + retryAfter * 1000) : null;
-  const graphqlLimited = Array.isArray(e.errors) && e.errors.some((x: { type?: unknown }) => x?.type === "RATE_LIMITED");
+  const typed = (errors: unknown) => Array.isArray(errors) && errors.some((x: { type?: unknown }) => x?.type === "RATE_LIMITED");
   const message = typeof e.message === "string" ? e.message : "";
+  // Octokit's throttling plugin turns a RATE_LIMITED answer into "GraphQL Rate Limit Exceeded", keeping the body in `data`.
+  const graphqlLimited = typed(e.errors) || typed((error as { data?: { errors?: unknown } }).data?.errors) || /graphql rate limit exceeded/i.test(message);
   const httpLimited = e.status === 429 || (e.status === 403 && (String(headers["x-ratelimit-remaining"]) === "0" || headers["retry-after"] !== undefined || /rate limit/i.test(message)));
   return graphqlLimited || httpLimited ? { resetAt } : null;
 }

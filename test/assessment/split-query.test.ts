@@ -60,7 +60,7 @@ describe("a batched repository query that GitHub fails as a whole", () => {
     expect(stored!.requests.graphql).toBe(2 + parts.length);
   });
 
-  function mockEverythingButGraphql(payload: { installation: { id: number } }) {
+  function mockEverythingButGraphql(payload: Record<string, any>) {
     mockInstallationToken(payload.installation.id);
     mockOrganisationEvidence(OWNER);
     mockNoConfig(OWNER, REPO);
