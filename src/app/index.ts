@@ -21,7 +21,7 @@ import {
   repositoryEventPayload,
   type ListedRepo,
 } from "./payloads.js";
-import { ConditionalCache } from "../github/conditional-cache.js";
+import { StoredAnswerCache } from "../store/conditional-answers.js";
 import { RunConfigCache, withRunConfig } from "../config/config-cache.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
@@ -51,7 +51,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     backfills = backfiller;
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
-    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new ConditionalCache(), ...(deps.now ? { now: deps.now } : {}) };
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
     addHandler(healthHandler(deps.store));
     addHandler(reportHandler({ store: deps.store, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
     if (deps.maintenanceIntervalMs !== null) {

@@ -3,7 +3,7 @@ import { assessRepository, type Assessment } from "../assessment/assess-reposito
 import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
-import type { ConditionalCache } from "../github/conditional-cache.js";
+import type { AnswerCache } from "../github/conditional-cache.js";
 import { publishCheckRun } from "../publish/check-run.js";
 import { decideConclusion, renderCheckRun, type IssueNotice } from "../render/check-run.js";
 import { unavailableIssueRepositories } from "../store/issue-records.js";
@@ -30,7 +30,7 @@ export type PipelineDeps = {
   now?: () => Date;
   issues?: IssuePublisher;
   /** ETags of earlier REST answers, so unchanged settings come back as 304s GitHub does not charge for. */
-  conditional?: ConditionalCache;
+  conditional?: AnswerCache;
 };
 
 async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {

@@ -1,4 +1,4 @@
-import type { ConditionalCache } from "./conditional-cache.js";
+import type { AnswerCache } from "./conditional-cache.js";
 import type { z } from "zod";
 
 /*
@@ -100,7 +100,7 @@ export class GitHubClient {
   constructor(
     private readonly octokit: OctokitLike,
     /** Conditional requests for REST reads, scoped to one installation. */
-    private readonly conditional?: { cache: ConditionalCache; scope: string },
+    private readonly conditional?: { cache: AnswerCache; scope: string },
   ) {}
 
   /** A REST read validated by `schema`; statuses in `expect` come back with `data: null`. */
