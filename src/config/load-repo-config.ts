@@ -9,6 +9,8 @@ export type ConfigReader = {
     get(options: { owner: string; repo: string; path: string; defaults?: (configs: Record<string, unknown>[]) => Record<string, unknown> }): Promise<{
       config: Record<string, unknown>;
       files: ConfigFile[];
+      /** Requests actually sent, when a run shares configuration reads (config-cache.ts); else one per file. */
+      requests?: number;
     }>;
   };
 };
@@ -37,8 +39,8 @@ export function mergeConfigs(configs: Record<string, unknown>[]): Record<string,
  */
 export async function loadRepoConfig(octokit: ConfigReader, client: GitHubClient, owner: string, repo: string): Promise<ConfigOutcome> {
   try {
-    const { config, files } = await octokit.config.get({ owner, repo, path: CONFIG_PATH, defaults: mergeConfigs });
-    client.counts.rest += files.length;
+    const { config, files, requests } = await octokit.config.get({ owner, repo, path: CONFIG_PATH, defaults: mergeConfigs });
+    client.counts.rest += requests ?? files.length;
     const found = files.filter((f) => f.config !== null).map((f) => `${f.owner}/${f.repo}:${f.path}`);
     return parseRepoConfig(config, found);
   } catch (error) {
