@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { z } from "zod";
+import { runConfigOf } from "../config/config-cache.js";
 import { loadRepoConfig, ORG_CONFIG_REPO, type ConfigReader } from "../config/load-repo-config.js";
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import type { Finding } from "../core/findings.js";
@@ -73,7 +74,7 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
     names.map((name) =>
       limit(async () => {
         const client = new GitHubClient(input.octokit);
-        const loaded = await loadRepoConfig(client, input.org, name);
+        const loaded = await loadRepoConfig(client, input.org, name, runConfigOf(input.octokit));
         const repoConfig = input.windowDays ? { ...loaded.config, windowDays: input.windowDays } : loaded.config;
         configs.set(name, loaded);
         const assessment = await assessRepository({ client, owner: input.org, name, config: repoConfig, now, orgFindings });

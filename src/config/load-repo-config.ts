@@ -1,6 +1,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { explainReadFailure, type GitHubClient } from "../github/client.js";
+import type { RunConfigCache } from "./config-cache.js";
 import { DEFAULT_CONFIG, parseRepoConfig, type ConfigOutcome, type ConfigProblem } from "./repo-config.js";
 
 export const CONFIG_PATH = ".github/claimcheck.yml";
@@ -14,8 +15,6 @@ export type ConfigReader = {
     get(options: { owner: string; repo: string; path: string; defaults?: (configs: Record<string, unknown>[]) => Record<string, unknown> }): Promise<{
       config: Record<string, unknown>;
       files: ConfigFile[];
-      /** Requests actually sent, when a run shares configuration reads (config-cache.ts); else one per file. */
-      requests?: number;
     }>;
   };
 };
@@ -108,15 +107,8 @@ export function readConfigText(text: string, file: string): Checked {
   if (doc.errors.length > 0) return { ok: false, problems: [{ path: "(file)", message: `${file} is invalid YAML: ${doc.errors[0]!.message.split("\n")[0]}` }] };
   let raw: unknown;
   try {
-<<<<<<< HEAD
-    const { config, files, requests } = await octokit.config.get({ owner, repo, path: CONFIG_PATH, defaults: mergeConfigs });
-    client.counts.rest += requests ?? files.length;
-    const found = files.filter((f) => f.config !== null).map((f) => `${f.owner}/${f.repo}:${f.path}`);
-    return parseRepoConfig(config, found);
-=======
     // Maps first: a key stays a key, whatever it is called, until it has been checked.
     raw = doc.toJS({ mapAsMap: true });
->>>>>>> h16b
   } catch (error) {
     return { ok: false, problems: [{ path: "(file)", message: `${file} could not be read as YAML: ${error instanceof Error ? error.message : String(error)}` }] };
   }
@@ -142,7 +134,7 @@ export function readConfigText(text: string, file: string): Checked {
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
 }
 
-type FileOutcome = { kind: "absent" } | { kind: "found"; value: Record<string, unknown> } | { kind: "problem"; problems: ConfigProblem[] };
+type FileOutcome = { kind: "absent" } | { kind: "found"; value: Record<string, unknown> } | { kind: "problem"; problems: ConfigProblem[]; transient?: boolean };
 
 async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise<FileOutcome> {
   const name = describeLocation(at);
@@ -153,7 +145,7 @@ async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise
     return checked.ok ? { kind: "found", value: checked.value } : { kind: "problem", problems: checked.problems };
   } catch (error) {
     // A directory or submodule answers with JSON, not the raw text.
-    return { kind: "problem", problems: [{ path: "(file)", message: `${name} could not be read: ${explainReadFailure(error, "the 'Contents: read' repository permission")}` }] };
+    return { kind: "problem", transient: true, problems: [{ path: "(file)", message: `${name} could not be read: ${explainReadFailure(error, "the 'Contents: read' repository permission")}` }] };
   }
 }
 
@@ -165,13 +157,17 @@ async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise
  * without the defaults its author built them on. Any problem means the defaults are used and the
  * check run names the problem.
  */
-export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string): Promise<ConfigOutcome> {
+export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string, shared?: RunConfigCache): Promise<ConfigOutcome> {
   const own: ConfigLocation = { owner, repo, path: CONFIG_PATH };
+  // Files of other repositories (the organisation's, what `_extends` names) are the same for every
+  // repository of a run: read once when the run shares them, and counted against the first.
+  const read = (location: ConfigLocation) =>
+    shared && location !== own ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(client, location)) : readConfigFile(client, location);
   let at = own;
-  let file = await readConfigFile(client, own);
+  let file = await read(own);
   if (file.kind === "absent" && repo.toLowerCase() !== ORG_CONFIG_REPO) {
     at = { owner, repo: ORG_CONFIG_REPO, path: CONFIG_PATH };
-    file = await readConfigFile(client, at);
+    file = await read(at);
   }
   const configs: Record<string, unknown>[] = [];
   const files: string[] = [];
@@ -193,7 +189,7 @@ export async function loadRepoConfig(client: GitHubClient, owner: string, repo: 
     at = target.location;
     if (seen.has(describeLocation(at).toLowerCase())) return failure(files, name, [{ path: "_extends", message: `${name} extends ${describeLocation(at)}, which is already part of the chain (a loop)` }]);
     if (configs.length >= MAX_EXTENDS_DEPTH) return failure(files, name, [{ path: "_extends", message: `more than ${MAX_EXTENDS_DEPTH} files are chained with _extends; shorten the chain` }]);
-    file = await readConfigFile(client, at);
+    file = await read(at);
   }
   // The first file read is the most specific, so it is merged last.
   return parseRepoConfig(mergeConfigs([...configs].reverse()), files);
