@@ -161,8 +161,9 @@ export async function loadRepoConfig(client: GitHubClient, owner: string, repo: 
   const own: ConfigLocation = { owner, repo, path: CONFIG_PATH };
   // Files of other repositories (the organisation's, what `_extends` names) are the same for every
   // repository of a run: read once when the run shares them, and counted against the first.
+  const isShared = (location: ConfigLocation) => location !== own || repo.toLowerCase() === ORG_CONFIG_REPO;
   const read = (location: ConfigLocation) =>
-    shared && location !== own ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(client, location)) : readConfigFile(client, location);
+    shared && isShared(location) ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(client, location)) : readConfigFile(client, location);
   let at = own;
   let file = await read(own);
   if (file.kind === "absent" && repo.toLowerCase() !== ORG_CONFIG_REPO) {
