@@ -1,5 +1,6 @@
 import pLimit from "p-limit";
 import { z } from "zod";
+import { runConfigOf, type RunConfigCache } from "../config/config-cache.js";
 import { loadRepoConfig, ORG_CONFIG_REPO, type ConfigReader } from "../config/load-repo-config.js";
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import type { Finding } from "../core/findings.js";
@@ -41,8 +42,8 @@ async function listRepositories(client: GitHubClient, org: string): Promise<stri
 }
 
 /** The organisation's own settings: claimcheck.yml in its `.github` repository, read and checked like a repository's, or the defaults. */
-async function orgConfig(client: GitHubClient, org: string): Promise<RepoConfig> {
-  return (await loadRepoConfig(client, org, ORG_CONFIG_REPO)).config;
+async function orgConfig(client: GitHubClient, org: string, shared: RunConfigCache | undefined): Promise<RepoConfig> {
+  return (await loadRepoConfig(client, org, ORG_CONFIG_REPO, shared)).config;
 }
 
 function add(total: RequestCounts, part: RequestCounts): void {
@@ -58,7 +59,7 @@ function add(total: RequestCounts, part: RequestCounts): void {
 export async function runOrganisation(input: RunInput): Promise<RunResult> {
   const now = input.now ?? new Date();
   const orgClient = new GitHubClient(input.octokit);
-  const baseConfig = await orgConfig(orgClient, input.org);
+  const baseConfig = await orgConfig(orgClient, input.org, runConfigOf(input.octokit));
   const config = input.windowDays ? { ...baseConfig, windowDays: input.windowDays } : baseConfig;
   const since = new Date(now.getTime() - config.windowDays * 86_400_000);
   const names = input.repos && input.repos.length > 0 ? [...input.repos] : await listRepositories(orgClient, input.org);
@@ -73,7 +74,7 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
     names.map((name) =>
       limit(async () => {
         const client = new GitHubClient(input.octokit);
-        const loaded = await loadRepoConfig(client, input.org, name);
+        const loaded = await loadRepoConfig(client, input.org, name, runConfigOf(input.octokit));
         const repoConfig = input.windowDays ? { ...loaded.config, windowDays: input.windowDays } : loaded.config;
         configs.set(name, loaded);
         const assessment = await assessRepository({ client, owner: input.org, name, config: repoConfig, now, orgFindings });

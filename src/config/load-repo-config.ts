@@ -1,6 +1,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { explainReadFailure, type GitHubClient } from "../github/client.js";
+import type { RunConfigCache } from "./config-cache.js";
 import { DEFAULT_CONFIG, parseRepoConfig, type ConfigOutcome, type ConfigProblem } from "./repo-config.js";
 
 export const CONFIG_PATH = ".github/claimcheck.yml";
@@ -136,10 +137,7 @@ export function readConfigText(text: string, file: string): Checked {
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
 }
 
-export type ConfigFileOutcome = { kind: "absent" } | { kind: "found"; value: Record<string, unknown> } | { kind: "problem"; problems: ConfigProblem[] };
-type FileOutcome = ConfigFileOutcome;
-/** Reads one file of the chain; a caller may wrap it to share the organisation's file between repositories. */
-export type ConfigFileReader = (client: GitHubClient, at: ConfigLocation) => Promise<ConfigFileOutcome>;
+type FileOutcome = { kind: "absent" } | { kind: "found"; value: Record<string, unknown> } | { kind: "problem"; problems: ConfigProblem[]; transient?: boolean };
 
 /** One configuration file, read and checked (never throws: a failed read is a problem). */
 export async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise<FileOutcome> {
@@ -152,7 +150,7 @@ export async function readConfigFile(client: GitHubClient, at: ConfigLocation): 
     return checked.ok ? { kind: "found", value: checked.value } : { kind: "problem", problems: checked.problems };
   } catch (error) {
     // A directory or submodule answers with JSON, not the raw text.
-    return { kind: "problem", problems: [{ path: "(file)", message: `${name} could not be read: ${explainReadFailure(error, "the 'Contents: read' repository permission")}` }] };
+    return { kind: "problem", transient: true, problems: [{ path: "(file)", message: `${name} could not be read: ${explainReadFailure(error, "the 'Contents: read' repository permission")}` }] };
   }
 }
 
@@ -164,13 +162,18 @@ export async function readConfigFile(client: GitHubClient, at: ConfigLocation): 
  * without the defaults its author built them on. Any problem means the defaults are used and the
  * check run names the problem.
  */
-export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string, read: ConfigFileReader = readConfigFile): Promise<ConfigOutcome> {
+export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string, shared?: RunConfigCache): Promise<ConfigOutcome> {
   const own: ConfigLocation = { owner, repo, path: CONFIG_PATH };
+  // Files of other repositories (the organisation's, what `_extends` names) are the same for every
+  // repository of a run: read once when the run shares them, and counted against the first.
+  const isShared = (location: ConfigLocation) => location !== own || repo.toLowerCase() === ORG_CONFIG_REPO;
+  const read = (location: ConfigLocation) =>
+    shared && isShared(location) ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(client, location)) : readConfigFile(client, location);
   let at = own;
-  let file = await read(client, own);
+  let file = await read(own);
   if (file.kind === "absent" && repo.toLowerCase() !== ORG_CONFIG_REPO) {
     at = { owner, repo: ORG_CONFIG_REPO, path: CONFIG_PATH };
-    file = await read(client, at);
+    file = await read(at);
   }
   const configs: Record<string, unknown>[] = [];
   const files: string[] = [];
@@ -192,7 +195,7 @@ export async function loadRepoConfig(client: GitHubClient, owner: string, repo: 
     at = target.location;
     if (seen.has(describeLocation(at).toLowerCase())) return failure(files, name, [{ path: "_extends", message: `${name} extends ${describeLocation(at)}, which is already part of the chain (a loop)` }]);
     if (configs.length >= MAX_EXTENDS_DEPTH) return failure(files, name, [{ path: "_extends", message: `more than ${MAX_EXTENDS_DEPTH} files are chained with _extends; shorten the chain` }]);
-    file = await read(client, at);
+    file = await read(at);
   }
   // The first file read is the most specific, so it is merged last.
   return parseRepoConfig(mergeConfigs([...configs].reverse()), files);

@@ -64,6 +64,21 @@ export const FINDINGS = {
     ),
   },
   "deps.ci-installs-locked": { scope: "repo", value: bool.nullable() },
+  // Each dependency install found in a workflow that can run, with how it treats the lockfile.
+  "deps.ci-installs": {
+    scope: "repo",
+    value: z.array(
+      z.object({
+        workflow: z.string(),
+        command: z.string(),
+        ecosystem: z.string(),
+        kind: z.enum(["locked", "afresh", "unknown"]),
+        reason: z.string().optional(),
+        lockfiles: z.array(z.string()).optional(),
+        withoutLockfile: z.enum(["afresh", "unknown"]).optional(),
+      }),
+    ),
+  },
   "deps.new-dependency-prs": {
     scope: "repo",
     value: z.object({ merged: count, greenAndApproved: count, urls: strings }),

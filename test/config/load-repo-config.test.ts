@@ -1,6 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { loadRepoConfig, mergeConfigs, parseExtends, readConfigFile, readConfigText, type ConfigLocation } from "../../src/config/load-repo-config.js";
+import { loadRepoConfig, mergeConfigs, parseExtends, readConfigText } from "../../src/config/load-repo-config.js";
 import { DEFAULT_CONFIG, type ConfigOutcome } from "../../src/config/repo-config.js";
 import { GitHubClient } from "../../src/github/client.js";
 import { API } from "../helpers/github-api.js";
@@ -194,20 +194,5 @@ describe("parseExtends", () => {
     [`${OWNER}/policies`, { owner: OWNER, repo: "policies", path: ".github/claimcheck.yml" }],
   ])("reads %s", (value, location) => {
     expect(parseExtends(value, OWNER)).toEqual({ ok: true, location });
-  });
-});
-
-describe("loadRepoConfig: the file reader", () => {
-  it("reads every file of the chain through the reader it is given, so a cache can share the organisation's file", async () => {
-    contents("api").reply(404, { message: "Not Found" });
-    contents(".github").reply(200, "_extends: policies\n", RAW);
-    contents("policies").reply(200, "windowDays: 30\n", RAW);
-    const asked: string[] = [];
-    const outcome = await loadRepoConfig(client(), OWNER, "api", (c, at: ConfigLocation) => {
-      asked.push(`${at.repo}:${at.path}`);
-      return readConfigFile(c, at);
-    });
-    expect(outcome.config.windowDays).toBe(30);
-    expect(asked).toEqual(["api:.github/claimcheck.yml", ".github:.github/claimcheck.yml", "policies:.github/claimcheck.yml"]);
   });
 });

@@ -78,6 +78,8 @@ const repository = z.object({
   rulesets: z.array(ruleset).default([]),
   /** Files on the default branch, by path. */
   files: z.record(z.string(), z.string()).default({}),
+  /** GitHub's state of a workflow file, by path, when not `active` (e.g. `disabled_manually`). */
+  workflowStates: z.record(z.string(), z.string()).default({}),
   pullRequests: z.array(pullRequest).default([]),
   /** Commits pushed straight to the default branch. */
   directPushes: z.array(z.object({ daysAgo: z.number().nonnegative(), checks: checks.default("success"), signed: z.boolean().default(false) })).default([]),
