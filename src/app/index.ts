@@ -25,7 +25,8 @@ import {
   repositoryEventPayload,
   type ListedRepo,
 } from "./payloads.js";
-import { ConditionalCache } from "../github/conditional-cache.js";
+import { StoredAnswerCache } from "../store/conditional-answers.js";
+import { RunConfigCache, withRunConfig } from "../config/config-cache.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
@@ -50,11 +51,11 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
     const budgets = new RateBudgets();
-    const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, ...(deps.backfill ? { options: deps.backfill } : {}) });
+    const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: queue.backgroundBatch, ...deps.backfill } });
     backfills = backfiller;
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
-    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new ConditionalCache(), ...(deps.now ? { now: deps.now } : {}) };
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
     addHandler(healthHandler(deps.store));
     const verifyAdmin = githubAdminCheck(deps.browser ? deps.browser.apiUrl : apiBaseUrl(undefined, process.env));
     const configFor = installationConfig(probot);
@@ -94,10 +95,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }): BackfillWork<Assessed> {
       observeRateLimits(octokit, budgets.of(installationId));
+      // The organisation's `.github` configuration is read once for the run, not per repository.
+      const shared = withRunConfig(octokit, new RunConfigCache());
       return {
         assess: (fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, trigger));
+          return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger), "background");
         },
         probe: () => probeRateLimits(octokit, budgets.of(installationId)),
       };
@@ -123,11 +126,18 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
           if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
           return;
         }
-        const runs = repos.map((fullName) => {
-          const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
-        });
-        const outcomes = await Promise.allSettled(runs);
+        // One repository's change is webhook work; an organisation ruleset reassesses them all,
+        // which goes to the background lane a small batch at a time, as a backfill does.
+        const lane = repos.length > 1 ? "background" : "webhook";
+        const shared = withRunConfig(octokitOf(context), new RunConfigCache());
+        const outcomes: PromiseSettledResult<Assessed>[] = [];
+        for (let i = 0; i < repos.length; i += queue.backgroundBatch) {
+          const runs = repos.slice(i, i + queue.backgroundBatch).map((fullName) => {
+            const [owner, repo] = fullName.split("/") as [string, string];
+            return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger(context)), lane);
+          });
+          outcomes.push(...(await Promise.allSettled(runs)));
+        }
         const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
         if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
         const failed = outcomes.filter((o) => o.status === "rejected").length;

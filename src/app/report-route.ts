@@ -55,7 +55,7 @@ export function installationConfig(probot: Probot) {
   return async (installationId: number, org: string): Promise<RepoConfig> => {
     try {
       const octokit = (await probot.auth(installationId)) as unknown as InstallationOctokit;
-      return (await loadRepoConfig(octokit, new GitHubClient(octokit), org, ".github")).config;
+      return (await loadRepoConfig(new GitHubClient(octokit), org, ".github")).config;
     } catch {
       return DEFAULT_CONFIG;
     }

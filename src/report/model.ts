@@ -127,7 +127,12 @@ function unseenOf(rollUp: ClaimRollUp): Unseen[] {
   return rollUp.checks.flatMap((c) => {
     if (c.level === "org") return c.status === "unknown" ? [{ checkId: c.checkId, reason: c.reason, repositories: [] }] : [];
     const byReason = new Map<string, string[]>();
-    for (const r of c.repositories.filter((x) => x.status === "unknown")) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.repo]);
+    for (const r of c.repositories) {
+      if (r.status !== "unknown") continue;
+      const repos = byReason.get(r.reason);
+      if (repos) repos.push(r.repo);
+      else byReason.set(r.reason, [r.repo]);
+    }
     return [...byReason].map(([reason, repositories]) => ({ checkId: c.checkId, reason, repositories }));
   });
 }

@@ -43,8 +43,9 @@ function protectedBranch() {
 function mockSmallOrg(listed = true): void {
   mockOrgVisible();
   mockOrganisationRun(ORG, listed ? { repositories: ["api", "docs"] } : {});
-  mockRepositoryEvidence(ORG, "api", { protection: protectedBranch() });
-  mockRepositoryEvidence(ORG, "docs");
+  // The organisation's `.github` configuration is read once for the run (mockOrganisationRun).
+  mockRepositoryEvidence(ORG, "api", { protection: protectedBranch(), config: "run" });
+  mockRepositoryEvidence(ORG, "docs", { config: "run" });
 }
 
 describe("claimcheck assess", () => {
