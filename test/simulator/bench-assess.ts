@@ -8,6 +8,26 @@ import { mb } from "./bench-figures.js";
 import { generateScenario } from "./generate.js";
 import { parseScenario } from "./scenario.js";
 import { startSimulator } from "./server.js";
+import { parse } from "graphql";
+import { COLLECTORS } from "../../src/collectors/index.js";
+import { buildRepositoryQuery } from "../../src/github/repository-query.js";
+import { connectionRequests } from "./graphql.js";
+
+/** What GitHub's cost formula charges each collector's fragment, exactly, from the documents alone. */
+export function fragmentCosts(): Figure[] {
+  const variables = { owner: "o", name: "n", branch: "main", qualifiedBranch: "refs/heads/main", since: "2026-01-01T00:00:00Z" };
+  const rows = COLLECTORS.flatMap((c) => (c.repositoryFragment ? [{ id: c.id, requests: connectionRequests(parse(buildRepositoryQuery([c.repositoryFragment])), variables) }] : []));
+  const all = connectionRequests(parse(buildRepositoryQuery(COLLECTORS.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : [])))), variables);
+  return [
+    {
+      name: "batched repository query: connection requests (points = requests / 100, rounded)",
+      measured: `${all} → ${Math.max(1, Math.round(all / 100))} points`,
+      target: "≤ 3 points",
+      met: Math.max(1, Math.round(all / 100)) <= 3,
+      note: rows.map((r) => `${r.id} ${r.requests}`).join(", "),
+    },
+  ];
+}
 
 /*
  * Full assessments of synthetic organisations the way `claimcheck assess` runs them (the
@@ -21,7 +41,7 @@ export function assessStage(sizes: readonly number[], outcome: AssessOutcome): B
   return {
     name: "full assessment",
     async run(ctx) {
-      const figures: Figure[] = [];
+      const figures: Figure[] = fragmentCosts();
       for (const size of sizes) {
         ctx.progress(`assess: simulating an organisation of ${size} repositories`);
         const sim = await startSimulator(parseScenario(generateScenario({ repos: size, seed: 7 })), { latencyMs: ctx.latencyMs, primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 } });
