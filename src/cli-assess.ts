@@ -5,8 +5,11 @@ import { runOrganisation, type RunOctokit, type RunProgress } from "./assessment
 import { apiBaseUrl, authenticate, AuthError, type AuthEnv } from "./cli-auth.js";
 import { acceptedExceptions } from "./issues/exceptions.js";
 import { buildReport, hasGap, type ReportException } from "./report/model.js";
+import type { History } from "./report/history.js";
 import { renderJson } from "./report/json.js";
 import { renderMarkdown } from "./report/markdown.js";
+import { renderHtml } from "./report/html.js";
+import { storedHistory } from "./app/stored-history.js";
 import { fromAcceptedException } from "./report/exceptions.js";
 import { Store } from "./store/store.js";
 import { z } from "zod";
@@ -23,7 +26,7 @@ import { RunConfigCache, withRunConfig } from "./config/config-cache.js";
  * Exit codes: 0 assessed, 1 assessed with gaps under `--fail-on gap`, 2 usage or auth error.
  */
 
-export const ASSESS_SYNOPSIS = `  claimcheck assess --org ORG [--repo NAME ...] [--window 90d] [--format md|json] [--out FILE]
+export const ASSESS_SYNOPSIS = `  claimcheck assess --org ORG [--repo NAME ...] [--window 90d] [--format md|json|html] [--out FILE]
                     [--fail-on gap] [--api-url URL] [--store] [--rate-limit wait|stop]`;
 
 const ASSESS_USAGE = `usage:
@@ -135,7 +138,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     const org = values.org;
     if (!org) throw new AssessUsageError("--org is required");
     const format = values.format ?? "md";
-    if (format !== "md" && format !== "json") throw new AssessUsageError(`--format must be md or json, not "${format}"`);
+    if (format !== "md" && format !== "json" && format !== "html") throw new AssessUsageError(`--format must be md, json or html, not "${format}"`);
     const failOn = values["fail-on"];
     if (failOn !== undefined && failOn !== "gap") throw new AssessUsageError(`--fail-on accepts only "gap", not "${failOn}"`);
     const windowDays = parseWindow(values.window);
@@ -215,19 +218,22 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     assessment.requests.rest += 1;
 
     let exceptions: ReportException[] = [];
+    let history: History | undefined;
     if (store && installationId !== undefined) {
       for (const a of assessment.repositories) {
         const config = configs.get(a.name);
         store.recordAssessment({ installationId, trigger: "cli.assess", assessment: a, configProblems: config && !config.ok ? config.problems : [] });
       }
       exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
+      // Links of the history point where the evidence lives: GitHub Enterprise Server's web host for its API.
+      history = storedHistory(store, installationId, now, undefined, baseUrl?.replace(/\/api\/v3$/, ""));
     }
 
-    const report = buildReport(assessment, { exceptions });
-    const text = format === "json" ? renderJson(report) : renderMarkdown(report);
+    const report = buildReport(assessment, { exceptions, ...(history ? { history } : {}) });
+    const text = format === "json" ? renderJson(report) : format === "html" ? renderHtml(report) : renderMarkdown(report);
     if (values.out) {
       writeFileSync(values.out, text);
-      io.err(`wrote the ${format === "json" ? "JSON" : "Markdown"} report of ${org} to ${values.out}`);
+      io.err(`wrote the ${format === "json" ? "JSON" : format === "html" ? "HTML" : "Markdown"} report of ${org} to ${values.out}`);
     } else {
       io.out(text.replace(/\n$/, ""));
     }

@@ -7,6 +7,9 @@ import { healthHandler } from "./health.js";
 import { IssuePublisher } from "../publish/issues.js";
 import { issueEventPayload, onIssueEvent } from "./issue-events.js";
 import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
+import { BrowserSessions } from "./browser-session.js";
+import { browserReport, oauthRoutes, type BrowserSignInConfig } from "./oauth-routes.js";
+import { reportPage } from "./report-page.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
 import { runMaintenance, startMaintenance } from "./maintenance.js";
@@ -28,7 +31,7 @@ import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
-export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null; sleep?: (ms: number) => Promise<void>; backfill?: BackfillOptions };
+export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null; sleep?: (ms: number) => Promise<void>; backfill?: BackfillOptions; browser?: BrowserSignInConfig | undefined };
 /** `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process. */
 export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void };
 
@@ -53,7 +56,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
     addHandler(healthHandler(deps.store));
-    addHandler(reportHandler({ store: deps.store, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
+    const verifyAdmin = githubAdminCheck(deps.browser ? deps.browser.apiUrl : apiBaseUrl(undefined, process.env));
+    const configFor = installationConfig(probot);
+    const sessions = deps.browser ? new BrowserSessions({ secret: deps.browser.sessionSecret, ttlMs: deps.browser.sessionTtlMs, ...(deps.now ? { now: deps.now } : {}) }) : null;
+    if (deps.browser && sessions) addHandler(oauthRoutes({ config: deps.browser, sessions, verifyAdmin, log }));
+    const page = sessions ? { sessions, page: reportPage({ store: deps.store, configFor, ...(deps.now ? { now: deps.now } : {}), ...(deps.browser ? { webUrl: deps.browser.webUrl } : {}) }) } : null;
+    addHandler(reportHandler({ store: deps.store, verifyAdmin, configFor, ...(deps.now ? { now: deps.now } : {}), browser: browserReport(page) }));
     if (deps.maintenanceIntervalMs !== null) {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
       startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);

@@ -70,7 +70,7 @@ async function closingComment(client: GitHubClient, payload: IssueEventPayload, 
 }
 
 async function configOf(octokit: OctokitLike & ConfigReader, payload: IssueEventPayload): Promise<RepoConfig> {
-  return (await loadRepoConfig(octokit, new GitHubClient(octokit), payload.repository.owner.login, payload.repository.name)).config;
+  return (await loadRepoConfig(new GitHubClient(octokit), payload.repository.owner.login, payload.repository.name)).config;
 }
 
 /** The repository to assess again for an issue's scope: the repository itself, else the newest assessed one. */

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import { pollAuditLog } from "../audit/audit-log.js";
 import { AuditTrail } from "../audit/trail.js";
-import { CONFIG_PATH, type ConfigReader } from "../config/load-repo-config.js";
-import { DEFAULT_CONFIG, parseRepoConfig, type RepoConfig } from "../config/repo-config.js";
+import { loadRepoConfig, ORG_CONFIG_REPO, type ConfigReader } from "../config/load-repo-config.js";
+import type { RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import type { Store } from "../store/store.js";
 import { unfinishedBackfill } from "../store/backfill-records.js";
@@ -59,12 +59,7 @@ export async function runMaintenance(deps: {
 
 /** The organisation's settings (retention, access reviews) from its `.github` repository's configuration. */
 async function orgConfig(octokit: InstallationOctokit, org: string): Promise<RepoConfig> {
-  try {
-    const { config } = await octokit.config.get({ owner: org, repo: ".github", path: CONFIG_PATH });
-    return parseRepoConfig(config).config;
-  } catch {
-    return DEFAULT_CONFIG;
-  }
+  return (await loadRepoConfig(new GitHubClient(octokit), org, ORG_CONFIG_REPO)).config;
 }
 
 export function startMaintenance(run: () => Promise<void>, intervalMs = MAINTENANCE_INTERVAL_MS): () => void {

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { assessRepository, type Assessment } from "../assessment/assess-repository.js";
+import { runConfigOf } from "../config/config-cache.js";
 import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
@@ -36,7 +37,7 @@ export type PipelineDeps = {
 async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
   const now = deps.now?.() ?? new Date();
   const client = new GitHubClient(octokit, deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined);
-  const config = await loadRepoConfig(octokit, client, target.owner, target.repo);
+  const config = await loadRepoConfig(client, target.owner, target.repo, runConfigOf(octokit));
   // Organisation reads are shared by the run and counted once, not against each repository.
   const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
   const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);

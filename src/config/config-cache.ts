@@ -1,91 +1,57 @@
-import { composeConfigGet } from "@probot/octokit-plugin-config";
-import type { ConfigReader } from "./load-repo-config.js";
-
 /*
  * `.github/claimcheck.yml` is looked for in each repository and, when a repository has none, in
  * the organisation's `.github` repository (and whatever `_extends` names). Those shared files are
  * the same for every repository of a run, so a run reads each of them once instead of once per
- * repository (2 contents reads a repository became 1). The lookup itself is Probot's own
- * (`composeConfigGet`): only the HTTP answers are shared, so the rules of where configuration
- * comes from do not change.
+ * repository (2 contents reads a repository became 1). Only the reads are shared: where
+ * configuration comes from, and how `_extends` is checked, stays in load-repo-config.ts.
  *
  * Scoped to one run of one installation and short-lived: a change to the organisation's file is
  * seen by the next run, and by a long backfill within `maxAgeMs`.
  */
 
-type Endpoint = { method?: string; url?: string; owner?: unknown; repo?: unknown; path?: unknown; ref?: unknown } & Record<string, unknown>;
-type Answer = { status: number; data: unknown; headers: Record<string, unknown> };
-type RequestFn = ((route: string | Endpoint, params?: Record<string, unknown>) => Promise<Answer>) & { endpoint: (options: Endpoint) => { url: string } };
-
-/** What the config plugin needs of an Octokit: `request` with its `endpoint` helper. */
-export type ConfigOctokit = { request: RequestFn };
-
 export const CONFIG_CACHE_MAX_AGE_MS = 15 * 60 * 1000;
 
-const CONTENTS = "/repos/{owner}/{repo}/contents/{path}";
+/** What a shared read gives back; a `transient` outcome (a failed request) is never kept. */
+export type SharedRead = { transient?: boolean };
 
 export class RunConfigCache {
-  private readonly answers = new Map<string, { at: number; answer: Promise<Answer> }>();
-  /** Requests this run actually sent for configuration (a shared file counts once). */
-  sent = 0;
+  private readonly reads = new Map<string, { at: number; outcome: Promise<unknown> }>();
 
   constructor(
     private readonly maxAgeMs = CONFIG_CACHE_MAX_AGE_MS,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** A reader that resolves configuration as Probot does, sharing the run's answers. */
-  reader(octokit: ConfigOctokit): ConfigReader {
-    return { config: { get: (options) => this.get(octokit, options) } };
-  }
-
-  private async get(octokit: ConfigOctokit, options: Parameters<ConfigReader["config"]["get"]>[0]) {
-    let sent = 0;
-    const shared = Object.assign(
-      (route: string | Endpoint, params?: Record<string, unknown>): Promise<Answer> => {
-        const endpoint: Endpoint = typeof route === "string" ? { ...params, url: route } : route;
-        const key = contentsKey(endpoint);
-        if (!key) {
-          sent += 1;
-          return octokit.request(route, params);
-        }
-        const now = this.clock();
-        const known = this.answers.get(key);
-        // A copy every time: the plugin deletes `_extends` from the objects it is given.
-        if (known && now - known.at < this.maxAgeMs) return known.answer.then(structuredClone);
-        sent += 1;
-        const answer = octokit.request(route, params);
-        const entry = { at: now, answer };
-        this.answers.set(key, entry);
-        // A 404 is an answer (no file there); any other failure is asked again next time.
-        answer.catch((error: unknown) => {
-          if ((error as { status?: unknown } | null)?.status !== 404 && this.answers.get(key) === entry) this.answers.delete(key);
-        });
-        return answer.then(structuredClone);
+  /** The outcome of `read` for `key`, asked once for the run while it is fresh. */
+  shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const now = this.clock();
+    const known = this.reads.get(key);
+    // A copy every time: callers take `_extends` out of what they are given.
+    if (known && now - known.at < this.maxAgeMs) return known.outcome.then((o) => structuredClone(o) as T);
+    const entry = { at: now, outcome: read() as Promise<unknown> };
+    this.reads.set(key, entry);
+    // A failed request is asked again by the next repository; an absent or invalid file is an answer.
+    void entry.outcome.then(
+      (o) => {
+        if ((o as SharedRead | null)?.transient === true && this.reads.get(key) === entry) this.reads.delete(key);
       },
-      { endpoint: octokit.request.endpoint },
+      () => {
+        if (this.reads.get(key) === entry) this.reads.delete(key);
+      },
     );
-    try {
-      const result = await composeConfigGet({ request: shared } as never, options as never);
-      return { ...(result as Awaited<ReturnType<ConfigReader["config"]["get"]>>), requests: sent };
-    } finally {
-      this.sent += sent;
-    }
+    return entry.outcome.then((o) => structuredClone(o) as T);
   }
 }
 
-function contentsKey(e: Endpoint): string | null {
-  const url = typeof e.url === "string" ? e.url.replace(/^GET\s+/, "") : "";
-  if (url !== CONTENTS || typeof e.owner !== "string" || typeof e.repo !== "string" || typeof e.path !== "string") return null;
-  return JSON.stringify([e.owner.toLowerCase(), e.repo.toLowerCase(), e.path, e.ref ?? null]);
+const RUN_CONFIG = Symbol("claimcheck.runConfig");
+
+/** `octokit`, carrying `cache` for the configuration reads of one run; every request goes through as before. */
+export function withRunConfig<T extends object>(octokit: T, cache: RunConfigCache): T {
+  return new Proxy(octokit, { get: (target, prop, receiver) => (prop === RUN_CONFIG ? cache : Reflect.get(target, prop, receiver)) });
 }
 
-/**
- * `octokit` with its configuration reads shared through `cache`; every other request goes
- * straight through. An Octokit without `request.endpoint` (which the lookup needs) keeps its own reader.
- */
-export function withRunConfig<T extends ConfigReader & { request: object }>(octokit: T, cache: RunConfigCache): T {
-  if (typeof (octokit.request as { endpoint?: unknown }).endpoint !== "function") return octokit;
-  const reader = cache.reader(octokit as unknown as ConfigOctokit);
-  return new Proxy(octokit, { get: (target, prop, receiver) => (prop === "config" ? reader.config : Reflect.get(target, prop, receiver)) });
+/** The run's configuration cache `octokit` carries, if any. */
+export function runConfigOf(octokit: object): RunConfigCache | undefined {
+  const cache = (octokit as Record<symbol, unknown>)[RUN_CONFIG];
+  return cache instanceof RunConfigCache ? cache : undefined;
 }

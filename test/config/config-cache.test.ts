@@ -1,7 +1,7 @@
 import nock from "nock";
 import { ProbotOctokit } from "probot";
 import { afterEach, describe, expect, it } from "vitest";
-import { RunConfigCache, withRunConfig } from "../../src/config/config-cache.js";
+import { RunConfigCache, runConfigOf, withRunConfig } from "../../src/config/config-cache.js";
 import { loadRepoConfig, type ConfigReader } from "../../src/config/load-repo-config.js";
 import { GitHubClient, type OctokitLike } from "../../src/github/client.js";
 import { API } from "../helpers/github-api.js";
@@ -23,7 +23,7 @@ describe("configuration shared by a run", () => {
     const counted: number[] = [];
     for (const r of repos) {
       const client = new GitHubClient(shared);
-      const outcome = await loadRepoConfig(shared, client, "acme", r);
+      const outcome = await loadRepoConfig(client, "acme", r, runConfigOf(shared));
       expect(outcome.ok).toBe(true);
       // `_extends` is followed for every repository, not only the first (the answers are copies).
       expect(outcome.config).toMatchObject({ windowDays: 30, mode: "enforce" });
@@ -42,7 +42,7 @@ describe("configuration shared by a run", () => {
     nock(API).get(path("worker")).reply(404, { message: "Not Found" });
     nock(API).get(path(".github")).reply(200, "windowDays: 60\n", RAW);
     const shared = withRunConfig(octokit(), new RunConfigCache());
-    const read = async (r: string) => loadRepoConfig(shared, new GitHubClient(shared), "acme", r);
+    const read = async (r: string) => loadRepoConfig(new GitHubClient(shared), "acme", r, runConfigOf(shared));
     expect((await read("api")).config.windowDays).toBe(7);
     const failed = await read("web");
     expect(failed.ok).toBe(false);
@@ -56,7 +56,7 @@ describe("configuration shared by a run", () => {
     nock(API).get(path(".github")).reply(200, "windowDays: 30\n", RAW);
     nock(API).get(path(".github")).reply(200, "windowDays: 45\n", RAW);
     const shared = withRunConfig(octokit(), new RunConfigCache(1000, () => now));
-    const read = async () => (await loadRepoConfig(shared, new GitHubClient(shared), "acme", "api")).config.windowDays;
+    const read = async () => (await loadRepoConfig(new GitHubClient(shared), "acme", "api", runConfigOf(shared))).config.windowDays;
     expect(await read()).toBe(30);
     now = 2000;
     expect(await read()).toBe(45);
