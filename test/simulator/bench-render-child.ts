@@ -45,9 +45,15 @@ const report = buildReport(big);
 const built = performance.now();
 const markdown = renderMarkdown(report);
 const rendered = performance.now();
-const json = renderJson(report);
+// The JSON report carries every finding's value; past V8's longest string it cannot be one string.
+let json = "";
+try {
+  json = renderJson(report);
+} catch (error) {
+  json = `failed: ${error instanceof Error ? error.message : String(error)}`;
+}
 const jsonDone = performance.now();
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage().rss);
-process.send({ type: "rendered", size, buildMs: built - started, markdownMs: rendered - built, jsonMs: jsonDone - rendered, markdownBytes: markdown.length, jsonBytes: json.length, rssBefore: before, peakRss: peak });
+process.send({ type: "rendered", size, buildMs: built - started, markdownMs: rendered - built, jsonMs: jsonDone - rendered, markdownBytes: markdown.length, jsonBytes: json.length, jsonFailed: json.startsWith("failed: ") ? json : null, rssBefore: before, peakRss: peak });
 process.exit(0);
