@@ -16,7 +16,7 @@ export type BudgetReadings = Record<Resource, BudgetReading | null>;
 
 /** Measured cost of one full repository assessment (docs/performance.md). */
 export type CostPerRepository = { rest: number; graphql: number };
-export const MEASURED_COST: CostPerRepository = { rest: 7, graphql: 8 };
+export const MEASURED_COST: CostPerRepository = { rest: 6, graphql: 5 };
 
 export const WINDOW_MS = 60 * 60 * 1000;
 /** GitHub's smallest hourly limit for an installation: assumed when GitHub has not said. */

@@ -17,13 +17,16 @@ import { connectionRequests } from "./graphql.js";
 export function fragmentCosts(): Figure[] {
   const variables = { owner: "o", name: "n", branch: "main", qualifiedBranch: "refs/heads/main", since: "2026-01-01T00:00:00Z" };
   const rows = COLLECTORS.flatMap((c) => (c.repositoryFragment ? [{ id: c.id, requests: connectionRequests(parse(buildRepositoryQuery([c.repositoryFragment])), variables) }] : []));
-  const all = connectionRequests(parse(buildRepositoryQuery(COLLECTORS.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : [])))), variables);
+  const points = (n: number) => Math.max(1, Math.round(n / 100));
+  const alone = connectionRequests(parse(buildRepositoryQuery(COLLECTORS.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : [])))), variables);
+  // Within a run, fragments leave out what the run reads once (the organisation's teams).
+  const inRun = connectionRequests(parse(buildRepositoryQuery(COLLECTORS.flatMap((c) => { const f = c.runFragment ?? c.repositoryFragment; return f ? [f] : []; }))), variables);
   return [
     {
       name: "batched repository query: connection requests (points = requests / 100, rounded)",
-      measured: `${all} → ${Math.max(1, Math.round(all / 100))} points`,
+      measured: `${inRun} → ${points(inRun)} points in a run; ${alone} → ${points(alone)} alone`,
       target: "≤ 3 points",
-      met: Math.max(1, Math.round(all / 100)) <= 3,
+      met: points(inRun) <= 3,
       note: rows.map((r) => `${r.id} ${r.requests}`).join(", "),
     },
   ];
