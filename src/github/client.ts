@@ -97,6 +97,11 @@ export class GitHubClient {
   /** The primary rate limit left after the last answer, when GitHub said. */
   rateLimitRemaining: number | null = null;
 
+  /** The Octokit this client reads through: one per installation (and per run), so it can key what a run shares. */
+  get source(): object {
+    return this.octokit;
+  }
+
   constructor(
     private readonly octokit: OctokitLike,
     /** Conditional requests for REST reads, scoped to one installation. */

@@ -22,7 +22,7 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     co_workflows: null,
     co_errors: { errors: [] },
     acc_direct: { totalCount: 0, edges: [] },
-    acc_owner: { acc_teams: { totalCount: 0, nodes: [] } },
+    acc_owner: { __typename: "Organization", acc_teams: { totalCount: 0, nodes: [] } },
     acc_deployKeys: { totalCount: 0, nodes: [] },
     acc_environments: { totalCount: 0, nodes: [] },
     // A repository with files but no manifest, no update configuration and no open alert.
