@@ -1,4 +1,5 @@
 import type { ConditionalCache } from "./conditional-cache.js";
+import { describeNetworkFailure } from "./network-failure.js";
 import type { z } from "zod";
 
 /*
@@ -44,6 +45,14 @@ function statusOf(error: unknown): number | null {
     if (typeof status === "number") return status;
   }
   return null;
+}
+
+/** A failure in words: the network failure it was, or GitHub's status and message. */
+function failureOf(error: unknown): { status: number | null; message: string } {
+  const network = describeNetworkFailure(error);
+  if (network) return { status: null, message: network };
+  const status = statusOf(error);
+  return { status, message: status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}` };
 }
 
 function messageOf(error: unknown): string {
@@ -96,8 +105,9 @@ export class GitHubClient {
         this.counts.notModified = (this.counts.notModified ?? 0) + 1;
         response = { status: cached.status, data: cached.data, headers: cached.headers };
       } else {
-        if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
-        throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+        const failure = failureOf(error);
+        if (failure.status !== null && options.expect?.includes(failure.status)) return { status: failure.status, data: null, headers: {} };
+        throw new GitHubReadError(route, failure.status, failure.message);
       }
     }
     const remaining = Number(response.headers["x-ratelimit-remaining"]);
@@ -126,8 +136,8 @@ export class GitHubClient {
     } catch (error) {
       const partial = partialResponse(error);
       if (!partial) {
-        const status = statusOf(error);
-        throw new GitHubReadError(`graphql ${name}`, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+        const failure = failureOf(error);
+        throw new GitHubReadError(`graphql ${name}`, failure.status, failure.message);
       }
       ({ data, errors } = partial);
     }

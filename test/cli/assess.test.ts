@@ -5,7 +5,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli.js";
 import { Store } from "../../src/store/store.js";
-import { API } from "../helpers/github-api.js";
+import { API, mockRepository } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { mockOrganisationRun, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { schemaProblems } from "../report/schema-validator.js";
@@ -79,6 +79,7 @@ describe("claimcheck assess", () => {
 
   it("exits 1 on a gap only with --fail-on gap, and writes the report to --out", async () => {
     mockOrgVisible();
+    mockRepository(ORG, "docs");
     mockOrganisationRun(ORG);
     mockRepositoryEvidence(ORG, "docs");
     const out = join(dir, "report.md");
@@ -89,6 +90,7 @@ describe("claimcheck assess", () => {
     expect(readFileSync(out, "utf8")).toContain("1 repository in scope.");
 
     mockOrgVisible();
+    mockRepository(ORG, "docs");
     mockOrganisationRun(ORG);
     mockRepositoryEvidence(ORG, "docs");
     expect((await cli(["assess", "--org", ORG, "--repo", "docs"])).code).toBe(0);
@@ -136,6 +138,8 @@ describe("claimcheck assess", () => {
     seeded.upsertInstallation(7, ORG, "Organization");
     seeded.close();
     mockSmallOrg(false);
+    mockRepository(ORG, "api");
+    mockRepository(ORG, "docs");
     const result = await cli(["assess", "--org", ORG, "--repo", "api", "--repo", "docs", "--store", "--format", "json"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: `file:${db}` });
     expect(result.code).toBe(0);
     expect(result.err).toContain(`stored 2 repository assessments for ${ORG}`);
