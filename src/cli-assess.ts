@@ -6,6 +6,8 @@ import { apiBaseUrl, authenticate, AuthError, type AuthEnv } from "./cli-auth.js
 import { checkOutPath, isParseArgsError, reasonOf, UsageError, wantsHelp, type CliCommand, type CliIo } from "./cli-common.js";
 import { databaseUrlOf, readCliCredentials } from "./config/env.js";
 import { describeNetworkFailure } from "./github/network-failure.js";
+import { FINDINGS, unreadable, type Finding, type FindingId } from "./core/findings.js";
+import { accessReviewFindings } from "./issues/access-review-evidence.js";
 import { acceptedExceptions } from "./issues/exceptions.js";
 import { buildReport, hasGap, type ReportException } from "./report/model.js";
 import { renderJson } from "./report/json.js";
@@ -108,6 +110,18 @@ async function checkAccess(octokit: RunOctokit, org: string, repos: readonly str
   return 1 + repos.length;
 }
 
+/** Findings only the app records (its audit trail, its access reviews), kept in its database. */
+const APP_ONLY_FINDINGS = [...(Object.keys(FINDINGS) as FindingId[]).filter((id) => id.startsWith("audit.")), "access.last-review" as FindingId];
+
+/**
+ * Without --store the evidence only the app records is not read; it is unknown with the way to
+ * get it, rather than "not collected", so a reader of the report knows what to do.
+ */
+function appOnlyUnread(org: string, now: Date): Finding[] {
+  const why = `recorded by the claimcheck app, which \`claimcheck assess\` reads only with --store (DATABASE_URL naming the app's database); the running app also serves the full report at /reports/${org}`;
+  return APP_ONLY_FINDINGS.map((id) => unreadable(id, why, { source: "the claimcheck app's database (not opened)", url: `https://github.com/organizations/${org}/settings/installations`, observedAt: now.toISOString() }));
+}
+
 function describeProgress(org: string, p: RunProgress): string {
   const rate = p.rateLimitRemaining === null ? "" : `, rate limit left ${p.rateLimitRemaining.toLocaleString("en-GB")}`;
   return `assessing ${org}: ${p.done}/${p.total} ${p.total === 1 ? "repository" : "repositories"}, ${p.requests.rest} REST + ${p.requests.graphql} GraphQL requests${rate}`;
@@ -178,7 +192,8 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
       ...(windowDays ? { windowDays } : {}),
       ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
       now,
-      ...(opened && installationId !== undefined ? { extraOrgFindings: (_config, since) => auditFindings(opened, installationId, { now, since, org }) } : {}),
+      extraOrgFindings: (_config, since) =>
+        opened && installationId !== undefined ? [...auditFindings(opened, installationId, { now, since, org }), ...accessReviewFindings(opened, installationId, { now, org })] : appOnlyUnread(org, now),
       onProgress: (p) => io.progress?.(describeProgress(org, p)),
     });
     io.progress?.("");

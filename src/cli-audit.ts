@@ -102,7 +102,7 @@ async function runAudit(args: string[], io: CliIo): Promise<number> {
       try {
         const result = new AuditTrail(store).verify(installationOf(store, org));
         if (result.ok) {
-          io.out(`audit trail of ${org} verified: ${result.checked} events from link ${result.fromSeq}, head ${result.headHash}`);
+          io.out(`audit trail of ${org} verified: ${result.checked} ${result.checked === 1 ? "event" : "events"} from link ${result.fromSeq}, head ${result.headHash}`);
           return 0;
         }
         io.out(`audit trail of ${org} is BROKEN at link ${result.brokenAt.seq} (row ${result.brokenAt.id}): ${result.brokenAt.reason}; ${result.checked} links before it verified`);
