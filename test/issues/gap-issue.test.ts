@@ -21,7 +21,7 @@ describe("gap issue wording", () => {
 
   it("leads with the most decisive evidence: what happened before how it is configured", () => {
     const rendered = renderGapIssue(
-      subject("gap", [check("pr-required", "met", "required"), check("workflows-owned", "gap", "no CODEOWNERS file on the default branch"), check("reviews-happened", "gap", "1 of 10 merged pull requests approved by someone other than the author")]),
+      subject("gap", [check("pr-required", "met", "required"), check("workflows-owned", "gap", "no CODEOWNERS file on the default branch"), check("reviews-happened", "partial", "1 of 10 merged pull requests approved by someone other than the author")]),
       { expireAfterDays: 180 },
     );
     const body = rendered.body;
