@@ -26,7 +26,7 @@ const NO_CREDENTIALS = { APP_ID: "", PRIVATE_KEY: "", PRIVATE_KEY_PATH: "", WEBH
 
 type Ran = { code: number | null; stdout: string; stderr: string };
 
-function runProcess(command: string, args: string[], options: { cwd?: string; env?: Record<string, string>; until?: RegExp; timeoutMs?: number } = {}): Promise<Ran> {
+function runProcess(command: string, args: string[], options: { cwd?: string; env?: Record<string, string>; until?: RegExp; whenReady?: () => Promise<void>; timeoutMs?: number } = {}): Promise<Ran> {
   return new Promise((done, fail) => {
     const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...NO_CREDENTIALS, ...options.env }, detached: true });
     let stdout = "";
@@ -42,8 +42,11 @@ function runProcess(command: string, args: string[], options: { cwd?: string; en
       stopGroup();
       fail(new Error(`${command} ${args.join(" ")} did not finish in time\n${stdout}\n${stderr}`));
     }, options.timeoutMs ?? 60_000);
+    let ready = false;
     const watch = () => {
-      if (options.until && options.until.test(stdout + stderr)) stopGroup();
+      if (ready || !options.until || !options.until.test(stdout + stderr)) return;
+      ready = true;
+      void (options.whenReady?.() ?? Promise.resolve()).finally(stopGroup);
     };
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -86,12 +89,20 @@ let sim: Simulator;
 let work: string;
 let started: Ran;
 let port: number;
+let firstPage = "";
 
 beforeAll(async () => {
   // A fresh build: what `npm ci` leaves behind through the prepare script, made again by `npm start`.
   rmSync(join(ROOT, "dist"), { recursive: true, force: true });
   port = await freePort();
-  started = await runProcess("npm", ["start"], { env: { PORT: String(port), DATABASE_URL: ":memory:" }, until: /registration flow[\s\S]*install the app/, timeoutMs: 240_000 });
+  started = await runProcess("npm", ["start"], {
+    env: { PORT: String(port), DATABASE_URL: ":memory:" },
+    until: /registration flow[\s\S]*install the app/,
+    whenReady: async () => {
+      firstPage = await (await fetch(`http://localhost:${port}/probot`)).text();
+    },
+    timeoutMs: 240_000,
+  });
   sim = await startSimulator(ACME);
   work = mkdtempSync(join(tmpdir(), "claimcheck-readme-"));
   // The README's commands run in the checkout; here a directory whose dist/ is the checkout's.
@@ -120,6 +131,13 @@ describe("the README's set-up", () => {
     expect(started.stdout + started.stderr).not.toMatch(/smee/i);
   });
 
+  it("the registration page says how to register the app on an organisation", () => {
+    expect(firstPage).toContain("Register GitHub App");
+    expect(firstPage).toContain("to register it on yours, start it with GH_ORG=your-org");
+    // Without GH_ORG the form posts to the personal account's settings, as the banner and the page say.
+    expect(firstPage).toContain('action="https://github.com/settings/apps/new"');
+  });
+
   it("leaves an executable CLI, packed with everything it needs and nothing for the registry", () => {
     expect(statSync(BIN).mode & 0o111).not.toBe(0);
     expect(readFileSync(BIN, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
@@ -128,6 +146,20 @@ describe("the README's set-up", () => {
     expect(pkg.private).toBe(true);
     expect(pkg.engines.node).toMatch(/^>=20\./);
   });
+});
+
+it("with GH_ORG the registration flow registers the app on that organisation, and the banner says so", async () => {
+  const orgPort = await freePort();
+  let page = "";
+  const ran = await runProcess(process.execPath, [MAIN], {
+    env: { GH_ORG: "acme", PORT: String(orgPort), DATABASE_URL: ":memory:" },
+    until: /registration flow[\s\S]*install the app/,
+    whenReady: async () => {
+      page = await (await fetch(`http://localhost:${orgPort}/probot`)).text();
+    },
+  });
+  expect(ran.stderr).toContain('choose "Register GitHub App": the app will be registered on the organisation acme (GH_ORG).');
+  expect(page).toContain('action="https://github.com/organizations/acme/settings/apps/new"');
 });
 
 describe("the README's CLI commands, as written", () => {
