@@ -62,15 +62,25 @@ function configureWebhookProxy(env: Env): string | undefined {
   return "WEBHOOK_PROXY_URL is set but the smee-client package is not installed: run `npm install --no-save smee-client` to receive webhooks through it (ignored until then)";
 }
 
-/** Probot's setup-mode welcome is several JSON lines; the banner below says the same in claimcheck's words. */
+/** The lines of Probot's setup-mode welcome, one JSON log line each; the banner says the same in claimcheck's words. */
+const PROBOT_WELCOME = [/^$/, /^Welcome to Probot!$/, /^Probot is in setup mode/, /^custom routes will not work/, /^are configured in \.env\.$/, /^Please follow the instructions at /, /^Once you are done, restart the server\.$/];
+
+/** Probot's setup logger without its welcome lines; everything else it says (errors, "has been set up") still shows. */
 function withoutSetupChatter(log: Logger): Logger {
+  const quiet = (child: Logger): Logger =>
+    new Proxy(child, {
+      get(target, property, receiver) {
+        if (property !== "info") return Reflect.get(target, property, receiver) as unknown;
+        return (...args: unknown[]) => {
+          if (typeof args[0] === "string" && args.length === 1 && PROBOT_WELCOME.some((line) => line.test(args[0] as string))) return;
+          (target.info as (...a: unknown[]) => void)(...args);
+        };
+      },
+    });
   return new Proxy(log, {
     get(target, property, receiver) {
-      if (property === "child") {
-        return (bindings: Record<string, unknown>, options?: Record<string, unknown>) =>
-          bindings?.name === "setup" ? target.child(bindings, { ...options, level: "warn" }) : target.child(bindings, options);
-      }
-      return Reflect.get(target, property, receiver) as unknown;
+      if (property !== "child") return Reflect.get(target, property, receiver) as unknown;
+      return (bindings: Record<string, unknown>, options?: Record<string, unknown>) => (bindings?.name === "setup" ? quiet(target.child(bindings, options)) : target.child(bindings, options));
     },
   });
 }

@@ -162,6 +162,12 @@ it("with GH_ORG the registration flow registers the app on that organisation, an
   expect(page).toContain('action="https://github.com/organizations/acme/settings/apps/new"');
 });
 
+it("mentions Smee only when a proxy URL is configured, and then names the package to install", async () => {
+  const ran = await runProcess(process.execPath, [MAIN], { env: { WEBHOOK_PROXY_URL: "https://smee.io/example", PORT: String(await freePort()), DATABASE_URL: ":memory:" }, until: /registration flow[\s\S]*install the app[\s\S]*\n.*smee/ });
+  expect(ran.stderr).toContain("WEBHOOK_PROXY_URL is set but the smee-client package is not installed: run `npm install --no-save smee-client` to receive webhooks through it (ignored until then)");
+  expect(ran.stdout).not.toMatch(/smee/i);
+});
+
 describe("the README's CLI commands, as written", () => {
   const commands = codeBlockAfter("## Usage").filter((line) => !line.startsWith("export "));
 
