@@ -118,7 +118,7 @@ const APP_ONLY_FINDINGS = [...(Object.keys(FINDINGS) as FindingId[]).filter((id)
  * get it, rather than "not collected", so a reader of the report knows what to do.
  */
 function appOnlyUnread(org: string, now: Date): Finding[] {
-  const why = `recorded by the claimcheck app, which \`claimcheck assess\` reads only with --store (DATABASE_URL naming the app's database); the running app also serves the full report at /reports/${org}`;
+  const why = `kept in the claimcheck app's database: run assess with --store (DATABASE_URL naming that database), or read the app's report at /reports/${org}`;
   return APP_ONLY_FINDINGS.map((id) => unreadable(id, why, { source: "the claimcheck app's database (not opened)", url: `https://github.com/organizations/${org}/settings/installations`, observedAt: now.toISOString() }));
 }
 

@@ -185,6 +185,6 @@ describe("report wording a reader can follow", () => {
     expect(md).not.toMatch(/https?:\/\/[^\s)]*[{}]/);
     expect(md).not.toMatch(/\.\. |\.\.$/m);
     expect(md).not.toMatch(/\b1 events\b|\b1 repositories\b|\ball 1 /);
-    expect(md).toContain("reads only with --store");
+    expect(md).toContain("run assess with --store");
   });
 });
