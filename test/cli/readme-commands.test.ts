@@ -146,6 +146,17 @@ describe("the README's set-up", () => {
     expect(pkg.private).toBe(true);
     expect(pkg.engines.node).toMatch(/^>=20\./);
   });
+
+  it("packs as it would be released: the built CLI (executable), migrations and manifest, no sources or tests", async () => {
+    // --ignore-scripts: the build above is what `npm pack` would run through prepare.
+    const ran = await runProcess("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"]);
+    expect(ran.code).toBe(0);
+    const files = (JSON.parse(ran.stdout) as { files: { path: string; mode: number }[] }[])[0]!.files;
+    const paths = files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(["dist/bin.js", "dist/main.js", "migrations/meta/_journal.json", "app.yml", "package.json", "README.md"]));
+    expect(paths.filter((p) => /^(src|test|docs)\/|\.map$|^\.env/.test(p))).toEqual([]);
+    expect(files.find((f) => f.path === "dist/bin.js")!.mode & 0o111).not.toBe(0);
+  });
 });
 
 it("with GH_ORG the registration flow registers the app on that organisation, and the banner says so", async () => {
