@@ -58,6 +58,8 @@ export type AssessDeps = {
   concurrency?: number;
   /** Octokit's retry back-off base; tests shorten it (production: 1,000 ms, waits of 1 s, 4 s, 9 s). */
   retryBaseMs?: number;
+  /** How long one request may wait for an answer; tests shorten it (production: 60 s). */
+  requestTimeoutMs?: number;
 };
 
 function parseWindow(value: string | undefined): number | undefined {
@@ -182,7 +184,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     let installationId: number | undefined;
     if (values.store) ({ store, installationId } = openStore(env, org));
 
-    const { octokit } = await authenticate(org, credentials, baseUrl, deps.retryBaseMs);
+    const { octokit } = await authenticate(org, credentials, baseUrl, { retryBaseMs: deps.retryBaseMs, timeoutMs: deps.requestTimeoutMs });
     const checks = await checkAccess(octokit, org, repos);
     const opened = store;
     const { assessment, configs } = await runOrganisation({

@@ -38,14 +38,29 @@ export function apiBaseUrl(apiUrl: string | undefined, env: AuthEnv): string | u
 /** The CLI's Octokit: the app's own (throttling, retries, config, bounded waits on rate limits). */
 export const CliOctokit = ThrottledOctokit;
 
-export async function authenticate(org: string, credentials: Exclude<CliCredentials, { ok: false }>, baseUrl: string | undefined, retryBaseMs?: number): Promise<{ octokit: RunOctokit; via: string }> {
+/** How long one request may wait for GitHub's answer before it counts as timed out (and is retried). */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** fetch with a deadline: a server that accepts the connection and never answers must not hang the CLI. */
+function fetchWithin(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+  };
+}
+
+export type ConnectionOptions = { retryBaseMs?: number | undefined; timeoutMs?: number | undefined };
+
+export async function authenticate(org: string, credentials: Exclude<CliCredentials, { ok: false }>, baseUrl: string | undefined, connection: ConnectionOptions = {}): Promise<{ octokit: RunOctokit; via: string }> {
   const log = pino({ level: "silent" });
-  const common = { log, ...(baseUrl ? { baseUrl } : {}), ...(retryBaseMs !== undefined ? { retry: { retryAfterBaseValue: retryBaseMs } } : {}) };
+  const retryBaseMs = connection.retryBaseMs;
+  const request = { fetch: fetchWithin(connection.timeoutMs ?? REQUEST_TIMEOUT_MS) };
+  const common = { log, request, ...(baseUrl ? { baseUrl } : {}), ...(retryBaseMs !== undefined ? { retry: { retryAfterBaseValue: retryBaseMs } } : {}) };
   if (credentials.kind === "token") {
     const octokit = new CliOctokit({ auth: { token: credentials.token }, ...common } as never);
     return { octokit: octokit as unknown as RunOctokit, via: "token" };
   }
-  const Octokit = retryBaseMs === undefined ? CliOctokit : CliOctokit.defaults({ retry: { retryAfterBaseValue: retryBaseMs } });
+  const Octokit = CliOctokit.defaults({ request, ...(retryBaseMs === undefined ? {} : { retry: { retryAfterBaseValue: retryBaseMs } }) });
   const probot = new Probot({ appId: credentials.appId, privateKey: credentials.privateKey, log, Octokit, ...(baseUrl ? { baseUrl } : {}) });
   const app = await probot.auth();
   let installationId: number;

@@ -153,3 +153,23 @@ describe("claimcheck assess", () => {
     expect(missing.err[0]).toContain('no installation of claimcheck for organisation "other-org"');
   });
 });
+
+describe("claimcheck assess when GitHub does not answer", () => {
+  it("names a timeout as one, with the retries made, after each request's deadline", async () => {
+    const { createServer } = await import("node:net");
+    // Accepts connections and never answers, as a stuck proxy would.
+    const sockets: import("node:net").Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+    const { port } = server.address() as { port: number };
+    try {
+      const err: string[] = [];
+      const code = await runCli(["assess", "--org", ORG, "--api-url", `http://127.0.0.1:${port}`], { out: () => undefined, err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_test" }, now: () => NOW, retryBaseMs: 1, requestTimeoutMs: 100 });
+      expect(code).toBe(2);
+      expect(err).toEqual([`claimcheck: could not read organisation "${ORG}": timed out waiting for 127.0.0.1:${port} (after 3 retries)`]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((closed) => server.close(() => closed()));
+    }
+  });
+});
