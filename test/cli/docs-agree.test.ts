@@ -6,6 +6,7 @@ import { AUDIT_HELP } from "../../src/cli-audit.js";
 import { readEnv } from "../../src/config/env.js";
 import { ADMIN_ONLY_ROUTES } from "../../src/report/route.js";
 import { ACME } from "../e2e/helpers.js";
+import { withCentralRepository } from "../simulator/demo-output.js";
 
 /* The docs say what the program does; where a test can hold them to it, it does here. */
 
@@ -54,10 +55,11 @@ describe("docs agree with the program", () => {
     for (const route of ADMIN_ONLY_ROUTES) expect(doc("docs/audit-trail.md")).toContain(route);
   });
 
-  it("simulator.md counts the acme scenario's repositories right", () => {
+  it("simulator.md and the README count the demo's repositories right", () => {
     const words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
     const count = ACME.repositories.length;
     expect(doc("docs/simulator.md")).toContain(`| \`scenarios/acme.yml\` | ${words[count]![0]!.toUpperCase()}${words[count]!.slice(1)} repositories`);
+    expect(doc("README.md")).toContain(`organisation (${words[withCentralRepository(ACME).repositories.length]} repositories, its \`.github\` among them)`);
   });
 
   it("no doc runs the CLI through npx, which would resolve the name in the public registry", () => {
