@@ -60,7 +60,12 @@ export async function authenticate(org: string, credentials: Exclude<CliCredenti
     const octokit = new CliOctokit({ auth: { token: credentials.token }, ...common } as never);
     return { octokit: octokit as unknown as RunOctokit, via: "token" };
   }
-  const Octokit = CliOctokit.defaults({ request, ...(retryBaseMs === undefined ? {} : { retry: { retryAfterBaseValue: retryBaseMs } }) });
+  // The function form merges into whatever Probot passes (a plain object would be replaced by its `request`).
+  const Octokit = CliOctokit.defaults((options: Record<string, unknown>) => ({
+    ...options,
+    request: { ...(options.request as Record<string, unknown> | undefined), ...request },
+    ...(retryBaseMs === undefined ? {} : { retry: { ...(options.retry as Record<string, unknown> | undefined), retryAfterBaseValue: retryBaseMs } }),
+  }));
   const probot = new Probot({ appId: credentials.appId, privateKey: credentials.privateKey, log, Octokit, ...(baseUrl ? { baseUrl } : {}) });
   const app = await probot.auth();
   let installationId: number;

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -167,6 +168,34 @@ describe("claimcheck assess when GitHub does not answer", () => {
       const code = await runCli(["assess", "--org", ORG, "--api-url", `http://127.0.0.1:${port}`], { out: () => undefined, err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_test" }, now: () => NOW, retryBaseMs: 1, requestTimeoutMs: 100 });
       expect(code).toBe(2);
       expect(err).toEqual([`claimcheck: could not read organisation "${ORG}": timed out waiting for 127.0.0.1:${port} (after 3 retries)`]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((closed) => server.close(() => closed()));
+    }
+  });
+});
+
+describe("claimcheck assess with the app's own credentials", () => {
+  const key = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+
+  it("names an organisation the app is not installed on", async () => {
+    nock(API).get(`/orgs/${ORG}/installation`).reply(404, { message: "Not Found" });
+    const result = await cli(["assess", "--org", ORG], { APP_ID: "12345", PRIVATE_KEY: key() });
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual([`claimcheck: the app is not installed on ${ORG}`]);
+  });
+
+  it("keeps the request deadline and retries through Probot's Octokit", async () => {
+    const { createServer } = await import("node:net");
+    const sockets: import("node:net").Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+    const { port } = server.address() as { port: number };
+    try {
+      const err: string[] = [];
+      const code = await runCli(["assess", "--org", ORG, "--api-url", `http://127.0.0.1:${port}`], { out: () => undefined, err: (l) => err.push(l) }, { env: { APP_ID: "12345", PRIVATE_KEY: key() }, now: () => NOW, retryBaseMs: 1, requestTimeoutMs: 100 });
+      expect(code).toBe(2);
+      expect(err).toEqual([`claimcheck: could not find the app's installation on ${ORG}: timed out waiting for 127.0.0.1:${port} (after 3 retries)`]);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((closed) => server.close(() => closed()));
