@@ -6,6 +6,7 @@ import type { ConfigOutcome } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import { STATUS_LABEL, cell, fitWithin, link, showValue } from "./markdown.js";
 import { mostDecisiveFailing } from "./decisive.js";
+import { pageLabel } from "./page-label.js";
 import { whatWouldClose } from "../core/remediation.js";
 
 export { CHECK_RUN_NAME } from "../core/check-run-name.js";
@@ -31,7 +32,7 @@ function counts(results: ClaimResult[]): string {
 function firstLink(result: ClaimResult): string {
   const evidence = result.checks.flatMap((c) => c.evidence)[0];
   if (result.attested) return link("supplied evidence", result.attested.url);
-  return evidence ? link("evidence", evidence.url) : "—";
+  return evidence ? link(pageLabel(evidence.url, "evidence"), evidence.url) : "—";
 }
 
 function configSection(config: ConfigOutcome): string[] {

@@ -3,7 +3,8 @@ import { STATUS_LABEL, cell, link, showValue } from "../render/markdown.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
 import { remediationPage } from "../core/remediation.js";
-import { names, pageLabel, withoutFullStop } from "./words.js";
+import { pageLabel } from "../render/page-label.js";
+import { names, withoutFullStop } from "./words.js";
 
 /*
  * The Markdown report: claims, arguments and evidence in the order an assessor reads them. Plain

@@ -166,7 +166,7 @@ describe("guidance", () => {
 
 describe("report wording a reader can follow", () => {
   it("labels evidence links by what the page shows, and leaves no placeholder URL in what would close a gap", async () => {
-    const { pageLabel } = await import("../../src/report/words.js");
+    const { pageLabel } = await import("../../src/render/page-label.js");
     const { whatWouldClose, remediationPage } = await import("../../src/core/remediation.js");
     expect(pageLabel("https://github.com/o/r/pulls?q=is%3Apr+is%3Amerged", "x")).toBe("merged pull requests");
     expect(pageLabel("https://github.com/o/r/blob/main/.github/CODEOWNERS", "x")).toBe("CODEOWNERS");
