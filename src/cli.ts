@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { assessCommand, type AssessDeps } from "./cli-assess.js";
 import { auditCommand } from "./cli-audit.js";
 import { wantsHelp, type CliCommand, type CliIo } from "./cli-common.js";
@@ -14,6 +15,9 @@ export type CliDeps = AssessDeps;
 /** The commands, in the order `claimcheck --help` lists them. A new command is one more entry. */
 export const COMMANDS: readonly CliCommand<CliDeps>[] = [assessCommand, auditCommand as CliCommand<CliDeps>];
 
+/** The package's version: from package.json, beside src/ and dist/ alike. */
+export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+
 export const OVERVIEW = `usage: claimcheck COMMAND [options]
 
 Evidence for the UK Software Security Code of Practice self-assessment, read from GitHub.
@@ -21,11 +25,15 @@ Evidence for the UK Software Security Code of Practice self-assessment, read fro
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join("\n")}
 
-Run \`claimcheck COMMAND --help\` for a command's options.
+Run \`claimcheck COMMAND --help\` for a command's options, \`claimcheck --version\` for the version.
 exit codes: 0 done, 1 bad news (gaps with --fail-on gap, a broken audit chain), 2 usage, credential or connection error.`;
 
 export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V") {
+    io.out(`claimcheck ${VERSION}`);
+    return 0;
+  }
   if (name === undefined || name === "help" || (name.startsWith("-") && wantsHelp([name]))) {
     if (name === undefined) {
       io.err("claimcheck: no command given");

@@ -203,7 +203,7 @@ describe("the README's CLI commands, as written", () => {
 
 describe("help", () => {
   it.each([
-    [["--help"], ["assess", "audit", "exit codes"]],
+    [["--help"], ["assess", "audit", "exit codes", "--version"]],
     [["assess", "--help"], ["--org", "--repo", "--window", "--format", "--out", "--fail-on", "--api-url", "--store", "--help", "GITHUB_TOKEN", "APP_ID", "PRIVATE_KEY_PATH", "GHE_HOST", "DATABASE_URL", "exit codes"]],
     [["audit", "--help"], ["verify", "export", "--org", "--since", "--format", "--out", "--help", "DATABASE_URL", "exit codes"]],
   ])("claimcheck %j prints usage with every option described, exit 0", async (args, mentions) => {
@@ -214,6 +214,12 @@ describe("help", () => {
     // Every option line carries a description, not just its name.
     for (const line of ran.stdout.split("\n").filter((l) => /^ {2}-/.test(l))) expect(line.trim()).toMatch(/^\S+(?: \S+)*\s{2,}\S/);
   });
+});
+
+it("claimcheck --version prints the package's version", async () => {
+  const ran = await cli(["--version"]);
+  expect(ran.code).toBe(0);
+  expect(ran.stdout).toBe(`claimcheck ${(pkg as unknown as { version: string }).version}\n`);
 });
 
 describe("--out is checked before anything is assessed", () => {
