@@ -1,7 +1,7 @@
-import { createRequire } from "node:module";
 import { assessCommand, type AssessDeps } from "./cli-assess.js";
 import { auditCommand } from "./cli-audit.js";
 import { wantsHelp, type CliCommand, type CliIo } from "./cli-common.js";
+import { VERSION } from "./version.js";
 
 /*
  * `claimcheck`: the command line around the same store and pipeline the app uses. Each command is
@@ -14,9 +14,6 @@ export type CliDeps = AssessDeps;
 
 /** The commands, in the order `claimcheck --help` lists them. A new command is one more entry. */
 export const COMMANDS: readonly CliCommand<CliDeps>[] = [assessCommand, auditCommand as CliCommand<CliDeps>];
-
-/** The package's version: from package.json, beside src/ and dist/ alike. */
-export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
 export const OVERVIEW = `usage: claimcheck COMMAND [options]
 

@@ -6,6 +6,7 @@ import { createLogger } from "./app/logger.js";
 import { readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
 import { Store } from "./store/store.js";
+import { VERSION } from "./version.js";
 
 /*
  * The service: validate the environment, open (and migrate) the database, and hand the app to
@@ -13,8 +14,6 @@ import { Store } from "./store/store.js";
  * What a person needs to read at start (where to register, where webhooks go) is printed as a
  * short plain-text banner on stderr; the JSON log lines on stdout are for machines.
  */
-
-const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
 /**
  * Probot reads `.env` itself, but only inside `run()`: load it first so the variables validated
