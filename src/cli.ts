@@ -1,5 +1,6 @@
 import { assessCommand, type AssessDeps } from "./cli-assess.js";
 import { auditCommand } from "./cli-audit.js";
+import { historyCommand } from "./cli-history.js";
 import { wantsHelp, type CliCommand, type CliIo } from "./cli-common.js";
 import { VERSION } from "./version.js";
 
@@ -13,7 +14,7 @@ export type { CliIo } from "./cli-common.js";
 export type CliDeps = AssessDeps;
 
 /** The commands, in the order `claimcheck --help` lists them. A new command is one more entry. */
-export const COMMANDS: readonly CliCommand<CliDeps>[] = [assessCommand, auditCommand as CliCommand<CliDeps>];
+export const COMMANDS: readonly CliCommand<CliDeps>[] = [assessCommand, historyCommand, auditCommand as CliCommand<CliDeps>];
 
 export const OVERVIEW = `usage: claimcheck COMMAND [options]
 

@@ -3,7 +3,7 @@ import { ProbotOctokit, run } from "probot";
 import type { Logger } from "pino";
 import { createClaimcheckApp } from "./app/index.js";
 import { createLogger } from "./app/logger.js";
-import { readEnv, type Env } from "./config/env.js";
+import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
 import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
   const log = createLogger(env.LOG_LEVEL);
-  const { app, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY });
+  const { app, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
   if (setupMode) {

@@ -46,9 +46,9 @@ describe("docs agree with the program", () => {
   });
 
   it("the exit codes read the same in the help, the README and report.md", () => {
-    expect(ASSESS_HELP).toContain("exit codes: 0 assessed, 1 gaps found with --fail-on gap, 2 usage, credential or connection error.");
-    expect(doc("README.md")).toContain("Exit codes: 0 assessed, 1 gaps with `--fail-on gap`, 2 a usage, credential or connection error");
-    expect(doc("docs/report.md")).toContain("Exit codes: `0` assessed,\n`1` assessed with gaps under `--fail-on gap`, `2` a usage, credential or connection error");
+    expect(ASSESS_HELP).toContain("exit codes: 0 assessed, 1 gaps found with --fail-on gap, 2 usage, credential or connection error,\n3 stopped by GitHub's rate limit");
+    expect(doc("README.md")).toContain("Exit codes: 0 assessed, 1 gaps with `--fail-on gap`, 2 a usage, credential or connection error (one line\nsaying which), 3 stopped by GitHub's rate limit.");
+    expect(doc("docs/report.md")).toContain("Exit codes: `0` assessed,\n`1` assessed with gaps under `--fail-on gap`, `2` a usage, credential or connection error (one line),\n`3` stopped by GitHub's rate limit");
   });
 
   it("audit-trail.md names the routes audit.access records", () => {

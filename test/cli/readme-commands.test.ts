@@ -203,9 +203,10 @@ describe("the README's CLI commands, as written", () => {
 
 describe("help", () => {
   it.each([
-    [["--help"], ["assess", "audit", "exit codes", "--version"]],
-    [["assess", "--help"], ["--org", "--repo", "--window", "--format", "--out", "--fail-on", "--api-url", "--store", "--help", "GITHUB_TOKEN", "APP_ID", "PRIVATE_KEY_PATH", "GHE_HOST", "DATABASE_URL", "exit codes"]],
+    [["--help"], ["assess", "history", "audit", "exit codes", "--version"]],
+    [["assess", "--help"], ["--org", "--repo", "--window", "--format", "--out", "--fail-on", "--api-url", "--store", "--rate-limit", "--help", "GITHUB_TOKEN", "APP_ID", "PRIVATE_KEY_PATH", "GHE_HOST", "DATABASE_URL", "exit codes"]],
     [["audit", "--help"], ["verify", "export", "--org", "--since", "--format", "--out", "--help", "DATABASE_URL", "exit codes"]],
+    [["history", "--help"], ["--org", "--days", "--format", "--out", "--help", "DATABASE_URL", "exit codes"]],
   ])("claimcheck %j prints usage with every option described, exit 0", async (args, mentions) => {
     const ran = await cli(args);
     expect(ran.code).toBe(0);
