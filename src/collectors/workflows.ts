@@ -339,10 +339,10 @@ async function readWorkflowStates({ client, repo }: CollectContext): Promise<Wor
   }
 }
 
-function workflowsWhere({ repo, now }: CollectContext): Where {
+function workflowsWhere({ repo, now }: CollectContext, statesRead: boolean): Where {
   return {
     repo: repo.fullName,
-    source: `GraphQL repository.object(expression: "HEAD:${WORKFLOW_DIR}"), ${STATES_ROUTE}`,
+    source: `GraphQL repository.object(expression: "HEAD:${WORKFLOW_DIR}")${statesRead ? `, ${STATES_ROUTE}` : ""}`,
     url: `${repo.htmlUrl}/tree/${encodeURIComponent(repo.defaultBranch)}/${WORKFLOW_DIR}`,
     observedAt: now.toISOString(),
   };
@@ -368,8 +368,8 @@ export const workflowsCollector: Collector = {
   repositoryFragment: workflowsFragment,
   async collect(ctx: CollectContext): Promise<Finding[]> {
     const read = readWorkflowFiles(ctx);
-    const where = workflowsWhere(ctx);
     const needStates = "files" in read && read.files.length > 0;
+    const where = workflowsWhere(ctx, needStates);
     const [token, states] = await Promise.all([readTokenSettings(ctx), needStates ? readWorkflowStates(ctx) : Promise.resolve(NO_STATES)]);
     if ("error" in read) return [...WORKFLOW_FINDINGS.map((id) => unreadable(id, read.error, where)), ...token];
     const setting = token.find((f) => f.id === "actions.default-token-permission")?.value;
