@@ -1,3 +1,4 @@
+import { parse } from "yaml";
 import { effectiveArgv, flagged, positionals, type Command, type Step } from "./workflow-parse.js";
 
 /*
@@ -22,10 +23,45 @@ export type Install = {
   withoutLockfile?: "afresh" | "unknown";
 };
 
-/** State carried through a job's steps: settings an earlier command makes for later ones. */
-export type JobInstallState = { bundlerFrozen: boolean; uvSynced: boolean };
+/**
+ * Which Yarn runs at the repository root: Yarn 2+ ("berry", which installs immutably when it
+ * detects CI unless `.yarnrc.yml` turns that off), Yarn 1 ("classic"), or not known (null).
+ */
+export type YarnFlavour = "berry" | "berry-mutable" | "classic" | null;
 
-export const newJobInstallState = (): JobInstallState => ({ bundlerFrozen: false, uvSynced: false });
+/** State carried through a job's steps: settings an earlier command makes for later ones, and what the repository says about its tools. */
+export type JobInstallState = { bundlerFrozen: boolean; uvSynced: boolean; yarn?: YarnFlavour };
+
+export const newJobInstallState = (yarn: YarnFlavour = null): JobInstallState => ({ bundlerFrozen: false, uvSynced: false, yarn });
+
+/**
+ * Pure: the Yarn a repository runs, from its root `.yarnrc.yml` (only Yarn 2+ reads it) and the
+ * `packageManager` field of its root package.json. Without either, a runner's `yarn` is the Yarn 1
+ * that GitHub's images install globally. `undefined`: the file could not be read.
+ */
+export function yarnFlavour(yarnrc: string | null | undefined, packageJson: string | null | undefined): YarnFlavour {
+  if (yarnrc === undefined) return null;
+  if (yarnrc !== null) {
+    try {
+      const settings: unknown = parse(yarnrc);
+      const immutable = typeof settings === "object" && settings !== null ? (settings as Record<string, unknown>).enableImmutableInstalls : undefined;
+      return immutable === false || immutable === "false" ? "berry-mutable" : "berry";
+    } catch {
+      return null;
+    }
+  }
+  if (packageJson === undefined) return null;
+  if (packageJson === null) return "classic";
+  let manager: unknown;
+  try {
+    manager = (JSON.parse(packageJson) as Record<string, unknown>).packageManager;
+  } catch {
+    return null;
+  }
+  if (manager === undefined) return "classic";
+  if (typeof manager !== "string" || !manager.startsWith("yarn@")) return null;
+  return /^yarn@1\./.test(manager) ? "classic" : "berry";
+}
 
 const truthy = (value: string | undefined) => value !== undefined && /^(true|1|yes|on)$/i.test(value.trim());
 const falsy = (value: string | undefined) => value !== undefined && /^(false|0|no|off)$/i.test(value.trim());
@@ -91,7 +127,10 @@ export function classifyInstall(command: Command, outer: Readonly<Record<string,
       if (flagged(args, "--no-immutable", "--pure-lockfile", "--no-lockfile") || falsy(env.YARN_ENABLE_IMMUTABLE_INSTALLS)) return afresh("npm");
       if (truthy(env.YARN_ENABLE_IMMUTABLE_INSTALLS)) return locked("npm");
       // Yarn 2+ installs immutably when it detects CI; Yarn 1 rewrites the lockfile unless told not to.
-      return unknown("npm", "`yarn install` without `--frozen-lockfile`/`--immutable` is locked with Yarn 2+ on CI but not with Yarn 1, and which Yarn runs is not read");
+      if (state.yarn === "berry") return locked("npm");
+      if (state.yarn === "berry-mutable") return afresh("npm", "`.yarnrc.yml` sets `enableImmutableInstalls: false`");
+      if (state.yarn === "classic") return afresh("npm", "Yarn 1 (no `.yarnrc.yml`, no Yarn 2+ `packageManager`) may rewrite yarn.lock without `--frozen-lockfile`");
+      return unknown("npm", "`yarn install` without `--frozen-lockfile`/`--immutable` is locked with Yarn 2+ on CI but not with Yarn 1, and which Yarn runs could not be read");
     }
     case "pnpm":
       if (sub === "update" || sub === "up" || sub === "upgrade") return afresh("npm");

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { observed, unreadable, type Finding, type FindingId, type FindingValue, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError } from "../github/client.js";
 import type { CollectContext, Collector } from "./types.js";
-import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, type Install } from "./workflow-installs.js";
+import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, yarnFlavour, type Install, type YarnFlavour } from "./workflow-installs.js";
 import { commandsOf, isPinned, parseWorkflow, runsDependencyScan, runsTests, usesDependencyScan, type Job, type Step, type Workflow } from "./workflow-parse.js";
 import { anyRuns, bothRun, conditionRuns, jobRuns, PR_EVENTS, stateVerdict, triggerRuns, YES, type RunContext, type Runs, type WorkflowStates } from "./workflow-runs.js";
 import { jobDanger, PRIVILEGED_EVENTS, tokenWrites } from "./workflow-untrusted.js";
@@ -40,6 +40,12 @@ fragment claimcheckWorkflows on Repository {
       }
     }
   }
+  wf_yarnrc: object(expression: "HEAD:.yarnrc.yml") {
+    ... on Blob { text isTruncated }
+  }
+  wf_packageJson: object(expression: "HEAD:package.json") {
+    ... on Blob { text isTruncated }
+  }
 }`,
 };
 
@@ -47,6 +53,23 @@ const blobSchema = z.looseObject({ text: z.string().nullable(), byteSize: z.numb
 const entrySchema = z.looseObject({ name: z.string(), path: z.string().nullable(), type: z.string(), mode: z.number().int(), object: z.unknown() });
 // `object` is null when the directory does not exist; a file in its place has no `entries`.
 const fragmentSchema = z.looseObject({ wf_workflows: z.looseObject({ entries: z.array(entrySchema).optional() }).nullable() });
+// The files that tell which Yarn runs; absent or malformed answers leave it unknown.
+const rootFileSchema = z.looseObject({ text: z.string().nullable(), isTruncated: z.boolean() }).nullable();
+const toolFilesSchema = z.looseObject({ wf_yarnrc: rootFileSchema.optional(), wf_packageJson: rootFileSchema.optional() });
+
+/** A root file's text: null when it does not exist, undefined when it could not be read. */
+function rootText(value: z.infer<typeof rootFileSchema> | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  return value.isTruncated || value.text === null ? undefined : value.text;
+}
+
+/** Pure: the Yarn the repository runs, from the batched query's answer. */
+export function yarnOf(repositoryData: unknown, errors: CollectContext["repositoryErrors"]): YarnFlavour {
+  const parsed = toolFilesSchema.safeParse(repositoryData);
+  if (!parsed.success || fieldError(errors, "repository", "wf_yarnrc") || fieldError(errors, "repository", "wf_packageJson")) return null;
+  return yarnFlavour(rootText(parsed.data.wf_yarnrc), rootText(parsed.data.wf_packageJson));
+}
 const statesSchema = z.looseObject({ total_count: z.number().int(), workflows: z.array(z.looseObject({ path: z.string(), state: z.string() })) });
 const tokenSchema = z.looseObject({ default_workflow_permissions: z.enum(["read", "write"]), can_approve_pull_request_reviews: z.boolean() });
 
@@ -130,8 +153,8 @@ function runnableSteps(job: Job, event: string, ctx: RunContext): Step[] {
 type FoundInstall = Install & { workflow: string; command: string };
 
 /** Installs of one job, in order, so `bundle config set frozen true` applies to later `bundle install`s. */
-function jobInstalls(path: string, workflow: Workflow, job: Job, steps: readonly Step[]): FoundInstall[] {
-  const state = newJobInstallState();
+function jobInstalls(path: string, workflow: Workflow, job: Job, steps: readonly Step[], yarn: YarnFlavour): FoundInstall[] {
+  const state = newJobInstallState(yarn);
   const found: FoundInstall[] = [];
   for (const step of steps) {
     const env = envOf(workflow, job, step.env);
@@ -192,7 +215,7 @@ type WorkflowFindingId = (typeof WORKFLOW_FINDINGS)[number];
 export type WorkflowSummary = { [K in WorkflowFindingId]: { value: FindingValue<K> } | { value: null; error: string } };
 
 /** What the summary needs besides the files: the repository, GitHub's workflow states and the default token permission. */
-export type SummaryContext = RunContext & { defaultTokenWrites: boolean | null };
+export type SummaryContext = RunContext & { defaultTokenWrites: boolean | null; yarn?: YarnFlavour };
 
 /**
  * Pure: the workflow findings of a repository.
@@ -248,7 +271,7 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
     for (const event of eventsOf(f.workflow)) {
       for (const { path, workflow, job, runs } of reach(f.path, event, gate(f.path, f.workflow, event), byPath, ctx)) {
         if (runs.runs === "no") continue;
-        for (const found of jobInstalls(path, workflow, job, runnableSteps(job, event, ctx))) installs.set(`${found.workflow}\u0000${job.id}\u0000${found.command}`, found);
+        for (const found of jobInstalls(path, workflow, job, runnableSteps(job, event, ctx), ctx.yarn ?? null)) installs.set(`${found.workflow}\u0000${job.id}\u0000${found.command}`, found);
         const remote = remoteCallee(job);
         if (remote) installs.set(`${f.path}\u0000${remote}`, { ecosystem: "*", kind: "unknown", reason: `it calls ${remote}, whose jobs are not read`, workflow: f.path, command: remote });
       }
@@ -374,7 +397,8 @@ export const workflowsCollector: Collector = {
     if ("error" in read) return [...WORKFLOW_FINDINGS.map((id) => unreadable(id, read.error, where)), ...token];
     const setting = token.find((f) => f.id === "actions.default-token-permission")?.value;
     const defaultTokenWrites = setting === "write" ? true : setting === "read" ? false : null;
-    const summary = summariseWorkflows(read.files, { repoFullName: ctx.repo.fullName, defaultBranch: ctx.repo.defaultBranch, states, defaultTokenWrites });
+    const yarn = yarnOf(ctx.repositoryData, ctx.repositoryErrors);
+    const summary = summariseWorkflows(read.files, { repoFullName: ctx.repo.fullName, defaultBranch: ctx.repo.defaultBranch, states, defaultTokenWrites, yarn });
     return [...toFindings(summary, where), ...token];
   },
 };

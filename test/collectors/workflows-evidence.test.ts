@@ -1,5 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { yarnFlavour } from "../../src/collectors/workflow-installs.js";
 import { parseWorkflow } from "../../src/collectors/workflow-parse.js";
 import { summariseWorkflows, workflowsCollector, type SummaryContext, type WorkflowFile } from "../../src/collectors/workflows.js";
 import { collectContext } from "../helpers/collect.js";
@@ -165,6 +166,22 @@ describe("locked installs in every ecosystem (class 5)", () => {
       ["./.github/actions/setup", "*", "unknown"],
     ]);
     expect(s["deps.ci-installs-locked"].value).toBe(false);
+  });
+
+  it("tells which Yarn runs, so a bare `yarn install` is decided", () => {
+    expect(yarnFlavour("nodeLinker: node-modules\n", '{"packageManager":"yarn@4.1.0"}')).toBe("berry");
+    expect(yarnFlavour("enableImmutableInstalls: false\n", null)).toBe("berry-mutable");
+    expect(yarnFlavour(null, '{"name":"x"}')).toBe("classic");
+    expect(yarnFlavour(null, '{"packageManager":"yarn@1.22.22"}')).toBe("classic");
+    expect(yarnFlavour(null, '{"packageManager":"yarn@3.6.0"}')).toBe("berry");
+    expect(yarnFlavour(null, '{"packageManager":"pnpm@9.0.0"}')).toBeNull();
+    // Not read: not known.
+    expect(yarnFlavour(undefined, '{"name":"x"}')).toBeNull();
+    expect(yarnFlavour(null, undefined)).toBeNull();
+    const yarn = file("ci.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: yarn install\n");
+    expect(summarise([yarn], { yarn: "berry" })["deps.ci-installs"].value![0]).toMatchObject({ kind: "locked" });
+    expect(summarise([yarn], { yarn: "classic" })["deps.ci-installs"].value![0]).toMatchObject({ kind: "afresh" });
+    expect(summarise([yarn])["deps.ci-installs"].value![0]).toMatchObject({ kind: "unknown" });
   });
 
   it("skips a step whose if: is never true", () => {

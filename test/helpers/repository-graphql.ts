@@ -16,6 +16,8 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     pr_closed: { nodes: [] },
     hist_branch: { target: { history: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } },
     wf_workflows: null,
+    wf_yarnrc: null,
+    wf_packageJson: null,
     co_github: null,
     co_root: null,
     co_docs: null,
