@@ -2,6 +2,7 @@ import { z } from "zod";
 import { observed, unreadable, type Finding, type FindingId, type FindingValue, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError } from "../github/client.js";
 import type { CollectContext, Collector } from "./types.js";
+import { ACTIONS_DIR, expandLocalActions, localActionKey, parseLocalAction, type LocalAction } from "./local-actions.js";
 import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, yarnFlavour, type Install, type YarnFlavour } from "./workflow-installs.js";
 import { commandsOf, isPinned, parseWorkflow, runsDependencyScan, runsTests, usesDependencyScan, type Job, type Step, type Workflow } from "./workflow-parse.js";
 import { anyRuns, bothRun, conditionRuns, jobRuns, PR_EVENTS, stateVerdict, triggerRuns, YES, type RunContext, type Runs, type WorkflowStates } from "./workflow-runs.js";
@@ -40,6 +41,24 @@ fragment claimcheckWorkflows on Repository {
       }
     }
   }
+  wf_actions: object(expression: "HEAD:${ACTIONS_DIR}") {
+    ... on Tree {
+      entries {
+        name
+        type
+        object {
+          ... on Tree {
+            entries {
+              name
+              object {
+                ... on Blob { text isBinary isTruncated }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
   wf_yarnrc: object(expression: "HEAD:.yarnrc.yml") {
     ... on Blob { text isTruncated }
   }
@@ -56,6 +75,28 @@ const fragmentSchema = z.looseObject({ wf_workflows: z.looseObject({ entries: z.
 // The files that tell which Yarn runs; absent or malformed answers leave it unknown.
 const rootFileSchema = z.looseObject({ text: z.string().nullable(), isTruncated: z.boolean() }).nullable();
 const toolFilesSchema = z.looseObject({ wf_yarnrc: rootFileSchema.optional(), wf_packageJson: rootFileSchema.optional() });
+
+const actionFileSchema = z.looseObject({ name: z.string(), object: z.looseObject({ text: z.string().nullable(), isBinary: z.boolean().nullable(), isTruncated: z.boolean() }).nullable().optional() });
+const actionsSchema = z.looseObject({
+  wf_actions: z.looseObject({ entries: z.array(z.looseObject({ name: z.string(), type: z.string(), object: z.looseObject({ entries: z.array(actionFileSchema).optional() }).nullable().optional() })).optional() }).nullable().optional(),
+});
+
+/** Pure: the composite actions in `.github/actions/<name>/action.yml`, by the path a workflow calls them with. */
+export function localActionsOf(repositoryData: unknown, errors: CollectContext["repositoryErrors"]): Map<string, LocalAction> {
+  const parsed = actionsSchema.safeParse(repositoryData);
+  const actions = new Map<string, LocalAction>();
+  if (!parsed.success || fieldError(errors, "repository", "wf_actions")) return actions;
+  for (const dir of parsed.data.wf_actions?.entries ?? []) {
+    if (dir.type !== "tree") continue;
+    const key = `${ACTIONS_DIR}/${dir.name}`;
+    const file = dir.object?.entries?.find((e) => e.name === "action.yml" || e.name === "action.yaml");
+    if (!file) continue;
+    const blob = file.object;
+    if (!blob || blob.text === null || blob.isBinary === true || blob.isTruncated) actions.set(key, { kind: "opaque", reason: "its action.yml could not be read" });
+    else actions.set(key, parseLocalAction(blob.text));
+  }
+  return actions;
+}
 
 /** A root file's text: null when it does not exist, undefined when it could not be read. */
 function rootText(value: z.infer<typeof rootFileSchema> | undefined): string | null | undefined {
@@ -153,16 +194,21 @@ function runnableSteps(job: Job, event: string, ctx: RunContext): Step[] {
 type FoundInstall = Install & { workflow: string; command: string };
 
 /** Installs of one job, in order, so `bundle config set frozen true` applies to later `bundle install`s. */
-function jobInstalls(path: string, workflow: Workflow, job: Job, steps: readonly Step[], yarn: YarnFlavour): FoundInstall[] {
-  const state = newJobInstallState(yarn);
+function jobInstalls(path: string, workflow: Workflow, job: Job, steps: readonly Step[], ctx: SummaryContext): FoundInstall[] {
+  const state = newJobInstallState(ctx.yarn ?? null);
+  const actions = ctx.actions ?? new Map<string, LocalAction>();
   const found: FoundInstall[] = [];
-  for (const step of steps) {
+  for (const step of expandLocalActions(steps, actions)) {
     const env = envOf(workflow, job, step.env);
     if (step.uses !== null) {
       const uses = step.uses.trim();
       const viaAction = classifyInstallAction(step);
       if (viaAction) found.push({ ...viaAction, workflow: path, command: uses });
-      else if (uses.startsWith("./")) found.push({ ecosystem: "*", kind: "unknown", reason: `the local action \`${uses}\` may install dependencies, and its steps are not read`, workflow: path, command: uses });
+      else if (uses.startsWith("./")) {
+        const action = actions.get(localActionKey(uses));
+        const why = action?.kind === "opaque" ? action.reason : "its steps were not read (only composite actions in .github/actions/<name>/ are)";
+        found.push({ ecosystem: "*", kind: "unknown", reason: `the local action \`${uses}\` may install dependencies, and ${why}`, workflow: path, command: uses });
+      }
     }
     if (step.run === null) continue;
     for (const command of commandsOf(step.run)) {
@@ -180,13 +226,13 @@ const unrestricted = (workflow: Workflow, job: Job) => (job.permissions === "abs
 /** A workflow only ever called by another runs with its caller's token, which the caller's permissions bound. */
 const onlyCalled = (workflow: Workflow) => workflow.events.every((e) => e === "workflow_call");
 
-function runsTestsIn(job: Job): boolean {
-  return job.steps.some((s) => s.run !== null && commandsOf(s.run).some(runsTests));
+function runsTestsIn(job: Job, actions: ReadonlyMap<string, LocalAction>): boolean {
+  return expandLocalActions(job.steps, actions).some((s) => s.run !== null && commandsOf(s.run).some(runsTests));
 }
 
-function scansDependencies(job: Job): boolean {
+function scansDependencies(job: Job, actions: ReadonlyMap<string, LocalAction>): boolean {
   if (job.uses !== null && usesDependencyScan({ uses: job.uses, with: {} })) return true;
-  return job.steps.some((s) => usesDependencyScan(s) || (s.run !== null && commandsOf(s.run).some(runsDependencyScan)));
+  return expandLocalActions(job.steps, actions).some((s) => usesDependencyScan(s) || (s.run !== null && commandsOf(s.run).some(runsDependencyScan)));
 }
 
 /** A reusable workflow of another repository (`owner/repo/.github/workflows/x.yml@ref`), whose jobs are not read. */
@@ -215,7 +261,7 @@ type WorkflowFindingId = (typeof WORKFLOW_FINDINGS)[number];
 export type WorkflowSummary = { [K in WorkflowFindingId]: { value: FindingValue<K> } | { value: null; error: string } };
 
 /** What the summary needs besides the files: the repository, GitHub's workflow states and the default token permission. */
-export type SummaryContext = RunContext & { defaultTokenWrites: boolean | null; yarn?: YarnFlavour };
+export type SummaryContext = RunContext & { defaultTokenWrites: boolean | null; yarn?: YarnFlavour; actions?: ReadonlyMap<string, LocalAction> };
 
 /**
  * Pure: the workflow findings of a repository.
@@ -261,8 +307,9 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
     );
 
   const onPr = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), () => true) }));
-  const tests = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow), runsTestsIn) }));
-  const review = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), scansDependencies) }));
+  const actions = ctx.actions ?? new Map<string, LocalAction>();
+  const tests = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow), (job) => runsTestsIn(job, actions)) }));
+  const review = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), (job) => scansDependencies(job, actions)) }));
   const scheduled = roots.filter((f) => f.workflow.crons.length > 0).map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, ["schedule"], () => true) }));
 
   // Installs in every job that can run, on any event (a disabled workflow installs nothing).
@@ -271,7 +318,7 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
     for (const event of eventsOf(f.workflow)) {
       for (const { path, workflow, job, runs } of reach(f.path, event, gate(f.path, f.workflow, event), byPath, ctx)) {
         if (runs.runs === "no") continue;
-        for (const found of jobInstalls(path, workflow, job, runnableSteps(job, event, ctx), ctx.yarn ?? null)) installs.set(`${found.workflow}\u0000${job.id}\u0000${found.command}`, found);
+        for (const found of jobInstalls(path, workflow, job, runnableSteps(job, event, ctx), ctx)) installs.set(`${found.workflow}\u0000${job.id}\u0000${found.command}`, found);
         const remote = remoteCallee(job);
         if (remote) installs.set(`${f.path}\u0000${remote}`, { ecosystem: "*", kind: "unknown", reason: `it calls ${remote}, whose jobs are not read`, workflow: f.path, command: remote });
       }
@@ -398,7 +445,8 @@ export const workflowsCollector: Collector = {
     const setting = token.find((f) => f.id === "actions.default-token-permission")?.value;
     const defaultTokenWrites = setting === "write" ? true : setting === "read" ? false : null;
     const yarn = yarnOf(ctx.repositoryData, ctx.repositoryErrors);
-    const summary = summariseWorkflows(read.files, { repoFullName: ctx.repo.fullName, defaultBranch: ctx.repo.defaultBranch, states, defaultTokenWrites, yarn });
+    const actions = localActionsOf(ctx.repositoryData, ctx.repositoryErrors);
+    const summary = summariseWorkflows(read.files, { repoFullName: ctx.repo.fullName, defaultBranch: ctx.repo.defaultBranch, states, defaultTokenWrites, yarn, actions });
     return [...toFindings(summary, where), ...token];
   },
 };

@@ -1,8 +1,9 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { parseLocalAction } from "../../src/collectors/local-actions.js";
 import { yarnFlavour } from "../../src/collectors/workflow-installs.js";
 import { parseWorkflow } from "../../src/collectors/workflow-parse.js";
-import { summariseWorkflows, workflowsCollector, type SummaryContext, type WorkflowFile } from "../../src/collectors/workflows.js";
+import { localActionsOf, summariseWorkflows, workflowsCollector, type SummaryContext, type WorkflowFile } from "../../src/collectors/workflows.js";
 import { collectContext } from "../helpers/collect.js";
 import { API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
@@ -182,6 +183,41 @@ describe("locked installs in every ecosystem (class 5)", () => {
     expect(summarise([yarn], { yarn: "berry" })["deps.ci-installs"].value![0]).toMatchObject({ kind: "locked" });
     expect(summarise([yarn], { yarn: "classic" })["deps.ci-installs"].value![0]).toMatchObject({ kind: "afresh" });
     expect(summarise([yarn])["deps.ci-installs"].value![0]).toMatchObject({ kind: "unknown" });
+  });
+
+  it("reads the steps of a local composite action, and leaves other local actions undecided with the reason", () => {
+    const setup = parseLocalAction("name: setup\nruns:\n  using: composite\n  steps:\n    - run: pnpm install --frozen-lockfile\n      shell: bash\n    - run: pnpm test\n      shell: bash\n");
+    const node = parseLocalAction("name: js\nruns:\n  using: node20\n  main: index.js\n");
+    const actions = new Map([
+      [".github/actions/setup", setup],
+      [".github/actions/js", node],
+    ]);
+    const ci = file("ci.yml", "on: pull_request\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup\n      - uses: ./.github/actions/js/\n");
+    const s = summarise([ci], { actions });
+    expect(s["deps.ci-installs"].value!.map((i) => [i.command, i.kind])).toEqual([
+      ["pnpm install --frozen-lockfile", "locked"],
+      ["./.github/actions/js/", "unknown"],
+    ]);
+    expect(s["deps.ci-installs"].value![1]!.reason).toContain("node20");
+    expect(s["ci.test-workflows"].value).toEqual([".github/workflows/ci.yml"]);
+  });
+
+  it("finds composite actions in the batched query's answer", () => {
+    const blob = (text: string) => ({ text, isBinary: false, isTruncated: false });
+    const data = {
+      wf_actions: {
+        entries: [
+          { name: "setup", type: "tree", object: { entries: [{ name: "action.yml", object: blob("runs:\n  using: composite\n  steps:\n    - run: npm ci\n") }] } },
+          { name: "big", type: "tree", object: { entries: [{ name: "action.yaml", object: { text: null, isBinary: false, isTruncated: true } }] } },
+          { name: "README.md", type: "blob", object: null },
+        ],
+      },
+    };
+    const actions = localActionsOf(data, []);
+    expect([...actions.keys()]).toEqual([".github/actions/setup", ".github/actions/big"]);
+    expect(actions.get(".github/actions/setup")).toMatchObject({ kind: "composite" });
+    expect(actions.get(".github/actions/big")).toEqual({ kind: "opaque", reason: "its action.yml could not be read" });
+    expect(localActionsOf(data, [{ path: ["repository", "wf_actions"], message: "refused" }]).size).toBe(0);
   });
 
   it("skips a step whose if: is never true", () => {

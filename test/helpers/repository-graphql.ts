@@ -16,6 +16,7 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     pr_closed: { nodes: [] },
     hist_branch: { target: { history: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } },
     wf_workflows: null,
+    wf_actions: null,
     wf_yarnrc: null,
     wf_packageJson: null,
     co_github: null,
