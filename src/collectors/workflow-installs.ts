@@ -21,6 +21,8 @@ export type Install = {
   /** Lockfiles the `kind` depends on; without any of them the install is `withoutLockfile`. */
   lockfiles?: string[];
   withoutLockfile?: "afresh" | "unknown";
+  /** A requirements file pip reads: when every requirement in it carries a hash, pip checks hashes by itself. */
+  hashesIn?: string;
 };
 
 /**
@@ -68,6 +70,18 @@ const falsy = (value: string | undefined) => value !== undefined && /^(false|0|n
 
 /** A project install takes no package names; `npm install typescript` installs a tool, not the project. */
 const installsPackages = (pos: readonly string[]) => pos.length > 1;
+
+/** The files of `-r FILE`, `-rFILE`, `--requirement FILE` and `--requirement=FILE`. */
+function requirementFiles(args: readonly string[]): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const a = args[i]!;
+    if (a === "-r" || a === "--requirement") files.push(args[i + 1] ?? "");
+    else if (a.startsWith("--requirement=")) files.push(a.slice("--requirement=".length));
+    else if (/^-r\S/.test(a)) files.push(a.slice(2));
+  }
+  return files.filter(Boolean);
+}
 
 const locked = (ecosystem: string): Install => ({ ecosystem, kind: "locked" });
 const afresh = (ecosystem: string, reason?: string): Install => ({ ecosystem, kind: "afresh", ...(reason ? { reason } : {}) });
@@ -148,7 +162,12 @@ export function classifyInstall(command: Command, outer: Readonly<Record<string,
       if (sub !== "install") return null;
       if (flagged(args, "--require-hashes") || truthy(env.PIP_REQUIRE_HASHES)) return locked("pip");
       const project = flagged(args, "-r", "--requirement", "-e", "--editable", "-c", "--constraint") || args.some((a) => /^-[rc]\S/.test(a)) || pos.slice(1).some((p) => /^\.(\/|\[|$)/.test(p));
-      return project ? afresh("pip", "`pip install` checks hashes only with `--require-hashes` (or hashes in every requirement)") : null;
+      if (!project) return null;
+      const install = afresh("pip", "`pip install` checks hashes only with `--require-hashes` (or hashes in every requirement)");
+      // One requirements file and nothing else: pip checks hashes by itself when every requirement in it has one.
+      const files = requirementFiles(args);
+      const others = pos.slice(1).filter((p) => !files.includes(p));
+      return files.length === 1 && others.length === 0 && !flagged(args, "-e", "--editable", "-c", "--constraint") ? { ...install, hashesIn: files[0]!.replace(/^\.\//, "") } : install;
     }
     case "pip-sync":
       return unknown("pip", "`pip-sync` installs the pinned versions, and checks hashes only if the file carries them, which is not read here");
