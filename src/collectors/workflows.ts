@@ -327,7 +327,8 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
   for (const path of unread) installs.set(path, { ecosystem: "*", kind: "unknown", reason: "the file could not be read", workflow: path, command: "(not read)" });
   const installList = [...installs.values()];
   let locked: { value: boolean | null } | { value: null; error: string };
-  if (installList.some((i) => i.kind === "afresh" && !i.lockfiles && !i.hashesIn)) locked = { value: false };
+  // A `pip install -r` whose file may carry hashes still counts as afresh here; the check itself reads the file's hashes.
+  if (installList.some((i) => i.kind === "afresh" && !i.lockfiles)) locked = { value: false };
   else if (unreadReason) locked = { value: null, error: unreadReason };
   else if (installList.length === 0) locked = { value: null };
   else if (installList.every((i) => i.kind === "locked" && !i.lockfiles)) locked = { value: true };
