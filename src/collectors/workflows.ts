@@ -226,13 +226,21 @@ const unrestricted = (workflow: Workflow, job: Job) => (job.permissions === "abs
 /** A workflow only ever called by another runs with its caller's token, which the caller's permissions bound. */
 const onlyCalled = (workflow: Workflow) => workflow.events.every((e) => e === "workflow_call");
 
-function runsTestsIn(job: Job, actions: ReadonlyMap<string, LocalAction>): boolean {
-  return expandLocalActions(job.steps, actions).some((s) => s.run !== null && commandsOf(s.run).some(runsTests));
-}
+const runsTestsStep = (s: Step) => s.run !== null && commandsOf(s.run).some(runsTests);
+const scansStep = (s: Step) => usesDependencyScan(s) || (s.run !== null && commandsOf(s.run).some(runsDependencyScan));
 
-function scansDependencies(job: Job, actions: ReadonlyMap<string, LocalAction>): boolean {
-  if (job.uses !== null && usesDependencyScan({ uses: job.uses, with: {} })) return true;
-  return expandLocalActions(job.steps, actions).some((s) => usesDependencyScan(s) || (s.run !== null && commandsOf(s.run).some(runsDependencyScan)));
+/**
+ * Whether a job does something on `event` through one of its steps (local composite actions
+ * included): the best of those steps' own `if:` verdicts, or null when no step does it. A step
+ * whose `if:` is never true on the event does nothing.
+ */
+function stepsDo(job: Job, event: string, ctx: SummaryContext, does: (s: Step) => boolean): Runs | null {
+  const actions = ctx.actions ?? new Map<string, LocalAction>();
+  const verdicts = job.steps.flatMap((step) => {
+    if (!expandLocalActions([step], actions).some(does)) return [];
+    return [conditionRuns(step.if, event, ctx, false, "the step")];
+  });
+  return verdicts.length > 0 ? anyRuns(verdicts) : null;
 }
 
 /** A reusable workflow of another repository (`owner/repo/.github/workflows/x.yml@ref`), whose jobs are not read. */
@@ -293,12 +301,14 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
   const gate = (path: string, workflow: Workflow, event: string) => bothRun(stateVerdict(path, ctx), triggerRuns(workflow, event, ctx));
 
   /** Whether some reached job with `has` runs on one of `events`; a remote reusable workflow counts as undecided. */
-  const verdictFor = (path: string, workflow: Workflow, events: readonly string[], has: (job: Job) => boolean): Runs =>
+  /** Whether a job reached from `path` does something on one of `events`: the job must run, and so must the step that does it. */
+  const verdictFor = (path: string, workflow: Workflow, events: readonly string[], has: (job: Job, event: string) => Runs | null): Runs =>
     anyRuns(
       events.map((event) =>
         anyRuns(
           reach(path, event, gate(path, workflow, event), byPath, ctx).flatMap(({ job, runs }) => {
-            if (has(job)) return [runs];
+            const done = has(job, event);
+            if (done) return [bothRun(runs, done)];
             const remote = remoteCallee(job);
             return remote && runs.runs !== "no" ? [{ runs: "sometimes" as const, reason: `it calls ${remote}, whose jobs are not read` }] : [];
           }),
@@ -306,11 +316,12 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
       ),
     );
 
-  const onPr = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), () => true) }));
-  const actions = ctx.actions ?? new Map<string, LocalAction>();
-  const tests = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow), (job) => runsTestsIn(job, actions)) }));
-  const review = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), (job) => scansDependencies(job, actions)) }));
-  const scheduled = roots.filter((f) => f.workflow.crons.length > 0).map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, ["schedule"], () => true) }));
+  const onPr = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), () => YES) }));
+  const tests = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow), (job, event) => stepsDo(job, event, ctx, runsTestsStep)) }));
+  // A reusable workflow that is itself a known scanner does the review as a job.
+  const reviews = (job: Job, event: string) => (job.uses !== null && usesDependencyScan({ uses: job.uses, with: {} }) ? YES : stepsDo(job, event, ctx, scansStep));
+  const review = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), reviews) }));
+  const scheduled = roots.filter((f) => f.workflow.crons.length > 0).map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, ["schedule"], () => YES) }));
 
   // Installs in every job that can run, on any event (a disabled workflow installs nothing).
   const installs = new Map<string, FoundInstall>();

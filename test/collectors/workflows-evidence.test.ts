@@ -59,6 +59,15 @@ describe("a workflow counts only if it runs (class 1)", () => {
     }
   });
 
+  it("does not count a step whose if: is never true on the event, and leaves one that depends on the run undecided", () => {
+    const scanOnPushOnly = `on: [pull_request, push]\njobs:\n  s:\n    runs-on: x\n    steps:\n      - uses: actions/dependency-review-action@${SHA}\n        if: github.event_name == 'push'\n      - run: npm test\n        if: \${{ false }}\n`;
+    const s = summarise([file("ci.yml", scanOnPushOnly)]);
+    expect(s["ci.dependency-review-workflows"].value).toEqual([]);
+    expect(s["ci.test-workflows"].value).toEqual([]);
+    const gated = scanOnPushOnly.replace("if: github.event_name == 'push'", "if: github.actor != 'dependabot[bot]'");
+    expect(summarise([file("ci.yml", gated)])["ci.dependency-review-workflows"]).toEqual({ value: null, error: expect.stringContaining("dependabot[bot]") });
+  });
+
   it("does not count a job that needs a job that never runs", () => {
     const text = `on: pull_request\njobs:\n  gate:\n    if: false\n    runs-on: x\n    steps: [{ run: echo }]\n  test:\n    needs: gate\n    runs-on: x\n    steps:\n      - run: npm test\n`;
     expect(summarise([file("ci.yml", text)])["ci.test-workflows"].value).toEqual([]);
