@@ -2,11 +2,12 @@ import { z } from "zod";
 import { observed, unreadable, type Finding, type FindingId, type FindingValue, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError } from "../github/client.js";
 import type { CollectContext, Collector } from "./types.js";
-import { ACTIONS_DIR, expandLocalActions, localActionKey, parseLocalAction, type LocalAction } from "./local-actions.js";
-import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, yarnFlavour, type Install, type YarnFlavour } from "./workflow-installs.js";
+import { ACTIONS_DIR, expandLocalActions, localActionKey, type LocalAction } from "./local-actions.js";
+import { localActionsOf, yarnOf } from "./workflow-context-files.js";
+import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, type Install, type YarnFlavour } from "./workflow-installs.js";
 import { commandsOf, isPinned, parseWorkflow, runsDependencyScan, runsTests, usesDependencyScan, type Job, type Step, type Workflow } from "./workflow-parse.js";
 import { anyRuns, bothRun, conditionRuns, jobRuns, PR_EVENTS, stateVerdict, triggerRuns, YES, type RunContext, type Runs, type WorkflowStates } from "./workflow-runs.js";
-import { jobDanger, PRIVILEGED_EVENTS, tokenWrites } from "./workflow-untrusted.js";
+import { jobDanger, PRIVILEGED_EVENTS, tokenWrites, withVariables } from "./workflow-untrusted.js";
 
 /*
  * GitHub Actions on the default branch: the workflow files in `.github/workflows` (read in the
@@ -72,45 +73,6 @@ const blobSchema = z.looseObject({ text: z.string().nullable(), byteSize: z.numb
 const entrySchema = z.looseObject({ name: z.string(), path: z.string().nullable(), type: z.string(), mode: z.number().int(), object: z.unknown() });
 // `object` is null when the directory does not exist; a file in its place has no `entries`.
 const fragmentSchema = z.looseObject({ wf_workflows: z.looseObject({ entries: z.array(entrySchema).optional() }).nullable() });
-// The files that tell which Yarn runs; absent or malformed answers leave it unknown.
-const rootFileSchema = z.looseObject({ text: z.string().nullable(), isTruncated: z.boolean() }).nullable();
-const toolFilesSchema = z.looseObject({ wf_yarnrc: rootFileSchema.optional(), wf_packageJson: rootFileSchema.optional() });
-
-const actionFileSchema = z.looseObject({ name: z.string(), object: z.looseObject({ text: z.string().nullable(), isBinary: z.boolean().nullable(), isTruncated: z.boolean() }).nullable().optional() });
-const actionsSchema = z.looseObject({
-  wf_actions: z.looseObject({ entries: z.array(z.looseObject({ name: z.string(), type: z.string(), object: z.looseObject({ entries: z.array(actionFileSchema).optional() }).nullable().optional() })).optional() }).nullable().optional(),
-});
-
-/** Pure: the composite actions in `.github/actions/<name>/action.yml`, by the path a workflow calls them with. */
-export function localActionsOf(repositoryData: unknown, errors: CollectContext["repositoryErrors"]): Map<string, LocalAction> {
-  const parsed = actionsSchema.safeParse(repositoryData);
-  const actions = new Map<string, LocalAction>();
-  if (!parsed.success || fieldError(errors, "repository", "wf_actions")) return actions;
-  for (const dir of parsed.data.wf_actions?.entries ?? []) {
-    if (dir.type !== "tree") continue;
-    const key = `${ACTIONS_DIR}/${dir.name}`;
-    const file = dir.object?.entries?.find((e) => e.name === "action.yml" || e.name === "action.yaml");
-    if (!file) continue;
-    const blob = file.object;
-    if (!blob || blob.text === null || blob.isBinary === true || blob.isTruncated) actions.set(key, { kind: "opaque", reason: "its action.yml could not be read" });
-    else actions.set(key, parseLocalAction(blob.text));
-  }
-  return actions;
-}
-
-/** A root file's text: null when it does not exist, undefined when it could not be read. */
-function rootText(value: z.infer<typeof rootFileSchema> | undefined): string | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === null) return null;
-  return value.isTruncated || value.text === null ? undefined : value.text;
-}
-
-/** Pure: the Yarn the repository runs, from the batched query's answer. */
-export function yarnOf(repositoryData: unknown, errors: CollectContext["repositoryErrors"]): YarnFlavour {
-  const parsed = toolFilesSchema.safeParse(repositoryData);
-  if (!parsed.success || fieldError(errors, "repository", "wf_yarnrc") || fieldError(errors, "repository", "wf_packageJson")) return null;
-  return yarnFlavour(rootText(parsed.data.wf_yarnrc), rootText(parsed.data.wf_packageJson));
-}
 const statesSchema = z.looseObject({ total_count: z.number().int(), workflows: z.array(z.looseObject({ path: z.string(), state: z.string() })) });
 const tokenSchema = z.looseObject({ default_workflow_permissions: z.enum(["read", "write"]), can_approve_pull_request_reviews: z.boolean() });
 
@@ -175,7 +137,8 @@ function reach(
     const here: Reached = { path, workflow, job, runs, inputs, caller };
     const callee = localCallee(job);
     if (!callee || runs.runs === "no") return [here];
-    const passed = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, `${v}\n${Object.values(inputs).join("\n")}`]));
+    // An input passed on from this workflow's own inputs keeps what the outer caller gave.
+    const passed = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, withVariables(v, inputs)]));
     // The called workflow gets the secrets the calling job passes, and a token no stronger than its own.
     const secrets = caller.secrets || job.usesSecrets === true || workflow.envSecrets === true;
     const writes = caller.writes === false ? false : tokenWrites(workflow, job, caller.writes === undefined ? ctx.defaultTokenWrites : caller.writes);
