@@ -8,6 +8,9 @@ import { GitHubClient } from "../github/client.js";
 import type { InstallationOctokit } from "./pipeline.js";
 import { renderJson } from "../report/json.js";
 import { renderMarkdown } from "../report/markdown.js";
+import { contentSecurityPolicy } from "../report/html-assets.js";
+import { renderHtml } from "../report/html.js";
+import { storedHistory } from "./stored-history.js";
 import type { Store } from "../store/store.js";
 import { latestReport } from "./latest-report.js";
 import { REPORT_ROUTE } from "../report/route.js";
@@ -52,7 +55,7 @@ export function installationConfig(probot: Probot) {
   return async (installationId: number, org: string): Promise<RepoConfig> => {
     try {
       const octokit = (await probot.auth(installationId)) as unknown as InstallationOctokit;
-      return (await loadRepoConfig(octokit, new GitHubClient(octokit), org, ".github")).config;
+      return (await loadRepoConfig(new GitHubClient(octokit), org, ".github")).config;
     } catch {
       return DEFAULT_CONFIG;
     }
@@ -65,6 +68,8 @@ export type ReportRouteDeps = {
   /** The organisation's claimcheck configuration (window, thresholds, supplied evidence). */
   configFor: (installationId: number, org: string) => Promise<RepoConfig>;
   now?: () => Date;
+  /** A browser (Accept: text/html, no token): the HTML page behind GitHub sign-in (src/app/oauth-routes.ts). */
+  browser?: (req: IncomingMessage, res: ServerResponse, org: string) => Promise<true>;
 };
 
 function bearer(req: IncomingMessage): string | null {
@@ -80,6 +85,13 @@ function send(res: ServerResponse, status: number, body: string, type = "applica
 
 const problem = (message: string) => JSON.stringify({ message });
 
+/** A browser navigating to the report, rather than a script: it asks for HTML first and sends no token. */
+function wantsPage(req: IncomingMessage, url: URL): boolean {
+  const format = url.searchParams.get("format");
+  if (format) return format === "html";
+  return /^\s*text\/html\b/i.test(req.headers.accept ?? "");
+}
+
 function wantsJson(req: IncomingMessage, url: URL): boolean {
   const format = url.searchParams.get("format");
   if (format) return format === "json";
@@ -94,6 +106,7 @@ export function reportHandler(deps: ReportRouteDeps) {
     const org = decodeURIComponent(url.pathname.slice(REPORT_PATH.length));
     if (!ORG_LOGIN.test(org)) return send(res, 404, problem("not found"));
     const token = bearer(req);
+    if (!token && deps.browser && wantsPage(req, url)) return deps.browser(req, res, org);
     if (!token) return send(res, 401, problem("a GitHub token of an admin of the organisation is required: Authorization: Bearer <token>"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck"' });
 
     const proof = await deps.verifyAdmin(token, org);
@@ -106,6 +119,7 @@ export function reportHandler(deps: ReportRouteDeps) {
     const config = await deps.configFor(installation.id, installation.accountLogin);
     const report = latestReport(deps.store, installation.id, installation.accountLogin, config, now);
     if (!report) return send(res, 404, problem(`no assessment of ${org} is stored yet`));
+    if (url.searchParams.get("format") === "html") return send(res, 200, renderHtml({ ...report, history: storedHistory(deps.store, installation.id, now) }), "text/html; charset=utf-8", { "content-security-policy": contentSecurityPolicy("header"), "x-content-type-options": "nosniff" });
     return wantsJson(req, url) ? send(res, 200, renderJson(report)) : send(res, 200, renderMarkdown(report), "text/markdown; charset=utf-8");
   };
 }

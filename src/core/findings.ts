@@ -161,12 +161,21 @@ export const FINDINGS = {
           file: z.string(),
           /** Ecosystems with version updates (security-only entries are in `updates` only). */
           ecosystems: strings,
-          updates: z.array(z.object({ ecosystem: z.string(), directories: strings, versionUpdates: bool })).optional(),
+          updates: z.array(z.object({ ecosystem: z.string(), directories: strings, versionUpdates: bool, excludePaths: strings.optional() })).optional(),
         })
         .nullable(),
       automerge: bool,
       /** Renovate's `enabledManagers`; null when Renovate runs every manager (its default). */
       renovateManagers: strings.nullable().optional(),
+      /** What the effective Renovate file (with the built-in presets it extends) switches off. */
+      renovateRules: z
+        .object({
+          ignorePaths: strings,
+          includePaths: strings.nullable(),
+          disabledManagers: strings,
+          disabledFiles: z.array(z.object({ managers: strings.nullable(), files: strings })),
+        })
+        .optional(),
       /** Files found but not usable: malformed, unreadable, or switched off. */
       problems: strings.optional(),
     }),

@@ -62,6 +62,25 @@ export type AssessmentRecord = {
   conclusion?: string | undefined;
 };
 
+/** A stored row, its JSON columns validated again on the way out. */
+export function storedAssessment(row: typeof schema.assessments.$inferSelect): StoredAssessment {
+  return {
+    id: row.id,
+    installationId: row.installationId,
+    repositoryFullName: row.repositoryFullName,
+    trigger: row.trigger,
+    headSha: row.headSha,
+    finishedAt: row.finishedAt,
+    inScope: row.inScope,
+    findings: z.array(findingSchema).parse(JSON.parse(row.findings)) as Finding[],
+    results: z.array(claimResultSchema).parse(JSON.parse(row.results)) as ClaimResult[],
+    configProblems: z.array(configProblemSchema).parse(JSON.parse(row.configProblems)),
+    requests: requestCountsSchema.parse(JSON.parse(row.requests)),
+    checkRunId: row.checkRunId,
+    conclusion: row.conclusion,
+  };
+}
+
 /** `DATABASE_URL` as a file path, `file:` URL or `:memory:`. */
 export function databasePath(url: string): string {
   if (url === ":memory:" || url === "file::memory:") return ":memory:";
@@ -209,21 +228,7 @@ export class Store {
       .orderBy(desc(schema.assessments.id))
       .limit(limit)
       .all();
-    return rows.map((row) => ({
-      id: row.id,
-      installationId: row.installationId,
-      repositoryFullName: row.repositoryFullName,
-      trigger: row.trigger,
-      headSha: row.headSha,
-      finishedAt: row.finishedAt,
-      inScope: row.inScope,
-      findings: z.array(findingSchema).parse(JSON.parse(row.findings)) as Finding[],
-      results: z.array(claimResultSchema).parse(JSON.parse(row.results)) as ClaimResult[],
-      configProblems: z.array(configProblemSchema).parse(JSON.parse(row.configProblems)),
-      requests: requestCountsSchema.parse(JSON.parse(row.requests)),
-      checkRunId: row.checkRunId,
-      conclusion: row.conclusion,
-    }));
+    return rows.map(storedAssessment);
   }
 
   /** Whether a check run was already published for this commit (a push raises several events). */

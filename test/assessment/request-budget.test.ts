@@ -25,8 +25,10 @@ function mergedPr(i: number) {
     updatedAt: at(10 + i),
     author: { __typename: "User", login: "alice" },
     mergedBy: { login: "alice" },
-    commits: { nodes: [{ commit: { oid: sha(i), statusCheckRollup: checkRollup(i % 10 === 0 ? "FAILURE" : "SUCCESS") } }] },
-    reviews: { nodes: i % 4 === 0 ? [] : [{ submittedAt: at(11 + i), author: { __typename: "User", login: "bob" }, commit: { oid: sha(i) } }] },
+    baseRefName: "main",
+    headRefOid: sha(i),
+    statusCheckRollup: { ...checkRollup(i % 10 === 0 ? "FAILURE" : "SUCCESS"), commit: { oid: sha(i) } },
+    latestOpinionatedReviews: { totalCount: i % 4 === 0 ? 0 : 1, nodes: i % 4 === 0 ? [] : [{ state: "APPROVED", submittedAt: at(11 + i), author: { __typename: "User", login: "bob" }, commit: { oid: sha(i) } }] },
     files: { totalCount: 1, nodes: [{ path: "src/index.ts" }] },
   };
 }

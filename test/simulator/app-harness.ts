@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
-import { createClaimcheckApp } from "../../src/app/index.js";
+import { createClaimcheckApp, type AppDeps } from "../../src/app/index.js";
 import type { Jobs } from "../../src/app/jobs.js";
 import { Store } from "../../src/store/store.js";
 
@@ -32,6 +32,8 @@ export type AppOptions = {
    * own limits (80 creations a minute) to the simulator.
    */
   spaceWrites?: boolean;
+  /** Browser sign-in settings, as main.ts builds them from the environment. */
+  browser?: AppDeps["browser"];
 };
 
 export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => Jobs | undefined; idle: () => Promise<void>; stop: () => Promise<void> };
@@ -57,7 +59,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const store = options.store ?? Store.open(":memory:");
   const log = options.log ?? pino({ level: "silent" });
   const probot = new Probot({ appId: 1, privateKey: appPrivateKey(), secret, baseUrl: options.githubUrl, Octokit: productionOctokit(options.retryBaseMs, options.spaceWrites) as typeof ProbotOctokit, log });
-  const { app, jobs } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null });
+  const { app, jobs } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, ...(options.browser ? { browser: options.browser } : {}) });
   const middleware = await createNodeMiddleware(app, { probot, webhooksPath: WEBHOOK_PATH });
   const server: Server = createServer((req, res) => {
     void middleware(req, res, () => res.writeHead(404).end());

@@ -21,6 +21,20 @@ const pullRequest = z.object({
   approvals: z.array(z.string()).default([]),
   /** Accounts that approved an earlier commit only. */
   staleApprovals: z.array(z.string()).default([]),
+  /** Further reviews after the approvals above, in submission order ("renovate[bot]" reviews as an app). */
+  reviews: z
+    .array(
+      z.object({
+        by: z.string(),
+        state: z.enum(["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]),
+        /** The commit reviewed: the head that merged, or the pull request's first commit. */
+        on: z.enum(["head", "first"]).default("head"),
+        afterMerge: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  /** The branch it was opened against, when not the default branch. */
+  base: z.string().optional(),
   /** How the head commit's checks ended. */
   checks: checks.default("success"),
   files: z.array(z.string()).default(["src/index.ts"]),
