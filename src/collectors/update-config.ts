@@ -304,9 +304,17 @@ const anything = z.unknown().optional();
  * `schedule.interval` or both `directory` and `directories`, and then runs no version update at
  * all — so such a file is a problem, never coverage.
  */
+/**
+ * The `package-ecosystem` values GitHub documents. Dependabot refuses a file naming any other; one
+ * GitHub adds later makes the file unknown here, never covered.
+ */
+export const DEPENDABOT_ECOSYSTEMS = [
+  "bazel", "bun", "bundler", "cargo", "composer", "conda", "devcontainers", "docker", "docker-compose", "dotnet-sdk", "elm", "gitsubmodule", "github-actions", "gomod", "gradle", "helm", "julia", "maven", "mix", "npm", "nuget", "opentofu", "pip", "pre-commit", "pub", "rust-toolchain", "swift", "terraform", "uv", "vcpkg",
+] as const;
+
 const updateSchema = z
   .strictObject({
-    "package-ecosystem": z.string(),
+    "package-ecosystem": z.enum(DEPENDABOT_ECOSYSTEMS, { error: (issue) => `"${String(issue.input)}" is not a package-ecosystem Dependabot knows` }),
     directory: z.string().optional(),
     directories: z.array(z.string()).min(1).optional(),
     schedule: z.looseObject({ interval: z.enum(["daily", "weekly", "monthly", "quarterly", "semiannually", "yearly", "cron"]) }),

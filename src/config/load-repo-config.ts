@@ -22,6 +22,9 @@ export type ConfigReader = {
 /** Keys that reach an object's prototype when assigned: never a setting, and never merged. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
+/** Far more than any real configuration needs; a larger file is refused before it is parsed. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
 /** More files than any real chain needs; past it the chain is a problem, not a loop. */
 export const MAX_EXTENDS_DEPTH = 5;
 
@@ -136,11 +139,13 @@ export function readConfigText(text: string, file: string): Checked {
 
 type FileOutcome = { kind: "absent" } | { kind: "found"; value: Record<string, unknown> } | { kind: "problem"; problems: ConfigProblem[]; transient?: boolean };
 
-async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise<FileOutcome> {
+/** One configuration file, read and checked (never throws: a failed read is a problem). */
+export async function readConfigFile(client: GitHubClient, at: ConfigLocation): Promise<FileOutcome> {
   const name = describeLocation(at);
   try {
     const { status, data } = await client.rest("GET /repos/{owner}/{repo}/contents/{path}", { ...at, mediaType: { format: "raw" } }, z.string(), { expect: [404] });
     if (status === 404 || data === null) return { kind: "absent" };
+    if (data.length > MAX_CONFIG_BYTES) return { kind: "problem", problems: [{ path: "(file)", message: `${name} is ${data.length} bytes; a configuration file may be at most ${MAX_CONFIG_BYTES}` }] };
     const checked = readConfigText(data, name);
     return checked.ok ? { kind: "found", value: checked.value } : { kind: "problem", problems: checked.problems };
   } catch (error) {

@@ -135,6 +135,12 @@ describe("loadRepoConfig: the file's shape", () => {
     expect(await loadRepoConfig(client(), OWNER, "api")).toEqual({ ok: true, config: DEFAULT_CONFIG, files: [`${OWNER}/api:.github/claimcheck.yml`] });
   });
 
+  it("refuses a file too large to be a configuration before parsing it", async () => {
+    contents("api").reply(200, `# ${"x".repeat(300 * 1024)}\n`, RAW);
+    const [problem] = problems(await loadRepoConfig(client(), OWNER, "api"));
+    expect(problem).toEqual({ path: "(file)", message: expect.stringContaining("a configuration file may be at most 262144") });
+  });
+
   it("names invalid YAML", async () => {
     contents("api").reply(200, "mode: [enforce\n", RAW);
     const [problem] = problems(await loadRepoConfig(client(), OWNER, "api"));

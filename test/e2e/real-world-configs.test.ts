@@ -74,6 +74,12 @@ const scenario: ScenarioInput = {
       },
     },
     {
+      name: "owners",
+      protection: { requiredApprovals: 1, codeOwnerReviews: true },
+      // Everything is owned, then a later line without owners takes the workflows back out.
+      files: { ...NPM, ".github/CODEOWNERS": "# owners\n*  @acme/core\n/.github/workflows/\n" },
+    },
+    {
       name: "extends-missing",
       files: { ...NPM, ".github/claimcheck.yml": "_extends: policies\nmode: enforce\n" },
     },
@@ -90,10 +96,12 @@ const scenario: ScenarioInput = {
 
 let sim: Simulator;
 let app: RunningApp;
+/** Every path the app asked the simulator for. */
+const paths: string[] = [];
 
 beforeAll(async () => {
   // Gap issues for seven repositories pass GitHub's 80 writes a minute; that limit is not what this file tests.
-  sim = await startSimulator(parseScenario(scenario), { secondary: { contentPerMinute: 1000 } });
+  sim = await startSimulator(parseScenario(scenario), { secondary: { contentPerMinute: 1000 }, trace: (entry) => paths.push(entry.path) });
   app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false });
   for (const repo of sim.model.repoList.filter((r) => r.spec.name !== ".github")) await deliver(app.webhookUrl, app.secret, pullRequestOpened(sim.model, repo, sha("real-world", repo.spec.name)));
   await app.idle();
@@ -143,6 +151,12 @@ describe("class 2: update tools read as the tools read them", () => {
     expect(c.reason).toContain("local>acme/renovate-config");
   });
 
+  it("reads CODEOWNERS as GitHub does: a later line without owners un-owns the workflows", () => {
+    const c = check(latest("owners"), "2.2.2", "workflows-owned");
+    expect(c.status).toBe("gap");
+    expect(c.reason).toContain("without a code owner");
+  });
+
   it("does not count Dependabot entries that open no version update", () => {
     expect(check(latest("dependabot-security-only"), "1.2.5", "update-tool").status).toBe("gap");
   });
@@ -160,7 +174,8 @@ describe("class 6: claimcheck's own configuration", () => {
     const run = runOf("extends-parent");
     expect(run.conclusion).toBe("action_required");
     expect(JSON.stringify(run.output)).toContain("is not a GitHub account name");
-    expect(Object.keys(sim.stats.byRoute).some((route) => route.includes(".."))).toBe(false);
+    expect(paths.some((p) => p.startsWith("/repos/acme/extends-parent/contents/"))).toBe(true);
+    expect(paths.filter((p) => p.includes("..") || p.toLowerCase().includes("%2e%2e") || p.includes("other-org"))).toEqual([]);
   });
 
   it("rejects a prototype key and applies none of its settings", () => {

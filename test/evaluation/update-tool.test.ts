@@ -227,6 +227,7 @@ updates:
     ["both directory and directories", "  - package-ecosystem: npm\n    directory: /\n    directories: [/]\n    schedule: { interval: weekly }\n", "exactly one of directory and directories"],
     ["no directory", "  - package-ecosystem: npm\n    schedule: { interval: weekly }\n", "exactly one of directory and directories"],
     ["an unknown interval", "  - package-ecosystem: npm\n    directory: /\n    schedule: { interval: hourly }\n", "interval"],
+    ["a misspelt ecosystem beside a valid entry", "  - package-ecosystem: npm\n    directory: /\n    schedule: { interval: weekly }\n  - package-ecosystem: github_actions\n    directory: /\n    schedule: { interval: weekly }\n", '"github_actions" is not a package-ecosystem Dependabot knows'],
   ])("takes a file with %s as one Dependabot refuses: unknown, never covered", (_label, entries, error) => {
     const parsed = parseDependabot(dependabot(entries));
     expect(parsed).toMatchObject({ ok: false, error: expect.stringContaining(error) });
