@@ -34,6 +34,8 @@ export type AppOptions = {
   spaceWrites?: boolean;
   /** Browser sign-in settings, as main.ts builds them from the environment. */
   browser?: AppDeps["browser"];
+  /** The app's clock (reports and sessions), for output that must not change from run to run. */
+  now?: () => Date;
 };
 
 export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => Jobs | undefined; idle: () => Promise<void>; stop: () => Promise<void> };
@@ -59,7 +61,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const store = options.store ?? Store.open(":memory:");
   const log = options.log ?? pino({ level: "silent" });
   const probot = new Probot({ appId: 1, privateKey: appPrivateKey(), secret, baseUrl: options.githubUrl, Octokit: productionOctokit(options.retryBaseMs, options.spaceWrites) as typeof ProbotOctokit, log });
-  const { app, jobs } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, ...(options.browser ? { browser: options.browser } : {}) });
+  const { app, jobs } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, ...(options.browser ? { browser: options.browser } : {}), ...(options.now ? { now: options.now } : {}) });
   const middleware = await createNodeMiddleware(app, { probot, webhooksPath: WEBHOOK_PATH });
   const server: Server = createServer((req, res) => {
     void middleware(req, res, () => res.writeHead(404).end());
