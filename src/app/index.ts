@@ -4,6 +4,7 @@ import { AuditTrail } from "../audit/trail.js";
 import type { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
+import { guardProbotWebhooks } from "./webhook-guard.js";
 import { IssuePublisher } from "../publish/issues.js";
 import { issueEventPayload, onIssueEvent } from "./issue-events.js";
 import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
@@ -51,8 +52,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new ConditionalCache(), ...(deps.now ? { now: deps.now } : {}) };
+    guardProbotWebhooks(probot);
     addHandler(healthHandler(deps.store));
-    addHandler(reportHandler({ store: deps.store, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
+    addHandler(reportHandler({ store: deps.store, log, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
     if (deps.maintenanceIntervalMs !== null) {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
       startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);
@@ -121,8 +123,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const outcomes = await Promise.allSettled(runs);
         const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
         if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
-        const failed = outcomes.filter((o) => o.status === "rejected").length;
-        if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
+        const failures = outcomes.flatMap((o, i) => (o.status === "rejected" ? [`${repos[i]}: ${causeOf(o.reason)}`] : []));
+        if (failures.length > 0) throw new Error(`${failures.length} of ${repos.length} repositories could not be assessed (${failures.slice(0, 3).join("; ")}${failures.length > 3 ? "; …" : ""})`);
       });
     }
 
@@ -223,6 +225,13 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
   };
 
   return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop() };
+}
+
+/** An error's own message and, when it wraps one, its cause: the log line must name what actually failed. */
+export function causeOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error && !error.message.includes(cause.message) ? `${error.message}: ${cause.message}` : error.message;
 }
 
 async function listInstallationRepositories(octokit: InstallationOctokit): Promise<ListedRepo[]> {

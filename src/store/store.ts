@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { z } from "zod";
@@ -61,6 +61,24 @@ export type AssessmentRecord = {
   checkRunId?: number | undefined;
   conclusion?: string | undefined;
 };
+
+function storedOf(row: typeof schema.assessments.$inferSelect): StoredAssessment {
+  return {
+    id: row.id,
+    installationId: row.installationId,
+    repositoryFullName: row.repositoryFullName,
+    trigger: row.trigger,
+    headSha: row.headSha,
+    finishedAt: row.finishedAt,
+    inScope: row.inScope,
+    findings: z.array(findingSchema).parse(JSON.parse(row.findings)) as Finding[],
+    results: z.array(claimResultSchema).parse(JSON.parse(row.results)) as ClaimResult[],
+    configProblems: z.array(configProblemSchema).parse(JSON.parse(row.configProblems)),
+    requests: requestCountsSchema.parse(JSON.parse(row.requests)),
+    checkRunId: row.checkRunId,
+    conclusion: row.conclusion,
+  };
+}
 
 /** `DATABASE_URL` as a file path, `file:` URL or `:memory:`. */
 export function databasePath(url: string): string {
@@ -200,6 +218,31 @@ export class Store {
     return row.id;
   }
 
+  /**
+   * The id of each repository's newest assessment within the installation — every repository that
+   * has one, however it was assessed (a pull request's check run as much as an installation run),
+   * except those removed from the installation since.
+   */
+  latestAssessmentIds(installationId: number): { id: number; repositoryFullName: string }[] {
+    const removed = this.db
+      .select({ fullName: schema.repositories.fullName })
+      .from(schema.repositories)
+      .where(and(eq(schema.repositories.installationId, installationId), isNotNull(schema.repositories.removedAt)));
+    return this.db
+      .select({ id: sql<number>`max(${schema.assessments.id})`.as("id"), repositoryFullName: schema.assessments.repositoryFullName })
+      .from(schema.assessments)
+      .where(and(eq(schema.assessments.installationId, installationId), sql`${schema.assessments.repositoryFullName} not in ${removed}`))
+      .groupBy(schema.assessments.repositoryFullName)
+      .orderBy(schema.assessments.repositoryFullName)
+      .all();
+  }
+
+  /** One stored assessment by id, only within the asking installation. */
+  assessmentById(installationId: number, id: number): StoredAssessment | undefined {
+    const row = this.db.select().from(schema.assessments).where(and(eq(schema.assessments.installationId, installationId), eq(schema.assessments.id, id))).get();
+    return row ? storedOf(row) : undefined;
+  }
+
   /** Assessments of one repository, newest first, only ever within the asking installation. */
   assessments(installationId: number, repositoryFullName: string, limit = 20): StoredAssessment[] {
     const rows = this.db
@@ -209,21 +252,7 @@ export class Store {
       .orderBy(desc(schema.assessments.id))
       .limit(limit)
       .all();
-    return rows.map((row) => ({
-      id: row.id,
-      installationId: row.installationId,
-      repositoryFullName: row.repositoryFullName,
-      trigger: row.trigger,
-      headSha: row.headSha,
-      finishedAt: row.finishedAt,
-      inScope: row.inScope,
-      findings: z.array(findingSchema).parse(JSON.parse(row.findings)) as Finding[],
-      results: z.array(claimResultSchema).parse(JSON.parse(row.results)) as ClaimResult[],
-      configProblems: z.array(configProblemSchema).parse(JSON.parse(row.configProblems)),
-      requests: requestCountsSchema.parse(JSON.parse(row.requests)),
-      checkRunId: row.checkRunId,
-      conclusion: row.conclusion,
-    }));
+    return rows.map(storedOf);
   }
 
   /** Whether a check run was already published for this commit (a push raises several events). */
@@ -276,6 +305,12 @@ export class Store {
       .set({ state: outcome.ok ? "done" : "failed", finishedAt: at.toISOString(), error: outcome.ok ? null : outcome.error.slice(0, 2000) })
       .where(eq(schema.webhookDeliveries.deliveryId, deliveryId))
       .run();
+  }
+
+  /** A delivery's state and, when it failed, why. */
+  delivery(deliveryId: string): { state: string; error: string | null; event: string } | undefined {
+    const row = this.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).get();
+    return row ? { state: row.state, error: row.error, event: row.event } : undefined;
   }
 
   deliveryState(deliveryId: string): string | undefined {
