@@ -1,8 +1,7 @@
 import { ADMIN_ONLY_ROUTES } from "../report/route.js";
 import { observed, type Finding, type Where } from "../core/findings.js";
 import type { Store } from "../store/store.js";
-import { exportLines } from "./export.js";
-import { AuditTrail } from "./trail.js";
+import { AuditSummaries } from "./summary.js";
 
 /** The kinds of change 2.2.1 asks to be logged, and the webhook events that record each. */
 export const CHANGE_KINDS: Record<string, readonly string[]> = {
@@ -27,20 +26,19 @@ export const AUDIT_HTTP_ROUTES: readonly string[] = ADMIN_ONLY_ROUTES;
  * installation's granted events let it see.
  */
 export function auditFindings(store: Store, installationId: number, options: { now: Date; since: Date; org: string }): Finding[] {
-  const trail = new AuditTrail(store);
   const where: Where = { source: "claimcheck audit trail", url: `https://github.com/organizations/${options.org}/settings/installations`, observedAt: options.now.toISOString() };
-  const summary = trail.summary(installationId, options.since);
-  const verification = trail.verify(installationId);
-  const exported = [...exportLines(trail.events(installationId), "jsonl")].length;
+  // Only the links added since the last assessment are hashed: the cost does not grow with the trail.
+  const summary = new AuditSummaries(store).refresh(installationId, options.since, options.now);
+  const verification = summary.verification;
   const granted = store.installationEvents(installationId);
   const source = store.auditLogSource(installationId);
   const findings: Finding[] = [
     observed("audit.events-in-window", summary.countsByKind, where),
     observed("audit.earliest-event", summary.earliest, where),
     observed("audit.chain-verified", verification.ok, where),
-    observed("audit.chain-break", verification.ok ? null : `link ${verification.brokenAt.seq}: ${verification.brokenAt.reason}`, where),
+    observed("audit.chain-break", verification.ok ? null : verification.brokenAt, where),
     observed("audit.pruned", summary.pruned, where),
-    observed("audit.exportable", { events: summary.total, exported }, where),
+    observed("audit.exportable", { events: summary.total, exported: summary.exported }, where),
     observed("audit.access", { httpRoutes: [...AUDIT_HTTP_ROUTES], adminProofRequired: true }, where),
     observed("audit.log-api", source ? { status: source.status, reason: source.reason } : { status: "not-checked", reason: null }, { ...where, source: "GET /orgs/{org}/audit-log" }),
   ];

@@ -251,3 +251,56 @@ export const backfillRepositories = sqliteTable(
   },
   (t) => [uniqueIndex("backfill_repositories_key").on(t.installationId, t.fullName)],
 );
+
+/**
+ * The audit trail's running summary per installation, so an assessment's 2.2.x evidence costs
+ * the same on a trail of a million events as on an empty one: the chain verified up to
+ * `throughSeq` (whose hash is `headHash`), counts of events per day and kind, and how many
+ * exported. Each read hashes only the links after `throughSeq`; `claimcheck audit verify` still
+ * walks the whole chain.
+ */
+export const auditSummaries = sqliteTable("audit_summaries", {
+  installationId: integer("installation_id").primaryKey(),
+  /** The retention checkpoint the verification started from (0: the genesis). */
+  baseSeq: integer("base_seq").notNull(),
+  throughSeq: integer("through_seq").notNull(),
+  headHash: text("head_hash").notNull(),
+  total: integer("total").notNull(),
+  exported: integer("exported").notNull(),
+  /** JSON `{ "YYYY-MM-DD": { kind: count } }` by the day the event occurred (UTC). */
+  dayCounts: text("day_counts").notNull(),
+  /** Where the chain was found broken (it stays broken: only `audit verify` and a person can say more). */
+  broken: text("broken"),
+  /** When the whole chain from the checkpoint was last verified in one pass (maintenance, daily). */
+  fullyVerifiedAt: text("fully_verified_at"),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/**
+ * How far the app got through its own webhook deliveries (`GET /app/hook/deliveries`): one row
+ * for the app, since deliveries belong to the app, not to an installation. `aliveAt` is when the
+ * app last ran a scan, so a start-up can tell how long it was down.
+ */
+export const hookDeliveryScans = sqliteTable("hook_delivery_scans", {
+  id: text("id").primaryKey(),
+  /** The highest delivery id already examined: the next scan stops when it reaches it. */
+  newestSeenId: integer("newest_seen_id"),
+  scannedAt: text("scanned_at"),
+  aliveAt: text("alive_at").notNull(),
+});
+
+/** Failed deliveries claimcheck asked GitHub to send again: once per delivery (its GUID), never twice. */
+export const hookRedeliveries = sqliteTable(
+  "hook_redeliveries",
+  {
+    guid: text("guid").primaryKey(),
+    deliveryId: integer("delivery_id").notNull(),
+    installationId: integer("installation_id"),
+    event: text("event").notNull(),
+    deliveredAt: text("delivered_at").notNull(),
+    requestedAt: text("requested_at").notNull(),
+    /** `requested`, or why GitHub refused (then it is not asked again either). */
+    outcome: text("outcome").notNull(),
+  },
+  (t) => [index("hook_redeliveries_installation").on(t.installationId)],
+);
