@@ -10,7 +10,8 @@ import { issueEventPayload, onIssueEvent } from "./issue-events.js";
 import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
-import { runMaintenance, startMaintenance } from "./maintenance.js";
+import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
+import { SCHEDULED_TRIGGER, startSweeps, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
 import { OrgEvidence } from "./org-evidence.js";
 import {
   checkRunPayload,
@@ -28,9 +29,21 @@ import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
-export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null; sleep?: (ms: number) => Promise<void>; backfill?: BackfillOptions };
-/** `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process. */
-export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void };
+export type AppDeps = {
+  store: Store;
+  concurrency?: number;
+  now?: () => Date;
+  maintenanceIntervalMs?: number | null;
+  /** How often the scheduled re-assessment looks for due repositories; null: never on a timer. */
+  sweepIntervalMs?: number | null;
+  sleep?: (ms: number) => Promise<void>;
+  backfill?: BackfillOptions;
+};
+/**
+ * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
+ * `sweep`: one scheduled re-assessment tick now (what the timer runs).
+ */
+export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]> };
 
 type AnyContext = Context;
 
@@ -41,6 +54,7 @@ type AnyContext = Context;
 export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
   let jobs: Jobs | undefined;
   let backfills: Backfiller<Assessed> | undefined;
+  let sweep: (() => Promise<SweepOutcome[]>) | undefined;
 
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
@@ -59,6 +73,29 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
       startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);
     }
+
+    const sweepTickMs = deps.sweepIntervalMs ?? SWEEP_TICK_MS;
+    sweep = () =>
+      sweepOnce<InstallationOctokit, Assessed>({
+        store: deps.store,
+        log,
+        budgets,
+        now: () => deps.now?.() ?? new Date(),
+        tickMs: sweepTickMs,
+        octokitFor: async (id) => {
+          const octokit = (await probot.auth(id)) as unknown as InstallationOctokit;
+          observeRateLimits(octokit, budgets.of(id));
+          return octokit;
+        },
+        orgConfig,
+        probe: (octokit, id) => probeRateLimits(octokit, budgets.of(id)),
+        reassess: (octokit, installationId, fullName) => {
+          const [owner, repo] = fullName.split("/") as [string, string];
+          return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, { name: SCHEDULED_TRIGGER, deliveryId: `scheduled-${installationId}` }), "background");
+        },
+        publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, issues.newRun(installationId, org), assessed),
+      });
+    if (deps.sweepIntervalMs !== null) startSweeps(sweep, sweepTickMs);
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
       const parsed = schema.safeParse(context.payload);
@@ -224,7 +261,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
   };
 
-  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop() };
+  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []) };
 }
 
 /** An error's own message and, when it wraps one, its cause: the log line must name what actually failed. */

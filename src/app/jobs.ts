@@ -39,8 +39,12 @@ export class Jobs {
     return true;
   }
 
-  /** Runs `task` after earlier tasks for the same key, within the global concurrency bound. */
-  forKey<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` after earlier tasks for the same key, within the global concurrency bound.
+   * `lane`: "background" for scheduled work that webhook work must not wait behind.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the lanes are implemented with the job-lane work; accepted now so callers can name theirs
+  forKey<T>(key: string, task: () => Promise<T>, lane: "webhook" | "background" = "webhook"): Promise<T> {
     return this.serial.run(key, () => this.limit(task));
   }
 

@@ -77,7 +77,7 @@ async function fullVerificationIfDue(deps: { store: Store; log: Logger }, trail:
 }
 
 /** The organisation's settings (retention, access reviews) from its `.github` repository's configuration. */
-async function orgConfig(octokit: InstallationOctokit, org: string): Promise<RepoConfig> {
+export async function orgConfig(octokit: ConfigReader, org: string): Promise<RepoConfig> {
   try {
     const { config } = await octokit.config.get({ owner: org, repo: ".github", path: CONFIG_PATH });
     return parseRepoConfig(config).config;

@@ -237,6 +237,21 @@ export class Store {
       .all();
   }
 
+  /** When each repository of the installation was last assessed (any trigger), removed ones left out. */
+  lastAssessedAt(installationId: number): Map<string, string> {
+    const removed = this.db
+      .select({ fullName: schema.repositories.fullName })
+      .from(schema.repositories)
+      .where(and(eq(schema.repositories.installationId, installationId), isNotNull(schema.repositories.removedAt)));
+    const rows = this.db
+      .select({ fullName: schema.assessments.repositoryFullName, at: sql<string>`max(${schema.assessments.finishedAt})` })
+      .from(schema.assessments)
+      .where(and(eq(schema.assessments.installationId, installationId), sql`${schema.assessments.repositoryFullName} not in ${removed}`))
+      .groupBy(schema.assessments.repositoryFullName)
+      .all();
+    return new Map(rows.map((r) => [r.fullName, r.at]));
+  }
+
   /** One stored assessment by id, only within the asking installation. */
   assessmentById(installationId: number, id: number): StoredAssessment | undefined {
     const row = this.db.select().from(schema.assessments).where(and(eq(schema.assessments.installationId, installationId), eq(schema.assessments.id, id))).get();

@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
-import { createClaimcheckApp } from "../../src/app/index.js";
+import { createClaimcheckApp, type ClaimcheckApp } from "../../src/app/index.js";
 import type { Jobs } from "../../src/app/jobs.js";
 import { Store } from "../../src/store/store.js";
 
@@ -32,9 +32,11 @@ export type AppOptions = {
    * own limits (80 creations a minute) to the simulator.
    */
   spaceWrites?: boolean;
+  /** The app's clock (scheduled re-assessment, evidence ages); the real one when omitted. */
+  now?: () => Date;
 };
 
-export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => Jobs | undefined; idle: () => Promise<void>; stop: () => Promise<void> };
+export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => Jobs | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"] };
 
 /** The service's own throttling policy (src/github/throttle.ts), with an adjustable retry back-off. */
 export function productionOctokit(retryBaseMs?: number, spaceWrites = true) {
@@ -57,7 +59,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const store = options.store ?? Store.open(":memory:");
   const log = options.log ?? pino({ level: "silent" });
   const probot = new Probot({ appId: 1, privateKey: appPrivateKey(), secret, baseUrl: options.githubUrl, Octokit: productionOctokit(options.retryBaseMs, options.spaceWrites) as typeof ProbotOctokit, log });
-  const { app, jobs } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null });
+  const { app, jobs, sweep } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}) });
   const middleware = await createNodeMiddleware(app, { probot, webhooksPath: WEBHOOK_PATH });
   const server: Server = createServer((req, res) => {
     void middleware(req, res, () => res.writeHead(404).end());
@@ -73,6 +75,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     probot,
     jobs,
     idle,
+    sweep,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
