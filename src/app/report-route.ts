@@ -115,10 +115,10 @@ const problem = (message: string) => JSON.stringify({ message });
  * chosen by `?format=` first, then by the Accept header. Another representation (a page for a
  * browser) is one more entry.
  */
-type Representation = { format: string; type: string; render: (report: Report) => string; accepts: (accept: string) => boolean };
+type Representation = { format: string; type: string; render: (report: Report, config: RepoConfig) => string; accepts: (accept: string) => boolean };
 export const REPRESENTATIONS: Representation[] = [
-  { format: "json", type: "application/json", render: renderJson, accepts: (accept) => accept.includes("application/json") },
-  { format: "markdown", type: "text/markdown; charset=utf-8", render: renderMarkdown, accepts: (accept) => accept.includes("text/markdown") },
+  { format: "json", type: "application/json", render: (report) => renderJson(report), accepts: (accept) => accept.includes("application/json") },
+  { format: "markdown", type: "text/markdown; charset=utf-8", render: (report, config) => renderMarkdown(report, { everyHours: config.reassessment.everyHours }), accepts: (accept) => accept.includes("text/markdown") },
 ];
 const DEFAULT_REPRESENTATION = REPRESENTATIONS.find((r) => r.format === "markdown")!;
 
@@ -165,7 +165,7 @@ async function answer(deps: ReportRouteDeps, req: IncomingMessage, res: ServerRe
   const config = await deps.configFor(installation.id, installation.accountLogin);
   const report = await latestReportYielding(deps.store, installation.id, installation.accountLogin, config, now);
   if (!report) return send(res, 404, problem(`no assessment of ${org} is stored yet`));
-  return sendLarge(res, 200, representation.render(report), representation.type);
+  return sendLarge(res, 200, representation.render(report, config), representation.type);
 }
 
 export function reportHandler(deps: ReportRouteDeps) {

@@ -58,8 +58,3 @@ export function planSweep(input: SweepInput): SweepPlan {
   const take = wanted.slice(0, plan.runNow).map((c) => c.fullName);
   return { take, due: due.length, deferred: Math.max(0, due.length - take.length), share: Math.ceil(perTick) };
 }
-
-/** How old evidence may be before the output calls it stale: twice the cadence. */
-export function staleAfterHours(everyHours: number): number {
-  return 2 * everyHours;
-}

@@ -158,7 +158,7 @@ export class IssuePublisher {
     const routing = this.routing(run);
     const subjects = subjectsOf(latest, routing).filter((s) => routing.central || !onlyRepository || s.subject.scope === onlyRepository || s.subject.scope === "org");
     await this.serial.run(String(run.installationId), async () => {
-      const intended = subjects.map((s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays }) }));
+      const intended = subjects.map((s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays, everyHours: config.reassessment.everyHours }) }));
       const known = await this.known(octokit, run, "gap", intended.map((i) => ({ key: issueKey(i.subject.claimId, i.subject.scope), target: i.target })));
       const exceptions = activeExceptions(this.deps.store, run.installationId);
       const plan = planGapIssues({ intended, known: new Map([...known].map(([k, row]) => [k, knownOf(row)])), exceptions, maxNew: Math.max(0, config.issues.maxOpenPerRun - run.created), now: this.now() });

@@ -5,6 +5,7 @@ import type { Assessment } from "../assessment/assess-repository.js";
 import type { ConfigOutcome } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import { STATUS_LABEL, cell, fitWithin, link, showValue } from "./markdown.js";
+import { claimFreshnessText } from "./freshness.js";
 
 export { CHECK_RUN_NAME } from "../core/check-run-name.js";
 /** GitHub rejects check-run output fields longer than this. */
@@ -113,6 +114,8 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, re
   for (const r of assessment.results) {
     const claim = claimById(r.claimId);
     text.push(`#### ${r.claimId} — ${STATUS_LABEL[r.status]}`, "", `> ${claim?.text ?? ""}`, "");
+    const read = claimFreshnessText(r, assessment.findings, assessment.finishedAt, config.config.reassessment.everyHours);
+    if (read) text.push(`_${read}_`, "");
     if (claim?.coverage !== "full" && claim?.beyondGitHub) text.push(`Coverage: ${claim.coverage}. An assessor will also ask for ${claim.beyondGitHub}.`, "");
     for (const c of r.checks) {
       const links = c.evidence.map((e) => link(e.findingId, e.url)).join(", ");
