@@ -11,6 +11,15 @@ CREATE TABLE `audit_summaries` (
 	`updated_at` text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `delivery_gaps` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`installation_id` integer NOT NULL,
+	`from_at` text NOT NULL,
+	`until_at` text NOT NULL,
+	`recorded_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `delivery_gaps_window` ON `delivery_gaps` (`installation_id`,`from_at`);--> statement-breakpoint
 CREATE TABLE `hook_delivery_scans` (
 	`id` text PRIMARY KEY NOT NULL,
 	`newest_seen_id` integer,

@@ -11,6 +11,7 @@ import { githubAdminCheck, installationConfig, reportHandler } from "./report-ro
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
 import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
+import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, startRedeliveries, type RedeliveryOutcome } from "./redelivery.js";
 import { SCHEDULED_TRIGGER, startSweeps, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
 import { OrgEvidence } from "./org-evidence.js";
 import {
@@ -34,6 +35,8 @@ export type AppDeps = {
   concurrency?: number;
   now?: () => Date;
   maintenanceIntervalMs?: number | null;
+  /** How often failed webhook deliveries are looked for and redelivered (also once at start); null: never on a timer. */
+  redeliveryIntervalMs?: number | null;
   /** How often the scheduled re-assessment looks for due repositories; null: never on a timer. */
   sweepIntervalMs?: number | null;
   sleep?: (ms: number) => Promise<void>;
@@ -43,7 +46,7 @@ export type AppDeps = {
  * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
  * `sweep`: one scheduled re-assessment tick now (what the timer runs).
  */
-export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]> };
+export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
 
 type AnyContext = Context;
 
@@ -55,6 +58,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
   let jobs: Jobs | undefined;
   let backfills: Backfiller<Assessed> | undefined;
   let sweep: (() => Promise<SweepOutcome[]>) | undefined;
+  let recover: (() => Promise<RedeliveryOutcome | null>) | undefined;
 
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
@@ -96,6 +100,20 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, issues.newRun(installationId, org), assessed),
       });
     if (deps.sweepIntervalMs !== null) startSweeps(sweep, sweepTickMs);
+
+    // Deliveries GitHub could not make while the app was down or restarting: asked for again.
+    recover = async () => {
+      try {
+        const appOctokit = (await probot.auth()) as unknown as InstallationOctokit;
+        const outcome = await recoverMissedDeliveries({ store: deps.store, log, octokit: appOctokit, now: () => deps.now?.() ?? new Date(), sleep: deps.sleep ?? systemClock.sleep });
+        if (outcome.failed > 0 || outcome.gap) log.info(outcome, "failed webhook deliveries recovered");
+        return outcome;
+      } catch (error) {
+        log.error({ err: causeOf(error) }, "failed webhook deliveries could not be listed or redelivered");
+        return null;
+      }
+    };
+    if (deps.redeliveryIntervalMs !== null) startRedeliveries(recover, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS);
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
       const parsed = schema.safeParse(context.payload);
@@ -261,7 +279,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
   };
 
-  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []) };
+  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
 }
 
 /** An error's own message and, when it wraps one, its cause: the log line must name what actually failed. */

@@ -2,6 +2,15 @@ import { ADMIN_ONLY_ROUTES } from "../report/route.js";
 import { observed, type Finding, type Where } from "../core/findings.js";
 import type { Store } from "../store/store.js";
 import { AuditSummaries } from "./summary.js";
+import { deliveryGapsOf } from "../store/delivery-records.js";
+
+/** Recorded by claimcheck itself when deliveries were lost: a fact about the trail, not a change to the build environment. */
+export const DELIVERY_GAP_KIND = "claimcheck.deliveries-missed";
+
+function changesOnly(counts: Record<string, number>): Record<string, number> {
+  const { [DELIVERY_GAP_KIND]: _gaps, ...changes } = counts;
+  return changes;
+}
 
 /** The kinds of change 2.2.1 asks to be logged, and the webhook events that record each. */
 export const CHANGE_KINDS: Record<string, readonly string[]> = {
@@ -33,13 +42,14 @@ export function auditFindings(store: Store, installationId: number, options: { n
   const granted = store.installationEvents(installationId);
   const source = store.auditLogSource(installationId);
   const findings: Finding[] = [
-    observed("audit.events-in-window", summary.countsByKind, where),
+    observed("audit.events-in-window", changesOnly(summary.countsByKind), where),
     observed("audit.earliest-event", summary.earliest, where),
     observed("audit.chain-verified", verification.ok, where),
     observed("audit.chain-break", verification.ok ? null : verification.brokenAt, where),
     observed("audit.pruned", summary.pruned, where),
     observed("audit.exportable", { events: summary.total, exported: summary.exported }, where),
     observed("audit.access", { httpRoutes: [...AUDIT_HTTP_ROUTES], adminProofRequired: true }, where),
+    observed("audit.delivery-gaps", deliveryGapsOf(store, installationId, options.since, options.now), where),
     observed("audit.log-api", source ? { status: source.status, reason: source.reason } : { status: "not-checked", reason: null }, { ...where, source: "GET /orgs/{org}/audit-log" }),
   ];
   if (granted === null) {

@@ -5,7 +5,8 @@ import { canonicalJson, GENESIS_HASH, sha256 } from "./canonical.js";
 import type { AuditEventInput } from "./normalise.js";
 import { AuditSummaries, checkLink } from "./summary.js";
 
-export type AuditSource = "webhook" | "audit-log";
+/** `claimcheck`: what the app itself knows of the trail (a window in which deliveries were lost). */
+export type AuditSource = "webhook" | "audit-log" | "claimcheck";
 export type AuditRow = typeof auditEvents.$inferSelect;
 
 export type Verification =

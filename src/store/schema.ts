@@ -78,7 +78,7 @@ export const auditEvents = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     installationId: integer("installation_id").notNull(),
     seq: integer("seq").notNull(),
-    source: text("source", { enum: ["webhook", "audit-log"] }).notNull(),
+    source: text("source", { enum: ["webhook", "audit-log", "claimcheck"] }).notNull(),
     /** Webhook delivery id, or the audit log's document id: a redelivery is recorded once. */
     sourceId: text("source_id").notNull(),
     kind: text("kind").notNull(),
@@ -303,4 +303,21 @@ export const hookRedeliveries = sqliteTable(
     outcome: text("outcome").notNull(),
   },
   (t) => [index("hook_redeliveries_installation").on(t.installationId)],
+);
+
+/**
+ * Windows in which an installation's events may be missing: the app was down longer than GitHub
+ * keeps deliveries for redelivery. Written with the audit event that records the window; read
+ * by 2.2.1's evidence.
+ */
+export const deliveryGaps = sqliteTable(
+  "delivery_gaps",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    installationId: integer("installation_id").notNull(),
+    fromAt: text("from_at").notNull(),
+    untilAt: text("until_at").notNull(),
+    recordedAt: text("recorded_at").notNull(),
+  },
+  (t) => [uniqueIndex("delivery_gaps_window").on(t.installationId, t.fromAt)],
 );

@@ -34,9 +34,11 @@ export type AppOptions = {
   spaceWrites?: boolean;
   /** The app's clock (scheduled re-assessment, evidence ages); the real one when omitted. */
   now?: () => Date;
+  /** The app's waits (backfill pauses, spacing of redelivery requests); real timers when omitted. */
+  sleep?: (ms: number) => Promise<void>;
 };
 
-export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => Jobs | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"] };
+export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => Jobs | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"]; recoverDeliveries: ClaimcheckApp["recoverDeliveries"] };
 
 /** The service's own throttling policy (src/github/throttle.ts), with an adjustable retry back-off. */
 export function productionOctokit(retryBaseMs?: number, spaceWrites = true) {
@@ -59,7 +61,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const store = options.store ?? Store.open(":memory:");
   const log = options.log ?? pino({ level: "silent" });
   const probot = new Probot({ appId: 1, privateKey: appPrivateKey(), secret, baseUrl: options.githubUrl, Octokit: productionOctokit(options.retryBaseMs, options.spaceWrites) as typeof ProbotOctokit, log });
-  const { app, jobs, sweep } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}) });
+  const { app, jobs, sweep, recoverDeliveries } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, redeliveryIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
   const middleware = await createNodeMiddleware(app, { probot, webhooksPath: WEBHOOK_PATH });
   const server: Server = createServer((req, res) => {
     void middleware(req, res, () => res.writeHead(404).end());
@@ -76,6 +78,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     jobs,
     idle,
     sweep,
+    recoverDeliveries,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

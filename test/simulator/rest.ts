@@ -1,5 +1,6 @@
 import type { Model, Repo } from "./model.js";
 import type { ProtectionSpec, RulesetSpec } from "./scenario.js";
+import { DELIVERY_ROUTES } from "./deliveries.js";
 
 /*
  * The REST routes claimcheck uses, answered from the model in GitHub's shapes. A route is one
@@ -296,6 +297,7 @@ const DEFINITIONS: [string, string, Handler][] = [
   })],
   ["POST", "/repos/{owner}/{repo}/issues", withRepo(createIssue)],
   ["PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", withRepo(updateIssue)],
+  ...DELIVERY_ROUTES,
 ];
 
 function compile(method: string, template: string, handler: Handler): Route {
