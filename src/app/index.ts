@@ -1,6 +1,8 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
 import { AUDITED_EVENTS, normaliseWebhook } from "../audit/normalise.js";
 import { AuditTrail } from "../audit/trail.js";
+import { AuditSummaries } from "../audit/summary.js";
+import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
@@ -71,6 +73,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new ConditionalCache(), ...(deps.now ? { now: deps.now } : {}) };
     guardProbotWebhooks(probot);
+    // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
+    void catchUpAuditSummaries(deps.store, log);
     addHandler(healthHandler(deps.store));
     addHandler(reportHandler({ store: deps.store, log, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
     if (deps.maintenanceIntervalMs !== null) {
@@ -287,6 +291,17 @@ export function causeOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as { cause?: unknown }).cause;
   return cause instanceof Error && !error.message.includes(cause.message) ? `${error.message}: ${cause.message}` : error.message;
+}
+
+async function catchUpAuditSummaries(store: Store, log: Logger): Promise<void> {
+  const summaries = new AuditSummaries(store);
+  for (const installation of store.activeInstallations()) {
+    try {
+      await summaries.catchUp(installation.id);
+    } catch (error) {
+      log.error({ installation: installation.id, err: causeOf(error) }, "audit trail summary could not be brought up to date");
+    }
+  }
 }
 
 async function listInstallationRepositories(octokit: InstallationOctokit): Promise<ListedRepo[]> {

@@ -69,6 +69,7 @@ export const FULL_VERIFY_EVERY_MS = 24 * 60 * 60 * 1000;
  */
 async function fullVerificationIfDue(deps: { store: Store; log: Logger }, trail: AuditTrail, installationId: number, now: Date): Promise<void> {
   const summaries = new AuditSummaries(deps.store);
+  await summaries.catchUp(installationId, () => now);
   const last = summaries.fullyVerifiedAt(installationId);
   if (last && now.getTime() - Date.parse(last) < FULL_VERIFY_EVERY_MS) return;
   const result = await trail.verifyYielding(installationId);

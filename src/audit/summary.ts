@@ -28,11 +28,19 @@ export type AuditSummary = {
   verification: { ok: true; throughSeq: number; headHash: string } | { ok: false; brokenAt: string };
   /** Links hashed by this call: 0 when nothing was added since the last one. */
   hashedNow: number;
+  /** Links after the verified head not yet hashed (a first read of a long trail, done in slices); 0 when caught up. */
+  pending: number;
   /** When the whole chain (from the retention checkpoint) was last verified in one pass. */
   fullyVerifiedAt: string | null;
 };
 
 const PAGE = 1000;
+/**
+ * An assessment hashes at most this many new links (tens of milliseconds): a trail that grew by
+ * more — the first read of a long trail after an upgrade — is caught up by `catchUp`, a slice at
+ * a time with the event loop free in between, and reads as "catching up" until then.
+ */
+export const MAX_LINKS_PER_READ = 5_000;
 
 function dayOf(iso: string): string {
   return iso.slice(0, 10);
@@ -72,7 +80,7 @@ export class AuditSummaries {
   }
 
   /** Brings the installation's summary up to date (hashing only new links) and returns it with the window's counts. */
-  refresh(installationId: number, since: Date, now: Date = new Date()): AuditSummary {
+  refresh(installationId: number, since: Date, now: Date = new Date(), maxLinks = MAX_LINKS_PER_READ): AuditSummary {
     const checkpoint = this.checkpoint(installationId);
     let row = this.row(installationId);
     // A retention prune the summary did not follow (or a first read): start again from the checkpoint.
@@ -87,8 +95,13 @@ export class AuditSummaries {
       if (!head) broken = `link ${throughSeq}: verified earlier, now missing (the trail was cut)`;
       else if (head.hash !== headHash) broken = `link ${throughSeq}: its hash changed after it was verified (the row was replaced)`;
     }
+    let capped = false;
     while (broken === null) {
-      const page = this.store.db.select().from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).orderBy(asc(auditEvents.seq)).limit(PAGE).all();
+      if (hashedNow >= maxLinks) {
+        capped = true;
+        break;
+      }
+      const page = this.store.db.select().from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).orderBy(asc(auditEvents.seq)).limit(Math.min(PAGE, maxLinks - hashedNow)).all();
       for (const link of page) {
         const problem = checkLink(link, throughSeq + 1, headHash);
         if (problem) {
@@ -103,8 +116,9 @@ export class AuditSummaries {
         const day = (days[dayOf(link.occurredAt)] ??= {});
         day[link.kind] = (day[link.kind] ?? 0) + 1;
       }
-      if (page.length < PAGE) break;
+      if (page.length < Math.min(PAGE, maxLinks - hashedNow + page.length)) break;
     }
+    const pending = capped ? (this.store.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).get()?.n ?? 0) : 0;
 
     const next: SummaryRow = { ...row, throughSeq, headHash, total, exported, broken, dayCounts: JSON.stringify(days), updatedAt: now.toISOString() };
     if (hashedNow > 0 || broken !== row.broken || !this.row(installationId)) {
@@ -118,8 +132,18 @@ export class AuditSummaries {
       pruned: checkpoint !== undefined,
       verification: broken === null ? { ok: true, throughSeq, headHash } : { ok: false, brokenAt: broken },
       hashedNow,
+      pending,
       fullyVerifiedAt: row.fullyVerifiedAt,
     };
+  }
+
+  /** Brings the summary fully up to date a slice at a time, giving the event loop a turn between slices. */
+  async catchUp(installationId: number, now: () => Date = () => new Date()): Promise<AuditSummary> {
+    for (;;) {
+      const summary = this.refresh(installationId, now(), now());
+      if (summary.pending === 0) return summary;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Whole days after `since` from the summary; the partial first day counted from the index (one day's events at most). */

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEventInput } from "../../src/audit/normalise.js";
-import { AuditSummaries } from "../../src/audit/summary.js";
+import { AuditSummaries, MAX_LINKS_PER_READ } from "../../src/audit/summary.js";
+import { auditFindings } from "../../src/audit/evidence.js";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { Store } from "../../src/store/store.js";
 
@@ -144,5 +145,29 @@ describe("the audit trail's incremental summary", () => {
     expect(restarted).toMatchObject({ total: trail.summary(1, since).total, verification: { ok: true } });
     expect(trail.verify(1).ok).toBe(true);
     store.close();
+  });
+
+  it("hashes a long trail in slices: until caught up, what depends on every link is unknown, not guessed", async () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 120; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    const summaries = new AuditSummaries(store);
+    const first = summaries.refresh(1, new Date(0), new Date(), 50);
+    expect(first).toMatchObject({ hashedNow: 50, pending: 70, verification: { ok: true, throughSeq: 50 } });
+    const caught = await summaries.catchUp(1);
+    expect(caught).toMatchObject({ pending: 0, total: 120 });
+
+    const other = Store.open(":memory:");
+    const long = new AuditTrail(other);
+    for (let i = 0; i < MAX_LINKS_PER_READ + 10; i += 1) long.append(1, "webhook", `d${i}`, event(i, 1));
+    const pendingFindings = auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" });
+    const verified = pendingFindings.find((f) => f.id === "audit.chain-verified")!;
+    expect(verified.value).toBeNull();
+    expect(verified.error).toContain("10 links still to check");
+    expect(pendingFindings.find((f) => f.id === "audit.events-in-window")?.error).toContain("verifying");
+    await new AuditSummaries(other).catchUp(1);
+    expect(auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" }).find((f) => f.id === "audit.chain-verified")?.value).toBe(true);
+    store.close();
+    other.close();
   });
 });
