@@ -1,4 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { assessmentsByIds } from "./app/latest-report.js";
 import { parseArgs } from "node:util";
 import { auditFindings } from "./audit/evidence.js";
 import { runOrganisation, type RunOctokit, type RunProgress } from "./assessment/run-organisation.js";
@@ -85,6 +88,7 @@ function openStore(env: Record<string, string | undefined>, org: string): { stor
 export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
   let store: Store | undefined;
+  let temporary: { store: Store; dir: string } | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -116,7 +120,13 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     const { octokit } = await authenticate(org, env as AuthEnv, baseUrl, privateKeyOf(env));
     await checkAccess(octokit, org);
     const opened = store;
-    const { assessment, configs } = await runOrganisation({
+    // Each repository's assessment goes to a store as it finishes — the app's database with
+    // --store, else a temporary one — so the run holds none of them; the report is read back.
+    let sink: { store: Store; installationId: number; trigger: string };
+    if (store && installationId !== undefined) sink = { store, installationId, trigger: "cli.assess" };
+    else sink = temporary = temporarySink(org);
+    const ids: number[] = [];
+    const { assessment } = await runOrganisation({
       octokit,
       org,
       repos: values.repo ?? [],
@@ -125,19 +135,17 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
       now,
       ...(opened && installationId !== undefined ? { extraOrgFindings: (_config, since) => auditFindings(opened, installationId, { now, since, org }) } : {}),
       onProgress: (p) => io.progress?.(describeProgress(org, p)),
+      keep: false,
+      onAssessed: (a, config) => ids.push(sink.store.recordAssessment({ installationId: sink.installationId, trigger: sink.trigger, assessment: a, configProblems: config.ok ? [] : config.problems })),
     });
     io.progress?.("");
     // The access check is a request of this run too.
     assessment.requests.rest += 1;
+    const order = new Map((values.repo ?? []).map((name, i) => [name, i]));
+    assessment.repositories = assessmentsByIds(sink.store, sink.installationId, ids).sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0) || a.name.localeCompare(b.name));
 
     let exceptions: ReportException[] = [];
-    if (store && installationId !== undefined) {
-      for (const a of assessment.repositories) {
-        const config = configs.get(a.name);
-        store.recordAssessment({ installationId, trigger: "cli.assess", assessment: a, configProblems: config && !config.ok ? config.problems : [] });
-      }
-      exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
-    }
+    if (store && installationId !== undefined) exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
 
     const report = buildReport(assessment, { exceptions });
     const text = format === "json" ? renderJson(report) : renderMarkdown(report);
@@ -164,5 +172,17 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     return 2;
   } finally {
     store?.close();
+    if (temporary) {
+      temporary.store.close();
+      rmSync(temporary.dir, { recursive: true, force: true });
+    }
   }
+}
+
+/** A store of this run only, in a private temporary directory, removed when the command ends. */
+function temporarySink(org: string): { store: Store; installationId: number; trigger: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "claimcheck-assess-"));
+  const store = Store.open(join(dir, "run.db"));
+  store.upsertInstallation(1, org, "unknown");
+  return { store, installationId: 1, trigger: "cli.assess", dir };
 }

@@ -45,6 +45,14 @@ function scopeOf(stored: StoredAssessment): RepoScope {
   return { inScope: false, reason: "excluded in configuration" };
 }
 
+/** Stored assessments read back by id (those one run recorded), as the report builds from them. */
+export function assessmentsByIds(store: Store, installationId: number, ids: readonly number[]): Assessment[] {
+  return ids.flatMap((id) => {
+    const stored = store.assessmentById(installationId, id);
+    return stored ? [toAssessment(stored)] : [];
+  });
+}
+
 function toAssessment(stored: StoredAssessment): Assessment {
   const [owner = "", name = stored.repositoryFullName] = stored.repositoryFullName.split("/");
   return {
