@@ -12,6 +12,7 @@ import { ISSUE_LABEL, parseMarker } from "../issues/marker.js";
 import { issueKey, planGapIssues, type IssueTarget, type KnownIssue, type Plan, type Write } from "../issues/plan.js";
 import { orgStatuses, subjectsOf, type RepositoryResults, type Routing } from "../issues/subjects.js";
 import { renderSummaryIssue, SUMMARY_LABEL } from "../issues/summary-issue.js";
+import { claimReadAt, oldestRead } from "../render/freshness.js";
 import {
   accessReviewRows,
   activeExceptions,
@@ -353,8 +354,11 @@ export class IssuePublisher {
         org: run.org,
         collectedAt: latest.map((r) => r.finishedAt).sort().at(-1) ?? null,
         repositories: { inScope: latest.filter((r) => r.inScope).length, outOfScope: latest.filter((r) => !r.inScope).length },
+        now: now.toISOString(),
+        everyHours: config.reassessment.everyHours,
         claims: statuses.map((s) => ({
           ...s,
+          readAt: oldestRead(latest.filter((r) => r.inScope).flatMap((r) => r.results.filter((c) => c.claimId === s.claimId).flatMap((c) => claimReadAt(c, r.findings) ?? []))),
           lastChange: lastOrgStatusChange(this.deps.store, run.installationId, s.claimId),
           issues: gaps.filter((g) => g.claimId === s.claimId).map((g) => ({ scope: g.scope, url: g.issueUrl })),
         })),

@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG, parseRepoConfig } from "../../src/config/repo-config.js
 import { observed } from "../../src/core/findings.js";
 import { evaluateClaims } from "../../src/evaluation/evaluate.js";
 import { renderGapIssue } from "../../src/issues/gap-issue.js";
+import { renderSummaryIssue } from "../../src/issues/summary-issue.js";
 import { renderCheckRun } from "../../src/render/check-run.js";
 import { claimReadAt, freshness, freshnessText } from "../../src/render/freshness.js";
 import { buildReport } from "../../src/report/model.js";
@@ -70,5 +71,27 @@ describe("evidence freshness", () => {
     expect(reread.hash).toBe(first.hash);
     expect(stale.hash).not.toBe(first.hash);
     expect(stale.body).toContain("⚠️ stale: evidence read 2026-11-25 10:00 UTC");
+  });
+
+  it("the summary issue marks a claim whose oldest evidence is stale, and dates the oldest read in its footer", () => {
+    const input = (readAt: string) => ({
+      org: "acme",
+      collectedAt: "2026-11-29T10:00:00.000Z",
+      now: "2026-11-29T10:00:00.000Z",
+      everyHours: 24,
+      repositories: { inScope: 1, outOfScope: 0 },
+      claims: [{ claimId: "2.2.2", status: "gap" as const, counts: { met: 0, partial: 0, gap: 1, other: 0 }, lastChange: null, issues: [], readAt }],
+      exceptions: [],
+      deferred: [],
+      unavailable: [],
+      closedByPeople: [],
+    });
+    const fresh = renderSummaryIssue(input("2026-11-29T09:00:00.000Z"));
+    const reread = renderSummaryIssue(input("2026-11-29T09:30:00.000Z"));
+    const stale = renderSummaryIssue(input("2026-11-25T09:00:00.000Z"));
+    expect(fresh.body).toContain("the oldest evidence was read 2026-11-29 09:00 UTC");
+    expect(reread.hash).toBe(fresh.hash);
+    expect(stale.hash).not.toBe(fresh.hash);
+    expect(stale.body).toContain("❌ gap · ⚠️ stale: evidence read 2026-11-25 09:00 UTC, more than 48 h ago");
   });
 });
