@@ -148,7 +148,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     if (store && installationId !== undefined) exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
 
     const report = buildReport(assessment, { exceptions });
-    const text = format === "json" ? renderJson(report) : renderMarkdown(report);
+    const text = format === "json" ? renderJson(report) : renderMarkdown(report, { everyHours: assessment.config.reassessment.everyHours });
     if (values.out) {
       writeFileSync(values.out, text);
       io.err(`wrote the ${format === "json" ? "JSON" : "Markdown"} report of ${org} to ${values.out}`);
