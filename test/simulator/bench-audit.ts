@@ -118,7 +118,7 @@ async function measure(label: string, events: number, prs: number, latencyMs: nu
   let fullWalkMs: number | null = null;
   if (events > 0) {
     // The one-time catch-up (every link hashed once, in slices off the webhook path), then a read as an assessment does it.
-    let started = performance.now();
+    const started = performance.now();
     await new AuditSummaries(store).catchUp(sim.installation);
     catchUpMs = performance.now() - started;
     const cpuBefore = process.cpuUsage();
@@ -133,6 +133,7 @@ async function measure(label: string, events: number, prs: number, latencyMs: nu
     let exported = 0;
     for (const line of exportLines(trail.events(sim.installation), "jsonl")) exported += line.length > 0 ? 1 : 0;
     const walk = process.cpuUsage(walkBefore);
+    if (exported !== events) console.error(`  ${label}: the walk exported ${exported} of ${events} events`);
     fullWalkMs = (walk.user + walk.system) / 1000;
   }
   global.gc?.();
