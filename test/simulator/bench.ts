@@ -3,6 +3,7 @@ import { runOrganisation } from "../../src/assessment/run-organisation.js";
 import type { RunOctokit } from "../../src/assessment/run-organisation.js";
 import { startApp } from "./app-harness.js";
 import { runAuditBench } from "./bench-audit.js";
+import { runMemoryBench } from "./bench-memory.js";
 import { productionOctokit } from "./app-harness.js";
 import { generateScenario } from "./generate.js";
 import { sha } from "./model.js";
@@ -19,7 +20,7 @@ import { DEFAULT_RESERVE_FRACTION, MEASURED_COST, planBackfill, type CostPerRepo
  */
 
 /* eslint-disable no-console -- a command-line program: its output is the point */
-const { values } = parseArgs({ options: { sizes: { type: "string", default: "100,1000,10000" }, relaxed: { type: "boolean", default: false }, latency: { type: "string", default: "30" }, concurrency: { type: "string", default: "4" }, "plan-only": { type: "boolean", default: false }, "audit-events": { type: "string" } } });
+const { values } = parseArgs({ options: { sizes: { type: "string", default: "100,1000,10000" }, relaxed: { type: "boolean", default: false }, latency: { type: "string", default: "30" }, concurrency: { type: "string", default: "4" }, "plan-only": { type: "boolean", default: false }, "audit-events": { type: "string" }, "memory-sizes": { type: "string" } } });
 
 /*
  * The backfill scheduler's verdict for 10,000 repositories under GitHub's published hourly
@@ -110,3 +111,4 @@ console.log(`\nWebhook path (${latencyMs} ms a request, ${values.relaxed ? "rela
 console.log(`deliveries acknowledged: ${perSecond.toFixed(0)}/s`);
 console.log(`pull request → check run (${latencies.length} of 40): p50 ${pct(50)} ms, p95 ${pct(95)} ms, p99 ${pct(99)} ms`);
 if (values["audit-events"]) await runAuditBench({ events: Number(values["audit-events"]), latencyMs });
+if (values["memory-sizes"]) await runMemoryBench({ sizes: values["memory-sizes"].split(",").map(Number).filter((n) => n > 0) });
