@@ -8,10 +8,20 @@ import { runOrganisation, type RunOctokit, type RunProgress } from "./assessment
 import { apiBaseUrl, authenticate, AuthError, type AuthEnv } from "./cli-auth.js";
 import { acceptedExceptions } from "./issues/exceptions.js";
 import { buildReport, hasGap, type ReportException } from "./report/model.js";
+import type { History } from "./report/history.js";
 import { renderJson } from "./report/json.js";
 import { renderMarkdown } from "./report/markdown.js";
+import { renderHtml } from "./report/html.js";
+import { storedHistory } from "./app/stored-history.js";
 import { fromAcceptedException } from "./report/exceptions.js";
 import { Store } from "./store/store.js";
+import { z } from "zod";
+import { costOf } from "./app/backfill.js";
+import { planBackfill } from "./app/backfill-plan.js";
+import { observeRateLimits, probeRateLimits, RateBudget } from "./app/rate-budget.js";
+import { gateRequests, RateLimitStop } from "./app/rate-gate.js";
+import { recentAssessmentCost } from "./store/backfill-records.js";
+import { RunConfigCache, withRunConfig } from "./config/config-cache.js";
 
 /*
  * `claimcheck assess`: one organisation-wide run through the same runOrganisation, collectors,
@@ -19,14 +29,17 @@ import { Store } from "./store/store.js";
  * Exit codes: 0 assessed, 1 assessed with gaps under `--fail-on gap`, 2 usage or auth error.
  */
 
-export const ASSESS_SYNOPSIS = `  claimcheck assess --org ORG [--repo NAME ...] [--window 90d] [--format md|json] [--out FILE]
-                    [--fail-on gap] [--api-url URL] [--store]`;
+export const ASSESS_SYNOPSIS = `  claimcheck assess --org ORG [--repo NAME ...] [--window 90d] [--format md|json|html] [--out FILE]
+                    [--fail-on gap] [--api-url URL] [--store] [--rate-limit wait|stop]`;
 
 const ASSESS_USAGE = `usage:
 ${ASSESS_SYNOPSIS}
 
 Credentials: GITHUB_TOKEN, or APP_ID with PRIVATE_KEY or PRIVATE_KEY_PATH (the app's installation on ORG).
-GHE_HOST (and GHE_PROTOCOL) or --api-url point at GitHub Enterprise Server.`;
+GHE_HOST (and GHE_PROTOCOL) or --api-url point at GitHub Enterprise Server.
+--rate-limit: when GitHub's hourly budget runs out, wait for its reset (the default) or stop (exit 3).
+Exit codes: 0 assessed, 1 gaps with --fail-on gap, 2 usage or authentication error,
+3 stopped by GitHub's rate limit (no report: its evidence would have been unknown).`;
 
 export type AssessIo = {
   out: (line: string) => void;
@@ -35,9 +48,15 @@ export type AssessIo = {
   progress?: ((text: string) => void) | undefined;
 };
 
-export type AssessDeps = { env?: Record<string, string | undefined>; now?: () => Date; concurrency?: number };
+export type AssessDeps = { env?: Record<string, string | undefined>; now?: () => Date; concurrency?: number; sleep?: (ms: number) => Promise<void> };
 
 class AssessUsageError extends Error {}
+
+/** Exit code of a run GitHub's rate limit stopped. */
+export const EXIT_RATE_LIMITED = 3;
+
+/** Left in each budget for requests already in flight (a repository query costs a few points). */
+const GATE_FLOOR = { rest: 10, graphql: 30 };
 
 function parseWindow(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -57,10 +76,18 @@ function privateKeyOf(env: Record<string, string | undefined>): string | undefin
   }
 }
 
-/** Proves the credentials and the organisation before anything is assessed: a bad token is one clear line, not a report of unknowns. */
-async function checkAccess(octokit: RunOctokit, org: string): Promise<void> {
+const orgCountsSchema = z.looseObject({ public_repos: z.number().int().nonnegative().optional(), total_private_repos: z.number().int().nonnegative().optional() });
+
+/**
+ * Proves the credentials and the organisation before anything is assessed: a bad token is one clear
+ * line, not a report of unknowns. Gives the organisation's repository count where GitHub shows it.
+ */
+async function checkAccess(octokit: RunOctokit, org: string): Promise<number | null> {
   try {
-    await octokit.request("GET /orgs/{org}", { org });
+    const { data } = await octokit.request("GET /orgs/{org}", { org });
+    const counts = orgCountsSchema.safeParse(data);
+    if (!counts.success || counts.data.public_repos === undefined) return null;
+    return counts.data.public_repos + (counts.data.total_private_repos ?? 0);
   } catch (error) {
     const status = (error as { status?: unknown }).status;
     const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
@@ -68,6 +95,13 @@ async function checkAccess(octokit: RunOctokit, org: string): Promise<void> {
     if (status === 404) throw new AuthError(`organisation "${org}" not found, or not visible to these credentials`);
     throw new AuthError(`could not read organisation "${org}"${typeof status === "number" ? ` (${status})` : ""}: ${message}`);
   }
+}
+
+function describeBudget(budget: RateBudget, now: Date): string {
+  const one = (name: string, r: { limit: number; remaining: number; resetAt: Date } | null) =>
+    r ? `${name} ${r.remaining.toLocaleString("en-GB")} of ${r.limit.toLocaleString("en-GB")} left until ${r.resetAt.getTime() > now.getTime() ? r.resetAt.toISOString() : "now"}` : `${name} budget not reported`;
+  const { rest, graphql } = budget.current();
+  return `GitHub's hourly budgets: ${one("REST", rest)}, ${one("GraphQL points", graphql)}`;
 }
 
 function describeProgress(org: string, p: RunProgress): string {
@@ -101,16 +135,19 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
         "fail-on": { type: "string" },
         "api-url": { type: "string" },
         store: { type: "boolean" },
+        "rate-limit": { type: "string" },
       },
       strict: true,
     });
     const org = values.org;
     if (!org) throw new AssessUsageError("--org is required");
     const format = values.format ?? "md";
-    if (format !== "md" && format !== "json") throw new AssessUsageError(`--format must be md or json, not "${format}"`);
+    if (format !== "md" && format !== "json" && format !== "html") throw new AssessUsageError(`--format must be md, json or html, not "${format}"`);
     const failOn = values["fail-on"];
     if (failOn !== undefined && failOn !== "gap") throw new AssessUsageError(`--fail-on accepts only "gap", not "${failOn}"`);
     const windowDays = parseWindow(values.window);
+    const mode = values["rate-limit"] ?? "wait";
+    if (mode !== "wait" && mode !== "stop") throw new AssessUsageError(`--rate-limit must be wait or stop, not "${mode}"`);
     const baseUrl = apiBaseUrl(values["api-url"], env as AuthEnv);
 
     const now = deps.now?.() ?? new Date();
@@ -118,26 +155,75 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     if (values.store) ({ store, installationId } = openStore(env, org));
 
     const { octokit } = await authenticate(org, env as AuthEnv, baseUrl, privateKeyOf(env));
-    await checkAccess(octokit, org);
+    const listed = await checkAccess(octokit, org);
     const opened = store;
-    // Each repository's assessment goes to a store as it finishes — the app's database with
-    // --store, else a temporary one — so the run holds none of them; the report is read back.
-    let sink: { store: Store; installationId: number; trigger: string };
-    if (store && installationId !== undefined) sink = { store, installationId, trigger: "cli.assess" };
-    else sink = temporary = temporarySink(org);
+    // Each repository's assessment goes to a temporary store as it finishes, so the run holds
+    // none of them; the report is read back from it, and with --store they are copied to the
+    // app's database once the run has succeeded (a stopped run stores nothing, as before).
+    const sink = (temporary = temporarySink(org));
     const ids: number[] = [];
+
+    // Budgets read, not assumed: GitHub's figures for this token, the cost of a repository as
+    // measured, and the plan said before the first repository is read.
+    const budget = new RateBudget();
+    observeRateLimits(octokit, budget);
+    await probeRateLimits(octokit, budget);
+    const repositories = values.repo && values.repo.length > 0 ? values.repo.length : listed;
+    const cost = costOf(store && installationId !== undefined ? recentAssessmentCost(store, installationId) : null);
+    let done = 0;
+    let total = repositories ?? 0;
+    if (repositories !== null) {
+      const plan = planBackfill({ pending: repositories, cost, budget: budget.current(), now, reserveFraction: 0 });
+      if (plan.runNow < repositories) {
+        io.err(`claimcheck: ${describeBudget(budget, now)}; ${repositories} repositories at about ${cost.rest} REST requests and ${cost.graphql} GraphQL points each`);
+        const resumes = plan.nextBatchAt ?? plan.batches[0]?.at ?? null;
+        if (mode === "stop") {
+          io.err(`claimcheck: the budget pays for ${plan.runNow} of ${repositories} repositories before ${resumes?.toISOString() ?? "the reset"}; stopping (--rate-limit stop). Run again after the reset, or with --rate-limit wait.`);
+          return EXIT_RATE_LIMITED;
+        }
+        io.err(`claimcheck: the budget pays for ${plan.runNow} of ${repositories} repositories now; the run will wait for GitHub's reset${resumes ? ` at ${resumes.toISOString()}` : ""} and is expected to finish by ${plan.finishAt.toISOString()}`);
+      }
+    }
+    const gate = gateRequests(octokit, budget, {
+      mode,
+      floor: GATE_FLOOR,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      onWait: (resource, until) => {
+        const line = `waiting for GitHub's ${resource === "graphql" ? "GraphQL" : "REST"} rate limit to reset at ${until.toISOString()} (${done}/${total || "?"} repositories assessed)`;
+        if (io.progress) io.progress(line);
+        else io.err(`claimcheck: ${line}`);
+      },
+    });
     const { assessment } = await runOrganisation({
-      octokit,
+      // The organisation's `.github` configuration is read once for the run, not per repository.
+      octokit: withRunConfig(octokit, new RunConfigCache()),
       org,
       repos: values.repo ?? [],
       ...(windowDays ? { windowDays } : {}),
       ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
       now,
       ...(opened && installationId !== undefined ? { extraOrgFindings: (_config, since) => auditFindings(opened, installationId, { now, since, org }) } : {}),
-      onProgress: (p) => io.progress?.(describeProgress(org, p)),
+      onProgress: (p) => {
+        done = p.done;
+        total = p.total;
+        io.progress?.(describeProgress(org, p));
+      },
       keep: false,
       onAssessed: (a, config) => ids.push(sink.store.recordAssessment({ installationId: sink.installationId, trigger: sink.trigger, assessment: a, configProblems: config.ok ? [] : config.problems })),
     });
+    if (gate.stopped()) {
+      io.progress?.("");
+      io.err(`claimcheck: ${gate.stopped()!.message}; stopped (--rate-limit stop) rather than report evidence as unknown. Run again after the reset, or with --rate-limit wait.`);
+      return EXIT_RATE_LIMITED;
+    }
+    // Evidence GitHub refused for want of budget is not "unknown": it was never asked for properly.
+    if (gate.refused() > 0) {
+      io.progress?.("");
+      const reset = (["rest", "graphql"] as const).map((r) => budget.current()[r]?.resetAt).filter((d): d is Date => d !== undefined).sort((a, b) => b.getTime() - a.getTime())[0];
+      io.err(`claimcheck: GitHub refused ${gate.refused()} requests for its rate limit; no report is printed, as the evidence they would have read would show as unknown. Run again${reset ? ` after ${reset.toISOString()}` : " later"}.`);
+      return EXIT_RATE_LIMITED;
+    }
     io.progress?.("");
     // The access check is a request of this run too.
     assessment.requests.rest += 1;
@@ -145,13 +231,23 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     assessment.repositories = assessmentsByIds(sink.store, sink.installationId, ids).sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0) || a.name.localeCompare(b.name));
 
     let exceptions: ReportException[] = [];
-    if (store && installationId !== undefined) exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
+    let history: History | undefined;
+    if (store && installationId !== undefined) {
+      for (const id of ids) {
+        const stored = sink.store.assessmentById(sink.installationId, id);
+        const [a] = assessmentsByIds(sink.store, sink.installationId, [id]);
+        if (stored && a) store.recordAssessment({ installationId, trigger: "cli.assess", assessment: a, configProblems: stored.configProblems });
+      }
+      exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
+      // Links of the history point where the evidence lives: GitHub Enterprise Server's web host for its API.
+      history = storedHistory(store, installationId, now, undefined, baseUrl?.replace(/\/api\/v3$/, ""));
+    }
 
-    const report = buildReport(assessment, { exceptions });
-    const text = format === "json" ? renderJson(report) : renderMarkdown(report, { everyHours: assessment.config.reassessment.everyHours });
+    const report = buildReport(assessment, { exceptions, ...(history ? { history } : {}) });
+    const text = format === "json" ? renderJson(report) : format === "html" ? renderHtml(report) : renderMarkdown(report, { everyHours: assessment.config.reassessment.everyHours });
     if (values.out) {
       writeFileSync(values.out, text);
-      io.err(`wrote the ${format === "json" ? "JSON" : "Markdown"} report of ${org} to ${values.out}`);
+      io.err(`wrote the ${format === "json" ? "JSON" : format === "html" ? "HTML" : "Markdown"} report of ${org} to ${values.out}`);
     } else {
       io.out(text.replace(/\n$/, ""));
     }
@@ -163,6 +259,10 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     return 0;
   } catch (error) {
     io.progress?.("");
+    if (error instanceof RateLimitStop) {
+      io.err(`claimcheck: ${error.message}; stopped (--rate-limit stop) rather than report evidence as unknown. Run again after the reset, or with --rate-limit wait.`);
+      return EXIT_RATE_LIMITED;
+    }
     if (error instanceof AssessUsageError || (error instanceof TypeError && "code" in error && String((error as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"))) {
       io.err(`claimcheck: ${error.message}`);
       io.err(ASSESS_USAGE);

@@ -2,6 +2,7 @@ import { createWriteStream, openSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { exportLines } from "./audit/export.js";
 import { ASSESS_SYNOPSIS, runAssess, type AssessDeps } from "./cli-assess.js";
+import { HISTORY_SYNOPSIS, runHistory } from "./cli-history.js";
 import { AuditTrail } from "./audit/trail.js";
 import { readEnv } from "./config/env.js";
 import { Store } from "./store/store.js";
@@ -13,6 +14,7 @@ import { Store } from "./store/store.js";
 
 const USAGE = `usage:
 ${ASSESS_SYNOPSIS}
+${HISTORY_SYNOPSIS}
   claimcheck audit verify --org ORG
   claimcheck audit export --org ORG [--since YYYY-MM-DD] [--format jsonl|csv] [--out FILE]
 
@@ -66,6 +68,7 @@ export type CliIo = { out: (line: string) => void; err: (line: string) => void; 
 
 export async function runCli(argv: string[], io: CliIo, deps: AssessDeps = {}): Promise<number> {
   if (argv[0] === "assess") return runAssess(argv.slice(1), io, deps);
+  if (argv[0] === "history") return runHistory(argv.slice(1), io, deps);
   const [group, command, ...rest] = argv;
   try {
     if (group !== "audit" || (command !== "verify" && command !== "export")) throw new UsageError(group ? `unknown command: ${[group, command].filter(Boolean).join(" ")}` : "no command given");

@@ -1,7 +1,7 @@
 import { ProbotOctokit, run } from "probot";
 import { createClaimcheckApp } from "./app/index.js";
 import { createLogger } from "./app/logger.js";
-import { readEnv } from "./config/env.js";
+import { browserSignIn, readEnv } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
 import { Store } from "./store/store.js";
 
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     console.error(`claimcheck: environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
     process.exit(1);
   }
-  const { app, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY });
+  const { app, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: createLogger(env.LOG_LEVEL) });
   const stop = async () => {
     await server.stop();

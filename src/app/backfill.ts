@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { backfillOf, enqueueBackfill, pendingRepositories, settleRepository, unfinishedBackfill, updateBackfill, type BackfillRow } from "../store/backfill-records.js";
+import { backfillOf, enqueueBackfill, pendingRepositories, recentAssessmentCost, settleRepository, unfinishedBackfill, updateBackfill, type BackfillRow } from "../store/backfill-records.js";
 import type { Store } from "../store/store.js";
 import { DEFAULT_RESERVE_FRACTION, MEASURED_COST, WINDOW_MS, describeProgress, planBackfill, type CostPerRepository } from "./backfill-plan.js";
 import type { RateBudgets } from "./rate-budget.js";
@@ -15,11 +15,19 @@ export type Clock = { now: () => Date; sleep: (ms: number) => Promise<void> };
 export const systemClock: Clock = { now: () => new Date(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 export type BackfillOptions = {
+  /** A fixed cost per repository; by default the measured cost of the installation's recent assessments. */
   cost?: CostPerRepository;
   reserveFraction?: number;
-  /** Within a window, batches stay this small so the plan is redone on fresh budget readings. */
+  /**
+   * Repositories handed to the queue at once. Small (a couple of times the background lane's
+   * concurrency), so the plan is redone on fresh budget readings and work queued behind the
+   * backfill for the same repository never waits long.
+   */
   maxBatch?: number;
 };
+
+/** Batches when the caller does not say: twice the default concurrency of 4. */
+export const DEFAULT_MAX_BATCH = 8;
 
 export type BackfillWork<T> = {
   assess: (fullName: string) => Promise<T>;
@@ -94,32 +102,36 @@ export class Backfiller<T> {
   private async loop(installationId: number, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
     const { store, log, budgets } = this.deps;
     const options = this.deps.options ?? {};
-    const cost = options.cost ?? MEASURED_COST;
     const reserveFraction = options.reserveFraction ?? DEFAULT_RESERVE_FRACTION;
-    const maxBatch = Math.max(1, options.maxBatch ?? 100);
+    const maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     const budget = budgets.of(installationId);
     const outcome: BackfillOutcome<T> = { assessed: [], failed: 0 };
     let probed = false;
     let announced = false;
     let secondsPerRepository = 0;
 
+    // Read once and consumed batch by batch: reading the whole list again for every small batch
+    // would make a large backfill quadratic in the store. Re-read when used up, for late additions.
+    let pending = pendingRepositories(store, installationId);
     for (;;) {
       if (this.stopping) {
-        log.info({ installation: installationId, pending: pendingRepositories(store, installationId).length }, "backfill left for the next start: the process is shutting down");
+        log.info({ installation: installationId, pending: pending.length }, "backfill left for the next start: the process is shutting down");
         return { ...outcome, interrupted: true };
       }
-      const pending = pendingRepositories(store, installationId);
+      if (pending.length === 0) pending = pendingRepositories(store, installationId);
       if (pending.length === 0) break;
+      const cost = options.cost ?? costOf(recentAssessmentCost(store, installationId));
       const planFor = () => planBackfill({ pending: pending.length, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository });
       let plan = planFor();
-      if (!probed && plan.assumed.length > 0 && plan.runNow < pending.length && work.probe) {
+      // GitHub's own figures, not a default: asking costs nothing.
+      if (!probed && plan.assumed.length > 0 && work.probe) {
         probed = true;
         await work.probe();
         plan = planFor();
       }
       const row = backfillOf(store, installationId)!;
       const progress = { assessed: row.assessed, total: row.total, nextBatchAt: plan.runNow > 0 ? plan.nextBatchAt : (plan.batches[0]?.at ?? null), finishAt: plan.finishAt };
-      const fields = { installation: installationId, assessed: row.assessed, failed: row.failed, total: row.total, pending: pending.length, nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString(), boundBy: plan.boundBy, perWindow: plan.perWindow, assumed: plan.assumed };
+      const fields = { installation: installationId, cost, assessed: row.assessed, failed: row.failed, total: row.total, pending: pending.length, nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString(), boundBy: plan.boundBy, perWindow: plan.perWindow, assumed: plan.assumed };
 
       if (plan.runNow === 0) {
         const wake = progress.nextBatchAt ?? new Date(this.clock.now().getTime() + WINDOW_MS);
@@ -133,7 +145,8 @@ export class Backfiller<T> {
       updateBackfill(store, installationId, { state: "running", nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
       if (!announced) log.info(fields, `backfill started: ${describeProgress(progress)}`);
       announced = true;
-      const batch = pending.slice(0, plan.runNow === pending.length ? plan.runNow : Math.min(plan.runNow, maxBatch));
+      const batch = pending.slice(0, Math.min(plan.runNow, maxBatch));
+      pending = pending.slice(batch.length);
       const started = this.clock.now().getTime();
       const settled = await Promise.allSettled(batch.map((fullName) => this.settle(installationId, fullName, work)));
       const elapsed = (this.clock.now().getTime() - started) / 1000;
@@ -163,6 +176,16 @@ export class Backfiller<T> {
       throw error;
     }
   }
+}
+
+/**
+ * The cost to plan with: the measured mean of recent full assessments, never below one of each
+ * (a repository read entirely from 304s this time may not be next time); the figure measured by
+ * the benchmark until the installation has assessments of its own.
+ */
+export function costOf(measured: { rest: number; graphql: number } | null): CostPerRepository {
+  if (!measured) return MEASURED_COST;
+  return { rest: Math.max(1, Math.ceil(measured.rest * 10) / 10), graphql: Math.max(1, Math.ceil(measured.graphql * 10) / 10) };
 }
 
 /** The backfill's standing in words, for the summary and the report; null when none ran. */

@@ -10,6 +10,9 @@ import { guardProbotWebhooks } from "./webhook-guard.js";
 import { IssuePublisher } from "../publish/issues.js";
 import { issueEventPayload, onIssueEvent } from "./issue-events.js";
 import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
+import { BrowserSessions } from "./browser-session.js";
+import { browserReport, oauthRoutes, type BrowserSignInConfig } from "./oauth-routes.js";
+import { reportPage } from "./report-page.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
 import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
@@ -26,7 +29,8 @@ import {
   repositoryEventPayload,
   type ListedRepo,
 } from "./payloads.js";
-import { ConditionalCache } from "../github/conditional-cache.js";
+import { StoredAnswerCache } from "../store/conditional-answers.js";
+import { RunConfigCache, withRunConfig } from "../config/config-cache.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
@@ -43,6 +47,7 @@ export type AppDeps = {
   sweepIntervalMs?: number | null;
   sleep?: (ms: number) => Promise<void>;
   backfill?: BackfillOptions;
+  browser?: BrowserSignInConfig | undefined;
 };
 /**
  * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
@@ -67,16 +72,21 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
     const budgets = new RateBudgets();
-    const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, ...(deps.backfill ? { options: deps.backfill } : {}) });
+    const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: queue.backgroundBatch, ...deps.backfill } });
     backfills = backfiller;
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
-    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new ConditionalCache(), ...(deps.now ? { now: deps.now } : {}) };
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
     guardProbotWebhooks(probot);
     // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
     void catchUpAuditSummaries(deps.store, log);
     addHandler(healthHandler(deps.store));
-    addHandler(reportHandler({ store: deps.store, log, verifyAdmin: githubAdminCheck(apiBaseUrl(undefined, process.env)), configFor: installationConfig(probot), ...(deps.now ? { now: deps.now } : {}) }));
+    const verifyAdmin = githubAdminCheck(deps.browser ? deps.browser.apiUrl : apiBaseUrl(undefined, process.env));
+    const configFor = installationConfig(probot);
+    const sessions = deps.browser ? new BrowserSessions({ secret: deps.browser.sessionSecret, ttlMs: deps.browser.sessionTtlMs, ...(deps.now ? { now: deps.now } : {}) }) : null;
+    if (deps.browser && sessions) addHandler(oauthRoutes({ config: deps.browser, sessions, verifyAdmin, log }));
+    const page = sessions ? { sessions, page: reportPage({ store: deps.store, configFor, ...(deps.now ? { now: deps.now } : {}), ...(deps.browser ? { webUrl: deps.browser.webUrl } : {}) }) } : null;
+    addHandler(reportHandler({ store: deps.store, log, verifyAdmin, configFor, ...(deps.now ? { now: deps.now } : {}), browser: browserReport(page) }));
     if (deps.maintenanceIntervalMs !== null) {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
       startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);
@@ -146,10 +156,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }): BackfillWork<Assessed> {
       observeRateLimits(octokit, budgets.of(installationId));
+      // The organisation's `.github` configuration is read once for the run, not per repository.
+      const shared = withRunConfig(octokit, new RunConfigCache());
       return {
         assess: (fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, trigger));
+          return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger), "background");
         },
         probe: () => probeRateLimits(octokit, budgets.of(installationId)),
       };
@@ -175,11 +187,18 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
           if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
           return;
         }
-        const runs = repos.map((fullName) => {
-          const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
-        });
-        const outcomes = await Promise.allSettled(runs);
+        // One repository's change is webhook work; an organisation ruleset reassesses them all,
+        // which goes to the background lane a small batch at a time, as a backfill does.
+        const lane = repos.length > 1 ? "background" : "webhook";
+        const shared = withRunConfig(octokitOf(context), new RunConfigCache());
+        const outcomes: PromiseSettledResult<Assessed>[] = [];
+        for (let i = 0; i < repos.length; i += queue.backgroundBatch) {
+          const runs = repos.slice(i, i + queue.backgroundBatch).map((fullName) => {
+            const [owner, repo] = fullName.split("/") as [string, string];
+            return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger(context)), lane);
+          });
+          outcomes.push(...(await Promise.allSettled(runs)));
+        }
         const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
         if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
         const failures = outcomes.flatMap((o, i) => (o.status === "rejected" ? [`${repos[i]}: ${causeOf(o.reason)}`] : []));

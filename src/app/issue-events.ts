@@ -13,6 +13,7 @@ import {
   issueByNumber,
   issueRows,
   latestAssessments,
+  loadLatestAssessments,
   recordAccessReviewClosed,
   recordException,
   updateIssue,
@@ -69,7 +70,7 @@ async function closingComment(client: GitHubClient, payload: IssueEventPayload, 
 }
 
 async function configOf(octokit: OctokitLike & ConfigReader, payload: IssueEventPayload): Promise<RepoConfig> {
-  return (await loadRepoConfig(octokit, new GitHubClient(octokit), payload.repository.owner.login, payload.repository.name)).config;
+  return (await loadRepoConfig(new GitHubClient(octokit), payload.repository.owner.login, payload.repository.name)).config;
 }
 
 /** The repository to assess again for an issue's scope: the repository itself, else the newest assessed one. */
@@ -151,30 +152,38 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
   }
 }
 
-/** Issue publication after one repository's assessment: never fails the assessment it follows. */
-export async function publishAfterAssessment(issues: IssuePublisher | undefined, log: Logger, store: Store, octokit: OctokitLike, run: IssueRun | undefined, fullName: string, config: RepoConfig): Promise<void> {
-  if (!issues || !run) return;
-  run.config = config;
-  try {
-    await issues.publishGaps(octokit, run, resultsOf(store, run.installationId), fullName);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    run.failures.push(message);
-    log.error({ installation: run.installationId, repo: fullName, err: message }, "gap issues could not be published");
+/**
+ * The issues of one run: gap issues of the repositories it assessed, grouped by their issue
+ * settings (usually one group: the organisation's), then the summary issue. Never fails the
+ * assessments it follows.
+ */
+export async function publishRunIssues(issues: IssuePublisher, log: Logger, octokit: OctokitLike, run: IssueRun, latest: readonly RepositoryResults[], assessed: readonly { fullName: string; config: RepoConfig }[]): Promise<void> {
+  const groups = new Map<string, { config: RepoConfig; repositories: Set<string> }>();
+  for (const a of assessed) {
+    const key = JSON.stringify([a.config.issues, a.config.exceptions, a.config.dryRun]);
+    const group = groups.get(key) ?? { config: a.config, repositories: new Set<string>() };
+    group.repositories.add(a.fullName);
+    groups.set(key, group);
   }
-}
-
-/** The end of an assessment run: the summary issue, and the run's writes logged. */
-export async function finishIssueRun(issues: IssuePublisher | undefined, log: Logger, store: Store, octokit: OctokitLike, run: IssueRun | undefined): Promise<void> {
-  if (!issues || !run) return;
+  for (const { config, repositories } of groups.values()) {
+    run.config = config;
+    try {
+      await issues.publishGaps(octokit, run, latest, repositories);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      run.failures.push(message);
+      log.error({ installation: run.installationId, repositories: repositories.size, err: message }, "gap issues could not be published");
+    }
+  }
   try {
-    await issues.publishSummary(octokit, run, resultsOf(store, run.installationId));
+    await issues.publishSummary(octokit, run, latest);
   } catch (error) {
     run.failures.push(error instanceof Error ? error.message : String(error));
   }
   log.info({ installation: run.installationId, ...issues.report(run) }, "issue writes of the assessment run");
 }
 
-export function resultsOf(store: Store, installationId: number): RepositoryResults[] {
-  return latestAssessments(store, installationId).map((a) => ({ fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt }));
+/** The newest results of every repository of the installation: one store read, parsed a few rows at a time. */
+export async function latestResults(store: Store, installationId: number): Promise<RepositoryResults[]> {
+  return (await loadLatestAssessments(store, installationId)).map((a) => ({ fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt }));
 }

@@ -7,18 +7,40 @@ import { KeyedSerial } from "./keyed-serial.js";
  * Webhook work runs after the delivery is acknowledged (GitHub gives a delivery ten seconds),
  * one job at a time per repository and a bounded number at once overall. The delivery's state
  * is kept in the store, so a redelivery of finished work is skipped and a failed one retried.
+ *
+ * Two lanes, each with its own pool of `concurrency` slots: "webhook" (a pull request waiting
+ * for its check run) and "background" (an installation backfill, a scheduled sweep). A check run
+ * never queues behind hundreds of background assessments; background work only ever waits for
+ * background work. Callers of the background lane feed it in small batches (BACKGROUND_BATCH_FACTOR
+ * times the concurrency) so that, per repository, a webhook waits for at most the background
+ * job already queued for that same repository.
  */
+export type Lane = "webhook" | "background";
+
+/** Background batches are at most this many times the lane's concurrency. */
+export const BACKGROUND_BATCH_FACTOR = 2;
+
 export class Jobs {
   private readonly serial = new KeyedSerial();
-  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly lanes: Record<Lane, ReturnType<typeof pLimit>>;
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    concurrency: number,
+    readonly concurrency: number,
   ) {
-    this.limit = pLimit(concurrency);
+    this.lanes = { webhook: pLimit(concurrency), background: pLimit(concurrency) };
+  }
+
+  /** The largest batch a background caller should queue at once. */
+  get backgroundBatch(): number {
+    return BACKGROUND_BATCH_FACTOR * this.concurrency;
+  }
+
+  /** Tasks waiting for a slot in `lane` (not counting those running). */
+  waiting(lane: Lane): number {
+    return this.lanes[lane].pendingCount;
   }
 
   /** Starts the work of one delivery unless it was already done or is under way. */
@@ -39,13 +61,10 @@ export class Jobs {
     return true;
   }
 
-  /**
-   * Runs `task` after earlier tasks for the same key, within the global concurrency bound.
-   * `lane`: "background" for scheduled work that webhook work must not wait behind.
-   */
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the lanes are implemented with the job-lane work; accepted now so callers can name theirs
-  forKey<T>(key: string, task: () => Promise<T>, lane: "webhook" | "background" = "webhook"): Promise<T> {
-    return this.serial.run(key, () => this.limit(task));
+  /** Runs `task` after earlier tasks for the same key (a repository), within its lane's concurrency bound. */
+  forKey<T>(key: string, task: () => Promise<T>, lane: Lane = "webhook"): Promise<T> {
+    const limit = this.lanes[lane];
+    return this.serial.run(key, () => limit(task));
   }
 
   private track(job: Promise<unknown>): void {

@@ -13,9 +13,19 @@ export const REDACTED_PATHS = [
   'req.headers["x-hub-signature-256"]',
   "headers.authorization",
   "request.headers.authorization",
+  'res.headers["set-cookie"]',
 ];
 
+/** The browser sign-in's callback carries GitHub's one-time code and the state in its query. */
+const OAUTH_QUERY = /([?&](?:code|state)=)[^&"\s\\]+/g;
+
 export function createLogger(level = "info", destination?: DestinationStream): Logger {
-  const options = { name: "probot", level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
+  const options = {
+    name: "probot",
+    level,
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    // Last, on the written line: the URL appears both in the request object and in the message.
+    hooks: { streamWrite: (line: string) => line.replace(OAUTH_QUERY, "$1[redacted]") },
+  };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -2,13 +2,13 @@ import type { Logger } from "pino";
 import { pollAuditLog } from "../audit/audit-log.js";
 import { AuditTrail } from "../audit/trail.js";
 import { AuditSummaries } from "../audit/summary.js";
-import { CONFIG_PATH, type ConfigReader } from "../config/load-repo-config.js";
-import { DEFAULT_CONFIG, parseRepoConfig, type RepoConfig } from "../config/repo-config.js";
+import { loadRepoConfig, ORG_CONFIG_REPO, type ConfigReader } from "../config/load-repo-config.js";
+import type { RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import type { Store } from "../store/store.js";
 import { unfinishedBackfill } from "../store/backfill-records.js";
 import type { IssuePublisher } from "../publish/issues.js";
-import { resultsOf } from "./issue-events.js";
+import { latestResults } from "./issue-events.js";
 
 export const MAINTENANCE_INTERVAL_MS = 30 * 60 * 1000;
 /** An organisation whose audit-log API did not answer is asked again only this often. */
@@ -38,11 +38,11 @@ export async function runMaintenance(deps: {
       if (deps.resumeBackfill && unfinishedBackfill(deps.store, installation.id)) deps.resumeBackfill(installation.id, installation.accountLogin, octokit);
       const config = await orgConfig(octokit, installation.accountLogin);
       const retentionDays = config.audit.retentionDays;
-      if (deps.issues) {
+      if (deps.issues && config.issues.enabled) {
         // The periodic access review (claim 2.1.6), listing access from the newest assessments.
         const run = deps.issues.newRun(installation.id, installation.accountLogin);
         run.config = config;
-        const opened = await deps.issues.openAccessReviewIfDue(octokit, run, resultsOf(deps.store, installation.id));
+        const opened = await deps.issues.openAccessReviewIfDue(octokit, run, await latestResults(deps.store, installation.id));
         if (opened) deps.log.info({ installation: installation.id, issue: opened }, "access review opened");
       }
       const { pruned } = trail.prune(installation.id, retentionDays, now);
@@ -78,13 +78,8 @@ async function fullVerificationIfDue(deps: { store: Store; log: Logger }, trail:
 }
 
 /** The organisation's settings (retention, access reviews) from its `.github` repository's configuration. */
-export async function orgConfig(octokit: ConfigReader, org: string): Promise<RepoConfig> {
-  try {
-    const { config } = await octokit.config.get({ owner: org, repo: ".github", path: CONFIG_PATH });
-    return parseRepoConfig(config).config;
-  } catch {
-    return DEFAULT_CONFIG;
-  }
+export async function orgConfig(octokit: InstallationOctokit, org: string): Promise<RepoConfig> {
+  return (await loadRepoConfig(new GitHubClient(octokit), org, ORG_CONFIG_REPO)).config;
 }
 
 export function startMaintenance(run: () => Promise<void>, intervalMs = MAINTENANCE_INTERVAL_MS): () => void {

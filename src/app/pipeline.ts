@@ -1,9 +1,10 @@
 import type { Logger } from "pino";
 import { assessRepository, type Assessment } from "../assessment/assess-repository.js";
+import { runConfigOf } from "../config/config-cache.js";
 import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
-import type { ConditionalCache } from "../github/conditional-cache.js";
+import type { AnswerCache } from "../github/conditional-cache.js";
 import { publishCheckRun } from "../publish/check-run.js";
 import { decideConclusion, renderCheckRun, type IssueNotice } from "../render/check-run.js";
 import { unavailableIssueRepositories } from "../store/issue-records.js";
@@ -15,7 +16,7 @@ import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher, IssueRun } from "../publish/issues.js";
-import { finishIssueRun, publishAfterAssessment } from "./issue-events.js";
+import { latestResults, publishRunIssues } from "./issue-events.js";
 
 /** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
 export type InstallationOctokit = OctokitLike & ConfigReader;
@@ -30,7 +31,7 @@ export type PipelineDeps = {
   now?: () => Date;
   issues?: IssuePublisher;
   /** ETags of earlier REST answers, so unchanged settings come back as 304s GitHub does not charge for. */
-  conditional?: ConditionalCache;
+  conditional?: AnswerCache;
 };
 
 async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
@@ -39,7 +40,7 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
   // down, a store restored from backup): register it before anything refers to it.
   deps.store.ensureInstallation(target.installationId, target.owner);
   const client = new GitHubClient(octokit, deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined);
-  const config = await loadRepoConfig(octokit, client, target.owner, target.repo);
+  const config = await loadRepoConfig(client, target.owner, target.repo, runConfigOf(octokit));
   // Organisation reads are shared by the run and counted once, not against each repository.
   const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
   const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);
@@ -78,10 +79,15 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
  * Gap issues of the repositories a run assessed, then the summary issue. Called after the
  * assessments have given back their concurrency slots: issue writes wait on GitHub's
  * content-creation budget, and check runs of other pull requests must not wait behind them.
+ * Nothing is read when no repository of the run has issues on; otherwise the newest results of
+ * the organisation are read once for the whole run, however many repositories it assessed.
  */
 export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, run: IssueRun | undefined, assessed: readonly Assessed[]): Promise<void> {
-  for (const a of assessed) await publishAfterAssessment(deps.issues, deps.log, deps.store, octokit, run, a.fullName, a.config);
-  await finishIssueRun(deps.issues, deps.log, deps.store, octokit, run);
+  if (!deps.issues || !run) return;
+  const enabled = assessed.filter((a) => a.config.issues.enabled);
+  if (enabled.length === 0) return;
+  const latest = await latestResults(deps.store, run.installationId);
+  await publishRunIssues(deps.issues, deps.log, octokit, run, latest, enabled);
 }
 
 /** Repositories where the last attempt to write this repository's issues (or the central ones) failed. */

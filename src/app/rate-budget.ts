@@ -106,7 +106,8 @@ type Requester = { request: (route: string, params?: Record<string, unknown>) =>
  */
 export async function probeRateLimits(octokit: Requester, budget: RateBudget): Promise<boolean> {
   try {
-    const { data } = await octokit.request("GET /rate_limit");
+    // Not retried: an answer now is worth having, and without one the planner falls back to its default.
+    const { data } = await octokit.request("GET /rate_limit", { request: { retries: 0 } });
     const parsed = rateLimitSchema.safeParse(data);
     if (!parsed.success) return false;
     const { core, graphql } = parsed.data.resources;

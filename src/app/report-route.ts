@@ -8,6 +8,9 @@ import { GitHubClient } from "../github/client.js";
 import type { InstallationOctokit } from "./pipeline.js";
 import { renderJson } from "../report/json.js";
 import { renderMarkdown } from "../report/markdown.js";
+import { contentSecurityPolicy } from "../report/html-assets.js";
+import { renderHtml } from "../report/html.js";
+import { storedHistory } from "./stored-history.js";
 import type { Store } from "../store/store.js";
 import { latestReportYielding } from "./latest-report.js";
 import type { Report } from "../report/model.js";
@@ -81,7 +84,7 @@ export function installationConfig(probot: Probot) {
   return async (installationId: number, org: string): Promise<RepoConfig> => {
     try {
       const octokit = (await probot.auth(installationId)) as unknown as InstallationOctokit;
-      return (await loadRepoConfig(octokit, new GitHubClient(octokit), org, ".github")).config;
+      return (await loadRepoConfig(new GitHubClient(octokit), org, ".github")).config;
     } catch {
       return DEFAULT_CONFIG;
     }
@@ -95,6 +98,8 @@ export type ReportRouteDeps = {
   configFor: (installationId: number, org: string) => Promise<RepoConfig>;
   now?: () => Date;
   log?: Pick<Logger, "error">;
+  /** A browser (Accept: text/html, no token): the HTML page behind GitHub sign-in (src/app/oauth-routes.ts). */
+  browser?: (req: IncomingMessage, res: ServerResponse, org: string) => Promise<true>;
 };
 
 function bearer(req: IncomingMessage): string | null {
@@ -115,11 +120,27 @@ const problem = (message: string) => JSON.stringify({ message });
  * chosen by `?format=` first, then by the Accept header. Another representation (a page for a
  * browser) is one more entry.
  */
-type Representation = { format: string; type: string; render: (report: Report, config: RepoConfig) => string; accepts: (accept: string) => boolean };
+type RenderContext = { config: RepoConfig; store: Store; installationId: number; now: Date };
+type Representation = { format: string; type: string; headers?: Record<string, string>; render: (report: Report, context: RenderContext) => string; accepts: (accept: string) => boolean };
 export const REPRESENTATIONS: Representation[] = [
   { format: "json", type: "application/json", render: (report) => renderJson(report), accepts: (accept) => accept.includes("application/json") },
-  { format: "markdown", type: "text/markdown; charset=utf-8", render: (report, config) => renderMarkdown(report, { everyHours: config.reassessment.everyHours }), accepts: (accept) => accept.includes("text/markdown") },
+  { format: "markdown", type: "text/markdown; charset=utf-8", render: (report, { config }) => renderMarkdown(report, { everyHours: config.reassessment.everyHours }), accepts: (accept) => accept.includes("text/markdown") },
+  // The page is asked for by name; a browser without a token is sent to sign in first (`browser`).
+  {
+    format: "html",
+    type: "text/html; charset=utf-8",
+    headers: { "content-security-policy": contentSecurityPolicy("header"), "x-content-type-options": "nosniff" },
+    render: (report, { store, installationId, now }) => renderHtml({ ...report, history: storedHistory(store, installationId, now) }),
+    accepts: () => false,
+  },
 ];
+
+/** A browser navigating to the report, rather than a script: it asks for HTML first and sends no token. */
+function wantsPage(req: IncomingMessage, query: URLSearchParams): boolean {
+  const format = query.get("format");
+  if (format) return format === "html";
+  return /^\s*text\/html\b/i.test(req.headers.accept ?? "");
+}
 const DEFAULT_REPRESENTATION = REPRESENTATIONS.find((r) => r.format === "markdown")!;
 
 /** The representation asked for, or null when `?format=` names none we have. */
@@ -131,8 +152,8 @@ export function negotiate(req: IncomingMessage, query: URLSearchParams): Represe
 }
 
 /** Writes a large body in slices, waiting for the socket to drain, so one report does not hold the process. */
-async function sendLarge(res: ServerResponse, status: number, body: string, type: string): Promise<true> {
-  res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+async function sendLarge(res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}): Promise<true> {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...extra });
   const SLICE = 64 * 1024;
   for (let at = 0; at < body.length; at += SLICE) {
     if (!res.write(body.slice(at, at + SLICE))) await new Promise<void>((resolve) => res.once("drain", resolve));
@@ -150,6 +171,7 @@ async function answer(deps: ReportRouteDeps, req: IncomingMessage, res: ServerRe
   const representation = negotiate(req, requestQuery(req));
   if (!representation) return send(res, 400, problem(`format must be one of: ${REPRESENTATIONS.map((r) => r.format).join(", ")}`));
   const token = bearer(req);
+  if (!token && deps.browser && wantsPage(req, requestQuery(req))) return deps.browser(req, res, org);
   if (!token) return send(res, 401, problem("a GitHub token of an admin of the organisation is required: Authorization: Bearer <token>"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck"' });
 
   const proof = await deps.verifyAdmin(token, org);
@@ -165,7 +187,7 @@ async function answer(deps: ReportRouteDeps, req: IncomingMessage, res: ServerRe
   const config = await deps.configFor(installation.id, installation.accountLogin);
   const report = await latestReportYielding(deps.store, installation.id, installation.accountLogin, config, now);
   if (!report) return send(res, 404, problem(`no assessment of ${org} is stored yet`));
-  return sendLarge(res, 200, representation.render(report, config), representation.type);
+  return sendLarge(res, 200, representation.render(report, { config, store: deps.store, installationId: installation.id, now }), representation.type, representation.headers);
 }
 
 export function reportHandler(deps: ReportRouteDeps) {

@@ -6,7 +6,7 @@ import { readRepository, REPOSITORY_ROUTE } from "../collectors/repository.js";
 import type { CollectContext, Collector, RepoRef } from "../collectors/types.js";
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import type { ClaimResult } from "../evaluation/types.js";
-import { explainReadFailure, GitHubReadError, type GitHubClient, type GraphqlFieldError, type RequestCounts } from "../github/client.js";
+import { explainReadFailure, GitHubReadError, RateLimitedError, type GitHubClient, type GraphqlFieldError, type RequestCounts } from "../github/client.js";
 import { buildRepositoryQuery, repositoryQueryVariables, type RepositoryFragment } from "../github/repository-query.js";
 import { z } from "zod";
 
@@ -37,7 +37,8 @@ function runCollector(collector: Collector, ctx: CollectContext): Promise<Findin
   return collectAll(collector.id, collector.produces, where, () => collector.collect(ctx));
 }
 
-type BatchResult = { ok: true; data: unknown; errors: GraphqlFieldError[] } | { ok: false; error: string; status: number | null };
+/** `split`: whether asking for the parts one by one could succeed where the whole failed. */
+type BatchResult = { ok: true; data: unknown; errors: GraphqlFieldError[] } | { ok: false; error: string; status: number | null; split: boolean };
 
 async function queryFragments(client: GitHubClient, repo: RepoRef, fragments: readonly RepositoryFragment[], since: Date): Promise<BatchResult> {
   try {
@@ -47,15 +48,18 @@ async function queryFragments(client: GitHubClient, repo: RepoRef, fragments: re
       repositoryQueryVariables(fragments, repo.owner, repo.name, repo.defaultBranch, since),
       repositoryResponseSchema,
     );
-    if (data.repository === null || data.repository === undefined) return { ok: false, error: `GraphQL could not see the repository${errors[0] ? `: ${errors[0].message}` : ""}`, status: null };
+    // A repository GraphQL cannot see is not seen by any part of the query either.
+    if (data.repository === null || data.repository === undefined) return { ok: false, error: `GraphQL could not see the repository${errors[0] ? `: ${errors[0].message}` : ""}`, status: null, split: false };
     return { ok: true, data: data.repository, errors };
   } catch (error) {
-    return { ok: false, error: explainReadFailure(error), status: error instanceof GitHubReadError ? error.status : null };
+    const status = error instanceof GitHubReadError ? error.status : null;
+    // A spent rate limit fails every part the same way: splitting would only spend more of it.
+    return { ok: false, error: explainReadFailure(error), status, split: !(error instanceof RateLimitedError) && (status === null || status >= 500) };
   }
 }
 
-/** A whole-query failure that one heavy field can cause (GitHub's time limit, a server error), not a refusal. */
-const mayBeOneHeavyPart = (result: BatchResult) => !result.ok && (result.status === null || result.status >= 500);
+/** A whole-query failure that one heavy field can cause (GitHub's time limit, a server error), not a refusal or a spent budget. */
+const mayBeOneHeavyPart = (result: BatchResult) => !result.ok && result.split;
 
 /**
  * One GraphQL request for the repository fields of every collector that declared a fragment. When

@@ -1,7 +1,8 @@
 import pLimit from "p-limit";
 import { z } from "zod";
-import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-repo-config.js";
-import { DEFAULT_CONFIG, parseRepoConfig, type ConfigOutcome, type RepoConfig } from "../config/repo-config.js";
+import { runConfigOf, type RunConfigCache } from "../config/config-cache.js";
+import { loadRepoConfig, ORG_CONFIG_REPO, type ConfigReader } from "../config/load-repo-config.js";
+import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import type { Finding } from "../core/findings.js";
 import { GitHubClient, type OctokitLike, type RequestCounts } from "../github/client.js";
 import { assessOrganisation } from "./assess-org.js";
@@ -47,17 +48,9 @@ async function listRepositories(client: GitHubClient, org: string): Promise<stri
   }
 }
 
-/** The organisation's own settings: claimcheck.yml in its `.github` repository, or the defaults. */
-async function orgConfig(octokit: RunOctokit, client: GitHubClient, org: string): Promise<RepoConfig> {
-  try {
-    const { config, files } = await octokit.config.get({ owner: org, repo: ".github", path: CONFIG_PATH });
-    client.counts.rest += files.length;
-    const parsed = parseRepoConfig(config);
-    return parsed.config;
-  } catch {
-    client.counts.rest += 1;
-    return DEFAULT_CONFIG;
-  }
+/** The organisation's own settings: claimcheck.yml in its `.github` repository, read and checked like a repository's, or the defaults. */
+async function orgConfig(client: GitHubClient, org: string, shared: RunConfigCache | undefined): Promise<RepoConfig> {
+  return (await loadRepoConfig(client, org, ORG_CONFIG_REPO, shared)).config;
 }
 
 function inOrder(assessments: Assessment[], names: readonly string[]): Assessment[] {
@@ -78,7 +71,7 @@ function add(total: RequestCounts, part: RequestCounts): void {
 export async function runOrganisation(input: RunInput): Promise<RunResult> {
   const now = input.now ?? new Date();
   const orgClient = new GitHubClient(input.octokit);
-  const baseConfig = await orgConfig(input.octokit, orgClient, input.org);
+  const baseConfig = await orgConfig(orgClient, input.org, runConfigOf(input.octokit));
   const config = input.windowDays ? { ...baseConfig, windowDays: input.windowDays } : baseConfig;
   const since = new Date(now.getTime() - config.windowDays * 86_400_000);
   const names = input.repos && input.repos.length > 0 ? [...input.repos] : await listRepositories(orgClient, input.org);
@@ -95,7 +88,7 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
     names.map((name) =>
       limit(async () => {
         const client = new GitHubClient(input.octokit);
-        const loaded = await loadRepoConfig(input.octokit, client, input.org, name);
+        const loaded = await loadRepoConfig(client, input.org, name, runConfigOf(input.octokit));
         const repoConfig = input.windowDays ? { ...loaded.config, windowDays: input.windowDays } : loaded.config;
         if (keep) configs.set(name, loaded);
         const assessment = await assessRepository({ client, owner: input.org, name, config: repoConfig, now, orgFindings });

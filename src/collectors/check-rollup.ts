@@ -11,8 +11,7 @@ import { CHECK_RUN_NAME } from "../core/check-run-name.js";
 export const CONTEXTS_READ = 25;
 
 /** The GraphQL selection for a commit's rollup; collectors interpolate it into their fragments. */
-export const ROLLUP_SELECTION = `statusCheckRollup {
-    state
+export const ROLLUP_FIELDS = `state
     contexts(first: ${CONTEXTS_READ}) {
       totalCount
       nodes {
@@ -20,7 +19,9 @@ export const ROLLUP_SELECTION = `statusCheckRollup {
         ... on CheckRun { name status conclusion }
         ... on StatusContext { context state }
       }
-    }
+    }`;
+export const ROLLUP_SELECTION = `statusCheckRollup {
+    ${ROLLUP_FIELDS}
   }`;
 
 const contextSchema = z.union([
@@ -29,11 +30,12 @@ const contextSchema = z.union([
 ]);
 type Context = z.infer<typeof contextSchema>;
 
-const rawRollupSchema = z.looseObject({
+export const rawRollupSchema = z.looseObject({
   state: z.string(),
   contexts: z.looseObject({ totalCount: z.number().int().nonnegative(), nodes: z.array(contextSchema) }),
 });
 
+export type RawRollup = z.infer<typeof rawRollupSchema>;
 export type EffectiveRollup = { state: "SUCCESS" | "FAILURE" | "PENDING" | string } | null;
 
 const FAILED_CONCLUSIONS = new Set(["FAILURE", "TIMED_OUT", "CANCELLED", "ACTION_REQUIRED", "STARTUP_FAILURE"]);
@@ -53,7 +55,7 @@ function outcome(context: Context): "SUCCESS" | "FAILURE" | "PENDING" {
 const isOwn = (c: Context) => c.__typename === "CheckRun" && c.name === CHECK_RUN_NAME;
 
 /** Pure: the commit's result from every check but claimcheck's; null when nothing else ran. */
-export function effectiveRollup(rollup: z.infer<typeof rawRollupSchema> | null): EffectiveRollup {
+export function effectiveRollup(rollup: RawRollup | null): EffectiveRollup {
   if (rollup === null) return null;
   const others = rollup.contexts.nodes.filter((c) => !isOwn(c));
   // More checks than were read: GitHub's own state stands (claimcheck's can only make it worse, never green).

@@ -17,6 +17,8 @@ export const CODEOWNERS_LOCATIONS = [
 ] as const;
 
 const WORKFLOW_DIR = ".github/workflows";
+/** GitHub does not load a CODEOWNERS file larger than this. */
+export const CODEOWNERS_MAX_BYTES = 3 * 1024 * 1024;
 /**
  * Stand-ins for a workflow added tomorrow: a rule naming only today's files does not own the
  * directory. Both extensions, because GitHub runs both and a `*.yml` rule owns only one.
@@ -88,6 +90,12 @@ export function summariseCodeowners(data: Fragment, refused: FieldRefusals = {})
   const blob = data[found.alias]!;
   const present = { value: true } as const;
   const path = { value: found.path } as const;
+
+  // GitHub: a CODEOWNERS file over 3 MB is not loaded at all, so nothing in it owns anything.
+  if (blob.byteSize !== undefined && blob.byteSize > CODEOWNERS_MAX_BYTES) {
+    const tooBig = `${found.path} is ${(blob.byteSize / 1024 / 1024).toFixed(1)} MB, over the 3 MB GitHub loads: GitHub ignores the whole file`;
+    return { present, path, errors: { value: [tooBig] }, coversWorkflows: { value: false } };
+  }
 
   let errors: Known<string[]>;
   let reported: CodeownersError[] | null = null;

@@ -9,6 +9,14 @@ import type { CollectContext, Collector, RepoRef } from "./types.js";
  * its signature verified, and how its checks ended — the branch's CI record over time.
  */
 
+/*
+ * 50 commits a page: each commit carries two nested connections (its pull requests and its
+ * checks), which GitHub charges per parent, so a page of 100 costs two points and a page of 50
+ * one. Most windows hold fewer than 50 default-branch commits; longer ones take more pages at the
+ * same points per commit.
+ */
+const HISTORY_PAGE = 50;
+
 const COMMIT_FIELDS = `
 fragment claimcheckBranchCommit on Commit {
   oid
@@ -25,7 +33,7 @@ fragment claimcheckHistory on Repository {
   hist_branch: ref(qualifiedName: $qualifiedBranch) {
     target {
       ... on Commit {
-        history(since: $since, first: 100) {
+        history(since: $since, first: ${HISTORY_PAGE}) {
           pageInfo { hasNextPage endCursor }
           nodes { ...claimcheckBranchCommit }
         }
@@ -43,7 +51,7 @@ query claimcheckHistoryPage($owner: String!, $name: String!, $qualifiedBranch: S
     hist_branch: ref(qualifiedName: $qualifiedBranch) {
       target {
         ... on Commit {
-          history(since: $since, first: 100, after: $cursor) {
+          history(since: $since, first: ${HISTORY_PAGE}, after: $cursor) {
             pageInfo { hasNextPage endCursor }
             nodes { ...claimcheckBranchCommit }
           }
@@ -54,7 +62,8 @@ query claimcheckHistoryPage($owner: String!, $name: String!, $qualifiedBranch: S
 }
 ${COMMIT_FIELDS}`;
 
-export const MAX_HISTORY_PAGES = 30;
+/** 3,000 commits, as before the page was halved. */
+export const MAX_HISTORY_PAGES = 60;
 
 const commitSchema = z.looseObject({
   oid: z.string(),
@@ -148,7 +157,7 @@ export const defaultBranchHistoryCollector: Collector = {
     const history = branch?.target?.history;
     const commits = history ? await readAllCommits(client, repo, since, history) : [];
     if (commits === null) {
-      const reason = `more than ${MAX_HISTORY_PAGES * 100} default-branch commits in the ${config.windowDays}-day window; shorten windowDays to assess them`;
+      const reason = `more than ${MAX_HISTORY_PAGES * HISTORY_PAGE} default-branch commits in the ${config.windowDays}-day window; shorten windowDays to assess them`;
       return PRODUCES.map((id) => unreadable(id, reason, where));
     }
     const summary = summariseHistory(commits, now);

@@ -166,7 +166,8 @@ export function summariseUpdateConfig(files: ReadonlyMap<string, FileRead>): Upd
   const effective = found[0];
   for (const ignored of found.slice(1)) problems.push(`${ignored.path} is ignored: Renovate reads only ${effective!.path}`);
   if (effective && !effective.config.ok) problems.push(`${effective.path}: ${effective.config.error}`);
-  if (effective?.config.ok && !effective.config.enabled) problems.push(`${effective.path} sets "enabled": false`);
+  if (effective?.config.ok && !effective.config.enabled) problems.push(`${effective.path} switches Renovate off ("enabled": false, or a preset such as ":disableRenovate")`);
+  if (effective?.config.ok && effective.config.enabled) for (const why of effective.config.unresolved) problems.push(`${effective.path}: ${why}`);
   const renovateActive = effective !== undefined && (!effective.config.ok || effective.config.enabled);
 
   const dependabotFiles = DEPENDABOT_FILES.filter((path) => files.get(path)?.kind !== "absent");
@@ -188,7 +189,7 @@ export function summariseUpdateConfig(files: ReadonlyMap<string, FileRead>): Upd
   }
 
   const tool = renovateActive && dependabotActive ? "both" : renovateActive ? "renovate" : dependabotActive ? "dependabot" : "none";
-  const renovateManagers = effective?.config.ok && effective.config.managers !== undefined ? { renovateManagers: effective.config.managers } : {};
+  const renovateManagers = effective?.config.ok && effective.config.managers !== undefined ? { renovateManagers: effective.config.managers, renovateRules: effective.config.rules } : {};
   return {
     tool,
     config: {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROLLUP_SELECTION, rollupSchema } from "./check-rollup.js";
+import { effectiveRollup, rawRollupSchema, ROLLUP_FIELDS, type EffectiveRollup } from "./check-rollup.js";
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
 import { fieldError, type GitHubClient } from "../github/client.js";
@@ -8,8 +8,18 @@ import type { CollectContext, Collector, RepoRef } from "./types.js";
 /*
  * Pull requests merged into the default branch in the window — who approved them, on which
  * commit, and whether their checks were green — plus the flow of dependency-update PRs.
- * One GraphQL page carries 100 PRs with their reviews, head commit status and changed files.
+ *
+ * GraphQL cost: GitHub charges each connection once per node of the page above it, so under a
+ * page of 100 pull requests every nested connection costs one point. Three are needed and no
+ * more: the check contexts (to leave claimcheck's own check run out), each reviewer's latest
+ * opinionated review, and the changed files (for new-dependency pull requests). The head commit's
+ * checks come from the pull request's own `statusCheckRollup`, not a `commits` connection; the
+ * rollup names its commit, and any pull request whose rollup is missing or is for another commit
+ * than `headRefOid` is asked about its head commit directly (`HEAD_COMMITS_QUERY`).
  */
+
+/** GitHub's page size for one reviewer list; reviews past it could only add approvals, never remove one. */
+export const REVIEWS_READ = 100;
 
 const PR_FIELDS = `
 fragment claimcheckMergedPullRequest on PullRequest {
@@ -17,10 +27,18 @@ fragment claimcheckMergedPullRequest on PullRequest {
   createdAt
   mergedAt
   updatedAt
+  baseRefName
+  headRefOid
   author { __typename login }
   mergedBy { login }
-  commits(last: 1) { nodes { commit { oid ${ROLLUP_SELECTION} } } }
-  reviews(first: 50, states: [APPROVED]) { nodes { submittedAt author { __typename login } commit { oid } } }
+  statusCheckRollup {
+    commit { oid }
+    ${ROLLUP_FIELDS}
+  }
+  latestOpinionatedReviews(first: ${REVIEWS_READ}, writersOnly: true) {
+    totalCount
+    nodes { state submittedAt author { __typename login } commit { oid } }
+  }
   files(first: 100) { totalCount nodes { path } }
 }`;
 
@@ -66,22 +84,23 @@ export const MAX_MERGED_PAGES = 30;
 
 const actor = z.looseObject({ __typename: z.string(), login: z.string() }).nullable();
 
+const reviewSchema = z.looseObject({ state: z.string(), submittedAt: z.string().nullable(), author: actor, commit: z.looseObject({ oid: z.string() }).nullable() });
+
 const mergedPrSchema = z.looseObject({
   url: z.string(),
   createdAt: z.string(),
   mergedAt: z.string(),
   updatedAt: z.string(),
+  baseRefName: z.string(),
+  headRefOid: z.string(),
   author: actor,
   mergedBy: z.looseObject({ login: z.string() }).nullable(),
-  commits: z.looseObject({
-    nodes: z.array(z.looseObject({ commit: z.looseObject({ oid: z.string(), statusCheckRollup: rollupSchema }) }).nullable()),
-  }),
-  reviews: z.looseObject({
-    nodes: z.array(z.looseObject({ submittedAt: z.string().nullable(), author: actor, commit: z.looseObject({ oid: z.string() }).nullable() }).nullable()),
-  }),
+  statusCheckRollup: rawRollupSchema.extend({ commit: z.looseObject({ oid: z.string() }).nullable() }).nullable(),
+  latestOpinionatedReviews: z.looseObject({ totalCount: z.number().int(), nodes: z.array(reviewSchema.nullable()) }).nullable(),
   files: z.looseObject({ totalCount: z.number().int(), nodes: z.array(z.looseObject({ path: z.string() }).nullable()) }).nullable(),
 });
-export type MergedPr = z.infer<typeof mergedPrSchema>;
+/** A merged pull request as read; `headChecks` is filled in when its own rollup was not for its head commit. */
+export type MergedPr = z.infer<typeof mergedPrSchema> & { headChecks?: EffectiveRollup };
 
 const mergedConnection = z.looseObject({
   pageInfo: z.looseObject({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
@@ -114,31 +133,44 @@ export type ApprovalVerdict = {
 };
 
 /**
- * Pure: whether a merged PR was independently approved. Only an approval submitted before the
- * merge, by an account other than the author, counts; a bot's approval is reported, never
- * counted as a person's review. Dismissed approvals are not in the APPROVED list at all.
+ * Pure: whether a merged PR was independently approved, counted as GitHub counts approvals. Only
+ * each reviewer's latest opinionated review is read (`latestOpinionatedReviews`), so an approval
+ * later superseded by "changes requested", or dismissed, is not an approval. It counts only when
+ * submitted before the merge, by an account other than the author, with write access
+ * (`writersOnly`, as for required reviews). A bot's or app's approval is reported, never counted
+ * as a person's review. "On the final commit" means on `headRefOid`, the commit that merged.
  */
 export function judgeApprovals(pr: MergedPr): ApprovalVerdict {
   const author = pr.author?.login.toLowerCase();
-  const head = pr.commits.nodes[0]?.commit.oid;
   const merged = Date.parse(pr.mergedAt);
-  const approvals = present(pr.reviews.nodes).filter(
-    (r) => r.author !== null && r.author.login.toLowerCase() !== author && r.submittedAt !== null && Date.parse(r.submittedAt) <= merged,
+  const approvals = present(pr.latestOpinionatedReviews?.nodes ?? []).filter(
+    (r) => r.state === "APPROVED" && r.author !== null && r.author.login.toLowerCase() !== author && r.submittedAt !== null && Date.parse(r.submittedAt) <= merged,
   );
   const humans = approvals.filter((r) => r.author!.__typename === "User");
   return {
     humanApproval: humans.length > 0,
-    humanApprovalOnFinalCommit: humans.some((r) => head !== undefined && r.commit?.oid === head),
+    humanApprovalOnFinalCommit: humans.some((r) => r.commit?.oid === pr.headRefOid),
     botApprovalOnly: humans.length === 0 && approvals.length > 0,
   };
 }
 
+/** Whether the pull request's own rollup is about the commit that merged. */
+function rollupIsForHead(pr: MergedPr): boolean {
+  return pr.statusCheckRollup !== null && pr.statusCheckRollup.commit?.oid === pr.headRefOid;
+}
+
+/** Pure: the head commit's checks without claimcheck's own; undefined when they were not read. */
+export function headChecks(pr: MergedPr): EffectiveRollup | undefined {
+  if (rollupIsForHead(pr)) return effectiveRollup(pr.statusCheckRollup);
+  return pr.headChecks;
+}
+
 export function isGreen(pr: MergedPr): boolean {
-  return pr.commits.nodes[0]?.commit.statusCheckRollup?.state === "SUCCESS";
+  return headChecks(pr)?.state === "SUCCESS";
 }
 
 function hasChecks(pr: MergedPr): boolean {
-  return pr.commits.nodes[0]?.commit.statusCheckRollup != null;
+  return headChecks(pr) != null;
 }
 
 /**
@@ -166,16 +198,18 @@ export type PullRequestEvidence = {
 };
 
 /** Pure: the findings' values from the pull requests read. */
-export function summarisePullRequests(evidence: PullRequestEvidence, options: { since: Date; now: Date; updateBots: readonly string[]; maxOpenDays: number }) {
+export function summarisePullRequests(evidence: PullRequestEvidence, options: { since: Date; now: Date; defaultBranch: string; updateBots: readonly string[]; maxOpenDays: number }) {
   const bots = new Set(options.updateBots.map(botName));
   const isUpdate = (pr: { author: { login: string } | null }) => pr.author !== null && bots.has(botName(pr.author.login));
   const inWindow = (iso: string | null | undefined) => iso != null && Date.parse(iso) >= options.since.getTime();
 
-  const merged = evidence.merged.filter((pr) => inWindow(pr.mergedAt));
+  // Merged into another branch, a PR is no evidence about the default branch (the query asks for
+  // the default branch only; this holds whatever the answer contains).
+  const merged = evidence.merged.filter((pr) => inWindow(pr.mergedAt) && pr.baseRefName === options.defaultBranch);
   const verdicts = merged.map((pr) => ({ pr, ...judgeApprovals(pr) }));
   const updates = merged.filter(isUpdate);
   const newDeps = merged.filter((pr) => !isUpdate(pr) && changesDependencies(pr));
-  const newDepsOk = newDeps.filter((pr) => isGreen(pr) && judgeApprovals(pr).humanApproval);
+  const newDepsOk = newDeps.filter((pr) => isGreen(pr) && judgeApprovals(pr).humanApprovalOnFinalCommit);
 
   const openUpdates = evidence.open.filter(isUpdate);
   const closedUpdates = evidence.closed.filter((pr) => isUpdate(pr) && inWindow(pr.closedAt));
@@ -244,6 +278,49 @@ async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.inf
   }
 }
 
+/** How many head commits one follow-up query asks for: each costs one request for its contexts. */
+export const HEAD_COMMITS_PER_QUERY = 100;
+
+const OID = /^[0-9a-f]{40}$/;
+
+/** The head commits of pull requests whose own rollup was missing or about another commit. */
+export function headCommitsQuery(count: number): string {
+  const vars = Array.from({ length: count }, (_, i) => `$h${i}: GitObjectID!`).join(", ");
+  const fields = Array.from({ length: count }, (_, i) => `    h${i}: object(oid: $h${i}) { ... on Commit { oid statusCheckRollup { ${ROLLUP_FIELDS} } } }`).join("\n");
+  return `
+query claimcheckHeadCommits($owner: String!, $name: String!, ${vars}) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+${fields}
+  }
+}`;
+}
+
+const headCommitSchema = z.looseObject({ oid: z.string().optional(), statusCheckRollup: rawRollupSchema.nullable().optional() }).nullable();
+
+/**
+ * Reads the head commit's checks for every PR whose own rollup does not name `headRefOid` (GitHub
+ * gives a PR's rollup for its head ref, which a deleted or reused branch can make absent or
+ * another commit's). A commit GitHub does not return keeps its checks unread, never green.
+ */
+async function readHeadChecks(client: GitHubClient, repo: RepoRef, prs: MergedPr[]): Promise<void> {
+  const missing = prs.filter((pr) => !rollupIsForHead(pr) && OID.test(pr.headRefOid));
+  const oids = [...new Set(missing.map((pr) => pr.headRefOid))];
+  const found = new Map<string, EffectiveRollup>();
+  for (let start = 0; start < oids.length; start += HEAD_COMMITS_PER_QUERY) {
+    const batch = oids.slice(start, start + HEAD_COMMITS_PER_QUERY);
+    const variables: Record<string, string> = { owner: repo.owner, name: repo.name };
+    batch.forEach((oid, i) => (variables[`h${i}`] = oid));
+    const schema = z.looseObject({ repository: z.record(z.string(), headCommitSchema).nullable() });
+    const answer = await client.graphql("claimcheckHeadCommits", headCommitsQuery(batch.length), variables, schema);
+    batch.forEach((oid, i) => {
+      const commit = answer.repository?.[`h${i}`];
+      if (commit && commit.oid === oid && commit.statusCheckRollup !== undefined) found.set(oid, effectiveRollup(commit.statusCheckRollup));
+    });
+  }
+  for (const pr of missing) if (found.has(pr.headRefOid)) pr.headChecks = found.get(pr.headRefOid)!;
+}
+
 export const pullRequestsCollector: Collector = {
   id: "pull-requests",
   produces: PRODUCES,
@@ -259,11 +336,12 @@ export const pullRequestsCollector: Collector = {
       const reason = `more than ${MAX_MERGED_PAGES * 100} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
       return PRODUCES.map((id) => unreadable(id, reason, where));
     }
+    await readHeadChecks(client, repo, prs.filter((pr) => pr.baseRefName === repo.defaultBranch && Date.parse(pr.mergedAt) >= since.getTime()));
     const byUrl = new Map<string, OtherPr>();
     for (const pr of present([...(data.pr_openOldest?.nodes ?? []), ...(data.pr_openNewest?.nodes ?? [])])) byUrl.set(pr.url, pr);
     const summary = summarisePullRequests(
       { merged: prs, open: [...byUrl.values()], closed: present(data.pr_closed?.nodes ?? []) },
-      { since, now, updateBots: config.updateBots, maxOpenDays: config.thresholds.updatePrMaxOpenDays },
+      { since, now, defaultBranch: repo.defaultBranch, updateBots: config.updateBots, maxOpenDays: config.thresholds.updatePrMaxOpenDays },
     );
     const unseenOpen = unseenStaleOpenPrs(data.pr_openOldest, byUrl.size, now, config.thresholds.updatePrMaxOpenDays);
     return PRODUCES.map((id) =>

@@ -18,6 +18,26 @@ const ALERTS_PAGE = 100;
 const ALERTS_PERMISSION = "the 'Secret scanning alerts: read' repository permission";
 const ADMIN_PERMISSION = "the 'Administration: read' repository permission";
 
+/*
+ * Environments a page of 10: each carries its protection rules, a nested connection GitHub charges
+ * once per environment of the page, so a page of 100 cost a point on its own for the few
+ * repositories that have more than a handful. Rules are few by nature (reviewers, wait timer,
+ * branch policy, custom rules), so 10 of them is every one.
+ */
+const ENVIRONMENTS_PAGE = 10;
+/** Pages of environments read at most (100 environments); past that the list is read in part. */
+export const MAX_ENVIRONMENT_PAGES = 10;
+
+const ENVIRONMENT_FIELDS = `
+fragment claimcheckEnvironments on EnvironmentConnection {
+  totalCount
+  pageInfo { hasNextPage endCursor }
+  nodes {
+    name
+    protectionRules(first: 10) { nodes { type } }
+  }
+}`;
+
 export const repoAccessFragment = {
   name: "claimcheckAccess",
   text: `
@@ -52,15 +72,20 @@ fragment claimcheckAccess on Repository {
     totalCount
     nodes { title readOnly }
   }
-  acc_environments: environments(first: 100) {
-    totalCount
-    nodes {
-      name
-      protectionRules(first: 20) { nodes { type } }
-    }
-  }
-}`,
+  acc_environments: environments(first: ${ENVIRONMENTS_PAGE}) { ...claimcheckEnvironments }
+}
+${ENVIRONMENT_FIELDS}`,
 };
+
+/** Further environments, when a repository has more than one page of them. */
+export const ENVIRONMENTS_PAGE_QUERY = `
+query claimcheckEnvironmentsPage($owner: String!, $name: String!, $cursor: String!) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    acc_environments: environments(first: ${ENVIRONMENTS_PAGE}, after: $cursor) { ...claimcheckEnvironments }
+  }
+}
+${ENVIRONMENT_FIELDS}`;
 
 const PERMISSIONS = ["admin", "maintain", "write", "triage", "read"] as const;
 type Permission = (typeof PERMISSIONS)[number];
@@ -212,13 +237,39 @@ function field<K extends FindingId>(ctx: CollectContext, alias: string[], hint: 
   return refused ? { value: null, error: `${refused}; the app may lack ${hint}` } : read();
 }
 
-function fromFragment(ctx: CollectContext): Finding[] {
+const pageInfoSchema = z.looseObject({ acc_environments: z.looseObject({ pageInfo: z.looseObject({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }), nodes: z.array(z.unknown()) }) });
+const environmentsPageSchema = z.looseObject({ repository: z.looseObject({ acc_environments: z.unknown() }).nullable() });
+
+/**
+ * The batched query's first page of environments with the pages after it, as one connection. A
+ * page that cannot be read leaves the list as read so far: `environments` then says it is partial.
+ */
+async function allEnvironments(ctx: CollectContext, first: unknown): Promise<unknown> {
+  const start = pageInfoSchema.safeParse({ acc_environments: first });
+  if (!start.success) return first;
+  const nodes = [...start.data.acc_environments.nodes];
+  let info = start.data.acc_environments.pageInfo;
+  for (let pages = 1; info.hasNextPage && info.endCursor && pages < MAX_ENVIRONMENT_PAGES; pages += 1) {
+    try {
+      const next = await ctx.client.graphql("claimcheckEnvironmentsPage", ENVIRONMENTS_PAGE_QUERY, { owner: ctx.repo.owner, name: ctx.repo.name, cursor: info.endCursor }, environmentsPageSchema);
+      const page = pageInfoSchema.safeParse({ acc_environments: next.repository?.acc_environments });
+      if (!page.success) break;
+      nodes.push(...page.data.acc_environments.nodes);
+      info = page.data.acc_environments.pageInfo;
+    } catch {
+      break;
+    }
+  }
+  return { ...(first as Record<string, unknown>), nodes };
+}
+
+async function fromFragment(ctx: CollectContext): Promise<Finding[]> {
   const { repo, now } = ctx;
   const data = (ctx.repositoryData ?? {}) as Record<string, unknown>;
   const at = (source: string, page: string): Where => ({ repo: repo.fullName, source: `GraphQL repository.${source}`, url: `${repo.htmlUrl}/settings/${page}`, observedAt: now.toISOString() });
   const envWhere = at("environments", "environments");
   const envRefused = fieldError(ctx.repositoryErrors, "repository", "acc_environments");
-  const env = envRefused ? null : environments(data.acc_environments);
+  const env = envRefused ? null : environments(await allEnvironments(ctx, data.acc_environments));
   const envError = `${envRefused}; the app may lack the 'Actions: read' or 'Deployments: read' repository permission`;
   return [
     toFinding("access.individual-grants", field(ctx, ["acc_direct"], "the 'Metadata: read' repository permission or push access", () => individualGrants(data.acc_direct)), at("collaborators(affiliation: DIRECT)", "access")),
@@ -250,6 +301,6 @@ export const repoAccessCollector: Collector = {
   produces: REPO_ACCESS_FINDINGS,
   repositoryFragment: repoAccessFragment,
   async collect(ctx: CollectContext): Promise<Finding[]> {
-    return [...fromFragment(ctx), ...fromRepository(ctx), await readAlerts(ctx)];
+    return [...(await fromFragment(ctx)), ...fromRepository(ctx), await readAlerts(ctx)];
   },
 };

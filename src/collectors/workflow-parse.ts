@@ -1,4 +1,5 @@
 import { parseDocument } from "yaml";
+import type { TriggerFilters } from "./workflow-filters.js";
 
 /*
  * One GitHub Actions workflow file, reduced to what the checks judge: its triggers, its
@@ -10,9 +11,38 @@ import { parseDocument } from "yaml";
 /** How a `permissions:` key limits the token: not at all (absent or `write-all`), or somehow. */
 export type Permissions = "absent" | "write-all" | "restricted";
 
-export type Step = { uses: string | null; run: string | null; with: Record<string, string>; env: Record<string, string> };
-export type Job = { id: string; permissions: Permissions; uses: string | null; env: Record<string, string>; steps: Step[] };
-export type Workflow = { events: string[]; crons: string[]; permissions: Permissions; env: Record<string, string>; jobs: Job[] };
+/** An `if:` as written: YAML may give a boolean or a number as well as an expression. */
+export type Condition = string | boolean | number | null;
+
+export type Step = { uses: string | null; run: string | null; with: Record<string, string>; env: Record<string, string>; if?: Condition; id?: string | null };
+export type Job = {
+  id: string;
+  permissions: Permissions;
+  /** Whether the job's own `permissions:` grants any write scope: null when it has none of its own. */
+  writes?: boolean | null;
+  uses: string | null;
+  env: Record<string, string>;
+  steps: Step[];
+  if?: Condition;
+  needs?: string[];
+  /** Inputs passed to a called workflow (`with:`). */
+  with?: Record<string, string>;
+  /** Whether the job names a secret anywhere (`secrets.X`, `secrets: inherit`). */
+  usesSecrets?: boolean;
+};
+export type Workflow = {
+  events: string[];
+  crons: string[];
+  permissions: Permissions;
+  /** Whether the workflow's `permissions:` grants any write scope: null when it has none. */
+  writes?: boolean | null;
+  env: Record<string, string>;
+  jobs: Job[];
+  /** The filters of each trigger that has any (`branches`, `paths`, `types`…). */
+  triggers?: Record<string, TriggerFilters>;
+  /** Whether the workflow-level `env:` names a secret (every job then holds it). */
+  envSecrets?: boolean;
+};
 export type ParseResult = { ok: true; workflow: Workflow } | { ok: false; error: string };
 
 type Dict = Record<string, unknown>;
@@ -42,6 +72,53 @@ function permissionsOf(node: Dict): Permissions {
   return value === "write-all" ? "write-all" : "restricted";
 }
 
+/** Whether a `permissions:` value grants any write scope (`id-token: write` mints a credential too). */
+function writesOf(node: Dict): boolean | null {
+  if (!Object.hasOwn(node, "permissions")) return null;
+  const value = node.permissions;
+  if (value === "write-all") return true;
+  if (value === "read-all" || value === null) return false;
+  if (isDict(value)) return Object.values(value).some((v) => v === "write");
+  // Anything else is not a form GitHub documents; it is not taken as read-only.
+  return true;
+}
+
+const SECRET_REFERENCE = /\bsecrets\s*(\.|\[)|toJSON\(\s*secrets\s*\)/i;
+const mentionsSecrets = (value: unknown) => value !== undefined && SECRET_REFERENCE.test(JSON.stringify(value) ?? "");
+
+const stringList = (value: unknown): string[] | null => {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap((v) => (typeof v === "string" ? [v] : typeof v === "number" ? [String(v)] : []));
+  return null;
+};
+
+/** The filters of each trigger given as a mapping (`on: { pull_request: { branches: [main] } }`). */
+function triggersOf(on: unknown): Record<string, TriggerFilters> {
+  if (!isDict(on)) return {};
+  const out: Record<string, TriggerFilters> = {};
+  for (const [event, body] of Object.entries(on)) {
+    if (!isDict(body)) continue;
+    out[event] = {
+      branches: stringList(body.branches),
+      branchesIgnore: stringList(body["branches-ignore"]),
+      paths: stringList(body.paths),
+      pathsIgnore: stringList(body["paths-ignore"]),
+      types: stringList(body.types),
+    };
+  }
+  return out;
+}
+
+/** GitHub refuses YAML merge keys (`<<`): a workflow using one does not run. */
+function hasMergeKey(value: unknown, depth = 0): boolean {
+  if (depth > 50) return false;
+  if (Array.isArray(value)) return value.some((v) => hasMergeKey(v, depth + 1));
+  if (!isDict(value)) return false;
+  return Object.entries(value).some(([k, v]) => k === "<<" || hasMergeKey(v, depth + 1));
+}
+
+const conditionOf = (value: unknown): Condition => (typeof value === "string" || typeof value === "boolean" || typeof value === "number" ? value : null);
+
 function eventsOf(on: unknown): { events: string[]; crons: string[] } {
   if (typeof on === "string") return { events: [on], crons: [] };
   if (Array.isArray(on)) return { events: on.filter((e): e is string => typeof e === "string"), crons: [] };
@@ -54,7 +131,7 @@ function eventsOf(on: unknown): { events: string[]; crons: string[] } {
 
 function stepOf(value: unknown): Step | null {
   if (!isDict(value)) return null;
-  return { uses: scalar(value.uses), run: scalar(value.run), with: scalars(value.with), env: scalars(value.env) };
+  return { uses: scalar(value.uses), run: scalar(value.run), with: scalars(value.with), env: scalars(value.env), if: conditionOf(value.if), id: scalar(value.id) };
 }
 
 function firstLine(message: string): string {
@@ -65,7 +142,8 @@ function firstLine(message: string): string {
 export function parseWorkflow(text: string): ParseResult {
   let root: unknown;
   try {
-    const doc = parseDocument(text);
+    // Merge keys stay plain keys, so a file that uses them can be refused as GitHub refuses it.
+    const doc = parseDocument(text, { merge: false });
     const error = doc.errors[0];
     if (error) return { ok: false, error: `not valid YAML: ${firstLine(error.message)}` };
     root = doc.toJS({ maxAliasCount: 100 });
@@ -73,6 +151,7 @@ export function parseWorkflow(text: string): ParseResult {
     return { ok: false, error: `not valid YAML: ${firstLine(error instanceof Error ? error.message : String(error))}` };
   }
   if (!isDict(root)) return { ok: false, error: "not a YAML mapping" };
+  if (hasMergeKey(root)) return { ok: false, error: "uses a YAML merge key (`<<`), which GitHub does not accept" };
   // A file that declares YAML 1.1 turns the `on` key into `true`; GitHub still reads it as `on`.
   const on = Object.hasOwn(root, "on") ? root.on : root.true;
   const { events, crons } = eventsOf(on);
@@ -82,9 +161,23 @@ export function parseWorkflow(text: string): ParseResult {
   for (const [id, body] of Object.entries(root.jobs)) {
     if (!isDict(body)) return { ok: false, error: `job \`${id}\` is not a mapping` };
     const steps = Array.isArray(body.steps) ? body.steps.map(stepOf).filter((s): s is Step => s !== null) : [];
-    jobs.push({ id, permissions: permissionsOf(body), uses: scalar(body.uses), env: scalars(body.env), steps });
+    jobs.push({
+      id,
+      permissions: permissionsOf(body),
+      writes: writesOf(body),
+      uses: scalar(body.uses),
+      env: scalars(body.env),
+      steps,
+      if: conditionOf(body.if),
+      needs: stringList(body.needs) ?? [],
+      with: scalars(body.with),
+      usesSecrets: body.secrets === "inherit" || isDict(body.secrets) || mentionsSecrets(body),
+    });
   }
-  return { ok: true, workflow: { events, crons, permissions: permissionsOf(root), env: scalars(root.env), jobs } };
+  return {
+    ok: true,
+    workflow: { events, crons, permissions: permissionsOf(root), writes: writesOf(root), env: scalars(root.env), jobs, triggers: triggersOf(on), envSecrets: mentionsSecrets(root.env) },
+  };
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -114,7 +207,7 @@ export function actionName(uses: string): string {
   return at > 0 ? ref.slice(0, at) : ref;
 }
 
-const isAction = (uses: string | null, name: string): boolean => {
+export const isAction = (uses: string | null, name: string): boolean => {
   if (uses === null) return false;
   const found = actionName(uses);
   return found === name || found.startsWith(`${name}/`);
@@ -251,7 +344,7 @@ export function effectiveArgv(argv: readonly string[]): string[] {
 const JS_VALUE_FLAGS = new Set(["--prefix", "-C", "--cwd", "--dir", "--filter", "-F", "-w", "--workspace", "--loglevel", "--registry"]);
 
 /** Positional words after the tool name, skipping flags and the values of flags known to take one. */
-function positionals(args: readonly string[], valueFlags: ReadonlySet<string> = JS_VALUE_FLAGS): string[] {
+export function positionals(args: readonly string[], valueFlags: ReadonlySet<string> = JS_VALUE_FLAGS): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i += 1) {
     const a = args[i]!;
@@ -262,7 +355,7 @@ function positionals(args: readonly string[], valueFlags: ReadonlySet<string> = 
   return out;
 }
 
-function flagValue(args: readonly string[], flag: string): string | undefined {
+export function flagValue(args: readonly string[], flag: string): string | undefined {
   for (let i = 0; i < args.length; i += 1) {
     const a = args[i]!;
     if (a === flag) return args[i + 1];
@@ -271,7 +364,7 @@ function flagValue(args: readonly string[], flag: string): string | undefined {
   return undefined;
 }
 
-const flagged = (args: readonly string[], ...flags: string[]) => args.some((a) => flags.some((f) => a === f || a.startsWith(`${f}=`)));
+export const flagged = (args: readonly string[], ...flags: string[]) => args.some((a) => flags.some((f) => a === f || a.startsWith(`${f}=`)));
 
 const SCRIPT_TEST = /^test([:_-][\w:-]*)?$/i;
 
@@ -351,102 +444,6 @@ export function runsTests(command: Command): boolean {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Dependency installs
- */
-
-export type InstallKind = "locked" | "afresh";
-
-const truthy = (value: string | undefined) => value !== undefined && /^(true|1|yes)$/i.test(value.trim());
-
-/** A project install takes no package names; `npm install typescript` installs a tool, not the project. */
-const installsPackages = (pos: readonly string[]) => pos.length > 1;
-
-/**
- * Pure: whether a command installs the project's dependencies, and if so whether it reads the
- * lockfile (`locked`) or may resolve versions afresh. Tool installs (`npm install -g x`,
- * `pip install pre-commit`) and commands whose behaviour depends on files not read here
- * (`cargo build` without `--locked`) are `null`: they neither help nor hurt.
- * `outer` is the environment of the step (workflow, job and step variables); the command's own
- * inline assignments override it.
- */
-export function installKind(command: Command, outer: Readonly<Record<string, string>>, bundlerFrozen = false): InstallKind | null {
-  const env: Readonly<Record<string, string>> = { ...outer, ...command.env };
-  const [tool = "", ...args] = effectiveArgv(command.argv);
-  const pos = positionals(args);
-  const sub = pos[0];
-  switch (tool) {
-    case "npm":
-      if (["ci", "clean-install", "ic", "install-clean", "isntall-clean"].includes(sub ?? "")) return "locked";
-      if (["install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall"].includes(sub ?? "")) {
-        return installsPackages(pos) || flagged(args, "-g", "--global") ? null : "afresh";
-      }
-      return null;
-    case "yarn":
-      if (sub !== undefined && sub !== "install") return null;
-      if (flagged(args, "--version", "-v", "--help", "-h")) return null;
-      return flagged(args, "--frozen-lockfile", "--immutable") || truthy(env.YARN_ENABLE_IMMUTABLE_INSTALLS) ? "locked" : "afresh";
-    case "pnpm":
-      if (sub !== "install" && sub !== "i") return null;
-      if (installsPackages(pos) || flagged(args, "-g", "--global")) return null;
-      // pnpm turns --frozen-lockfile on by itself when the CI variable is set, as on every Actions runner.
-      return flagged(args, "--no-frozen-lockfile", "--frozen-lockfile=false") ? "afresh" : "locked";
-    case "bun":
-      if (sub === "ci") return "locked";
-      if (sub !== "install" && sub !== "i") return null;
-      if (installsPackages(pos) || flagged(args, "-g", "--global")) return null;
-      return flagged(args, "--frozen-lockfile") ? "locked" : "afresh";
-    case "pip": {
-      if (sub !== "install") return null;
-      if (flagged(args, "--require-hashes")) return "locked";
-      const project = flagged(args, "-r", "--requirement", "-e", "--editable") || args.some((a) => /^-r\S/.test(a)) || pos.slice(1).some((p) => /^\.(\/|\[|$)/.test(p));
-      return project ? "afresh" : null;
-    }
-    case "poetry":
-      if (sub === "install" || sub === "sync") return "locked";
-      return sub === "update" ? "afresh" : null;
-    case "uv":
-      if (sub !== "sync") return null;
-      return flagged(args, "--locked", "--frozen") || truthy(env.UV_LOCKED) || truthy(env.UV_FROZEN) ? "locked" : "afresh";
-    case "pipenv":
-      if (sub === "sync") return "locked";
-      if (sub !== "install" || installsPackages(pos)) return null;
-      return flagged(args, "--deploy", "--ignore-pipfile") ? "locked" : "afresh";
-    case "pdm":
-      if (sub === "sync") return "locked";
-      if (sub !== "install") return null;
-      return flagged(args, "--frozen-lockfile", "--check") ? "locked" : "afresh";
-    case "cargo":
-      if (!["build", "test", "check", "run", "fetch", "clippy", "doc", "nextest", "bench"].includes(sub ?? "")) return null;
-      return flagged(args, "--locked", "--frozen") ? "locked" : null;
-    case "go": {
-      const fetches = (sub === "mod" && pos[1] === "download") || sub === "build" || sub === "test";
-      if (!fetches) return null;
-      // Go checks every module against go.sum (and the checksum database) unless told to rewrite them.
-      return flagged(args, "-mod=mod") || /-mod=mod\b/.test(env.GOFLAGS ?? "") ? "afresh" : "locked";
-    }
-    case "bundle":
-      if (sub !== "install") return null;
-      return flagged(args, "--frozen", "--deployment") || bundlerFrozen || truthy(env.BUNDLE_FROZEN) || truthy(env.BUNDLE_DEPLOYMENT) ? "locked" : "afresh";
-    case "composer":
-      if (sub === "install") return "locked";
-      return sub === "update" ? "afresh" : null;
-    case "dotnet":
-      if (sub !== "restore") return null;
-      return flagged(args, "--locked-mode") || args.some((a) => /RestoreLockedMode=true/i.test(a)) ? "locked" : "afresh";
-    default:
-      return null;
-  }
-}
-
-/** Pure: `bundle config set frozen true` and its variants, which make later `bundle install`s frozen. */
-export function setsBundlerFrozen(command: Command): boolean {
-  const [tool = "", ...args] = effectiveArgv(command.argv);
-  if (tool !== "bundle") return false;
-  const pos = positionals(args, new Set()).filter((p) => p !== "set");
-  return pos[0] === "config" && ["frozen", "deployment"].includes(pos[1] ?? "") && truthy(pos[2]);
-}
-
-/* ---------------------------------------------------------------------------------------------
  * Dependency review and vulnerability scanners
  */
 
@@ -517,38 +514,4 @@ export function runsDependencyScan(command: Command): boolean {
     default:
       return false;
   }
-}
-
-/* ---------------------------------------------------------------------------------------------
- * Checkouts of untrusted pull request code
- */
-
-/** Expressions and refs that name the pull request's own code rather than the base branch. */
-const PR_HEAD = /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|github\.event\.pull_request\.merge_commit_sha|refs\/pull\/|(^|[\s:/])pull\/\$\{\{/i;
-
-/** Follows `env.NAME`, `$NAME` and `${NAME}` to the variable's value, once, so indirection is still seen. */
-function withEnv(text: string, env: Readonly<Record<string, string>>): string {
-  const names = [...text.matchAll(/env\.([A-Za-z_][A-Za-z0-9_]*)|\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? m[2]!);
-  return [text, ...names.flatMap((n) => (env[n] !== undefined ? [env[n]] : []))].join("\n");
-}
-
-/**
- * Pure: whether a step checks out the pull request's head (or merge) commit. Under
- * `pull_request_target` that runs the contributor's code with the base repository's token and secrets.
- * `env` is the environment of the step (workflow, job and step variables).
- */
-export function checksOutPrHead(step: Step, env: Readonly<Record<string, string>>): boolean {
-  if (isAction(step.uses, "actions/checkout")) {
-    // The head ref, or the contributor's fork (`repository:` set to the head repository).
-    const target = [step.with.ref, step.with.repository].filter((v): v is string => v !== undefined).join("\n");
-    return target !== "" && PR_HEAD.test(withEnv(target, env));
-  }
-  if (step.run === null) return false;
-  return commandsOf(step.run).some(({ argv, env: inline }) => {
-    const [tool = "", ...args] = effectiveArgv(argv);
-    const pos = positionals(args, new Set());
-    if (tool === "gh") return pos[0] === "pr" && pos[1] === "checkout";
-    if (tool !== "git" || !["fetch", "checkout", "pull", "switch", "reset"].includes(pos[0] ?? "")) return false;
-    return PR_HEAD.test(withEnv(argv.join(" "), { ...env, ...inline }));
-  });
 }

@@ -2,20 +2,10 @@ import { z } from "zod";
 import { observed, unreadable, type Finding, type FindingId, type FindingValue, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError } from "../github/client.js";
 import type { CollectContext, Collector } from "./types.js";
-import {
-  checksOutPrHead,
-  commandsOf,
-  installKind,
-  isPinned,
-  parseWorkflow,
-  runsDependencyScan,
-  runsTests,
-  setsBundlerFrozen,
-  usesDependencyScan,
-  type InstallKind,
-  type Job,
-  type Workflow,
-} from "./workflow-parse.js";
+import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, type Install } from "./workflow-installs.js";
+import { commandsOf, isPinned, parseWorkflow, runsDependencyScan, runsTests, usesDependencyScan, type Job, type Step, type Workflow } from "./workflow-parse.js";
+import { anyRuns, bothRun, conditionRuns, jobRuns, PR_EVENTS, stateVerdict, triggerRuns, YES, type RunContext, type Runs, type WorkflowStates } from "./workflow-runs.js";
+import { jobDanger, PRIVILEGED_EVENTS, tokenWrites } from "./workflow-untrusted.js";
 
 /*
  * GitHub Actions on the default branch: the workflow files in `.github/workflows` (read in the
@@ -30,6 +20,8 @@ const TOKEN_ROUTE = "GET /repos/{owner}/{repo}/actions/permissions/workflow";
  * "Administration" repository permission (read), which the app already requests.
  */
 const TOKEN_PERMISSION = "the 'Administration: read' repository permission";
+const STATES_ROUTE = "GET /repos/{owner}/{repo}/actions/workflows";
+const STATES_PERMISSION = "the 'Actions: read' repository permission";
 
 export const workflowsFragment = {
   name: "claimcheckWorkflows",
@@ -55,6 +47,7 @@ const blobSchema = z.looseObject({ text: z.string().nullable(), byteSize: z.numb
 const entrySchema = z.looseObject({ name: z.string(), path: z.string().nullable(), type: z.string(), mode: z.number().int(), object: z.unknown() });
 // `object` is null when the directory does not exist; a file in its place has no `entries`.
 const fragmentSchema = z.looseObject({ wf_workflows: z.looseObject({ entries: z.array(entrySchema).optional() }).nullable() });
+const statesSchema = z.looseObject({ total_count: z.number().int(), workflows: z.array(z.looseObject({ path: z.string(), state: z.string() })) });
 const tokenSchema = z.looseObject({ default_workflow_permissions: z.enum(["read", "write"]), can_approve_pull_request_reviews: z.boolean() });
 
 const SYMLINK_MODE = 0o120000;
@@ -85,8 +78,6 @@ export function workflowFiles(entries: readonly Entry[]): WorkflowFile[] {
     .sort((a, b) => a.path.localeCompare(b.path));
 }
 
-const PR_EVENTS = ["pull_request", "pull_request_target", "merge_group"];
-
 /** The local reusable workflow a job calls (`uses: ./.github/workflows/x.yml`), as a path. */
 function localCallee(job: Job): string | null {
   const uses = job.uses?.trim();
@@ -94,35 +85,71 @@ function localCallee(job: Job): string | null {
   return uses.slice(2).replace(/@.*$/, "");
 }
 
+/** A job reached from a triggered workflow, directly or through the reusable workflows it calls. */
+type Reached = { path: string; workflow: Workflow; job: Job; runs: Runs; inputs: Record<string, string>; caller: { secrets: boolean; writes: boolean | null | undefined } };
+
 /**
- * The jobs a workflow runs, following calls to reusable workflows in the same repository: a
- * check done in a called workflow runs on the caller's trigger.
+ * The jobs a run of `path` on `event` reaches, following calls to reusable workflows in the same
+ * repository: a called workflow's jobs run on the caller's event, only when the calling job runs,
+ * with the inputs it passes (`with:`) and the secrets it holds.
  */
-function reachableJobs(path: string, byPath: ReadonlyMap<string, Workflow>, seen = new Set<string>()): { workflow: Workflow; job: Job }[] {
+function reach(
+  path: string,
+  event: string,
+  gate: Runs,
+  byPath: ReadonlyMap<string, Workflow>,
+  ctx: SummaryContext,
+  inputs: Record<string, string> = {},
+  caller: Reached["caller"] = { secrets: false, writes: undefined },
+  seen: ReadonlySet<string> = new Set(),
+): Reached[] {
   const workflow = byPath.get(path);
   if (!workflow || seen.has(path)) return [];
-  seen.add(path);
+  const inside = new Set([...seen, path]);
   return workflow.jobs.flatMap((job) => {
+    const runs = bothRun(gate, jobRuns(workflow, job, event, ctx));
+    const here: Reached = { path, workflow, job, runs, inputs, caller };
     const callee = localCallee(job);
-    return [{ workflow, job }, ...(callee ? reachableJobs(callee, byPath, seen) : [])];
+    if (!callee || runs.runs === "no") return [here];
+    const passed = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, `${v}\n${Object.values(inputs).join("\n")}`]));
+    // The called workflow gets the secrets the calling job passes, and a token no stronger than its own.
+    const secrets = caller.secrets || job.usesSecrets === true || workflow.envSecrets === true;
+    const writes = caller.writes === false ? false : tokenWrites(workflow, job, caller.writes === undefined ? ctx.defaultTokenWrites : caller.writes);
+    return [here, ...reach(callee, event, runs, byPath, ctx, passed, { secrets, writes }, inside)];
   });
 }
 
 const envOf = (workflow: Workflow, job: Job, stepEnv: Record<string, string> = {}) => ({ ...workflow.env, ...job.env, ...stepEnv });
 
+/** A job's steps that can run on `event` (a step whose `if:` is never true is left out). */
+function runnableSteps(job: Job, event: string, ctx: RunContext): Step[] {
+  return job.steps.filter((s) => conditionRuns(s.if, event, ctx, false, "step").runs !== "no");
+}
+
+/** A dependency install found in a workflow, for `deps.ci-installs`. */
+type FoundInstall = Install & { workflow: string; command: string };
+
 /** Installs of one job, in order, so `bundle config set frozen true` applies to later `bundle install`s. */
-function jobInstalls(workflow: Workflow, job: Job): InstallKind[] {
-  let bundlerFrozen = false;
-  const kinds: InstallKind[] = [];
-  for (const step of job.steps) {
+function jobInstalls(path: string, workflow: Workflow, job: Job, steps: readonly Step[]): FoundInstall[] {
+  const state = newJobInstallState();
+  const found: FoundInstall[] = [];
+  for (const step of steps) {
+    const env = envOf(workflow, job, step.env);
+    if (step.uses !== null) {
+      const uses = step.uses.trim();
+      const viaAction = classifyInstallAction(step);
+      if (viaAction) found.push({ ...viaAction, workflow: path, command: uses });
+      else if (uses.startsWith("./")) found.push({ ecosystem: "*", kind: "unknown", reason: `the local action \`${uses}\` may install dependencies, and its steps are not read`, workflow: path, command: uses });
+    }
     if (step.run === null) continue;
     for (const command of commandsOf(step.run)) {
-      if (setsBundlerFrozen(command)) bundlerFrozen = true;
-      const kind = installKind(command, envOf(workflow, job, step.env), bundlerFrozen);
-      if (kind) kinds.push(kind);
+      if (setsBundlerFrozen(command)) state.bundlerFrozen = true;
+      const install = classifyInstall(command, env, state);
+      if (syncsUvLocked(command, env)) state.uvSynced = true;
+      if (install) found.push({ ...install, workflow: path, command: command.argv.join(" ") });
     }
   }
-  return kinds;
+  return found;
 }
 
 const unrestricted = (workflow: Workflow, job: Job) => (job.permissions === "absent" ? workflow.permissions : job.permissions) !== "restricted";
@@ -138,6 +165,9 @@ function scansDependencies(job: Job): boolean {
   if (job.uses !== null && usesDependencyScan({ uses: job.uses, with: {} })) return true;
   return job.steps.some((s) => usesDependencyScan(s) || (s.run !== null && commandsOf(s.run).some(runsDependencyScan)));
 }
+
+/** A reusable workflow of another repository (`owner/repo/.github/workflows/x.yml@ref`), whose jobs are not read. */
+const remoteCallee = (job: Job): string | null => (job.uses && !job.uses.trim().startsWith("./") ? job.uses.trim() : null);
 
 function unpinnedIn(path: string, workflow: Workflow): string[] {
   const refs = workflow.jobs.flatMap((job) => [job.uses, ...job.steps.map((s) => s.uses)]).filter((u): u is string => u !== null);
@@ -155,53 +185,115 @@ export const WORKFLOW_FINDINGS = [
   "actions.dangerous-workflows",
   "actions.workflows-without-permissions",
   "deps.ci-installs-locked",
+  "deps.ci-installs",
 ] as const satisfies readonly FindingId[];
 type WorkflowFindingId = (typeof WORKFLOW_FINDINGS)[number];
 
 export type WorkflowSummary = { [K in WorkflowFindingId]: { value: FindingValue<K> } | { value: null; error: string } };
 
+/** What the summary needs besides the files: the repository, GitHub's workflow states and the default token permission. */
+export type SummaryContext = RunContext & { defaultTokenWrites: boolean | null };
+
 /**
  * Pure: the workflow findings of a repository.
  *
- * A file that could not be read (truncated, binary, a symlink) might hold anything, so a finding
- * whose answer it could change is not given as if it had been seen: a list that is empty only
- * because nothing was found in the readable files, and an install verdict that the unread file
- * could overturn, become unreadable naming the file. What the readable files do show stands:
- * a non-empty list is a lower bound (its entries are real whatever the unread file holds).
+ * Evidence that something runs (tests, a dependency scan, a schedule, a workflow on pull requests)
+ * is taken only from workflows GitHub runs (their state is `active`), whose triggers fire for pull
+ * requests to the default branch where that matters, and from jobs whose `if:` lets the run
+ * through. What cannot be decided statically, and files that could not be read, never count as
+ * seen: a list that is empty only because of them becomes unreadable, naming them. A non-empty
+ * list is kept: its entries are certain whatever the undecided ones do.
  */
-export function summariseWorkflows(files: readonly WorkflowFile[]): WorkflowSummary {
+export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryContext): WorkflowSummary {
   const parsed = files.flatMap((f) => (f.kind === "parsed" ? [f] : []));
   const unread = files.filter((f) => f.kind === "unread").map((f) => f.path);
   const byPath = new Map(parsed.map((f) => [f.path, f.workflow]));
-  const triggeredBy = (events: string[]) => parsed.filter((f) => f.workflow.events.some((e) => events.includes(e)));
-  const jobsOf = (path: string) => reachableJobs(path, byPath);
+  const roots = parsed.filter((f) => !onlyCalled(f.workflow));
+  const unreadReason = unread.length > 0 ? `${unread.join(", ")} could not be read, and could change this finding` : null;
 
-  const unreadReason = `${unread.join(", ")} could not be read, and could change this finding`;
-  const list = (paths: string[]): { value: string[] } | { value: null; error: string } =>
-    paths.length === 0 && unread.length > 0 ? { value: null, error: unreadReason } : { value: paths };
+  /** A list from per-workflow verdicts: certain entries, or unreadable when only undecided ones (or unread files) were found. */
+  const list = (verdicts: { path: string; runs: Runs }[]): { value: string[] } | { value: null; error: string } => {
+    const certain = verdicts.filter((v) => v.runs.runs === "yes").map((v) => v.path);
+    if (certain.length > 0) return { value: certain };
+    const undecided = verdicts.flatMap((v) => (v.runs.runs === "sometimes" ? [`${v.path}: ${v.runs.reason}`] : []));
+    const reasons = [...undecided, ...(unreadReason ? [unreadReason] : [])];
+    return reasons.length > 0 ? { value: null, error: `nothing certain was found, and ${reasons.join("; ")}` } : { value: [] };
+  };
 
-  const installs = parsed.flatMap((f) => f.workflow.jobs.flatMap((job) => jobInstalls(f.workflow, job)));
+  const eventsOf = (workflow: Workflow, only?: readonly string[]) => workflow.events.filter((e) => e !== "workflow_call" && (!only || only.includes(e)));
+  const gate = (path: string, workflow: Workflow, event: string) => bothRun(stateVerdict(path, ctx), triggerRuns(workflow, event, ctx));
+
+  /** Whether some reached job with `has` runs on one of `events`; a remote reusable workflow counts as undecided. */
+  const verdictFor = (path: string, workflow: Workflow, events: readonly string[], has: (job: Job) => boolean): Runs =>
+    anyRuns(
+      events.map((event) =>
+        anyRuns(
+          reach(path, event, gate(path, workflow, event), byPath, ctx).flatMap(({ job, runs }) => {
+            if (has(job)) return [runs];
+            const remote = remoteCallee(job);
+            return remote && runs.runs !== "no" ? [{ runs: "sometimes" as const, reason: `it calls ${remote}, whose jobs are not read` }] : [];
+          }),
+        ),
+      ),
+    );
+
+  const onPr = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), () => true) }));
+  const tests = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow), runsTestsIn) }));
+  const review = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), scansDependencies) }));
+  const scheduled = roots.filter((f) => f.workflow.crons.length > 0).map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, ["schedule"], () => true) }));
+
+  // Installs in every job that can run, on any event (a disabled workflow installs nothing).
+  const installs = new Map<string, FoundInstall>();
+  for (const f of roots) {
+    for (const event of eventsOf(f.workflow)) {
+      for (const { path, workflow, job, runs } of reach(f.path, event, gate(f.path, f.workflow, event), byPath, ctx)) {
+        if (runs.runs === "no") continue;
+        for (const found of jobInstalls(path, workflow, job, runnableSteps(job, event, ctx))) installs.set(`${found.workflow}\u0000${job.id}\u0000${found.command}`, found);
+        const remote = remoteCallee(job);
+        if (remote) installs.set(`${f.path}\u0000${remote}`, { ecosystem: "*", kind: "unknown", reason: `it calls ${remote}, whose jobs are not read`, workflow: f.path, command: remote });
+      }
+    }
+  }
+  for (const path of unread) installs.set(path, { ecosystem: "*", kind: "unknown", reason: "the file could not be read", workflow: path, command: "(not read)" });
+  const installList = [...installs.values()];
   let locked: { value: boolean | null } | { value: null; error: string };
-  if (installs.includes("afresh")) locked = { value: false };
-  else if (unread.length > 0) locked = { value: null, error: unreadReason };
-  else locked = { value: installs.length > 0 ? true : null };
+  if (installList.some((i) => i.kind === "afresh" && !i.lockfiles)) locked = { value: false };
+  else if (unreadReason) locked = { value: null, error: unreadReason };
+  else if (installList.length === 0) locked = { value: null };
+  else if (installList.every((i) => i.kind === "locked" && !i.lockfiles)) locked = { value: true };
+  else locked = { value: null, error: "whether every install is locked depends on the repository's lockfiles or on settings not read here (see `deps.ci-installs`)" };
+
+  // Dangerous workflows: any run of a privileged trigger, whatever its filters (an attacker picks the base branch and the activity).
+  const dangerous = roots
+    .filter((f) => PRIVILEGED_EVENTS.some((e) => f.workflow.events.includes(e)))
+    .map((f) => {
+      const verdicts = eventsOf(f.workflow, PRIVILEGED_EVENTS).flatMap((event) =>
+        reach(f.path, event, YES, byPath, ctx).flatMap(({ workflow, job, runs, inputs, caller }): Runs[] => {
+          if (runs.runs === "no") return [];
+          const danger = jobDanger(workflow, job, runnableSteps(job, event, ctx), { vars: (s) => ({ ...envOf(workflow, job, s.env), ...inputs }), defaultWrites: ctx.defaultTokenWrites, caller });
+          if (danger) return [danger.certain ? YES : { runs: "sometimes", reason: danger.reason }];
+          const remote = remoteCallee(job);
+          // A reusable workflow of another repository handed the pull request's head cannot be judged unread.
+          if (remote && /head|pull_request|workflow_run/i.test(JSON.stringify(job.with ?? {}))) return [{ runs: "sometimes", reason: `job \`${job.id}\` passes the pull request's head to ${remote}, whose jobs are not read` }];
+          return [];
+        }),
+      );
+      return { path: f.path, runs: verdicts.length > 0 ? anyRuns(verdicts) : ({ runs: "no", reason: "" } as Runs) };
+    });
 
   return {
     // Every workflow file, read or not: checks that find nothing wrong in no file are not applicable, not met.
     "ci.workflow-files": { value: files.map((f) => f.path) },
-    "ci.workflows-on-pr": list(triggeredBy(PR_EVENTS).map((f) => f.path)),
-    "ci.scheduled-workflows": list(parsed.filter((f) => f.workflow.crons.length > 0).map((f) => f.path)),
-    "ci.test-workflows": list(parsed.filter((f) => f.workflow.jobs.some(runsTestsIn)).map((f) => f.path)),
-    "ci.dependency-review-workflows": list(triggeredBy(PR_EVENTS).filter((f) => jobsOf(f.path).some(({ job }) => scansDependencies(job))).map((f) => f.path)),
+    "ci.workflows-on-pr": list(onPr),
+    "ci.scheduled-workflows": list(scheduled),
+    "ci.test-workflows": list(tests),
+    "ci.dependency-review-workflows": list(review),
     "ci.invalid-workflows": { value: files.flatMap((f) => (f.kind === "parsed" ? [] : [{ path: f.path, error: f.error }])) },
-    "actions.unpinned-uses": list(parsed.flatMap((f) => unpinnedIn(f.path, f.workflow))),
-    "actions.dangerous-workflows": list(
-      triggeredBy(["pull_request_target"])
-        .filter((f) => jobsOf(f.path).some(({ workflow, job }) => job.steps.some((s) => checksOutPrHead(s, envOf(workflow, job, s.env)))))
-        .map((f) => f.path),
-    ),
-    "actions.workflows-without-permissions": list(parsed.filter((f) => !onlyCalled(f.workflow) && f.workflow.jobs.some((job) => unrestricted(f.workflow, job))).map((f) => f.path)),
+    "actions.unpinned-uses": list(parsed.flatMap((f) => unpinnedIn(f.path, f.workflow)).map((path) => ({ path, runs: YES }))),
+    "actions.dangerous-workflows": list(dangerous),
+    "actions.workflows-without-permissions": list(parsed.filter((f) => !onlyCalled(f.workflow) && f.workflow.jobs.some((job) => unrestricted(f.workflow, job))).map((f) => ({ path: f.path, runs: YES }))),
     "deps.ci-installs-locked": locked,
+    "deps.ci-installs": { value: installList },
   };
 }
 
@@ -224,32 +316,65 @@ async function readTokenSettings({ client, repo, now }: CollectContext): Promise
   }
 }
 
-function readWorkflowFiles({ repo, now, repositoryData, repositoryErrors }: CollectContext): Finding[] {
-  const where: Where = {
+/** GitHub lists at most 100 workflows a page; a repository with more is read page by page, up to this many. */
+const MAX_STATE_PAGES = 5;
+
+/**
+ * The state GitHub holds for each workflow file (`active`, `disabled_manually`,
+ * `disabled_inactivity`, `disabled_fork`…). Asked only when there are workflow files to judge.
+ */
+async function readWorkflowStates({ client, repo }: CollectContext): Promise<WorkflowStates> {
+  const byPath = new Map<string, string>();
+  try {
+    for (let page = 1; page <= MAX_STATE_PAGES; page += 1) {
+      const { data } = await client.rest(STATES_ROUTE, { owner: repo.owner, repo: repo.name, per_page: 100, page }, statesSchema);
+      if (data === null) throw new Error("GitHub sent no body");
+      for (const w of data.workflows) byPath.set(w.path, w.state);
+      if (page * 100 >= data.total_count || data.workflows.length === 0) return { ok: true, byPath };
+    }
+    // Workflows past the pages read are simply not in the map: their state is then unknown.
+    return { ok: true, byPath };
+  } catch (error) {
+    return { ok: false, error: explainReadFailure(error, STATES_PERMISSION) };
+  }
+}
+
+function workflowsWhere({ repo, now }: CollectContext): Where {
+  return {
     repo: repo.fullName,
-    source: `GraphQL repository.object(expression: "HEAD:${WORKFLOW_DIR}")`,
+    source: `GraphQL repository.object(expression: "HEAD:${WORKFLOW_DIR}"), ${STATES_ROUTE}`,
     url: `${repo.htmlUrl}/tree/${encodeURIComponent(repo.defaultBranch)}/${WORKFLOW_DIR}`,
     observedAt: now.toISOString(),
   };
+}
+
+/** The workflow files of the batched query, or the reason every workflow finding is unreadable. */
+function readWorkflowFiles({ repositoryData, repositoryErrors }: CollectContext): { files: WorkflowFile[] } | { error: string } {
   const refused = fieldError(repositoryErrors, "repository", "wf_workflows");
-  if (refused) {
-    const reason = `${refused}; the app may lack the 'Contents: read' repository permission`;
-    return WORKFLOW_FINDINGS.map((id) => unreadable(id, reason, where));
-  }
+  if (refused) return { error: `${refused}; the app may lack the 'Contents: read' repository permission` };
   // A malformed answer must not take the token settings down with it, so it is not thrown.
   const parsed = fragmentSchema.safeParse(repositoryData);
   if (!parsed.success) {
-    const reason = `GitHub's answer for ${WORKFLOW_DIR} did not have the expected shape: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-    return WORKFLOW_FINDINGS.map((id) => unreadable(id, reason, where));
+    return { error: `GitHub's answer for ${WORKFLOW_DIR} did not have the expected shape: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}` };
   }
-  return toFindings(summariseWorkflows(workflowFiles(parsed.data.wf_workflows?.entries ?? [])), where);
+  return { files: workflowFiles(parsed.data.wf_workflows?.entries ?? []) };
 }
+
+const NO_STATES: WorkflowStates = { ok: true, byPath: new Map() };
 
 export const workflowsCollector: Collector = {
   id: "workflows",
   produces: [...WORKFLOW_FINDINGS, "actions.default-token-permission", "actions.can-approve-prs"],
   repositoryFragment: workflowsFragment,
   async collect(ctx: CollectContext): Promise<Finding[]> {
-    return [...readWorkflowFiles(ctx), ...(await readTokenSettings(ctx))];
+    const read = readWorkflowFiles(ctx);
+    const where = workflowsWhere(ctx);
+    const needStates = "files" in read && read.files.length > 0;
+    const [token, states] = await Promise.all([readTokenSettings(ctx), needStates ? readWorkflowStates(ctx) : Promise.resolve(NO_STATES)]);
+    if ("error" in read) return [...WORKFLOW_FINDINGS.map((id) => unreadable(id, read.error, where)), ...token];
+    const setting = token.find((f) => f.id === "actions.default-token-permission")?.value;
+    const defaultTokenWrites = setting === "write" ? true : setting === "read" ? false : null;
+    const summary = summariseWorkflows(read.files, { repoFullName: ctx.repo.fullName, defaultBranch: ctx.repo.defaultBranch, states, defaultTokenWrites });
+    return [...toFindings(summary, where), ...token];
   },
 };

@@ -64,6 +64,21 @@ export const FINDINGS = {
     ),
   },
   "deps.ci-installs-locked": { scope: "repo", value: bool.nullable() },
+  // Each dependency install found in a workflow that can run, with how it treats the lockfile.
+  "deps.ci-installs": {
+    scope: "repo",
+    value: z.array(
+      z.object({
+        workflow: z.string(),
+        command: z.string(),
+        ecosystem: z.string(),
+        kind: z.enum(["locked", "afresh", "unknown"]),
+        reason: z.string().optional(),
+        lockfiles: z.array(z.string()).optional(),
+        withoutLockfile: z.enum(["afresh", "unknown"]).optional(),
+      }),
+    ),
+  },
   "deps.new-dependency-prs": {
     scope: "repo",
     value: z.object({ merged: count, greenAndApproved: count, urls: strings }),
@@ -145,12 +160,21 @@ export const FINDINGS = {
           file: z.string(),
           /** Ecosystems with version updates (security-only entries are in `updates` only). */
           ecosystems: strings,
-          updates: z.array(z.object({ ecosystem: z.string(), directories: strings, versionUpdates: bool })).optional(),
+          updates: z.array(z.object({ ecosystem: z.string(), directories: strings, versionUpdates: bool, excludePaths: strings.optional() })).optional(),
         })
         .nullable(),
       automerge: bool,
       /** Renovate's `enabledManagers`; null when Renovate runs every manager (its default). */
       renovateManagers: strings.nullable().optional(),
+      /** What the effective Renovate file (with the built-in presets it extends) switches off. */
+      renovateRules: z
+        .object({
+          ignorePaths: strings,
+          includePaths: strings.nullable(),
+          disabledManagers: strings,
+          disabledFiles: z.array(z.object({ managers: strings.nullable(), files: strings })),
+        })
+        .optional(),
       /** Files found but not usable: malformed, unreadable, or switched off. */
       problems: strings.optional(),
     }),

@@ -1,4 +1,4 @@
-import type { ConditionalCache } from "./conditional-cache.js";
+import type { AnswerCache } from "./conditional-cache.js";
 import type { z } from "zod";
 
 /*
@@ -26,6 +26,40 @@ export class GitHubReadError extends Error {
     super(message);
     this.name = "GitHubReadError";
   }
+}
+
+/**
+ * GitHub refused for want of rate-limit budget: primary (403/429 with `x-ratelimit-remaining: 0`,
+ * or a GraphQL `RATE_LIMITED` error) or secondary. Not a fact about the repository: asking again
+ * before the reset fails the same way, so callers wait or stop rather than split or retry.
+ */
+export class RateLimitedError extends GitHubReadError {
+  constructor(
+    route: string,
+    status: number | null,
+    message: string,
+    /** When the budget comes back, if GitHub said. */
+    readonly resetAt: Date | null,
+  ) {
+    super(route, status, message);
+    this.name = "RateLimitedError";
+  }
+}
+
+/** Whether a failed request was refused for rate limits (GitHub's documented signals). */
+export function rateLimitOf(error: unknown): { resetAt: Date | null } | null {
+  if (typeof error !== "object" || error === null) return null;
+  const e = error as { status?: unknown; errors?: unknown; message?: unknown; response?: { headers?: Record<string, unknown> } };
+  const headers = e.response?.headers ?? {};
+  const reset = Number(headers["x-ratelimit-reset"]);
+  const retryAfter = Number(headers["retry-after"]);
+  const resetAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : Number.isFinite(retryAfter) && retryAfter > 0 ? new Date(Date.now() + retryAfter * 1000) : null;
+  const typed = (errors: unknown) => Array.isArray(errors) && errors.some((x: { type?: unknown }) => x?.type === "RATE_LIMITED");
+  const message = typeof e.message === "string" ? e.message : "";
+  // Octokit's throttling plugin turns a RATE_LIMITED answer into "GraphQL Rate Limit Exceeded", keeping the body in `data`.
+  const graphqlLimited = typed(e.errors) || typed((error as { data?: { errors?: unknown } }).data?.errors) || /graphql rate limit exceeded/i.test(message);
+  const httpLimited = e.status === 429 || (e.status === 403 && (String(headers["x-ratelimit-remaining"]) === "0" || headers["retry-after"] !== undefined || /rate limit/i.test(message)));
+  return graphqlLimited || httpLimited ? { resetAt } : null;
 }
 
 export class ResponseShapeError extends Error {
@@ -66,7 +100,7 @@ export class GitHubClient {
   constructor(
     private readonly octokit: OctokitLike,
     /** Conditional requests for REST reads, scoped to one installation. */
-    private readonly conditional?: { cache: ConditionalCache; scope: string },
+    private readonly conditional?: { cache: AnswerCache; scope: string },
   ) {}
 
   /** A REST read validated by `schema`; statuses in `expect` come back with `data: null`. */
@@ -97,6 +131,8 @@ export class GitHubClient {
         response = { status: cached.status, data: cached.data, headers: cached.headers };
       } else {
         if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
+        const limited = rateLimitOf(error);
+        if (limited) throw new RateLimitedError(route, status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
         throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
       }
     }
@@ -127,6 +163,8 @@ export class GitHubClient {
       const partial = partialResponse(error);
       if (!partial) {
         const status = statusOf(error);
+        const limited = rateLimitOf(error);
+        if (limited) throw new RateLimitedError(`graphql ${name}`, status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
         throw new GitHubReadError(`graphql ${name}`, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
       }
       ({ data, errors } = partial);

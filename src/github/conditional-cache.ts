@@ -10,17 +10,28 @@
 
 export type CachedAnswer = { etag: string; status: number; data: unknown; headers: Record<string, unknown> };
 
-export class ConditionalCache {
+/** Where answers are kept: in memory (tests, the CLI) or in the app's database (store/conditional-answers.ts). */
+export interface AnswerCache {
+  get(scope: string, route: string, params: Record<string, unknown>): CachedAnswer | undefined;
+  set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): void;
+}
+
+/** The canonical key of a request: route and its parameters, in a stable order. */
+export function requestKey(route: string, params: Record<string, unknown>): string {
+  const sorted = Object.keys(params)
+    .sort()
+    .map((k) => [k, params[k]]);
+  return `${route}\u0000${JSON.stringify(sorted)}`;
+}
+
+export class ConditionalCache implements AnswerCache {
   private readonly entries = new Map<string, CachedAnswer>();
 
   /** Bounded: the least recently used answers are dropped first (the next read is a full one). */
   constructor(private readonly maxEntries = 5_000) {}
 
   private key(scope: string, route: string, params: Record<string, unknown>): string {
-    const sorted = Object.keys(params)
-      .sort()
-      .map((k) => [k, params[k]]);
-    return `${scope}\u0000${route}\u0000${JSON.stringify(sorted)}`;
+    return `${scope}\u0000${requestKey(route, params)}`;
   }
 
   get(scope: string, route: string, params: Record<string, unknown>): CachedAnswer | undefined {

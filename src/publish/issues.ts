@@ -3,6 +3,7 @@ import { backfillOf } from "../store/backfill-records.js";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { KeyedSerial } from "../app/keyed-serial.js";
+import { mapYielding } from "../core/event-loop.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, GitHubReadError, type OctokitLike } from "../github/client.js";
 import { accessReviewDue, accessSnapshot, renderAccessReview } from "../issues/access-review.js";
@@ -150,16 +151,19 @@ export class IssuePublisher {
   }
 
   /**
-   * Opens, updates, closes and reopens gap issues from the latest results. With `onlyRepository`,
-   * only that repository's issues and the organisation's are considered (one repository assessed).
+   * Opens, updates, closes and reopens gap issues from the latest results. With `only`, only those
+   * repositories' issues and the organisation's are considered (the repositories a run assessed):
+   * `latest` is the run's one read of every repository's newest results, and each repository's
+   * subjects come from its own entry, so a run over N repositories does work in N, not N².
    */
-  async publishGaps(octokit: Octokit, run: IssueRun, latest: readonly RepositoryResults[], onlyRepository?: string): Promise<void> {
+  async publishGaps(octokit: Octokit, run: IssueRun, latest: readonly RepositoryResults[], only?: string | ReadonlySet<string>): Promise<void> {
     const config = run.config ?? DEFAULT_CONFIG;
     if (!config.issues.enabled) return;
     const routing = this.routing(run);
-    const subjects = subjectsOf(latest, routing).filter((s) => routing.central || !onlyRepository || s.subject.scope === onlyRepository || s.subject.scope === "org");
+    const wanted = typeof only === "string" ? new Set([only]) : only;
+    const subjects = subjectsOf(wanted && !routing.central ? ownResults(latest, wanted) : latest, routing).filter((s) => routing.central || !wanted || wanted.has(s.subject.scope) || s.subject.scope === "org");
     await this.serial.run(String(run.installationId), async () => {
-      const intended = subjects.map((s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays, everyHours: config.reassessment.everyHours }) }));
+      const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays, everyHours: config.reassessment.everyHours }) }));
       const known = await this.known(octokit, run, "gap", intended.map((i) => ({ key: issueKey(i.subject.claimId, i.subject.scope), target: i.target })));
       const exceptions = activeExceptions(this.deps.store, run.installationId);
       const plan = planGapIssues({ intended, known: new Map([...known].map(([k, row]) => [k, knownOf(row)])), exceptions, maxNew: Math.max(0, config.issues.maxOpenPerRun - run.created), now: this.now() });
@@ -465,6 +469,17 @@ function knownOf(row: IssueRow): KnownIssue {
     hash: row.hash,
     reopenedOnce: row.reopenedOnce,
   };
+}
+
+/**
+ * The entries of `wanted` plus the newest in-scope repository of all, which organisation-level
+ * subjects are judged on: enough for those repositories' subjects without the rest.
+ */
+function ownResults(latest: readonly RepositoryResults[], wanted: ReadonlySet<string>): RepositoryResults[] {
+  const own = latest.filter((r) => wanted.has(r.fullName));
+  let newest: RepositoryResults | undefined;
+  for (const r of latest) if (r.inScope && (!newest || r.finishedAt > newest.finishedAt)) newest = r;
+  return newest && !wanted.has(newest.fullName) ? [...own, newest] : own;
 }
 
 /** The progress of an unfinished installation backfill, as the summary issue states it. */

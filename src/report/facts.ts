@@ -28,7 +28,11 @@ function readingsOf<T>(ctx: FactContext, id: FindingId): Readings<T> | null {
 function notRead(r: Readings<unknown>, what: string): string {
   if (r.unreadable.length === 0) return "";
   const byError = new Map<string, string[]>();
-  for (const u of r.unreadable) byError.set(u.error, [...(byError.get(u.error) ?? []), u.repo]);
+  for (const u of r.unreadable) {
+    const repos = byError.get(u.error);
+    if (repos) repos.push(u.repo);
+    else byError.set(u.error, [u.repo]);
+  }
   const parts = [...byError].map(([error, repos]) => `${names(repos)} (${error})`);
   return ` ${what} could not be read for ${parts.join("; ")}.`;
 }

@@ -54,6 +54,7 @@ export function reportJson(report: Report) {
     })),
     findings: report.findings,
     requests: report.requests,
+    history: report.history?.claims ?? [],
   };
 }
 

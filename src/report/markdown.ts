@@ -67,13 +67,29 @@ function observed(refs: readonly EvidenceRef[]): string {
   return dates.length === 0 ? "—" : dates.length === 1 ? dates[0]! : `${dates[0]} – ${dates.at(-1)}`;
 }
 
-function evidenceSection(c: ClaimReport, findings: readonly ReportFinding[]): string[] {
+/** Organisation findings by id: looked up per evidence row, so indexed once per report. */
+type OrgFindings = ReadonlyMap<string, ReportFinding>;
+
+/** A claim's evidence by repository name, grouped once: a row per repository must not scan it all again. */
+function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, EvidenceRef[]> {
+  const byRepo = new Map<string, EvidenceRef[]>();
+  for (const e of evidence) {
+    if (e.repo === null) continue;
+    const name = e.repo.slice(e.repo.indexOf("/") + 1);
+    const refs = byRepo.get(name);
+    if (refs) refs.push(e);
+    else byRepo.set(name, [e]);
+  }
+  return byRepo;
+}
+
+function evidenceSection(c: ClaimReport, orgFindings: OrgFindings): string[] {
   const lines: string[] = ["#### Evidence", ""];
   const org = c.evidence.filter((e) => e.repo === null);
   if (org.length > 0) {
     lines.push("| Finding | Value | Source | Observed |", "|---|---|---|---|");
     for (const e of org) {
-      const f = findings.find((x) => x.id === e.findingId && x.repo === null);
+      const f = orgFindings.get(e.findingId);
       const value = e.error ? `❔ not read: ${e.error}` : `\`${showValue(f?.value ?? null, 200)}\``;
       lines.push(`| ${link(e.findingId, e.url)} | ${cell(value)} | ${cell(e.source)} | ${day(e.observedAt)} |`);
     }
@@ -83,8 +99,9 @@ function evidenceSection(c: ClaimReport, findings: readonly ReportFinding[]): st
     const rows = c.scope === "repo" ? c.repositories : [];
     if (rows.length > 0) {
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
+      const byRepo = evidenceByRepository(c.evidence);
       for (const r of rows) {
-        const refs = c.evidence.filter((e) => e.repo?.endsWith(`/${r.repo}`));
+        const refs = byRepo.get(r.repo) ?? [];
         lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${cell(r.reason)} | ${linksOf(refs)} | ${observed(refs)} |`);
       }
       lines.push("");
@@ -158,7 +175,7 @@ function crosswalkLine(c: ClaimReport): string[] {
   return parts.length === 0 ? [] : [`*Related (${CROSSWALK_NOTE}):* ${parts.join("; ")}.`, ""];
 }
 
-function claimSection(c: ClaimReport, findings: readonly ReportFinding[], now: string, everyHours: number): string[] {
+function claimSection(c: ClaimReport, orgFindings: OrgFindings, now: string, everyHours: number): string[] {
   const readAt = oldestRead(c.evidence.map((e) => e.observedAt));
   return [
     `<a id="${anchor(c)}"></a>`,
@@ -174,7 +191,7 @@ function claimSection(c: ClaimReport, findings: readonly ReportFinding[], now: s
     c.narrative,
     "",
     ...checksTable(c),
-    ...evidenceSection(c, findings),
+    ...evidenceSection(c, orgFindings),
     ...assessorSection(c),
     ...exceptionsSection(c),
     ...closeSection(c),
@@ -195,9 +212,11 @@ function outOfScope(report: Report): string[] {
 export function renderMarkdown(report: Report, options: { everyHours?: number } = {}): string {
   const everyHours = options.everyHours ?? DEFAULT_CONFIG.reassessment.everyHours;
   const lines = [...header(report), ...summaryTable(report)];
+  const orgFindings = new Map<string, ReportFinding>();
+  for (const f of report.findings) if (f.repo === null && !orgFindings.has(f.id)) orgFindings.set(f.id, f);
   for (const p of report.principles) {
     lines.push(`## ${p.id} ${p.title}`, "");
-    for (const c of report.claims.filter((x) => x.principle === p.id)) lines.push(...claimSection(c, report.findings, report.generatedAt, everyHours));
+    for (const c of report.claims.filter((x) => x.principle === p.id)) for (const line of claimSection(c, orgFindings, report.generatedAt, everyHours)) lines.push(line);
   }
   lines.push(...outOfScope(report));
   lines.push(

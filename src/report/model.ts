@@ -6,6 +6,7 @@ import type { RequestCounts } from "../github/client.js";
 import { LISTED } from "./facts.js";
 import { whatWouldClose } from "../core/remediation.js";
 import { crosswalkOf, type Crosswalk } from "./guidance.js";
+import type { History } from "./history.js";
 import { claimNarrative, claimSummary, type NarrativeContext } from "./narrative.js";
 import { inScopeRepositories, rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
 
@@ -73,9 +74,11 @@ export type Report = {
   claims: ClaimReport[];
   findings: ReportFinding[];
   requests: RequestCounts;
+  /** How each claim moved over the stored assessments; null when the report was made without the store. */
+  history: History | null;
 };
 
-export type ReportOptions = RollUpOptions & { exceptions?: readonly ReportException[] };
+export type ReportOptions = RollUpOptions & { exceptions?: readonly ReportException[]; history?: History };
 
 function configExceptions(run: OrgAssessment): ReportException[] {
   const { outsideCollaborators, deployKeys } = run.config.exceptions;
@@ -124,7 +127,12 @@ function unseenOf(rollUp: ClaimRollUp): Unseen[] {
   return rollUp.checks.flatMap((c) => {
     if (c.level === "org") return c.status === "unknown" ? [{ checkId: c.checkId, reason: c.reason, repositories: [] }] : [];
     const byReason = new Map<string, string[]>();
-    for (const r of c.repositories.filter((x) => x.status === "unknown")) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.repo]);
+    for (const r of c.repositories) {
+      if (r.status !== "unknown") continue;
+      const repos = byReason.get(r.reason);
+      if (repos) repos.push(r.repo);
+      else byReason.set(r.reason, [r.repo]);
+    }
     return [...byReason].map(([reason, repositories]) => ({ checkId: c.checkId, reason, repositories }));
   });
 }
@@ -192,7 +200,7 @@ export function buildReport(run: OrgAssessment, options: ReportOptions = {}): Re
     }),
   );
   const principles = PRINCIPLES.filter((p) => claims.some((c) => c.principle === p.id)).map((p) => ({ id: p.id, title: p.title }));
-  return { schema: REPORT_SCHEMA_ID, org: run.org, generatedAt: run.generatedAt, window: run.window, principles, repositories, claims, findings: findingsOf(run), requests: run.requests };
+  return { schema: REPORT_SCHEMA_ID, org: run.org, generatedAt: run.generatedAt, window: run.window, principles, repositories, claims, findings: findingsOf(run), requests: run.requests, history: options.history ?? null };
 }
 
 /** Whether any claim of the report is a gap (for `--fail-on gap`). */

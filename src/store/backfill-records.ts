@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, ne } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, ne } from "drizzle-orm";
+import { z } from "zod";
 import type { Store } from "./store.js";
-import { backfillRepositories, backfills } from "./schema.js";
+import { assessments, backfillRepositories, backfills } from "./schema.js";
 
 /*
  * The store's side of backfills: one row per installation with its progress, and the
@@ -71,4 +72,33 @@ export function settleRepository(store: Store, installationId: number, fullName:
 
 export function updateBackfill(store: Store, installationId: number, change: Partial<Pick<BackfillRow, "state" | "nextBatchAt" | "expectedFinishAt" | "finishedAt" | "total">>, at: Date): void {
   store.db.update(backfills).set({ ...change, updatedAt: at.toISOString() }).where(eq(backfills.installationId, installationId)).run();
+}
+
+/** Triggers whose assessment re-reads only part of the evidence: their cost is not a full assessment's. */
+const PARTIAL_TRIGGERS = ["branch_protection_rule", "repository_ruleset", "deploy_key", "member", "team_add"];
+
+const costSchema = z.object({ rest: z.number(), graphqlCost: z.number(), notModified: z.number().optional() });
+
+/**
+ * What the installation's recent full assessments cost, as recorded with each (REST requests
+ * GitHub charged — 304s are free — and the GraphQL points GitHub reported in `rateLimit { cost }`);
+ * null when none is stored yet.
+ */
+export function recentAssessmentCost(store: Store, installationId: number, sample = 50): { rest: number; graphql: number; assessments: number } | null {
+  const rows = store.db
+    .select({ trigger: assessments.trigger, requests: assessments.requests })
+    .from(assessments)
+    .where(and(eq(assessments.installationId, installationId), eq(assessments.inScope, true)))
+    .orderBy(desc(assessments.id))
+    .limit(sample * 4)
+    .all()
+    .filter((r) => !PARTIAL_TRIGGERS.includes(r.trigger.split(".")[0] ?? ""))
+    .slice(0, sample);
+  const costs = rows.flatMap((r) => {
+    const parsed = costSchema.safeParse(JSON.parse(r.requests));
+    return parsed.success ? [parsed.data] : [];
+  });
+  if (costs.length === 0) return null;
+  const mean = (f: (c: z.infer<typeof costSchema>) => number) => costs.reduce((n, c) => n + f(c), 0) / costs.length;
+  return { rest: mean((c) => c.rest - (c.notModified ?? 0)), graphql: mean((c) => c.graphqlCost), assessments: costs.length };
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /*
  * Every row carries its installation id, and every query filters on it: one organisation's
@@ -250,6 +250,28 @@ export const backfillRepositories = sqliteTable(
     fullName: text("full_name").notNull(),
   },
   (t) => [uniqueIndex("backfill_repositories_key").on(t.installationId, t.fullName)],
+);
+
+/**
+ * REST answers kept with their ETag, per installation, for conditional requests: a re-read GitHub
+ * answers 304 is served from here and not charged to the rate limit. Kept in the database rather
+ * than in memory, so it is sized to the installation (every repository's reads of a pass fit),
+ * survives restarts and does not grow the process.
+ */
+export const conditionalAnswers = sqliteTable(
+  "conditional_answers",
+  {
+    installationId: integer("installation_id").notNull(),
+    /** Route and parameters, canonical. */
+    key: text("key").notNull(),
+    etag: text("etag").notNull(),
+    status: integer("status").notNull(),
+    /** JSON: the answer's body, and the headers a reader may need again (pagination). */
+    data: text("data").notNull(),
+    headers: text("headers").notNull(),
+    usedAt: integer("used_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.key] }), index("conditional_answers_age").on(t.installationId, t.usedAt)],
 );
 
 /**

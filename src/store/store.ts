@@ -62,7 +62,8 @@ export type AssessmentRecord = {
   conclusion?: string | undefined;
 };
 
-function storedOf(row: typeof schema.assessments.$inferSelect): StoredAssessment {
+/** A stored row, its JSON columns validated again on the way out. */
+export function storedAssessment(row: typeof schema.assessments.$inferSelect): StoredAssessment {
   return {
     id: row.id,
     installationId: row.installationId,
@@ -255,7 +256,7 @@ export class Store {
   /** One stored assessment by id, only within the asking installation. */
   assessmentById(installationId: number, id: number): StoredAssessment | undefined {
     const row = this.db.select().from(schema.assessments).where(and(eq(schema.assessments.installationId, installationId), eq(schema.assessments.id, id))).get();
-    return row ? storedOf(row) : undefined;
+    return row ? storedAssessment(row) : undefined;
   }
 
   /** Assessments of one repository, newest first, only ever within the asking installation. */
@@ -267,7 +268,7 @@ export class Store {
       .orderBy(desc(schema.assessments.id))
       .limit(limit)
       .all();
-    return rows.map(storedOf);
+    return rows.map(storedAssessment);
   }
 
   /** Whether a check run was already published for this commit (a push raises several events). */

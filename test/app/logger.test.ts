@@ -38,4 +38,23 @@ describe("the process logger", () => {
     expect(written).toContain("[redacted]");
     for (const secret of ["ghu_secretsecret", "sha256=abc123", "s3cret"]) expect(written).not.toContain(secret);
   });
+
+  it("never writes the sign-in's one-time code and state, or the session cookie it sets", async () => {
+    const { lines, stream } = capture();
+    const log = createLogger("info", stream);
+    const httpLog = pinoHttp({ logger: log.child({ name: "http" }), customSuccessMessage: (req) => `${req.method} ${req.url}` });
+    const server = createServer((req, res) => {
+      httpLog(req, res);
+      res.setHeader("set-cookie", "__Host-claimcheck-session=sealedsession; Path=/");
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await fetch(`http://127.0.0.1:${port}/auth/github/callback?code=onetimecode123&state=statestatestate`);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+
+    const written = lines.join("");
+    expect(written).toContain("/auth/github/callback?code=[redacted]&state=[redacted]");
+    for (const secret of ["onetimecode123", "statestatestate", "sealedsession"]) expect(written).not.toContain(secret);
+  });
 });

@@ -1,5 +1,6 @@
+import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
+import { API, captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
 import { checkRollup } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
@@ -24,8 +25,10 @@ function mergedPr(i: number) {
     updatedAt: at(10 + i),
     author: { __typename: "User", login: "alice" },
     mergedBy: { login: "alice" },
-    commits: { nodes: [{ commit: { oid: sha(i), statusCheckRollup: checkRollup(i % 10 === 0 ? "FAILURE" : "SUCCESS") } }] },
-    reviews: { nodes: i % 4 === 0 ? [] : [{ submittedAt: at(11 + i), author: { __typename: "User", login: "bob" }, commit: { oid: sha(i) } }] },
+    baseRefName: "main",
+    headRefOid: sha(i),
+    statusCheckRollup: { ...checkRollup(i % 10 === 0 ? "FAILURE" : "SUCCESS"), commit: { oid: sha(i) } },
+    latestOpinionatedReviews: { totalCount: i % 4 === 0 ? 0 : 1, nodes: i % 4 === 0 ? [] : [{ state: "APPROVED", submittedAt: at(11 + i), author: { __typename: "User", login: "bob" }, commit: { oid: sha(i) } }] },
     files: { totalCount: 1, nodes: [{ path: "src/index.ts" }] },
   };
 }
@@ -64,5 +67,23 @@ describe("requests per repository assessment", () => {
     expect(rest).toBe(7);
     expect(graphql).toBe(1);
     expect(rest + graphql).toBeLessThanOrEqual(8);
+  });
+
+  it("adds one request, GitHub's list of workflows and their state, when the repository has workflow files", async () => {
+    const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
+    mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence("Codertocat");
+    const ci = "on: pull_request\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n";
+    mockRepositoryEvidence("Codertocat", "Hello-World", {
+      graphql: { wf_workflows: { entries: [{ name: "ci.yml", path: ".github/workflows/ci.yml", type: "blob", mode: 33188, object: { text: ci, byteSize: ci.length, isBinary: false, isTruncated: false } }] } },
+    });
+    nock(API).get("/repos/Codertocat/Hello-World/actions/workflows").query(true).reply(200, { total_count: 1, workflows: [{ id: 1, path: ".github/workflows/ci.yml", state: "active" }] });
+    captureCheckRuns("Codertocat", "Hello-World");
+
+    await app.deliver("pull_request", payload);
+
+    const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
+    expect(stored!.findings.find((f) => f.id === "ci.test-workflows")?.value).toEqual([".github/workflows/ci.yml"]);
+    expect(stored!.requests).toMatchObject({ rest: 8, graphql: 1 });
   });
 });

@@ -59,4 +59,35 @@ describe("a batched repository query that GitHub fails as a whole", () => {
     expect(finding("deps.manifests").value).toEqual([]);
     expect(stored!.requests.graphql).toBe(2 + parts.length);
   });
+
+  function mockEverythingButGraphql(payload: Record<string, any>) {
+    mockInstallationToken(payload.installation.id);
+    mockOrganisationEvidence(OWNER);
+    mockNoConfig(OWNER, REPO);
+    mockRepository(OWNER, REPO);
+    mockProtection(OWNER, REPO, 404);
+    mockWorkflowTokenSettings(OWNER, REPO);
+    nock(API).get(`/repos/${OWNER}/${REPO}/secret-scanning/alerts`).query(true).reply(200, []);
+    captureCheckRuns(OWNER, REPO);
+  }
+
+  it.each([
+    ["GitHub's GraphQL rate limit", { data: null, errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 1." }] }, "rate limit exceeded"],
+    ["a repository GraphQL cannot see", { data: { rateLimit: { cost: 1, remaining: 10, resetAt: "2026-11-24T13:00:00Z" }, repository: null }, errors: [{ type: "NOT_FOUND", path: ["repository"], message: "Could not resolve to a Repository" }] }, "GraphQL could not see the repository"],
+  ])("is not split into parts when the whole failed for %s: one query, not one per collector", async (_what, answer, reason) => {
+    const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
+    mockEverythingButGraphql(payload);
+    const sent: GraphqlRequest[] = [];
+    nock(API)
+      .post("/graphql", (b: GraphqlRequest) => b.query.includes("query claimcheckRepository(") && sent.push(b) > 0)
+      .times(20)
+      .reply(200, answer);
+
+    await app.deliver("pull_request", payload);
+
+    expect(sent).toHaveLength(1);
+    const [stored] = app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
+    expect(stored!.requests.graphql).toBe(1);
+    expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")!.error).toContain(reason);
+  });
 });

@@ -43,8 +43,9 @@ function protectedBranch() {
 function mockSmallOrg(listed = true): void {
   mockOrgVisible();
   mockOrganisationRun(ORG, listed ? { repositories: ["api", "docs"] } : {});
-  mockRepositoryEvidence(ORG, "api", { protection: protectedBranch() });
-  mockRepositoryEvidence(ORG, "docs");
+  // The organisation's `.github` configuration is read once for the run (mockOrganisationRun).
+  mockRepositoryEvidence(ORG, "api", { protection: protectedBranch(), config: "run" });
+  mockRepositoryEvidence(ORG, "docs", { config: "run" });
 }
 
 describe("claimcheck assess", () => {
@@ -118,7 +119,7 @@ describe("claimcheck assess", () => {
 
   it.each([
     [["assess"], "--org is required"],
-    [["assess", "--org", ORG, "--format", "pdf"], "--format must be md or json"],
+    [["assess", "--org", ORG, "--format", "pdf"], "--format must be md, json or html"],
     [["assess", "--org", ORG, "--window", "3 months"], "--window must be a number of days"],
     [["assess", "--org", ORG, "--window", "400d"], "--window must be a number of days"],
     [["assess", "--org", ORG, "--fail-on", "partial"], '--fail-on accepts only "gap"'],

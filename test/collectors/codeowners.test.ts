@@ -109,7 +109,7 @@ describe("codeownersCollector", () => {
   });
 
   it("does not judge coverage from a truncated file", async () => {
-    const findings = await collect({ co_github: blob("* @a", { isTruncated: true, byteSize: 4_000_000 }) });
+    const findings = await collect({ co_github: blob("* @a", { isTruncated: true, byteSize: 1_000_000 }) });
     expect(values(findings)["codeowners.present"]).toBe(true);
     expect(byId(findings, "codeowners.covers-workflows").error).toContain("truncated");
   });
@@ -131,5 +131,33 @@ describe("codeowners in the batched repository query", () => {
     expect(client.counts).toMatchObject({ rest: 1, graphql: 1 });
     const found = Object.fromEntries(assessment.findings.filter((f) => f.id.startsWith("codeowners.")).map((f) => [f.id, f.value]));
     expect(found).toEqual({ "codeowners.present": true, "codeowners.path": ".github/CODEOWNERS", "codeowners.errors": [], "codeowners.covers-workflows": true });
+  });
+});
+
+describe("CODEOWNERS lines and files GitHub ignores or rejects", () => {
+  it("treats a file over 3 MB as owning nothing: GitHub does not load it", async () => {
+    const findings = await collect({ co_github: blob("* @octo-org/core\n", { byteSize: 3 * 1024 * 1024 + 1, isTruncated: true }), co_errors: { errors: [] }, co_workflows: tree("ci.yml") });
+    expect(values(findings)["codeowners.covers-workflows"]).toBe(false);
+    expect(values(findings)["codeowners.errors"]).toEqual([expect.stringContaining("over the 3 MB GitHub loads")]);
+  });
+
+  it.each([
+    ["a negated pattern, which GitHub does not support", "* @octo-org/core\n!.github/workflows/ @octo-org/core\n"],
+    ["a character range, which GitHub does not support", "* @octo-org/core\n.github/workflows/[a-z]*.yml @octo-org/core\n"],
+    ["an escaped #, which GitHub does not treat as a pattern", "* @octo-org/core\n\\#.github/ @octo-org/core\n"],
+  ])("does not count on %s to own the workflows", async (_label, text) => {
+    const findings = await collect({ co_github: blob("/src/ @a\n" + text.replace("* @octo-org/core\n", "")), co_errors: { errors: [] }, co_workflows: tree("ci.yml") });
+    expect(values(findings)["codeowners.covers-workflows"]).not.toBe(true);
+  });
+
+  it("lets a later line with no owners un-own the workflows", async () => {
+    const findings = await collect({ co_github: blob("* @octo-org/core\n/.github/workflows/\n"), co_errors: { errors: [] }, co_workflows: tree("ci.yml") });
+    expect(values(findings)["codeowners.covers-workflows"]).toBe(false);
+  });
+
+  it("does not count a line GitHub reported as an error, which it skips", async () => {
+    const errors = [{ line: 2, column: 20, kind: "Unknown owner", source: "/.github/workflows/ @ghost-team", suggestion: null, message: "Unknown owner", path: ".github/CODEOWNERS" }];
+    const findings = await collect({ co_github: blob("/src/ @a\n/.github/workflows/ @ghost-team\n"), co_errors: { errors }, co_workflows: tree("ci.yml") });
+    expect(values(findings)["codeowners.covers-workflows"]).not.toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { dependenciesCollector, DEPENDENCY_FINDINGS } from "../../src/collectors/dependencies.js";
 import { dependenciesFragment, fileAlias, graphPath, PROBED_FILES } from "../../src/collectors/dependency-files.js";
 import { isPinnedRequirements, lockfileIntegrity } from "../../src/collectors/lockfile-integrity.js";
-import { dirMatches, parseDependabot, parseRenovateFile, renovateInPackageJson } from "../../src/collectors/update-config.js";
+import { dirMatches, IGNORE_MODULES_AND_TESTS, parseDependabot, parseRenovateFile, renovateInPackageJson } from "../../src/collectors/update-config.js";
 import { findingSchema, type Finding } from "../../src/core/findings.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { collectContext, NOW } from "../helpers/collect.js";
@@ -107,7 +107,7 @@ describe("lockfileIntegrity", () => {
 
 describe("update configuration files", () => {
   it("tells Dependabot version updates from security-only entries", () => {
-    const config = parseDependabot(`version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule: { interval: weekly }\n  - package-ecosystem: github-actions\n    directory: "/"\n    open-pull-requests-limit: 0\n`);
+    const config = parseDependabot(`version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule: { interval: weekly }\n  - package-ecosystem: github-actions\n    directory: "/"\n    schedule: { interval: weekly }\n    open-pull-requests-limit: 0\n`);
     expect(config).toEqual({ ok: true, updates: [{ ecosystem: "npm", directories: ["/"], versionUpdates: true }, { ecosystem: "github-actions", directories: ["/"], versionUpdates: false }] });
   });
 
@@ -116,6 +116,7 @@ describe("update configuration files", () => {
 updates:
   - package-ecosystem: npm
     directory: /
+    schedule: { interval: weekly }
     ignore:
       - dependency-name: "*"
 `);
@@ -124,6 +125,7 @@ updates:
 updates:
   - package-ecosystem: npm
     directory: /
+    schedule: { interval: weekly }
     ignore:
       - dependency-name: "*"
         update-types: ["version-update:semver-major"]
@@ -137,16 +139,19 @@ updates:
   });
 
   it("reads Renovate JSON and JSON5, enabledManagers, enabled:false and automerge", () => {
-    expect(parseRenovateFile("renovate.json", '{ "extends": ["config:recommended"] }')).toEqual({ ok: true, enabled: true, managers: null, automerge: false });
+    expect(parseRenovateFile("renovate.json", '{ "extends": ["config:recommended"] }')).toMatchObject({ ok: true, enabled: true, managers: null, automerge: false, rules: { ignorePaths: IGNORE_MODULES_AND_TESTS } });
     const json5 = `{\n  // shared preset\n  extends: ['config:recommended', ':automergeMinor'],\n  enabledManagers: ['npm', 'github-actions'], /* only these */\n}\n`;
-    expect(parseRenovateFile("renovate.json5", json5)).toEqual({ ok: true, enabled: true, managers: ["npm", "github-actions"], automerge: true });
+    expect(parseRenovateFile("renovate.json5", json5)).toMatchObject({ ok: true, enabled: true, managers: ["npm", "github-actions"], automerge: true });
     expect(parseRenovateFile("renovate.json", '{ "enabled": false }')).toMatchObject({ ok: true, enabled: false });
-    // What is updated is decided elsewhere, or narrowed: not "every manager, everywhere".
-    for (const text of ['{ "extends": ["local>acme/renovate-config"] }', '{ "extends": ["acme/renovate-config"] }', '{ "ignorePaths": ["services/**"] }', '{ "packageRules": [{ "matchManagers": ["gomod"], "enabled": false }] }']) {
+    // What is updated is decided elsewhere: not "every manager, everywhere".
+    for (const text of ['{ "extends": ["local>acme/renovate-config"] }', '{ "extends": ["acme/renovate-config"] }']) {
       expect(parseRenovateFile("renovate.json", text), text).toMatchObject({ ok: true, managers: undefined });
     }
+    // Narrowed in the file itself: read precisely, not taken as "every manager, everywhere".
+    expect(parseRenovateFile("renovate.json", '{ "ignorePaths": ["services/**"] }')).toMatchObject({ ok: true, rules: { ignorePaths: ["services/**"] } });
+    expect(parseRenovateFile("renovate.json", '{ "packageRules": [{ "matchManagers": ["gomod"], "enabled": false }] }')).toMatchObject({ ok: true, rules: { disabledManagers: ["gomod"] } });
     expect(parseRenovateFile("renovate.json", "{ extends: [] }")).toMatchObject({ ok: false, error: expect.stringContaining("not valid JSON") });
-    expect(renovateInPackageJson('{ "name": "x", "renovate": { "packageRules": [{ "automerge": true }] } }')).toEqual({ ok: true, enabled: true, managers: null, automerge: true });
+    expect(renovateInPackageJson('{ "name": "x", "renovate": { "packageRules": [{ "automerge": true }] } }')).toMatchObject({ ok: true, enabled: true, managers: null, automerge: true });
     expect(renovateInPackageJson('{ "name": "x" }')).toBeNull();
   });
 
@@ -249,13 +254,13 @@ describe("dependenciesCollector", () => {
   });
 
   it("reads update tools: Dependabot security-only, Renovate, and a malformed file", async () => {
-    const securityOnly = await collect({ [fileAlias(".github/dependabot.yml")]: blob("version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    open-pull-requests-limit: 0\n") });
+    const securityOnly = await collect({ [fileAlias(".github/dependabot.yml")]: blob("version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule: { interval: weekly }\n    open-pull-requests-limit: 0\n") });
     expect(get(securityOnly, "deps.update-tool").value).toBe("none");
     expect(get(securityOnly, "deps.update-config").value).toMatchObject({ dependabot: { file: ".github/dependabot.yml", ecosystems: [] } });
 
     const both = await collect({
       [fileAlias(".github/renovate.json5")]: blob("{ extends: ['config:recommended'], automerge: true }"),
-      [fileAlias(".github/dependabot.yaml")]: blob("version: 2\nupdates:\n  - package-ecosystem: github-actions\n    directory: /\n"),
+      [fileAlias(".github/dependabot.yaml")]: blob("version: 2\nupdates:\n  - package-ecosystem: github-actions\n    directory: /\n    schedule: { interval: daily }\n"),
     });
     expect(get(both, "deps.update-tool").value).toBe("both");
     expect(get(both, "deps.update-config").value).toEqual({
@@ -263,6 +268,7 @@ describe("dependenciesCollector", () => {
       dependabot: { file: ".github/dependabot.yaml", ecosystems: ["github-actions"], updates: [{ ecosystem: "github-actions", directories: ["/"], versionUpdates: true }] },
       automerge: true,
       renovateManagers: null,
+      renovateRules: { ignorePaths: IGNORE_MODULES_AND_TESTS, includePaths: null, disabledManagers: [], disabledFiles: [] },
       problems: [],
     });
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { findingSchema } from "../../src/core/findings.js";
-import { judgeApprovals, pullRequestsCollector, summarisePullRequests, MAX_MERGED_PAGES, type MergedPr } from "../../src/collectors/pull-requests.js";
+import { headCommitsQuery, judgeApprovals, pullRequestsCollector, pullRequestsFragment, summarisePullRequests, MAX_MERGED_PAGES, MERGED_PULL_REQUESTS_PAGE_QUERY, type MergedPr } from "../../src/collectors/pull-requests.js";
+import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { collectContext, NOW, SINCE } from "../helpers/collect.js";
-import { mockGraphql } from "../helpers/graphql.js";
+import { mockGraphql, schemaErrors } from "../helpers/graphql.js";
 import { checkRollup, quietRepositoryData } from "../helpers/repository-graphql.js";
 
 const HEAD = "a".repeat(40);
@@ -11,24 +12,29 @@ const user = (login: string) => ({ __typename: "User", login });
 const bot = (login: string) => ({ __typename: "Bot", login });
 
 let n = 0;
-function pr(overrides: Partial<Omit<MergedPr, "files">> & { approvals?: { by: { __typename: string; login: string }; at?: string; on?: string }[]; rollup?: string | null; files?: string[] } = {}): MergedPr {
+type Review = { by: { __typename: string; login: string }; at?: string; on?: string; state?: string };
+function pr(overrides: Partial<Omit<MergedPr, "files">> & { approvals?: Review[]; reviews?: Review[]; rollup?: string | null; files?: string[] } = {}): MergedPr {
   n += 1;
-  const { approvals = [], rollup = "SUCCESS", files = ["src/index.ts"], ...rest } = overrides;
+  const { approvals = [], reviews = [], rollup = "SUCCESS", files = ["src/index.ts"], ...rest } = overrides;
+  const all = [...approvals.map((a) => ({ state: "APPROVED", ...a })), ...reviews];
+  const checks = checkRollup(rollup as never);
   return {
     url: `https://github.com/octo-org/api/pull/${n}`,
     createdAt: "2026-11-01T09:00:00Z",
     mergedAt: "2026-11-02T10:00:00Z",
     updatedAt: "2026-11-02T10:00:00Z",
+    baseRefName: "main",
+    headRefOid: HEAD,
     author: user("alice"),
     mergedBy: { login: "alice" },
-    commits: { nodes: [{ commit: { oid: HEAD, statusCheckRollup: checkRollup(rollup as never) as never } }] },
-    reviews: { nodes: approvals.map((a) => ({ submittedAt: a.at ?? "2026-11-02T09:00:00Z", author: a.by, commit: { oid: a.on ?? HEAD } })) },
+    statusCheckRollup: checks === null ? null : ({ ...checks, commit: { oid: HEAD } } as never),
+    latestOpinionatedReviews: { totalCount: all.length, nodes: all.map((a) => ({ state: a.state!, submittedAt: a.at ?? "2026-11-02T09:00:00Z", author: a.by, commit: { oid: a.on ?? HEAD } })) },
     files: { totalCount: files.length, nodes: files.map((path) => ({ path })) },
     ...rest,
   };
 }
 
-const options = { since: SINCE, now: NOW, updateBots: ["renovate", "dependabot"], maxOpenDays: 30 };
+const options = { since: SINCE, now: NOW, defaultBranch: "main", updateBots: ["renovate", "dependabot"], maxOpenDays: 30 };
 
 describe("judgeApprovals", () => {
   it("does not count a merge by someone else without an approving review", () => {
@@ -100,6 +106,114 @@ describe("summarisePullRequests", () => {
     huge.files = { totalCount: 250, nodes: [{ path: "src/a.ts" }] };
     const s = summarisePullRequests({ merged: [huge], open: [], closed: [] }, options);
     expect(s["deps.new-dependency-prs"]).toEqual({ merged: 1, greenAndApproved: 0, urls: [huge.url] });
+  });
+});
+
+describe("reviews counted as GitHub counts them", () => {
+  const approvedBy = (login: string, extra: Partial<Review> = {}): Review => ({ by: user(login), ...extra });
+
+  it("does not count an approval the reviewer later replaced with changes requested", () => {
+    // latestOpinionatedReviews holds one review per reviewer: the latest that approved or requested changes.
+    const superseded = pr({ reviews: [{ by: user("bob"), state: "CHANGES_REQUESTED" }] });
+    expect(judgeApprovals(superseded)).toEqual({ humanApproval: false, humanApprovalOnFinalCommit: false, botApprovalOnly: false });
+  });
+
+  it("does not count a dismissed approval", () => {
+    expect(judgeApprovals(pr({ reviews: [{ by: user("bob"), state: "DISMISSED" }] })).humanApproval).toBe(false);
+  });
+
+  it("counts one standing approval beside another reviewer's request for changes", () => {
+    const mixed = pr({ approvals: [approvedBy("bob")], reviews: [{ by: user("carol"), state: "CHANGES_REQUESTED" }] });
+    expect(judgeApprovals(mixed).humanApprovalOnFinalCommit).toBe(true);
+  });
+
+  it("never counts a comment as an approval", () => {
+    expect(judgeApprovals(pr({ reviews: [{ by: user("bob"), state: "COMMENTED" }] })).humanApproval).toBe(false);
+  });
+
+  it("does not count approvals by an app, the author, or after the merge", () => {
+    expect(judgeApprovals(pr({ approvals: [{ by: bot("github-actions") }] }))).toEqual({ humanApproval: false, humanApprovalOnFinalCommit: false, botApprovalOnly: true });
+    expect(judgeApprovals(pr({ approvals: [{ by: { __typename: "Mannequin", login: "imported" } }] })).humanApproval).toBe(false);
+    expect(judgeApprovals(pr({ author: user("Alice"), approvals: [approvedBy("alice")] })).humanApproval).toBe(false);
+    expect(judgeApprovals(pr({ approvals: [approvedBy("bob", { at: "2026-11-02T10:00:01Z" })] })).humanApproval).toBe(false);
+    expect(judgeApprovals(pr({ author: null, approvals: [approvedBy("bob")] })).humanApproval).toBe(true);
+  });
+
+  it("counts an approval of an earlier commit as outdated, also for a PR adding a dependency", () => {
+    const outdated = pr({ files: ["package.json"], approvals: [approvedBy("bob", { on: OLD })] });
+    const s = summarisePullRequests({ merged: [outdated], open: [], closed: [] }, options);
+    expect(s["reviews.independently-approved"]).toBe(1);
+    expect(s["reviews.approved-on-final-commit"]).toBe(0);
+    expect(s["reviews.approval-outdated"]).toEqual([outdated.url]);
+    expect(s["deps.new-dependency-prs"]).toEqual({ merged: 1, greenAndApproved: 0, urls: [outdated.url] });
+  });
+
+  it("takes no evidence about the default branch from a PR merged into another branch", () => {
+    const release = pr({ baseRefName: "release/1.x", approvals: [approvedBy("bob")] });
+    const main = pr({ approvals: [] });
+    const s = summarisePullRequests({ merged: [release, main], open: [], closed: [] }, options);
+    expect(s["reviews.merged-prs"]).toBe(1);
+    expect(s["reviews.unreviewed"]).toEqual([main.url]);
+  });
+});
+
+describe("checks of the commit that merged", () => {
+  it("uses the PR's rollup only when it names the head commit", () => {
+    const own = pr({ rollup: "SUCCESS" });
+    const other = pr({ rollup: "SUCCESS" });
+    other.statusCheckRollup = { ...other.statusCheckRollup!, commit: { oid: OLD } };
+    const s = summarisePullRequests({ merged: [own, other], open: [], closed: [] }, options);
+    expect(s["ci.merged-green"]).toBe(1);
+    expect(s["ci.merged-red-or-unchecked"]).toEqual([other.url]);
+  });
+
+  it("asks for the head commits whose rollup was missing or another commit's, in one query", async () => {
+    const deleted = pr({ rollup: null, approvals: [{ by: user("bob") }] });
+    const moved = pr({ approvals: [{ by: user("bob") }] });
+    moved.headRefOid = OLD;
+    const answer = { state: "SUCCESS", contexts: { totalCount: 1, nodes: [{ __typename: "CheckRun", name: "ci", status: "COMPLETED", conclusion: "FAILURE" }] } };
+    const requests = mockGraphql((req) => ({
+      data: { rateLimit: { cost: 1 }, repository: { h0: { oid: req.variables.h0, statusCheckRollup: checkRollup("SUCCESS") }, h1: { oid: req.variables.h1, statusCheckRollup: answer } } },
+    }));
+    const ctx = collectContext({ repositoryData: quietRepositoryData({ pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [deleted, moved] } }) });
+    const findings = await pullRequestsCollector.collect(ctx);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.variables).toMatchObject({ owner: "octo-org", name: "api", h0: HEAD, h1: OLD });
+    const value = (id: string) => findings.find((f) => f.id === id)?.value;
+    expect(value("ci.merged-with-checks")).toBe(2);
+    // claimcheck's rollup state said SUCCESS; the contexts without its own check run say FAILURE.
+    expect(value("ci.merged-red-or-unchecked")).toEqual([moved.url]);
+  });
+
+  it("leaves a head commit GitHub does not return unchecked, never green", async () => {
+    const gone = pr({ rollup: null });
+    mockGraphql(() => ({ data: { rateLimit: { cost: 1 }, repository: { h0: null } } }));
+    const findings = await pullRequestsCollector.collect(collectContext({ repositoryData: quietRepositoryData({ pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [gone] } }) }));
+    expect(findings.find((f) => f.id === "ci.merged-green")?.value).toBe(0);
+    expect(findings.find((f) => f.id === "ci.merged-with-checks")?.value).toBe(0);
+  });
+
+  it("asks nothing more when every rollup is the head commit's", async () => {
+    const ctx = collectContext({ repositoryData: quietRepositoryData({ pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [pr(), pr()] } }) });
+    await pullRequestsCollector.collect(ctx);
+    expect(ctx.client.counts.graphql).toBe(0);
+  });
+});
+
+describe("the merged-PR query", () => {
+  it("is valid against GitHub's schema, alone and as a follow-up", () => {
+    expect(schemaErrors(buildRepositoryQuery([pullRequestsFragment]))).toEqual([]);
+    expect(schemaErrors(MERGED_PULL_REQUESTS_PAGE_QUERY)).toEqual([]);
+    expect(schemaErrors(headCommitsQuery(3))).toEqual([]);
+  });
+
+  it("nests only three connections under the page of merged pull requests", () => {
+    const fields = pullRequestsFragment.text.slice(pullRequestsFragment.text.indexOf("fragment claimcheckMergedPullRequest"));
+    const nested = [...fields.matchAll(/(\w+)\((?:first|last):/g)].map((m) => m[1]);
+    expect(nested).toEqual(["contexts", "latestOpinionatedReviews", "files"]);
+    expect(fields).not.toContain("commits(");
+    // Only approvals from accounts with write access count toward GitHub's required reviews.
+    expect(fields).toContain("latestOpinionatedReviews(first: 100, writersOnly: true)");
   });
 });
 

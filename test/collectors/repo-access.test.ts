@@ -159,4 +159,29 @@ describe("repoAccessCollector", () => {
     expect(byId(findings, "access.team-grants").value).toEqual([]);
     expect(byId(findings, "secrets.alerts").error).toContain("HTTP 404");
   });
+
+  describe("environments beyond the first page of 10", () => {
+    const env = (name: string, guarded: boolean) => ({ name, protectionRules: { nodes: guarded ? [{ type: "REQUIRED_REVIEWERS" }] : [{ type: "WAIT_TIMER" }] } });
+    const firstPage = { totalCount: 12, pageInfo: { hasNextPage: true, endCursor: "e10" }, nodes: Array.from({ length: 10 }, (_, i) => env(`env-${i}`, true)) };
+    const withEnvironments = () => ({ ...repositoryData, acc_environments: firstPage });
+    const pageQuery = (body: { query: string; variables: Record<string, unknown> }) => body.query.includes("query claimcheckEnvironmentsPage(") && body.variables.cursor === "e10";
+
+    it("reads the next pages, so an unguarded environment there is seen and the list is whole", async () => {
+      nock(API).get(ALERTS).query(true).reply(200, []);
+      nock(API)
+        .post("/graphql", pageQuery)
+        .reply(200, { data: { rateLimit: { cost: 1, remaining: 4000, resetAt: "2026-11-24T13:00:00Z" }, repository: { acc_environments: { totalCount: 12, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [env("env-10", true), env("production", false)] } } } });
+      const findings = await repoAccessCollector.collect(collectContext({ repositoryData: withEnvironments() }));
+      expect(byId(findings, "environments.names").value).toHaveLength(12);
+      expect(byId(findings, "environments.unguarded").value).toEqual(["production"]);
+    });
+
+    it("says the list was read in part when a later page cannot be read: never 'all guarded' on 10 of 12", async () => {
+      nock(API).get(ALERTS).query(true).reply(200, []);
+      nock(API).post("/graphql", pageQuery).reply(502, { message: "Server Error" });
+      const findings = await repoAccessCollector.collect(collectContext({ repositoryData: withEnvironments() }));
+      expect(byId(findings, "environments.names")).toMatchObject({ value: null, error: "12 environments, of which only 10 were read" });
+      expect(byId(findings, "environments.unguarded")).toMatchObject({ value: null, error: "12 environments, of which only 10 were read" });
+    });
+  });
 });

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { untrustedArrival } from "../../src/collectors/workflow-untrusted.js";
+import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen } from "../../src/collectors/workflow-installs.js";
 import {
-  checksOutPrHead,
   commandsOf,
   effectiveArgv,
-  installKind,
   isPinned,
   parseWorkflow,
   runsDependencyScan,
   runsTests,
-  setsBundlerFrozen,
   splitCommands,
   usesDependencyScan,
   type Step,
@@ -65,9 +64,41 @@ describe("parseWorkflow", () => {
     expect(w.jobs[0]).toMatchObject({ id: "call", uses: "./.github/workflows/reusable.yml", steps: [] });
     expect(w.jobs[1]!.env).toEqual({ B: "true" });
     expect(w.jobs[1]!.steps).toEqual([
-      { uses: `actions/checkout@${SHA}`, run: null, with: { "fetch-depth": "0", ref: "main" }, env: {} },
-      { uses: null, run: "npm ci", with: {}, env: {} },
+      { uses: `actions/checkout@${SHA}`, run: null, with: { "fetch-depth": "0", ref: "main" }, env: {}, if: null, id: null },
+      { uses: null, run: "npm ci", with: {}, env: {}, if: null, id: null },
     ]);
+  });
+
+  it("reads what decides whether a job runs and what its token can do", () => {
+    const w = parsed(
+      [
+        "on:",
+        "  pull_request:",
+        "    branches: [main]",
+        "    paths-ignore: ['**.md']",
+        "    types: [opened, synchronize]",
+        "  push:",
+        "env: { TOKEN: '${{ secrets.NPM_TOKEN }}' }",
+        "permissions: read-all",
+        "jobs:",
+        "  a:",
+        "    if: false",
+        "    needs: [b]",
+        "    permissions: { contents: read, id-token: write }",
+        "    steps: [{ if: \"github.event_name == 'push'\", id: x, run: make }]",
+        "  b:",
+        "    needs: c",
+        "    uses: ./.github/workflows/called.yml",
+        "    with: { ref: main }",
+        "    secrets: inherit",
+      ].join("\n"),
+    );
+    expect(w.triggers?.pull_request).toEqual({ branches: ["main"], branchesIgnore: null, paths: null, pathsIgnore: ["**.md"], types: ["opened", "synchronize"] });
+    expect(w.writes).toBe(false);
+    expect(w.envSecrets).toBe(true);
+    expect(w.jobs[0]).toMatchObject({ if: false, needs: ["b"], writes: true, usesSecrets: false });
+    expect(w.jobs[0]!.steps[0]).toMatchObject({ if: "github.event_name == 'push'", id: "x" });
+    expect(w.jobs[1]).toMatchObject({ needs: ["c"], writes: null, with: { ref: "main" }, usesSecrets: true });
   });
 
   it.each([
@@ -171,16 +202,19 @@ describe("runsTests", () => {
   );
 });
 
-describe("installKind", () => {
+const installKind = (line: string, env: Record<string, string> = {}, state = newJobInstallState()) => classifyInstall(command(line), env, state)?.kind ?? null;
+
+describe("classifyInstall", () => {
   it.each([
     ["npm ci", "locked"],
     ["npm clean-install", "locked"],
     ["npm install", "afresh"],
     ["npm i --no-audit", "afresh"],
+    ["npm update", "afresh"],
     ["yarn install --frozen-lockfile", "locked"],
     ["yarn --immutable", "locked"],
-    ["yarn", "afresh"],
-    ["yarn install", "afresh"],
+    ["yarn install --pure-lockfile", "afresh"],
+    ["yarn install --no-immutable", "afresh"],
     ["pnpm install", "locked"],
     ["pnpm install --frozen-lockfile", "locked"],
     ["pnpm install --no-frozen-lockfile", "afresh"],
@@ -188,44 +222,92 @@ describe("installKind", () => {
     ["bun install", "afresh"],
     ["pip install --require-hashes -r requirements.txt", "locked"],
     ["pip install -r requirements.txt", "afresh"],
+    ["pip install -c constraints.txt -e .", "afresh"],
     ["python -m pip install -rrequirements/dev.txt", "afresh"],
     ["pip install -e .[test]", "afresh"],
     ["pip install .", "afresh"],
-    ["poetry install --no-root", "locked"],
     ["uv sync --locked", "locked"],
     ["uv sync --frozen", "locked"],
     ["uv sync", "afresh"],
+    ["uv run pytest", "afresh"],
+    ["uv run --locked pytest", "locked"],
+    ["uv run --no-sync pytest", null],
+    ["uv pip install -r requirements.txt", "afresh"],
     ["pipenv install --deploy", "locked"],
     ["pipenv install", "afresh"],
+    ["pipenv sync", "locked"],
+    ["pdm sync", "locked"],
+    ["pdm install", "afresh"],
+    ["poetry update", "afresh"],
+    ["poetry lock", "afresh"],
     ["cargo build --locked", "locked"],
     ["cargo test --frozen", "locked"],
+    ["cargo build --release", "afresh"],
+    ["cargo clippy --all-targets", "afresh"],
+    ["cargo update", "afresh"],
     ["go mod download", "locked"],
     ["go build ./...", "locked"],
+    ["go test -race ./...", "locked"],
     ["go build -mod=mod ./...", "afresh"],
+    ["go mod tidy", "afresh"],
+    ["go get ./...", "afresh"],
     ["bundle install --frozen", "locked"],
     ["BUNDLE_FROZEN=true bundle install", "locked"],
     ["bundle install", "afresh"],
-    ["composer install --no-interaction", "locked"],
+    ["bundle update", "afresh"],
     ["composer update", "afresh"],
     ["dotnet restore --locked-mode", "locked"],
-    ["dotnet restore", "afresh"],
+    ["dotnet build -p:RestoreLockedMode=true", "locked"],
+    ["mvn -B verify", "afresh"],
+    ["./mvnw package -DskipTests", "afresh"],
+    ["./gradlew build --write-locks", "afresh"],
   ])("%s → %s", (line, kind) => {
-    expect(installKind(command(line), {})).toBe(kind);
+    expect(installKind(line)).toBe(kind);
   });
 
-  it.each(["npm install -g typescript", "npm install left-pad", "pip install pre-commit", "pip install --upgrade pip", "pnpm add zod", "cargo build", "cargo install cargo-deny --locked", "go install golang.org/x/tools/cmd/goimports@latest", "yarn build", "gem install bundler", "echo npm install"])(
+  it("leaves undecidable what depends on something not read, with the reason", () => {
+    for (const line of ["yarn", "yarn install", "pip-sync requirements.txt"]) {
+      const install = classifyInstall(command(line), {});
+      expect(install?.kind, line).toBe("unknown");
+      expect(install?.reason, line).toBeTruthy();
+    }
+  });
+
+  it("makes installs that honour a lockfile only when there is one depend on it", () => {
+    expect(classifyInstall(command("poetry install --no-root"), {})).toMatchObject({ ecosystem: "pip", kind: "locked", lockfiles: ["poetry.lock"], withoutLockfile: "afresh" });
+    expect(classifyInstall(command("composer install --no-interaction"), {})).toMatchObject({ ecosystem: "composer", kind: "locked", lockfiles: ["composer.lock"], withoutLockfile: "afresh" });
+    expect(classifyInstall(command("./gradlew test"), {})).toMatchObject({ ecosystem: "gradle", kind: "locked", lockfiles: ["gradle.lockfile"], withoutLockfile: "afresh" });
+    // Locked mode can be set in a project file, which is not read.
+    expect(classifyInstall(command("dotnet restore"), {})).toMatchObject({ ecosystem: "nuget", kind: "unknown", lockfiles: ["packages.lock.json"], withoutLockfile: "afresh" });
+    expect(classifyInstall(command("dotnet test"), {})).toMatchObject({ ecosystem: "nuget", kind: "unknown" });
+    expect(classifyInstall(command("dotnet test --no-restore"), {})).toBeNull();
+  });
+
+  it("names the ecosystem of every install", () => {
+    expect(["npm ci", "pnpm i", "yarn --immutable", "bun ci"].map((l) => classifyInstall(command(l), {})?.ecosystem)).toEqual(["npm", "npm", "npm", "npm"]);
+    expect(["pip install -r r.txt", "uv sync", "poetry install", "pipenv sync"].map((l) => classifyInstall(command(l), {})?.ecosystem)).toEqual(["pip", "pip", "pip", "pip"]);
+    expect(["cargo test", "go test ./...", "bundle install", "composer install", "mvn test"].map((l) => classifyInstall(command(l), {})?.ecosystem)).toEqual(["cargo", "go", "bundler", "composer", "maven"]);
+  });
+
+  it.each(["npm install -g typescript", "npm install left-pad", "pip install pre-commit", "pip install --upgrade pip", "pnpm add zod", "cargo install cargo-deny --locked", "go install golang.org/x/tools/cmd/goimports@latest", "yarn build", "gem install bundler", "echo npm install", "mvn --version", "./gradlew --version"])(
     "%s is not a project install",
     (line) => {
-      expect(installKind(command(line), {})).toBeNull();
+      expect(installKind(line)).toBeNull();
     },
   );
 
   it("takes the environment into account", () => {
-    expect(installKind(command("bundle install"), { BUNDLE_FROZEN: "true" })).toBe("locked");
-    expect(installKind(command("bundle install"), { BUNDLE_DEPLOYMENT: "1" })).toBe("locked");
-    expect(installKind(command("bundle install"), {}, true)).toBe("locked");
-    expect(installKind(command("go test ./..."), { GOFLAGS: "-mod=mod" })).toBe("afresh");
-    expect(installKind(command("yarn install"), { YARN_ENABLE_IMMUTABLE_INSTALLS: "true" })).toBe("locked");
+    expect(installKind("bundle install", { BUNDLE_FROZEN: "true" })).toBe("locked");
+    expect(installKind("bundle install", { BUNDLE_DEPLOYMENT: "1" })).toBe("locked");
+    expect(installKind("bundle install", {}, { bundlerFrozen: true, uvSynced: false })).toBe("locked");
+    expect(installKind("go test ./...", { GOFLAGS: "-mod=mod" })).toBe("afresh");
+    expect(installKind("yarn install", { YARN_ENABLE_IMMUTABLE_INSTALLS: "true" })).toBe("locked");
+    expect(installKind("yarn install", { YARN_ENABLE_IMMUTABLE_INSTALLS: "false" })).toBe("afresh");
+    expect(installKind("pip install -r requirements.txt", { PIP_REQUIRE_HASHES: "1" })).toBe("locked");
+    expect(installKind("uv sync", { UV_LOCKED: "1" })).toBe("locked");
+    expect(installKind("pnpm install", { npm_config_frozen_lockfile: "false" })).toBe("afresh");
+    // After a locked `uv sync`, `uv run` finds the environment in step with uv.lock.
+    expect(installKind("uv run pytest", {}, { bundlerFrozen: false, uvSynced: true })).toBeNull();
   });
 
   it("recognises the bundler settings that freeze later installs", () => {
@@ -233,6 +315,15 @@ describe("installKind", () => {
     expect(setsBundlerFrozen(command("bundle config --local deployment 'true'"))).toBe(true);
     expect(setsBundlerFrozen(command("bundle config set frozen false"))).toBe(false);
     expect(setsBundlerFrozen(command("bundle config set path vendor"))).toBe(false);
+  });
+
+  it("recognises actions that install", () => {
+    expect(classifyInstallAction({ uses: "ruby/setup-ruby@v1", with: { "bundler-cache": "true" } })).toMatchObject({ ecosystem: "bundler", kind: "locked", lockfiles: ["Gemfile.lock"] });
+    expect(classifyInstallAction({ uses: "ruby/setup-ruby@v1", with: {} })).toBeNull();
+    expect(classifyInstallAction({ uses: "pnpm/action-setup@v4", with: { run_install: "true" } })).toMatchObject({ kind: "locked" });
+    expect(classifyInstallAction({ uses: "actions-rs/cargo@v1", with: { command: "build", args: "--release" } })).toMatchObject({ ecosystem: "cargo", kind: "afresh" });
+    expect(classifyInstallAction({ uses: "actions-rs/cargo@v1", with: { command: "test", args: "--locked" } })).toMatchObject({ kind: "locked" });
+    expect(classifyInstallAction({ uses: "actions/setup-node@v4", with: { cache: "npm" } })).toBeNull();
   });
 });
 
@@ -277,35 +368,57 @@ describe("dependency scans", () => {
   });
 });
 
-describe("checksOutPrHead", () => {
+describe("untrustedArrival", () => {
   const checkout = (withs: Record<string, string>) => step({ uses: `actions/checkout@${SHA}`, with: withs });
+  const arrives = (s: Step, vars: Record<string, string> = {}, events = ["pull_request_target"]) => untrustedArrival(s, vars, events)?.certain ?? false;
 
   it.each([
     ["${{ github.event.pull_request.head.sha }}", true],
     ["${{ github.event.pull_request.head.ref }}", true],
     ["${{ github.head_ref }}", true],
     ["refs/pull/${{ github.event.pull_request.number }}/merge", true],
+    ["refs/pull/${{ github.event.issue.number }}/head", true],
     ["${{ github.event.pull_request.merge_commit_sha }}", true],
+    ["${{ github.event.workflow_run.head_sha }}", true],
+    ["${{ fromJSON(steps.pr.outputs.result).head.sha }}", true],
     ["${{ github.event.pull_request.base.sha }}", false],
     ["main", false],
   ])("checkout ref %s → %s", (ref, expected) => {
-    expect(checksOutPrHead(checkout({ ref }), {})).toBe(expected);
+    expect(arrives(checkout({ ref }))).toBe(expected);
   });
 
   it("is not a checkout of the head without a ref", () => {
-    expect(checksOutPrHead(checkout({}), {})).toBe(false);
+    expect(untrustedArrival(checkout({}), {}, ["pull_request_target"])).toBeNull();
   });
 
-  it("sees the contributor's fork as the repository, and a ref passed through a variable", () => {
-    expect(checksOutPrHead(checkout({ repository: "${{ github.event.pull_request.head.repo.full_name }}" }), {})).toBe(true);
-    expect(checksOutPrHead(checkout({ ref: "${{ env.PR_SHA }}" }), { PR_SHA: "${{ github.event.pull_request.head.sha }}" })).toBe(true);
+  it("sees the contributor's fork as the repository, and a ref passed through a variable or an input", () => {
+    expect(arrives(checkout({ repository: "${{ github.event.pull_request.head.repo.full_name }}" }))).toBe(true);
+    expect(arrives(checkout({ ref: "${{ env.PR_SHA }}" }), { PR_SHA: "${{ github.event.pull_request.head.sha }}" })).toBe(true);
+    expect(arrives(checkout({ ref: "${{ inputs.ref }}" }), { ref: "${{ github.event.pull_request.head.sha }}" })).toBe(true);
   });
 
-  it("sees checkouts in run scripts", () => {
-    expect(checksOutPrHead(step({ run: "gh pr checkout ${{ github.event.number }}" }), {})).toBe(true);
-    expect(checksOutPrHead(step({ run: "git fetch origin pull/${{ github.event.number }}/head:pr && git checkout pr" }), {})).toBe(true);
-    expect(checksOutPrHead(step({ run: 'git checkout "$HEAD"' }), { HEAD: "${{ github.event.pull_request.head.sha }}" })).toBe(true);
-    expect(checksOutPrHead(step({ run: "echo ${{ github.event.pull_request.head.sha }}" }), {})).toBe(false);
-    expect(checksOutPrHead(step({ run: "git log -1" }), {})).toBe(false);
+  it("leaves a ref decided at run time undecided, not safe", () => {
+    const found = untrustedArrival(checkout({ ref: "${{ steps.pr.outputs.sha }}" }), {}, ["issue_comment"]);
+    expect(found).toMatchObject({ certain: false });
+  });
+
+  it("sees the pull request's code arrive by git, gh, a download or an artifact", () => {
+    expect(arrives(step({ run: "gh pr checkout ${{ github.event.number }}" }))).toBe(true);
+    expect(arrives(step({ run: "gh pr diff ${{ github.event.issue.number }} | git apply" }))).toBe(true);
+    expect(arrives(step({ run: "git fetch origin pull/${{ github.event.number }}/head:pr && git checkout pr" }))).toBe(true);
+    expect(arrives(step({ run: "git clone ${{ github.event.pull_request.head.repo.clone_url }} pr" }))).toBe(true);
+    expect(arrives(step({ run: "gh repo clone ${{ github.event.pull_request.head.repo.full_name }}" }))).toBe(true);
+    expect(arrives(step({ run: 'git checkout "$HEAD"' }), { HEAD: "${{ github.event.pull_request.head.sha }}" })).toBe(true);
+    expect(arrives(step({ run: "curl -sL https://github.com/o/r/archive/${{ github.event.pull_request.head.sha }}.tar.gz | tar xz" }))).toBe(true);
+    expect(arrives(step({ run: "gh run download ${{ github.event.workflow_run.id }} -n build" }), {}, ["workflow_run"])).toBe(true);
+    expect(arrives(step({ uses: "actions/download-artifact@v4", with: { "run-id": "${{ github.event.workflow_run.id }}" } }), {}, ["workflow_run"])).toBe(true);
+    expect(arrives(step({ uses: "dawidd6/action-download-artifact@v6", with: { workflow: "ci.yml" } }), {}, ["workflow_run"])).toBe(true);
+    expect(arrives(step({ uses: "actions/github-script@v7", with: { script: "await github.rest.actions.downloadArtifact({})" } }), {}, ["workflow_run"])).toBe(true);
+  });
+
+  it("does not see code arrive where none does", () => {
+    expect(arrives(step({ run: "echo ${{ github.event.pull_request.head.sha }}" }))).toBe(false);
+    expect(arrives(step({ run: "git log -1" }))).toBe(false);
+    expect(arrives(step({ uses: "actions/download-artifact@v4", with: { name: "dist" } }))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { findingSchema, type Finding } from "../../src/core/findings.js";
-import { summariseWorkflows, workflowFiles, workflowsCollector, WORKFLOW_FINDINGS, type WorkflowFile } from "../../src/collectors/workflows.js";
+import { summariseWorkflows, workflowFiles, workflowsCollector, WORKFLOW_FINDINGS, type SummaryContext, type WorkflowFile } from "../../src/collectors/workflows.js";
 import { parseWorkflow } from "../../src/collectors/workflow-parse.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { collectContext } from "../helpers/collect.js";
@@ -73,6 +73,19 @@ jobs:
       - run: make build
 `;
 
+/** The summary of files GitHub runs (every one `active`), for a repository whose default branch is main. */
+function summarise(files: WorkflowFile[], overrides: Partial<SummaryContext> = {}) {
+  const states = new Map(files.map((f) => [f.path, "active"]));
+  return summariseWorkflows(files, { repoFullName: "octo-org/api", defaultBranch: "main", states: { ok: true, byPath: states }, defaultTokenWrites: null, ...overrides });
+}
+
+const STATES_PATH = "/repos/octo-org/api/actions/workflows";
+/** GitHub's workflow list for the given file names, each in `state`. */
+function statesAnswer(names: string[], state = "active") {
+  const base = example<{ workflows: Record<string, unknown>[] }>("workflow-paginated").workflows[0]!;
+  return { total_count: names.length, workflows: names.map((n, i) => ({ ...base, id: i + 1, name: n, path: `.github/workflows/${n}`, state })) };
+}
+
 const values = (findings: Finding[]) => Object.fromEntries(findings.map((f) => [f.id, f.value]));
 const byId = (findings: Finding[], id: string) => findings.find((f) => f.id === id)!;
 
@@ -119,7 +132,7 @@ describe("workflowFiles", () => {
 
 describe("summariseWorkflows", () => {
   it("derives every workflow finding from the files", () => {
-    const s = summariseWorkflows([file("ci.yml", CI), file("nightly.yml", NIGHTLY), file("labeller.yml", LABELLER)]);
+    const s = summarise([file("ci.yml", CI), file("nightly.yml", NIGHTLY), file("labeller.yml", LABELLER)]);
     expect(s["ci.workflows-on-pr"].value).toEqual([".github/workflows/ci.yml", ".github/workflows/labeller.yml"]);
     expect(s["ci.scheduled-workflows"].value).toEqual([".github/workflows/nightly.yml"]);
     expect(s["ci.test-workflows"].value).toEqual([".github/workflows/ci.yml", ".github/workflows/nightly.yml"]);
@@ -133,7 +146,7 @@ describe("summariseWorkflows", () => {
   });
 
   it("has empty lists and no install verdict without workflows", () => {
-    const s = summariseWorkflows([]);
+    const s = summarise([]);
     expect(s["actions.unpinned-uses"].value).toEqual([]);
     expect(s["ci.workflows-on-pr"].value).toEqual([]);
     expect(s["deps.ci-installs-locked"].value).toBeNull();
@@ -141,19 +154,19 @@ describe("summariseWorkflows", () => {
   });
 
   it("is locked only when every project install reads the lockfile", () => {
-    expect(summariseWorkflows([file("ci.yml", CI)])["deps.ci-installs-locked"].value).toBe(true);
+    expect(summarise([file("ci.yml", CI)])["deps.ci-installs-locked"].value).toBe(true);
     const frozenLater = file("ruby.yml", "on: push\njobs:\n  t:\n    steps:\n      - run: bundle config set --local frozen true\n      - run: bundle install\n");
-    expect(summariseWorkflows([frozenLater])["deps.ci-installs-locked"].value).toBe(true);
+    expect(summarise([frozenLater])["deps.ci-installs-locked"].value).toBe(true);
     const envFrozen = file("ruby.yml", "on: push\nenv:\n  BUNDLE_FROZEN: true\njobs:\n  t:\n    steps:\n      - run: bundle install\n");
-    expect(summariseWorkflows([envFrozen])["deps.ci-installs-locked"].value).toBe(true);
+    expect(summarise([envFrozen])["deps.ci-installs-locked"].value).toBe(true);
     const notFrozen = file("ruby.yml", "on: push\njobs:\n  t:\n    steps:\n      - run: bundle install\n      - run: bundle config set frozen true\n");
-    expect(summariseWorkflows([notFrozen])["deps.ci-installs-locked"].value).toBe(false);
+    expect(summarise([notFrozen])["deps.ci-installs-locked"].value).toBe(false);
   });
 
   it("follows a pull request workflow into the local reusable workflows it calls", () => {
-    const caller = file("pr.yml", "on: pull_request_target\npermissions: {}\njobs:\n  scan:\n    uses: ./.github/workflows/scan.yml\n");
+    const caller = file("pr.yml", "on: pull_request_target\npermissions: { contents: read, pull-requests: write }\njobs:\n  scan:\n    uses: ./.github/workflows/scan.yml\n");
     const callee = file("scan.yml", `on: workflow_call\njobs:\n  s:\n    steps:\n      - uses: actions/checkout@${SHA}\n        with: { ref: "\${{ github.head_ref }}" }\n      - run: osv-scanner -r .\n`);
-    const s = summariseWorkflows([caller, callee]);
+    const s = summarise([caller, callee]);
     expect(s["ci.dependency-review-workflows"].value).toEqual([".github/workflows/pr.yml"]);
     expect(s["actions.dangerous-workflows"].value).toEqual([".github/workflows/pr.yml"]);
     // The called workflow runs with the caller's token, which the caller restricts.
@@ -162,23 +175,23 @@ describe("summariseWorkflows", () => {
 
   it("survives a workflow that calls itself", () => {
     const loop = file("loop.yml", "on: [pull_request, workflow_call]\npermissions: read-all\njobs:\n  again:\n    uses: ./.github/workflows/loop.yml\n");
-    expect(summariseWorkflows([loop])["ci.dependency-review-workflows"].value).toEqual([]);
+    expect(summarise([loop])["ci.dependency-review-workflows"].value).toEqual([]);
   });
 
   it("does not count a scan on a workflow that never runs on pull requests", () => {
     const pushOnly = file("scan.yml", `on: push\njobs:\n  s:\n    steps:\n      - uses: actions/dependency-review-action@${SHA}\n`);
-    expect(summariseWorkflows([pushOnly])["ci.dependency-review-workflows"].value).toEqual([]);
+    expect(summarise([pushOnly])["ci.dependency-review-workflows"].value).toEqual([]);
   });
 
   it("counts write-all as no restriction, at either level", () => {
     const top = file("a.yml", "on: push\npermissions: write-all\njobs:\n  a: {}\n");
     const job = file("b.yml", "on: push\npermissions: read-all\njobs:\n  a:\n    permissions: write-all\n");
     const jobOnly = file("c.yml", "on: push\njobs:\n  a:\n    permissions: { contents: read }\n  b:\n    permissions: {}\n");
-    expect(summariseWorkflows([top, job, jobOnly])["actions.workflows-without-permissions"].value).toEqual([".github/workflows/a.yml", ".github/workflows/b.yml"]);
+    expect(summarise([top, job, jobOnly])["actions.workflows-without-permissions"].value).toEqual([".github/workflows/a.yml", ".github/workflows/b.yml"]);
   });
 
   it("lists invalid workflows and leaves them out of every other finding", () => {
-    const s = summariseWorkflows([file("broken.yml", "on: [push\n  uses: foo/bar@v1"), file("ci.yml", CI)]);
+    const s = summarise([file("broken.yml", "on: [push\n  uses: foo/bar@v1"), file("ci.yml", CI)]);
     expect(s["ci.invalid-workflows"].value).toEqual([{ path: ".github/workflows/broken.yml", error: expect.stringMatching(/^not valid YAML/) }]);
     expect(s["actions.unpinned-uses"].value).toEqual([".github/workflows/ci.yml: actions/setup-node@v4"]);
   });
@@ -186,13 +199,13 @@ describe("summariseWorkflows", () => {
   it("claims nothing an unread file could contradict, and keeps what was seen", () => {
     const unread: WorkflowFile = { path: ".github/workflows/huge.yml", kind: "unread", error: "not readable (truncated: 600000 bytes)" };
     const clean = file("ok.yml", `on: push\npermissions: {}\njobs:\n  a:\n    steps:\n      - uses: actions/checkout@${SHA}\n      - run: npm ci\n`);
-    const s = summariseWorkflows([clean, unread]);
+    const s = summarise([clean, unread]);
     expect(s["ci.invalid-workflows"].value).toEqual([{ path: ".github/workflows/huge.yml", error: "not readable (truncated: 600000 bytes)" }]);
     for (const id of ["actions.unpinned-uses", "actions.dangerous-workflows", "actions.workflows-without-permissions", "ci.workflows-on-pr", "ci.test-workflows", "deps.ci-installs-locked"] as const) {
       expect(s[id], id).toEqual({ value: null, error: expect.stringContaining("huge.yml could not be read") });
     }
     // A gap seen in the readable files is a gap whatever the unread one holds.
-    const s2 = summariseWorkflows([file("ci.yml", CI), file("nightly.yml", NIGHTLY), unread]);
+    const s2 = summarise([file("ci.yml", CI), file("nightly.yml", NIGHTLY), unread]);
     expect(s2["actions.unpinned-uses"].value).toHaveLength(2);
     expect(s2["deps.ci-installs-locked"].value).toBe(false);
     expect(s2["ci.test-workflows"].value).toHaveLength(2);
@@ -202,14 +215,14 @@ describe("summariseWorkflows", () => {
 describe("workflowsCollector", () => {
   const data = (...entries: unknown[]) => ({ wf_workflows: { entries } });
 
-  it("produces every finding it promises, each valid, from the fragment and one REST request", async () => {
+  it("produces every finding it promises, each valid, from the fragment and two REST requests", async () => {
     const settings = example("actions-default-workflow-permissions");
     settings.can_approve_pull_request_reviews = false;
-    const scope = nock(API).get(TOKEN_PATH).reply(200, settings);
+    const scope = nock(API).get(TOKEN_PATH).reply(200, settings).get(STATES_PATH).query({ per_page: 100, page: 1 }).reply(200, statesAnswer(["ci.yml", "nightly.yml"]));
     const ctx = collectContext({ repositoryData: data(entry("ci.yml", CI), entry("nightly.yml", NIGHTLY)) });
     const findings = await workflowsCollector.collect(ctx);
     scope.done();
-    expect(ctx.client.counts).toMatchObject({ rest: 1, graphql: 0 });
+    expect(ctx.client.counts).toMatchObject({ rest: 2, graphql: 0 });
     expect(findings.map((f) => f.id).sort()).toEqual([...workflowsCollector.produces].sort());
     for (const f of findings) expect(findingSchema.safeParse(f).success, f.id).toBe(true);
     const v = values(findings);
@@ -229,6 +242,7 @@ describe("workflowsCollector", () => {
 
   it.each([403, 404])("makes the token settings unknown, naming the permission, on HTTP %i", async (status) => {
     nock(API).get(TOKEN_PATH).reply(status, { message: status === 403 ? "Resource not accessible by integration" : "Not Found" });
+    nock(API).get(STATES_PATH).query(true).reply(200, statesAnswer(["ci.yml"]));
     const findings = await workflowsCollector.collect(collectContext({ repositoryData: data(entry("ci.yml", CI)) }));
     for (const f of findings) expect(findingSchema.safeParse(f).success, f.id).toBe(true);
     for (const id of ["actions.default-token-permission", "actions.can-approve-prs"]) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLAIMS } from "../../src/core/catalogue.js";
@@ -86,5 +86,62 @@ describe("docs/claims.md", () => {
       if (anchor !== undefined && target.endsWith(".md") && !anchorsOf(read(target)).has(anchor)) broken.push(`${href}: no heading #${anchor} in ${target}`);
     }
     expect(broken).toEqual([]);
+  });
+});
+
+/*
+ * Every check says how a real repository could make it look met when it is not: one entry per
+ * check, under the page's "What could make this look met when it is not" section, each way
+ * either handled (naming the test that shows it) or unknown by design (saying why).
+ */
+const FALSE_PASS_HEADING = "## What could make this look met when it is not";
+const FALSE_PASS_PAGES = [...readdirSync("docs/claims").map((f) => `docs/claims/${f}`).filter((f) => f.endsWith(".md")), "docs/audit-trail.md", "docs/issues.md"];
+
+type FalsePassEntry = { page: string; bullets: string[] };
+
+/** The `### \`check-id\`` entries of the page's false-pass section, with their bullets. */
+function falsePassEntries(page: string): Map<string, FalsePassEntry[]> {
+  const found = new Map<string, FalsePassEntry[]>();
+  const lines = read(page).split("\n");
+  const start = lines.indexOf(FALSE_PASS_HEADING);
+  if (start < 0) return found;
+  let current: FalsePassEntry | null = null;
+  for (const line of lines.slice(start + 1)) {
+    if (/^#{1,2} /.test(line)) break;
+    const heading = /^### `([a-z0-9-]+)`\s*$/.exec(line);
+    if (heading) {
+      current = { page, bullets: [] };
+      found.set(heading[1]!, [...(found.get(heading[1]!) ?? []), current]);
+    } else if (line.startsWith("- ") && current) current.bullets.push(line);
+    else if (/^\s+\S/.test(line) && current && current.bullets.length > 0) current.bullets[current.bullets.length - 1] += ` ${line.trim()}`;
+  }
+  return found;
+}
+
+describe("what could make a check look met when it is not", () => {
+  const entries = new Map<string, FalsePassEntry[]>();
+  for (const page of FALSE_PASS_PAGES) for (const [id, list] of falsePassEntries(page)) entries.set(id, [...(entries.get(id) ?? []), ...list]);
+  const checks = CLAIMS.flatMap((c) => c.checks.map((k) => k.id));
+
+  it.each(FALSE_PASS_PAGES)("%s has at most one such section", (page) => {
+    expect(read(page).split("\n").filter((l) => l === FALSE_PASS_HEADING).length).toBeLessThanOrEqual(1);
+  });
+
+  it.each(checks)("`%s` has exactly one entry, with at least one way listed", (id) => {
+    const found = entries.get(id) ?? [];
+    expect(found.map((e) => e.page), `entries for ${id}`).toHaveLength(1);
+    expect(found[0]!.bullets.length, `${id} lists no way`).toBeGreaterThan(0);
+  });
+
+  it.each(checks)("every way listed for `%s` is handled by an existing test or unknown by design", (id) => {
+    for (const bullet of (entries.get(id) ?? []).flatMap((e) => e.bullets)) {
+      const handled = /Handled: `([^`]+)`/.exec(bullet);
+      if (handled) expect(existsSync(handled[1]!) && /^test\/.+\.test\.ts$/.test(handled[1]!), `${id}: ${handled[1]} is not a test file`).toBe(true);
+      else expect(bullet, `${id}: neither handled nor unknown by design`).toContain("Unknown by design: ");
+    }
+  });
+
+  it("lists no check the catalogue does not have", () => {
+    expect([...entries.keys()].filter((id) => !checks.includes(id))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { COLLECTORS } from "../../src/collectors/index.js";
 import { HISTORY_PAGE_QUERY } from "../../src/collectors/default-branch-history.js";
 import { MERGED_PULL_REQUESTS_PAGE_QUERY } from "../../src/collectors/pull-requests.js";
+import { ENVIRONMENTS_PAGE_QUERY } from "../../src/collectors/repo-access.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { schemaErrors } from "../helpers/graphql.js";
 
@@ -33,6 +34,7 @@ describe("GraphQL documents against GitHub's published schema", () => {
   it.each([
     ["merged pull requests page", MERGED_PULL_REQUESTS_PAGE_QUERY],
     ["default-branch history page", HISTORY_PAGE_QUERY],
+    ["environments page", ENVIRONMENTS_PAGE_QUERY],
   ])("the %s query is valid", (_name, document) => {
     expect(schemaErrors(document)).toEqual([]);
   });

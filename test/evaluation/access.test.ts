@@ -46,7 +46,17 @@ describe("2.1.1 roles", () => {
     expect(check([people, teams(4)], "2.1.1", "team-based-access").status).toBe("met");
     expect(check([people, teams(1)], "2.1.1", "team-based-access")).toMatchObject({ status: "partial", reason: expect.stringContaining("mona (admin)") });
     expect(check([people, teams(0)], "2.1.1", "team-based-access").status).toBe("gap");
-    expect(check([seen("access.individual-grants", []), teams(0)], "2.1.1", "team-based-access").status).toBe("met");
+    expect(check([seen("access.individual-grants", []), teams(0), seen("org.base-permission", "read")], "2.1.1", "team-based-access").status).toBe("met");
+  });
+
+  it("counts a base permission of write as access outside teams, and never meets with the base permission unseen", () => {
+    const none = seen("access.individual-grants", []);
+    const teams = seen("access.team-grants", [{ team: "core", permission: "write" }]);
+    const everyone = check([none, teams, seen("org.base-permission", "write")], "2.1.1", "team-based-access");
+    expect(everyone.status).not.toBe("met");
+    expect(everyone.reason).toContain("every organisation member (base permission `write`)");
+    const unseen = check([none, teams, hidden("org.base-permission", "GitHub did not disclose default_repository_permission")], "2.1.1", "team-based-access");
+    expect(unseen).toMatchObject({ status: "unknown", reason: expect.stringContaining("did not disclose") });
   });
 
   it("is unknown when people hold grants and the teams could not be read", () => {
@@ -87,6 +97,13 @@ describe("2.1.3 deploy keys", () => {
     expect(check([keys], "2.1.3", "deploy-keys-read-only")).toMatchObject({ status: "gap", reason: expect.stringContaining("release bot") });
     expect(check([keys], "2.1.3", "deploy-keys-read-only", config({ exceptions: { deployKeys: ["release bot"] } })).status).toBe("met");
     expect(check([seen("deploy-keys.write", [])], "2.1.3", "deploy-keys-read-only").status).toBe("met");
+  });
+
+  it("does not let an exception for one key's title cover a second write key given the same title", () => {
+    const keys = seen("deploy-keys.write", ["release bot", "release bot"]);
+    const c = check([keys], "2.1.3", "deploy-keys-read-only", config({ exceptions: { deployKeys: ["release bot"] } }));
+    expect(c.status).toBe("gap");
+    expect(c.reason).toContain("more than one write key is titled release bot");
   });
 });
 

@@ -39,7 +39,16 @@ describe("reviews-happened", () => {
     const c = check(findings, "2.2.2", "reviews-happened");
     expect(c.status).toBe("partial");
     expect(c.reason).toContain("on their final commit");
-    expect(check(f({ ...reviews(10, 10, 5), "branch-protection.last-push-approval": false, "branch-protection.dismiss-stale-reviews": false }), "2.2.2", "reviews-happened").status).toBe("met");
+  });
+
+  it("counts only approvals of the final commit where stale approvals are kept, too: nobody approved what came after", () => {
+    const kept = f({ ...reviews(10, 10, 5, [], ["https://github.com/octo-org/api/pull/3"]), "branch-protection.last-push-approval": false, "branch-protection.dismiss-stale-reviews": false });
+    const c = check(kept, "2.2.2", "reviews-happened");
+    expect(c.status).toBe("partial");
+    expect(c.reason).toContain("5 of 10");
+    expect(c.reason).toContain("approved only on an earlier commit than the one merged (this branch keeps stale approvals): https://github.com/octo-org/api/pull/3");
+    // Unknown rules change nothing: the approval of an earlier commit is still not one of what merged.
+    expect(check(f(reviews(10, 10, 5)), "2.2.2", "reviews-happened").status).toBe("partial");
   });
 
   it("is unknown when the pull requests could not be read", () => {

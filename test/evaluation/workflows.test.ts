@@ -58,18 +58,59 @@ describe("actions-pinned (1.2.2)", () => {
 });
 
 describe("ci-installs-locked (1.2.2)", () => {
-  it.each([
-    [true, "met"],
-    [false, "gap"],
-    [null, "not_applicable"],
-  ])("%s → %s", (value, status) => {
-    const c = check(f({ "deps.ci-installs-locked": value }), "1.2.2", "ci-installs-locked");
-    expect(c.status).toBe(status);
-    if (value === null) expect(c.reason).toBe("no dependency install step in CI");
+  const install = (command: string, ecosystem: string, kind: "locked" | "afresh" | "unknown", extra: Record<string, unknown> = {}) => ({ workflow: ".github/workflows/ci.yml", command, ecosystem, kind, ...extra });
+  const manifest = (ecosystem: string, name: string, lockfile: string | null, integrity: boolean | null = lockfile ? true : false) => ({ ecosystem, manifest: name, lockfile, integrity, seenIn: "root" });
+  const judge = (installs: unknown[], manifests: unknown = []) => check(f({ "deps.ci-installs": installs, "deps.manifests": manifests }), "1.2.2", "ci-installs-locked");
+
+  it("is met when every install is locked, naming them", () => {
+    const c = judge([install("npm ci", "npm", "locked"), install("cargo test --locked", "cargo", "locked")], [manifest("npm", "package.json", "package-lock.json")]);
+    expect(c.status).toBe("met");
+    expect(c.reason).toContain("`cargo test --locked`");
   });
 
-  it("is unknown when unreadable, not not_applicable", () => {
-    expect(check(f({ "deps.ci-installs-locked": new Error("truncated") }), "1.2.2", "ci-installs-locked").status).toBe("unknown");
+  it("is a gap when any install may resolve afresh, in any ecosystem", () => {
+    for (const [command, ecosystem] of [["npm install", "npm"], ["cargo build", "cargo"], ["pip install -r requirements.txt", "pip"], ["uv sync", "pip"], ["mvn verify", "maven"]] as const) {
+      const c = judge([install("npm ci", "npm", "locked"), install(command, ecosystem, "afresh")]);
+      expect(c.status, command).toBe("gap");
+      expect(c.reason, command).toContain(command);
+    }
+  });
+
+  it("is not applicable without any install step", () => {
+    expect(judge([]).status).toBe("not_applicable");
+  });
+
+  it("is unknown when the installs could not be read", () => {
+    expect(check(f({ "deps.ci-installs": new Error("huge.yml could not be read") }), "1.2.2", "ci-installs-locked").status).toBe("unknown");
+  });
+
+  it("decides an install that honours a lockfile only if there is one with the lockfiles the repository has", () => {
+    const poetry = install("poetry install", "pip", "locked", { lockfiles: ["poetry.lock"], withoutLockfile: "afresh" });
+    expect(judge([poetry], [manifest("pip", "pyproject.toml", "poetry.lock")]).status).toBe("met");
+    const without = judge([poetry], [manifest("pip", "pyproject.toml", null)]);
+    expect(without.status).toBe("gap");
+    expect(without.reason).toContain("no poetry.lock");
+    // A uv.lock is not what `poetry install` reads.
+    expect(judge([poetry], [manifest("pip", "pyproject.toml", "uv.lock")]).status).toBe("gap");
+    const unread = check(f({ "deps.ci-installs": [poetry], "deps.manifests": new Error("GitHub refused the tree") }), "1.2.2", "ci-installs-locked");
+    expect(unread.status).toBe("unknown");
+    expect(unread.reason).toContain("GitHub refused the tree");
+    // Some directories with a lockfile, some without: which one the install runs in is not told.
+    expect(judge([poetry], [manifest("pip", "pyproject.toml", "poetry.lock"), manifest("pip", "tools/pyproject.toml", null)]).status).toBe("unknown");
+  });
+
+  it("is unknown, never not applicable, for an undecided install of an ecosystem the repository has", () => {
+    const yarn = install("yarn install", "npm", "unknown", { reason: "which Yarn runs is not read" });
+    const c = judge([yarn], [manifest("npm", "package.json", "yarn.lock")]);
+    expect(c.status).toBe("unknown");
+    expect(c.reason).toContain("which Yarn runs is not read");
+    expect(judge([yarn, install("npm ci", "npm", "locked")], [manifest("npm", "package.json", "yarn.lock")]).status).toBe("unknown");
+    // A local action whose steps were not read could install anything the repository has.
+    expect(judge([install("./.github/actions/setup", "*", "unknown", { reason: "not read" })], [manifest("go", "go.mod", "go.sum")]).status).toBe("unknown");
+    // Without any npm manifest, that install installs nothing of the project's.
+    expect(judge([yarn], [manifest("go", "go.mod", "go.sum")]).status).toBe("not_applicable");
+    // When the manifests could not be read, it could be the project's.
+    expect(check(f({ "deps.ci-installs": [yarn], "deps.manifests": new Error("refused") }), "1.2.2", "ci-installs-locked").status).toBe("unknown");
   });
 });
 

@@ -10,8 +10,12 @@ export type RepositoryEvidence = {
   /** Fields of the batched GraphQL `repository` answer, over a quiet repository's. */
   graphql?: Record<string, unknown>;
   repository?: Record<string, unknown>;
-  /** "skip": the test answers the configuration reads itself (e.g. with mockConfig). */
-  config?: "none" | "skip";
+  /**
+   * "skip": the test answers the configuration reads itself (e.g. with mockConfig). "run": only
+   * the repository's own file; the organisation's `.github` file is read once per run, answered
+   * by mockOrganisationRun.
+   */
+  config?: "none" | "skip" | "run";
   /** Only what a protection event re-reads: no batched query, no Actions settings. */
   protectionOnly?: boolean;
   /** Open secret-scanning alerts (GitHub's example list by default), or the status GitHub refused with. */
@@ -30,7 +34,8 @@ function mockSecretAlerts(owner: string, repo: string, alerts: unknown[] | 403 |
  * requests the collectors make, so a new collector updates this and not every test.
  */
 export function mockRepositoryEvidence(owner: string, repo: string, evidence: RepositoryEvidence = {}): void {
-  if (evidence.config !== "skip") mockNoConfig(owner, repo);
+  if (evidence.config === "run") nock(API).get(`/repos/${owner}/${repo}/contents/.github%2Fclaimcheck.yml`).reply(404, { message: "Not Found" });
+  else if (evidence.config !== "skip") mockNoConfig(owner, repo);
   mockRepository(owner, repo, evidence.repository ?? {});
   mockProtection(owner, repo, evidence.protection ?? 404, evidence.rules ?? []);
   if (evidence.protectionOnly) return;

@@ -35,6 +35,15 @@ describe("access-review-done", () => {
     expect(accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" })[0]!.value).toEqual({ closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", issueUrl: "https://github.com/acme/.github/issues/9" });
     store.close();
   });
+
+  it("does not count a review an app or bot closed as completed (recorded without a person)", () => {
+    const store = Store.open(":memory:");
+    recordAccessReviewOpened(store, { installationId: 1, repository: "acme/.github", issueNumber: 9, issueUrl: "https://github.com/acme/.github/issues/9", openedAt: new Date("2026-01-01T00:00:00Z") });
+    const [row] = accessReviewRows(store, 1);
+    recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: null, stateReason: "completed", unticked: [] });
+    expect(accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" })[0]!.value).toBeNull();
+    store.close();
+  });
 });
 
 describe("access review issue", () => {

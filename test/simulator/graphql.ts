@@ -17,6 +17,7 @@ import {
   type ValueNode,
 } from "graphql";
 import { headOf, isBot, type Commit, type Model, type PullRequest, type Repo } from "./model.js";
+import { latestOpinionatedReviews, reviewNodes } from "./reviews.js";
 
 /*
  * GraphQL executed against GitHub's published schema: every query the collectors send is
@@ -118,22 +119,6 @@ function prCommit(repo: Repo, pr: PullRequest): Node {
   return commitNode(repo, { oid: pr.headOid, committedDate: pr.createdAt, message: pr.title, signed: false, prNumber: pr.number, checks: pr.checks });
 }
 
-function reviewNodes(pr: PullRequest): Node[] {
-  const at = new Date(pr.createdAt.getTime() + 30 * 60_000);
-  return [
-    ...pr.staleApprovals.map((login) => ({ login, oid: pr.firstOid })),
-    ...pr.approvals.map((login) => ({ login, oid: pr.headOid })),
-  ].map(({ login, oid }, i) => ({
-    __typename: "PullRequestReview",
-    id: `PRR_${pr.number}_${i}`,
-    state: "APPROVED",
-    submittedAt: iso(at),
-    createdAt: iso(at),
-    author: actor(login),
-    commit: { __typename: "Commit", oid },
-  }));
-}
-
 function prNode(repo: Repo, pr: PullRequest): Node {
   const url = `https://github.com/${repo.fullName}/pull/${pr.number}`;
   return {
@@ -155,6 +140,11 @@ function prNode(repo: Repo, pr: PullRequest): Node {
     baseRefName: pr.baseRef,
     headRefName: `change-${pr.number}`,
     headRefOid: pr.headOid,
+    statusCheckRollup: () => {
+      const checks = rollup(repo, { oid: pr.headOid, checks: pr.checks });
+      return checks && { ...checks, commit: { __typename: "Commit", oid: pr.headOid } };
+    },
+    latestOpinionatedReviews: (args: Args) => connection(latestOpinionatedReviews(pr), args),
     commits: (args: Args) => connection([pr], args, (p) => ({ __typename: "PullRequestCommit", commit: prCommit(repo, p) })),
     reviews: (args: Args) => {
       const states = Array.isArray(args.states) ? (args.states as string[]) : null;
@@ -203,6 +193,13 @@ function objectAt(repo: Repo, expression: string): Node | null {
   return treeNode(repo, clean);
 }
 
+/** `object(oid:)`: the default branch's head, or a pull request's head commit. */
+function objectByOid(repo: Repo, oid: string): Node | null {
+  if (oid === headOf(repo).oid) return commitNode(repo, headOf(repo), repo.history);
+  const pr = repo.pullRequests.find((p) => p.headOid === oid);
+  return pr ? prCommit(repo, pr) : null;
+}
+
 const ORDER: Record<string, (p: PullRequest) => number> = {
   CREATED_AT: (p) => p.createdAt.getTime(),
   UPDATED_AT: (p) => p.updatedAt.getTime(),
@@ -237,7 +234,7 @@ function repositoryNode(model: Model, repo: Repo): Node {
     visibility: repo.spec.visibility.toUpperCase(),
     defaultBranchRef: refNode(repo),
     ref: (args: Args) => (args.qualifiedName === `refs/heads/${branch}` || args.qualifiedName === branch ? refNode(repo) : null),
-    object: (args: Args) => (typeof args.expression === "string" ? objectAt(repo, args.expression) : typeof args.oid === "string" && args.oid === headOf(repo).oid ? commitNode(repo, headOf(repo), repo.history) : null),
+    object: (args: Args) => (typeof args.expression === "string" ? objectAt(repo, args.expression) : typeof args.oid === "string" ? objectByOid(repo, args.oid) : null),
     pullRequests: (args: Args) => pullRequests(repo, args),
     pullRequest: (args: Args) => {
       const pr = repo.pullRequests.find((p) => p.number === args.number);

@@ -25,6 +25,7 @@ export type PullRequest = {
   baseRef: string;
   approvals: string[];
   staleApprovals: string[];
+  reviews: PullRequestSpec["reviews"];
   checks: ChecksState;
   files: string[];
   mergeCommitOid: string | null;
@@ -88,9 +89,10 @@ function buildRepo(org: string, spec: RepositorySpec, id: number, now: Date, nex
       closedAt: p.state === "open" ? null : endedAt,
       headOid: sha(fullName, "pr", number, "head"),
       firstOid: sha(fullName, "pr", number, "first"),
-      baseRef: spec.defaultBranch,
+      baseRef: p.base ?? spec.defaultBranch,
       approvals: p.approvals,
       staleApprovals: p.staleApprovals,
+      reviews: p.reviews,
       checks: p.checks,
       files: p.files,
       mergeCommitOid: merged ? sha(fullName, "pr", number, "merge") : null,

@@ -1,6 +1,7 @@
 import type { Model, Repo } from "./model.js";
 import type { ProtectionSpec, RulesetSpec } from "./scenario.js";
 import { DELIVERY_ROUTES } from "./deliveries.js";
+import { workflowList } from "./actions-workflows.js";
 
 /*
  * The REST routes claimcheck uses, answered from the model in GitHub's shapes. A route is one
@@ -252,6 +253,7 @@ const DEFINITIONS: [string, string, Handler][] = [
   })],
   ["GET", "/repos/{owner}/{repo}/actions/permissions/workflow", withRepo((_model, repo) => ({ status: 200, body: repo.spec.workflowPermissions }))],
   ["GET", "/repos/{owner}/{repo}/contents/{path}", withRepo(contents)],
+  ["GET", "/repos/{owner}/{repo}/actions/workflows", withRepo(workflowList)],
   ["GET", "/repos/{owner}/{repo}/collaborators", withRepo((_model, repo, req) =>
     paginate(repo.spec.collaborators.map((c, i) => ({ login: c.login, id: 5000 + i, type: "User", role_name: c.permission, permissions: { admin: c.permission === "admin", maintain: ["admin", "maintain"].includes(c.permission), push: ["admin", "maintain", "write"].includes(c.permission), triage: c.permission !== "read", pull: true } })), req))],
   ["GET", "/repos/{owner}/{repo}/dependabot/alerts", withRepo((model, repo, req) =>

@@ -21,6 +21,20 @@ const pullRequest = z.object({
   approvals: z.array(z.string()).default([]),
   /** Accounts that approved an earlier commit only. */
   staleApprovals: z.array(z.string()).default([]),
+  /** Further reviews after the approvals above, in submission order ("renovate[bot]" reviews as an app). */
+  reviews: z
+    .array(
+      z.object({
+        by: z.string(),
+        state: z.enum(["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"]),
+        /** The commit reviewed: the head that merged, or the pull request's first commit. */
+        on: z.enum(["head", "first"]).default("head"),
+        afterMerge: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  /** The branch it was opened against, when not the default branch. */
+  base: z.string().optional(),
   /** How the head commit's checks ended. */
   checks: checks.default("success"),
   files: z.array(z.string()).default(["src/index.ts"]),
@@ -64,6 +78,8 @@ const repository = z.object({
   rulesets: z.array(ruleset).default([]),
   /** Files on the default branch, by path. */
   files: z.record(z.string(), z.string()).default({}),
+  /** GitHub's state of a workflow file, by path, when not `active` (e.g. `disabled_manually`). */
+  workflowStates: z.record(z.string(), z.string()).default({}),
   pullRequests: z.array(pullRequest).default([]),
   /** Commits pushed straight to the default branch. */
   directPushes: z.array(z.object({ daysAgo: z.number().nonnegative(), checks: checks.default("success"), signed: z.boolean().default(false) })).default([]),

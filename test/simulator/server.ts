@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { runGraphql, type GraphqlBudget } from "./graphql.js";
 import { buildModel, type Model } from "./model.js";
 import { matchRoute, type RestAnswer } from "./rest.js";
+import { SimulatedOAuth, type OAuthOptions } from "./oauth.js";
 import type { Scenario } from "./scenario.js";
 import { seeded } from "../helpers/random.js";
 
@@ -35,6 +36,8 @@ export type SimulatorOptions = {
   trace?: (entry: { method: string; path: string; status: number; ms: number }) => void;
   /** Fixed answers for routes the simulator does not model, for a test of one odd case. */
   overrides?: (method: string, path: string) => RestAnswer | null;
+  /** The GitHub App's OAuth client: enables the user authorisation flow and the user routes (oauth.ts). */
+  oauth?: OAuthOptions;
 };
 
 export type SimulatorStats = {
@@ -64,6 +67,7 @@ const SECONDARY_MESSAGE = "You have exceeded a secondary rate limit. Please wait
 export class Simulator {
   readonly model: Model;
   readonly stats: SimulatorStats = emptyStats();
+  readonly oauth: SimulatedOAuth;
   private server: Server | undefined;
   private readonly buckets = new Map<string, Bucket>();
   private random: () => number;
@@ -76,6 +80,7 @@ export class Simulator {
     private options: SimulatorOptions = {},
   ) {
     this.model = buildModel(scenario, options.now);
+    this.oauth = new SimulatedOAuth(this.model, options.oauth);
     this.random = seeded(options.faults?.seed ?? 1);
   }
 
@@ -219,7 +224,7 @@ export class Simulator {
   }
 
   private rest(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL, body: unknown, bucket: Bucket): void {
-    const override = this.options.overrides?.(method, path);
+    const override = this.options.overrides?.(method, path) ?? this.oauth.answer(method, path, url.searchParams, body, req.headers);
     const matched = matchRoute(method, path);
     const key = matched ? `${method} ${matched.route.template}` : `${method} ${path}`;
     this.stats.byRoute[key] = (this.stats.byRoute[key] ?? 0) + 1;

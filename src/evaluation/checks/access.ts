@@ -40,16 +40,22 @@ export const teamBasedAccess: CheckJudge = {
   claimId: "2.1.1",
   checkId: "team-based-access",
   needs: ["access.individual-grants"],
-  uses: ["access.team-grants"],
+  uses: ["access.team-grants", "org.base-permission"],
   judge(view, thresholds) {
     const individual = view.value("access.individual-grants").filter((g) => WRITE.has(g.permission));
+    const base = view.maybe("org.base-permission");
+    // A base permission of write or admin hands every member write access to this repository, outside any team.
+    const grants = base.value === "write" || base.value === "admin" ? [...individual.map((g) => `${g.login} (${g.permission})`), `every organisation member (base permission \`${base.value}\`)`] : individual.map((g) => `${g.login} (${g.permission})`);
     const teams = view.maybe("access.team-grants");
     const teamWrite = teams.value?.filter((g) => WRITE.has(g.permission)) ?? [];
     const teamNote = teamWrite.length > 0 ? `; through teams: ${listSome(teamWrite.map((t) => `${t.team} (${t.permission})`))}` : "";
-    if (individual.length === 0) return { status: "met", reason: `no person is granted write or admin access to this repository directly${teamNote}` };
-    const people = listSome(individual.map((g) => `${g.login} (${g.permission})`));
-    if (teams.value === null) return { status: "unknown", reason: `granted directly to people: ${people}; the teams with access could not be read: ${teams.reason}` };
-    return rateVerdict(teamWrite.length, teamWrite.length + individual.length, thresholds.teamBasedAccessRate, (rate) => `${rate} of write/admin grants go to teams; granted directly to people: ${people}${teamNote}`);
+    if (grants.length === 0) {
+      if (base.value === null) return { status: "unknown", reason: `no person is granted write or admin access directly, but whether every member gets it through the organisation's base permission could not be read: ${base.reason}${teamNote}` };
+      return { status: "met", reason: `no person is granted write or admin access to this repository directly, and the base permission is \`${base.value}\`${teamNote}` };
+    }
+    const people = listSome(grants);
+    if (teams.value === null) return { status: "unknown", reason: `granted outside teams: ${people}; the teams with access could not be read: ${teams.reason}` };
+    return rateVerdict(teamWrite.length, teamWrite.length + grants.length, thresholds.teamBasedAccessRate, (rate) => `${rate} of write/admin grants go to teams; granted outside teams: ${people}${teamNote}`);
   },
 };
 
@@ -89,11 +95,14 @@ export const deployKeysReadOnly: CheckJudge = {
   judge(view, _thresholds, config) {
     const write = view.value("deploy-keys.write");
     const allowed = new Set(config.exceptions.deployKeys);
-    const excepted = write.filter((t) => allowed.has(t));
-    const breaches = write.filter((t) => !allowed.has(t));
+    // An exception names one key by its title; a second write key given the same title is not the key that was accepted.
+    const repeated = new Set(write.filter((t, i) => write.indexOf(t) !== i));
+    const excepted = write.filter((t) => allowed.has(t) && !repeated.has(t));
+    const breaches = write.filter((t) => !allowed.has(t) || repeated.has(t));
     const exceptedNote = excepted.length > 0 ? `; excepted in configuration: ${listSome(excepted)}` : "";
+    const repeatedNote = [...repeated].some((t) => allowed.has(t)) ? ` (more than one write key is titled ${listSome([...repeated].filter((t) => allowed.has(t)))}: an exception accepts one key, not every key given its title)` : "";
     if (breaches.length === 0) return { status: "met", reason: `no deploy key can push${excepted.length > 0 ? " other than those excepted" : ""}${exceptedNote}` };
-    return { status: "gap", reason: `deploy keys with write access: ${listSome(breaches)} (make them read-only, or add accepted ones to \`exceptions.deployKeys\`)${exceptedNote}` };
+    return { status: "gap", reason: `deploy keys with write access: ${listSome([...new Set(breaches)])}${repeatedNote} (make them read-only, or add accepted ones to \`exceptions.deployKeys\`)${exceptedNote}` };
   },
 };
 

@@ -1,6 +1,6 @@
 import { ACTIONS_ECOSYSTEM, ECOSYSTEMS, type Ecosystem } from "../../core/ecosystems.js";
 import type { FindingValue } from "../../core/findings.js";
-import { dirMatches } from "../../collectors/update-config.js";
+import { dependabotExcludes, dirMatches, RENOVATE_DEFAULT_IGNORE, renovateCovers } from "../../collectors/update-config.js";
 import type { CheckJudge, FindingView, Verdict } from "../types.js";
 import { listSome } from "./rates.js";
 
@@ -112,28 +112,44 @@ export const lockfileIntegrity: CheckJudge = {
   },
 };
 
-type Target = { eco: Ecosystem; dir: string; label: string };
+type Target = { eco: Ecosystem; dir: string; label: string; files: string[] };
 type Config = FindingValue<"deps.update-config">;
 
 const ecosystemByName = new Map([...ECOSYSTEMS, ACTIONS_ECOSYSTEM].map((e) => [e.ecosystem, e]));
 
-function targetsOf(manifests: readonly Manifest[], actionsUsed: boolean): Target[] {
+function targetsOf(manifests: readonly Manifest[], workflowFiles: readonly string[]): Target[] {
   const targets = new Map<string, Target>();
   for (const m of manifests) {
     const eco = ecosystemByName.get(m.ecosystem);
     const dir = m.manifest.includes("/") ? `/${m.manifest.slice(0, m.manifest.lastIndexOf("/"))}` : "/";
-    if (eco) targets.set(`${eco.ecosystem} ${dir}`, { eco, dir, label: `${eco.ecosystem} in ${dir}` });
+    if (!eco) continue;
+    const key = `${eco.ecosystem} ${dir}`;
+    const target = targets.get(key) ?? { eco, dir, label: `${eco.ecosystem} in ${dir}`, files: [] };
+    target.files.push(m.manifest);
+    targets.set(key, target);
   }
-  if (actionsUsed) targets.set("github-actions /", { eco: ACTIONS_ECOSYSTEM, dir: "/", label: "github-actions (.github/workflows)" });
+  if (workflowFiles.length > 0) targets.set("github-actions /", { eco: ACTIONS_ECOSYSTEM, dir: "/", label: "github-actions (.github/workflows)", files: [...workflowFiles] });
   return [...targets.values()];
+}
+
+/**
+ * Whether Renovate's configuration updates a target: every package file of it must be read by
+ * some manager of its ecosystem that nothing in the file (or a built-in preset it extends)
+ * switches off. null when the file alone cannot tell.
+ */
+function renovateCoversTarget(target: Target, config: Config): boolean | null {
+  const each = target.files.map((file) => renovateCovers({ managers: config.renovateManagers, rules: config.renovateRules }, target.eco.renovate, file));
+  if (each.includes(false)) return false;
+  return each.includes(null) ? null : true;
 }
 
 /** Whether the configuration updates a target: true, false, or null when the file could not be read. */
 function covered(target: Target, config: Config, tool: FindingValue<"deps.update-tool">): boolean | null {
   let unknown = false;
   if (tool === "renovate" || tool === "both") {
-    if (config.renovateManagers === undefined) unknown = true;
-    else if (config.renovateManagers === null || target.eco.renovate.some((m) => config.renovateManagers!.includes(m))) return true;
+    const renovate = renovateCoversTarget(target, config);
+    if (renovate === true) return true;
+    if (renovate === null) unknown = true;
   }
   if ((tool === "dependabot" || tool === "both") && config.dependabot) {
     const updates = config.dependabot.updates;
@@ -142,7 +158,8 @@ function covered(target: Target, config: Config, tool: FindingValue<"deps.update
       const names = [target.eco.dependabot, ...(target.eco.dependabotAlso ?? [])];
       // Dependabot reads workflows for directory "/" (and accepts the workflows directory itself).
       const dirs = target.eco === ACTIONS_ECOSYSTEM ? ["/", "/.github/workflows"] : [target.dir];
-      if (updates.some((u) => u.versionUpdates && names.includes(u.ecosystem) && u.directories.some((p) => dirs.some((d) => dirMatches(p, d))))) return true;
+      const entries = updates.filter((u) => u.versionUpdates && names.includes(u.ecosystem) && u.directories.some((p) => dirs.some((d) => dirMatches(p, d))));
+      if (entries.length > 0 && target.files.every((file) => entries.some((u) => !dependabotExcludes(u, file)))) return true;
     }
   }
   return unknown ? null : false;
@@ -176,7 +193,7 @@ export const updateTool: CheckJudge = {
   judge(view) {
     const tool = view.value("deps.update-tool");
     const config = view.value("deps.update-config");
-    const targets = targetsOf(view.value("deps.manifests"), view.value("ci.workflow-files").length > 0);
+    const targets = targetsOf(view.value("deps.manifests"), view.value("ci.workflow-files"));
     const renovatePrs = view.maybe("deps.update-prs-by-bot").value?.renovate ?? 0;
     const unseen = targets.length === 0 ? graphGap(view) : null;
     if (tool === "none") {
@@ -198,7 +215,10 @@ export const updateTool: CheckJudge = {
     }
     if (unsure.length > 0) return { status: "unknown", reason: `${named} found, but whether it updates ${listSome(unsure)} could not be read${problems}` };
     // Renovate's default covers every manager wherever it is; a Dependabot entry covers only the directories it names.
-    const everywhere = (tool === "renovate" || tool === "both") && config.renovateManagers === null;
+    // Only when nothing narrows it: a preset like config:recommended skips test/, examples/ and vendor/, where unseen manifests may be.
+    const rules = config.renovateRules;
+    const narrowed = rules !== undefined && (rules.includePaths !== null || rules.disabledManagers.length > 0 || rules.disabledFiles.length > 0 || rules.ignorePaths.some((p) => !RENOVATE_DEFAULT_IGNORE.includes(p)));
+    const everywhere = (tool === "renovate" || tool === "both") && config.renovateManagers === null && !narrowed;
     const partialView = everywhere ? null : graphGap(view);
     if (partialView) return { status: "unknown", reason: `${named} updates everything seen (${listSome(hit)}), but ${partialView}` };
     return { status: "met", reason: `${named} updates ${listSome(hit)}${problems}` };
@@ -211,7 +231,7 @@ export const vulnerabilityAlerts: CheckJudge = {
   needs: ["deps.vulnerability-alerts", "deps.manifests", "ci.workflow-files"],
   judge(view, thresholds) {
     const alerts = view.value("deps.vulnerability-alerts");
-    const nothingToAlertOn = targetsOf(view.value("deps.manifests"), view.value("ci.workflow-files").length > 0).length === 0 && Object.values(alerts.open).every((n) => n === 0) && !alerts.unclassified;
+    const nothingToAlertOn = targetsOf(view.value("deps.manifests"), view.value("ci.workflow-files")).length === 0 && Object.values(alerts.open).every((n) => n === 0) && !alerts.unclassified;
     if (nothingToAlertOn) {
       return { status: "not_applicable", reason: `no dependency manifest or workflow for Dependabot to alert on (alerts are ${alerts.enabled ? "on" : "off: turn them on before adding dependencies"})` };
     }

@@ -3,6 +3,12 @@ import { listSome, rateVerdict } from "./rates.js";
 
 const NO_MERGES = { status: "not_applicable", reason: "no pull request was merged into the default branch in the window" } as const;
 
+/**
+ * An approval counts only as an approval of what merged: on the final commit, by a person other
+ * than the author, before the merge, and still standing (not superseded by "changes requested"
+ * or dismissed). Where stale approvals are kept, GitHub lets a PR merge on an approval of an
+ * earlier commit, but nobody approved the commits pushed after it.
+ */
 export const reviewsHappened: CheckJudge = {
   claimId: "2.2.2",
   checkId: "reviews-happened",
@@ -11,15 +17,16 @@ export const reviewsHappened: CheckJudge = {
   judge(view, thresholds) {
     const merged = view.value("reviews.merged-prs");
     if (merged === 0) return NO_MERGES;
-    // Where the rules make an approval expire with new commits, only an approval of the final commit counts.
-    const lastPush = view.maybe("branch-protection.last-push-approval").value === true;
-    const dismissStale = view.maybe("branch-protection.dismiss-stale-reviews").value === true;
-    const finalOnly = lastPush || dismissStale;
-    const approved = finalOnly ? view.value("reviews.approved-on-final-commit") : view.value("reviews.independently-approved");
-    const missing = finalOnly ? [...view.value("reviews.unreviewed"), ...view.value("reviews.approval-outdated")] : view.value("reviews.unreviewed");
+    const expire = view.maybe("branch-protection.last-push-approval").value === true || view.maybe("branch-protection.dismiss-stale-reviews").value === true;
+    const approved = view.value("reviews.approved-on-final-commit");
+    const outdated = view.value("reviews.approval-outdated");
     const bots = view.maybe("reviews.bot-approved-only").value ?? [];
-    const verdict = rateVerdict(approved, merged, thresholds.reviewedMergeRate, (rate) => `${approved} of ${merged} merged pull requests (${rate}) were approved by someone other than their author before merge${finalOnly ? ", on their final commit" : ""}`);
-    const notes = [missing.length > 0 ? `not approved: ${listSome(missing)}` : "", bots.length > 0 ? `approved only by a bot: ${listSome(bots)}` : ""].filter(Boolean);
+    const verdict = rateVerdict(approved, merged, thresholds.reviewedMergeRate, (rate) => `${approved} of ${merged} merged pull requests (${rate}) were approved by someone other than their author, before merge, on their final commit`);
+    const notes = [
+      view.value("reviews.unreviewed").length > 0 ? `not approved: ${listSome(view.value("reviews.unreviewed"))}` : "",
+      outdated.length > 0 ? `approved only on an earlier commit than the one merged${expire ? "" : " (this branch keeps stale approvals)"}: ${listSome(outdated)}` : "",
+      bots.length > 0 ? `approved only by a bot: ${listSome(bots)}` : "",
+    ].filter(Boolean);
     return notes.length > 0 ? { status: verdict.status, reason: `${verdict.reason}; ${notes.join("; ")}` } : verdict;
   },
 };

@@ -1,4 +1,5 @@
 import type { CheckJudge, FindingView } from "../types.js";
+import { ciInstallsLocked } from "./installs.js";
 import { listSome } from "./rates.js";
 
 /*
@@ -33,18 +34,6 @@ export const actionsPinned: CheckJudge = {
     const ownNote = own.length > 0 ? `; the organisation's own actions are referenced by tag or branch too: ${listSome(own, 10)}` : "";
     if (thirdParty.length === 0) return { status: "met", reason: `every third-party action and reusable workflow is pinned to a full commit SHA${ownNote}` };
     return { status: "gap", reason: `${thirdParty.length} third-party reference${thirdParty.length === 1 ? " is" : "s are"} not pinned to a full commit SHA: ${listSome(thirdParty, 10)}${ownNote}` };
-  },
-};
-
-export const ciInstallsLocked: CheckJudge = {
-  claimId: "1.2.2",
-  checkId: "ci-installs-locked",
-  needs: ["deps.ci-installs-locked"],
-  judge(view) {
-    const locked = view.value("deps.ci-installs-locked");
-    if (locked === null) return { status: "not_applicable", reason: "no dependency install step in CI" };
-    if (locked) return { status: "met", reason: "every dependency install step in the workflows installs from the lockfile (e.g. `npm ci`, `--frozen-lockfile`, `--locked`, `--require-hashes`)" };
-    return { status: "gap", reason: "a workflow installs dependencies without the lockfile, resolving versions afresh (e.g. `npm install`, `yarn install` without `--frozen-lockfile`, `pip install -r` without `--require-hashes`)" };
   },
 };
 
@@ -112,9 +101,11 @@ export const workflowPermissions: CheckJudge = {
     const dangerous = view.value("actions.dangerous-workflows");
     const without = view.value("actions.workflows-without-permissions");
     const withoutNote = without.length > 0 ? `; without a restricting \`permissions:\` block: ${listSome(without)}` : "";
-    if (dangerous.length > 0) return { status: "gap", reason: `pull_request_target workflows check out the pull request's code: ${listSome(dangerous)}${withoutNote}` };
+    if (dangerous.length > 0) {
+      return { status: "gap", reason: `privileged workflows (\`pull_request_target\`, \`workflow_run\`, \`issue_comment\`) build or run the pull request's code with secrets or a write token: ${listSome(dangerous)}${withoutNote}` };
+    }
     if (without.length > 0) return { status: "partial", reason: `workflows whose jobs run with the default token permissions (no \`permissions:\`, or \`write-all\`): ${listSome(without)}` };
-    return { status: "met", reason: "no workflow job runs with the default token permissions, and no pull_request_target workflow checks out the pull request's code" };
+    return { status: "met", reason: "no workflow job runs with the default token permissions, and no privileged workflow builds or runs the pull request's code" };
   },
 };
 

@@ -1,0 +1,104 @@
+import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import { requestKey, type AnswerCache, type CachedAnswer } from "../github/conditional-cache.js";
+import { conditionalAnswers, repositories } from "./schema.js";
+import type { Store } from "./store.js";
+
+/*
+ * The conditional-request cache kept in the database, per installation. Its bound follows the
+ * installation: room for every REST read of every repository it covers (a second pass over an
+ * unchanged organisation is then answered 304 throughout), never less than a floor for small
+ * installations. The least recently used answers beyond it are dropped.
+ */
+
+/** REST reads a full assessment makes per repository, with room to spare. */
+export const ANSWERS_PER_REPOSITORY = 8;
+export const MIN_ANSWERS = 1_000;
+/** How often (in writes per installation) the bound is enforced: pruning is a scan, not done per write. */
+const PRUNE_EVERY = 200;
+
+/** Only headers a reader may need from a replayed answer; rate-limit figures would be stale. */
+const KEPT_HEADERS = ["etag", "link", "content-type", "last-modified"];
+
+const headersSchema = z.record(z.string(), z.unknown());
+
+export class StoredAnswerCache implements AnswerCache {
+  private readonly writes = new Map<number, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private installation(scope: string): number | null {
+    const id = Number(scope);
+    return Number.isInteger(id) && id > 0 ? id : null;
+  }
+
+  get(scope: string, route: string, params: Record<string, unknown>): CachedAnswer | undefined {
+    const installationId = this.installation(scope);
+    if (installationId === null) return undefined;
+    const key = requestKey(route, params);
+    const row = this.store.db
+      .select()
+      .from(conditionalAnswers)
+      .where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key)))
+      .get();
+    if (!row) return undefined;
+    let data: unknown;
+    let headers: Record<string, unknown>;
+    try {
+      data = JSON.parse(row.data);
+      headers = headersSchema.parse(JSON.parse(row.headers));
+    } catch {
+      // A damaged row is not an answer: read afresh.
+      return undefined;
+    }
+    this.store.db.update(conditionalAnswers).set({ usedAt: this.clock() }).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).run();
+    return { etag: row.etag, status: row.status, data, headers };
+  }
+
+  set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): void {
+    const installationId = this.installation(scope);
+    if (installationId === null) return;
+    const headers = Object.fromEntries(KEPT_HEADERS.filter((h) => answer.headers[h] !== undefined).map((h) => [h, answer.headers[h]]));
+    const row = { etag: answer.etag, status: answer.status, data: JSON.stringify(answer.data ?? null), headers: JSON.stringify(headers), usedAt: this.clock() };
+    this.store.db
+      .insert(conditionalAnswers)
+      .values({ installationId, key: requestKey(route, params), ...row })
+      .onConflictDoUpdate({ target: [conditionalAnswers.installationId, conditionalAnswers.key], set: row })
+      .run();
+    const writes = (this.writes.get(installationId) ?? 0) + 1;
+    this.writes.set(installationId, writes);
+    if (writes % PRUNE_EVERY === 0) this.prune(installationId);
+  }
+
+  /** The installation's bound: its repositories' reads, at least the floor. */
+  capacity(installationId: number): number {
+    const covered = this.store.db
+      .select({ n: count() })
+      .from(repositories)
+      .where(and(eq(repositories.installationId, installationId), isNull(repositories.removedAt)))
+      .get();
+    return Math.max(MIN_ANSWERS, (covered?.n ?? 0) * ANSWERS_PER_REPOSITORY);
+  }
+
+  /** Drops the least recently used answers beyond the installation's bound. */
+  prune(installationId: number): number {
+    const keep = this.capacity(installationId);
+    const oldestKept = this.store.db
+      .select({ usedAt: conditionalAnswers.usedAt })
+      .from(conditionalAnswers)
+      .where(eq(conditionalAnswers.installationId, installationId))
+      .orderBy(sql`${conditionalAnswers.usedAt} desc`)
+      .limit(1)
+      .offset(keep - 1)
+      .get();
+    if (!oldestKept) return 0;
+    return this.store.db.delete(conditionalAnswers).where(and(eq(conditionalAnswers.installationId, installationId), sql`${conditionalAnswers.usedAt} < ${oldestKept.usedAt}`)).run().changes;
+  }
+
+  size(installationId: number): number {
+    return this.store.db.select({ n: count() }).from(conditionalAnswers).where(eq(conditionalAnswers.installationId, installationId)).get()?.n ?? 0;
+  }
+}

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pullRequestsFragment } from "../../src/collectors/pull-requests.js";
+import { buildRepositoryQuery } from "../../src/github/repository-query.js";
+import { startApp, type RunningApp } from "../simulator/app-harness.js";
+import { sha } from "../simulator/model.js";
+import { parseScenario, type ScenarioInput } from "../simulator/scenario.js";
+import { startSimulator, type Simulator } from "../simulator/server.js";
+import { deliver, pullRequestOpened } from "../simulator/webhooks.js";
+import { check } from "./helpers.js";
+
+/*
+ * Configurations as real repositories write them, through the whole app over the simulator:
+ * reviews GitHub would not count, update-tool files the tools would read differently, and a
+ * claimcheck configuration whose `_extends` cannot be followed.
+ */
+
+const CI = `name: ci
+on: [pull_request, push]
+permissions: { contents: read }
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
+      - run: npm ci
+      - run: npm test
+`;
+const NPM = { "package.json": '{ "name": "x", "dependencies": { "zod": "^4.0.0" } }', "package-lock.json": '{ "name": "x", "lockfileVersion": 3, "packages": {} }', ".github/workflows/ci.yml": CI };
+
+const scenario: ScenarioInput = {
+  org: { login: "acme", members: [{ login: "olivia", role: "admin" }, { login: "alice" }, { login: "bob" }] },
+  repositories: [
+    // The organisation's defaults: no gap issues, which this file does not test.
+    { name: ".github", files: { ".github/claimcheck.yml": "issues: { enabled: false }\n" } },
+    {
+      name: "reviews",
+      protection: { requiredApprovals: 1, requiredChecks: ["ci"], dismissStaleReviews: false },
+      files: NPM,
+      pullRequests: [
+        { author: "alice", approvals: ["bob"], count: 4, daysAgo: 2 },
+        // bob approved, then asked for changes: his latest opinion is not an approval.
+        { author: "alice", approvals: ["bob"], reviews: [{ by: "bob", state: "CHANGES_REQUESTED" }], daysAgo: 10 },
+        // dismissed
+        { author: "alice", reviews: [{ by: "bob", state: "DISMISSED" }], daysAgo: 11 },
+        // only an app approved
+        { author: "alice", reviews: [{ by: "review-bot[bot]", state: "APPROVED" }], daysAgo: 12 },
+        // approved after it merged
+        { author: "alice", reviews: [{ by: "bob", state: "APPROVED", afterMerge: true }], daysAgo: 13 },
+        // approved an earlier commit; stale approvals are kept on this branch
+        { author: "alice", staleApprovals: ["bob"], daysAgo: 14 },
+        // the author's own
+        { author: "alice", reviews: [{ by: "alice", state: "APPROVED" }], daysAgo: 15 },
+        // approved, but merged into another branch
+        { author: "alice", approvals: ["bob"], base: "release", count: 3, daysAgo: 16 },
+      ],
+    },
+    { name: "busy", protection: { requiredApprovals: 1 }, files: NPM, pullRequests: [{ author: "alice", approvals: ["bob"], count: 100, daysAgo: 1, hoursOpen: 1 }] },
+    {
+      name: "renovate-off",
+      protection: { requiredApprovals: 1 },
+      files: { ...NPM, ".github/renovate.json5": "// paused while we migrate\n{\n  extends: ['config:recommended', ':disableRenovate',],\n}\n" },
+    },
+    {
+      name: "renovate-shared",
+      protection: { requiredApprovals: 1 },
+      files: { ...NPM, "renovate.json": '{ "extends": ["local>acme/renovate-config"] }' },
+    },
+    {
+      name: "dependabot-security-only",
+      protection: { requiredApprovals: 1 },
+      files: {
+        ...NPM,
+        ".github/dependabot.yml": "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule: { interval: weekly }\n    open-pull-requests-limit: 0\n  - package-ecosystem: github-actions\n    directory: /\n    schedule: { interval: weekly }\n    ignore: [{ dependency-name: '*' }]\n",
+      },
+    },
+    {
+      name: "owners",
+      protection: { requiredApprovals: 1, codeOwnerReviews: true },
+      // Everything is owned, then a later line without owners takes the workflows back out.
+      files: { ...NPM, ".github/CODEOWNERS": "# owners\n*  @acme/core\n/.github/workflows/\n" },
+    },
+    {
+      name: "extends-missing",
+      files: { ...NPM, ".github/claimcheck.yml": "_extends: policies\nmode: enforce\n" },
+    },
+    {
+      name: "extends-parent",
+      files: { ...NPM, ".github/claimcheck.yml": "_extends: ../other-org\n" },
+    },
+    {
+      name: "proto",
+      files: { ...NPM, ".github/claimcheck.yml": "__proto__:\n  mode: enforce\n" },
+    },
+  ],
+};
+
+let sim: Simulator;
+let app: RunningApp;
+/** Every path the app asked the simulator for. */
+const paths: string[] = [];
+
+beforeAll(async () => {
+  // Gap issues for seven repositories pass GitHub's 80 writes a minute; that limit is not what this file tests.
+  sim = await startSimulator(parseScenario(scenario), { secondary: { contentPerMinute: 1000 }, trace: (entry) => paths.push(entry.path) });
+  app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false });
+  for (const repo of sim.model.repoList.filter((r) => r.spec.name !== ".github")) await deliver(app.webhookUrl, app.secret, pullRequestOpened(sim.model, repo, sha("real-world", repo.spec.name)));
+  await app.idle();
+}, 120_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await sim?.stop();
+});
+
+const latest = (repo: string) => app.store.assessments(sim.model.scenario.installation.id, `acme/${repo}`, 1)[0];
+const runOf = (repo: string) => sim.model.checkRuns.find((r) => r.repo === `acme/${repo}`)!;
+
+describe("class 3: reviews counted as GitHub counts them", () => {
+  it("counts only standing approvals of what merged, by another person, before the merge, into the default branch", () => {
+    const c = check(latest("reviews"), "2.2.2", "reviews-happened");
+    expect(c.status).toBe("partial");
+    expect(c.reason).toContain("4 of 10 merged pull requests");
+    expect(c.reason).toContain("approved only on an earlier commit");
+    expect(c.reason).toContain("approved only by a bot");
+  });
+
+  it("reads 100 merged pull requests for 3 GraphQL points, as GitHub charges nested connections", async () => {
+    const query = buildRepositoryQuery([pullRequestsFragment]);
+    const variables = { owner: "acme", name: "busy", branch: "main", qualifiedBranch: "refs/heads/main", since: new Date(Date.now() - 90 * 86_400_000).toISOString() };
+    const response = await fetch(`${sim.url}/graphql`, { method: "POST", headers: { authorization: "token e2e", "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+    type Node = { headRefOid: string; statusCheckRollup: { commit: { oid: string } | null } | null };
+    const body = (await response.json()) as { data: { rateLimit: { cost: number }; repository: { pr_merged: { nodes: Node[] } } } };
+    expect(body.data.repository.pr_merged.nodes).toHaveLength(100);
+    expect(body.data.rateLimit.cost).toBeLessThanOrEqual(3);
+    // Every pull request's rollup names its head commit, so no follow-up query for head commits is
+    // needed (the assessment's other GraphQL requests are the default branch's history pages).
+    for (const pr of body.data.repository.pr_merged.nodes) expect(pr.statusCheckRollup?.commit?.oid).toBe(pr.headRefOid);
+  });
+});
+
+describe("class 2: update tools read as the tools read them", () => {
+  it("takes :disableRenovate in a JSON5 file with comments as Renovate switched off", () => {
+    const c = check(latest("renovate-off"), "1.2.5", "update-tool");
+    expect(c.status).toBe("gap");
+    expect(c.reason).toContain("switches Renovate off");
+  });
+
+  it("leaves coverage unknown when the configuration is in a preset that is not read", () => {
+    const c = check(latest("renovate-shared"), "1.2.5", "update-tool");
+    expect(c.status).toBe("unknown");
+    expect(c.reason).toContain("local>acme/renovate-config");
+  });
+
+  it("reads CODEOWNERS as GitHub does: a later line without owners un-owns the workflows", () => {
+    const c = check(latest("owners"), "2.2.2", "workflows-owned");
+    expect(c.status).toBe("gap");
+    expect(c.reason).toContain("without a code owner");
+  });
+
+  it("does not count Dependabot entries that open no version update", () => {
+    expect(check(latest("dependabot-security-only"), "1.2.5", "update-tool").status).toBe("gap");
+  });
+});
+
+describe("class 6: claimcheck's own configuration", () => {
+  it("names an _extends that cannot be read in the check run, which asks for action", () => {
+    const run = runOf("extends-missing");
+    expect(run.conclusion).toBe("action_required");
+    expect(JSON.stringify(run.output)).toContain("_extends");
+    expect(JSON.stringify(run.output)).toContain("acme/policies:.github/claimcheck.yml, which does not exist");
+  });
+
+  it("rejects an _extends that is not a repository of the organisation before asking for it", () => {
+    const run = runOf("extends-parent");
+    expect(run.conclusion).toBe("action_required");
+    expect(JSON.stringify(run.output)).toContain("is not a GitHub account name");
+    expect(paths.some((p) => p.startsWith("/repos/acme/extends-parent/contents/"))).toBe(true);
+    expect(paths.filter((p) => p.includes("..") || p.toLowerCase().includes("%2e%2e") || p.includes("other-org"))).toEqual([]);
+  });
+
+  it("rejects a prototype key and applies none of its settings", () => {
+    const run = runOf("proto");
+    expect(run.conclusion).toBe("action_required");
+    expect(JSON.stringify(run.output)).toContain("__proto__");
+  });
+});
