@@ -37,4 +37,5 @@ CREATE TABLE `hook_redeliveries` (
 	`outcome` text NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `hook_redeliveries_installation` ON `hook_redeliveries` (`installation_id`);
+CREATE INDEX `hook_redeliveries_installation` ON `hook_redeliveries` (`installation_id`);--> statement-breakpoint
+CREATE INDEX `audit_events_repository_time` ON `audit_events` (`installation_id`,`repository`,`occurred_at`);

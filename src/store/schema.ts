@@ -96,6 +96,8 @@ export const auditEvents = sqliteTable(
     uniqueIndex("audit_events_seq").on(t.installationId, t.seq),
     uniqueIndex("audit_events_source").on(t.installationId, t.source, t.sourceId),
     index("audit_events_time").on(t.installationId, t.occurredAt),
+    // A check run's "recent changes" of one repository: without it, a repository with few events scans the installation's whole trail.
+    index("audit_events_repository_time").on(t.installationId, t.repository, t.occurredAt),
   ],
 );
 
