@@ -1,4 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { assessmentsByIds } from "./app/latest-report.js";
 import { parseArgs } from "node:util";
 import { auditFindings } from "./audit/evidence.js";
 import { runOrganisation, type RunOctokit, type RunProgress } from "./assessment/run-organisation.js";
@@ -181,6 +184,7 @@ function openStore(env: Record<string, string | undefined>, org: string): { stor
 export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
   let store: Store | undefined;
+  let temporary: { store: Store; dir: string } | undefined;
   try {
     if (wantsHelp(args)) {
       io.out(ASSESS_HELP);
@@ -224,6 +228,11 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     const { octokit } = await authenticate(org, credentials, baseUrl, { retryBaseMs: deps.retryBaseMs, timeoutMs: deps.requestTimeoutMs });
     const { listed, requests: accessChecks } = await checkAccess(octokit, org, repos);
     const opened = store;
+    // Each repository's assessment goes to a temporary store as it finishes, so the run holds
+    // none of them; the report is read back from it, and with --store they are copied to the
+    // app's database once the run has succeeded (a stopped run stores nothing, as before).
+    const sink = (temporary = temporarySink(org));
+    const ids: number[] = [];
 
     // Budgets read, not assumed: GitHub's figures for this token, the cost of a repository as
     // measured, and the plan said before the first repository is read.
@@ -257,7 +266,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
         else io.err(`claimcheck: ${line}`);
       },
     });
-    const { assessment, configs } = await runOrganisation({
+    const { assessment } = await runOrganisation({
       // The organisation's `.github` configuration is read once for the run, not per repository.
       octokit: withRunConfig(octokit, new RunConfigCache()),
       org,
@@ -272,6 +281,8 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
         total = p.total;
         io.progress?.(describeProgress(org, p));
       },
+      keep: false,
+      onAssessed: (a, config) => ids.push(sink.store.recordAssessment({ installationId: sink.installationId, trigger: sink.trigger, assessment: a, configProblems: config.ok ? [] : config.problems })),
     });
     if (gate.stopped()) {
       io.progress?.("");
@@ -288,13 +299,16 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     io.progress?.("");
     // The access checks are requests of this run too.
     assessment.requests.rest += accessChecks;
+    const order = new Map((values.repo ?? []).map((name, i) => [name, i]));
+    assessment.repositories = assessmentsByIds(sink.store, sink.installationId, ids).sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0) || a.name.localeCompare(b.name));
 
     let exceptions: ReportException[] = [];
     let history: History | undefined;
     if (store && installationId !== undefined) {
-      for (const a of assessment.repositories) {
-        const config = configs.get(a.name);
-        store.recordAssessment({ installationId, trigger: "cli.assess", assessment: a, configProblems: config && !config.ok ? config.problems : [] });
+      for (const id of ids) {
+        const stored = sink.store.assessmentById(sink.installationId, id);
+        const [a] = assessmentsByIds(sink.store, sink.installationId, [id]);
+        if (stored && a) store.recordAssessment({ installationId, trigger: "cli.assess", assessment: a, configProblems: stored.configProblems });
       }
       exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
       // Links of the history point where the evidence lives: GitHub Enterprise Server's web host for its API.
@@ -302,7 +316,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     }
 
     const report = buildReport(assessment, { exceptions, ...(history ? { history } : {}) });
-    const text = format === "json" ? renderJson(report) : format === "html" ? renderHtml(report) : renderMarkdown(report);
+    const text = format === "json" ? renderJson(report) : format === "html" ? renderHtml(report) : renderMarkdown(report, { everyHours: assessment.config.reassessment.everyHours });
     if (values.out) {
       try {
         writeFileSync(values.out, text);
@@ -337,6 +351,10 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     return 2;
   } finally {
     store?.close();
+    if (temporary) {
+      temporary.store.close();
+      rmSync(temporary.dir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -346,3 +364,11 @@ export const assessCommand: CliCommand<AssessDeps> = {
   help: ASSESS_HELP,
   run: runAssess,
 };
+
+/** A store of this run only, in a private temporary directory, removed when the command ends. */
+function temporarySink(org: string): { store: Store; installationId: number; trigger: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "claimcheck-assess-"));
+  const store = Store.open(join(dir, "run.db"));
+  store.upsertInstallation(1, org, "unknown");
+  return { store, installationId: 1, trigger: "cli.assess", dir };
+}

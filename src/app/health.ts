@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Store } from "../store/store.js";
+import { requestPath } from "./http-path.js";
 
 export const HEALTH_PATH = "/healthz";
 
 /** Liveness and readiness in one: the process answers and its database can be queried. */
 export function healthHandler(store: Store) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
-    const path = (req.url ?? "").split("?")[0];
+    const path = requestPath(req);
     if (path !== HEALTH_PATH || (req.method !== "GET" && req.method !== "HEAD")) return false;
     let ok = false;
     try {

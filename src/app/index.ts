@@ -1,9 +1,12 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
 import { AUDITED_EVENTS, normaliseWebhook } from "../audit/normalise.js";
 import { AuditTrail } from "../audit/trail.js";
+import { AuditSummaries } from "../audit/summary.js";
+import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
+import { guardProbotWebhooks } from "./webhook-guard.js";
 import { IssuePublisher } from "../publish/issues.js";
 import { issueEventPayload, onIssueEvent } from "./issue-events.js";
 import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
@@ -13,7 +16,9 @@ import { reportPage } from "./report-page.js";
 import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
-import { runMaintenance, startMaintenance } from "./maintenance.js";
+import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
+import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, startRedeliveries, type RedeliveryOutcome } from "./redelivery.js";
+import { SCHEDULED_TRIGGER, startSweeps, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
 import { OrgEvidence } from "./org-evidence.js";
 import {
   checkRunPayload,
@@ -32,9 +37,24 @@ import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
-export type AppDeps = { store: Store; concurrency?: number; now?: () => Date; maintenanceIntervalMs?: number | null; sleep?: (ms: number) => Promise<void>; backfill?: BackfillOptions; browser?: BrowserSignInConfig | undefined };
-/** `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process. */
-export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void };
+export type AppDeps = {
+  store: Store;
+  concurrency?: number;
+  now?: () => Date;
+  maintenanceIntervalMs?: number | null;
+  /** How often failed webhook deliveries are looked for and redelivered (also once at start); null: never on a timer. */
+  redeliveryIntervalMs?: number | null;
+  /** How often the scheduled re-assessment looks for due repositories; null: never on a timer. */
+  sweepIntervalMs?: number | null;
+  sleep?: (ms: number) => Promise<void>;
+  backfill?: BackfillOptions;
+  browser?: BrowserSignInConfig | undefined;
+};
+/**
+ * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
+ * `sweep`: one scheduled re-assessment tick now (what the timer runs).
+ */
+export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
 
 type AnyContext = Context;
 
@@ -45,6 +65,8 @@ type AnyContext = Context;
 export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
   let jobs: Jobs | undefined;
   let backfills: Backfiller<Assessed> | undefined;
+  let sweep: (() => Promise<SweepOutcome[]>) | undefined;
+  let recover: (() => Promise<RedeliveryOutcome | null>) | undefined;
 
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
@@ -56,17 +78,57 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
+    guardProbotWebhooks(probot);
+    // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
+    void catchUpAuditSummaries(deps.store, log);
     addHandler(healthHandler(deps.store));
     const verifyAdmin = githubAdminCheck(deps.browser ? deps.browser.apiUrl : apiBaseUrl(undefined, process.env));
     const configFor = installationConfig(probot);
     const sessions = deps.browser ? new BrowserSessions({ secret: deps.browser.sessionSecret, ttlMs: deps.browser.sessionTtlMs, ...(deps.now ? { now: deps.now } : {}) }) : null;
     if (deps.browser && sessions) addHandler(oauthRoutes({ config: deps.browser, sessions, verifyAdmin, log }));
     const page = sessions ? { sessions, log, page: reportPage({ store: deps.store, configFor, history: new HistoryCache(deps.store, deps.browser?.webUrl), ...(deps.now ? { now: deps.now } : {}), ...(deps.browser ? { webUrl: deps.browser.webUrl } : {}) }) } : null;
-    addHandler(reportHandler({ store: deps.store, verifyAdmin, configFor, ...(deps.now ? { now: deps.now } : {}), browser: browserReport(page) }));
+    addHandler(reportHandler({ store: deps.store, log, verifyAdmin, configFor, ...(deps.now ? { now: deps.now } : {}), browser: browserReport(page) }));
     if (deps.maintenanceIntervalMs !== null) {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
       startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);
     }
+
+    const sweepTickMs = deps.sweepIntervalMs ?? SWEEP_TICK_MS;
+    sweep = () =>
+      sweepOnce<InstallationOctokit, Assessed>({
+        store: deps.store,
+        log,
+        budgets,
+        now: () => deps.now?.() ?? new Date(),
+        tickMs: sweepTickMs,
+        octokitFor: async (id) => {
+          const octokit = (await probot.auth(id)) as unknown as InstallationOctokit;
+          observeRateLimits(octokit, budgets.of(id));
+          return octokit;
+        },
+        orgConfig,
+        probe: (octokit, id) => probeRateLimits(octokit, budgets.of(id)),
+        reassess: (octokit, installationId, fullName) => {
+          const [owner, repo] = fullName.split("/") as [string, string];
+          return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, { name: SCHEDULED_TRIGGER, deliveryId: `scheduled-${installationId}` }), "background");
+        },
+        publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, issues.newRun(installationId, org), assessed),
+      });
+    if (deps.sweepIntervalMs !== null) startSweeps(sweep, sweepTickMs);
+
+    // Deliveries GitHub could not make while the app was down or restarting: asked for again.
+    recover = async () => {
+      try {
+        const appOctokit = (await probot.auth()) as unknown as InstallationOctokit;
+        const outcome = await recoverMissedDeliveries({ store: deps.store, log, octokit: appOctokit, now: () => deps.now?.() ?? new Date(), sleep: deps.sleep ?? systemClock.sleep });
+        if (outcome.failed > 0 || outcome.gap) log.info(outcome, "failed webhook deliveries recovered");
+        return outcome;
+      } catch (error) {
+        log.error({ err: causeOf(error) }, "failed webhook deliveries could not be listed or redelivered");
+        return null;
+      }
+    };
+    if (deps.redeliveryIntervalMs !== null) startRedeliveries(recover, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS);
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
       const parsed = schema.safeParse(context.payload);
@@ -140,8 +202,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         }
         const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
         if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
-        const failed = outcomes.filter((o) => o.status === "rejected").length;
-        if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
+        const failures = outcomes.flatMap((o, i) => (o.status === "rejected" ? [`${repos[i]}: ${causeOf(o.reason)}`] : []));
+        if (failures.length > 0) throw new Error(`${failures.length} of ${repos.length} repositories could not be assessed (${failures.slice(0, 3).join("; ")}${failures.length > 3 ? "; …" : ""})`);
       });
     }
 
@@ -241,7 +303,25 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
   };
 
-  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop() };
+  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
+}
+
+/** An error's own message and, when it wraps one, its cause: the log line must name what actually failed. */
+export function causeOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error && !error.message.includes(cause.message) ? `${error.message}: ${cause.message}` : error.message;
+}
+
+async function catchUpAuditSummaries(store: Store, log: Logger): Promise<void> {
+  const summaries = new AuditSummaries(store);
+  for (const installation of store.activeInstallations()) {
+    try {
+      await summaries.catchUp(installation.id);
+    } catch (error) {
+      log.error({ installation: installation.id, err: causeOf(error) }, "audit trail summary could not be brought up to date");
+    }
+  }
 }
 
 async function listInstallationRepositories(octokit: InstallationOctokit): Promise<ListedRepo[]> {

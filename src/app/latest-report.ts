@@ -45,6 +45,14 @@ function scopeOf(stored: StoredAssessment): RepoScope {
   return { inScope: false, reason: "excluded in configuration" };
 }
 
+/** Stored assessments read back by id (those one run recorded), as the report builds from them. */
+export function assessmentsByIds(store: Store, installationId: number, ids: readonly number[]): Assessment[] {
+  return ids.flatMap((id) => {
+    const stored = store.assessmentById(installationId, id);
+    return stored ? [toAssessment(stored)] : [];
+  });
+}
+
 function toAssessment(stored: StoredAssessment): Assessment {
   const [owner = "", name = stored.repositoryFullName] = stored.repositoryFullName.split("/");
   return {
@@ -62,10 +70,12 @@ function toAssessment(stored: StoredAssessment): Assessment {
 
 /** The organisation run the stored assessments add up to, or null when nothing is stored yet. */
 export function storedOrgAssessment(store: Store, installationId: number, org: string, config: RepoConfig, now: Date): OrgAssessment | null {
-  const latest = store
-    .repositoriesOf(installationId)
-    .flatMap((fullName) => store.assessments(installationId, fullName, 1))
-    .filter((a) => a.installationId === installationId);
+  // Every repository with a stored assessment, however it was assessed, not only those listed at install.
+  const latest = store.latestAssessmentIds(installationId).flatMap(({ id }) => store.assessmentById(installationId, id) ?? []);
+  return orgAssessmentOf(latest, org, config, now);
+}
+
+function orgAssessmentOf(latest: StoredAssessment[], org: string, config: RepoConfig, now: Date): OrgAssessment | null {
   if (latest.length === 0) return null;
   const byTime = [...latest].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
   const newest = byTime[0]!;
@@ -93,5 +103,27 @@ export function storedOrgAssessment(store: Store, installationId: number, org: s
 export function latestReport(store: Store, installationId: number, org: string, config: RepoConfig, now: Date): Report | null {
   const run = storedOrgAssessment(store, installationId, org, config, now);
   if (!run) return null;
+  return buildReport(run, { exceptions: acceptedExceptions(store, installationId, now).map(fromAcceptedException) });
+}
+
+/** Gives the event loop a turn: webhooks keep being acknowledged while a large report is read. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * `latestReport` for the HTTP route: the stored assessments are read and parsed a slice at a
+ * time with a turn of the event loop between slices, so reading a large organisation's report
+ * does not hold up webhook deliveries (GitHub gives each ten seconds).
+ */
+export async function latestReportYielding(store: Store, installationId: number, org: string, config: RepoConfig, now: Date, slice = 100): Promise<Report | null> {
+  const ids = store.latestAssessmentIds(installationId);
+  const latest: StoredAssessment[] = [];
+  for (let i = 0; i < ids.length; i += 1) {
+    const stored = store.assessmentById(installationId, ids[i]!.id);
+    if (stored) latest.push(stored);
+    if ((i + 1) % slice === 0) await yieldToEventLoop();
+  }
+  const run = orgAssessmentOf(latest, org, config, now);
+  if (!run) return null;
+  await yieldToEventLoop();
   return buildReport(run, { exceptions: acceptedExceptions(store, installationId, now).map(fromAcceptedException) });
 }

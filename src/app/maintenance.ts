@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { pollAuditLog } from "../audit/audit-log.js";
 import { AuditTrail } from "../audit/trail.js";
+import { AuditSummaries } from "../audit/summary.js";
 import { loadRepoConfig, ORG_CONFIG_REPO, type ConfigReader } from "../config/load-repo-config.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
@@ -46,6 +47,7 @@ export async function runMaintenance(deps: {
       }
       const { pruned } = trail.prune(installation.id, retentionDays, now);
       if (pruned > 0) deps.log.info({ installation: installation.id, pruned, retentionDays }, "audit trail pruned behind a checkpoint");
+      await fullVerificationIfDue(deps, trail, installation.id, now);
       const source = deps.store.auditLogSource(installation.id);
       if (source?.status === "unavailable" && now.getTime() - Date.parse(source.checkedAt) < AUDIT_LOG_RECHECK_MS) continue;
       const outcome = await pollAuditLog(new GitHubClient(octokit), deps.store, trail, installation.id, installation.accountLogin, now);
@@ -57,8 +59,26 @@ export async function runMaintenance(deps: {
   }
 }
 
+/** How often the whole chain is re-hashed in the background; assessments hash only new links. */
+export const FULL_VERIFY_EVERY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The summary an assessment reads verifies each link once, when it is added. Once a day the whole
+ * chain is walked again, so an edit to an old link (made with the database file) shows in the
+ * evidence within a day, not only when someone runs `claimcheck audit verify`.
+ */
+async function fullVerificationIfDue(deps: { store: Store; log: Logger }, trail: AuditTrail, installationId: number, now: Date): Promise<void> {
+  const summaries = new AuditSummaries(deps.store);
+  await summaries.catchUp(installationId, () => now);
+  const last = summaries.fullyVerifiedAt(installationId);
+  if (last && now.getTime() - Date.parse(last) < FULL_VERIFY_EVERY_MS) return;
+  const result = await trail.verifyYielding(installationId);
+  summaries.recordFullVerification(installationId, result.ok ? { ok: true } : { ok: false, brokenAt: `link ${result.brokenAt.seq}: ${result.brokenAt.reason}` }, now);
+  if (!result.ok) deps.log.error({ installation: installationId, brokenAt: result.brokenAt }, "audit trail's hash chain is broken");
+}
+
 /** The organisation's settings (retention, access reviews) from its `.github` repository's configuration. */
-async function orgConfig(octokit: InstallationOctokit, org: string): Promise<RepoConfig> {
+export async function orgConfig(octokit: InstallationOctokit, org: string): Promise<RepoConfig> {
   return (await loadRepoConfig(new GitHubClient(octokit), org, ORG_CONFIG_REPO)).config;
 }
 

@@ -37,6 +37,9 @@ export type PipelineDeps = {
 
 async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
   const now = deps.now?.() ?? new Date();
+  // Any event may be the first the store sees of an installation (installed while the app was
+  // down, a store restored from backup): register it before anything refers to it.
+  deps.store.ensureInstallation(target.installationId, target.owner);
   const client = new GitHubClient(octokit, deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined);
   const config = await loadRepoConfig(client, target.owner, target.repo, runConfigOf(octokit));
   // Organisation reads are shared by the run and counted once, not against each repository.

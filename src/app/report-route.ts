@@ -12,7 +12,10 @@ import { contentSecurityPolicy } from "../report/html-assets.js";
 import { renderHtml } from "../report/html.js";
 import { storedHistory } from "./stored-history.js";
 import type { Store } from "../store/store.js";
-import { latestReport } from "./latest-report.js";
+import { latestReportYielding } from "./latest-report.js";
+import type { Report } from "../report/model.js";
+import type { Logger } from "pino";
+import { decodeSegment, requestPath, requestQuery } from "./http-path.js";
 import { REPORT_ROUTE } from "../report/route.js";
 
 /*
@@ -24,7 +27,8 @@ import { REPORT_ROUTE } from "../report/route.js";
 export const REPORT_PATH = REPORT_ROUTE.replace("{org}", "");
 const ORG_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 
-export type AdminProof = "admin" | "not-admin" | "bad-token";
+/** `unavailable`: GitHub could not be asked (network, 5xx, rate limit), so nothing is proven either way. */
+export type AdminProof = "admin" | "not-admin" | "bad-token" | { unavailable: string; retryAfterSeconds?: number };
 export type VerifyAdmin = (token: string, org: string) => Promise<AdminProof>;
 
 const membershipSchema = z.looseObject({
@@ -32,6 +36,29 @@ const membershipSchema = z.looseObject({
   role: z.string(),
   organization: z.looseObject({ login: z.string() }),
 });
+
+type HttpFailure = { status?: unknown; message?: unknown; response?: { headers?: Record<string, unknown> } };
+
+/**
+ * Whether a failed membership read says something about the caller (401, 403, 404) or only that
+ * GitHub could not answer. GitHub answers an exhausted rate limit with 403 or 429 and
+ * `x-ratelimit-remaining: 0` or `retry-after` (docs.github.com, "Rate limits for the REST API"):
+ * that is not a refusal of the caller.
+ */
+export function unavailability(error: unknown): { unavailable: string; retryAfterSeconds?: number } | null {
+  const failure = (error ?? {}) as HttpFailure;
+  const status = typeof failure.status === "number" ? failure.status : undefined;
+  const headers = failure.response?.headers ?? {};
+  const retryAfter = Number(headers["retry-after"]);
+  const retry = Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: Math.ceil(retryAfter) } : {};
+  // Octokit reports a request that never got an answer as status 500 without a response.
+  if (status === undefined || (status === 500 && failure.response === undefined)) return { unavailable: `GitHub could not be reached to check the membership (${typeof failure.message === "string" ? failure.message : "no answer"})` };
+  if (status >= 500) return { unavailable: `GitHub answered ${status} when asked for the membership`, ...retry };
+  if ((status === 403 || status === 429) && (String(headers["x-ratelimit-remaining"]) === "0" || retry.retryAfterSeconds !== undefined)) {
+    return { unavailable: "GitHub's rate limit for this token is exhausted; the membership could not be checked", ...retry };
+  }
+  return null;
+}
 
 /** Asks GitHub, with the caller's own token, whether they are an active admin of `org`. */
 export function githubAdminCheck(baseUrl?: string): VerifyAdmin {
@@ -44,6 +71,8 @@ export function githubAdminCheck(baseUrl?: string): VerifyAdmin {
       const { state, role, organization } = membership.data;
       return state === "active" && role === "admin" && organization.login.toLowerCase() === org.toLowerCase() ? "admin" : "not-admin";
     } catch (error) {
+      const unavailable = unavailability(error);
+      if (unavailable) return unavailable;
       // 403 (token without read:org, or SSO not authorised) and 404 (not a member) prove nothing.
       return (error as { status?: unknown }).status === 401 ? "bad-token" : "not-admin";
     }
@@ -68,6 +97,7 @@ export type ReportRouteDeps = {
   /** The organisation's claimcheck configuration (window, thresholds, supplied evidence). */
   configFor: (installationId: number, org: string) => Promise<RepoConfig>;
   now?: () => Date;
+  log?: Pick<Logger, "error">;
   /** A browser (Accept: text/html, no token): the HTML page behind GitHub sign-in (src/app/oauth-routes.ts). */
   browser?: (req: IncomingMessage, res: ServerResponse, org: string) => Promise<true>;
 };
@@ -85,41 +115,94 @@ function send(res: ServerResponse, status: number, body: string, type = "applica
 
 const problem = (message: string) => JSON.stringify({ message });
 
+/*
+ * Content negotiation lives here and only here: each representation of the report is one entry,
+ * chosen by `?format=` first, then by the Accept header. Another representation (a page for a
+ * browser) is one more entry.
+ */
+type RenderContext = { config: RepoConfig; store: Store; installationId: number; now: Date };
+type Representation = { format: string; type: string; headers?: Record<string, string>; render: (report: Report, context: RenderContext) => string; accepts: (accept: string) => boolean };
+export const REPRESENTATIONS: Representation[] = [
+  { format: "json", type: "application/json", render: (report) => renderJson(report), accepts: (accept) => accept.includes("application/json") },
+  { format: "markdown", type: "text/markdown; charset=utf-8", render: (report, { config }) => renderMarkdown(report, { everyHours: config.reassessment.everyHours }), accepts: (accept) => accept.includes("text/markdown") },
+  // The page is asked for by name; a browser without a token is sent to sign in first (`browser`).
+  {
+    format: "html",
+    type: "text/html; charset=utf-8",
+    headers: { "content-security-policy": contentSecurityPolicy("header"), "x-content-type-options": "nosniff" },
+    render: (report, { store, installationId, now }) => renderHtml({ ...report, history: storedHistory(store, installationId, now) }),
+    accepts: () => false,
+  },
+];
+
 /** A browser navigating to the report, rather than a script: it asks for HTML first and sends no token. */
-function wantsPage(req: IncomingMessage, url: URL): boolean {
-  const format = url.searchParams.get("format");
+function wantsPage(req: IncomingMessage, query: URLSearchParams): boolean {
+  const format = query.get("format");
   if (format) return format === "html";
   return /^\s*text\/html\b/i.test(req.headers.accept ?? "");
 }
+const DEFAULT_REPRESENTATION = REPRESENTATIONS.find((r) => r.format === "markdown")!;
 
-function wantsJson(req: IncomingMessage, url: URL): boolean {
-  const format = url.searchParams.get("format");
-  if (format) return format === "json";
-  return (req.headers.accept ?? "").includes("application/json");
+/** The representation asked for, or null when `?format=` names none we have. */
+export function negotiate(req: IncomingMessage, query: URLSearchParams): Representation | null {
+  const format = query.get("format");
+  if (format !== null) return REPRESENTATIONS.find((r) => r.format === format || (format === "md" && r.format === "markdown")) ?? null;
+  const accept = req.headers.accept ?? "";
+  return REPRESENTATIONS.find((r) => r.accepts(accept)) ?? DEFAULT_REPRESENTATION;
+}
+
+/** Writes a large body in slices, waiting for the socket to drain, so one report does not hold the process. */
+async function sendLarge(res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}): Promise<true> {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...extra });
+  const SLICE = 64 * 1024;
+  for (let at = 0; at < body.length; at += SLICE) {
+    if (!res.write(body.slice(at, at + SLICE))) await new Promise<void>((resolve) => res.once("drain", resolve));
+  }
+  res.end();
+  return true;
+}
+
+/** The route's answer to a request under REPORT_PATH; every failure is a status and a message, never a throw. */
+async function answer(deps: ReportRouteDeps, req: IncomingMessage, res: ServerResponse, path: string): Promise<true> {
+  if (req.method !== "GET") return send(res, 405, problem("only GET is allowed"), "application/json", { allow: "GET" });
+  const org = decodeSegment(path.slice(REPORT_PATH.length));
+  if (org === null) return send(res, 400, problem("the organisation in the path is not valid percent-encoding"));
+  if (!ORG_LOGIN.test(org)) return send(res, 404, problem("not found"));
+  const representation = negotiate(req, requestQuery(req));
+  if (!representation) return send(res, 400, problem(`format must be one of: ${REPRESENTATIONS.map((r) => r.format).join(", ")}`));
+  const token = bearer(req);
+  if (!token && deps.browser && wantsPage(req, requestQuery(req))) return deps.browser(req, res, org);
+  if (!token) return send(res, 401, problem("a GitHub token of an admin of the organisation is required: Authorization: Bearer <token>"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck"' });
+
+  const proof = await deps.verifyAdmin(token, org);
+  if (typeof proof === "object") {
+    return send(res, 503, problem(`${proof.unavailable}; try again later`), "application/json", proof.retryAfterSeconds ? { "retry-after": String(proof.retryAfterSeconds) } : {});
+  }
+  if (proof === "bad-token") return send(res, 401, problem("GitHub rejected the token"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck", error="invalid_token"' });
+  if (proof !== "admin") return send(res, 403, problem(`the token does not prove an active admin membership of ${org}`));
+
+  const installation = deps.store.installationByLogin(org);
+  if (!installation || installation.removedAt !== null) return send(res, 404, problem(`claimcheck is not installed on ${org}`));
+  const now = deps.now?.() ?? new Date();
+  const config = await deps.configFor(installation.id, installation.accountLogin);
+  const report = await latestReportYielding(deps.store, installation.id, installation.accountLogin, config, now);
+  if (!report) return send(res, 404, problem(`no assessment of ${org} is stored yet`));
+  return sendLarge(res, 200, representation.render(report, { config, store: deps.store, installationId: installation.id, now }), representation.type, representation.headers);
 }
 
 export function reportHandler(deps: ReportRouteDeps) {
+  const log = deps.log;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (!url.pathname.startsWith(REPORT_PATH)) return false;
-    if (req.method !== "GET") return send(res, 405, problem("only GET is allowed"), "application/json", { allow: "GET" });
-    const org = decodeURIComponent(url.pathname.slice(REPORT_PATH.length));
-    if (!ORG_LOGIN.test(org)) return send(res, 404, problem("not found"));
-    const token = bearer(req);
-    if (!token && deps.browser && wantsPage(req, url)) return deps.browser(req, res, org);
-    if (!token) return send(res, 401, problem("a GitHub token of an admin of the organisation is required: Authorization: Bearer <token>"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck"' });
-
-    const proof = await deps.verifyAdmin(token, org);
-    if (proof === "bad-token") return send(res, 401, problem("GitHub rejected the token"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck", error="invalid_token"' });
-    if (proof !== "admin") return send(res, 403, problem(`the token does not prove an active admin membership of ${org}`));
-
-    const installation = deps.store.installationByLogin(org);
-    if (!installation || installation.removedAt !== null) return send(res, 404, problem(`claimcheck is not installed on ${org}`));
-    const now = deps.now?.() ?? new Date();
-    const config = await deps.configFor(installation.id, installation.accountLogin);
-    const report = latestReport(deps.store, installation.id, installation.accountLogin, config, now);
-    if (!report) return send(res, 404, problem(`no assessment of ${org} is stored yet`));
-    if (url.searchParams.get("format") === "html") return send(res, 200, renderHtml({ ...report, history: storedHistory(deps.store, installation.id, now) }), "text/html; charset=utf-8", { "content-security-policy": contentSecurityPolicy("header"), "x-content-type-options": "nosniff" });
-    return wantsJson(req, url) ? send(res, 200, renderJson(report)) : send(res, 200, renderMarkdown(report), "text/markdown; charset=utf-8");
+    const path = requestPath(req);
+    if (path === null || !path.startsWith(REPORT_PATH)) return false;
+    try {
+      return await answer(deps, req, res, path);
+    } catch (error) {
+      // The caller learns only that it failed; the log has the cause, never the token.
+      log?.error({ route: REPORT_ROUTE, err: error instanceof Error ? error.message : String(error) }, "report route failed");
+      if (!res.headersSent) return send(res, 500, problem("the report could not be produced; the cause is in the app's log"));
+      res.destroy();
+      return true;
+    }
   };
 }

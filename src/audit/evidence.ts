@@ -1,8 +1,16 @@
 import { ADMIN_ONLY_ROUTES } from "../report/route.js";
 import { observed, type Finding, type Where } from "../core/findings.js";
 import type { Store } from "../store/store.js";
-import { exportLines } from "./export.js";
-import { AuditTrail } from "./trail.js";
+import { AuditSummaries } from "./summary.js";
+import { deliveryGapsOf } from "../store/delivery-records.js";
+
+/** Recorded by claimcheck itself when deliveries were lost: a fact about the trail, not a change to the build environment. */
+export const DELIVERY_GAP_KIND = "claimcheck.deliveries-missed";
+
+function changesOnly(counts: Record<string, number>): Record<string, number> {
+  const { [DELIVERY_GAP_KIND]: _gaps, ...changes } = counts;
+  return changes;
+}
 
 /** The kinds of change 2.2.1 asks to be logged, and the webhook events that record each. */
 export const CHANGE_KINDS: Record<string, readonly string[]> = {
@@ -27,21 +35,24 @@ export const AUDIT_HTTP_ROUTES: readonly string[] = ADMIN_ONLY_ROUTES;
  * installation's granted events let it see.
  */
 export function auditFindings(store: Store, installationId: number, options: { now: Date; since: Date; org: string }): Finding[] {
-  const trail = new AuditTrail(store);
   const where: Where = { source: "claimcheck audit trail", url: `https://github.com/organizations/${options.org}/settings/installations`, observedAt: options.now.toISOString() };
-  const summary = trail.summary(installationId, options.since);
-  const verification = trail.verify(installationId);
-  const exported = [...exportLines(trail.events(installationId), "jsonl")].length;
+  // Only the links added since the last assessment are hashed: the cost does not grow with the trail.
+  const summary = new AuditSummaries(store).refresh(installationId, options.since, options.now);
+  const verification = summary.verification;
   const granted = store.installationEvents(installationId);
   const source = store.auditLogSource(installationId);
+  // A long trail read for the first time is verified in slices: until then what depends on every link is not known yet.
+  const catchingUp = verification.ok && summary.pending > 0 ? `claimcheck is verifying the audit trail for the first time (${summary.pending} links still to check); known within minutes` : null;
+  const whole = <K extends Parameters<typeof observed>[0]>(id: K, value: Parameters<typeof observed<K>>[1]): Finding => (catchingUp ? { id, scope: "org", value: null, error: catchingUp, ...where } : observed(id, value, where));
   const findings: Finding[] = [
-    observed("audit.events-in-window", summary.countsByKind, where),
+    whole("audit.events-in-window", changesOnly(summary.countsByKind)),
     observed("audit.earliest-event", summary.earliest, where),
-    observed("audit.chain-verified", verification.ok, where),
-    observed("audit.chain-break", verification.ok ? null : `link ${verification.brokenAt.seq}: ${verification.brokenAt.reason}`, where),
+    whole("audit.chain-verified", verification.ok),
+    whole("audit.chain-break", verification.ok ? null : verification.brokenAt),
     observed("audit.pruned", summary.pruned, where),
-    observed("audit.exportable", { events: summary.total, exported }, where),
+    whole("audit.exportable", { events: summary.total, exported: summary.exported }),
     observed("audit.access", { httpRoutes: [...AUDIT_HTTP_ROUTES], adminProofRequired: true }, where),
+    observed("audit.delivery-gaps", deliveryGapsOf(store, installationId, options.since, options.now), where),
     observed("audit.log-api", source ? { status: source.status, reason: source.reason } : { status: "not-checked", reason: null }, { ...where, source: "GET /orgs/{org}/audit-log" }),
   ];
   if (granted === null) {

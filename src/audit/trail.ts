@@ -1,10 +1,12 @@
-import { and, asc, desc, eq, gt, gte, lte } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, gte, lt, lte, min } from "drizzle-orm";
 import type { Store } from "../store/store.js";
 import { auditCheckpoints, auditEvents } from "../store/schema.js";
 import { canonicalJson, GENESIS_HASH, sha256 } from "./canonical.js";
 import type { AuditEventInput } from "./normalise.js";
+import { AuditSummaries, checkLink } from "./summary.js";
 
-export type AuditSource = "webhook" | "audit-log";
+/** `claimcheck`: what the app itself knows of the trail (a window in which deliveries were lost). */
+export type AuditSource = "webhook" | "audit-log" | "claimcheck";
 export type AuditRow = typeof auditEvents.$inferSelect;
 
 export type Verification =
@@ -90,13 +92,32 @@ export class AuditTrail {
     const fromSeq = expectedSeq;
     let checked = 0;
     for (const row of this.events(installationId)) {
-      const broken = (reason: string): Verification => ({ ok: false, checked, brokenAt: { seq: row.seq, id: row.id, reason } });
-      if (row.seq !== expectedSeq) return broken(`expected link ${expectedSeq} here: links ${expectedSeq}–${row.seq - 1} are missing`);
-      if (row.prevHash !== expectedPrev) return broken("its previous-hash does not match the link before it");
-      if (linkHash(row) !== row.hash) return broken("its content does not match its hash (the row was edited)");
+      const problem = checkLink(row, expectedSeq, expectedPrev);
+      if (problem) return { ok: false, checked, brokenAt: { seq: row.seq, id: row.id, reason: problem } };
       expectedPrev = row.hash;
       expectedSeq += 1;
       checked += 1;
+    }
+    return { ok: true, checked, headHash: expectedPrev, fromSeq };
+  }
+
+  /**
+   * `verify` for a running service: the same walk, with a turn of the event loop between pages,
+   * so a long trail's full verification does not hold up webhook deliveries.
+   */
+  async verifyYielding(installationId: number): Promise<Verification> {
+    const checkpoint = this.latestCheckpoint(installationId);
+    let expectedPrev = checkpoint?.hash ?? GENESIS_HASH;
+    let expectedSeq = (checkpoint?.throughSeq ?? 0) + 1;
+    const fromSeq = expectedSeq;
+    let checked = 0;
+    for (const row of this.events(installationId)) {
+      const problem = checkLink(row, expectedSeq, expectedPrev);
+      if (problem) return { ok: false, checked, brokenAt: { seq: row.seq, id: row.id, reason: problem } };
+      expectedPrev = row.hash;
+      expectedSeq += 1;
+      checked += 1;
+      if (checked % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return { ok: true, checked, headHash: expectedPrev, fromSeq };
   }
@@ -127,15 +148,17 @@ export class AuditTrail {
   prune(installationId: number, retentionDays: number, now: Date = new Date()): { pruned: number } {
     const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
     return this.store.db.transaction((tx) => {
-      const rows = tx.select({ seq: auditEvents.seq, occurredAt: auditEvents.occurredAt, hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.installationId, installationId)).orderBy(asc(auditEvents.seq)).all();
-      // Only a prefix of the chain can go: a later link stays if any earlier one must.
-      let cut = -1;
-      for (let i = 0; i < rows.length && rows[i]!.occurredAt < cutoff; i += 1) cut = i;
-      if (cut < 0) return { pruned: 0 };
-      const last = rows[cut]!;
-      tx.insert(auditCheckpoints).values({ installationId, throughSeq: last.seq, hash: last.hash, prunedCount: cut + 1, createdAt: now.toISOString() }).run();
+      // Only a prefix of the chain can go: a later link stays if any earlier one must. The first
+      // link to keep is the lowest seq that occurred at or after the cutoff (read from the index).
+      const keep = tx.select({ seq: min(auditEvents.seq) }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, cutoff))).get()?.seq ?? null;
+      const lastOf = keep === null ? eq(auditEvents.installationId, installationId) : and(eq(auditEvents.installationId, installationId), lt(auditEvents.seq, keep));
+      const last = tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(lastOf).orderBy(desc(auditEvents.seq)).limit(1).get();
+      if (!last) return { pruned: 0 };
+      const pruned = tx.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), lte(auditEvents.seq, last.seq))).get()?.n ?? 0;
+      tx.insert(auditCheckpoints).values({ installationId, throughSeq: last.seq, hash: last.hash, prunedCount: pruned, createdAt: now.toISOString() }).run();
+      AuditSummaries.forgetPruned(tx, installationId, last.seq, now);
       tx.delete(auditEvents).where(and(eq(auditEvents.installationId, installationId), lte(auditEvents.seq, last.seq))).run();
-      return { pruned: cut + 1 };
+      return { pruned };
     });
   }
 

@@ -72,6 +72,8 @@ export const repoConfigSchema = z.strictObject({
       graceDays: positiveInt.max(365).default(14),
     })
     .prefault({}),
+  /** Scheduled re-assessment: every repository is read again at least this often, events or not. */
+  reassessment: z.strictObject({ everyHours: positiveInt.max(720).default(24) }).prefault({}),
   evidence: z
     .record(z.string(), attestedEvidenceSchema)
     .default({})

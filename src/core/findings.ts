@@ -202,6 +202,8 @@ export const FINDINGS = {
   "audit.pruned": { scope: "org", value: bool },
   "audit.exportable": { scope: "org", value: z.object({ events: count, exported: count }) },
   "audit.access": { scope: "org", value: z.object({ httpRoutes: strings, adminProofRequired: bool }) },
+  /** Windows in the evidence window when the app was down longer than GitHub keeps deliveries. */
+  "audit.delivery-gaps": { scope: "org", value: z.array(z.object({ from: z.string(), until: z.string() })) },
 } as const satisfies Record<string, { scope: "repo" | "org"; value: z.ZodType }>;
 
 export type FindingId = keyof typeof FINDINGS;

@@ -6,6 +6,10 @@ import { cell, link, showValue, STATUS_LABEL } from "../render/markdown.js";
 import { contentHash, ISSUE_LABEL, renderMarker } from "./marker.js";
 import { whatWouldClose } from "../core/remediation.js";
 import { byDecisiveness } from "../render/decisive.js";
+import { DEFAULT_CONFIG } from "../config/repo-config.js";
+import { claimReadAt, freshness, freshnessText } from "../render/freshness.js";
+
+const DEFAULT_EVERY_HOURS = DEFAULT_CONFIG.reassessment.everyHours;
 
 /** One claim's result in one scope: what a gap issue is rendered from. */
 export type GapSubject = {
@@ -112,8 +116,12 @@ function leadingReason(subject: GapSubject, failing: readonly CheckResult[]): st
  * The body of a gap issue, and the hash of everything in it but the date it was checked: a later
  * assessment that finds the same is not written again, so watchers are not notified of nothing.
  */
-export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: number }): RenderedIssue {
+export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: number; everyHours?: number }): RenderedIssue {
   const claim = claimById(subject.claimId);
+  const readAt = claimReadAt(subject, subject.findings);
+  // Staleness is part of the content (an issue turning stale is worth an edit); the read time
+  // itself sits beside "last checked", so a fresh re-read alone does not rewrite the issue.
+  const read = readAt ? freshness(readAt, subject.checkedAt, options.everyHours ?? DEFAULT_EVERY_HOURS) : null;
   const principle = PRINCIPLES.find((p) => p.id === claim?.principle);
   const failing = failingChecks(byDecisiveness(subject.checks));
   const where = { org: subject.org, ...(subject.scope !== "org" && subject.scope !== "central" ? { repoUrl: repoUrl(subject.scope) } : {}) };
@@ -124,6 +132,7 @@ export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: 
     "",
     `**Scope**: ${scopeLine(subject)} · **Status**: ${STATUS_LABEL[subject.status]}`,
     "",
+    ...(read?.stale ? [`> [!WARNING]\n> ${freshnessText(read)}: the scheduled re-assessment has not reached it.`, ""] : []),
     "### What the evidence shows",
     "",
     ...checksTable(subject),
@@ -146,7 +155,7 @@ export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: 
   ].join("\n");
   const hash = contentHash(content);
   const marker = renderMarker({ kind: "gap", claim: subject.claimId, scope: subject.scope, hash });
-  const body = `${content}\n\n_Last checked ${subject.checkedAt.slice(0, 16).replace("T", " ")} UTC (this body changes only when the evidence does)._\n\n${marker}\n`;
+  const body = `${content}\n\n_Last checked ${subject.checkedAt.slice(0, 16).replace("T", " ")} UTC${read && !read.stale ? `; ${freshnessText(read)}` : ""} (this body changes only when the evidence does)._\n\n${marker}\n`;
   const status = isUnmet(subject.status) ? subject.status : "gap";
   return { title: gapTitle(subject.claimId, status), body, hash, labels: gapLabels(subject.claimId, status) };
 }

@@ -4,6 +4,8 @@ import { cell, link, STATUS_LABEL } from "../render/markdown.js";
 import type { AcceptedException } from "./exceptions.js";
 import { contentHash, ISSUE_LABEL, renderMarker } from "./marker.js";
 import type { RenderedIssue } from "./gap-issue.js";
+import { DEFAULT_CONFIG } from "../config/repo-config.js";
+import { freshness, freshnessText, oldestRead } from "../render/freshness.js";
 
 export const SUMMARY_TITLE = "Software Security Code of Practice — evidence summary";
 export const SUMMARY_LABEL = "evidence-summary";
@@ -15,6 +17,8 @@ export type SummaryClaim = {
   counts: { met: number; partial: number; gap: number; other: number } | null;
   lastChange: { from: string; to: string; at: string } | null;
   issues: { scope: string; url: string }[];
+  /** When the oldest evidence behind the claim was read (across its repositories). */
+  readAt?: string | null;
 };
 
 export type SummaryInput = {
@@ -31,6 +35,9 @@ export type SummaryInput = {
   closedByPeople: { claimId: string; scope: string; url: string }[];
   /** An organisation-wide assessment spread over GitHub's hourly limits and not finished yet. */
   backfillInProgress?: string | null;
+  /** For marking stale evidence: when the summary is rendered, and the re-assessment cadence. */
+  now?: string;
+  everyHours?: number;
 };
 
 function day(iso: string): string {
@@ -64,7 +71,9 @@ export function renderSummaryIssue(input: SummaryInput): RenderedIssue {
         continue;
       }
       const change = claim.lastChange ? `${claim.lastChange.from} → ${claim.lastChange.to} on ${day(claim.lastChange.at)}` : "—";
-      lines.push(`| **${spec.id}** | ${STATUS_LABEL[claim.status]} | ${countsCell(claim.counts)} | ${change} | ${issuesCell(claim.issues)} |`);
+      // Only staleness is content (worth an edit); the read times themselves sit in the footer.
+      const read = claim.readAt && input.now ? freshness(claim.readAt, input.now, input.everyHours ?? DEFAULT_CONFIG.reassessment.everyHours) : null;
+      lines.push(`| **${spec.id}** | ${STATUS_LABEL[claim.status]}${read?.stale ? ` · ${freshnessText(read)}` : ""} | ${countsCell(claim.counts)} | ${change} | ${issuesCell(claim.issues)} |`);
     }
   }
   lines.push("", "### Accepted exceptions", "");
@@ -88,6 +97,7 @@ export function renderSummaryIssue(input: SummaryInput): RenderedIssue {
   lines.push("", "---", "", "claimcheck rewrites this issue after an assessment only when something in it changed.");
   const content = lines.join("\n");
   const hash = contentHash(content);
-  const body = `${content}\n\n_Evidence collected ${input.collectedAt ? `${input.collectedAt.slice(0, 16).replace("T", " ")} UTC` : "— not yet"}._\n\n${renderMarker({ kind: "summary", claim: "all", scope: "org", hash })}\n`;
+  const oldest = oldestRead(input.claims.flatMap((c) => (c.readAt ? [c.readAt] : [])));
+  const body = `${content}\n\n_Evidence collected ${input.collectedAt ? `${input.collectedAt.slice(0, 16).replace("T", " ")} UTC` : "— not yet"}${oldest && oldest !== input.collectedAt ? `; the oldest ${freshnessText(freshness(oldest, input.now ?? oldest, input.everyHours ?? DEFAULT_CONFIG.reassessment.everyHours)).replace(/^evidence /, "evidence was ")}` : ""}._\n\n${renderMarker({ kind: "summary", claim: "all", scope: "org", hash })}\n`;
   return { title: SUMMARY_TITLE, body, hash, labels: [ISSUE_LABEL, SUMMARY_LABEL] };
 }

@@ -13,6 +13,7 @@ import { ISSUE_LABEL, parseMarker } from "../issues/marker.js";
 import { issueKey, planGapIssues, type IssueTarget, type KnownIssue, type Plan, type Write } from "../issues/plan.js";
 import { orgStatuses, subjectsOf, type RepositoryResults, type Routing } from "../issues/subjects.js";
 import { renderSummaryIssue, SUMMARY_LABEL } from "../issues/summary-issue.js";
+import { claimReadAt, oldestRead } from "../render/freshness.js";
 import {
   accessReviewRows,
   activeExceptions,
@@ -163,7 +164,7 @@ export class IssuePublisher {
     const wanted = typeof only === "string" ? new Set([only]) : only;
     const subjects = subjectsOf(wanted && !routing.central ? ownResults(latest, wanted) : latest, routing).filter((s) => routing.central || !wanted || wanted.has(s.subject.scope) || s.subject.scope === "org");
     await this.serial.run(String(run.installationId), async () => {
-      const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays }) }));
+      const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays, everyHours: config.reassessment.everyHours }) }));
       const known = await this.known(octokit, run, "gap", intended.map((i) => ({ key: issueKey(i.subject.claimId, i.subject.scope), target: i.target })));
       const exceptions = activeExceptions(this.deps.store, run.installationId);
       const plan = planGapIssues({ intended, known: new Map([...known].map(([k, row]) => [k, knownOf(row)])), exceptions, maxNew: Math.max(0, config.issues.maxOpenPerRun - run.created), now: this.now() });
@@ -360,8 +361,11 @@ export class IssuePublisher {
         org: run.org,
         collectedAt: latest.map((r) => r.finishedAt).sort().at(-1) ?? null,
         repositories: { inScope: latest.filter((r) => r.inScope).length, outOfScope: latest.filter((r) => !r.inScope).length },
+        now: now.toISOString(),
+        everyHours: config.reassessment.everyHours,
         claims: statuses.map((s) => ({
           ...s,
+          readAt: oldestRead(latest.filter((r) => r.inScope).flatMap((r) => r.results.filter((c) => c.claimId === s.claimId).flatMap((c) => claimReadAt(c, r.findings) ?? []))),
           lastChange: lastOrgStatusChange(this.deps.store, run.installationId, s.claimId),
           issues: gaps.filter((g) => g.claimId === s.claimId).map((g) => ({ scope: g.scope, url: g.issueUrl })),
         })),

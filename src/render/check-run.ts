@@ -8,6 +8,7 @@ import { STATUS_LABEL, cell, fitWithin, link, showValue } from "./markdown.js";
 import { mostDecisiveFailing } from "./decisive.js";
 import { pageLabel } from "./page-label.js";
 import { whatWouldClose } from "../core/remediation.js";
+import { claimFreshnessText } from "./freshness.js";
 
 export { CHECK_RUN_NAME } from "../core/check-run-name.js";
 /** GitHub rejects check-run output fields longer than this. */
@@ -177,6 +178,8 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, re
   for (const r of assessment.results) {
     const claim = claimById(r.claimId);
     text.push(`#### ${r.claimId} — ${STATUS_LABEL[r.status]}`, "", `> ${claim?.text ?? ""}`, "");
+    const read = claimFreshnessText(r, assessment.findings, assessment.finishedAt, config.config.reassessment.everyHours);
+    if (read) text.push(`_${read}_`, "");
     if (claim?.coverage !== "full" && claim?.beyondGitHub) text.push(`Coverage: ${claim.coverage}. An assessor will also ask for ${claim.beyondGitHub}.`, "");
     for (const c of r.checks) {
       const links = c.evidence.map((e) => link(e.findingId, e.url)).join(", ");

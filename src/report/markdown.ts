@@ -1,4 +1,6 @@
 import type { Coverage } from "../core/catalogue.js";
+import { DEFAULT_CONFIG } from "../config/repo-config.js";
+import { freshness, freshnessText, oldestRead } from "../render/freshness.js";
 import { STATUS_LABEL, cell, link, showValue } from "../render/markdown.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
@@ -185,7 +187,8 @@ function crosswalkLine(c: ClaimReport): string[] {
   return parts.length === 0 ? [] : [`*Related (${CROSSWALK_NOTE}):* ${parts.join("; ")}.`, ""];
 }
 
-function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report): string[] {
+function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number): string[] {
+  const readAt = oldestRead(c.evidence.map((e) => e.observedAt));
   return [
     `<a id="${anchor(c)}"></a>`,
     "",
@@ -193,7 +196,7 @@ function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report):
     "",
     `> “${c.text}” — APC, claim ${c.id}`,
     "",
-    `**Status:** ${STATUS_LABEL[c.status]} · **Coverage:** ${COVERAGE_WORD[c.coverage]} · **Judged:** ${c.scope === "repo" ? "per repository" : "for the organisation"}`,
+    `**Status:** ${STATUS_LABEL[c.status]} · **Coverage:** ${COVERAGE_WORD[c.coverage]} · **Judged:** ${c.scope === "repo" ? "per repository" : "for the organisation"}${readAt ? ` · ${freshnessText(freshness(readAt, report.generatedAt, everyHours))}` : ""}`,
     "",
     "#### Argument",
     "",
@@ -217,13 +220,15 @@ function outOfScope(report: Report): string[] {
   return [...lines, ""];
 }
 
-export function renderMarkdown(report: Report): string {
+/** `everyHours`: the re-assessment cadence, against which evidence older than twice it is marked stale. */
+export function renderMarkdown(report: Report, options: { everyHours?: number } = {}): string {
+  const everyHours = options.everyHours ?? DEFAULT_CONFIG.reassessment.everyHours;
   const lines = [...header(report), ...summaryTable(report)];
   const orgFindings = new Map<string, ReportFinding>();
   for (const f of report.findings) if (f.repo === null && !orgFindings.has(f.id)) orgFindings.set(f.id, f);
   for (const p of report.principles) {
     lines.push(`## ${p.id} ${p.title}`, "");
-    for (const c of report.claims.filter((x) => x.principle === p.id)) for (const line of claimSection(c, orgFindings, report)) lines.push(line);
+    for (const c of report.claims.filter((x) => x.principle === p.id)) for (const line of claimSection(c, orgFindings, report, everyHours)) lines.push(line);
   }
   lines.push(...outOfScope(report));
   lines.push(

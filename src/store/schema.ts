@@ -78,7 +78,7 @@ export const auditEvents = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     installationId: integer("installation_id").notNull(),
     seq: integer("seq").notNull(),
-    source: text("source", { enum: ["webhook", "audit-log"] }).notNull(),
+    source: text("source", { enum: ["webhook", "audit-log", "claimcheck"] }).notNull(),
     /** Webhook delivery id, or the audit log's document id: a redelivery is recorded once. */
     sourceId: text("source_id").notNull(),
     kind: text("kind").notNull(),
@@ -96,6 +96,8 @@ export const auditEvents = sqliteTable(
     uniqueIndex("audit_events_seq").on(t.installationId, t.seq),
     uniqueIndex("audit_events_source").on(t.installationId, t.source, t.sourceId),
     index("audit_events_time").on(t.installationId, t.occurredAt),
+    // A check run's "recent changes" of one repository: without it, a repository with few events scans the installation's whole trail.
+    index("audit_events_repository_time").on(t.installationId, t.repository, t.occurredAt),
   ],
 );
 
@@ -272,4 +274,74 @@ export const conditionalAnswers = sqliteTable(
     usedAt: integer("used_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.installationId, t.key] }), index("conditional_answers_age").on(t.installationId, t.usedAt)],
+);
+
+/**
+ * The audit trail's running summary per installation, so an assessment's 2.2.x evidence costs
+ * the same on a trail of a million events as on an empty one: the chain verified up to
+ * `throughSeq` (whose hash is `headHash`), counts of events per day and kind, and how many
+ * exported. Each read hashes only the links after `throughSeq`; `claimcheck audit verify` still
+ * walks the whole chain.
+ */
+export const auditSummaries = sqliteTable("audit_summaries", {
+  installationId: integer("installation_id").primaryKey(),
+  /** The retention checkpoint the verification started from (0: the genesis). */
+  baseSeq: integer("base_seq").notNull(),
+  throughSeq: integer("through_seq").notNull(),
+  headHash: text("head_hash").notNull(),
+  total: integer("total").notNull(),
+  exported: integer("exported").notNull(),
+  /** JSON `{ "YYYY-MM-DD": { kind: count } }` by the day the event occurred (UTC). */
+  dayCounts: text("day_counts").notNull(),
+  /** Where the chain was found broken (it stays broken: only `audit verify` and a person can say more). */
+  broken: text("broken"),
+  /** When the whole chain from the checkpoint was last verified in one pass (maintenance, daily). */
+  fullyVerifiedAt: text("fully_verified_at"),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/**
+ * How far the app got through its own webhook deliveries (`GET /app/hook/deliveries`): one row
+ * for the app, since deliveries belong to the app, not to an installation. `aliveAt` is when the
+ * app last ran a scan, so a start-up can tell how long it was down.
+ */
+export const hookDeliveryScans = sqliteTable("hook_delivery_scans", {
+  id: text("id").primaryKey(),
+  /** The highest delivery id already examined: the next scan stops when it reaches it. */
+  newestSeenId: integer("newest_seen_id"),
+  scannedAt: text("scanned_at"),
+  aliveAt: text("alive_at").notNull(),
+});
+
+/** Failed deliveries claimcheck asked GitHub to send again: once per delivery (its GUID), never twice. */
+export const hookRedeliveries = sqliteTable(
+  "hook_redeliveries",
+  {
+    guid: text("guid").primaryKey(),
+    deliveryId: integer("delivery_id").notNull(),
+    installationId: integer("installation_id"),
+    event: text("event").notNull(),
+    deliveredAt: text("delivered_at").notNull(),
+    requestedAt: text("requested_at").notNull(),
+    /** `requested`, or why GitHub refused (then it is not asked again either). */
+    outcome: text("outcome").notNull(),
+  },
+  (t) => [index("hook_redeliveries_installation").on(t.installationId)],
+);
+
+/**
+ * Windows in which an installation's events may be missing: the app was down longer than GitHub
+ * keeps deliveries for redelivery. Written with the audit event that records the window; read
+ * by 2.2.1's evidence.
+ */
+export const deliveryGaps = sqliteTable(
+  "delivery_gaps",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    installationId: integer("installation_id").notNull(),
+    fromAt: text("from_at").notNull(),
+    untilAt: text("until_at").notNull(),
+    recordedAt: text("recorded_at").notNull(),
+  },
+  (t) => [uniqueIndex("delivery_gaps_window").on(t.installationId, t.fromAt)],
 );

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { z } from "zod";
@@ -219,6 +219,46 @@ export class Store {
     return row.id;
   }
 
+  /**
+   * The id of each repository's newest assessment within the installation — every repository that
+   * has one, however it was assessed (a pull request's check run as much as an installation run),
+   * except those removed from the installation since.
+   */
+  latestAssessmentIds(installationId: number): { id: number; repositoryFullName: string }[] {
+    const removed = this.db
+      .select({ fullName: schema.repositories.fullName })
+      .from(schema.repositories)
+      .where(and(eq(schema.repositories.installationId, installationId), isNotNull(schema.repositories.removedAt)));
+    return this.db
+      .select({ id: sql<number>`max(${schema.assessments.id})`.as("id"), repositoryFullName: schema.assessments.repositoryFullName })
+      .from(schema.assessments)
+      .where(and(eq(schema.assessments.installationId, installationId), sql`${schema.assessments.repositoryFullName} not in ${removed}`))
+      .groupBy(schema.assessments.repositoryFullName)
+      .orderBy(schema.assessments.repositoryFullName)
+      .all();
+  }
+
+  /** When each repository of the installation was last assessed (any trigger), removed ones left out. */
+  lastAssessedAt(installationId: number): Map<string, string> {
+    const removed = this.db
+      .select({ fullName: schema.repositories.fullName })
+      .from(schema.repositories)
+      .where(and(eq(schema.repositories.installationId, installationId), isNotNull(schema.repositories.removedAt)));
+    const rows = this.db
+      .select({ fullName: schema.assessments.repositoryFullName, at: sql<string>`max(${schema.assessments.finishedAt})` })
+      .from(schema.assessments)
+      .where(and(eq(schema.assessments.installationId, installationId), sql`${schema.assessments.repositoryFullName} not in ${removed}`))
+      .groupBy(schema.assessments.repositoryFullName)
+      .all();
+    return new Map(rows.map((r) => [r.fullName, r.at]));
+  }
+
+  /** One stored assessment by id, only within the asking installation. */
+  assessmentById(installationId: number, id: number): StoredAssessment | undefined {
+    const row = this.db.select().from(schema.assessments).where(and(eq(schema.assessments.installationId, installationId), eq(schema.assessments.id, id))).get();
+    return row ? storedAssessment(row) : undefined;
+  }
+
   /** Assessments of one repository, newest first, only ever within the asking installation. */
   assessments(installationId: number, repositoryFullName: string, limit = 20): StoredAssessment[] {
     const rows = this.db
@@ -281,6 +321,12 @@ export class Store {
       .set({ state: outcome.ok ? "done" : "failed", finishedAt: at.toISOString(), error: outcome.ok ? null : outcome.error.slice(0, 2000) })
       .where(eq(schema.webhookDeliveries.deliveryId, deliveryId))
       .run();
+  }
+
+  /** A delivery's state and, when it failed, why. */
+  delivery(deliveryId: string): { state: string; error: string | null; event: string } | undefined {
+    const row = this.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).get();
+    return row ? { state: row.state, error: row.error, event: row.event } : undefined;
   }
 
   deliveryState(deliveryId: string): string | undefined {

@@ -48,6 +48,7 @@ describe("installation backfill under a spent rate budget", () => {
       store,
       concurrency: 2,
       maintenanceIntervalMs: null,
+      redeliveryIntervalMs: null,
       now: () => now,
       sleep: async (ms) => {
         sleeps.push(ms);

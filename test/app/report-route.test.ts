@@ -102,4 +102,53 @@ describe("report route", () => {
     expect((await fetch(`${base}/reports/octo-org`)).status).toBe(401);
     expect((await fetch(`${base}/reports/octo-org`, { method: "POST" })).status).toBe(405);
   });
+
+  it("answers 503 with the reason, never 403, when GitHub cannot be asked about the membership", async () => {
+    const base = await serve(handler());
+    nock(API).get("/user/memberships/orgs/octo-org").reply(502, { message: "Server Error" });
+    const down = await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer admin-token" } });
+    expect(down.status).toBe(503);
+    expect(((await down.json()) as { message: string }).message).toContain("GitHub answered 502");
+
+    nock(API).get("/user/memberships/orgs/octo-org").replyWithError("connect ECONNREFUSED");
+    const unreachable = await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer admin-token" } });
+    expect(unreachable.status).toBe(503);
+    expect(((await unreachable.json()) as { message: string }).message).toContain("could not be reached");
+
+    nock(API).get("/user/memberships/orgs/octo-org").reply(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0", "retry-after": "60" });
+    const limited = await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer admin-token" } });
+    expect(limited.status).toBe(503);
+    expect(limited.headers.get("retry-after")).toBe("60");
+
+    // A plain 403 (no read:org, SSO not authorised) still proves nothing: 403.
+    nock(API).get("/user/memberships/orgs/octo-org").reply(403, { message: "Resource protected by organization SAML enforcement" });
+    expect((await fetch(`${base}/reports/octo-org`, { headers: { authorization: "Bearer admin-token" } })).status).toBe(403);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("answers a malformed percent-encoding with 400 and an unknown format with 400", async () => {
+    const base = await serve(handler());
+    expect((await fetch(`${base}/reports/%E0%A4%A`, { headers: { authorization: "Bearer t" } })).status).toBe(400);
+    expect((await fetch(`${base}/reports/octo-org?format=pdf`, { headers: { authorization: "Bearer t" } })).status).toBe(400);
+  });
+
+  it("includes every repository with a stored assessment, also those assessed only through pull requests", async () => {
+    // octo-org/web was never listed by an installation event: its only assessment came from a check run.
+    const run = orgRun([{ name: "web", findings: [fact("branch-protection.pr-required", true, "web")] }]);
+    store.recordAssessment({ installationId: 1, trigger: "pull_request.opened", headSha: "abc", checkRunId: 7, assessment: { ...run.repositories[0]!, owner: "octo-org" }, configProblems: [] });
+    // A repository removed from the installation is left out.
+    store.addRepositories(1, [{ id: 300, fullName: "octo-org/old" }]);
+    const old = orgRun([{ name: "old", findings: [fact("branch-protection.pr-required", true, "old")] }]);
+    store.recordAssessment({ installationId: 1, trigger: "test", assessment: { ...old.repositories[0]!, owner: "octo-org" }, configProblems: [] });
+    store.removeRepositories(1, [300]);
+
+    const base = await serve(handler());
+    membership("admin-token", "octo-org", "admin");
+    const json = await fetch(`${base}/reports/octo-org?format=json`, { headers: { authorization: "Bearer admin-token" } });
+    expect(json.status).toBe(200);
+    const text = await json.text();
+    expect(text).toContain("octo-org/web");
+    expect(text).toContain("octo-org/api");
+    expect(text).not.toContain("octo-org/old");
+  });
 });

@@ -42,6 +42,7 @@ describe("DEFAULT_CONFIG", () => {
       },
       updateBots: ["renovate", "dependabot"],
       audit: { retentionDays: 400 },
+      reassessment: { everyHours: 24 },
       exceptions: { outsideCollaborators: [], deployKeys: [], expireAfterDays: 180 },
       issues: { enabled: true, central: false, maxOpenPerRun: 10 },
       dryRun: false,

@@ -5,7 +5,9 @@ import { parseArgs } from "node:util";
  * line and exit 2, not a run of an hour with nonsense sizes.
  */
 
-export const STAGE_NAMES = ["assess", "app", "render", "plan"] as const;
+export const STAGE_NAMES = ["assess", "app", "render", "plan", "audit", "memory"] as const;
+/** Run unless --stages says otherwise; the audit-trail and memory stages take long and are asked for by name. */
+const DEFAULT_STAGES = ["assess", "app", "render", "plan"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export type BenchArgs = {
@@ -16,6 +18,8 @@ export type BenchArgs = {
   concurrency: number;
   relaxed: boolean;
   stages: StageName[];
+  auditEvents: number;
+  memorySizes: number[];
 };
 
 export const BENCH_HELP = `usage: npm run bench -- [options]
@@ -27,7 +31,9 @@ Measures claimcheck against the local GitHub simulator and prints each figure be
   --render-sizes N[,N...]  repositories of the rendered report (default 1000,10000)
   --latency MS             simulated latency of every GitHub request (default 30)
   --concurrency N          assessments at once, per lane (default 4, the production default)
-  --stages S[,S...]        any of ${STAGE_NAMES.join(", ")} (default: all)
+  --stages S[,S...]        any of ${STAGE_NAMES.join(", ")} (default: ${DEFAULT_STAGES.join(",")})
+  --audit-events N         events in the audit trail of the audit stage (default 1000000)
+  --memory-sizes N[,N...]  organisation sizes of the memory stage (default 1000,10000)
   --relaxed                no spacing of GraphQL and writes (GitHub's own limits still apply)
   --plan-only              only the backfill plan for 10,000 repositories (same as --stages plan)
   -h, --help               this text
@@ -65,6 +71,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
         stages: { type: "string" },
         relaxed: { type: "boolean" },
         "plan-only": { type: "boolean" },
+        "audit-events": { type: "string" },
+        "memory-sizes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -73,7 +81,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
   }
   if (values.help) return "help";
   const sizes = positiveInts("--sizes", values.sizes ?? "100,1000", 100_000);
-  const stages = values["plan-only"] ? ["plan" as const] : (values.stages ?? STAGE_NAMES.join(",")).split(",").map((s) => s.trim());
+  const stages = values["plan-only"] ? ["plan" as const] : (values.stages ?? DEFAULT_STAGES.join(",")).split(",").map((s) => s.trim());
   const unknown = stages.filter((s) => !(STAGE_NAMES as readonly string[]).includes(s));
   if (unknown.length > 0 || stages.length === 0) throw new BenchUsageError(`--stages takes ${STAGE_NAMES.join(", ")}, not "${unknown.join(",") || values.stages}"`);
   return {
@@ -84,5 +92,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     concurrency: positiveInt("--concurrency", values.concurrency ?? "4", 64),
     relaxed: values.relaxed ?? false,
     stages: stages as StageName[],
+    auditEvents: positiveInt("--audit-events", values["audit-events"] ?? "1000000", 10_000_000),
+    memorySizes: positiveInts("--memory-sizes", values["memory-sizes"] ?? "1000,10000", 100_000),
   };
 }

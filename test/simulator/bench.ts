@@ -4,6 +4,7 @@ import { appStage } from "./bench-app.js";
 import { assessStage, type AssessOutcome } from "./bench-assess.js";
 import { printFigures, type BenchStage, type Figure, type StageContext } from "./bench-figures.js";
 import { renderStage } from "./bench-render.js";
+import { auditStage, memoryStage } from "./bench-history-stages.js";
 
 /*
  * `npm run bench [-- --help]`: claimcheck measured against the local GitHub simulator, each figure
@@ -61,6 +62,8 @@ function stagesFor(a: BenchArgs): BenchStage[] {
     app: appStage(a.backfillSize),
     render: renderStage(a.renderSizes),
     plan: planStage(outcome),
+    audit: auditStage(a.auditEvents),
+    memory: memoryStage(a.memorySizes),
   };
   return a.stages.map((s) => all[s]!);
 }

@@ -1,5 +1,6 @@
 import type { Model, Repo } from "./model.js";
 import type { ProtectionSpec, RulesetSpec } from "./scenario.js";
+import { DELIVERY_ROUTES } from "./deliveries.js";
 import { workflowList } from "./actions-workflows.js";
 
 /*
@@ -299,6 +300,7 @@ const DEFINITIONS: [string, string, Handler][] = [
   })],
   ["POST", "/repos/{owner}/{repo}/issues", withRepo(createIssue)],
   ["PATCH", "/repos/{owner}/{repo}/issues/{issue_number}", withRepo(updateIssue)],
+  ...DELIVERY_ROUTES,
 ];
 
 function compile(method: string, template: string, handler: Handler): Route {

@@ -9,10 +9,16 @@ export const auditTrailRecording: CheckJudge = {
   claimId: "2.2.1",
   checkId: "audit-trail-recording",
   needs: ["audit.events-in-window", "audit.earliest-event"],
-  uses: ["audit.log-api"],
+  uses: ["audit.log-api", "audit.delivery-gaps"],
   judge(view) {
     const earliest = view.value("audit.earliest-event");
     if (earliest === null) return { status: "gap", reason: "claimcheck's audit trail has recorded no event for this organisation" };
+    // Changes made while claimcheck was down longer than GitHub keeps deliveries were never recorded.
+    const gaps = view.maybe("audit.delivery-gaps").value ?? [];
+    if (gaps.length > 0) {
+      const windows = gaps.map((g) => `${g.from.slice(0, 16).replace("T", " ")} – ${g.until.slice(0, 16).replace("T", " ")} UTC`).join(", ");
+      return { status: "partial", reason: `changes between ${windows} may be missing: claimcheck was not running for longer than GitHub keeps webhook deliveries (3 days), so they could not be redelivered` };
+    }
     const inWindow = Object.values(view.value("audit.events-in-window")).reduce((a, b) => a + b, 0);
     const api = view.maybe("audit.log-api").value;
     const apiNote = api?.status === "available" ? "; the organisation audit log is polled too" : `; webhooks only (${GITHUB_AUDIT_LOG_NOTE})`;

@@ -1,0 +1,92 @@
+import type { Logger } from "pino";
+import type { RepoConfig } from "../config/repo-config.js";
+import type { Store } from "../store/store.js";
+import { unfinishedBackfill } from "../store/backfill-records.js";
+import type { RateBudgets } from "./rate-budget.js";
+import { planSweep, type SweepPlan } from "./sweep-plan.js";
+
+/*
+ * Scheduled re-assessment: the thin runner around `planSweep`. Every tick, per installation, the
+ * repositories whose evidence is due are re-assessed as background work (webhook work never
+ * waits behind it), within the hourly budgets less the webhook reserve; REST reads go out with
+ * the ETags of earlier answers, so unchanged settings come back 304 and cost no rate limit. The
+ * assessments read organisation evidence too, so it is refreshed on the same cadence. Gap issues
+ * and the summary are then updated from the store.
+ */
+
+export const SWEEP_TICK_MS = 15 * 60 * 1000;
+/** The trigger stored with a scheduled assessment. */
+export const SCHEDULED_TRIGGER = "reassessment.scheduled";
+
+export type SweepOutcome = { installationId: number; plan: SweepPlan; assessed: number; failed: number; skipped?: string };
+
+export type SweepDeps<O, A> = {
+  store: Store;
+  log: Logger;
+  budgets: RateBudgets;
+  now: () => Date;
+  tickMs: number;
+  /** The installation's Octokit, observed by its rate budget. */
+  octokitFor: (installationId: number) => Promise<O>;
+  /** The organisation's configuration (its `.github` repository's claimcheck.yml). */
+  orgConfig: (octokit: O, org: string) => Promise<RepoConfig>;
+  /** Asks GitHub for the budgets when none has been reported (free). */
+  probe?: (octokit: O, installationId: number) => Promise<unknown>;
+  /** Re-assesses one repository, queued as background work. */
+  reassess: (octokit: O, installationId: number, fullName: string) => Promise<A>;
+  /** Gap issues of the assessed repositories, then the summary issue (built from the store). */
+  publish: (octokit: O, installationId: number, org: string, assessed: A[]) => Promise<void>;
+};
+
+/** One tick over every active installation; one installation's failure does not stop the others. */
+export async function sweepOnce<O, A>(deps: SweepDeps<O, A>): Promise<SweepOutcome[]> {
+  const outcomes: SweepOutcome[] = [];
+  for (const installation of deps.store.activeInstallations()) {
+    try {
+      outcomes.push(await sweepInstallation(deps, installation.id, installation.accountLogin));
+    } catch (error) {
+      deps.log.error({ installation: installation.id, err: error instanceof Error ? error.message : String(error) }, "scheduled re-assessment failed for installation");
+    }
+  }
+  return outcomes;
+}
+
+async function sweepInstallation<O, A>(deps: SweepDeps<O, A>, installationId: number, org: string): Promise<SweepOutcome> {
+  const empty = (skipped: string): SweepOutcome => ({ installationId, plan: { take: [], due: 0, deferred: 0, share: 0 }, assessed: 0, failed: 0, skipped });
+  // A backfill already reads every repository within the budgets: the sweep would only compete.
+  if (unfinishedBackfill(deps.store, installationId)) return empty("a backfill is under way");
+  const known = new Map<string, string | null>(deps.store.repositoriesOf(installationId).map((name) => [name, null]));
+  for (const [name, at] of deps.store.lastAssessedAt(installationId)) known.set(name, at);
+  if (known.size === 0) return empty("no repository known");
+  const octokit = await deps.octokitFor(installationId);
+  const config = await deps.orgConfig(octokit, org);
+  const candidates = [...known].map(([fullName, lastAssessedAt]) => ({ fullName, lastAssessedAt }));
+  const planFor = () => planSweep({ repositories: candidates, everyHours: config.reassessment.everyHours, now: deps.now(), tickMs: deps.tickMs, budget: deps.budgets.of(installationId).current() });
+  let plan = planFor();
+  const readings = deps.budgets.of(installationId).current();
+  if (plan.due > 0 && (!readings.rest || !readings.graphql) && deps.probe) {
+    await deps.probe(octokit, installationId);
+    plan = planFor();
+  }
+  if (plan.take.length === 0) return { installationId, plan, assessed: 0, failed: 0 };
+  const settled = await Promise.allSettled(plan.take.map((fullName) => deps.reassess(octokit, installationId, fullName)));
+  const assessed = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failures = settled.flatMap((s, i) => (s.status === "rejected" ? [`${plan.take[i]}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
+  if (assessed.length > 0) await deps.publish(octokit, installationId, org, assessed);
+  const fields = { installation: installationId, everyHours: config.reassessment.everyHours, due: plan.due, taken: plan.take.length, deferred: plan.deferred, assessed: assessed.length, failed: failures.length };
+  if (failures.length > 0) deps.log.warn({ ...fields, failures: failures.slice(0, 5) }, "scheduled re-assessment: some repositories could not be assessed");
+  else deps.log.info(fields, plan.deferred > 0 ? "scheduled re-assessment: the hourly budgets leave some due repositories for a later tick" : "scheduled re-assessment done");
+  return { installationId, plan, assessed: assessed.length, failed: failures.length };
+}
+
+/** Runs `tick` every `intervalMs`, never two at once; the returned function stops it. */
+export function startSweeps(tick: () => Promise<unknown>, intervalMs = SWEEP_TICK_MS): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void tick().finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,232 @@
+import { and, asc, count, desc, eq, gt, gte, lt, min, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Store } from "../store/store.js";
+import { auditCheckpoints, auditEvents, auditSummaries } from "../store/schema.js";
+import { GENESIS_HASH } from "./canonical.js";
+import { toJsonLine } from "./export.js";
+import { linkHash, type AuditRow } from "./trail.js";
+
+/*
+ * The audit trail's evidence at a cost independent of its history. The summary row of an
+ * installation remembers how far the chain has been verified; bringing it up to date hashes only
+ * the links added since, checks that the link it stopped at is still there unchanged (a cut tail
+ * or an edited head shows), and folds the new links into counts per day and kind. Counts in the
+ * evidence window are the whole days from the summary plus the first, partial day counted from
+ * the index. Links before the checkpoint are not hashed again here: `claimcheck audit verify`
+ * and the maintenance's periodic full verification do that.
+ */
+
+const dayCountsSchema = z.record(z.string(), z.record(z.string(), z.number().int().nonnegative()));
+type DayCounts = z.infer<typeof dayCountsSchema>;
+
+export type AuditSummary = {
+  total: number;
+  exported: number;
+  countsByKind: Record<string, number>;
+  earliest: string | null;
+  pruned: boolean;
+  verification: { ok: true; throughSeq: number; headHash: string } | { ok: false; brokenAt: string };
+  /** Links hashed by this call: 0 when nothing was added since the last one. */
+  hashedNow: number;
+  /** Links after the verified head not yet hashed (a first read of a long trail, done in slices); 0 when caught up. */
+  pending: number;
+  /** When the whole chain (from the retention checkpoint) was last verified in one pass. */
+  fullyVerifiedAt: string | null;
+};
+
+const PAGE = 1000;
+/**
+ * An assessment hashes at most this many new links (tens of milliseconds): a trail that grew by
+ * more — the first read of a long trail after an upgrade — is caught up by `catchUp`, a slice at
+ * a time with the event loop free in between, and reads as "catching up" until then.
+ */
+export const MAX_LINKS_PER_READ = 5_000;
+
+function dayOf(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString();
+}
+
+type SummaryRow = typeof auditSummaries.$inferSelect;
+
+export class AuditSummaries {
+  constructor(private readonly store: Store) {}
+
+  private checkpoint(installationId: number) {
+    return this.store.db.select().from(auditCheckpoints).where(eq(auditCheckpoints.installationId, installationId)).orderBy(desc(auditCheckpoints.throughSeq)).get();
+  }
+
+  private row(installationId: number): SummaryRow | undefined {
+    return this.store.db.select().from(auditSummaries).where(eq(auditSummaries.installationId, installationId)).get();
+  }
+
+  private fresh(installationId: number, now: Date): SummaryRow {
+    const checkpoint = this.checkpoint(installationId);
+    return {
+      installationId,
+      baseSeq: checkpoint?.throughSeq ?? 0,
+      throughSeq: checkpoint?.throughSeq ?? 0,
+      headHash: checkpoint?.hash ?? GENESIS_HASH,
+      total: 0,
+      exported: 0,
+      dayCounts: "{}",
+      broken: null,
+      fullyVerifiedAt: null,
+      updatedAt: now.toISOString(),
+    };
+  }
+
+  /** Brings the installation's summary up to date (hashing only new links) and returns it with the window's counts. */
+  refresh(installationId: number, since: Date, now: Date = new Date(), maxLinks = MAX_LINKS_PER_READ): AuditSummary {
+    const checkpoint = this.checkpoint(installationId);
+    let row = this.row(installationId);
+    // A retention prune the summary did not follow (or a first read): start again from the checkpoint.
+    if (!row || row.baseSeq !== (checkpoint?.throughSeq ?? 0)) row = this.fresh(installationId, now);
+    const days = dayCountsSchema.parse(JSON.parse(row.dayCounts));
+    let hashedNow = 0;
+    let { throughSeq, headHash, total, exported, broken } = row;
+
+    if (broken === null && throughSeq > row.baseSeq) {
+      // The link verified last must still be there, unchanged: otherwise the tail was cut or edited.
+      const head = this.store.db.select({ hash: auditEvents.hash }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), eq(auditEvents.seq, throughSeq))).get();
+      if (!head) broken = `link ${throughSeq}: verified earlier, now missing (the trail was cut)`;
+      else if (head.hash !== headHash) broken = `link ${throughSeq}: its hash changed after it was verified (the row was replaced)`;
+    }
+    let capped = false;
+    while (broken === null) {
+      if (hashedNow >= maxLinks) {
+        capped = true;
+        break;
+      }
+      const page = this.store.db.select().from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).orderBy(asc(auditEvents.seq)).limit(Math.min(PAGE, maxLinks - hashedNow)).all();
+      for (const link of page) {
+        const problem = checkLink(link, throughSeq + 1, headHash);
+        if (problem) {
+          broken = `link ${link.seq}: ${problem}`;
+          break;
+        }
+        hashedNow += 1;
+        throughSeq = link.seq;
+        headHash = link.hash;
+        total += 1;
+        if (exportsWhole(link)) exported += 1;
+        const day = (days[dayOf(link.occurredAt)] ??= {});
+        day[link.kind] = (day[link.kind] ?? 0) + 1;
+      }
+      if (page.length < Math.min(PAGE, maxLinks - hashedNow + page.length)) break;
+    }
+    const pending = capped ? (this.store.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).get()?.n ?? 0) : 0;
+
+    const next: SummaryRow = { ...row, throughSeq, headHash, total, exported, broken, dayCounts: JSON.stringify(days), updatedAt: now.toISOString() };
+    if (hashedNow > 0 || broken !== row.broken || !this.row(installationId)) {
+      this.store.db.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
+    }
+    return {
+      total,
+      exported,
+      countsByKind: this.countsSince(installationId, days, since),
+      earliest: this.earliest(installationId),
+      pruned: checkpoint !== undefined,
+      verification: broken === null ? { ok: true, throughSeq, headHash } : { ok: false, brokenAt: broken },
+      hashedNow,
+      pending,
+      fullyVerifiedAt: row.fullyVerifiedAt,
+    };
+  }
+
+  /** Brings the summary fully up to date a slice at a time, giving the event loop a turn between slices. */
+  async catchUp(installationId: number, now: () => Date = () => new Date()): Promise<AuditSummary> {
+    for (;;) {
+      const summary = this.refresh(installationId, now(), now());
+      if (summary.pending === 0) return summary;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Whole days after `since` from the summary; the partial first day counted from the index (one day's events at most). */
+  private countsSince(installationId: number, days: DayCounts, since: Date): Record<string, number> {
+    const firstDay = dayOf(since.toISOString());
+    const counts: Record<string, number> = {};
+    for (const [day, kinds] of Object.entries(days)) {
+      if (day <= firstDay) continue;
+      for (const [kind, n] of Object.entries(kinds)) counts[kind] = (counts[kind] ?? 0) + n;
+    }
+    const partial = this.store.db
+      .select({ kind: auditEvents.kind, n: count() })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, since.toISOString()), lt(auditEvents.occurredAt, nextDay(firstDay))))
+      .groupBy(auditEvents.kind)
+      .all();
+    for (const { kind, n } of partial) counts[kind] = (counts[kind] ?? 0) + n;
+    return counts;
+  }
+
+  /** The oldest event kept, from the (installation, occurred_at) index. */
+  private earliest(installationId: number): string | null {
+    return this.store.db.select({ at: min(auditEvents.occurredAt) }).from(auditEvents).where(eq(auditEvents.installationId, installationId)).get()?.at ?? null;
+  }
+
+  /**
+   * After a retention prune removed links through `throughSeq`: their counts leave the summary
+   * (in the prune's own transaction), and verification continues from the new checkpoint.
+   */
+  static forgetPruned(tx: Pick<Store["db"], "select" | "insert" | "delete">, installationId: number, throughSeq: number, now: Date): void {
+    const row = tx.select().from(auditSummaries).where(eq(auditSummaries.installationId, installationId)).get();
+    if (!row) return;
+    if (row.broken !== null || row.throughSeq < throughSeq) {
+      // Links pruned before they were summarised: the next read starts afresh from the checkpoint.
+      tx.delete(auditSummaries).where(eq(auditSummaries.installationId, installationId)).run();
+      return;
+    }
+    const days = dayCountsSchema.parse(JSON.parse(row.dayCounts));
+    const gone = tx
+      .select({ day: sql<string>`substr(${auditEvents.occurredAt}, 1, 10)`, kind: auditEvents.kind, n: count() })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.installationId, installationId), sql`${auditEvents.seq} <= ${throughSeq}`))
+      .groupBy(sql`substr(${auditEvents.occurredAt}, 1, 10)`, auditEvents.kind)
+      .all();
+    let removed = 0;
+    for (const { day, kind, n } of gone) {
+      const kinds = days[day];
+      if (!kinds) continue;
+      kinds[kind] = Math.max(0, (kinds[kind] ?? 0) - n);
+      if (kinds[kind] === 0) delete kinds[kind];
+      if (Object.keys(kinds).length === 0) delete days[day];
+      removed += n;
+    }
+    const next = { ...row, baseSeq: throughSeq, total: Math.max(0, row.total - removed), exported: Math.max(0, row.exported - removed), dayCounts: JSON.stringify(days), updatedAt: now.toISOString() };
+    tx.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
+  }
+
+  fullyVerifiedAt(installationId: number): string | null {
+    return this.row(installationId)?.fullyVerifiedAt ?? null;
+  }
+
+  /** Records a full verification's outcome: a break it found stays in the summary. */
+  recordFullVerification(installationId: number, outcome: { ok: true } | { ok: false; brokenAt: string }, now: Date): void {
+    const row = this.row(installationId) ?? this.fresh(installationId, now);
+    const next = { ...row, fullyVerifiedAt: outcome.ok ? now.toISOString() : row.fullyVerifiedAt, broken: outcome.ok ? row.broken : (row.broken ?? outcome.brokenAt), updatedAt: now.toISOString() };
+    this.store.db.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
+  }
+}
+
+/** Whether the link's export line carries it whole: read back, it has the same chain fields and content. */
+function exportsWhole(link: AuditRow): boolean {
+  try {
+    const back = JSON.parse(toJsonLine(link)) as Record<string, unknown>;
+    return back.seq === link.seq && back.hash === link.hash && back.prevHash === link.prevHash && linkHash({ ...link, ...back, installationId: link.installationId } as AuditRow) === link.hash;
+  } catch {
+    return false;
+  }
+}
+
+/** Why a link does not continue the chain, or null when it does. */
+export function checkLink(row: AuditRow, expectedSeq: number, expectedPrev: string): string | null {
+  if (row.seq !== expectedSeq) return `expected link ${expectedSeq} here: links ${expectedSeq}–${row.seq - 1} are missing`;
+  if (row.prevHash !== expectedPrev) return "its previous-hash does not match the link before it";
+  if (linkHash(row) !== row.hash) return "its content does not match its hash (the row was edited)";
+  return null;
+}

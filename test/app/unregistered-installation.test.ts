@@ -1,0 +1,63 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { mockInstallationToken } from "../helpers/github-api.js";
+import { mockRepositoryEvidence } from "../helpers/scenario.js";
+import { testApp, type TestApp } from "../helpers/probot.js";
+import { webhookExample } from "../helpers/webhooks.js";
+
+/*
+ * Deliveries that arrive before the installation is known to the store (the app was installed
+ * while it was down, or the store was restored from an older backup) must register what they
+ * need instead of failing on a foreign key after the whole assessment.
+ */
+describe("events for an installation the store has not registered", () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await testApp();
+  });
+  afterEach(async () => {
+    await app.idle();
+    app.store.close();
+  });
+
+  const cases: [string, string, (p: Record<string, any>) => boolean][] = [
+    ["deploy_key", "created", () => true],
+    ["member", "added", (p) => Boolean(p.installation)],
+    ["team_add", "", (p) => Boolean(p.installation)],
+  ];
+
+  for (const [event, action, pick] of cases) {
+    it(`${event} registers the installation and stores the reassessment`, async () => {
+      const payload = webhookExample(event, action || null, pick);
+      payload.installation ??= { id: 4242, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==" };
+      const installationId = payload.installation.id as number;
+      const [owner, repo] = (payload.repository.full_name as string).split("/") as [string, string];
+      expect(app.store.activeInstallations()).toEqual([]);
+      mockInstallationToken(installationId);
+      mockRepositoryEvidence(owner, repo);
+
+      await app.deliver(event, payload, `${event}-unregistered`);
+
+      expect(app.store.deliveryState(`${event}-unregistered`)).toBe("done");
+      expect(app.store.activeInstallations()).toEqual([{ id: installationId, accountLogin: owner }]);
+      expect(app.store.assessments(installationId, `${owner}/${repo}`)).toHaveLength(1);
+      expect(nock.pendingMocks()).toEqual([]);
+    });
+  }
+
+  it("a failed delivery keeps its real cause, not only a count", async () => {
+    const payload = webhookExample("deploy_key", "created");
+    payload.installation = { id: 4243, node_id: "x" };
+    const [owner, repo] = (payload.repository.full_name as string).split("/") as [string, string];
+    mockInstallationToken(4243);
+    mockRepositoryEvidence(owner, repo);
+    vi.spyOn(app.store, "recordAssessment").mockImplementation(() => {
+      throw new Error("database or disk is full");
+    });
+    await app.deliver("deploy_key", payload, "fails");
+    const delivery = app.store.delivery("fails");
+    expect(delivery?.state).toBe("failed");
+    expect(delivery?.error).toContain(`${owner}/${repo}`);
+    expect(delivery?.error).toContain("database or disk is full");
+  });
+});

@@ -1,0 +1,82 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { runAssess } from "../../src/cli-assess.js";
+
+/*
+ * The memory of an organisation-wide run on its own: `claimcheck assess` (the CLI's real path:
+ * repositories streamed to a temporary store as they finish, the report read back from it)
+ * against a simulator in a child process, so the peak RSS printed is claimcheck's alone. Run
+ * with `tsx test/simulator/bench-memory.ts --sizes 1000,2000` (or from bench.ts with
+ * `--memory-sizes`). Prints figures; never a test.
+ */
+
+/* eslint-disable no-console -- a command-line program: its output is the point */
+
+const mb = (n: number) => Math.round(n / 1024 / 1024);
+
+async function simulator(repos: number, latencyMs: number): Promise<{ url: string; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL("./sim-process.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script, "--repos", String(repos), "--latency", String(latencyMs), "--seed", "7"], { stdio: ["pipe", "pipe", "inherit"] });
+  const first = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once("line", resolve));
+  const { url } = JSON.parse(first) as { url: string };
+  return {
+    url,
+    stop: async () => {
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      child.stdin.write(`${JSON.stringify({ stop: true })}\n`);
+      await exited;
+    },
+  };
+}
+
+export type MemoryRow = { repos: number; seconds: number; peakRssMb: number; baselineRssMb: number; reportBytes: number };
+
+export async function runMemoryBench(options: { sizes: number[]; latencyMs?: number }): Promise<MemoryRow[]> {
+  const rows: MemoryRow[] = [];
+  for (const size of options.sizes) {
+    const sim = await simulator(size, options.latencyMs ?? 0);
+    const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-memory-"));
+    const out = join(dir, "report.json");
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const started = performance.now();
+    let last = 0;
+    const code = await runAssess(["--org", "synthetic", "--format", "json", "--out", out, "--api-url", sim.url], {
+      out: () => undefined,
+      err: (line) => console.error(`  ${size}: ${line}`),
+      progress: (line) => {
+        if (line && performance.now() - last > 15_000) {
+          last = performance.now();
+          console.error(`  ${line}`);
+        }
+      },
+    }, { env: { GITHUB_TOKEN: "bench-token" } });
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    if (code !== 0) console.error(`  ${size}: claimcheck assess exited ${code}`);
+    rows.push({ repos: size, seconds: (performance.now() - started) / 1000, peakRssMb: mb(peak), baselineRssMb: mb(baseline), reportBytes: statSync(out).size });
+    rmSync(dir, { recursive: true, force: true });
+    await sim.stop();
+  }
+  console.log("\nOrganisation-wide run, the app's process only (simulator in a child process; `claimcheck assess --format json`)");
+  console.log("repos   wall       peak RSS   RSS before   report");
+  for (const r of rows) console.log(`${String(r.repos).padEnd(7)} ${`${r.seconds.toFixed(1)} s`.padEnd(10)} ${`${r.peakRssMb} MB`.padEnd(10)} ${`${r.baselineRssMb} MB`.padEnd(12)} ${(r.reportBytes / 1024 / 1024).toFixed(1)} MB`);
+  for (let i = 1; i < rows.length; i += 1) {
+    const a = rows[i - 1]!;
+    const b = rows[i]!;
+    console.log(`growth ${a.repos} → ${b.repos}: ${(((b.peakRssMb - a.peakRssMb) / (b.repos - a.repos)) * 1000).toFixed(0)} MB per 1,000 repositories`);
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,2000" }, latency: { type: "string", default: "0" } } });
+  await runMemoryBench({ sizes: values.sizes.split(",").map(Number).filter((n) => n > 0), latencyMs: Number(values.latency) });
+}
