@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { BENCH_HELP, BenchUsageError, parseBenchArgs, STAGE_NAMES } from "./bench-args.js";
+
+describe("npm run bench: its arguments", () => {
+  it("answers --help and -h with the usage, naming every stage", () => {
+    expect(parseBenchArgs(["--help"])).toBe("help");
+    expect(parseBenchArgs(["-h"])).toBe("help");
+    for (const stage of STAGE_NAMES) expect(BENCH_HELP).toContain(stage);
+  });
+
+  it.each([
+    [["--sizes", "abc"], /--sizes must be a comma-separated list of whole numbers/],
+    [["--sizes", "0"], /--sizes must be/],
+    [["--latency", "-5"], /--latency|option/],
+    [["--stages", "assess,fly"], /--stages takes assess, app, render, plan, audit, memory, not "fly"/],
+    [["--audit-events", "many"], /--audit-events must be a whole number/],
+    [["--memory-sizes", "1000,x"], /--memory-sizes must be/],
+    [["--colour"], /Unknown option '--colour'/],
+  ])("refuses %j with a message saying what is wrong", (argv, message) => {
+    expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
+    expect(() => parseBenchArgs(argv)).toThrow(message);
+  });
+
+  it("runs the four regular stages by default; the long audit and memory stages only when named", () => {
+    const args = parseBenchArgs([]);
+    if (args === "help") throw new Error("unexpected help");
+    expect(args.stages).toEqual(["assess", "app", "render", "plan"]);
+    const named = parseBenchArgs(["--stages", "audit,memory", "--audit-events", "2000", "--memory-sizes", "10,20"]);
+    if (named === "help") throw new Error("unexpected help");
+    expect(named).toMatchObject({ stages: ["audit", "memory"], auditEvents: 2000, memorySizes: [10, 20] });
+  });
+});
