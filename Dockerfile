@@ -19,11 +19,10 @@ WORKDIR /app
 # prebuilt binary that the lockfile's integrity hashes do not cover.
 ENV npm_config_build_from_source=true \
     npm_config_nodedir=/usr/local
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+# The sources come first: `npm ci` runs the package's `prepare` script, which compiles src/ to dist/.
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build \
+RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: production dependencies, compiled output, migrations; no compilers ---------------

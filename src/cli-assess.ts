@@ -6,6 +6,11 @@ import { parseArgs } from "node:util";
 import { auditFindings } from "./audit/evidence.js";
 import { runOrganisation, type RunOctokit, type RunProgress } from "./assessment/run-organisation.js";
 import { apiBaseUrl, authenticate, AuthError, type AuthEnv } from "./cli-auth.js";
+import { checkOutPath, isParseArgsError, reasonOf, UsageError, wantsHelp, type CliCommand, type CliIo } from "./cli-common.js";
+import { databaseUrlOf, readCliCredentials } from "./config/env.js";
+import { FINDINGS, unreadable, type Finding, type FindingId } from "./core/findings.js";
+import { describeNetworkFailure } from "./github/network-failure.js";
+import { accessReviewFindings } from "./issues/access-review-evidence.js";
 import { acceptedExceptions } from "./issues/exceptions.js";
 import { buildReport, hasGap, type ReportException } from "./report/model.js";
 import type { History } from "./report/history.js";
@@ -26,31 +31,54 @@ import { RunConfigCache, withRunConfig } from "./config/config-cache.js";
 /*
  * `claimcheck assess`: one organisation-wide run through the same runOrganisation, collectors,
  * evaluation and renderers as the app, printed as the self-assessment report.
- * Exit codes: 0 assessed, 1 assessed with gaps under `--fail-on gap`, 2 usage or auth error.
+ * Exit codes: 0 assessed, 1 assessed with gaps under `--fail-on gap`, 2 usage, credential or
+ * connection error, 3 stopped by GitHub's rate limit.
  */
 
 export const ASSESS_SYNOPSIS = `  claimcheck assess --org ORG [--repo NAME ...] [--window 90d] [--format md|json|html] [--out FILE]
                     [--fail-on gap] [--api-url URL] [--store] [--rate-limit wait|stop]`;
 
-const ASSESS_USAGE = `usage:
+export const ASSESS_HELP = `usage:
 ${ASSESS_SYNOPSIS}
 
-Credentials: GITHUB_TOKEN, or APP_ID with PRIVATE_KEY or PRIVATE_KEY_PATH (the app's installation on ORG).
-GHE_HOST (and GHE_PROTOCOL) or --api-url point at GitHub Enterprise Server.
---rate-limit: when GitHub's hourly budget runs out, wait for its reset (the default) or stop (exit 3).
-Exit codes: 0 assessed, 1 gaps with --fail-on gap, 2 usage or authentication error,
+Assesses every repository of an organisation (or those named) against the Software Security Code
+of Practice and prints the self-assessment report.
+
+options:
+  --org ORG               the organisation to assess (required)
+  --repo NAME             assess only this repository of ORG; repeat for several (default: every repository)
+  --window DAYS           how far back pull requests and commits are read: 1 to 365 days, as 90 or 90d (default 90d)
+  --format md|json|html   Markdown (default), JSON following docs/report-schema.json, or a standalone HTML page
+  --out FILE              write the report to FILE instead of standard output (replaced if it exists)
+  --fail-on gap           exit 1 when any claim is a gap (for CI)
+  --api-url URL           the REST API of GitHub Enterprise Server, such as https://github.example.com/api/v3
+  --store                 record the run in the app's database (DATABASE_URL) and use what only the app
+                          holds: the audit trail (2.2.1, 2.2.3, 2.2.4), access reviews and accepted exceptions
+  --rate-limit MODE       when GitHub's hourly budget runs out: wait for its reset (wait, the default) or
+                          stop with exit code 3 (stop)
+  -h, --help              show this help
+
+environment:
+  GITHUB_TOKEN            a token that can read ORG (a fine-grained token, or \`gh auth token\`), or else
+  APP_ID                  with PRIVATE_KEY (the PEM) or PRIVATE_KEY_PATH (its file): the app's installation on ORG
+  GHE_HOST                GitHub Enterprise Server's host name (with GHE_PROTOCOL, default https), like Probot
+  DATABASE_URL            the app's SQLite database for --store (default file:./data/claimcheck.db)
+
+exit codes: 0 assessed, 1 gaps found with --fail-on gap, 2 usage, credential or connection error,
 3 stopped by GitHub's rate limit (no report: its evidence would have been unknown).`;
 
-export type AssessIo = {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  /** Live progress; given only when stderr is a terminal. An empty text clears it. */
-  progress?: ((text: string) => void) | undefined;
+export type AssessIo = CliIo;
+
+export type AssessDeps = {
+  env?: Record<string, string | undefined>;
+  now?: () => Date;
+  concurrency?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Octokit's retry back-off base; tests shorten it (production: 1,000 ms, waits of 1 s, 4 s, 9 s). */
+  retryBaseMs?: number;
+  /** How long one request may wait for an answer; tests shorten it (production: 60 s). */
+  requestTimeoutMs?: number;
 };
-
-export type AssessDeps = { env?: Record<string, string | undefined>; now?: () => Date; concurrency?: number; sleep?: (ms: number) => Promise<void> };
-
-class AssessUsageError extends Error {}
 
 /** Exit code of a run GitHub's rate limit stopped. */
 export const EXIT_RATE_LIMITED = 3;
@@ -62,39 +90,68 @@ function parseWindow(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const match = /^(\d+)d?$/.exec(value);
   const days = match ? Number(match[1]) : NaN;
-  if (!Number.isInteger(days) || days < 1 || days > 365) throw new AssessUsageError(`--window must be a number of days from 1 to 365 (such as 90d), not "${value}"`);
+  if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError(`--window must be a number of days from 1 to 365 (such as 90d), not "${value}"`);
   return days;
 }
 
-function privateKeyOf(env: Record<string, string | undefined>): string | undefined {
-  if (env.PRIVATE_KEY) return env.PRIVATE_KEY.replace(/\\n/g, "\n");
-  if (!env.PRIVATE_KEY_PATH) return undefined;
-  try {
-    return readFileSync(env.PRIVATE_KEY_PATH, "utf8");
-  } catch (error) {
-    throw new AuthError(`PRIVATE_KEY_PATH could not be read: ${(error as Error).message}`);
-  }
+/** Repository names as GitHub allows them; `ORG/NAME` is accepted when ORG is the organisation assessed. */
+function repoNames(values: readonly string[], org: string): string[] {
+  return values.map((value) => {
+    const [owner, name] = value.includes("/") ? value.split("/", 2) : [org, value];
+    if (owner!.toLowerCase() !== org.toLowerCase()) throw new UsageError(`--repo ${value}: not a repository of ${org}`);
+    if (!name || !/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new UsageError(`--repo ${value}: not a repository name`);
+    return name;
+  });
+}
+
+function failureOf(error: unknown): { status: number | undefined; message: string } {
+  const network = describeNetworkFailure(error);
+  const status = (error as { status?: unknown }).status;
+  const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+  return network ? { status: undefined, message: network } : { status: typeof status === "number" ? status : undefined, message };
 }
 
 const orgCountsSchema = z.looseObject({ public_repos: z.number().int().nonnegative().optional(), total_private_repos: z.number().int().nonnegative().optional() });
 
 /**
- * Proves the credentials and the organisation before anything is assessed: a bad token is one clear
- * line, not a report of unknowns. Gives the organisation's repository count where GitHub shows it.
+ * Proves the credentials, the organisation and each named repository before anything is assessed:
+ * a bad token or a mistyped name is one clear line, not a report of unknowns. Gives the
+ * organisation's repository count where GitHub shows it, and the requests the checks made.
  */
-async function checkAccess(octokit: RunOctokit, org: string): Promise<number | null> {
+async function checkAccess(octokit: RunOctokit, org: string, repos: readonly string[]): Promise<{ listed: number | null; requests: number }> {
+  let listed: number | null = null;
   try {
     const { data } = await octokit.request("GET /orgs/{org}", { org });
     const counts = orgCountsSchema.safeParse(data);
-    if (!counts.success || counts.data.public_repos === undefined) return null;
-    return counts.data.public_repos + (counts.data.total_private_repos ?? 0);
+    if (counts.success && counts.data.public_repos !== undefined) listed = counts.data.public_repos + (counts.data.total_private_repos ?? 0);
   } catch (error) {
-    const status = (error as { status?: unknown }).status;
-    const message = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
+    const { status, message } = failureOf(error);
     if (status === 401) throw new AuthError(`GitHub rejected the credentials (401 ${message})`);
     if (status === 404) throw new AuthError(`organisation "${org}" not found, or not visible to these credentials`);
-    throw new AuthError(`could not read organisation "${org}"${typeof status === "number" ? ` (${status})` : ""}: ${message}`);
+    throw new AuthError(`could not read organisation "${org}": ${status === undefined ? message : `HTTP ${status} ${message}`}`);
   }
+  for (const repo of repos) {
+    try {
+      await octokit.request("GET /repos/{owner}/{repo}", { owner: org, repo });
+    } catch (error) {
+      const { status, message } = failureOf(error);
+      if (status === 404) throw new UsageError(`--repo ${repo}: repository ${org}/${repo} not found, or not visible to these credentials`);
+      throw new AuthError(`could not read repository ${org}/${repo}: ${status === undefined ? message : `HTTP ${status} ${message}`}`);
+    }
+  }
+  return { listed, requests: 1 + repos.length };
+}
+
+/** Findings only the app records (its audit trail, its access reviews), kept in its database. */
+const APP_ONLY_FINDINGS = [...(Object.keys(FINDINGS) as FindingId[]).filter((id) => id.startsWith("audit.")), "access.last-review" as FindingId];
+
+/**
+ * Without --store the evidence only the app records is not read; it is unknown with the way to
+ * get it, rather than "not collected", so a reader of the report knows what to do.
+ */
+function appOnlyUnread(org: string, now: Date): Finding[] {
+  const why = `kept in the claimcheck app's database: run assess with --store (DATABASE_URL naming that database), or read the app's report at /reports/${org}`;
+  return APP_ONLY_FINDINGS.map((id) => unreadable(id, why, { source: "the claimcheck app's database (not opened)", url: `https://github.com/organizations/${org}/settings/installations`, observedAt: now.toISOString() }));
 }
 
 function describeBudget(budget: RateBudget, now: Date): string {
@@ -106,15 +163,20 @@ function describeBudget(budget: RateBudget, now: Date): string {
 
 function describeProgress(org: string, p: RunProgress): string {
   const rate = p.rateLimitRemaining === null ? "" : `, rate limit left ${p.rateLimitRemaining.toLocaleString("en-GB")}`;
-  return `assessing ${org}: ${p.done}/${p.total} repositories, ${p.requests.rest} REST + ${p.requests.graphql} GraphQL requests${rate}`;
+  return `assessing ${org}: ${p.done}/${p.total} ${p.total === 1 ? "repository" : "repositories"}, ${p.requests.rest} REST + ${p.requests.graphql} GraphQL requests${rate}`;
 }
 
 function openStore(env: Record<string, string | undefined>, org: string): { store: Store; installationId: number } {
-  const store = Store.open(env.DATABASE_URL ?? "file:./data/claimcheck.db");
+  let store: Store;
+  try {
+    store = Store.open(databaseUrlOf(env));
+  } catch (error) {
+    throw new AuthError(`environment variable DATABASE_URL: the database could not be opened (${reasonOf(error)})`);
+  }
   const installation = store.installationByLogin(org);
   if (!installation) {
     store.close();
-    throw new AssessUsageError(`--store: no installation of claimcheck for organisation "${org}" in this database`);
+    throw new UsageError(`--store: no installation of claimcheck for organisation "${org}" in this database`);
   }
   return { store, installationId: installation.id };
 }
@@ -124,6 +186,10 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
   let store: Store | undefined;
   let temporary: { store: Store; dir: string } | undefined;
   try {
+    if (wantsHelp(args)) {
+      io.out(ASSESS_HELP);
+      return 0;
+    }
     const { values } = parseArgs({
       args,
       options: {
@@ -140,22 +206,27 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
       strict: true,
     });
     const org = values.org;
-    if (!org) throw new AssessUsageError("--org is required");
+    if (!org) throw new UsageError("--org is required");
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(org)) throw new UsageError(`--org ${org}: not an organisation login`);
     const format = values.format ?? "md";
-    if (format !== "md" && format !== "json" && format !== "html") throw new AssessUsageError(`--format must be md, json or html, not "${format}"`);
+    if (format !== "md" && format !== "json" && format !== "html") throw new UsageError(`--format must be md, json or html, not "${format}"`);
     const failOn = values["fail-on"];
-    if (failOn !== undefined && failOn !== "gap") throw new AssessUsageError(`--fail-on accepts only "gap", not "${failOn}"`);
+    if (failOn !== undefined && failOn !== "gap") throw new UsageError(`--fail-on accepts only "gap", not "${failOn}"`);
     const windowDays = parseWindow(values.window);
     const mode = values["rate-limit"] ?? "wait";
-    if (mode !== "wait" && mode !== "stop") throw new AssessUsageError(`--rate-limit must be wait or stop, not "${mode}"`);
+    if (mode !== "wait" && mode !== "stop") throw new UsageError(`--rate-limit must be wait or stop, not "${mode}"`);
+    const repos = repoNames(values.repo ?? [], org);
+    if (values.out !== undefined) checkOutPath(values.out);
     const baseUrl = apiBaseUrl(values["api-url"], env as AuthEnv);
+    const credentials = readCliCredentials(env);
+    if (!credentials.ok) throw new AuthError(credentials.message.replace(/^claimcheck: /, ""));
 
     const now = deps.now?.() ?? new Date();
     let installationId: number | undefined;
     if (values.store) ({ store, installationId } = openStore(env, org));
 
-    const { octokit } = await authenticate(org, env as AuthEnv, baseUrl, privateKeyOf(env));
-    const listed = await checkAccess(octokit, org);
+    const { octokit } = await authenticate(org, credentials, baseUrl, { retryBaseMs: deps.retryBaseMs, timeoutMs: deps.requestTimeoutMs });
+    const { listed, requests: accessChecks } = await checkAccess(octokit, org, repos);
     const opened = store;
     // Each repository's assessment goes to a temporary store as it finishes, so the run holds
     // none of them; the report is read back from it, and with --store they are copied to the
@@ -168,7 +239,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     const budget = new RateBudget();
     observeRateLimits(octokit, budget);
     await probeRateLimits(octokit, budget);
-    const repositories = values.repo && values.repo.length > 0 ? values.repo.length : listed;
+    const repositories = repos.length > 0 ? repos.length : listed;
     const cost = costOf(store && installationId !== undefined ? recentAssessmentCost(store, installationId) : null);
     let done = 0;
     let total = repositories ?? 0;
@@ -199,11 +270,12 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
       // The organisation's `.github` configuration is read once for the run, not per repository.
       octokit: withRunConfig(octokit, new RunConfigCache()),
       org,
-      repos: values.repo ?? [],
+      repos,
       ...(windowDays ? { windowDays } : {}),
       ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
       now,
-      ...(opened && installationId !== undefined ? { extraOrgFindings: (_config, since) => auditFindings(opened, installationId, { now, since, org }) } : {}),
+      extraOrgFindings: (_config, since) =>
+        opened && installationId !== undefined ? [...auditFindings(opened, installationId, { now, since, org }), ...accessReviewFindings(opened, installationId, { now, org })] : appOnlyUnread(org, now),
       onProgress: (p) => {
         done = p.done;
         total = p.total;
@@ -225,8 +297,8 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
       return EXIT_RATE_LIMITED;
     }
     io.progress?.("");
-    // The access check is a request of this run too.
-    assessment.requests.rest += 1;
+    // The access checks are requests of this run too.
+    assessment.requests.rest += accessChecks;
     const order = new Map((values.repo ?? []).map((name, i) => [name, i]));
     assessment.repositories = assessmentsByIds(sink.store, sink.installationId, ids).sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0) || a.name.localeCompare(b.name));
 
@@ -246,12 +318,17 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     const report = buildReport(assessment, { exceptions, ...(history ? { history } : {}) });
     const text = format === "json" ? renderJson(report) : format === "html" ? renderHtml(report) : renderMarkdown(report, { everyHours: assessment.config.reassessment.everyHours });
     if (values.out) {
-      writeFileSync(values.out, text);
+      try {
+        writeFileSync(values.out, text);
+      } catch (error) {
+        throw new Error(`could not write the report to ${values.out}: ${reasonOf(error)}`);
+      }
       io.err(`wrote the ${format === "json" ? "JSON" : format === "html" ? "HTML" : "Markdown"} report of ${org} to ${values.out}`);
     } else {
       io.out(text.replace(/\n$/, ""));
     }
-    if (store) io.err(`stored ${assessment.repositories.length} repository assessments for ${org}`);
+    const stored = assessment.repositories.length;
+    if (store) io.err(`stored ${stored} repository ${stored === 1 ? "assessment" : "assessments"} for ${org}`);
     if (failOn === "gap" && hasGap(report)) {
       io.err(`claimcheck: gaps in ${report.claims.filter((c) => c.status === "gap").map((c) => c.id).join(", ")}`);
       return 1;
@@ -263,12 +340,14 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
       io.err(`claimcheck: ${error.message}; stopped (--rate-limit stop) rather than report evidence as unknown. Run again after the reset, or with --rate-limit wait.`);
       return EXIT_RATE_LIMITED;
     }
-    if (error instanceof AssessUsageError || (error instanceof TypeError && "code" in error && String((error as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"))) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
       io.err(`claimcheck: ${error.message}`);
-      io.err(ASSESS_USAGE);
+      io.err(`usage:\n${ASSESS_SYNOPSIS}`);
+      io.err("Run `claimcheck assess --help` for every option.");
       return 2;
     }
-    io.err(`claimcheck: ${error instanceof Error ? (error.message.split("\n")[0] ?? error.name) : String(error)}`);
+    const network = describeNetworkFailure(error);
+    io.err(`claimcheck: ${network ?? (error instanceof Error ? (error.message.split("\n")[0] ?? error.name) : String(error))}`);
     return 2;
   } finally {
     store?.close();
@@ -286,3 +365,10 @@ function temporarySink(org: string): { store: Store; installationId: number; tri
   store.upsertInstallation(1, org, "unknown");
   return { store, installationId: 1, trigger: "cli.assess", dir };
 }
+
+export const assessCommand: CliCommand<AssessDeps> = {
+  name: "assess",
+  summary: "assess an organisation and print the self-assessment report",
+  help: ASSESS_HELP,
+  run: runAssess,
+};

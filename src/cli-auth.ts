@@ -2,6 +2,8 @@ import { ThrottledOctokit } from "./github/throttle.js";
 import { pino } from "pino";
 import { Probot } from "probot";
 import type { RunOctokit } from "./assessment/run-organisation.js";
+import type { CliCredentials } from "./config/env.js";
+import { describeNetworkFailure } from "./github/network-failure.js";
 
 /*
  * How the CLI reaches GitHub: a token (GITHUB_TOKEN: a personal access token or `gh auth token`),
@@ -13,9 +15,6 @@ import type { RunOctokit } from "./assessment/run-organisation.js";
 export class AuthError extends Error {}
 
 export type AuthEnv = {
-  GITHUB_TOKEN?: string | undefined;
-  APP_ID?: string | undefined;
-  PRIVATE_KEY?: string | undefined;
   GHE_HOST?: string | undefined;
   GHE_PROTOCOL?: string | undefined;
 };
@@ -39,24 +38,46 @@ export function apiBaseUrl(apiUrl: string | undefined, env: AuthEnv): string | u
 /** The CLI's Octokit: the app's own (throttling, retries, config, bounded waits on rate limits). */
 export const CliOctokit = ThrottledOctokit;
 
-export async function authenticate(org: string, env: AuthEnv, baseUrl: string | undefined, privateKey: string | undefined): Promise<{ octokit: RunOctokit; via: string }> {
+/** How long one request may wait for GitHub's answer before it counts as timed out (and is retried). */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** fetch with a deadline: a server that accepts the connection and never answers must not hang the CLI. */
+function fetchWithin(timeoutMs: number): typeof fetch {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+  };
+}
+
+export type ConnectionOptions = { retryBaseMs?: number | undefined; timeoutMs?: number | undefined };
+
+export async function authenticate(org: string, credentials: Exclude<CliCredentials, { ok: false }>, baseUrl: string | undefined, connection: ConnectionOptions = {}): Promise<{ octokit: RunOctokit; via: string }> {
   const log = pino({ level: "silent" });
-  if (env.GITHUB_TOKEN) {
-    const octokit = new CliOctokit({ auth: { token: env.GITHUB_TOKEN }, log, ...(baseUrl ? { baseUrl } : {}) } as never);
+  const retryBaseMs = connection.retryBaseMs;
+  const request = { fetch: fetchWithin(connection.timeoutMs ?? REQUEST_TIMEOUT_MS) };
+  const common = { log, request, ...(baseUrl ? { baseUrl } : {}), ...(retryBaseMs !== undefined ? { retry: { retryAfterBaseValue: retryBaseMs } } : {}) };
+  if (credentials.kind === "token") {
+    const octokit = new CliOctokit({ auth: { token: credentials.token }, ...common } as never);
     return { octokit: octokit as unknown as RunOctokit, via: "token" };
   }
-  if (env.APP_ID && privateKey) {
-    const probot = new Probot({ appId: env.APP_ID, privateKey, log, Octokit: CliOctokit, ...(baseUrl ? { baseUrl } : {}) });
-    const app = await probot.auth();
-    let installationId: number;
-    try {
-      const { data } = await app.request("GET /orgs/{org}/installation", { org });
-      installationId = data.id;
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      throw new AuthError(status === 404 ? `the app is not installed on ${org}` : `could not find the app's installation on ${org}: ${(error as Error).message}`);
-    }
-    return { octokit: (await probot.auth(installationId)) as unknown as RunOctokit, via: `app installation ${installationId}` };
+  // The function form merges into whatever Probot passes (a plain object would be replaced by its `request`).
+  const Octokit = CliOctokit.defaults((options: Record<string, unknown>) => ({
+    ...options,
+    request: { ...(options.request as Record<string, unknown> | undefined), ...request },
+    ...(retryBaseMs === undefined ? {} : { retry: { ...(options.retry as Record<string, unknown> | undefined), retryAfterBaseValue: retryBaseMs } }),
+  }));
+  const probot = new Probot({ appId: credentials.appId, privateKey: credentials.privateKey, log, Octokit, ...(baseUrl ? { baseUrl } : {}) });
+  const app = await probot.auth();
+  let installationId: number;
+  try {
+    const { data } = await app.request("GET /orgs/{org}/installation", { org });
+    installationId = data.id;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    const network = describeNetworkFailure(error);
+    if (network) throw new AuthError(`could not find the app's installation on ${org}: ${network}`);
+    if (status === 401) throw new AuthError(`GitHub rejected the app's credentials (401): check APP_ID and the private key`);
+    throw new AuthError(status === 404 ? `the app is not installed on ${org}` : `could not find the app's installation on ${org}: ${(error as Error).message.split("\n")[0]}`);
   }
-  throw new AuthError("no credentials: set GITHUB_TOKEN, or APP_ID with PRIVATE_KEY or PRIVATE_KEY_PATH");
+  return { octokit: (await probot.auth(installationId)) as unknown as RunOctokit, via: `app installation ${installationId}` };
 }

@@ -4,6 +4,7 @@ import { storedHistory } from "./app/stored-history.js";
 import { DEFAULT_HISTORY_DAYS } from "./report/history.js";
 import { historyJson, renderHistoryHtml, renderHistoryMarkdown } from "./report/history-render.js";
 import { Store } from "./store/store.js";
+import { checkOutPath, UsageError, wantsHelp, type CliCommand } from "./cli-common.js";
 
 /*
  * `claimcheck history`: how each claim's status moved over the last N days, from the assessments
@@ -17,6 +18,24 @@ const HISTORY_USAGE = `usage:
 ${HISTORY_SYNOPSIS}
 
 Reads the database named by DATABASE_URL (default file:./data/claimcheck.db).`;
+
+export const HISTORY_HELP = `usage:
+${HISTORY_SYNOPSIS}
+
+Shows how each claim's status moved, from the assessments the app stored for an organisation
+(nothing is read from GitHub).
+
+options:
+  --org ORG              the organisation (its installation of the app must be in the database)
+  --days N               how many days back, 1 to 365 (default ${DEFAULT_HISTORY_DAYS})
+  --format md|json|html  Markdown (default), JSON, or a standalone HTML page
+  --out FILE             write to FILE instead of standard output (replaced if it exists)
+  -h, --help             show this help
+
+environment:
+  DATABASE_URL           the app's SQLite database (default file:./data/claimcheck.db)
+
+exit codes: 0 printed, 2 usage or setup error.`;
 
 class HistoryUsageError extends Error {}
 
@@ -34,12 +53,17 @@ export async function runHistory(args: string[], io: HistoryIo, deps: HistoryDep
   const env = deps.env ?? process.env;
   let store: Store | undefined;
   try {
+    if (wantsHelp(args)) {
+      io.out(HISTORY_HELP);
+      return 0;
+    }
     const { values } = parseArgs({ args, options: { org: { type: "string" }, days: { type: "string" }, format: { type: "string" }, out: { type: "string" } }, strict: true });
     const org = values.org;
     if (!org) throw new HistoryUsageError("--org is required");
     const days = parseDays(values.days);
     const format = values.format ?? "md";
     if (format !== "md" && format !== "json" && format !== "html") throw new HistoryUsageError(`--format must be md, json or html, not "${format}"`);
+    if (values.out !== undefined) checkOutPath(values.out);
     store = Store.open(env.DATABASE_URL ?? "file:./data/claimcheck.db");
     const installation = store.installationByLogin(org);
     if (!installation) throw new HistoryUsageError(`no installation of claimcheck for organisation "${org}" in this database`);
@@ -53,7 +77,7 @@ export async function runHistory(args: string[], io: HistoryIo, deps: HistoryDep
     }
     return 0;
   } catch (error) {
-    if (error instanceof HistoryUsageError || (error instanceof TypeError && "code" in error && String((error as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"))) {
+    if (error instanceof HistoryUsageError || error instanceof UsageError || (error instanceof TypeError && "code" in error && String((error as { code: unknown }).code).startsWith("ERR_PARSE_ARGS"))) {
       io.err(`claimcheck: ${error.message}`);
       io.err(HISTORY_USAGE);
       return 2;
@@ -64,3 +88,10 @@ export async function runHistory(args: string[], io: HistoryIo, deps: HistoryDep
     store?.close();
   }
 }
+
+export const historyCommand: CliCommand<HistoryDeps> = {
+  name: "history",
+  summary: "show how each claim's status moved, from the assessments the app stored",
+  help: HISTORY_HELP,
+  run: runHistory,
+};

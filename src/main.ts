@@ -1,13 +1,18 @@
+import { createRequire } from "node:module";
 import { ProbotOctokit, run } from "probot";
+import type { Logger } from "pino";
 import { createClaimcheckApp } from "./app/index.js";
 import { createLogger } from "./app/logger.js";
-import { browserSignIn, readEnv } from "./config/env.js";
+import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
 import { Store } from "./store/store.js";
+import { VERSION } from "./version.js";
 
 /*
  * The service: validate the environment, open (and migrate) the database, and hand the app to
  * Probot's server. Without credentials Probot serves its GitHub App registration flow from app.yml.
+ * What a person needs to read at start (where to register, where webhooks go) is printed as a
+ * short plain-text banner on stderr; the JSON log lines on stdout are for machines.
  */
 
 /**
@@ -18,38 +23,115 @@ function loadDotEnv(): void {
   try {
     process.loadEnvFile(".env");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      stop(`.env could not be read (${(error as NodeJS.ErrnoException).code ?? "malformed"})`);
+    }
   }
+}
+
+function stop(message: string): never {
+  console.error(message.startsWith("claimcheck:") ? message : `claimcheck: ${message}`);
+  process.exit(1);
+}
+
+function smeeClientInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve("smee-client");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Webhooks through a smee.io channel are a development convenience. Probot would fetch the
+ * smee-client package from the registry at run time when it is missing; here it is used only if
+ * installed, and a configured proxy without it is one line saying what to install.
+ */
+function configureWebhookProxy(env: Env): string | undefined {
+  if (!env.WEBHOOK_PROXY_URL) {
+    // In setup mode Probot would otherwise try to create a smee.io channel on its own.
+    process.env.NO_SMEE_SETUP = "true";
+    return undefined;
+  }
+  if (smeeClientInstalled()) return `webhooks are proxied from ${new URL(env.WEBHOOK_PROXY_URL).origin} (WEBHOOK_PROXY_URL)`;
+  // Blank rather than deleted: Probot loads .env again and would restore a deleted variable.
+  process.env.WEBHOOK_PROXY_URL = "";
+  process.env.NO_SMEE_SETUP = "true";
+  return "WEBHOOK_PROXY_URL is set but the smee-client package is not installed: run `npm install --no-save smee-client` to receive webhooks through it (ignored until then)";
+}
+
+/** The lines of Probot's setup-mode welcome, one JSON log line each; the banner says the same in claimcheck's words. */
+const PROBOT_WELCOME = [/^$/, /^Welcome to Probot!$/, /^Probot is in setup mode/, /^custom routes will not work/, /^are configured in \.env\.$/, /^Please follow the instructions at /, /^Once you are done, restart the server\.$/];
+
+/** Probot's setup logger without its welcome lines; everything else it says (errors, "has been set up") still shows. */
+function withoutSetupChatter(log: Logger): Logger {
+  const quiet = (child: Logger): Logger =>
+    new Proxy(child, {
+      get(target, property, receiver) {
+        if (property !== "info") return Reflect.get(target, property, receiver) as unknown;
+        return (...args: unknown[]) => {
+          if (typeof args[0] === "string" && args.length === 1 && PROBOT_WELCOME.some((line) => line.test(args[0] as string))) return;
+          (target.info as (...a: unknown[]) => void)(...args);
+        };
+      },
+    });
+  return new Proxy(log, {
+    get(target, property, receiver) {
+      if (property !== "child") return Reflect.get(target, property, receiver) as unknown;
+      return (bindings: Record<string, unknown>, options?: Record<string, unknown>) => (bindings?.name === "setup" ? quiet(target.child(bindings, options)) : target.child(bindings, options));
+    },
+  });
+}
+
+function banner(lines: string[]): void {
+  console.error(lines.join("\n"));
 }
 
 async function main(): Promise<void> {
   loadDotEnv();
   const outcome = readEnv(process.env);
-  if (!outcome.ok) {
-    console.error(outcome.message);
-    process.exit(1);
+  if (!outcome.ok) stop(outcome.message);
+  const { env, setupMode } = outcome;
+  if (setupMode && process.env.NODE_ENV === "production") {
+    stop("environment variable APP_ID is required in production (NODE_ENV=production): register the app first, see docs/deployment.md");
   }
-  const { env } = outcome;
+  const proxyNote = configureWebhookProxy(env);
   let store: Store;
   try {
     store = Store.open(env.DATABASE_URL);
   } catch (error) {
-    console.error(`claimcheck: environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
-    process.exit(1);
+    stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
+  const log = createLogger(env.LOG_LEVEL);
   const { app, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
-  const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: createLogger(env.LOG_LEVEL) });
-  const stop = async () => {
+  const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
+  const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
+  if (setupMode) {
+    const where = env.GH_ORG ? `on the organisation ${env.GH_ORG} (GH_ORG)` : "on your personal account (to register it on an organisation instead, stop and start again with GH_ORG=your-org)";
+    banner([
+      `claimcheck ${VERSION}: no APP_ID yet, so this serves the GitHub App registration flow.`,
+      `  Open ${address} and choose "Register GitHub App": the app will be registered ${where}.`,
+      "  The new credentials are written to .env; then restart (npm start) and install the app on the organisation.",
+      ...(proxyNote ? [`  ${proxyNote}`] : []),
+    ]);
+  } else {
+    banner([
+      `claimcheck ${VERSION}: GitHub App ${env.APP_ID} at ${address}`,
+      `  webhooks: ${address}${process.env.WEBHOOK_PATH || "/api/github/webhooks"}; health: ${address}/healthz; ${env.ASSESS_CONCURRENCY} assessments at once`,
+      ...(proxyNote ? [`  ${proxyNote}`] : []),
+    ]);
+  }
+  const shutdown = async () => {
     await server.stop();
     stopBackfills();
     await jobs()?.idle();
     store.close();
     process.exit(0);
   };
-  process.once("SIGTERM", () => void stop());
+  process.once("SIGTERM", () => void shutdown());
 }
 
 main().catch((error: unknown) => {
-  console.error(`claimcheck: failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  stop(`failed to start: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
 });

@@ -13,6 +13,7 @@ import { githubAdminCheck, installationConfig, reportHandler } from "./report-ro
 import { BrowserSessions } from "./browser-session.js";
 import { browserReport, oauthRoutes, type BrowserSignInConfig } from "./oauth-routes.js";
 import { reportPage } from "./report-page.js";
+import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
 import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
@@ -85,7 +86,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const configFor = installationConfig(probot);
     const sessions = deps.browser ? new BrowserSessions({ secret: deps.browser.sessionSecret, ttlMs: deps.browser.sessionTtlMs, ...(deps.now ? { now: deps.now } : {}) }) : null;
     if (deps.browser && sessions) addHandler(oauthRoutes({ config: deps.browser, sessions, verifyAdmin, log }));
-    const page = sessions ? { sessions, page: reportPage({ store: deps.store, configFor, ...(deps.now ? { now: deps.now } : {}), ...(deps.browser ? { webUrl: deps.browser.webUrl } : {}) }) } : null;
+    const page = sessions ? { sessions, log, page: reportPage({ store: deps.store, configFor, history: new HistoryCache(deps.store, deps.browser?.webUrl), ...(deps.now ? { now: deps.now } : {}), ...(deps.browser ? { webUrl: deps.browser.webUrl } : {}) }) } : null;
     addHandler(reportHandler({ store: deps.store, log, verifyAdmin, configFor, ...(deps.now ? { now: deps.now } : {}), browser: browserReport(page) }));
     if (deps.maintenanceIntervalMs !== null) {
       const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;

@@ -198,6 +198,7 @@ export type BrowserReportDeps = {
   sessions: BrowserSessions;
   /** The page of `org` for the signed-in admin, or null when there is nothing to show (with why). */
   page: (org: string, session: Session) => Promise<{ status: number; html: string; csp: string } | { status: number; title: string; text: string }>;
+  log?: { error: (obj: object, msg: string) => void };
 };
 
 /** A browser asking for /reports/{org}: the page for a session proven for that organisation, else a sign-in. */
@@ -210,7 +211,8 @@ export function browserReport(deps: BrowserReportDeps | null) {
     let answer: Awaited<ReturnType<BrowserReportDeps["page"]>>;
     try {
       answer = await deps.page(org, session);
-    } catch {
+    } catch (error) {
+      deps.log?.error({ org, err: error }, "the HTML report could not be built");
       return sendMessage(res, 500, "The report could not be shown", "claimcheck failed to build the report. The error is in the app's log.");
     }
     if ("html" in answer) {

@@ -17,6 +17,7 @@ import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher, IssueRun } from "../publish/issues.js";
 import { latestResults, publishRunIssues } from "./issue-events.js";
+import { issueLinksOf } from "./issue-links.js";
 
 /** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
 export type InstallationOctokit = OctokitLike & ConfigReader;
@@ -101,7 +102,8 @@ function issueNotices(store: Store, target: Target, config: RepoConfig): IssueNo
 export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<Assessed & { checkRunId: number }> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
   const recent = new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
-  const output = renderCheckRun(assessment, config, recent, issueNotices(deps.store, target, config.config));
+  const links = issueLinksOf(deps.store, target.installationId, `${target.owner}/${target.repo}`, assessment.repo?.htmlUrl, config.config);
+  const output = renderCheckRun(assessment, config, recent, issueNotices(deps.store, target, config.config), links);
   const conclusion = decideConclusion(assessment, config);
   const detailsUrl = !config.ok && assessment.repo ? `${assessment.repo.htmlUrl}/blob/${assessment.repo.defaultBranch}/${CONFIG_PATH}` : undefined;
   const base = { installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion };

@@ -7,6 +7,7 @@ import type { Session } from "./browser-session.js";
 import { latestReport } from "./latest-report.js";
 import { SIGN_OUT_PATH, type BrowserReportDeps } from "./oauth-routes.js";
 import { storedHistory } from "./stored-history.js";
+import type { HistoryCache } from "./history-cache.js";
 
 /*
  * The HTML report of one organisation for its signed-in admin: the latest stored report and its
@@ -19,6 +20,8 @@ export type ReportPageDeps = {
   now?: () => Date;
   webUrl?: string;
   historyDays?: number;
+  /** Keeps each installation's history between views; without it every view reads the whole period. */
+  history?: HistoryCache;
 };
 
 export function reportPage(deps: ReportPageDeps): BrowserReportDeps["page"] {
@@ -29,7 +32,8 @@ export function reportPage(deps: ReportPageDeps): BrowserReportDeps["page"] {
     const config = await deps.configFor(installation.id, installation.accountLogin);
     const report = latestReport(deps.store, installation.id, installation.accountLogin, config, now);
     if (!report) return { status: 404, title: "No assessment yet", text: `claimcheck has stored no assessment of ${org} yet.` };
-    const history = storedHistory(deps.store, installation.id, now, deps.historyDays ?? DEFAULT_HISTORY_DAYS, deps.webUrl);
+    const days = deps.historyDays ?? DEFAULT_HISTORY_DAYS;
+    const history = deps.history ? deps.history.history(installation.id, now, days) : storedHistory(deps.store, installation.id, now, days, deps.webUrl);
     const html = renderHtml({ ...report, history }, { session: { login: session.login, signOutPath: SIGN_OUT_PATH } });
     return { status: 200, html, csp: contentSecurityPolicy("header") };
   };

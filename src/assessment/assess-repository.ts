@@ -1,5 +1,6 @@
 import { unreadable, type Finding } from "../core/findings.js";
 import { collectAll } from "./collect.js";
+import { runReadsFor } from "./run-shared.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { COLLECTORS } from "../collectors/index.js";
 import { readRepository, REPOSITORY_ROUTE } from "../collectors/repository.js";
@@ -67,14 +68,18 @@ const mayBeOneHeavyPart = (result: BatchResult) => !result.ok && result.split;
  * lockfile, a long history) can cause — each collector's part is asked for on its own, so only the
  * evidence that still cannot be read becomes unknown. Gives each collector its part's answer.
  */
-async function readRepositoryData(client: GitHubClient, repo: RepoRef, collectors: readonly Collector[], since: Date): Promise<(collector: Collector) => BatchResult> {
-  const fragments = collectors.flatMap((c) => (c.repositoryFragment ? [c.repositoryFragment] : []));
+async function readRepositoryData(client: GitHubClient, repo: RepoRef, collectors: readonly Collector[], since: Date, inRun: boolean): Promise<(collector: Collector) => BatchResult> {
+  const fragmentOf = (c: Collector) => (inRun && c.runFragment ? c.runFragment : c.repositoryFragment);
+  const fragments = collectors.flatMap((c) => {
+    const f = fragmentOf(c);
+    return f ? [f] : [];
+  });
   if (fragments.length === 0) return () => ({ ok: true, data: null, errors: [] });
   const all = await queryFragments(client, repo, fragments, since);
   if (!mayBeOneHeavyPart(all) || fragments.length === 1) return () => all;
   const parts = await Promise.all(fragments.map((f) => queryFragments(client, repo, [f], since)));
   const byName = new Map(fragments.map((f, i) => [f.name, parts[i]!]));
-  return (collector) => byName.get(collector.repositoryFragment!.name) ?? all;
+  return (collector) => byName.get(fragmentOf(collector)!.name) ?? all;
 }
 
 const repositoryResponseSchema = z.looseObject({ repository: z.unknown() });
@@ -126,7 +131,8 @@ export async function assessRepository({ client, owner, name, config, now = new 
   const since = new Date(now.getTime() - config.windowDays * 86_400_000);
   // The batched query and the collectors' own REST reads go out together: an assessment costs
   // about one round trip per collector, not one after another. Results keep the collectors' order.
-  const batched = readRepositoryData(client, repo, collectors, since);
+  const run = runReadsFor(client);
+  const batched = readRepositoryData(client, repo, collectors, since, run !== null);
   const collected = await Promise.all(
     collectors.map(async (collector) => {
       const data = collector.repositoryFragment ? (await batched)(collector) : null;
@@ -134,7 +140,7 @@ export async function assessRepository({ client, owner, name, config, now = new 
         const where = { repo: repo.fullName, source: "GraphQL claimcheckRepository", url: repo.htmlUrl, observedAt: now.toISOString() };
         return collector.produces.map((id) => unreadable(id, data.error, where));
       }
-      return runCollector(collector, { client, repo, config, now, since, repositoryData: data?.ok ? data.data : null, repositoryErrors: data?.ok ? data.errors : [] });
+      return runCollector(collector, { client, repo, config, now, since, repositoryData: data?.ok ? data.data : null, repositoryErrors: data?.ok ? data.errors : [], ...(run ? { run } : {}) });
     }),
   );
   findings = findings.concat(...collected);

@@ -55,6 +55,7 @@ fragment claimcheckAccess on Repository {
     }
   }
   acc_owner: owner {
+    __typename
     ... on Organization {
       acc_teams: teams(first: 100) {
         totalCount
@@ -75,6 +76,12 @@ fragment claimcheckAccess on Repository {
   acc_environments: environments(first: ${ENVIRONMENTS_PAGE}) { ...claimcheckEnvironments }
 }
 ${ENVIRONMENT_FIELDS}`,
+};
+
+/** Within a run the organisation's teams are read once for all repositories (team-repositories.ts). */
+export const repoAccessRunFragment = {
+  name: "claimcheckAccess",
+  text: repoAccessFragment.text.replace(/ {2}acc_owner: owner \{[\s\S]*?\n {2}\}\n/, "  acc_owner: owner { __typename }\n"),
 };
 
 /** Further environments, when a repository has more than one page of them. */
@@ -159,11 +166,20 @@ export function teamGrants(raw: unknown, fullName: string): Read<"access.team-gr
   return { value: grants };
 }
 
-/** The owner answers `{}` when it is a user: a user's repository has no teams. */
+/** The owner answers `{}` (or only its type) when it is a user: a user's repository has no teams. */
 function teamGrantsOfOwner(owner: unknown, fullName: string): Read<"access.team-grants"> {
   if (typeof owner !== "object" || owner === null) return { value: null, error: "GitHub's answer had no repository owner" };
-  if (!("acc_teams" in owner)) return { value: [] };
+  if (!("acc_teams" in owner)) return "__typename" in owner && owner.__typename === "Organization" ? { value: null, error: "GitHub's answer had no teams for the organisation" } : { value: [] };
   return teamGrants(owner.acc_teams, fullName);
+}
+
+/** Within a run: this repository's entry in the organisation's team map, read once for the run. */
+async function teamGrantsOfRun(ctx: CollectContext, owner: unknown): Promise<Read<"access.team-grants">> {
+  if (typeof owner !== "object" || owner === null || !("__typename" in owner)) return { value: null, error: "GitHub's answer had no repository owner" };
+  if (owner.__typename !== "Organization") return { value: [] };
+  const map = await ctx.run!.teamRepositories(ctx.repo.owner);
+  if ("error" in map) return { value: null, error: map.error };
+  return { value: [...(map.grants.get(ctx.repo.fullName.toLowerCase()) ?? [])] };
 }
 
 /** Pure: titles of deploy keys that can push. A longer list than read could hide one only when none was found. */
@@ -270,10 +286,19 @@ async function fromFragment(ctx: CollectContext): Promise<Finding[]> {
   const envWhere = at("environments", "environments");
   const envRefused = fieldError(ctx.repositoryErrors, "repository", "acc_environments");
   const env = envRefused ? null : environments(await allEnvironments(ctx, data.acc_environments));
+  const teamsHint = "the organisation 'Members: read' permission";
+  const teams = ctx.run
+    ? await (async (): Promise<Read<"access.team-grants">> => {
+        const refused = fieldError(ctx.repositoryErrors, "repository", "acc_owner");
+        if (refused) return { value: null, error: `${refused}; the app may lack ${teamsHint}` };
+        const read = await teamGrantsOfRun(ctx, data.acc_owner);
+        return read.value === null ? { value: null, error: `${"error" in read ? read.error : "not read"}; the app may lack ${teamsHint}` } : read;
+      })()
+    : field(ctx, ["acc_owner"], teamsHint, () => teamGrantsOfOwner(data.acc_owner, repo.fullName));
   const envError = `${envRefused}; the app may lack the 'Actions: read' or 'Deployments: read' repository permission`;
   return [
     toFinding("access.individual-grants", field(ctx, ["acc_direct"], "the 'Metadata: read' repository permission or push access", () => individualGrants(data.acc_direct)), at("collaborators(affiliation: DIRECT)", "access")),
-    toFinding("access.team-grants", field(ctx, ["acc_owner"], "the organisation 'Members: read' permission", () => teamGrantsOfOwner(data.acc_owner, repo.fullName)), at("owner.teams.repositories", "access")),
+    toFinding("access.team-grants", teams, at("owner.teams.repositories", "access")),
     toFinding("deploy-keys.write", field(ctx, ["acc_deployKeys"], ADMIN_PERMISSION, () => writeDeployKeys(data.acc_deployKeys)), at("deployKeys", "keys")),
     toFinding("environments.names", env ? env.names : { value: null, error: envError }, envWhere),
     toFinding("environments.unguarded", env ? env.unguarded : { value: null, error: envError }, envWhere),
@@ -300,6 +325,7 @@ export const repoAccessCollector: Collector = {
   id: "repo-access",
   produces: REPO_ACCESS_FINDINGS,
   repositoryFragment: repoAccessFragment,
+  runFragment: repoAccessRunFragment,
   async collect(ctx: CollectContext): Promise<Finding[]> {
     return [...(await fromFragment(ctx)), ...fromRepository(ctx), await readAlerts(ctx)];
   },

@@ -2,6 +2,7 @@ import type { GitHubClient, GraphqlFieldError } from "../github/client.js";
 import type { Finding, FindingId } from "../core/findings.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { RepositoryFragment } from "../github/repository-query.js";
+import type { TeamRepositories } from "./team-repositories.js";
 
 /** The repository being assessed, as read and validated from GitHub. */
 export type RepoRef = {
@@ -35,7 +36,15 @@ export type CollectContext = {
   repositoryData: unknown;
   /** Field errors of that query (path from the query root, e.g. ["repository", "deps_alerts"]). */
   repositoryErrors: readonly GraphqlFieldError[];
+  /**
+   * Organisation-wide reads shared by the repositories of a run, when this assessment is part of
+   * one (assessment/run-shared.ts); absent for a lone repository, whose batched query asks instead.
+   */
+  run?: RunReads;
 };
+
+/** Reads a run makes once for all its repositories. */
+export type RunReads = { teamRepositories(org: string): Promise<TeamRepositories> };
 
 /**
  * One evidence source. `produces` is a promise to the evaluator: every id listed comes back,
@@ -47,6 +56,8 @@ export type Collector = {
   produces: readonly FindingId[];
   /** Repository fields this collector needs, read in the one batched GraphQL request. */
   repositoryFragment?: RepositoryFragment;
+  /** The fragment to use instead within a run (`CollectContext.run` set): without what the run reads once. */
+  runFragment?: RepositoryFragment;
   collect(ctx: CollectContext): Promise<Finding[]>;
 };
 

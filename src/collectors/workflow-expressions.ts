@@ -227,7 +227,8 @@ function call(name: string, args: Value[], ctx: ExpressionContext): Value {
     case "failure":
       return ctx.hasNeeds ? UNKNOWN : known(false);
     case "cancelled":
-      return UNKNOWN;
+      // Whether a job runs is judged for a run nobody cancels.
+      return known(false);
   }
   if (!args.every((a) => a.known)) return UNKNOWN;
   const values = args.map((a) => (a as { value: Json }).value);

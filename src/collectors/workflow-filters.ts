@@ -76,6 +76,15 @@ const quoteList = (items: readonly string[]) => items.map((i) => `\`${i}\``).joi
  * for the pull requests to the default branch and on every change of their code.
  */
 export function prTriggerVerdict(event: string, filters: TriggerFilters, defaultBranch: string): TriggerVerdict {
+  try {
+    return decide(event, filters, defaultBranch);
+  } catch {
+    // A pattern that is no regular expression here (a reversed range, a quantifier on nothing) is not guessed at.
+    return { runs: "sometimes", reason: `\`${event}\` has a branch filter that could not be read` };
+  }
+}
+
+function decide(event: string, filters: TriggerFilters, defaultBranch: string): TriggerVerdict {
   const { branches, branchesIgnore, paths, pathsIgnore } = filters;
   // merge_group compares its filters with the queue's target branch too.
   if (branches !== null && !matchesFilters(defaultBranch, branches)) return { runs: "no", reason: `\`${event}\` runs only for pull requests to ${quoteList(branches)}, not to \`${defaultBranch}\`` };

@@ -1,3 +1,4 @@
+import { parse } from "yaml";
 import { effectiveArgv, flagged, positionals, type Command, type Step } from "./workflow-parse.js";
 
 /*
@@ -20,18 +21,67 @@ export type Install = {
   /** Lockfiles the `kind` depends on; without any of them the install is `withoutLockfile`. */
   lockfiles?: string[];
   withoutLockfile?: "afresh" | "unknown";
+  /** A requirements file pip reads: when every requirement in it carries a hash, pip checks hashes by itself. */
+  hashesIn?: string;
 };
 
-/** State carried through a job's steps: settings an earlier command makes for later ones. */
-export type JobInstallState = { bundlerFrozen: boolean; uvSynced: boolean };
+/**
+ * Which Yarn runs at the repository root: Yarn 2+ ("berry", which installs immutably when it
+ * detects CI unless `.yarnrc.yml` turns that off), Yarn 1 ("classic"), or not known (null).
+ */
+export type YarnFlavour = "berry" | "berry-mutable" | "classic" | null;
 
-export const newJobInstallState = (): JobInstallState => ({ bundlerFrozen: false, uvSynced: false });
+/** State carried through a job's steps: settings an earlier command makes for later ones, and what the repository says about its tools. */
+export type JobInstallState = { bundlerFrozen: boolean; uvSynced: boolean; yarn?: YarnFlavour };
+
+export const newJobInstallState = (yarn: YarnFlavour = null): JobInstallState => ({ bundlerFrozen: false, uvSynced: false, yarn });
+
+/**
+ * Pure: the Yarn a repository runs, from its root `.yarnrc.yml` (only Yarn 2+ reads it) and the
+ * `packageManager` field of its root package.json. Without either, a runner's `yarn` is the Yarn 1
+ * that GitHub's images install globally. `undefined`: the file could not be read.
+ */
+export function yarnFlavour(yarnrc: string | null | undefined, packageJson: string | null | undefined): YarnFlavour {
+  if (yarnrc === undefined) return null;
+  if (yarnrc !== null) {
+    try {
+      const settings: unknown = parse(yarnrc);
+      const immutable = typeof settings === "object" && settings !== null ? (settings as Record<string, unknown>).enableImmutableInstalls : undefined;
+      return immutable === false || immutable === "false" ? "berry-mutable" : "berry";
+    } catch {
+      return null;
+    }
+  }
+  if (packageJson === undefined) return null;
+  if (packageJson === null) return "classic";
+  let manager: unknown;
+  try {
+    manager = (JSON.parse(packageJson) as Record<string, unknown>).packageManager;
+  } catch {
+    return null;
+  }
+  if (manager === undefined) return "classic";
+  if (typeof manager !== "string" || !manager.startsWith("yarn@")) return null;
+  return /^yarn@1\./.test(manager) ? "classic" : "berry";
+}
 
 const truthy = (value: string | undefined) => value !== undefined && /^(true|1|yes|on)$/i.test(value.trim());
 const falsy = (value: string | undefined) => value !== undefined && /^(false|0|no|off)$/i.test(value.trim());
 
 /** A project install takes no package names; `npm install typescript` installs a tool, not the project. */
 const installsPackages = (pos: readonly string[]) => pos.length > 1;
+
+/** The files of `-r FILE`, `-rFILE`, `--requirement FILE` and `--requirement=FILE`. */
+function requirementFiles(args: readonly string[]): string[] {
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const a = args[i]!;
+    if (a === "-r" || a === "--requirement") files.push(args[i + 1] ?? "");
+    else if (a.startsWith("--requirement=")) files.push(a.slice("--requirement=".length));
+    else if (/^-r\S/.test(a)) files.push(a.slice(2));
+  }
+  return files.filter(Boolean);
+}
 
 const locked = (ecosystem: string): Install => ({ ecosystem, kind: "locked" });
 const afresh = (ecosystem: string, reason?: string): Install => ({ ecosystem, kind: "afresh", ...(reason ? { reason } : {}) });
@@ -91,7 +141,10 @@ export function classifyInstall(command: Command, outer: Readonly<Record<string,
       if (flagged(args, "--no-immutable", "--pure-lockfile", "--no-lockfile") || falsy(env.YARN_ENABLE_IMMUTABLE_INSTALLS)) return afresh("npm");
       if (truthy(env.YARN_ENABLE_IMMUTABLE_INSTALLS)) return locked("npm");
       // Yarn 2+ installs immutably when it detects CI; Yarn 1 rewrites the lockfile unless told not to.
-      return unknown("npm", "`yarn install` without `--frozen-lockfile`/`--immutable` is locked with Yarn 2+ on CI but not with Yarn 1, and which Yarn runs is not read");
+      if (state.yarn === "berry") return locked("npm");
+      if (state.yarn === "berry-mutable") return afresh("npm", "`.yarnrc.yml` sets `enableImmutableInstalls: false`");
+      if (state.yarn === "classic") return afresh("npm", "Yarn 1 (no `.yarnrc.yml`, no Yarn 2+ `packageManager`) may rewrite yarn.lock without `--frozen-lockfile`");
+      return unknown("npm", "`yarn install` without `--frozen-lockfile`/`--immutable` is locked with Yarn 2+ on CI but not with Yarn 1, and which Yarn runs could not be read");
     }
     case "pnpm":
       if (sub === "update" || sub === "up" || sub === "upgrade") return afresh("npm");
@@ -109,7 +162,12 @@ export function classifyInstall(command: Command, outer: Readonly<Record<string,
       if (sub !== "install") return null;
       if (flagged(args, "--require-hashes") || truthy(env.PIP_REQUIRE_HASHES)) return locked("pip");
       const project = flagged(args, "-r", "--requirement", "-e", "--editable", "-c", "--constraint") || args.some((a) => /^-[rc]\S/.test(a)) || pos.slice(1).some((p) => /^\.(\/|\[|$)/.test(p));
-      return project ? afresh("pip", "`pip install` checks hashes only with `--require-hashes` (or hashes in every requirement)") : null;
+      if (!project) return null;
+      const install = afresh("pip", "`pip install` checks hashes only with `--require-hashes` (or hashes in every requirement)");
+      // One requirements file and nothing else: pip checks hashes by itself when every requirement in it has one.
+      const files = requirementFiles(args);
+      const others = pos.slice(1).filter((p) => !files.includes(p));
+      return files.length === 1 && others.length === 0 && !flagged(args, "-e", "--editable", "-c", "--constraint") ? { ...install, hashesIn: files[0]!.replace(/^\.\//, "") } : install;
     }
     case "pip-sync":
       return unknown("pip", "`pip-sync` installs the pinned versions, and checks hashes only if the file carries them, which is not read here");

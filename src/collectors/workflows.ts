@@ -2,10 +2,12 @@ import { z } from "zod";
 import { observed, unreadable, type Finding, type FindingId, type FindingValue, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError } from "../github/client.js";
 import type { CollectContext, Collector } from "./types.js";
-import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, type Install } from "./workflow-installs.js";
+import { ACTIONS_DIR, expandLocalActions, localActionKey, type LocalAction } from "./local-actions.js";
+import { localActionsOf, yarnOf } from "./workflow-context-files.js";
+import { classifyInstall, classifyInstallAction, newJobInstallState, setsBundlerFrozen, syncsUvLocked, type Install, type YarnFlavour } from "./workflow-installs.js";
 import { commandsOf, isPinned, parseWorkflow, runsDependencyScan, runsTests, usesDependencyScan, type Job, type Step, type Workflow } from "./workflow-parse.js";
 import { anyRuns, bothRun, conditionRuns, jobRuns, PR_EVENTS, stateVerdict, triggerRuns, YES, type RunContext, type Runs, type WorkflowStates } from "./workflow-runs.js";
-import { jobDanger, PRIVILEGED_EVENTS, tokenWrites } from "./workflow-untrusted.js";
+import { jobDanger, PRIVILEGED_EVENTS, tokenWrites, withVariables } from "./workflow-untrusted.js";
 
 /*
  * GitHub Actions on the default branch: the workflow files in `.github/workflows` (read in the
@@ -39,6 +41,30 @@ fragment claimcheckWorkflows on Repository {
         }
       }
     }
+  }
+  wf_actions: object(expression: "HEAD:${ACTIONS_DIR}") {
+    ... on Tree {
+      entries {
+        name
+        type
+        object {
+          ... on Tree {
+            entries {
+              name
+              object {
+                ... on Blob { text isBinary isTruncated }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  wf_yarnrc: object(expression: "HEAD:.yarnrc.yml") {
+    ... on Blob { text isTruncated }
+  }
+  wf_packageJson: object(expression: "HEAD:package.json") {
+    ... on Blob { text isTruncated }
   }
 }`,
 };
@@ -111,7 +137,8 @@ function reach(
     const here: Reached = { path, workflow, job, runs, inputs, caller };
     const callee = localCallee(job);
     if (!callee || runs.runs === "no") return [here];
-    const passed = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, `${v}\n${Object.values(inputs).join("\n")}`]));
+    // An input passed on from this workflow's own inputs keeps what the outer caller gave.
+    const passed = Object.fromEntries(Object.entries(job.with ?? {}).map(([k, v]) => [k, withVariables(v, inputs)]));
     // The called workflow gets the secrets the calling job passes, and a token no stronger than its own.
     const secrets = caller.secrets || job.usesSecrets === true || workflow.envSecrets === true;
     const writes = caller.writes === false ? false : tokenWrites(workflow, job, caller.writes === undefined ? ctx.defaultTokenWrites : caller.writes);
@@ -130,16 +157,21 @@ function runnableSteps(job: Job, event: string, ctx: RunContext): Step[] {
 type FoundInstall = Install & { workflow: string; command: string };
 
 /** Installs of one job, in order, so `bundle config set frozen true` applies to later `bundle install`s. */
-function jobInstalls(path: string, workflow: Workflow, job: Job, steps: readonly Step[]): FoundInstall[] {
-  const state = newJobInstallState();
+function jobInstalls(path: string, workflow: Workflow, job: Job, steps: readonly Step[], ctx: SummaryContext): FoundInstall[] {
+  const state = newJobInstallState(ctx.yarn ?? null);
+  const actions = ctx.actions ?? new Map<string, LocalAction>();
   const found: FoundInstall[] = [];
-  for (const step of steps) {
+  for (const step of expandLocalActions(steps, actions)) {
     const env = envOf(workflow, job, step.env);
     if (step.uses !== null) {
       const uses = step.uses.trim();
       const viaAction = classifyInstallAction(step);
       if (viaAction) found.push({ ...viaAction, workflow: path, command: uses });
-      else if (uses.startsWith("./")) found.push({ ecosystem: "*", kind: "unknown", reason: `the local action \`${uses}\` may install dependencies, and its steps are not read`, workflow: path, command: uses });
+      else if (uses.startsWith("./")) {
+        const action = actions.get(localActionKey(uses));
+        const why = action?.kind === "opaque" ? action.reason : "its steps were not read (only composite actions in .github/actions/<name>/ are)";
+        found.push({ ecosystem: "*", kind: "unknown", reason: `the local action \`${uses}\` may install dependencies, and ${why}`, workflow: path, command: uses });
+      }
     }
     if (step.run === null) continue;
     for (const command of commandsOf(step.run)) {
@@ -157,13 +189,21 @@ const unrestricted = (workflow: Workflow, job: Job) => (job.permissions === "abs
 /** A workflow only ever called by another runs with its caller's token, which the caller's permissions bound. */
 const onlyCalled = (workflow: Workflow) => workflow.events.every((e) => e === "workflow_call");
 
-function runsTestsIn(job: Job): boolean {
-  return job.steps.some((s) => s.run !== null && commandsOf(s.run).some(runsTests));
-}
+const runsTestsStep = (s: Step) => s.run !== null && commandsOf(s.run).some(runsTests);
+const scansStep = (s: Step) => usesDependencyScan(s) || (s.run !== null && commandsOf(s.run).some(runsDependencyScan));
 
-function scansDependencies(job: Job): boolean {
-  if (job.uses !== null && usesDependencyScan({ uses: job.uses, with: {} })) return true;
-  return job.steps.some((s) => usesDependencyScan(s) || (s.run !== null && commandsOf(s.run).some(runsDependencyScan)));
+/**
+ * Whether a job does something on `event` through one of its steps (local composite actions
+ * included): the best of those steps' own `if:` verdicts, or null when no step does it. A step
+ * whose `if:` is never true on the event does nothing.
+ */
+function stepsDo(job: Job, event: string, ctx: SummaryContext, does: (s: Step) => boolean): Runs | null {
+  const actions = ctx.actions ?? new Map<string, LocalAction>();
+  const verdicts = job.steps.flatMap((step) => {
+    if (!expandLocalActions([step], actions).some(does)) return [];
+    return [conditionRuns(step.if, event, ctx, false, "the step")];
+  });
+  return verdicts.length > 0 ? anyRuns(verdicts) : null;
 }
 
 /** A reusable workflow of another repository (`owner/repo/.github/workflows/x.yml@ref`), whose jobs are not read. */
@@ -192,7 +232,7 @@ type WorkflowFindingId = (typeof WORKFLOW_FINDINGS)[number];
 export type WorkflowSummary = { [K in WorkflowFindingId]: { value: FindingValue<K> } | { value: null; error: string } };
 
 /** What the summary needs besides the files: the repository, GitHub's workflow states and the default token permission. */
-export type SummaryContext = RunContext & { defaultTokenWrites: boolean | null };
+export type SummaryContext = RunContext & { defaultTokenWrites: boolean | null; yarn?: YarnFlavour; actions?: ReadonlyMap<string, LocalAction> };
 
 /**
  * Pure: the workflow findings of a repository.
@@ -224,12 +264,14 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
   const gate = (path: string, workflow: Workflow, event: string) => bothRun(stateVerdict(path, ctx), triggerRuns(workflow, event, ctx));
 
   /** Whether some reached job with `has` runs on one of `events`; a remote reusable workflow counts as undecided. */
-  const verdictFor = (path: string, workflow: Workflow, events: readonly string[], has: (job: Job) => boolean): Runs =>
+  /** Whether a job reached from `path` does something on one of `events`: the job must run, and so must the step that does it. */
+  const verdictFor = (path: string, workflow: Workflow, events: readonly string[], has: (job: Job, event: string) => Runs | null): Runs =>
     anyRuns(
       events.map((event) =>
         anyRuns(
           reach(path, event, gate(path, workflow, event), byPath, ctx).flatMap(({ job, runs }) => {
-            if (has(job)) return [runs];
+            const done = has(job, event);
+            if (done) return [bothRun(runs, done)];
             const remote = remoteCallee(job);
             return remote && runs.runs !== "no" ? [{ runs: "sometimes" as const, reason: `it calls ${remote}, whose jobs are not read` }] : [];
           }),
@@ -237,10 +279,12 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
       ),
     );
 
-  const onPr = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), () => true) }));
-  const tests = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow), runsTestsIn) }));
-  const review = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), scansDependencies) }));
-  const scheduled = roots.filter((f) => f.workflow.crons.length > 0).map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, ["schedule"], () => true) }));
+  const onPr = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), () => YES) }));
+  const tests = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow), (job, event) => stepsDo(job, event, ctx, runsTestsStep)) }));
+  // A reusable workflow that is itself a known scanner does the review as a job.
+  const reviews = (job: Job, event: string) => (job.uses !== null && usesDependencyScan({ uses: job.uses, with: {} }) ? YES : stepsDo(job, event, ctx, scansStep));
+  const review = roots.map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, eventsOf(f.workflow, PR_EVENTS), reviews) }));
+  const scheduled = roots.filter((f) => f.workflow.crons.length > 0).map((f) => ({ path: f.path, runs: verdictFor(f.path, f.workflow, ["schedule"], () => YES) }));
 
   // Installs in every job that can run, on any event (a disabled workflow installs nothing).
   const installs = new Map<string, FoundInstall>();
@@ -248,7 +292,7 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
     for (const event of eventsOf(f.workflow)) {
       for (const { path, workflow, job, runs } of reach(f.path, event, gate(f.path, f.workflow, event), byPath, ctx)) {
         if (runs.runs === "no") continue;
-        for (const found of jobInstalls(path, workflow, job, runnableSteps(job, event, ctx))) installs.set(`${found.workflow}\u0000${job.id}\u0000${found.command}`, found);
+        for (const found of jobInstalls(path, workflow, job, runnableSteps(job, event, ctx), ctx)) installs.set(`${found.workflow}\u0000${job.id}\u0000${found.command}`, found);
         const remote = remoteCallee(job);
         if (remote) installs.set(`${f.path}\u0000${remote}`, { ecosystem: "*", kind: "unknown", reason: `it calls ${remote}, whose jobs are not read`, workflow: f.path, command: remote });
       }
@@ -257,6 +301,7 @@ export function summariseWorkflows(files: readonly WorkflowFile[], ctx: SummaryC
   for (const path of unread) installs.set(path, { ecosystem: "*", kind: "unknown", reason: "the file could not be read", workflow: path, command: "(not read)" });
   const installList = [...installs.values()];
   let locked: { value: boolean | null } | { value: null; error: string };
+  // A `pip install -r` whose file may carry hashes still counts as afresh here; the check itself reads the file's hashes.
   if (installList.some((i) => i.kind === "afresh" && !i.lockfiles)) locked = { value: false };
   else if (unreadReason) locked = { value: null, error: unreadReason };
   else if (installList.length === 0) locked = { value: null };
@@ -339,10 +384,10 @@ async function readWorkflowStates({ client, repo }: CollectContext): Promise<Wor
   }
 }
 
-function workflowsWhere({ repo, now }: CollectContext): Where {
+function workflowsWhere({ repo, now }: CollectContext, statesRead: boolean): Where {
   return {
     repo: repo.fullName,
-    source: `GraphQL repository.object(expression: "HEAD:${WORKFLOW_DIR}"), ${STATES_ROUTE}`,
+    source: `GraphQL repository.object(expression: "HEAD:${WORKFLOW_DIR}")${statesRead ? `, ${STATES_ROUTE}` : ""}`,
     url: `${repo.htmlUrl}/tree/${encodeURIComponent(repo.defaultBranch)}/${WORKFLOW_DIR}`,
     observedAt: now.toISOString(),
   };
@@ -368,13 +413,15 @@ export const workflowsCollector: Collector = {
   repositoryFragment: workflowsFragment,
   async collect(ctx: CollectContext): Promise<Finding[]> {
     const read = readWorkflowFiles(ctx);
-    const where = workflowsWhere(ctx);
     const needStates = "files" in read && read.files.length > 0;
+    const where = workflowsWhere(ctx, needStates);
     const [token, states] = await Promise.all([readTokenSettings(ctx), needStates ? readWorkflowStates(ctx) : Promise.resolve(NO_STATES)]);
     if ("error" in read) return [...WORKFLOW_FINDINGS.map((id) => unreadable(id, read.error, where)), ...token];
     const setting = token.find((f) => f.id === "actions.default-token-permission")?.value;
     const defaultTokenWrites = setting === "write" ? true : setting === "read" ? false : null;
-    const summary = summariseWorkflows(read.files, { repoFullName: ctx.repo.fullName, defaultBranch: ctx.repo.defaultBranch, states, defaultTokenWrites });
+    const yarn = yarnOf(ctx.repositoryData, ctx.repositoryErrors);
+    const actions = localActionsOf(ctx.repositoryData, ctx.repositoryErrors);
+    const summary = summariseWorkflows(read.files, { repoFullName: ctx.repo.fullName, defaultBranch: ctx.repo.defaultBranch, states, defaultTokenWrites, yarn, actions });
     return [...toFindings(summary, where), ...token];
   },
 };

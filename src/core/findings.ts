@@ -76,6 +76,7 @@ export const FINDINGS = {
         reason: z.string().optional(),
         lockfiles: z.array(z.string()).optional(),
         withoutLockfile: z.enum(["afresh", "unknown"]).optional(),
+        hashesIn: z.string().optional(),
       }),
     ),
   },

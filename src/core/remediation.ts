@@ -57,12 +57,20 @@ const WHAT_CLOSES: Record<string, string> = {
  */
 export function whatWouldClose(checkId: string, where: { repoUrl?: string; org: string }): string {
   const text = WHAT_CLOSES[checkId] ?? "See the check's reason.";
+  // Without one repository to name (an organisation-wide report) a settings page is named, not linked:
+  // a URL with a placeholder in it would be a link that leads nowhere.
+  const repo = where.repoUrl;
   return text
-    .replace(/\{repo\}/g, where.repoUrl ?? `https://github.com/${where.org}/{repository}`)
+    .replace(/\{repo\}(\/[A-Za-z0-9_/-]*)?/g, (_match, path: string | undefined) => (repo ? `${repo}${path ?? ""}` : path ? `each repository's \`${path}\` page` : "each repository"))
     .replace(/\{org\}\/settings\//g, `https://github.com/organizations/${where.org}/settings/`)
     .replace(/\{org\}/g, `https://github.com/orgs/${where.org}`);
 }
 
 export function hasRemediation(checkId: string): boolean {
   return Object.hasOwn(WHAT_CLOSES, checkId);
+}
+
+/** The first repository page a check's remediation names (such as `/settings/branches`), to link per repository. */
+export function remediationPage(checkId: string): string | undefined {
+  return /\{repo\}(\/[A-Za-z0-9_/-]+)/.exec(WHAT_CLOSES[checkId] ?? "")?.[1];
 }

@@ -31,7 +31,10 @@ function judgeCheck(judge: CheckJudge | undefined, byId: Map<FindingId, Finding>
   if (missing.length > 0) return { status: "unknown", reason: NOT_COLLECTED };
   const unreadable = judge.needs.map((id) => byId.get(id)!).filter(isUnreadable);
   if (unreadable.length > 0) {
-    return { status: "unknown", reason: unreadable.map((f) => `${f.id} could not be read: ${f.error ?? "no reason given"}`).join("; ") };
+    // Findings hidden for the same reason are named together, so the reason is said once.
+    const byError = new Map<string, string[]>();
+    for (const f of unreadable) byError.set(f.error ?? "no reason given", [...(byError.get(f.error ?? "no reason given") ?? []), f.id]);
+    return { status: "unknown", reason: [...byError].map(([error, ids]) => `${ids.join(" and ")} could not be read: ${error}`).join("; ") };
   }
   return judge.judge(viewOf(byId), config.thresholds, config);
 }

@@ -1,4 +1,5 @@
 import type { AnswerCache } from "./conditional-cache.js";
+import { describeNetworkFailure } from "./network-failure.js";
 import type { z } from "zod";
 
 /*
@@ -80,6 +81,14 @@ function statusOf(error: unknown): number | null {
   return null;
 }
 
+/** A failure in words: the network failure it was, or GitHub's status and message. */
+function failureOf(error: unknown): { status: number | null; message: string } {
+  const network = describeNetworkFailure(error);
+  if (network) return { status: null, message: network };
+  const status = statusOf(error);
+  return { status, message: status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}` };
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message.split("\n")[0] ?? error.name;
   return String(error);
@@ -96,6 +105,11 @@ export class GitHubClient {
   readonly counts: RequestCounts = { rest: 0, graphql: 0, graphqlCost: 0 };
   /** The primary rate limit left after the last answer, when GitHub said. */
   rateLimitRemaining: number | null = null;
+
+  /** The Octokit this client reads through: one per installation (and per run), so it can key what a run shares. */
+  get source(): object {
+    return this.octokit;
+  }
 
   constructor(
     private readonly octokit: OctokitLike,
@@ -130,10 +144,11 @@ export class GitHubClient {
         this.counts.notModified = (this.counts.notModified ?? 0) + 1;
         response = { status: cached.status, data: cached.data, headers: cached.headers };
       } else {
-        if (status !== null && options.expect?.includes(status)) return { status, data: null, headers: {} };
+        const failure = failureOf(error);
+        if (failure.status !== null && options.expect?.includes(failure.status)) return { status: failure.status, data: null, headers: {} };
         const limited = rateLimitOf(error);
-        if (limited) throw new RateLimitedError(route, status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
-        throw new GitHubReadError(route, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+        if (limited) throw new RateLimitedError(route, failure.status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
+        throw new GitHubReadError(route, failure.status, failure.message);
       }
     }
     const remaining = Number(response.headers["x-ratelimit-remaining"]);
@@ -162,10 +177,10 @@ export class GitHubClient {
     } catch (error) {
       const partial = partialResponse(error);
       if (!partial) {
-        const status = statusOf(error);
+        const failure = failureOf(error);
         const limited = rateLimitOf(error);
-        if (limited) throw new RateLimitedError(`graphql ${name}`, status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
-        throw new GitHubReadError(`graphql ${name}`, status, status === null ? messageOf(error) : `HTTP ${status}: ${messageOf(error)}`);
+        if (limited) throw new RateLimitedError(`graphql ${name}`, failure.status, `rate limit exceeded: ${messageOf(error)}`, limited.resetAt);
+        throw new GitHubReadError(`graphql ${name}`, failure.status, failure.message);
       }
       ({ data, errors } = partial);
     }

@@ -9,6 +9,7 @@ import { DEFAULT_CONFIG } from "../config/repo-config.js";
 import { claimReadAt, freshness, freshnessText } from "../render/freshness.js";
 
 const DEFAULT_EVERY_HOURS = DEFAULT_CONFIG.reassessment.everyHours;
+import { byDecisiveness } from "../render/decisive.js";
 
 /** One claim's result in one scope: what a gap issue is rendered from. */
 export type GapSubject = {
@@ -47,9 +48,10 @@ export function evidenceKind(subject: Pick<GapSubject, "status" | "checks">): st
     .join(",")}`;
 }
 
-export function gapTitle(claimId: string): string {
+/** The title says gap or partial, so a list of issues shows which is which without opening them. */
+export function gapTitle(claimId: string, status: "gap" | "partial"): string {
   const claim = claimById(claimId);
-  return `Code of Practice ${claimId}: ${(claim?.text ?? "claim").replace(/\.$/, "")}`;
+  return `Code of Practice ${claimId} (${status}): ${(claim?.text ?? "claim").replace(/\.$/, "")}`;
 }
 
 export function gapLabels(claimId: string, status: "gap" | "partial"): string[] {
@@ -79,7 +81,7 @@ function evidenceCell(check: CheckResult, findings: readonly Finding[], repo: st
 function checksTable(subject: GapSubject): string[] {
   const repo = subject.scope !== "org" && subject.scope !== "central" ? subject.scope : undefined;
   const lines = ["| Check | Status | What claimcheck found | Evidence |", "|---|---|---|---|"];
-  for (const check of subject.checks.filter((c) => !c.supporting)) {
+  for (const check of byDecisiveness(subject.checks).filter((c) => !c.supporting)) {
     lines.push(`| \`${check.checkId}\` | ${STATUS_LABEL[check.status]} | ${cell(check.reason)} | ${cell(evidenceCell(check, subject.findings, repo))} |`);
   }
   return lines;
@@ -93,10 +95,21 @@ function repositoriesTable(subject: GapSubject): string[] {
   return lines;
 }
 
+function whyHeading(status: Status): string {
+  return status === "partial" ? "### Why this is partial" : "### Why this is a gap";
+}
+
 function whyLine(status: Status): string {
   return status === "gap"
     ? "The claim is a **gap**: a check found evidence that it does not hold, and no check found that it does."
     : "The claim is **partial**: some checks hold and at least one does not (or could not be read), so the evidence does not support calling it met.";
+}
+
+/** The reason that leads: the most decisive failing check's, else the claim's own. */
+function leadingReason(subject: GapSubject, failing: readonly CheckResult[]): string {
+  const first = failing[0];
+  if (!first || subject.scope === "central") return subject.reason;
+  return `${first.checkId}: ${first.reason}`;
 }
 
 /**
@@ -110,7 +123,7 @@ export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: 
   // itself sits beside "last checked", so a fresh re-read alone does not rewrite the issue.
   const read = readAt ? freshness(readAt, subject.checkedAt, options.everyHours ?? DEFAULT_EVERY_HOURS) : null;
   const principle = PRINCIPLES.find((p) => p.id === claim?.principle);
-  const failing = failingChecks(subject.checks);
+  const failing = failingChecks(byDecisiveness(subject.checks));
   const where = { org: subject.org, ...(subject.scope !== "org" && subject.scope !== "central" ? { repoUrl: repoUrl(subject.scope) } : {}) };
   const content = [
     `**Claim ${subject.claimId}** (APC): “${claim?.text ?? subject.claimId}”`,
@@ -125,11 +138,11 @@ export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: 
     ...checksTable(subject),
     ...repositoriesTable(subject),
     "",
-    "### Why this is a gap",
+    whyHeading(subject.status),
     "",
     whyLine(subject.status),
     "",
-    `> ${subject.reason}`,
+    `> ${leadingReason(subject, failing)}`,
     "",
     "### What would close it",
     "",
@@ -144,7 +157,7 @@ export function renderGapIssue(subject: GapSubject, options: { expireAfterDays: 
   const marker = renderMarker({ kind: "gap", claim: subject.claimId, scope: subject.scope, hash });
   const body = `${content}\n\n_Last checked ${subject.checkedAt.slice(0, 16).replace("T", " ")} UTC${read && !read.stale ? `; ${freshnessText(read)}` : ""} (this body changes only when the evidence does)._\n\n${marker}\n`;
   const status = isUnmet(subject.status) ? subject.status : "gap";
-  return { title: gapTitle(subject.claimId), body, hash, labels: gapLabels(subject.claimId, status) };
+  return { title: gapTitle(subject.claimId, status), body, hash, labels: gapLabels(subject.claimId, status) };
 }
 
 /** The comment that closes an issue because the claim is now met, naming the evidence. */

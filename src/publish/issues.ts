@@ -29,6 +29,7 @@ import {
 } from "../store/issue-records.js";
 import type { Store } from "../store/store.js";
 import { WriteBudget, type BudgetLimits } from "./issue-budget.js";
+import { describeNetworkFailure } from "../github/network-failure.js";
 
 /*
  * The only code that writes issues, labels and issue comments. Every write of an installation goes
@@ -335,6 +336,8 @@ export class IssuePublisher {
     try {
       return await octokit.request(route, params);
     } catch (error) {
+      const network = describeNetworkFailure(error);
+      if (network) throw new IssueWriteError(null, `${route}: ${network}`);
       const status = statusOf(error);
       throw new IssueWriteError(status, `${route}: ${status === null ? "" : `HTTP ${status}: `}${error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error)}`);
     }

@@ -6,6 +6,9 @@ import type { ConfigOutcome } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import { STATUS_LABEL, cell, fitWithin, link, showValue } from "./markdown.js";
 import { claimFreshnessText } from "./freshness.js";
+import { mostDecisiveFailing } from "./decisive.js";
+import { pageLabel } from "./page-label.js";
+import { whatWouldClose } from "../core/remediation.js";
 
 export { CHECK_RUN_NAME } from "../core/check-run-name.js";
 /** GitHub rejects check-run output fields longer than this. */
@@ -30,7 +33,7 @@ function counts(results: ClaimResult[]): string {
 function firstLink(result: ClaimResult): string {
   const evidence = result.checks.flatMap((c) => c.evidence)[0];
   if (result.attested) return link("supplied evidence", result.attested.url);
-  return evidence ? link("evidence", evidence.url) : "—";
+  return evidence ? link(pageLabel(evidence.url, "evidence"), evidence.url) : "—";
 }
 
 function configSection(config: ConfigOutcome): string[] {
@@ -78,7 +81,66 @@ function noticesSection(notices: readonly IssueNotice[]): string[] {
   ];
 }
 
-export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, recentChanges: readonly RecentChange[] = [], notices: readonly IssueNotice[] = []): CheckRunOutput {
+/**
+ * Where claimcheck's issues about this repository are, as far as they are known when the check run
+ * is written (the issues of a first assessment are written just after it).
+ */
+export type IssueLinks = {
+  /** Open gap issues by claim id: this repository's, and the organisation's in the central repository. */
+  gapIssues?: Readonly<Record<string, string>>;
+  /** The open evidence summary issue of the organisation. */
+  summaryIssue?: string;
+  /** Where claimcheck's issues are listed (a label search), for gaps whose issue is not written yet. */
+  repositoryIssues?: string;
+  centralIssues?: string;
+};
+
+function issueLink(claimId: string, links: IssueLinks, orgLevel: boolean): string {
+  const url = links.gapIssues?.[claimId];
+  if (url) return ` → ${link(`gap issue #${url.split("/").at(-1) ?? ""}`, url)}`;
+  const search = orgLevel ? links.centralIssues : links.repositoryIssues;
+  return search ? ` → ${link("gap issues", search)}` : "";
+}
+
+function nextStep(r: ClaimResult, where: { repoUrl?: string; org: string }, links: IssueLinks, orgLevel: boolean): string {
+  const check = mostDecisiveFailing(r.checks);
+  const action = check ? `\`${check.checkId}\`: ${whatWouldClose(check.checkId, where)}` : r.reason;
+  return `- ${STATUS_LABEL[r.status]} **${r.claimId}** ${action}${issueLink(r.claimId, links, orgLevel)}`;
+}
+
+/**
+ * The first screen of the check run: what to fix here, each with the one action that closes it and
+ * its issue, then what only the organisation's owners can fix. Unknowns are counted, not listed:
+ * the table below gives each one's reason.
+ */
+function nextSection(assessment: Assessment, links: IssueLinks): string[] {
+  const unmet = assessment.results.filter((r) => r.status === "gap" || r.status === "partial");
+  const orgLevel = (r: ClaimResult) => claimById(r.claimId)?.scope === "org";
+  const here = unmet.filter((r) => !orgLevel(r));
+  const org = unmet.filter(orgLevel);
+  const unknown = assessment.results.filter((r) => r.status === "unknown").length;
+  const where = { org: assessment.owner, ...(assessment.repo ? { repoUrl: assessment.repo.htmlUrl } : {}) };
+  const lines = ["### What to do next", ""];
+  if (here.length === 0) lines.push("**In this repository**: nothing to fix — no claim judged here is a gap or partial.", "");
+  else lines.push(`**In this repository** (${here.length} ${here.length === 1 ? "claim" : "claims"} to fix, gaps first):`, "", ...sortUnmet(here).map((r) => nextStep(r, where, links, false)), "");
+  if (org.length > 0) {
+    const summary = links.summaryIssue ? ` — see the ${link("evidence summary issue", links.summaryIssue)}` : "";
+    lines.push(
+      `**For the organisation's owners** (${org.length} ${org.length === 1 ? "claim" : "claims"} judged once for \`${assessment.owner}\`, not fixable in this repository${summary}):`,
+      "",
+      ...sortUnmet(org).map((r) => nextStep(r, where, links, true)),
+      "",
+    );
+  }
+  if (unknown > 0) lines.push(`${unknown} ${unknown === 1 ? "claim is" : "claims are"} unknown — claimcheck could not see enough, and never counts that as met; the tables below say why.`, "");
+  return lines;
+}
+
+function sortUnmet(results: readonly ClaimResult[]): ClaimResult[] {
+  return [...results].sort((a, b) => (a.status === b.status ? 0 : a.status === "gap" ? -1 : 1));
+}
+
+export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, recentChanges: readonly RecentChange[] = [], notices: readonly IssueNotice[] = [], links: IssueLinks = {}): CheckRunOutput {
   const full = `${assessment.owner}/${assessment.name}`;
   const when = assessment.finishedAt.slice(0, 16).replace("T", " ") + " UTC";
   if (!assessment.scope.inScope) {
@@ -93,6 +155,8 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, re
     ...configSection(config),
     ...noticesSection(notices),
     `Evidence for the UK Software Security Code of Practice, read from GitHub for \`${full}\`${branch} at ${when}.`,
+    "",
+    ...nextSection(assessment, links),
     "Statuses: met, partial, gap, not applicable, unknown (could not be seen; never counted as met), attested (supplied by the organisation, not verified).",
     "",
   ];

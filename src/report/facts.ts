@@ -122,7 +122,7 @@ export const FACTS: Partial<Record<FindingId, (ctx: FactContext) => string | nul
   "actions.default-token-permission": yesNo<string>("actions.default-token-permission", "give workflows a read-only token by default", (v) => v === "read"),
   "actions.can-approve-prs": yesNo<boolean>("actions.can-approve-prs", "stop the Actions token approving pull requests", (v) => v === false),
   "actions.workflows-without-permissions": yesNo<string[]>("actions.workflows-without-permissions", "declare `permissions:` in every workflow", isEmpty),
-  "actions.dangerous-workflows": yesNo<string[]>("actions.dangerous-workflows", "have no `pull_request_target` workflow that checks out the pull request's code", isEmpty),
+  "actions.dangerous-workflows": yesNo<string[]>("actions.dangerous-workflows", "have no privileged workflow (`pull_request_target`, `workflow_run`, `issue_comment`) that builds or runs the pull request's code with a secret or a write token", isEmpty),
   "ci.dependency-review-workflows": yesNo<string[]>("ci.dependency-review-workflows", "run a dependency review on pull requests", (v) => v.length > 0),
   "ci.test-workflows": yesNo<string[]>("ci.test-workflows", "have a test workflow", (v) => v.length > 0),
   "deps.update-tool": yesNo<string>("deps.update-tool", "have Renovate or Dependabot version updates configured", (v) => v !== "none"),

@@ -85,49 +85,59 @@ function causeOf(a: HistoryAssessment, webUrl: string): HistoryCause {
 
 const dayOf = (iso: string) => iso.slice(0, 10);
 
-export function buildHistory(input: HistoryInput): History {
-  const claims = input.claims ?? CLAIMS;
-  const judges = input.judges ?? JUDGES;
-  const webUrl = (input.webUrl ?? "https://github.com").replace(/\/+$/, "");
-  const until = input.until;
-  const since = new Date(until.getTime() - input.days * DAY_MS);
-  const slots: ClaimSlot[] = claims.map((claim) => ({
-    claim,
-    counts: zero(),
-    current: null,
-    changes: [],
-    byDay: new Map(),
-    checks: claim.checks.map((c) => ({ checkId: c.id, supporting: c.supporting === true, level: levelOf(judges.find((j) => j.claimId === claim.id && j.checkId === c.id)), counts: zero() })),
-  }));
-  // The latest in-scope assessment of each repository, and the newest overall (its organisation judgement stands).
-  const latest = new Map<string, HistoryAssessment>();
-  let newest: HistoryAssessment | null = null;
+/**
+ * The history, assessment by assessment: `add` them in the order they were stored, `snapshot` the
+ * period ending at any time. Kept between page views (src/app/history-cache.ts), it reads each
+ * stored assessment once.
+ */
+export class HistoryBuilder {
+  private readonly slots: ClaimSlot[];
+  private readonly webUrl: string;
+  // The latest assessment of each repository, and the newest in scope (its organisation judgement stands).
+  private readonly latest = new Map<string, HistoryAssessment>();
+  private newest: HistoryAssessment | null = null;
+  // Each assessment's results indexed once, by claim and check, while it is needed.
+  private readonly indexed = new Map<number, Map<string, { status: Status; checks: Map<string, CheckStatus> }>>();
+  /** Each claim's status before the first recorded assessment. */
+  private readonly initial = new Map<string, Status | null>();
+  private recording = false;
 
-  // Each assessment's results indexed once, by claim and check.
-  const indexed = new Map<number, Map<string, { status: Status; checks: Map<string, CheckStatus> }>>();
-  const indexOf = (a: HistoryAssessment) => {
-    let index = indexed.get(a.id);
+  constructor(options: { claims?: readonly ClaimSpec[]; judges?: readonly CheckJudge[]; webUrl?: string } = {}) {
+    const judges = options.judges ?? JUDGES;
+    this.webUrl = (options.webUrl ?? "https://github.com").replace(/\/+$/, "");
+    this.slots = (options.claims ?? CLAIMS).map((claim) => ({
+      claim,
+      counts: zero(),
+      current: null,
+      changes: [],
+      byDay: new Map(),
+      checks: claim.checks.map((c) => ({ checkId: c.id, supporting: c.supporting === true, level: levelOf(judges.find((j) => j.claimId === claim.id && j.checkId === c.id)), counts: zero() })),
+    }));
+  }
+
+  private indexOf(a: HistoryAssessment) {
+    let index = this.indexed.get(a.id);
     if (!index) {
       index = new Map(a.claims.map((c) => [c.claimId, { status: c.status, checks: new Map(c.checks.map((k) => [k.checkId, k.status])) }]));
-      indexed.set(a.id, index);
+      this.indexed.set(a.id, index);
     }
     return index;
-  };
+  }
 
-  const apply = (a: HistoryAssessment, sign: 1 | -1) => {
+  private apply(a: HistoryAssessment, sign: 1 | -1): void {
     if (!a.inScope) return;
-    const byClaim = indexOf(a);
-    for (const slot of slots) {
+    const byClaim = this.indexOf(a);
+    for (const slot of this.slots) {
       const result = byClaim.get(slot.claim.id);
       if (slot.claim.scope === "repo") slot.counts[result?.status ?? "unknown"] += sign;
       for (const check of slot.checks) if (check.level === "repo") check.counts[result?.checks.get(check.checkId) ?? "unknown"] += sign;
     }
-  };
+  }
 
-  const statusOf = (slot: ClaimSlot): Status | null => {
-    if (latest.size === 0) return null;
+  private statusOf(slot: ClaimSlot): Status | null {
+    if (this.latest.size === 0) return null;
     if (slot.claim.scope === "repo") return rollUpRepositories(present(slot.counts));
-    const orgResult = newest?.inScope ? indexOf(newest).get(slot.claim.id) : undefined;
+    const orgResult = this.newest?.inScope ? this.indexOf(this.newest).get(slot.claim.id) : undefined;
     if (slot.claim.coverage === "outside") return orgResult?.status ?? "unknown";
     const orgChecks = orgResult?.checks ?? new Map<string, CheckStatus>();
     const deciding = slot.checks
@@ -137,48 +147,68 @@ export function buildHistory(input: HistoryInput): History {
         return status === "attested" ? "unknown" : status;
       });
     return claimStatusFromChecks(deciding);
-  };
+  }
 
-  const step = (a: HistoryAssessment, record: boolean) => {
-    const previous = latest.get(a.repo);
-    if (previous) {
-      apply(previous, -1);
-      if (previous !== newest) indexed.delete(previous.id);
+  /**
+   * One more stored assessment. `record` false: it only sets where the period starts (the newest
+   * assessment of each repository before it); no change or day is recorded for it.
+   */
+  add(a: HistoryAssessment, record = true): void {
+    if (record && !this.recording) {
+      this.recording = true;
+      for (const slot of this.slots) this.initial.set(slot.claim.id, slot.current);
     }
-    latest.set(a.repo, a);
-    apply(a, 1);
-    if (a.inScope) newest = a;
-    for (const slot of slots) {
-      const status = statusOf(slot);
+    const previous = this.latest.get(a.repo);
+    if (previous) {
+      this.apply(previous, -1);
+      if (previous !== this.newest) this.indexed.delete(previous.id);
+    }
+    this.latest.set(a.repo, a);
+    this.apply(a, 1);
+    if (a.inScope) this.newest = a;
+    for (const slot of this.slots) {
+      const status = this.statusOf(slot);
       if (status !== slot.current && status !== null) {
-        if (record) slot.changes.push({ at: a.finishedAt, from: slot.current, to: status, cause: causeOf(a, webUrl) });
+        if (record) slot.changes.push({ at: a.finishedAt, from: slot.current, to: status, cause: causeOf(a, this.webUrl) });
         slot.current = status;
       }
     }
     if (record) {
       const date = dayOf(a.finishedAt);
-      for (const slot of slots) if (slot.current !== null) slot.byDay.set(date, slot.current);
+      for (const slot of this.slots) if (slot.current !== null) slot.byDay.set(date, slot.current);
     }
-  };
+  }
 
-  for (const a of [...input.before].sort(byTime)) step(a, false);
-  const startStatus = new Map(slots.map((s) => [s.claim.id, s.current]));
-  for (const a of [...input.during].sort(byTime)) step(a, true);
+  /** Each claim over the `days` before `until`: a day's status is the one at its end. */
+  snapshot(until: Date, days: number): History {
+    const since = new Date(until.getTime() - days * DAY_MS);
+    const dates = Array.from({ length: days + 1 }, (_, i) => dayOf(new Date(since.getTime() + i * DAY_MS).toISOString()));
+    const first = dates[0]!;
+    return {
+      days,
+      since: since.toISOString(),
+      until: until.toISOString(),
+      claims: this.slots.map((slot) => {
+        const recorded = [...slot.byDay].sort(([a], [b]) => a.localeCompare(b));
+        let status = this.initial.get(slot.claim.id) ?? (this.recording ? null : slot.current);
+        let next = 0;
+        // Days recorded before the period carry their status into it.
+        while (next < recorded.length && recorded[next]![0] < first) status = recorded[next++]![1];
+        const out = dates.map((date) => {
+          while (next < recorded.length && recorded[next]![0] <= date) status = recorded[next++]![1];
+          return { date, status };
+        });
+        return { claimId: slot.claim.id, days: out, changes: slot.changes.filter((c) => c.at >= since.toISOString() && c.at <= until.toISOString()) };
+      }),
+    };
+  }
+}
 
-  const dates = Array.from({ length: input.days + 1 }, (_, i) => dayOf(new Date(since.getTime() + i * DAY_MS).toISOString()));
-  return {
-    days: input.days,
-    since: since.toISOString(),
-    until: until.toISOString(),
-    claims: slots.map((slot) => {
-      let status = startStatus.get(slot.claim.id) ?? null;
-      const days = dates.map((date) => {
-        status = slot.byDay.get(date) ?? status;
-        return { date, status };
-      });
-      return { claimId: slot.claim.id, days, changes: slot.changes };
-    }),
-  };
+export function buildHistory(input: HistoryInput): History {
+  const builder = new HistoryBuilder({ ...(input.claims ? { claims: input.claims } : {}), ...(input.judges ? { judges: input.judges } : {}), ...(input.webUrl ? { webUrl: input.webUrl } : {}) });
+  for (const a of [...input.before].sort(byTime)) builder.add(a, false);
+  for (const a of [...input.during].sort(byTime)) builder.add(a, true);
+  return builder.snapshot(input.until, input.days);
 }
 
 function byTime(a: HistoryAssessment, b: HistoryAssessment): number {

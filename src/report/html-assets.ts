@@ -104,16 +104,18 @@ export const SCRIPT = `
     var shownRepos = {};
     rows.forEach(function (r) {
       var name = r.getAttribute("data-repo");
-      var show = !q || name.toLowerCase().indexOf(q) >= 0;
+      var whole = name === "";
+      var show = whole || !q || name.toLowerCase().indexOf(q) >= 0;
       if (show && r.parentNode.parentNode.classList.contains("mx")) {
         show = Array.prototype.some.call(r.querySelectorAll("td[data-s]"), function (c) {
           return wanted[c.getAttribute("data-s")] === true && (!p || c.getAttribute("data-p") === p);
         });
-        if (show) shownRepos[name] = true;
+        if (show && !whole) shownRepos[name] = true;
       }
       r.hidden = !show;
     });
-    count.value = shownClaims + (shownClaims === 1 ? " claim, " : " claims, ") + Object.keys(shownRepos).length + " repositories shown";
+    var repos = Object.keys(shownRepos).length;
+    count.value = shownClaims + (shownClaims === 1 ? " claim, " : " claims, ") + repos + (repos === 1 ? " repository" : " repositories") + " shown";
   }
   function openTarget() {
     var id = decodeURIComponent(location.hash.slice(1));

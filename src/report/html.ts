@@ -312,13 +312,13 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
     const claims = report.claims.filter((c) => c.principle === p.id);
     return `<section data-p="${e(p.id)}" aria-labelledby="p-${anchor(p.id)}"><h2 id="p-${anchor(p.id)}">${e(p.id)} ${e(p.title)}</h2>${claims.map((c) => claimSection(c, orgFindings, report.history)).join("\n")}</section>`;
   });
-  const body = `<a class="skip" href="#matrix">Skip to the matrix</a>
+  const body = `<a class="skip" href="#matrix">Skip to the matrix</a><a class="skip" href="#claims-h">Skip to the claims</a>
 ${header(report, options)}
 <main>
 ${filters(report)}
 ${matrix(report)}
 ${summary(report)}
-<h2>Claims</h2>
+<h2 id="claims-h" tabindex="-1">Claims</h2>
 <p class="note noprint">Open a claim for its argument, checks, evidence and what would close its gaps. Printing opens every claim.</p>
 ${sections.join("\n")}
 ${outOfScope(report)}

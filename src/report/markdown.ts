@@ -4,7 +4,9 @@ import { freshness, freshnessText, oldestRead } from "../render/freshness.js";
 import { STATUS_LABEL, cell, link, showValue } from "../render/markdown.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
-import { names } from "./words.js";
+import { remediationPage } from "../core/remediation.js";
+import { pageLabel } from "../render/page-label.js";
+import { names, withoutFullStop } from "./words.js";
 
 /*
  * The Markdown report: claims, arguments and evidence in the order an assessor reads them. Plain
@@ -59,7 +61,7 @@ function family(findingId: string): string {
 function linksOf(refs: readonly EvidenceRef[]): string {
   const byUrl = new Map<string, Set<string>>();
   for (const r of refs) byUrl.set(r.url, (byUrl.get(r.url) ?? new Set()).add(family(r.findingId)));
-  return [...byUrl].map(([url, families]) => link([...families].join(", "), url)).join(", ") || "—";
+  return [...byUrl].map(([url, families]) => link(pageLabel(url, [...families].join(", ")), url)).join(", ") || "—";
 }
 
 function observed(refs: readonly EvidenceRef[]): string {
@@ -151,16 +153,26 @@ function exceptionsSection(c: ClaimReport): string[] {
   return [...lines, ""];
 }
 
-function closeSection(c: ClaimReport): string[] {
+/** The affected repositories, each linked to the page where the fix is made when there is one. */
+function repositoriesToFix(checkId: string, repos: readonly string[], report: Report): string {
+  const page = remediationPage(checkId);
+  const url = (name: string) => report.repositories.find((r) => r.name === name)?.url;
+  const shown = repos.slice(0, MAX_LISTED).map((name) => (page && url(name) ? link(`\`${name}\``, `${url(name)}${page}`) : `\`${name}\``));
+  const more = repos.length - shown.length;
+  if (more > 0) return `${shown.join(", ")} and ${more} more`;
+  return shown.length <= 1 ? shown.join("") : `${shown.slice(0, -1).join(", ")} and ${shown.at(-1)}`;
+}
+
+function closeSection(c: ClaimReport, report: Report): string[] {
   const lines: string[] = [];
   if (c.toClose.length > 0) {
     lines.push("#### What would close the gaps", "");
-    for (const t of c.toClose) lines.push(`- \`${t.checkId}\`: ${t.action}${t.repositories.length > 0 ? ` — in ${names(t.repositories)}` : ""}.`);
+    for (const t of c.toClose) lines.push(`- \`${t.checkId}\`: ${withoutFullStop(t.action)}${t.repositories.length > 0 ? ` — in ${repositoriesToFix(t.checkId, t.repositories, report)}` : ""}.`);
     lines.push("");
   }
   if (c.unseen.length > 0) {
     lines.push("#### What claimcheck could not see", "");
-    for (const u of c.unseen) lines.push(`- \`${u.checkId}\`${u.repositories.length > 0 ? ` in ${names(u.repositories)}` : ""}: ${u.reason}.`);
+    for (const u of c.unseen) lines.push(`- \`${u.checkId}\`${u.repositories.length > 0 ? ` in ${names(u.repositories)}` : ""}: ${withoutFullStop(u.reason)}.`);
     lines.push("");
   }
   return lines;
@@ -175,8 +187,9 @@ function crosswalkLine(c: ClaimReport): string[] {
   return parts.length === 0 ? [] : [`*Related (${CROSSWALK_NOTE}):* ${parts.join("; ")}.`, ""];
 }
 
-function claimSection(c: ClaimReport, orgFindings: OrgFindings, now: string, everyHours: number): string[] {
+function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number): string[] {
   const readAt = oldestRead(c.evidence.map((e) => e.observedAt));
+  const now = report.generatedAt;
   return [
     `<a id="${anchor(c)}"></a>`,
     "",
@@ -194,7 +207,7 @@ function claimSection(c: ClaimReport, orgFindings: OrgFindings, now: string, eve
     ...evidenceSection(c, orgFindings),
     ...assessorSection(c),
     ...exceptionsSection(c),
-    ...closeSection(c),
+    ...closeSection(c, report),
     ...crosswalkLine(c),
   ];
 }
@@ -216,7 +229,7 @@ export function renderMarkdown(report: Report, options: { everyHours?: number } 
   for (const f of report.findings) if (f.repo === null && !orgFindings.has(f.id)) orgFindings.set(f.id, f);
   for (const p of report.principles) {
     lines.push(`## ${p.id} ${p.title}`, "");
-    for (const c of report.claims.filter((x) => x.principle === p.id)) for (const line of claimSection(c, orgFindings, report.generatedAt, everyHours)) lines.push(line);
+    for (const c of report.claims.filter((x) => x.principle === p.id)) for (const line of claimSection(c, orgFindings, report, everyHours)) lines.push(line);
   }
   lines.push(...outOfScope(report));
   lines.push(

@@ -1,3 +1,4 @@
+import type { Assessment } from "../assessment/assess-repository.js";
 import type { OrgAssessment } from "../assessment/org-assessment.js";
 import { PRINCIPLES, type Coverage, type Scope } from "../core/catalogue.js";
 import { isUnreadable, type Finding, type FindingId } from "../core/findings.js";
@@ -92,18 +93,39 @@ function refOf(f: Finding): EvidenceRef {
   return { findingId: f.id, repo: f.scope === "repo" ? (f.repo ?? null) : null, url: f.url, source: f.source, observedAt: f.observedAt, error: isUnreadable(f) ? (f.error ?? "not read") : null };
 }
 
-function evidenceOf(rollUp: ClaimRollUp, run: OrgAssessment): EvidenceRef[] {
+/** Each repository's repository-scope findings by id, indexed once for every claim of the report. */
+const findingIndexes = new WeakMap<readonly Finding[], Map<string, Finding[]>>();
+function repoFindingsById(findings: readonly Finding[]): Map<string, Finding[]> {
+  let index = findingIndexes.get(findings);
+  if (!index) {
+    index = new Map();
+    for (const f of findings) {
+      if (f.scope !== "repo") continue;
+      const list = index.get(f.id);
+      if (list) list.push(f);
+      else index.set(f.id, [f]);
+    }
+    findingIndexes.set(findings, index);
+  }
+  return index;
+}
+
+function evidenceOf(rollUp: ClaimRollUp, run: OrgAssessment, inScope: readonly Assessment[]): EvidenceRef[] {
   const wanted = new Set<string>(rollUp.findingIds);
   const org = run.orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
-  const repos = inScopeRepositories(run).flatMap((a) => a.findings.filter((f) => f.scope === "repo" && wanted.has(f.id)).map(refOf));
+  // In each repository's own finding order, as before the index.
+  const repos = inScope.flatMap((a) => {
+    const index = repoFindingsById(a.findings);
+    return rollUp.findingIds.some((id) => index.has(id)) ? a.findings.filter((f) => f.scope === "repo" && wanted.has(f.id)).map(refOf) : [];
+  });
   return [...org, ...repos];
 }
 
-function listedOf(rollUp: ClaimRollUp, run: OrgAssessment): Listed[] {
-  return inScopeRepositories(run).flatMap((a) =>
+function listedOf(rollUp: ClaimRollUp, inScope: readonly Assessment[]): Listed[] {
+  return inScope.flatMap((a) =>
     rollUp.findingIds.flatMap((id) => {
       const spec = LISTED[id];
-      const f = a.findings.find((x) => x.id === id && x.scope === "repo");
+      const f = spec ? repoFindingsById(a.findings).get(id)?.[0] : undefined;
       if (!spec || !f || isUnreadable(f) || f.value === null) return [];
       const urls = spec.urls(f.value);
       return urls.length > 0 ? [{ label: spec.label, repo: a.name, findingId: id, urls }] : [];
@@ -189,8 +211,8 @@ export function buildReport(run: OrgAssessment, options: ReportOptions = {}): Re
       counts: r.counts,
       checks: r.checks,
       repositories: r.repositories,
-      evidence: evidenceOf(r, run),
-      listed: listedOf(r, run),
+      evidence: evidenceOf(r, run, inScope),
+      listed: listedOf(r, inScope),
       beyondGitHub: r.claim.beyondGitHub ?? null,
       attested: r.attested,
       exceptions: exceptions.filter((e) => e.claimId === r.claim.id),

@@ -66,12 +66,30 @@ function levelOf(judge: CheckJudge | undefined): "org" | "repo" {
   return findingIdsOf(judge).some((id) => isFindingId(id) && FINDINGS[id].scope === "repo") ? "repo" : "org";
 }
 
+/*
+ * Each repository's results indexed once (by claim, then check) and reused by every claim and
+ * check of the report: looking them up by scanning made building a 10,000-repository report
+ * cost claims × checks × results per repository.
+ */
+type ResultIndex = Map<string, { claim: ClaimResult; checks: Map<string, CheckResult> }>;
+const indexes = new WeakMap<Assessment, ResultIndex>();
+
+function indexOf(assessment: Assessment): ResultIndex {
+  let index = indexes.get(assessment);
+  if (!index) {
+    index = new Map();
+    for (const claim of assessment.results) if (!index.has(claim.claimId)) index.set(claim.claimId, { claim, checks: new Map(claim.checks.map((c) => [c.checkId, c])) });
+    indexes.set(assessment, index);
+  }
+  return index;
+}
+
 function claimIn(assessment: Assessment, claimId: string): ClaimResult | undefined {
-  return assessment.results.find((r) => r.claimId === claimId);
+  return indexOf(assessment).get(claimId)?.claim;
 }
 
 function checkIn(assessment: Assessment, claimId: string, checkId: string): CheckResult | undefined {
-  return claimIn(assessment, claimId)?.checks.find((c) => c.checkId === checkId);
+  return indexOf(assessment).get(claimId)?.checks.get(checkId);
 }
 
 function rollUpCheck(claim: ClaimSpec, check: CheckSpec, inScope: readonly Assessment[], orgResult: ClaimResult | undefined, judges: readonly CheckJudge[]): CheckRollUp {

@@ -31,3 +31,8 @@ export function agree(phrase: string, count: number): string {
   const singular = verb === "have" ? "has" : verb === "do" ? "does" : /(s|sh|ch|x)$/.test(verb) ? `${verb}es` : /[^aeiou]y$/.test(verb) ? `${verb.slice(0, -1)}ies` : `${verb}s`;
   return [singular, ...rest].join(" ");
 }
+
+/** A sentence and what follows it, with one full stop: remediation texts end with their own. */
+export function withoutFullStop(text: string): string {
+  return text.replace(/\.\s*$/, "");
+}

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, lte, max } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lt, lte, max } from "drizzle-orm";
 import { z } from "zod";
 import { statusSchema } from "../core/status.js";
 import type { HistoryAssessment } from "../report/history.js";
@@ -75,4 +75,18 @@ export function historyAssessments(store: Store, installationId: number, since: 
     .all();
   const keep = (r: Row) => covered.has(r.repo);
   return { before: before.filter(keep).map(toHistory), during: during.filter(keep).map(toHistory) };
+}
+
+/** The assessments of `installationId` stored after assessment `afterId`, in the order they were stored, for the repositories it covers. */
+export function historyAssessmentsAfter(store: Store, installationId: number, afterId: number): HistoryAssessment[] {
+  const covered = new Set(store.repositoriesOf(installationId));
+  const a = schema.assessments;
+  return store.db
+    .select(columns)
+    .from(a)
+    .where(and(eq(a.installationId, installationId), gt(a.id, afterId)))
+    .orderBy(asc(a.id))
+    .all()
+    .filter((r) => covered.has(r.repo))
+    .map(toHistory);
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, max, notExists, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, max, notExists, or, sql } from "drizzle-orm";
 import { mapYielding } from "../core/event-loop.js";
 import { z } from "zod";
 import { storedAssessment, type StoredAssessment, type Store } from "./store.js";
@@ -17,6 +17,15 @@ export type AccessReviewRow = typeof accessReviews.$inferSelect;
 export function issueRows(store: Store, installationId: number, kind?: "gap" | "summary"): IssueRow[] {
   const where = kind ? and(eq(claimIssues.installationId, installationId), eq(claimIssues.kind, kind)) : eq(claimIssues.installationId, installationId);
   return store.db.select().from(claimIssues).where(where).all();
+}
+
+/** Open issues of these scopes (a repository's full name, `org`, `central`) and the summary: what one check run links to. */
+export function openIssuesFor(store: Store, installationId: number, scopes: readonly string[]): IssueRow[] {
+  return store.db
+    .select()
+    .from(claimIssues)
+    .where(and(eq(claimIssues.installationId, installationId), eq(claimIssues.state, "open"), or(inArray(claimIssues.scope, [...scopes]), eq(claimIssues.kind, "summary"))))
+    .all();
 }
 
 export function issueByNumber(store: Store, installationId: number, repository: string, issueNumber: number): IssueRow | undefined {

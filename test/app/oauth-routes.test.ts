@@ -131,6 +131,21 @@ describe("browser sign-in", () => {
     expect((await get(`${base}/reports/octo-org`, cookie)).status).toBe(302);
   });
 
+  it("answers a report that fails to build with a page saying so, logged, and no stack trace", async () => {
+    const sessions = new BrowserSessions({ secret: SECRET, ttlMs: 3_600_000 });
+    const logged: string[] = [];
+    const report = browserReport({ sessions, log: { error: (_o, msg) => logged.push(msg) }, page: async () => { throw new Error("SQLITE_CORRUPT at /srv/data.db"); } });
+    server = createServer((req, res) => void report(req, res, "octo-org"));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+    const res = await get(`${base}/reports/octo-org`, `${SESSION_COOKIE}=${sessions.issue("olivia", "octo-org", null).cookie}`);
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).toContain("The report could not be shown");
+    expect(text).not.toContain("SQLITE_CORRUPT");
+    expect(logged).toEqual(["the HTML report could not be built"]);
+  });
+
   it("refuses an expired session", async () => {
     let now = new Date("2026-11-24T12:00:00Z");
     const sessions = new BrowserSessions({ secret: SECRET, ttlMs: 3_600_000, now: () => now });

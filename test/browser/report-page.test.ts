@@ -22,6 +22,8 @@ import { HAS_CHROMIUM, launchBrowser, SKIP_REASON } from "./chromium.js";
  */
 
 const SECRET = "browser-test-session-secret-0123456789";
+// One clock for the simulated organisation, the assessments, the app and its sessions: the screenshot is the same every run.
+const NOW = new Date("2026-11-24T12:00:00Z");
 const HOSTILE_REPO = `<img src=x onerror="window.__pwned=1">`;
 const HOSTILE_REASON = `<script>window.__pwned=2</script> branch rules are off`;
 
@@ -34,13 +36,13 @@ const config: BrowserSignInConfig = { clientId: "Iv1.simulated", clientSecret: "
 
 async function assess(dbUrl: string): Promise<void> {
   const err: string[] = [];
-  const code = await runCli(["assess", "--org", "acme", "--api-url", sim.url, "--store", "--out", join(dir, "report.md")], { out: () => undefined, err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_simulated", DATABASE_URL: dbUrl }, concurrency: 2 });
+  const code = await runCli(["assess", "--org", "acme", "--api-url", sim.url, "--store", "--out", join(dir, "report.md")], { out: () => undefined, err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_simulated", DATABASE_URL: dbUrl }, concurrency: 2, now: () => NOW });
   expect(code, err.join("\n")).toBe(0);
 }
 
 /** An older assessment of the same repository with some claims' statuses changed, as a pull request's check run would have stored. */
 function recordEarlier(s: StoredAssessment, daysAgo: number, statuses: Record<string, Status>, n: number): void {
-  const at = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
+  const at = new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString();
   const [owner = "acme", name = ""] = s.repositoryFullName.split("/");
   store.recordAssessment({
     installationId: 42,
@@ -57,21 +59,23 @@ beforeAll(async () => {
   if (!HAS_CHROMIUM) return;
   dir = mkdtempSync(join(tmpdir(), "claimcheck-browser-"));
   const dbUrl = `file:${join(dir, "claimcheck.db")}`;
-  sim = await startSimulator(ACME, { oauth: { clientId: config.clientId, clientSecret: config.clientSecret, outsiders: ["mallory"] } });
+  sim = await startSimulator(ACME, { now: NOW, oauth: { clientId: config.clientId, clientSecret: config.clientSecret, outsiders: ["mallory"] } });
   store = Store.open(dbUrl);
   store.upsertInstallation(42, "acme", "Organization");
   store.addRepositories(42, sim.model.repoList.map((r) => ({ id: r.id, fullName: r.fullName })));
   await assess(dbUrl);
   // History: 2.2.2 and 1.3.2 moved over the last months, each change from a pull request's check run.
-  const api = store.assessments(42, "acme/api", 1)[0]!;
-  const website = store.assessments(42, "acme/website", 1)[0]!;
+  const current = sim.model.repoList.map((r) => store.assessments(42, r.fullName, 1)[0]!);
+  const api = current.find((a) => a.repositoryFullName === "acme/api")!;
+  const website = current.find((a) => a.repositoryFullName === "acme/website")!;
   recordEarlier(api, 70, { "2.2.2": "gap", "1.3.2": "unknown" }, 1);
   recordEarlier(api, 41, { "2.2.2": "partial" }, 2);
   recordEarlier(website, 23, { "1.3.2": "gap" }, 3);
-  await assess(dbUrl);
+  // The assessments of today, stored at NOW (the command records the time it actually ran).
+  current.forEach((a, i) => recordEarlier(a, 0, {}, 10 + i));
   config.webUrl = sim.url;
   config.apiUrl = sim.url;
-  app = await startApp({ githubUrl: sim.url, store, retryBaseMs: 5, spaceWrites: false, browser: config });
+  app = await startApp({ githubUrl: sim.url, store, retryBaseMs: 5, spaceWrites: false, browser: config, now: () => NOW });
   // Known once the app listens (on a random port); the sign-in reads it when it starts.
   config.publicUrl = app.url;
   browser = await launchBrowser();
@@ -140,7 +144,7 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report in a browser", () => {
     await page.fill("#f-repo", "webs");
     expect(await matrix.locator("tbody tr[data-repo='api']").isVisible()).toBe(false);
     expect(await matrix.locator("tbody tr[data-repo='website']").isVisible()).toBe(true);
-    expect(await page.locator("#f-count").textContent()).toContain("1 repositories shown");
+    expect(await page.locator("#f-count").textContent()).toContain("1 repository shown");
     await page.fill("#f-repo", "");
 
     // Open a claim from the matrix, by keyboard: the cell's link opens the claim's section.
@@ -218,9 +222,9 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report in a browser", () => {
 
   it("refuses a forged, an expired and another organisation's session cookie", async () => {
     const url = new URL(app.url);
-    const expired = new BrowserSessions({ secret: SECRET, ttlMs: 3_600_000, now: () => new Date(Date.now() - 2 * 3_600_000) }).issue("olivia", "acme", null).cookie;
-    const otherOrg = new BrowserSessions({ secret: SECRET, ttlMs: 3_600_000 }).issue("olivia", "other-org", null).cookie;
-    const forged = new BrowserSessions({ secret: "another-secret-another-secret-0123456", ttlMs: 3_600_000 }).issue("olivia", "acme", null).cookie;
+    const expired = new BrowserSessions({ secret: SECRET, ttlMs: 3_600_000, now: () => new Date(NOW.getTime() - 2 * 3_600_000) }).issue("olivia", "acme", null).cookie;
+    const otherOrg = new BrowserSessions({ secret: SECRET, ttlMs: 3_600_000, now: () => NOW }).issue("olivia", "other-org", null).cookie;
+    const forged = new BrowserSessions({ secret: "another-secret-another-secret-0123456", ttlMs: 3_600_000, now: () => NOW }).issue("olivia", "acme", null).cookie;
     for (const value of [forged, expired, otherOrg, "not-even-sealed"]) {
       await browser!.context.clearCookies();
       await browser!.context.addCookies([{ name: SESSION_COOKIE, value, domain: url.hostname, path: "/", secure: true, httpOnly: true, sameSite: "Lax" }]);

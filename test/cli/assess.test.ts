@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,7 +6,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli.js";
 import { Store } from "../../src/store/store.js";
-import { API } from "../helpers/github-api.js";
+import { API, mockRepository } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { mockOrganisationRun, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { schemaProblems } from "../report/schema-validator.js";
@@ -80,6 +81,7 @@ describe("claimcheck assess", () => {
 
   it("exits 1 on a gap only with --fail-on gap, and writes the report to --out", async () => {
     mockOrgVisible();
+    mockRepository(ORG, "docs");
     mockOrganisationRun(ORG);
     mockRepositoryEvidence(ORG, "docs");
     const out = join(dir, "report.md");
@@ -90,6 +92,7 @@ describe("claimcheck assess", () => {
     expect(readFileSync(out, "utf8")).toContain("1 repository in scope.");
 
     mockOrgVisible();
+    mockRepository(ORG, "docs");
     mockOrganisationRun(ORG);
     mockRepositoryEvidence(ORG, "docs");
     expect((await cli(["assess", "--org", ORG, "--repo", "docs"])).code).toBe(0);
@@ -137,6 +140,8 @@ describe("claimcheck assess", () => {
     seeded.upsertInstallation(7, ORG, "Organization");
     seeded.close();
     mockSmallOrg(false);
+    mockRepository(ORG, "api");
+    mockRepository(ORG, "docs");
     const result = await cli(["assess", "--org", ORG, "--repo", "api", "--repo", "docs", "--store", "--format", "json"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: `file:${db}` });
     expect(result.code).toBe(0);
     expect(result.err).toContain(`stored 2 repository assessments for ${ORG}`);
@@ -148,5 +153,53 @@ describe("claimcheck assess", () => {
     const missing = await cli(["assess", "--org", "other-org", "--store"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: `file:${db}` });
     expect(missing.code).toBe(2);
     expect(missing.err[0]).toContain('no installation of claimcheck for organisation "other-org"');
+  });
+});
+
+describe("claimcheck assess when GitHub does not answer", () => {
+  it("names a timeout as one, with the retries made, after each request's deadline", async () => {
+    const { createServer } = await import("node:net");
+    // Accepts connections and never answers, as a stuck proxy would.
+    const sockets: import("node:net").Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+    const { port } = server.address() as { port: number };
+    try {
+      const err: string[] = [];
+      const code = await runCli(["assess", "--org", ORG, "--api-url", `http://127.0.0.1:${port}`], { out: () => undefined, err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_test" }, now: () => NOW, retryBaseMs: 1, requestTimeoutMs: 100 });
+      expect(code).toBe(2);
+      expect(err).toEqual([`claimcheck: could not read organisation "${ORG}": timed out waiting for 127.0.0.1:${port} (after 3 retries)`]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((closed) => server.close(() => closed()));
+    }
+  });
+});
+
+describe("claimcheck assess with the app's own credentials", () => {
+  const key = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+
+  it("names an organisation the app is not installed on", async () => {
+    nock(API).get(`/orgs/${ORG}/installation`).reply(404, { message: "Not Found" });
+    const result = await cli(["assess", "--org", ORG], { APP_ID: "12345", PRIVATE_KEY: key() });
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual([`claimcheck: the app is not installed on ${ORG}`]);
+  });
+
+  it("keeps the request deadline and retries through Probot's Octokit", async () => {
+    const { createServer } = await import("node:net");
+    const sockets: import("node:net").Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+    const { port } = server.address() as { port: number };
+    try {
+      const err: string[] = [];
+      const code = await runCli(["assess", "--org", ORG, "--api-url", `http://127.0.0.1:${port}`], { out: () => undefined, err: (l) => err.push(l) }, { env: { APP_ID: "12345", PRIVATE_KEY: key() }, now: () => NOW, retryBaseMs: 1, requestTimeoutMs: 100 });
+      expect(code).toBe(2);
+      expect(err).toEqual([`claimcheck: could not find the app's installation on ${ORG}: timed out waiting for 127.0.0.1:${port} (after 3 retries)`]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((closed) => server.close(() => closed()));
+    }
   });
 });

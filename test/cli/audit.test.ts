@@ -109,6 +109,6 @@ describe("claimcheck audit export", () => {
     expect(lines[0]).toBe("seq,occurredAt,recordedAt,kind,actor,target,repository,before,after,source,sourceId,prevHash,hash");
     const again = await cli("audit", "export", "--org", "octo-org", "--format", "csv", "--out", out);
     expect(again.code).toBe(2);
-    expect(again.err[0]).toContain("EEXIST");
+    expect(again.err[0]).toContain(`--out ${out}: the file already exists`);
   });
 });

@@ -37,6 +37,7 @@ describe("conditionTruth", () => {
     ["always()", "true"],
     ["success()", "true"],
     ["failure()", "false"],
+    ["!cancelled()", "true"],
   ])("%j → %s", (condition, expected) => {
     expect(truth(condition)).toBe(expected);
   });
@@ -46,7 +47,6 @@ describe("conditionTruth", () => {
       "github.actor != 'dependabot[bot]'",
       "contains(github.event.pull_request.labels.*.name, 'run-tests')",
       "github.event.pull_request.head.repo.full_name == github.repository",
-      "cancelled()",
       "hashFiles('**/package-lock.json') != ''",
       "steps.changes.outputs.src == 'true'",
     ]) {

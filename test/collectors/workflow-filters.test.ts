@@ -45,6 +45,11 @@ describe("prTriggerVerdict", () => {
     expect(prTriggerVerdict("pull_request", filters({ types: ["opened", "synchronize", "reopened", "ready_for_review"] }), "main")).toEqual({ runs: "yes" });
   });
 
+  it("does not guess at a pattern it cannot read", () => {
+    expect(prTriggerVerdict("pull_request", filters({ branchesIgnore: ["[z-a]"] }), "main")).toMatchObject({ runs: "sometimes" });
+    expect(prTriggerVerdict("pull_request", filters({ branches: ["**+"] }), "main")).toMatchObject({ runs: "sometimes" });
+  });
+
   it("runs only sometimes with a `paths` filter, and not at all when every path is ignored", () => {
     expect(prTriggerVerdict("pull_request", filters({ paths: ["src/**"] }), "main")).toMatchObject({ runs: "sometimes", reason: expect.stringContaining("src/**") });
     expect(prTriggerVerdict("pull_request", filters({ paths: ["**"] }), "main")).toEqual({ runs: "yes" });

@@ -265,6 +265,13 @@ describe("classifyInstall", () => {
     expect(installKind(line)).toBe(kind);
   });
 
+  it("names the one requirements file a pip install reads, whose hashes would make pip check them", () => {
+    expect(classifyInstall(command("pip install -r ./requirements.txt"), {})).toMatchObject({ kind: "afresh", hashesIn: "requirements.txt" });
+    expect(classifyInstall(command("pip install --requirement=requirements/ci.txt"), {})).toMatchObject({ hashesIn: "requirements/ci.txt" });
+    expect(classifyInstall(command("pip install -r a.txt -r b.txt"), {})?.hashesIn).toBeUndefined();
+    expect(classifyInstall(command("pip install -r requirements.txt -e ."), {})?.hashesIn).toBeUndefined();
+  });
+
   it("leaves undecidable what depends on something not read, with the reason", () => {
     for (const line of ["yarn", "yarn install", "pip-sync requirements.txt"]) {
       const install = classifyInstall(command(line), {});

@@ -1,6 +1,9 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
+import { parseLocalAction } from "../../src/collectors/local-actions.js";
+import { yarnFlavour } from "../../src/collectors/workflow-installs.js";
 import { parseWorkflow } from "../../src/collectors/workflow-parse.js";
+import { localActionsOf } from "../../src/collectors/workflow-context-files.js";
 import { summariseWorkflows, workflowsCollector, type SummaryContext, type WorkflowFile } from "../../src/collectors/workflows.js";
 import { collectContext } from "../helpers/collect.js";
 import { API } from "../helpers/github-api.js";
@@ -55,6 +58,15 @@ describe("a workflow counts only if it runs (class 1)", () => {
       expect(s["ci.dependency-review-workflows"].value, condition).toEqual([]);
       expect(s["deps.ci-installs"].value, condition).toEqual([]);
     }
+  });
+
+  it("does not count a step whose if: is never true on the event, and leaves one that depends on the run undecided", () => {
+    const scanOnPushOnly = `on: [pull_request, push]\njobs:\n  s:\n    runs-on: x\n    steps:\n      - uses: actions/dependency-review-action@${SHA}\n        if: github.event_name == 'push'\n      - run: npm test\n        if: \${{ false }}\n`;
+    const s = summarise([file("ci.yml", scanOnPushOnly)]);
+    expect(s["ci.dependency-review-workflows"].value).toEqual([]);
+    expect(s["ci.test-workflows"].value).toEqual([]);
+    const gated = scanOnPushOnly.replace("if: github.event_name == 'push'", "if: github.actor != 'dependabot[bot]'");
+    expect(summarise([file("ci.yml", gated)])["ci.dependency-review-workflows"]).toEqual({ value: null, error: expect.stringContaining("dependabot[bot]") });
   });
 
   it("does not count a job that needs a job that never runs", () => {
@@ -165,6 +177,57 @@ describe("locked installs in every ecosystem (class 5)", () => {
       ["./.github/actions/setup", "*", "unknown"],
     ]);
     expect(s["deps.ci-installs-locked"].value).toBe(false);
+  });
+
+  it("tells which Yarn runs, so a bare `yarn install` is decided", () => {
+    expect(yarnFlavour("nodeLinker: node-modules\n", '{"packageManager":"yarn@4.1.0"}')).toBe("berry");
+    expect(yarnFlavour("enableImmutableInstalls: false\n", null)).toBe("berry-mutable");
+    expect(yarnFlavour(null, '{"name":"x"}')).toBe("classic");
+    expect(yarnFlavour(null, '{"packageManager":"yarn@1.22.22"}')).toBe("classic");
+    expect(yarnFlavour(null, '{"packageManager":"yarn@3.6.0"}')).toBe("berry");
+    expect(yarnFlavour(null, '{"packageManager":"pnpm@9.0.0"}')).toBeNull();
+    // Not read: not known.
+    expect(yarnFlavour(undefined, '{"name":"x"}')).toBeNull();
+    expect(yarnFlavour(null, undefined)).toBeNull();
+    const yarn = file("ci.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: yarn install\n");
+    expect(summarise([yarn], { yarn: "berry" })["deps.ci-installs"].value![0]).toMatchObject({ kind: "locked" });
+    expect(summarise([yarn], { yarn: "classic" })["deps.ci-installs"].value![0]).toMatchObject({ kind: "afresh" });
+    expect(summarise([yarn])["deps.ci-installs"].value![0]).toMatchObject({ kind: "unknown" });
+  });
+
+  it("reads the steps of a local composite action, and leaves other local actions undecided with the reason", () => {
+    const setup = parseLocalAction("name: setup\nruns:\n  using: composite\n  steps:\n    - run: pnpm install --frozen-lockfile\n      shell: bash\n    - run: pnpm test\n      shell: bash\n");
+    const node = parseLocalAction("name: js\nruns:\n  using: node20\n  main: index.js\n");
+    const actions = new Map([
+      [".github/actions/setup", setup],
+      [".github/actions/js", node],
+    ]);
+    const ci = file("ci.yml", "on: pull_request\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup\n      - uses: ./.github/actions/js/\n");
+    const s = summarise([ci], { actions });
+    expect(s["deps.ci-installs"].value!.map((i) => [i.command, i.kind])).toEqual([
+      ["pnpm install --frozen-lockfile", "locked"],
+      ["./.github/actions/js/", "unknown"],
+    ]);
+    expect(s["deps.ci-installs"].value![1]!.reason).toContain("node20");
+    expect(s["ci.test-workflows"].value).toEqual([".github/workflows/ci.yml"]);
+  });
+
+  it("finds composite actions in the batched query's answer", () => {
+    const blob = (text: string) => ({ text, isBinary: false, isTruncated: false });
+    const data = {
+      wf_actions: {
+        entries: [
+          { name: "setup", type: "tree", object: { entries: [{ name: "action.yml", object: blob("runs:\n  using: composite\n  steps:\n    - run: npm ci\n") }] } },
+          { name: "big", type: "tree", object: { entries: [{ name: "action.yaml", object: { text: null, isBinary: false, isTruncated: true } }] } },
+          { name: "README.md", type: "blob", object: null },
+        ],
+      },
+    };
+    const actions = localActionsOf(data, []);
+    expect([...actions.keys()]).toEqual([".github/actions/setup", ".github/actions/big"]);
+    expect(actions.get(".github/actions/setup")).toMatchObject({ kind: "composite" });
+    expect(actions.get(".github/actions/big")).toEqual({ kind: "opaque", reason: "its action.yml could not be read" });
+    expect(localActionsOf(data, [{ path: ["repository", "wf_actions"], message: "refused" }]).size).toBe(0);
   });
 
   it("skips a step whose if: is never true", () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { COLLECTORS } from "../../src/collectors/index.js";
 import { HISTORY_PAGE_QUERY } from "../../src/collectors/default-branch-history.js";
 import { MERGED_PULL_REQUESTS_PAGE_QUERY } from "../../src/collectors/pull-requests.js";
-import { ENVIRONMENTS_PAGE_QUERY } from "../../src/collectors/repo-access.js";
+import { ENVIRONMENTS_PAGE_QUERY, repoAccessRunFragment } from "../../src/collectors/repo-access.js";
+import { TEAM_REPOSITORIES_PAGE_QUERY, TEAM_REPOSITORIES_QUERY } from "../../src/collectors/team-repositories.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { schemaErrors } from "../helpers/graphql.js";
 
@@ -35,6 +36,9 @@ describe("GraphQL documents against GitHub's published schema", () => {
     ["merged pull requests page", MERGED_PULL_REQUESTS_PAGE_QUERY],
     ["default-branch history page", HISTORY_PAGE_QUERY],
     ["environments page", ENVIRONMENTS_PAGE_QUERY],
+    ["organisation's teams and their repositories", TEAM_REPOSITORIES_QUERY],
+    ["a team's further repositories", TEAM_REPOSITORIES_PAGE_QUERY],
+    ["repository access fragment within a run", buildRepositoryQuery([repoAccessRunFragment])],
   ])("the %s query is valid", (_name, document) => {
     expect(schemaErrors(document)).toEqual([]);
   });

@@ -74,6 +74,13 @@ describe("evaluateClaims", () => {
     expect(c.reason).toContain("HTTP 403");
   });
 
+  it("says a shared reason once, naming every finding it hid", () => {
+    const results = evaluateClaims(protection({ "branch-protection.force-push-blocked": null, "branch-protection.deletion-blocked": null }), DEFAULT_CONFIG);
+    const c = check(results, "2.2.2", "no-force-push");
+    expect(c.status).toBe("unknown");
+    expect(c.reason).toBe("branch-protection.force-push-blocked and branch-protection.deletion-blocked could not be read: HTTP 403: Resource not accessible by integration");
+  });
+
   it("names who can bypass a required pull request", () => {
     const results = evaluateClaims(
       protection({

@@ -15,6 +15,8 @@ describe("what would close a check", () => {
 
   it("links the repository's settings, or shows where they are in every repository", () => {
     expect(whatWouldClose("no-force-push", { org: "acme", repoUrl: "https://github.com/acme/api" })).toContain("https://github.com/acme/api/settings/branches");
-    expect(whatWouldClose("no-force-push", { org: "acme" })).toContain("https://github.com/acme/{repository}/settings/branches");
+    // Without a repository there is no page to link: the page is named, never a URL with a placeholder.
+    expect(whatWouldClose("no-force-push", { org: "acme" })).toBe("Block force pushes and deletion of the default branch: each repository's `/settings/branches` page.");
+    for (const claim of CLAIMS) for (const check of claim.checks) expect(whatWouldClose(check.id, { org: "acme" })).not.toMatch(/[{}]/);
   });
 });

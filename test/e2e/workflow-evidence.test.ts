@@ -75,6 +75,15 @@ jobs:
         "yarn.lock": "# yarn lockfile v1\n",
       },
     },
+    {
+      name: "berry",
+      files: {
+        ".github/workflows/ci.yml": `on: pull_request\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: yarn install\n      - run: yarn test\n`,
+        ".yarnrc.yml": "nodeLinker: node-modules\n",
+        "package.json": '{ "name": "b", "packageManager": "yarn@4.5.0" }',
+        "yarn.lock": "__metadata:\n  version: 8\n",
+      },
+    },
   ],
 });
 
@@ -119,9 +128,11 @@ describe("workflow evidence over the simulator", () => {
     const rusty = check(latest("rusty"), "1.2.2", "ci-installs-locked");
     expect(rusty.status).toBe("gap");
     expect(rusty.reason).toContain("cargo build --release");
+    // The same `yarn install`: Yarn 1 may rewrite yarn.lock, Yarn 2+ installs immutably on CI.
     const yarny = check(latest("yarny"), "1.2.2", "ci-installs-locked");
-    expect(yarny.status).toBe("unknown");
-    expect(yarny.reason).toContain("yarn install");
+    expect(yarny.status).toBe("gap");
+    expect(yarny.reason).toContain("Yarn 1");
+    expect(check(latest("berry"), "1.2.2", "ci-installs-locked").status).toBe("met");
     expect(check(latest("running"), "1.2.2", "ci-installs-locked").status).toBe("met");
   });
 });

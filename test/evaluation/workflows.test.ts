@@ -99,6 +99,13 @@ describe("ci-installs-locked (1.2.2)", () => {
     expect(judge([poetry], [manifest("pip", "pyproject.toml", "poetry.lock"), manifest("pip", "tools/pyproject.toml", null)]).status).toBe("unknown");
   });
 
+  it("takes pip's own hash checking into account when the requirements file it reads carries a hash for every requirement", () => {
+    const pip = install("pip install -r requirements.txt", "pip", "afresh", { hashesIn: "requirements.txt" });
+    expect(judge([pip], [manifest("pip", "requirements.txt", "requirements.txt", true)]).status).toBe("met");
+    expect(judge([pip], [manifest("pip", "requirements.txt", "requirements.txt", false)]).status).toBe("gap");
+    expect(judge([pip], []).status).toBe("gap");
+  });
+
   it("is unknown, never not applicable, for an undecided install of an ecosystem the repository has", () => {
     const yarn = install("yarn install", "npm", "unknown", { reason: "which Yarn runs is not read" });
     const c = judge([yarn], [manifest("npm", "package.json", "yarn.lock")]);

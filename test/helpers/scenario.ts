@@ -76,6 +76,8 @@ export function mockOrganisationRun(org: string, evidence: OrganisationEvidence 
       return { ...base, name, full_name: `${org}/${name}`, owner: { ...base.owner, login: org }, html_url: `https://github.com/${org}/${name}` };
     });
     nock(API).get(`/orgs/${org}/repos`).query({ type: "all", per_page: "100", page: "1" }).reply(200, listed);
+    // From a run's second repository on, the organisation's teams are read once for all of them.
+    if (listed.length > 1) mockNamedGraphql("query claimcheckTeamRepositories(", { organization: { teams: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } });
   }
   mockOrganisationEvidence(org, evidence);
 }

@@ -41,7 +41,7 @@ describe("gap issue publisher", () => {
     const first = await publish([gap]);
     const [issue] = github.issues("acme/api");
     expect(github.issues("acme/api")).toHaveLength(1);
-    expect(issue!.title).toBe("Code of Practice 2.2.2: Only authorised personnel can make changes to the build environment");
+    expect(issue!.title).toBe("Code of Practice 2.2.2 (gap): Only authorised personnel can make changes to the build environment");
     expect(issue!.labels).toEqual(["code-of-practice", "principle:2.2", "status:gap"]);
     expect(parseMarker(issue!.body)).toMatchObject({ kind: "gap", claim: "2.2.2", scope: "acme/api" });
     expect(issue!.body).toContain("Require a pull request before merging on the default branch");

@@ -142,9 +142,9 @@ describe("renderers", () => {
     expect(md).toContain("| Principle | Claim | Status | Coverage | Repositories (met / partial / gap / unknown / n/a) |");
     expect(md).toContain("| 2.2 | [**2.2.91**](#claim-2291) Only authorised personnel can make changes (test claim). | 🟡 partial | full | 1 / 0 / 1 / 0 / 0 |");
     expect(md).toContain("#### Argument");
-    expect(md).toContain("| `docs` | ❌ gap | pr-required: no pull request is required | [branch-protection, reviews](https://github.com/octo-org/docs/settings/branches) | 2026-11-24 |");
+    expect(md).toContain("| `docs` | ❌ gap | pr-required: no pull request is required | [branch protection](https://github.com/octo-org/docs/settings/branches) | 2026-11-24 |");
     expect(md).toContain("#### What an assessor will still ask for");
-    expect(md).toContain("- `pr-required`: Require a pull request before merging on the default branch, for administrators too (no bypass): https://github.com/octo-org/{repository}/settings/branches");
+    expect(md).toContain("- `pr-required`: Require a pull request before merging on the default branch, for administrators too (no bypass): each repository's `/settings/branches` page or each repository's `/settings/rules` page — in [`docs`](https://github.com/octo-org/docs/settings/branches).");
   });
 });
 
@@ -161,5 +161,30 @@ describe("guidance", () => {
     expect(percent(9999, 10000)).toBe("99.9%");
     expect(percent(1, 10000)).toBe("0.1%");
     expect(percent(0, 0)).toBe("—");
+  });
+});
+
+describe("report wording a reader can follow", () => {
+  it("labels evidence links by what the page shows, and leaves no placeholder URL in what would close a gap", async () => {
+    const { pageLabel } = await import("../../src/render/page-label.js");
+    const { whatWouldClose, remediationPage } = await import("../../src/core/remediation.js");
+    expect(pageLabel("https://github.com/o/r/pulls?q=is%3Apr+is%3Amerged", "x")).toBe("merged pull requests");
+    expect(pageLabel("https://github.com/o/r/blob/main/.github/CODEOWNERS", "x")).toBe("CODEOWNERS");
+    expect(pageLabel("https://github.com/o/r/blob/main/renovate.json", "x")).toBe("renovate.json");
+    expect(pageLabel("https://example.com/elsewhere", "deps")).toBe("deps");
+    const orgWide = whatWouldClose("checks-required", { org: "o" });
+    expect(orgWide).not.toMatch(/\{|\}/);
+    expect(orgWide).toContain("each repository's `/settings/branches` page");
+    expect(whatWouldClose("checks-required", { org: "o", repoUrl: "https://github.com/o/r" })).toContain("https://github.com/o/r/settings/branches");
+    expect(remediationPage("checks-required")).toBe("/settings/branches");
+  });
+
+  it("the generated example has real links only, one full stop per item and counts that agree", async () => {
+    const { readFileSync } = await import("node:fs");
+    const md = readFileSync("docs/examples/report.md", "utf8");
+    expect(md).not.toMatch(/https?:\/\/[^\s)]*[{}]/);
+    expect(md).not.toMatch(/\.\. |\.\.$/m);
+    expect(md).not.toMatch(/\b1 events\b|\b1 repositories\b|\ball 1 /);
+    expect(md).toContain("run assess with --store");
   });
 });

@@ -32,12 +32,12 @@ export type AppOptions = {
    * own limits (80 creations a minute) to the simulator.
    */
   spaceWrites?: boolean;
-  /** The app's clock (scheduled re-assessment, evidence ages); the real one when omitted. */
-  now?: () => Date;
   /** The app's waits (backfill pauses, spacing of redelivery requests); real timers when omitted. */
   sleep?: (ms: number) => Promise<void>;
   /** Browser sign-in settings, as main.ts builds them from the environment. */
   browser?: AppDeps["browser"];
+  /** The app's clock (reports, sessions, scheduled re-assessment, evidence ages), for output that must not change from run to run. */
+  now?: () => Date;
 };
 
 export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => Jobs | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"]; recoverDeliveries: ClaimcheckApp["recoverDeliveries"] };

@@ -6,7 +6,8 @@ import { seeded } from "./server.js";
  * not; review rates that vary; Renovate or Dependabot in some; a few red merges and stale bot PRs.
  */
 
-export type GenerateOptions = { repos: number; seed?: number; org?: string; prsPerRepo?: number };
+/** `orgConfig`: a `.github` repository holding this `.github/claimcheck.yml` for the organisation (one more repository). */
+export type GenerateOptions = { repos: number; seed?: number; org?: string; prsPerRepo?: number; orgConfig?: string };
 
 const WORKFLOW = `name: ci
 on: [pull_request, push]
@@ -21,7 +22,7 @@ jobs:
       - run: npm test
 `;
 
-export function generateScenario({ repos, seed = 1, org = "synthetic", prsPerRepo = 20 }: GenerateOptions): ScenarioInput {
+export function generateScenario({ repos, seed = 1, org = "synthetic", prsPerRepo = 20, orgConfig }: GenerateOptions): ScenarioInput {
   const random = seeded(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const people = Array.from({ length: 40 }, (_, i) => `dev${i}`);
@@ -50,6 +51,7 @@ export function generateScenario({ repos, seed = 1, org = "synthetic", prsPerRep
       pullRequests,
     };
   });
+  if (orgConfig !== undefined) repositories.push({ name: ".github", protection: null, files: { ".github/claimcheck.yml": orgConfig }, pullRequests: [] } as never);
   return {
     org: { login: org, settings: { default_repository_permission: "read", two_factor_requirement_enabled: true }, members: people.map((login, i) => ({ login, role: i < 3 ? ("admin" as const) : ("member" as const) })) },
     repositories,

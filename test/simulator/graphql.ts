@@ -319,6 +319,11 @@ function userNode(model: Model, login: string): Node | null {
  * multiplied by the page sizes above it), divided by 100, at least 1.
  */
 export function queryCost(document: DocumentNode, variables: Args): number {
+  return Math.max(1, Math.round(connectionRequests(document, variables) / 100));
+}
+
+/** The requests GitHub's cost formula counts for a document, before dividing by 100. */
+export function connectionRequests(document: DocumentNode, variables: Args): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const value = (node: ValueNode): unknown => (node.kind === Kind.INT ? Number(node.value) : node.kind === Kind.VARIABLE ? variables[node.name.value] : null);
@@ -340,7 +345,7 @@ export function queryCost(document: DocumentNode, variables: Args): number {
     }
   };
   for (const d of document.definitions) if (d.kind === Kind.OPERATION_DEFINITION) walk(d.selectionSet, 1, new Set());
-  return Math.max(1, Math.round(requests / 100));
+  return requests;
 }
 
 export type GraphqlBudget = { cost: number; limit: number; remaining: number; used: number; resetAt: Date };

@@ -228,7 +228,8 @@ const DEFINITIONS: [string, string, Handler][] = [
   ["GET", "/orgs/{org}/repos", (model, req) => paginate(model.repoList.map((r) => repositoryJson(model, r)), req)],
   ["GET", "/orgs/{org}/members", (model, req) => {
     const role = req.query.get("role") ?? "all";
-    return paginate(model.org.members.filter((m) => role === "all" || m.role === role).map((m, i) => ({ login: m.login, id: 2000 + i, type: "User" })), req);
+    const twoFactorOff = req.query.get("filter") === "2fa_disabled";
+    return paginate(model.org.members.map((m, i) => ({ ...m, id: 2000 + i })).filter((m) => (role === "all" || m.role === role) && (!twoFactorOff || !m.twoFactor)).map((m) => ({ login: m.login, id: m.id, type: "User" })), req);
   }],
   ["GET", "/orgs/{org}/outside_collaborators", (model, req) => paginate(model.org.outsideCollaborators.map((login, i) => ({ login, id: 3000 + i, type: "User" })), req)],
   ["GET", "/orgs/{org}/teams", (model, req) => paginate(model.org.teams.map((t, i) => ({ id: 4000 + i, slug: t.slug, name: t.name ?? t.slug, privacy: "closed", permission: "pull" })), req)],

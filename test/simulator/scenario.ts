@@ -101,7 +101,8 @@ export const scenarioSchema = z.object({
     id: z.number().int().positive().default(1000),
     /** Fields of GET /orgs/{org} beyond the identity (base permission, 2FA, ...). */
     settings: z.record(z.string(), z.unknown()).default({}),
-    members: z.array(z.object({ login: z.string(), role: z.enum(["admin", "member"]).default("member") })).default([]),
+    /** `twoFactor: false`: the member has not enabled two-factor authentication (GitHub's `filter=2fa_disabled` lists them). */
+    members: z.array(z.object({ login: z.string(), role: z.enum(["admin", "member"]).default("member"), twoFactor: z.boolean().default(true) })).default([]),
     outsideCollaborators: z.array(z.string()).default([]),
     teams: z.array(z.object({ slug: z.string(), name: z.string().optional(), members: z.array(z.string()).default([]), repos: z.record(z.string(), z.string()).default({}) })).default([]),
     rulesets: z.array(ruleset).default([]),

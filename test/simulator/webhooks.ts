@@ -1,4 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
 import type { Model, Repo } from "./model.js";
 import { repositoryJson } from "./rest.js";
 
@@ -55,8 +59,18 @@ function base(model: Model) {
   };
 }
 
+const MANIFEST = fileURLToPath(new URL("../../app.yml", import.meta.url));
+
+/** The events and permissions app.yml asks for, which an installation that accepted them receives. */
+export function manifestGrants(): { events: string[]; permissions: Record<string, string> } {
+  const manifest = z.object({ default_events: z.array(z.string()), default_permissions: z.record(z.string(), z.string()) }).parse(parseYaml(readFileSync(MANIFEST, "utf8")));
+  return { events: manifest.default_events, permissions: manifest.default_permissions };
+}
+
 export function installationCreated(model: Model): Delivery {
-  const installation = { id: model.scenario.installation.id, account: { login: model.org.login, id: model.org.id, type: "Organization" }, app_id: model.scenario.installation.appId, events: ["pull_request", "check_suite", "check_run"], permissions: {} };
+  // GitHub sends the events and permissions the installation was granted: the app's manifest.
+  const { events, permissions } = manifestGrants();
+  const installation = { id: model.scenario.installation.id, account: { login: model.org.login, id: model.org.id, type: "Organization" }, app_id: model.scenario.installation.appId, events, permissions };
   return {
     id: randomUUID(),
     name: "installation",

@@ -1,5 +1,8 @@
 import type { CheckJudge } from "../types.js";
 
+/** "1 event", "2 events": reasons are read by people. */
+const eventCount = (n: number) => `${n} ${n === 1 ? "event" : "events"}`;
+
 const GITHUB_AUDIT_LOG_NOTE = "GitHub's own organisation audit log keeps 180 days and is readable through the API only on Enterprise Cloud";
 
 export const auditTrailRecording: CheckJudge = {
@@ -23,7 +26,7 @@ export const auditTrailRecording: CheckJudge = {
       // Silence proves nothing either way: nothing may have changed, or deliveries may have stopped.
       return { status: "unknown", reason: `recording since ${earliest.slice(0, 10)}, but no event in the window: either nothing changed or deliveries stopped (see the app's recent webhook deliveries)${apiNote}` };
     }
-    return { status: "met", reason: `recording since ${earliest.slice(0, 10)}, ${inWindow} events in the window${apiNote}` };
+    return { status: "met", reason: `recording since ${earliest.slice(0, 10)}, ${eventCount(inWindow)} in the window${apiNote}` };
   },
 };
 
@@ -62,8 +65,8 @@ export const exportable: CheckJudge = {
   judge(view) {
     const { events, exported } = view.value("audit.exportable");
     if (events === 0) return { status: "not_applicable", reason: "the audit trail holds no event to export yet" };
-    if (events === exported) return { status: "met", reason: `all ${events} events export with their chain fields (claimcheck audit export, JSONL or CSV)` };
-    return { status: "gap", reason: `only ${exported} of ${events} events could be exported` };
+    if (events === exported) return { status: "met", reason: `${events === 1 ? "the 1 event exports" : `all ${events} events export`} with their chain fields (claimcheck audit export, JSONL or CSV)` };
+    return { status: "gap", reason: `only ${exported} of ${eventCount(events)} could be exported` };
   },
 };
 
@@ -74,7 +77,7 @@ export const chainVerified: CheckJudge = {
   judge(view) {
     const { events } = view.value("audit.exportable");
     if (view.value("audit.chain-verified")) {
-      return events === 0 ? { status: "not_applicable", reason: "the audit trail holds no event yet" } : { status: "met", reason: `the audit trail's hash chain verifies end to end (${events} events)` };
+      return events === 0 ? { status: "not_applicable", reason: "the audit trail holds no event yet" } : { status: "met", reason: `the audit trail's hash chain verifies end to end (${eventCount(events)})` };
     }
     return { status: "gap", reason: `the hash chain is broken at ${view.value("audit.chain-break") ?? "an unnamed link"}: the trail was altered outside claimcheck` };
   },

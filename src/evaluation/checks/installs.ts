@@ -19,7 +19,11 @@ const describe = (r: Resolved) => `${r.install.workflow}: \`${r.install.command}
 
 /** Decides an install whose kind depends on a lockfile, with the manifests of its ecosystem. */
 function resolve(install: Install, manifests: readonly Manifest[] | null, manifestsReason: string): Resolved {
-  const { lockfiles, withoutLockfile } = install;
+  const { lockfiles, withoutLockfile, hashesIn } = install;
+  // pip turns hash checking on by itself when every requirement of the file it reads carries a hash.
+  if (hashesIn && manifests?.some((m) => m.lockfile === hashesIn && m.integrity === true)) {
+    return { install, kind: "locked", reason: `every requirement in ${hashesIn} carries a hash, so pip checks them` };
+  }
   if (!lockfiles || !withoutLockfile) return { install, kind: install.kind, ...(install.reason ? { reason: install.reason } : {}) };
   const needs = lockfiles.join(" or ");
   if (manifests === null) return { install, kind: "unknown", reason: `it depends on ${needs}, and the manifests could not be read: ${manifestsReason}` };

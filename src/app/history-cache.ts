@@ -1,0 +1,55 @@
+import { HistoryBuilder, type History, type HistoryAssessment } from "../report/history.js";
+import { historyAssessments, historyAssessmentsAfter } from "../store/history.js";
+import type { Store } from "../store/store.js";
+
+/*
+ * The history behind the HTML page, kept per installation between views: a view reads only the
+ * assessments stored since the last one, instead of every assessment of the period. The entry is
+ * built afresh when the repositories the installation covers change, when a longer period is asked
+ * for, and once a day (so that old changes are let go).
+ */
+
+const REBUILD_AFTER_MS = 86_400_000;
+
+type Entry = { builder: HistoryBuilder; lastId: number; since: number; builtAt: number; covered: string };
+
+export class HistoryCache {
+  private readonly entries = new Map<number, Entry>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly webUrl?: string,
+  ) {}
+
+  history(installationId: number, until: Date, days: number): History {
+    const since = until.getTime() - days * 86_400_000;
+    const covered = [...this.store.repositoriesOf(installationId)].sort().join("\n");
+    let entry = this.entries.get(installationId);
+    if (!entry || entry.covered !== covered || since < entry.since || until.getTime() - entry.builtAt > REBUILD_AFTER_MS) {
+      const rows = historyAssessments(this.store, installationId, new Date(since), until);
+      const builder = new HistoryBuilder(this.webUrl ? { webUrl: this.webUrl } : {});
+      for (const a of rows.before.sort(byTime)) builder.add(a, false);
+      for (const a of rows.during) builder.add(a, true);
+      entry = { builder, lastId: maxId([...rows.before, ...rows.during]), since, builtAt: until.getTime(), covered };
+      this.entries.set(installationId, entry);
+    } else {
+      const added = historyAssessmentsAfter(this.store, installationId, entry.lastId);
+      for (const a of added) entry.builder.add(a, true);
+      entry.lastId = Math.max(entry.lastId, maxId(added));
+    }
+    return entry.builder.snapshot(until, days);
+  }
+
+  /** Forgets an installation (removed, or its data deleted). */
+  forget(installationId: number): void {
+    this.entries.delete(installationId);
+  }
+}
+
+function maxId(rows: readonly HistoryAssessment[]): number {
+  return rows.reduce((m, r) => Math.max(m, r.id), 0);
+}
+
+function byTime(a: HistoryAssessment, b: HistoryAssessment): number {
+  return a.finishedAt.localeCompare(b.finishedAt) || a.id - b.id;
+}

@@ -1,0 +1,46 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { issueLinksOf } from "../../src/app/issue-links.js";
+import { DEFAULT_CONFIG, parseRepoConfig } from "../../src/config/repo-config.js";
+import { saveIssue } from "../../src/store/issue-records.js";
+import { Store } from "../../src/store/store.js";
+
+let store: Store;
+beforeEach(() => {
+  store = Store.open(":memory:");
+  store.upsertInstallation(1, "acme", "Organization");
+  store.upsertInstallation(2, "other", "Organization");
+});
+afterEach(() => store.close());
+
+function issue(installationId: number, kind: "gap" | "summary", claimId: string, scope: string, repository: string, issueNumber: number, state: "open" | "closed" = "open") {
+  saveIssue(store, { installationId, kind, claimId, scope, repository, issueNumber, issueUrl: `https://github.com/${repository}/issues/${issueNumber}`, state, status: "gap", evidenceKind: "gap:x", hash: "h", updatedAt: "2026-11-24T00:00:00.000Z" });
+}
+
+describe("the issues a check run links to", () => {
+  it("this repository's and the organisation's open gap issues, and the summary, of this installation only", () => {
+    issue(1, "gap", "2.2.2", "acme/api", "acme/api", 7);
+    issue(1, "gap", "1.3.2", "acme/api", "acme/api", 8, "closed");
+    issue(1, "gap", "1.2.3", "acme/web", "acme/web", 3);
+    issue(1, "gap", "2.1.5", "org", "acme/.github", 1);
+    issue(1, "summary", "summary", "org", "acme/.github", 2);
+    issue(2, "gap", "2.2.1", "org", "other/.github", 5);
+    const links = issueLinksOf(store, 1, "acme/api", "https://github.com/acme/api", DEFAULT_CONFIG);
+    expect(links.gapIssues).toEqual({ "2.2.2": "https://github.com/acme/api/issues/7", "2.1.5": "https://github.com/acme/.github/issues/1" });
+    expect(links.summaryIssue).toBe("https://github.com/acme/.github/issues/2");
+    expect(links.repositoryIssues).toBe("https://github.com/acme/api/issues?q=is%3Aissue+is%3Aopen+label%3Acode-of-practice");
+    expect(links.centralIssues).toBe("https://github.com/acme/.github/issues?q=is%3Aissue+is%3Aopen+label%3Acode-of-practice");
+  });
+
+  it("points at the central repository when issues are central, and links nothing when issues are off", () => {
+    const central = parseRepoConfig({ issues: { central: true, repository: "compliance" } });
+    expect(central.ok).toBe(true);
+    if (!central.ok) return;
+    issue(1, "gap", "2.2.2", "central", "acme/compliance", 4);
+    const links = issueLinksOf(store, 1, "acme/api", "https://github.com/acme/api", central.config);
+    expect(links.gapIssues).toEqual({ "2.2.2": "https://github.com/acme/compliance/issues/4" });
+    expect(links.repositoryIssues).toBe("https://github.com/acme/compliance/issues?q=is%3Aissue+is%3Aopen+label%3Acode-of-practice");
+    const off = parseRepoConfig({ issues: { enabled: false } });
+    expect(off.ok).toBe(true);
+    if (off.ok) expect(issueLinksOf(store, 1, "acme/api", "https://github.com/acme/api", off.config)).toEqual({});
+  });
+});

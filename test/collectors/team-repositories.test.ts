@@ -1,0 +1,93 @@
+import nock from "nock";
+import { describe, expect, it } from "vitest";
+import { repoAccessCollector } from "../../src/collectors/repo-access.js";
+import { readTeamRepositories } from "../../src/collectors/team-repositories.js";
+import { runReadsFor } from "../../src/assessment/run-shared.js";
+import { GitHubClient, type OctokitLike } from "../../src/github/client.js";
+import { collectContext, testClient } from "../helpers/collect.js";
+import { API } from "../helpers/github-api.js";
+import { TestOctokit } from "../helpers/probot.js";
+import { quietRepositoryData } from "../helpers/repository-graphql.js";
+
+/*
+ * Within a run the organisation's teams and their repositories are read once (a point per hundred
+ * teams and per further hundred repositories of a team) instead of once per repository.
+ */
+
+const rate = { cost: 1, remaining: 4000, resetAt: "2026-11-24T13:00:00Z" };
+const edge = (repo: string, permission: string) => ({ permission, node: { nameWithOwner: repo } });
+const page = (edges: unknown[], next: string | null, totalCount = edges.length) => ({ totalCount, pageInfo: { hasNextPage: next !== null, endCursor: next }, edges });
+const isQuery = (name: string) => (body: { query: string }) => body.query.includes(`query ${name}(`);
+
+function mockTeams() {
+  nock(API)
+    .post("/graphql", isQuery("claimcheckTeamRepositories"))
+    .reply(200, {
+      data: {
+        rateLimit: rate,
+        organization: {
+          teams: {
+            totalCount: 2,
+            pageInfo: { hasNextPage: false, endCursor: null },
+            nodes: [
+              { slug: "core", repositories: page([edge("octo-org/api", "ADMIN")], null) },
+              { slug: "everyone", repositories: page([edge("octo-org/web", "READ")], "r1", 2) },
+            ],
+          },
+        },
+      },
+    });
+  nock(API)
+    .post("/graphql", (b: { query: string; variables: Record<string, unknown> }) => isQuery("claimcheckTeamRepositoriesPage")(b) && b.variables.slug === "everyone" && b.variables.cursor === "r1")
+    .reply(200, { data: { rateLimit: rate, organization: { team: { repositories: page([edge("Octo-Org/API", "WRITE")], null, 2) } } } });
+}
+
+describe("the organisation's teams, read once for a run", () => {
+  it("maps every repository to the teams that reach it, paging a team's repositories", async () => {
+    mockTeams();
+    const read = await readTeamRepositories(testClient(), "octo-org");
+    expect("grants" in read && read.grants.get("octo-org/api")).toEqual([
+      { team: "core", permission: "admin" },
+      { team: "everyone", permission: "write" },
+    ]);
+    expect("grants" in read && read.grants.get("octo-org/web")).toEqual([{ team: "everyone", permission: "read" }]);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("says why when a page cannot be read, rather than a partial map", async () => {
+    nock(API).post("/graphql", isQuery("claimcheckTeamRepositories")).reply(502, { message: "Server Error" });
+    const read = await readTeamRepositories(testClient(), "octo-org");
+    expect(read).toEqual({ error: expect.stringContaining("the organisation's teams could not be read") });
+  });
+
+  it("is shared from a run's second repository on, one read for all of them, and never across Octokits (installations)", async () => {
+    const octokit = new TestOctokit({ auth: "ghs_test" }) as unknown as OctokitLike;
+    const client = () => new GitHubClient(octokit);
+    expect(runReadsFor(client())).toBeNull();
+    const second = runReadsFor(client())!;
+    const third = runReadsFor(client())!;
+    mockTeams();
+    const [a, b] = await Promise.all([second.teamRepositories("octo-org"), third.teamRepositories("Octo-Org")]);
+    expect(a).toBe(b);
+    expect(nock.pendingMocks()).toEqual([]);
+    // Another installation's Octokit starts a run of its own.
+    expect(runReadsFor(new GitHubClient(new TestOctokit({ auth: "ghs_other" }) as unknown as OctokitLike))).toBeNull();
+  });
+
+  it("gives the repository access collector this repository's teams within a run, and unknown when the teams could not be read", async () => {
+    const repositoryData = { ...quietRepositoryData(), acc_owner: { __typename: "Organization" } };
+    const alerts = () => nock(API).get("/repos/octo-org/api/secret-scanning/alerts").query(true).reply(200, []);
+    alerts();
+    const grants = new Map([["octo-org/api", [{ team: "core", permission: "admin" as const }]]]);
+    const found = await repoAccessCollector.collect(collectContext({ repositoryData, run: { teamRepositories: async () => ({ grants }) } }));
+    expect(found.find((f) => f.id === "access.team-grants")!.value).toEqual([{ team: "core", permission: "admin" }]);
+
+    alerts();
+    const failed = await repoAccessCollector.collect(collectContext({ repositoryData, run: { teamRepositories: async () => ({ error: "the organisation's teams could not be read: HTTP 502" }) } }));
+    expect(failed.find((f) => f.id === "access.team-grants")).toMatchObject({ value: null, error: expect.stringContaining("HTTP 502") });
+
+    alerts();
+    const user = await repoAccessCollector.collect(collectContext({ repositoryData: { ...repositoryData, acc_owner: { __typename: "User" } }, run: { teamRepositories: async () => ({ error: "not asked" }) } }));
+    expect(user.find((f) => f.id === "access.team-grants")!.value).toEqual([]);
+  });
+});

@@ -1,0 +1,150 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { BenchStage, Figure, StageContext } from "./bench-figures.js";
+import { mb, ms, percentile } from "./bench-figures.js";
+import { generateScenario } from "./generate.js";
+import { sha, type Model } from "./model.js";
+import { parseScenario } from "./scenario.js";
+import { startSimulator, type Simulator } from "./server.js";
+import { deliver, installationCreated, pullRequestOpened } from "./webhooks.js";
+
+/*
+ * The app as deployed, in its own process, against the simulator in this one: pull request →
+ * check run latency idle and during an installation backfill, the app's longest event-loop block
+ * and peak RSS during the backfill, and a second pass over the unchanged organisation (its REST
+ * reads answered 304, not charged).
+ */
+
+type ChildMessage = { type: string; webhookUrl?: string; secret?: string; maxBlockMs?: number; p99BlockMs?: number; peakRss?: number; rss?: number };
+
+class AppProcess {
+  private waiting = new Map<string, (m: ChildMessage) => void>();
+  private constructor(readonly child: ChildProcess) {
+    child.on("message", (m: ChildMessage) => {
+      const resolve = this.waiting.get(m.type);
+      this.waiting.delete(m.type);
+      resolve?.(m);
+    });
+  }
+
+  static async start(githubUrl: string, ctx: StageContext): Promise<{ app: AppProcess; webhookUrl: string; secret: string }> {
+    const child = fork(fileURLToPath(new URL("./bench-app-child.ts", import.meta.url)), [githubUrl, String(ctx.concurrency), ctx.relaxed ? "relaxed" : "production"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const app = new AppProcess(child);
+    const ready = await app.next("ready");
+    return { app, webhookUrl: ready.webhookUrl!, secret: ready.secret! };
+  }
+
+  private next(type: string): Promise<ChildMessage> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(type, resolve);
+      this.child.once("exit", (code) => reject(new Error(`the app process exited (${code}) while the benchmark waited for "${type}"`)));
+    });
+  }
+
+  async ask(cmd: "reset" | "stats" | "idle" | "stop", answer = cmd === "stop" ? "stopped" : cmd): Promise<ChildMessage> {
+    const reply = this.next(answer);
+    this.child.send({ cmd });
+    return reply;
+  }
+}
+
+/** Pull requests opened one every `gapMs`, while `until` is not done (or `count` are sent); each one's check-run latency. */
+async function pullRequests(sim: Simulator, webhookUrl: string, secret: string, opts: { count: number; gapMs: number; tag: string; until?: Promise<unknown> }): Promise<number[]> {
+  let done = false;
+  void opts.until?.then(() => (done = true));
+  const sent = new Map<string, number>();
+  const model: Model = sim.model;
+  for (let i = 0; i < opts.count && !(opts.until && done); i += 1) {
+    const repo = model.repoList[(i * 7) % model.repoList.length]!;
+    const head = sha(opts.tag, i);
+    sent.set(head, Date.now());
+    await deliver(webhookUrl, secret, pullRequestOpened(model, repo, head, 10_000 + i));
+    await new Promise((r) => setTimeout(r, opts.gapMs));
+  }
+  // Every check run is waited for (up to two minutes): one not yet published is not left out of the percentiles.
+  const published = () => new Map(model.checkRuns.filter((c) => sent.has(c.head_sha)).map((c) => [c.head_sha, c.createdAt.getTime()]));
+  for (let waited = 0; published().size < sent.size && waited < 120_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
+  const runs = published();
+  return [...sent].map(([head, at]) => (runs.has(head) ? runs.get(head)! - at : Number.POSITIVE_INFINITY));
+}
+
+function latencies(values: number[]): { p50: number; p95: number; seen: number; sent: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), seen: values.filter(Number.isFinite).length, sent: values.length };
+}
+
+type Counts = { rest: number; auth: number; graphql: number; points: number; notModified: number };
+
+/** What GitHub was asked since `from` (app authentication apart: it is not an assessment's cost). */
+function countsSince(sim: Simulator, from: Counts | null = null): Counts {
+  const auth = Object.entries(sim.stats.byRoute).filter(([k]) => k.startsWith("POST /app/")).reduce((n, [, v]) => n + v, 0);
+  const now = { rest: sim.stats.rest, auth, graphql: sim.stats.graphql, points: sim.stats.graphqlCost, notModified: sim.stats.notModified };
+  if (!from) return now;
+  return { rest: now.rest - from.rest, auth: now.auth - from.auth, graphql: now.graphql - from.graphql, points: now.points - from.points, notModified: now.notModified - from.notModified };
+}
+
+export function appStage(repositories: number): BenchStage {
+  return {
+    name: `app (${repositories.toLocaleString("en-GB")}-repository installation)`,
+    async run(ctx) {
+      const figures: Figure[] = [];
+      ctx.progress(`app: starting the simulator (${repositories} repositories) and the app in its own process`);
+      // Issues off: their writes wait on GitHub's content-creation limit (80 a minute), which would
+      // time GitHub, not claimcheck. What issues cost claimcheck is shown by test/app/issue-run-reads.test.ts.
+      const sim = await startSimulator(parseScenario(generateScenario({ repos: repositories, seed: 7, orgConfig: "issues:\n  enabled: false\n" })), { latencyMs: ctx.latencyMs, primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 } });
+      const { app, webhookUrl, secret } = await AppProcess.start(sim.url, ctx);
+      try {
+        const per = (n: number) => (n / repositories).toFixed(2);
+        const backfill = async (label: string, during?: (done: Promise<unknown>) => Promise<number[]>) => {
+          const before = countsSince(sim);
+          const started = Date.now();
+          await deliver(webhookUrl, secret, installationCreated(sim.model));
+          const done = app.ask("idle");
+          const ticker = setInterval(() => ctx.progress(`app: ${label}: ${Math.round((Date.now() - started) / 1000)} s, ${sim.stats.graphql - before.graphql} GraphQL queries so far`), 15_000);
+          const prs = during ? await during(done) : [];
+          await done;
+          clearInterval(ticker);
+          return { counts: countsSince(sim, before), wall: (Date.now() - started) / 1000, prs };
+        };
+
+        ctx.progress("app: pull request → check run, idle (20 pull requests, 2 s apart)");
+        const idle = latencies(await pullRequests(sim, webhookUrl, secret, { count: 20, gapMs: 2_000, tag: "idle" }));
+        await app.ask("idle");
+
+        ctx.progress(`app: installation backfill of ${repositories} repositories, alone`);
+        await app.ask("reset");
+        const first = await backfill("first backfill");
+        const stats = await app.ask("stats");
+
+        ctx.progress(`app: second pass over the unchanged organisation (${repositories} repositories), alone`);
+        const second = await backfill("second pass");
+
+        // As often as the idle ones came: the webhook lane's own load stays what it was idle, so the
+        // difference is what the backfill costs a pull request.
+        ctx.progress(`app: a third pass, with a pull request every 2 s meanwhile`);
+        const third = await backfill("backfill with pull requests", (done) => pullRequests(sim, webhookUrl, secret, { count: 2_000, gapMs: 2_000, tag: "during", until: done }));
+        const during = latencies(third.prs);
+
+        const charged = (c: Counts) => c.rest - c.auth;
+        figures.push(
+          { name: "webhook → check run p50 / p95, idle", measured: `${ms(idle.p50)} / ${ms(idle.p95)} (${idle.seen} of ${idle.sent} PRs)`, target: "—", met: null },
+          { name: "webhook → check run p50 / p95, during a backfill", measured: `${ms(during.p50)} / ${ms(during.p95)} (${during.seen} of ${during.sent} PRs)`, target: `p95 ≤ 2 × idle (${ms(2 * idle.p95)})`, met: during.sent > 0 ? during.p95 <= 2 * idle.p95 : null },
+          { name: "app event loop, longest block during the backfill", measured: ms(stats.maxBlockMs ?? Number.NaN), target: "≤ 100 ms", met: (stats.maxBlockMs ?? Infinity) <= 100, note: `p99 ${ms(stats.p99BlockMs ?? Number.NaN)}; the backfill of ${repositories} took ${first.wall.toFixed(0)} s` },
+          { name: "app process peak RSS during the backfill", measured: mb(stats.peakRss ?? 0), target: "≤ 300 MB", met: (stats.peakRss ?? Infinity) <= 300 * 1024 * 1024 },
+          { name: "backfill: REST / GraphQL / points per repository", measured: `${per(charged(first.counts))} / ${per(first.counts.graphql)} / ${per(first.counts.points)}`, target: "≤ 6 REST, ≤ 3 points", met: charged(first.counts) / repositories <= 6 && first.counts.points / repositories <= 3, note: `${first.counts.notModified} REST reads answered 304 (ETags of the idle pull requests' reads)` },
+          {
+            name: "second pass: REST reads answered 304",
+            measured: `${second.counts.notModified} of ${second.counts.notModified + charged(second.counts)} (${((100 * second.counts.notModified) / Math.max(1, second.counts.notModified + charged(second.counts))).toFixed(0)} %)`,
+            target: "unchanged reads answered 304",
+            met: null,
+            note: `charged per repository: ${per(charged(second.counts))} REST + ${per(second.counts.points)} GraphQL points (${per(second.counts.graphql)} queries); ${second.wall.toFixed(0)} s`,
+          },
+        );
+      } finally {
+        await app.ask("stop").catch(() => undefined);
+        await sim.stop();
+      }
+      return figures;
+    },
+  };
+}

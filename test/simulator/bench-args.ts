@@ -1,0 +1,88 @@
+import { parseArgs } from "node:util";
+
+/*
+ * The benchmark's command line: every value checked before anything starts, so a typo is one clear
+ * line and exit 2, not a run of an hour with nonsense sizes.
+ */
+
+export const STAGE_NAMES = ["assess", "app", "render", "plan"] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+export type BenchArgs = {
+  sizes: number[];
+  backfillSize: number;
+  renderSizes: number[];
+  latencyMs: number;
+  concurrency: number;
+  relaxed: boolean;
+  stages: StageName[];
+};
+
+export const BENCH_HELP = `usage: npm run bench -- [options]
+
+Measures claimcheck against the local GitHub simulator and prints each figure beside its target.
+
+  --sizes N[,N...]         organisations for the full-assessment stage (default 100,1000)
+  --backfill-size N        repositories of the app's installation backfill (default: the largest size)
+  --render-sizes N[,N...]  repositories of the rendered report (default 1000,10000)
+  --latency MS             simulated latency of every GitHub request (default 30)
+  --concurrency N          assessments at once, per lane (default 4, the production default)
+  --stages S[,S...]        any of ${STAGE_NAMES.join(", ")} (default: all)
+  --relaxed                no spacing of GraphQL and writes (GitHub's own limits still apply)
+  --plan-only              only the backfill plan for 10,000 repositories (same as --stages plan)
+  -h, --help               this text
+
+Counts (requests, points, 304s) are exact; times depend on the machine and what else it runs.`;
+
+export class BenchUsageError extends Error {}
+
+function positiveInts(flag: string, value: string, max: number): number[] {
+  const parts = value.split(",").map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > max)) {
+    throw new BenchUsageError(`${flag} must be a comma-separated list of whole numbers from 1 to ${max.toLocaleString("en-GB")}, not "${value}"`);
+  }
+  return parts.map(Number);
+}
+
+function positiveInt(flag: string, value: string, max: number, min = 1): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new BenchUsageError(`${flag} must be a whole number from ${min} to ${max.toLocaleString("en-GB")}, not "${value}"`);
+  return Number(value);
+}
+
+/** The parsed arguments, or "help". Throws BenchUsageError for anything it cannot use. */
+export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        sizes: { type: "string" },
+        "backfill-size": { type: "string" },
+        "render-sizes": { type: "string" },
+        latency: { type: "string" },
+        concurrency: { type: "string" },
+        stages: { type: "string" },
+        relaxed: { type: "boolean" },
+        "plan-only": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new BenchUsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return "help";
+  const sizes = positiveInts("--sizes", values.sizes ?? "100,1000", 100_000);
+  const stages = values["plan-only"] ? ["plan" as const] : (values.stages ?? STAGE_NAMES.join(",")).split(",").map((s) => s.trim());
+  const unknown = stages.filter((s) => !(STAGE_NAMES as readonly string[]).includes(s));
+  if (unknown.length > 0 || stages.length === 0) throw new BenchUsageError(`--stages takes ${STAGE_NAMES.join(", ")}, not "${unknown.join(",") || values.stages}"`);
+  return {
+    sizes,
+    backfillSize: values["backfill-size"] === undefined ? Math.max(...sizes) : positiveInt("--backfill-size", values["backfill-size"], 100_000),
+    renderSizes: positiveInts("--render-sizes", values["render-sizes"] ?? "1000,10000", 100_000),
+    latencyMs: positiveInt("--latency", values.latency ?? "30", 10_000, 0),
+    concurrency: positiveInt("--concurrency", values.concurrency ?? "4", 64),
+    relaxed: values.relaxed ?? false,
+    stages: stages as StageName[],
+  };
+}
