@@ -86,19 +86,11 @@ export class AuditTrail {
 
   /** Recomputes the chain from its start (or the last retention checkpoint) and names the first broken link. */
   verify(installationId: number): Verification {
-    const checkpoint = this.latestCheckpoint(installationId);
-    let expectedPrev = checkpoint?.hash ?? GENESIS_HASH;
-    let expectedSeq = (checkpoint?.throughSeq ?? 0) + 1;
-    const fromSeq = expectedSeq;
-    let checked = 0;
-    for (const row of this.events(installationId)) {
-      const problem = checkLink(row, expectedSeq, expectedPrev);
-      if (problem) return { ok: false, checked, brokenAt: { seq: row.seq, id: row.id, reason: problem } };
-      expectedPrev = row.hash;
-      expectedSeq += 1;
-      checked += 1;
+    const walk = this.walkChain(installationId);
+    for (;;) {
+      const step = walk.next();
+      if (step.done) return step.value;
     }
-    return { ok: true, checked, headHash: expectedPrev, fromSeq };
   }
 
   /**
@@ -106,6 +98,16 @@ export class AuditTrail {
    * so a long trail's full verification does not hold up webhook deliveries.
    */
   async verifyYielding(installationId: number): Promise<Verification> {
+    const walk = this.walkChain(installationId);
+    for (;;) {
+      const step = walk.next();
+      if (step.done) return step.value;
+      if (step.value % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The walk both verifications share: after each good link, how many have been checked. */
+  private *walkChain(installationId: number): Generator<number, Verification> {
     const checkpoint = this.latestCheckpoint(installationId);
     let expectedPrev = checkpoint?.hash ?? GENESIS_HASH;
     let expectedSeq = (checkpoint?.throughSeq ?? 0) + 1;
@@ -117,7 +119,7 @@ export class AuditTrail {
       expectedPrev = row.hash;
       expectedSeq += 1;
       checked += 1;
-      if (checked % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      yield checked;
     }
     return { ok: true, checked, headHash: expectedPrev, fromSeq };
   }
