@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../src/audit/canonical.js";
@@ -8,17 +5,10 @@ import { exportLines } from "../../src/audit/export.js";
 import type { AuditEventInput } from "../../src/audit/normalise.js";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { Store } from "../../src/store/store.js";
+import { fileStore as newFileStore, removeFileStores } from "../helpers/file-store.js";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function fileStore(): { store: Store; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), "claimcheck-audit-"));
-  dirs.push(dir);
-  const path = join(dir, "audit.db");
-  return { store: Store.open(path), path };
-}
+afterEach(removeFileStores);
+const fileStore = () => newFileStore("claimcheck-audit-");
 
 const event = (i: number, overrides: Partial<AuditEventInput> = {}): AuditEventInput => ({
   kind: "branch_protection_rule.edited",
