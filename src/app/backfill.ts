@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { backfillOf, enqueueBackfill, pendingRepositories, recentAssessmentCost, settleRepository, unfinishedBackfill, updateBackfill, type BackfillRow } from "../store/backfill-records.js";
+import { backfillOf, enqueueBackfillInSlices, pendingRepositories, recentAssessmentCost, settleRepository, unfinishedBackfill, updateBackfill, type BackfillRow } from "../store/backfill-records.js";
 import type { Store } from "../store/store.js";
 import { DEFAULT_RESERVE_FRACTION, MEASURED_COST, WINDOW_MS, describeProgress, planBackfill, type CostPerRepository } from "./backfill-plan.js";
 import type { RateBudgets } from "./rate-budget.js";
@@ -54,8 +54,8 @@ export class Backfiller<T> {
   }
 
   /** Queues `repos` for the installation and resolves once every queued repository is settled. */
-  run(installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
-    enqueueBackfill(this.deps.store, installationId, repos, trigger, this.clock.now());
+  async run(installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
+    await enqueueBackfillInSlices(this.deps.store, installationId, repos, trigger, this.clock.now());
     return this.start(installationId, work);
   }
 

@@ -16,6 +16,7 @@ import { reportPage } from "./report-page.js";
 import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { Jobs } from "./jobs.js";
+import { yieldToEventLoop } from "../core/event-loop.js";
 import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
 import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, startRedeliveries, type RedeliveryOutcome } from "./redelivery.js";
 import { SCHEDULED_TRIGGER, startSweeps, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
@@ -24,6 +25,7 @@ import {
   checkRunPayload,
   checkSuitePayload,
   describeIssues,
+  installationAccountPayload,
   installationPayload,
   installationRepositoriesPayload,
   pullRequestPayload,
@@ -227,7 +229,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
 
     probot.on(["installation.created", "installation.new_permissions_accepted"], async (context) => {
-      const payload = parse(context, installationPayload);
+      const payload = parse(context, installationAccountPayload);
       if (!payload) return;
       const account = payload.installation.account;
       deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
@@ -250,12 +252,15 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
 
     probot.on("installation.created", async (context) => {
+      // Every handler of a delivery starts in the same turn of the event loop; validating 10,000
+      // repositories is this one's own turn, not added to the audit trail's and the others'.
+      await yieldToEventLoop();
       const payload = parse(context, installationPayload);
       if (!payload) return;
       const account = payload.installation.account;
       deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       const repos = payload.repositories ?? (await listInstallationRepositories(octokitOf(context)));
-      deps.store.addRepositories(payload.installation.id, repos.map((r) => ({ id: r.id, fullName: r.full_name })));
+      await deps.store.addRepositoriesInSlices(payload.installation.id, repos.map((r) => ({ id: r.id, fullName: r.full_name })));
       reassessAll(context, payload.installation.id, repos.map((r) => r.full_name));
     });
 
@@ -271,7 +276,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       if (!payload) return;
       const account = payload.installation.account;
       deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
-      deps.store.addRepositories(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
+      await deps.store.addRepositoriesInSlices(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
       deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
       if (payload.repositories_added.length > 0) reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
     });

@@ -48,6 +48,9 @@ export const installationPayload = z.looseObject({
   repositories: z.array(listedRepo).optional(),
 });
 
+/** The installation and its account alone: handlers that do not use the repository list (10,000 entries on a large organisation) do not validate it. */
+export const installationAccountPayload = installationPayload.omit({ repositories: true });
+
 export const installationRepositoriesPayload = z.looseObject({
   installation: installation.extend({
     account: z.looseObject({ login: z.string().min(1), type: z.string().optional() }).nullable(),

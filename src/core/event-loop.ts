@@ -20,3 +20,16 @@ export async function mapYielding<T, U>(items: readonly T[], fn: (item: T, index
   }
   return out;
 }
+
+/**
+ * Runs `fn` on consecutive slices of `items` (at most `size` each), giving the event loop a turn
+ * between slices: for synchronous store writes over a whole organisation (10,000 repositories
+ * of an installation event), each slice one short statement or transaction.
+ */
+export async function forEachSlice<T>(items: readonly T[], size: number, fn: (slice: readonly T[], start: number) => void): Promise<void> {
+  const step = Math.max(1, Math.floor(size));
+  for (let start = 0; start < items.length; start += step) {
+    if (start > 0) await yieldToEventLoop();
+    fn(items.slice(start, start + step), start);
+  }
+}

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray, ne } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Store } from "./store.js";
+import { forEachSlice } from "../core/event-loop.js";
+import { ROWS_PER_SLICE, type Store } from "./store.js";
 import { assessments, backfillRepositories, backfills } from "./schema.js";
 
 /*
@@ -17,9 +18,13 @@ export type BackfillRow = typeof backfills.$inferSelect;
 export function enqueueBackfill(store: Store, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): BackfillRow {
   return store.db.transaction((tx) => {
     const existing = tx.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
-    const before = tx.select({ fullName: backfillRepositories.fullName }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).all().length;
-    for (const fullName of repos) tx.insert(backfillRepositories).values({ installationId, fullName }).onConflictDoNothing().run();
-    const added = tx.select({ fullName: backfillRepositories.fullName }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).all().length - before;
+    // One prepared statement, and the queue counted by SQLite: building a statement per row (and
+    // reading the whole queue back to count it) held the event loop for a second at 10,000.
+    const insert = tx.insert(backfillRepositories).values({ installationId, fullName: sql.placeholder("fullName") }).onConflictDoNothing().prepare();
+    let added = 0;
+    for (const fullName of repos) added += insert.run({ fullName }).changes;
+    const queued = tx.select({ n: count() }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).get()?.n ?? 0;
+    const before = queued - added;
     const stamp = at.toISOString();
     if (!existing || existing.state === "finished") {
       const row = { installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, state: "running" as const, total: before + added, assessed: 0, failed: 0, startedAt: stamp, updatedAt: stamp, nextBatchAt: null, expectedFinishAt: null, finishedAt: null };
@@ -29,6 +34,19 @@ export function enqueueBackfill(store: Store, installationId: number, repos: rea
     tx.update(backfills).set({ total: existing.total + added, updatedAt: stamp }).where(eq(backfills.installationId, installationId)).run();
     return { ...existing, total: existing.total + added, updatedAt: stamp };
   });
+}
+
+/**
+ * `enqueueBackfill` a slice at a time with the event loop free in between, for an installation
+ * event listing thousands of repositories. Each slice is queued whole; the first starts the
+ * backfill (or joins the unfinished one) and the later ones join it, so the counts add up.
+ */
+export async function enqueueBackfillInSlices(store: Store, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): Promise<void> {
+  if (repos.length === 0) {
+    enqueueBackfill(store, installationId, repos, trigger, at);
+    return;
+  }
+  await forEachSlice(repos, ROWS_PER_SLICE, (slice) => enqueueBackfill(store, installationId, slice, trigger, at));
 }
 
 export function backfillOf(store: Store, installationId: number): BackfillRow | undefined {
@@ -80,17 +98,26 @@ const PARTIAL_TRIGGERS = ["branch_protection_rule", "repository_ruleset", "deplo
 const costSchema = z.object({ rest: z.number(), graphqlCost: z.number(), notModified: z.number().optional() });
 
 /**
+ * The newest in-scope assessments of an installation, newest first. The backfill asks before every
+ * batch, so it must cost the same at 10 stored assessments as at 100,000: it walks the
+ * (installation, in scope) index backwards and stops at `limit`, never sorting them all.
+ */
+export function recentAssessmentsQuery(store: Store, installationId: number, limit: number) {
+  return store.db
+    .select({ trigger: assessments.trigger, requests: assessments.requests })
+    .from(assessments)
+    .where(and(eq(assessments.installationId, installationId), eq(assessments.inScope, true)))
+    .orderBy(desc(assessments.id))
+    .limit(limit);
+}
+
+/**
  * What the installation's recent full assessments cost, as recorded with each (REST requests
  * GitHub charged — 304s are free — and the GraphQL points GitHub reported in `rateLimit { cost }`);
  * null when none is stored yet.
  */
 export function recentAssessmentCost(store: Store, installationId: number, sample = 50): { rest: number; graphql: number; assessments: number } | null {
-  const rows = store.db
-    .select({ trigger: assessments.trigger, requests: assessments.requests })
-    .from(assessments)
-    .where(and(eq(assessments.installationId, installationId), eq(assessments.inScope, true)))
-    .orderBy(desc(assessments.id))
-    .limit(sample * 4)
+  const rows = recentAssessmentsQuery(store, installationId, sample * 4)
     .all()
     .filter((r) => !PARTIAL_TRIGGERS.includes(r.trigger.split(".")[0] ?? ""))
     .slice(0, sample);

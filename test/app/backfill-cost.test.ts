@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { costOf } from "../../src/app/backfill.js";
 import { MEASURED_COST, planBackfill } from "../../src/app/backfill-plan.js";
-import { recentAssessmentCost } from "../../src/store/backfill-records.js";
+import { recentAssessmentCost, recentAssessmentsQuery } from "../../src/store/backfill-records.js";
 import { Store } from "../../src/store/store.js";
 
 /* The backfill plans with what the installation's own recent assessments cost, not a constant. */
@@ -35,6 +35,17 @@ describe("the cost a backfill plans with", () => {
   it("falls back to the benchmark's figure before the installation has any, and never plans a free repository", () => {
     expect(costOf(recentAssessmentCost(store, INSTALLATION))).toEqual(MEASURED_COST);
     expect(costOf({ rest: 0, graphql: 0.2 })).toEqual({ rest: 1, graphql: 1 });
+  });
+
+  it("is read from an index, newest first, without reading and sorting every stored assessment", () => {
+    // Asked before every batch of a backfill: sorting all of an installation's assessments (their
+    // JSON columns with them) blocked the event loop for seconds once thousands were stored.
+    const query = recentAssessmentsQuery(store, INSTALLATION, 200).toSQL();
+    const sqlite = (store.db as unknown as { $client: { prepare: (sql: string) => { all: (...params: unknown[]) => unknown[] } } }).$client;
+    const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...query.params) as { detail: string }[];
+    const steps = plan.map((p) => p.detail).join("; ");
+    expect(steps).toContain("USING INDEX assessments_installation_scope");
+    expect(steps).not.toMatch(/TEMP B-TREE|SCAN assessments/);
   });
 
   it("with GitHub's reported limits: 12,500 points an hour pays for 2.5 times what 5,000 does", () => {

@@ -24,6 +24,18 @@ const app = await startApp({ githubUrl, store, concurrency: Number(concurrency ?
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
+// The monitor gives the longest block, not when it happened; a timer that notices its own lateness
+// does, so a profile of the run can be read at the right place.
+const TICK_MS = 20;
+let blocks: { atS: number; ms: number }[] = [];
+let since = performance.now();
+let lastTick = since;
+const blockWatch = setInterval(() => {
+  const now = performance.now();
+  const late = now - lastTick - TICK_MS;
+  if (late > 100) blocks.push({ atS: (now - since) / 1000, ms: late });
+  lastTick = now;
+}, TICK_MS);
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
@@ -33,11 +45,13 @@ process.on("message", (message: Command) => {
     switch (message.cmd) {
       case "reset":
         loop.reset();
+        blocks = [];
+        since = performance.now();
         peakRss = process.memoryUsage().rss;
         send({ type: "reset" });
         return;
       case "stats":
-        send({ type: "stats", maxBlockMs: loop.max / 1e6, p99BlockMs: loop.percentile(99) / 1e6, peakRss: Math.max(peakRss, process.memoryUsage().rss), rss: process.memoryUsage().rss });
+        send({ type: "stats", maxBlockMs: loop.max / 1e6, p99BlockMs: loop.percentile(99) / 1e6, peakRss: Math.max(peakRss, process.memoryUsage().rss), rss: process.memoryUsage().rss, blocks });
         return;
       case "idle":
         await app.idle();
@@ -45,6 +59,7 @@ process.on("message", (message: Command) => {
         return;
       case "stop":
         clearInterval(sampler);
+        clearInterval(blockWatch);
         loop.disable();
         await app.stop();
         store.close();

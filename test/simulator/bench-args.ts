@@ -20,6 +20,8 @@ export type BenchArgs = {
   stages: StageName[];
   auditEvents: number;
   memorySizes: number[];
+  /** A directory for a CPU profile of the app process of the app stage (`node --cpu-prof`), or null. */
+  profileApp: string | null;
 };
 
 export const BENCH_HELP = `usage: npm run bench -- [options]
@@ -34,6 +36,8 @@ Measures claimcheck against the local GitHub simulator and prints each figure be
   --stages S[,S...]        any of ${STAGE_NAMES.join(", ")} (default: ${DEFAULT_STAGES.join(",")})
   --audit-events N         events in the audit trail of the audit stage (default 1000000)
   --memory-sizes N[,N...]  organisation sizes of the memory stage (default 1000,10000)
+  --profile-app DIR        write a CPU profile of the app stage's app process into DIR (.cpuprofile,
+                           for the browser's or an editor's profiler): what blocked its event loop
   --relaxed                no spacing of GraphQL and writes (GitHub's own limits still apply)
   --plan-only              only the backfill plan for 10,000 repositories (same as --stages plan)
   -h, --help               this text
@@ -55,6 +59,12 @@ function positiveInt(flag: string, value: string, max: number, min = 1): number 
   return Number(value);
 }
 
+function profileDir(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === "" || value.startsWith("-")) throw new BenchUsageError(`--profile-app takes a directory, not "${value}"`);
+  return value;
+}
+
 /** The parsed arguments, or "help". Throws BenchUsageError for anything it cannot use. */
 export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
   let values;
@@ -73,6 +83,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
         "plan-only": { type: "boolean" },
         "audit-events": { type: "string" },
         "memory-sizes": { type: "string" },
+        "profile-app": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -94,5 +105,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     stages: stages as StageName[],
     auditEvents: positiveInt("--audit-events", values["audit-events"] ?? "1000000", 10_000_000),
     memorySizes: positiveInts("--memory-sizes", values["memory-sizes"] ?? "1000,10000", 100_000),
+    profileApp: profileDir(values["profile-app"]),
   };
 }

@@ -9,6 +9,8 @@ export type StageContext = {
   latencyMs: number;
   concurrency: number;
   relaxed: boolean;
+  /** Where the app stage writes a CPU profile of its app process; null for none. */
+  profileApp: string | null;
   /** A progress line on stderr: what is running and how far it got. */
   progress: (line: string) => void;
 };

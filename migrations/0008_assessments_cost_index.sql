@@ -1,0 +1,1 @@
+CREATE INDEX `assessments_installation_scope` ON `assessments` (`installation_id`,`in_scope`);
