@@ -44,16 +44,18 @@ export function planSweep(input: SweepInput): SweepPlan {
   const now = input.now.getTime();
   const periodMs = Math.max(1, input.everyHours) * HOUR_MS;
   const tickMs = Math.max(1, Math.min(input.tickMs, periodMs));
-  const ordered = [...input.repositories].sort((a, b) => ageMs(b, now) - ageMs(a, now) || a.fullName.localeCompare(b.fullName));
-  const due = ordered.filter((c) => ageMs(c, now) >= periodMs);
-  const candidates = ordered.filter((c) => ageMs(c, now) >= periodMs / 2);
+  // Each age worked out once: parsing both timestamps in every comparison of the sort took a
+  // third of a second of the event loop at 10,000 repositories.
+  const ordered = input.repositories.map((c) => ({ c, age: ageMs(c, now) })).sort((a, b) => b.age - a.age || a.c.fullName.localeCompare(b.c.fullName));
+  const due = ordered.filter((o) => o.age >= periodMs);
+  const candidates = ordered.filter((o) => o.age >= periodMs / 2);
   // Earliest deadline first: the i-th deadline, k ticks away, needs i/k repositories a tick from now on.
   let perTick = 0;
-  candidates.forEach((c, i) => {
-    const ticksLeft = Math.max(1, Math.ceil((periodMs - ageMs(c, now)) / tickMs));
+  candidates.forEach((o, i) => {
+    const ticksLeft = Math.max(1, Math.ceil((periodMs - o.age) / tickMs));
     perTick = Math.max(perTick, (i + 1) / ticksLeft);
   });
-  const wanted = candidates.slice(0, Math.max(due.length, Math.ceil(perTick)));
+  const wanted = candidates.slice(0, Math.max(due.length, Math.ceil(perTick))).map((o) => o.c);
   const plan = planBackfill({ pending: wanted.length, cost: input.cost ?? MEASURED_COST, budget: input.budget, now: input.now, ...(input.reserveFraction !== undefined ? { reserveFraction: input.reserveFraction } : {}) });
   const take = wanted.slice(0, plan.runNow).map((c) => c.fullName);
   return { take, due: due.length, deferred: Math.max(0, due.length - take.length), share: Math.ceil(perTick) };

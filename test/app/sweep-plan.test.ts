@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { planSweep, type SweepCandidate } from "../../src/app/sweep-plan.js";
 import type { BudgetReadings } from "../../src/app/backfill-plan.js";
 
@@ -25,6 +25,20 @@ describe("planSweep", () => {
     expect(plan.take).toEqual(["o/never", "o/week-old", "o/day-old"]);
     expect(plan.due).toBe(3);
     expect(plan.deferred).toBe(0);
+  });
+
+  it("reads each repository's last assessment time once, not once per comparison of the sort", () => {
+    // It runs on the thread that acknowledges webhooks: at 10,000 repositories, parsing both
+    // timestamps in every comparison held that thread for a third of a second each tick.
+    const now = new Date("2026-11-28T12:00:00Z");
+    const repos = Array.from({ length: 2_000 }, (_, i) => ({ fullName: `o/r${i}`, lastAssessedAt: new Date(now.getTime() - ((i * 7_919) % 2_000) * 60_000).toISOString() }));
+    const parse = vi.spyOn(Date, "parse");
+    try {
+      planSweep({ repositories: repos, everyHours: 24, now, tickMs: TICK, budget: plenty(now) });
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(repos.length);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it("spreads an organisation assessed all at once over the period, and keeps every repository within it", () => {

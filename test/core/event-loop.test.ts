@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { forEachSlice, mapYielding } from "../../src/core/event-loop.js";
+
+/*
+ * Work over a whole organisation hands the thread back between slices: other callbacks (a webhook
+ * being acknowledged, a timer) run in between. Counted by turns, never by timing.
+ */
+
+/** Counts turns of the event loop taken by others while `work` runs. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns += 1;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  done = true;
+  return turns;
+}
+
+describe("forEachSlice", () => {
+  it("visits every item once, in order, in slices of the given size", async () => {
+    const seen: number[][] = [];
+    await forEachSlice([1, 2, 3, 4, 5, 6, 7], 3, (slice, start) => seen.push([start, ...slice]));
+    expect(seen).toEqual([
+      [0, 1, 2, 3],
+      [3, 4, 5, 6],
+      [6, 7],
+    ]);
+  });
+
+  it("lets other callbacks run between slices, not within one", async () => {
+    const log: string[] = [];
+    let ticker = true;
+    const tick = () => {
+      if (!ticker) return;
+      log.push("other");
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    await forEachSlice(Array.from({ length: 10 }, (_, i) => i), 5, (slice) => log.push(`slice ${slice[0]}-${slice.at(-1)}`));
+    ticker = false;
+    const first = log.indexOf("slice 0-4");
+    const second = log.indexOf("slice 5-9");
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(log.slice(first + 1, second)).toContain("other");
+  });
+
+  it("does nothing for no items", async () => {
+    let calls = 0;
+    await forEachSlice([], 10, () => (calls += 1));
+    expect(calls).toBe(0);
+  });
+});
+
+describe("mapYielding", () => {
+  it("maps every item and gives the event loop a turn every `every` items", async () => {
+    let out: number[] = [];
+    const turns = await turnsDuring(async () => (out = await mapYielding(Array.from({ length: 100 }, (_, i) => i), (n) => n * 2, 10)));
+    expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i * 2));
+    expect(turns).toBeGreaterThanOrEqual(9);
+  });
+});

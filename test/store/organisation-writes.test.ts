@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { backfillOf, enqueueBackfillInSlices, pendingRepositories, settleRepository } from "../../src/store/backfill-records.js";
+import { ROWS_PER_SLICE, Store } from "../../src/store/store.js";
+
+/*
+ * An installation event names every repository of the organisation (10,000 on a large one). The
+ * store's writes for it go a slice at a time, so webhooks are acknowledged in between: counted
+ * by the turns other callbacks get, never by timing.
+ */
+
+const INSTALLATION = 7;
+const trigger = { name: "installation.created", deliveryId: "d1" };
+const at = new Date("2026-11-28T10:00:00Z");
+const names = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `acme/repo-${from + i}`);
+
+/** Runs `work` while another callback asks for a turn after every one it gets; how many it got. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns += 1;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  done = true;
+  return turns;
+}
+
+describe("writes over a whole organisation", () => {
+  let store: Store;
+  beforeEach(() => {
+    store = Store.open(":memory:");
+    store.upsertInstallation(INSTALLATION, "acme", "Organization");
+  });
+  afterEach(() => store.close());
+
+  it("records an installation's repositories a slice at a time, other callbacks running in between", async () => {
+    const repos = names(3 * ROWS_PER_SLICE + 1).map((fullName, i) => ({ id: i + 1, fullName }));
+    const turns = await turnsDuring(() => store.addRepositoriesInSlices(INSTALLATION, repos));
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(store.repositoriesOf(INSTALLATION)).toHaveLength(repos.length);
+  });
+
+  it("brings back a removed repository and follows a rename, as one by one did", async () => {
+    await store.addRepositoriesInSlices(INSTALLATION, [{ id: 1, fullName: "acme/old-name" }, { id: 2, fullName: "acme/gone" }]);
+    store.removeRepositories(INSTALLATION, [2]);
+    expect(store.repositoriesOf(INSTALLATION)).toEqual(["acme/old-name"]);
+    await store.addRepositoriesInSlices(INSTALLATION, [{ id: 1, fullName: "acme/new-name" }, { id: 2, fullName: "acme/gone" }]);
+    expect(store.repositoriesOf(INSTALLATION).sort()).toEqual(["acme/gone", "acme/new-name"]);
+  });
+
+  it("queues a backfill a slice at a time, counting each repository once", async () => {
+    const repos = names(2 * ROWS_PER_SLICE + 10);
+    const turns = await turnsDuring(() => enqueueBackfillInSlices(store, INSTALLATION, repos, trigger, at));
+    expect(turns).toBeGreaterThanOrEqual(2);
+    expect(backfillOf(store, INSTALLATION)).toMatchObject({ state: "running", total: repos.length, assessed: 0 });
+    expect(pendingRepositories(store, INSTALLATION)).toEqual(repos);
+
+    // Queued again with some new ones while it runs: only the new ones add to the total.
+    settleRepository(store, INSTALLATION, repos[0]!, true, at);
+    await enqueueBackfillInSlices(store, INSTALLATION, [...repos.slice(0, 5), ...names(3, 10_000)], trigger, at);
+    expect(backfillOf(store, INSTALLATION)).toMatchObject({ total: repos.length + 3 + 1, assessed: 1 });
+  });
+
+  it("starts a backfill of nothing as before: finished at once by the runner, never left without a row", async () => {
+    await enqueueBackfillInSlices(store, INSTALLATION, [], trigger, at);
+    expect(backfillOf(store, INSTALLATION)).toMatchObject({ state: "running", total: 0 });
+  });
+});
