@@ -12,7 +12,7 @@ import {
   endException,
   issueByNumber,
   issueRows,
-  latestAssessments,
+  latestAssessmentHeads,
   loadLatestAssessments,
   recordAccessReviewClosed,
   recordException,
@@ -76,7 +76,8 @@ async function configOf(octokit: OctokitLike & ConfigReader, payload: IssueEvent
 /** The repository to assess again for an issue's scope: the repository itself, else the newest assessed one. */
 function repositoryFor(store: Store, installationId: number, scope: string): string | undefined {
   if (scope.includes("/")) return scope;
-  return latestAssessments(store, installationId)
+  // Only the small columns: parsing every repository's stored findings to pick one held the event loop for seconds at 10,000.
+  return latestAssessmentHeads(store, installationId)
     .filter((a) => a.inScope)
     .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0]?.repositoryFullName;
 }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, max, notExists, or, sql } from "drizzle-orm";
-import { mapYielding } from "../core/event-loop.js";
+import { yieldToEventLoop } from "../core/event-loop.js";
 import { z } from "zod";
 import { storedAssessment, type StoredAssessment, type Store } from "./store.js";
 import { accessReviews, assessments, claimExceptions, claimIssues, issueRepositories, orgClaimStatuses, repositories } from "./schema.js";
@@ -169,31 +169,62 @@ export function untickedOf(row: AccessReviewRow): string[] {
   return parsed.success ? parsed.data : [];
 }
 
-/**
- * The newest stored row of every repository the installation still covers (removed ones left
- * out), in one statement: an organisation-wide read costs the same number of queries at 10 or
- * 10,000 repositories.
- */
-export function latestAssessmentRows(store: Store, installationId: number): (typeof assessments.$inferSelect)[] {
+/** Where the newest assessment of each covered repository is, without its large JSON columns. */
+export type LatestHead = { id: number; repositoryFullName: string; finishedAt: string; inScope: boolean };
+
+function latestWhere(store: Store, installationId: number) {
   const newest = store.db.select({ id: max(assessments.id) }).from(assessments).where(eq(assessments.installationId, installationId)).groupBy(assessments.repositoryFullName);
   const removed = store.db
     .select({ one: sql`1` })
     .from(repositories)
     .where(and(eq(repositories.installationId, installationId), eq(repositories.fullName, assessments.repositoryFullName), isNotNull(repositories.removedAt)));
+  return and(eq(assessments.installationId, installationId), inArray(assessments.id, newest), notExists(removed));
+}
+
+/**
+ * The newest assessment of every repository the installation still covers (removed ones left
+ * out), only its small columns, in one statement: the JSON columns (tens of kilobytes each) are
+ * neither read nor parsed, so 10,000 repositories take milliseconds.
+ */
+export function latestAssessmentHeads(store: Store, installationId: number): LatestHead[] {
   return store.db
-    .select()
+    .select({ id: assessments.id, repositoryFullName: assessments.repositoryFullName, finishedAt: assessments.finishedAt, inScope: assessments.inScope })
     .from(assessments)
-    .where(and(eq(assessments.installationId, installationId), inArray(assessments.id, newest), notExists(removed)))
+    .where(latestWhere(store, installationId))
     .orderBy(asc(assessments.repositoryFullName))
     .all();
 }
 
-/** The newest assessment of every repository the installation still covers (removed ones left out). */
-export function latestAssessments(store: Store, installationId: number): StoredAssessment[] {
-  return latestAssessmentRows(store, installationId).map(storedAssessment);
-}
+/** Rows read (and parsed) between two turns of the event loop by `loadLatestAssessments`. */
+const LATEST_PAGE = 25;
 
-/** The same, parsed a few rows at a time so a large organisation never holds the event loop for long. */
+/**
+ * Those assessments whole, read and parsed a page of rows at a time with the event loop free in between: reading
+ * every row in one statement held the loop for seconds at 10,000 repositories (each row carries
+ * its findings and results as JSON).
+ */
 export async function loadLatestAssessments(store: Store, installationId: number): Promise<StoredAssessment[]> {
-  return mapYielding(latestAssessmentRows(store, installationId), storedAssessment, 25);
+  const heads = latestAssessmentHeads(store, installationId);
+  if (heads.length === 0) return [];
+  // One statement prepared for every page (a short last page is padded with an id no row has).
+  const slots = Array.from({ length: LATEST_PAGE }, (_, i) => sql.placeholder(`id${i}`));
+  const page = store.db
+    .select()
+    .from(assessments)
+    .where(and(eq(assessments.installationId, sql.placeholder("installationId")), inArray(assessments.id, slots)))
+    .prepare();
+  const out: StoredAssessment[] = [];
+  for (let start = 0; start < heads.length; start += LATEST_PAGE) {
+    if (start > 0) await yieldToEventLoop();
+    const ids = heads.slice(start, start + LATEST_PAGE).map((h) => h.id);
+    const params: Record<string, number> = { installationId };
+    slots.forEach((_, i) => (params[`id${i}`] = ids[i] ?? -1));
+    const rows = new Map(page.all(params).map((row) => [row.id, row]));
+    // In the heads' order (by repository); a row deleted in between is left out, not an error.
+    for (const id of ids) {
+      const row = rows.get(id);
+      if (row) out.push(storedAssessment(row));
+    }
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { backfillOf, enqueueBackfillInSlices, pendingRepositories, settleRepository } from "../../src/store/backfill-records.js";
+import { latestAssessmentHeads, loadLatestAssessments } from "../../src/store/issue-records.js";
 import { ROWS_PER_SLICE, Store } from "../../src/store/store.js";
 
 /*
@@ -67,5 +69,34 @@ describe("writes over a whole organisation", () => {
   it("starts a backfill of nothing as before: finished at once by the runner, never left without a row", async () => {
     await enqueueBackfillInSlices(store, INSTALLATION, [], trigger, at);
     expect(backfillOf(store, INSTALLATION)).toMatchObject({ state: "running", total: 0 });
+  });
+});
+
+describe("reads over a whole organisation", () => {
+  let store: Store;
+  beforeEach(() => {
+    store = Store.open(":memory:");
+    store.upsertInstallation(INSTALLATION, "acme", "Organization");
+  });
+  afterEach(() => store.close());
+
+  function assess(name: string, finishedAt: string, inScope = true): number {
+    const assessment: Assessment = { owner: "acme", name, repo: null, scope: inScope ? { inScope: true } : { inScope: false, reason: "archived" }, findings: [], results: [], requests: { rest: 1, graphql: 1, graphqlCost: 1 }, startedAt: finishedAt, finishedAt };
+    return store.recordAssessment({ installationId: INSTALLATION, trigger: "installation.created", assessment, configProblems: [] });
+  }
+
+  it("loads each covered repository's newest assessment a page at a time, other callbacks running in between", async () => {
+    const repos = names(120);
+    await store.addRepositoriesInSlices(INSTALLATION, repos.map((fullName, i) => ({ id: i + 1, fullName })));
+    for (const [i, fullName] of repos.entries()) assess(fullName.split("/")[1]!, `2026-11-27T10:00:${String(i % 60).padStart(2, "0")}Z`);
+    const newer = assess("repo-3", "2026-11-28T09:00:00Z", false);
+    store.removeRepositories(INSTALLATION, [6]); // acme/repo-5
+
+    let latest: Awaited<ReturnType<typeof loadLatestAssessments>> = [];
+    const turns = await turnsDuring(async () => (latest = await loadLatestAssessments(store, INSTALLATION)));
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(latest.map((a) => a.repositoryFullName)).toEqual(repos.filter((r) => r !== "acme/repo-5").sort());
+    expect(latest.find((a) => a.repositoryFullName === "acme/repo-3")).toMatchObject({ id: newer, inScope: false });
+    expect(latestAssessmentHeads(store, INSTALLATION).map((h) => h.id)).toEqual(latest.map((a) => a.id));
   });
 });
