@@ -1,5 +1,5 @@
 import { HistoryBuilder, type History, type HistoryAssessment } from "../report/history.js";
-import { historyAssessments, historyAssessmentsAfter } from "../store/history.js";
+import { historyAssessmentsAfter, loadHistoryAssessments } from "../store/history.js";
 import type { Store } from "../store/store.js";
 
 /*
@@ -21,12 +21,13 @@ export class HistoryCache {
     private readonly webUrl?: string,
   ) {}
 
-  history(installationId: number, until: Date, days: number): History {
+  /** The history as of `until`; a first build reads the period a page at a time with the event loop free in between. */
+  async history(installationId: number, until: Date, days: number): Promise<History> {
     const since = until.getTime() - days * 86_400_000;
     const covered = [...this.store.repositoriesOf(installationId)].sort().join("\n");
     let entry = this.entries.get(installationId);
     if (!entry || entry.covered !== covered || since < entry.since || until.getTime() - entry.builtAt > REBUILD_AFTER_MS) {
-      const rows = historyAssessments(this.store, installationId, new Date(since), until);
+      const rows = await loadHistoryAssessments(this.store, installationId, new Date(since), until);
       const builder = new HistoryBuilder(this.webUrl ? { webUrl: this.webUrl } : {});
       for (const a of rows.before.sort(byTime)) builder.add(a, false);
       for (const a of rows.during) builder.add(a, true);

@@ -6,7 +6,7 @@ import type { Store } from "../store/store.js";
 import type { Session } from "./browser-session.js";
 import { latestReport } from "./latest-report.js";
 import { SIGN_OUT_PATH, type BrowserReportDeps } from "./oauth-routes.js";
-import { storedHistory } from "./stored-history.js";
+import { loadStoredHistory } from "./stored-history.js";
 import type { HistoryCache } from "./history-cache.js";
 
 /*
@@ -33,7 +33,7 @@ export function reportPage(deps: ReportPageDeps): BrowserReportDeps["page"] {
     const report = latestReport(deps.store, installation.id, installation.accountLogin, config, now);
     if (!report) return { status: 404, title: "No assessment yet", text: `claimcheck has stored no assessment of ${org} yet.` };
     const days = deps.historyDays ?? DEFAULT_HISTORY_DAYS;
-    const history = deps.history ? deps.history.history(installation.id, now, days) : storedHistory(deps.store, installation.id, now, days, deps.webUrl);
+    const history = deps.history ? await deps.history.history(installation.id, now, days) : await loadStoredHistory(deps.store, installation.id, now, days, deps.webUrl);
     const html = renderHtml({ ...report, history }, { session: { login: session.login, signOutPath: SIGN_OUT_PATH } });
     return { status: 200, html, csp: contentSecurityPolicy("header") };
   };

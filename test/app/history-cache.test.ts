@@ -1,7 +1,8 @@
 import { eq, lte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { HistoryCache } from "../../src/app/history-cache.js";
-import { storedHistory } from "../../src/app/stored-history.js";
+import { loadStoredHistory, storedHistory } from "../../src/app/stored-history.js";
+import { historyAssessments, loadHistoryAssessments } from "../../src/store/history.js";
 import type { CheckStatus } from "../../src/core/status.js";
 import * as schema from "../../src/store/schema.js";
 import { Store } from "../../src/store/store.js";
@@ -9,11 +10,11 @@ import { Store } from "../../src/store/store.js";
 const NOW = new Date("2026-11-24T12:00:00Z");
 const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString();
 
-function record(store: Store, repo: string, daysAgo: number, status: CheckStatus): void {
+function record(store: Store, repo: string, daysAgo: number, status: CheckStatus, installationId = 1): void {
   store.recordAssessment({
-    installationId: 1,
+    installationId,
     trigger: "pull_request.opened",
-    deliveryId: `d-${repo}-${daysAgo}`,
+    deliveryId: `d-${installationId}-${repo}-${daysAgo}`,
     assessment: {
       owner: "octo-org",
       name: repo,
@@ -30,7 +31,7 @@ function record(store: Store, repo: string, daysAgo: number, status: CheckStatus
 }
 
 describe("the history kept between page views", () => {
-  it("is the history built from the store, view after view, reading only what was stored since", () => {
+  it("is the history built from the store, view after view, reading only what was stored since", async () => {
     const store = Store.open(":memory:");
     store.upsertInstallation(1, "octo-org", "Organization");
     store.addRepositories(1, [
@@ -41,7 +42,7 @@ describe("the history kept between page views", () => {
     record(store, "api", 50, "met");
     record(store, "web", 30, "gap");
     const cache = new HistoryCache(store);
-    expect(cache.history(1, NOW, 90)).toEqual(storedHistory(store, 1, NOW, 90));
+    expect(await cache.history(1, NOW, 90)).toEqual(storedHistory(store, 1, NOW, 90));
 
     record(store, "web", 2, "met");
     record(store, "api", 1, "partial");
@@ -51,14 +52,61 @@ describe("the history kept between page views", () => {
     const originals = store.db.select({ id: schema.assessments.id, results: schema.assessments.results }).from(schema.assessments).where(lte(schema.assessments.id, 3)).all();
     store.db.update(schema.assessments).set({ results: "spoilt" }).where(lte(schema.assessments.id, 3)).run();
     expect(() => storedHistory(store, 1, later, 90)).toThrow();
-    expect(cache.history(1, later, 90)).toEqual(expected);
+    expect(await cache.history(1, later, 90)).toEqual(expected);
     for (const o of originals) store.db.update(schema.assessments).set({ results: o.results }).where(eq(schema.assessments.id, o.id)).run();
 
     // A repository leaves the installation: built afresh, without it.
     store.db.update(schema.repositories).set({ removedAt: later.toISOString() }).run();
     store.addRepositories(1, [{ id: 1, fullName: "octo-org/api" }]);
-    expect(cache.history(1, later, 90)).toEqual(storedHistory(store, 1, later, 90));
-    expect(cache.history(1, later, 30)).toEqual(storedHistory(store, 1, later, 30));
+    expect(await cache.history(1, later, 90)).toEqual(storedHistory(store, 1, later, 90));
+    expect(await cache.history(1, later, 30)).toEqual(storedHistory(store, 1, later, 30));
+    store.close();
+  });
+});
+
+describe("the history's assessments read a page at a time", () => {
+  it("are the rows of one read, in the same order, with other callbacks running between the pages", async () => {
+    const store = Store.open(":memory:");
+    for (const id of [1, 2]) store.upsertInstallation(id, id === 1 ? "octo-org" : "other-org", "Organization");
+    const repos = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    store.addRepositories(1, repos.map((name, i) => ({ id: i + 1, fullName: `octo-org/${name}` })));
+    store.addRepositories(2, [{ id: 1_000, fullName: "other-org/r0" }]);
+    // Before the period and inside it, out of time order, another installation's rows between.
+    const statuses: CheckStatus[] = ["met", "gap", "partial"];
+    for (const [i, name] of repos.entries()) {
+      record(store, name, 120 + i, "gap");
+      for (let k = 0; k < 4; k += 1) {
+        record(store, name, (i * 7 + k * 13) % 89, statuses[(i + k) % 3]!);
+        record(store, "r0", (i + k) % 89, "met", 2);
+      }
+    }
+    const since = new Date(NOW.getTime() - 90 * 86_400_000);
+
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      if (done) return;
+      turns += 1;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const paged = await loadHistoryAssessments(store, 1, since, NOW);
+    done = true;
+
+    const whole = historyAssessments(store, 1, since, NOW);
+    expect(paged.during).toEqual(whole.during);
+    expect(paged.during).toHaveLength(160);
+    expect([...paged.before].sort((x, y) => x.id - y.id)).toEqual([...whole.before].sort((x, y) => x.id - y.id));
+    // 40 rows before the period and 160 in it, 50 a page: a turn for others between every page.
+    expect(turns).toBeGreaterThanOrEqual(4);
+    expect(await loadStoredHistory(store, 1, NOW, 90)).toEqual(storedHistory(store, 1, NOW, 90));
+    store.close();
+  });
+
+  it("are none for an installation without assessments in the period", async () => {
+    const store = Store.open(":memory:");
+    store.upsertInstallation(1, "octo-org", "Organization");
+    expect(await loadHistoryAssessments(store, 1, new Date(NOW.getTime() - 86_400_000), NOW)).toEqual({ before: [], during: [] });
     store.close();
   });
 });
