@@ -16,6 +16,7 @@ describe("npm run bench: its arguments", () => {
     [["--audit-events", "many"], /--audit-events must be a whole number/],
     [["--memory-sizes", "1000,x"], /--memory-sizes must be/],
     [["--colour"], /Unknown option '--colour'/],
+    [["--profile-app", ""], /--profile-app takes a directory/],
   ])("refuses %j with a message saying what is wrong", (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(argv)).toThrow(message);
@@ -28,5 +29,14 @@ describe("npm run bench: its arguments", () => {
     const named = parseBenchArgs(["--stages", "audit,memory", "--audit-events", "2000", "--memory-sizes", "10,20"]);
     if (named === "help") throw new Error("unexpected help");
     expect(named).toMatchObject({ stages: ["audit", "memory"], auditEvents: 2000, memorySizes: [10, 20] });
+  });
+
+  it("profiles the app process only when asked, into the directory given", () => {
+    const plain = parseBenchArgs(["--stages", "app"]);
+    const profiled = parseBenchArgs(["--stages", "app", "--profile-app", "profiles"]);
+    if (plain === "help" || profiled === "help") throw new Error("unexpected help");
+    expect(plain.profileApp).toBeNull();
+    expect(profiled.profileApp).toBe("profiles");
+    expect(BENCH_HELP).toContain("--profile-app");
   });
 });
