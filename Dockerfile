@@ -2,7 +2,7 @@
 # claimcheck: build with the toolchain, run without it. See docs/deployment.md.
 # Pin the base image by digest for reproducible builds, e.g.
 #   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> .
-# Node 24 is the current LTS line (Node 20 reached end of life in April 2026). It must be 24.22.0 or
+# Node 24 is an LTS line (Node 20 reached end of life in April 2026). It must be 24.22.0 or
 # later: from 24.19 Node's ObjectWrap removes an environment cleanup hook when a better-sqlite3 12
 # statement (the lockfile's driver, the last line that runs on Node 20) is garbage-collected, and
 # runtimes before 24.22.0 abort the process when a collection does that outside JavaScript. The
