@@ -13,6 +13,7 @@ import { forEachSlice } from "../core/event-loop.js";
 import type { ConfigProblem } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import * as schema from "./schema.js";
+import { assertSupportedNodeRuntime } from "./node-runtime.js";
 
 /** Rows written between two turns of the event loop by the `…InSlices` writers: a few milliseconds of work. */
 export const ROWS_PER_SLICE = 500;
@@ -107,6 +108,8 @@ export class Store {
   }
 
   static open(url: string): Store {
+    // Refuse before any database or statement exists rather than let a garbage collection abort the process later.
+    assertSupportedNodeRuntime();
     const path = databasePath(url);
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     const sqlite = new Database(path);
