@@ -59,9 +59,20 @@ type SummaryRow = typeof auditSummaries.$inferSelect;
  * text is the same string, so a write from anywhere (another process too) is read afresh. Kept
  * for the installations read most recently only: an app serving thousands holds a few of them.
  */
-type ParsedDays = { text: string; days: Readonly<DayCounts>; windows: Map<string, Record<string, number>> };
+type ParsedDays = {
+  text: string;
+  days: Readonly<DayCounts>;
+  /** Whole-day counts after a window's first day, by that day. */
+  windows: Map<string, Record<string, number>>;
+  /** The events of a window's first day (by day and the chain's extent), counted from `since` on each read. */
+  firstDays: Map<string, readonly { at: string; kind: string }[]>;
+};
 const parsedDays = new WeakMap<Store, Map<number, ParsedDays>>();
 const PARSED_INSTALLATIONS = 32;
+/** A first day with more events than this is counted by the database on every read instead of held. */
+const FIRST_DAY_EVENTS_HELD = 10_000;
+/** Windows of different lengths (per repository configuration) have different first days: a few are kept. */
+const WINDOWS_HELD = 8;
 
 export class AuditSummaries {
   constructor(private readonly store: Store) {}
@@ -143,7 +154,8 @@ export class AuditSummaries {
     return {
       total,
       exported,
-      countsByKind: this.countsSince(installationId, current, since),
+      // Counted from what the summary holds only when it holds every link: otherwise from the index, as they stand.
+      countsByKind: this.countsSince(installationId, current, since, broken === null && !capped ? { baseSeq: row.baseSeq, throughSeq } : null),
       earliest: this.earliest(installationId),
       pruned: checkpoint !== undefined,
       verification: broken === null ? { ok: true, throughSeq, headHash } : { ok: false, brokenAt: broken },
@@ -178,15 +190,19 @@ export class AuditSummaries {
   private remember(installationId: number, text: string, days: DayCounts): ParsedDays {
     let byInstallation = parsedDays.get(this.store);
     if (!byInstallation) parsedDays.set(this.store, (byInstallation = new Map()));
-    const entry = { text, days, windows: new Map<string, Record<string, number>>() };
+    const entry: ParsedDays = { text, days, windows: new Map(), firstDays: new Map() };
     byInstallation.delete(installationId);
     byInstallation.set(installationId, entry);
     if (byInstallation.size > PARSED_INSTALLATIONS) byInstallation.delete(byInstallation.keys().next().value!);
     return entry;
   }
 
-  /** Whole days after `since` from the summary (summed once per day counts and first day); the partial first day counted from the index (one day's events at most). */
-  private countsSince(installationId: number, parsed: ParsedDays, since: Date): Record<string, number> {
+  /**
+   * Whole days after `since` from the summary (summed once per day counts and first day), plus the
+   * partial first day: its events read once from the index and kept while the chain is the same
+   * (`chain`: how far the summary holds it; null when it does not hold every link yet).
+   */
+  private countsSince(installationId: number, parsed: ParsedDays, since: Date, chain: { baseSeq: number; throughSeq: number } | null): Record<string, number> {
     const firstDay = dayOf(since.toISOString());
     let whole = parsed.windows.get(firstDay);
     if (!whole) {
@@ -195,19 +211,46 @@ export class AuditSummaries {
         if (day <= firstDay) continue;
         for (const [kind, n] of Object.entries(kinds)) whole[kind] = (whole[kind] ?? 0) + n;
       }
-      // A few first days are asked for (one per configured window): keep the map from growing with the days the service runs.
-      if (parsed.windows.size >= 8) parsed.windows.clear();
+      // Keep the map from growing with the days the service runs.
+      if (parsed.windows.size >= WINDOWS_HELD) parsed.windows.clear();
       parsed.windows.set(firstDay, whole);
     }
     const counts: Record<string, number> = { ...whole };
+    const from = since.toISOString();
+    const held = chain ? this.firstDayEvents(installationId, parsed, firstDay, chain) : null;
+    if (held) {
+      for (const event of held) if (event.at >= from) counts[event.kind] = (counts[event.kind] ?? 0) + 1;
+      return counts;
+    }
     const partial = this.store.db
       .select({ kind: auditEvents.kind, n: count() })
       .from(auditEvents)
-      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, since.toISOString()), lt(auditEvents.occurredAt, nextDay(firstDay))))
+      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, from), lt(auditEvents.occurredAt, nextDay(firstDay))))
       .groupBy(auditEvents.kind)
       .all();
     for (const { kind, n } of partial) counts[kind] = (counts[kind] ?? 0) + n;
     return counts;
+  }
+
+  /**
+   * The events of `firstDay` (time and kind), from the (installation, occurred_at) index once per
+   * day and chain extent: a new link or a prune changes the extent, and the day is read again.
+   * Null for a day too busy to hold.
+   */
+  private firstDayEvents(installationId: number, parsed: ParsedDays, firstDay: string, chain: { baseSeq: number; throughSeq: number }): readonly { at: string; kind: string }[] | null {
+    const key = `${firstDay} ${chain.baseSeq}-${chain.throughSeq}`;
+    const known = parsed.firstDays.get(key);
+    if (known) return known;
+    const events = this.store.db
+      .select({ at: auditEvents.occurredAt, kind: auditEvents.kind })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, firstDay), lt(auditEvents.occurredAt, nextDay(firstDay))))
+      .limit(FIRST_DAY_EVENTS_HELD + 1)
+      .all();
+    if (events.length > FIRST_DAY_EVENTS_HELD) return null;
+    if (parsed.firstDays.size >= WINDOWS_HELD) parsed.firstDays.clear();
+    parsed.firstDays.set(key, events);
+    return events;
   }
 
   /** The oldest event kept, from the (installation, occurred_at) index. */

@@ -138,6 +138,22 @@ describe("the audit trail's incremental summary", () => {
     store.close();
   });
 
+  it("counts an event recorded late on the window's first day (an audit-log entry read hours after it happened)", () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 40; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    const summaries = new AuditSummaries(store);
+    const since = new Date(Date.UTC(2026, 0, 3, 12));
+    const now = new Date(Date.UTC(2026, 0, 20));
+    const before = summaries.refresh(1, since, now).countsByKind;
+    expect(before).toEqual(trail.summary(1, since).countsByKind);
+    trail.append(1, "audit-log", "late", { ...event(0), kind: "audit-log:org.update_member", occurredAt: new Date(Date.UTC(2026, 0, 3, 18)).toISOString() });
+    const after = summaries.refresh(1, since, now).countsByKind;
+    expect(after).toEqual(trail.summary(1, since).countsByKind);
+    expect(after["audit-log:org.update_member"]).toBe(1);
+    store.close();
+  });
+
   it("reads the counts another process wrote, not the ones it read before", () => {
     const { store, path } = fileStore();
     const trail = new AuditTrail(store);

@@ -71,7 +71,8 @@ type AppProcess = {
 /** An app (bench-audit-child.ts) on the store file at `dbPath`, in a process of its own. */
 async function appProcess(label: string, githubUrl: string, dbPath: string, cpuProfDir: string | undefined): Promise<AppProcess> {
   const script = fileURLToPath(new URL("./bench-audit-child.ts", import.meta.url));
-  const profiling = cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
+  // A directory per app: the loader's thread writes a profile of its own beside the app's.
+  const profiling = cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, label)}`] : [];
   const child = fork(script, [githubUrl, dbPath], { execArgv: ["--import", "tsx", ...profiling], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const waiting = new Map<string, ((message: ChildMessage) => void)[]>();
   const stored = new Map<string, { at: number; micros: number }>();
@@ -176,7 +177,7 @@ export type AuditBenchOptions = { events: number; prs?: number; warmup?: number;
 
 /** Runs both apps side by side and prints the comparison; the numbers are returned for a caller that prints its own. */
 export async function runAuditBench(options: AuditBenchOptions): Promise<AuditBenchResult> {
-  const prs = options.prs ?? 200;
+  const prs = options.prs ?? 400;
   const warmup = options.warmup ?? 6;
   const latencyMs = options.latencyMs ?? 30;
   const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-audit-"));
@@ -259,6 +260,6 @@ function printResult(r: AuditBenchResult): void {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { values } = parseArgs({ options: { "audit-events": { type: "string", default: "1000000" }, prs: { type: "string", default: "200" }, warmup: { type: "string", default: "6" }, latency: { type: "string", default: "30" }, "cpu-prof": { type: "string" } } });
+  const { values } = parseArgs({ options: { "audit-events": { type: "string", default: "1000000" }, prs: { type: "string", default: "400" }, warmup: { type: "string", default: "6" }, latency: { type: "string", default: "30" }, "cpu-prof": { type: "string" } } });
   await runAuditBench({ events: Number(values["audit-events"]), prs: Number(values.prs), warmup: Number(values.warmup), latencyMs: Number(values.latency), ...(values["cpu-prof"] ? { cpuProfDir: resolve(values["cpu-prof"]) } : {}) });
 }
