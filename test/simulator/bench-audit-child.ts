@@ -82,4 +82,6 @@ process.on("message", (message: Command) => {
     }
   })();
 });
+// A parent that died (a failed run) leaves no app behind serving on its port.
+process.on("disconnect", () => process.exit(1));
 send({ type: "ready", webhookUrl: app.webhookUrl, secret: app.secret });

@@ -13,7 +13,7 @@ describe("the audit benchmark's verdict on two apps measured side by side", () =
     expect(same.p95Interval[0]).toBeLessThanOrEqual(1);
     expect(same.p95Interval[1]).toBeLessThanOrEqual(UNCHANGED_MARGIN);
     expect(same).toMatchObject({ unchanged: true, cpuRatio: 1 });
-    expect(same.verdict).toContain(`contains 1 and ends at or below ${UNCHANGED_MARGIN}`);
+    expect(same.verdict).toContain(`at least 100 pairs, and the 95 % interval of the p95 ratio contains 1 and ends at or below ${UNCHANGED_MARGIN}`);
   });
 
   it("calls a tail twice as long slower, not unchanged", () => {
@@ -25,10 +25,17 @@ describe("the audit benchmark's verdict on two apps measured side by side", () =
     expect(slow.cpuRatio).toBeGreaterThan(1.4);
   });
 
-  it("does not call a handful of samples unchanged: too few to rule out a slow-down", () => {
-    const few = compareP95({ latencies: latencies(8, 400, 1), cpuMs: cpu(8, 60) }, { latencies: latencies(8, 400, 2), cpuMs: cpu(8, 60) });
+  it("does not call a noisy run unchanged: a slow-down it cannot rule out is said", () => {
+    const noisy = compareP95({ latencies: latencies(120, 400, 1), cpuMs: cpu(120, 60) }, { latencies: latencies(120, 400, 2).map((l, i) => (i % 9 === 0 ? l * 1.6 : l)), cpuMs: cpu(120, 60) });
+    expect(noisy.unchanged).toBe(false);
+    expect(noisy.verdict).toMatch(/^not shown unchanged: a slow-down up to ×1\.\d\d is not ruled out/);
+  });
+
+  it("does not judge a handful of pull requests, however alike", () => {
+    const side = { latencies: latencies(10, 400, 1), cpuMs: cpu(10, 60) };
+    const few = compareP95(side, { latencies: [...side.latencies], cpuMs: [...side.cpuMs] });
     expect(few.unchanged).toBe(false);
-    expect(few.verdict).toMatch(/^not shown unchanged/);
+    expect(few.verdict).toMatch(/^not judged: 10 pairs are too few/);
   });
 
   it("refuses to compare nothing", () => {

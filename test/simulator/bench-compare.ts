@@ -6,11 +6,13 @@ import { percentile } from "./bench-figures.js";
  * 95 % interval from resampling the pull requests (a bootstrap over the pairs, which were measured
  * one right after the other). The verdict's criterion, printed with it: "unchanged" when the
  * interval of the p95 ratio contains 1 (no difference the measurement can tell from noise) and
- * its upper end is at most UNCHANGED_MARGIN (a slow-down larger than that is ruled out). An
- * interval wider than that says the run was too noisy or too short to tell.
+ * its upper end is at most UNCHANGED_MARGIN (a slow-down larger than that is ruled out), over at
+ * least MIN_PAIRS pairs. An interval wider than that says the run was too noisy or too short.
  */
 
 export const UNCHANGED_MARGIN = 1.1;
+/** Fewer pairs than this leave the p95 to a handful of slowest runs, and the resampled interval says too little of it. */
+export const MIN_PAIRS = 100;
 const RESAMPLES = 2000;
 
 export type SideStats = { p50: number; p95: number; cpuMean: number; cpuMedian: number };
@@ -72,9 +74,12 @@ export function compareP95(empty: Side, trail: Side): P95Comparison {
   const cpuRatio = b.cpuMean / a.cpuMean;
   const cpuInterval = interval(pairs, (picks) => mean(pick(trail.cpuMs, picks)) / mean(pick(empty.cpuMs, picks)), 2);
   const [low, high] = p95Interval;
-  const unchanged = low <= 1 && high <= UNCHANGED_MARGIN;
-  const criterion = `criterion: the 95 % interval of the p95 ratio contains 1 and ends at or below ${UNCHANGED_MARGIN}`;
-  const verdict = unchanged
+  const enough = pairs >= MIN_PAIRS;
+  const unchanged = enough && low <= 1 && high <= UNCHANGED_MARGIN;
+  const criterion = `criterion: at least ${MIN_PAIRS} pairs, and the 95 % interval of the p95 ratio contains 1 and ends at or below ${UNCHANGED_MARGIN}`;
+  const verdict = !enough
+    ? `not judged: ${pairs} pairs are too few for a p95 (${criterion})`
+    : unchanged
     ? `p95 unchanged within noise (${criterion})`
     : low > 1
       ? `p95 slower with the trail: even the interval's lower end is above 1 (${criterion})`
