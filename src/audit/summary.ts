@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Store } from "../store/store.js";
 import { auditCheckpoints, auditEvents, auditSummaries } from "../store/schema.js";
 import { GENESIS_HASH } from "./canonical.js";
-import { toJsonLine } from "./export.js";
+import { EXPORT_COLUMNS, toJsonLine } from "./export.js";
 import { linkHash, type AuditRow } from "./trail.js";
 
 /*
@@ -52,6 +52,28 @@ function nextDay(day: string): string {
 
 type SummaryRow = typeof auditSummaries.$inferSelect;
 
+/**
+ * The day counts of the summary rows last read, parsed, per store and installation, with the
+ * window counts worked out from them. A year of days is tens of kilobytes of JSON: parsing and
+ * summing it was most of an assessment's audit work on a long trail. Reused only while the row's
+ * text is the same string, so a write from anywhere (another process too) is read afresh. Kept
+ * for the installations read most recently only: an app serving thousands holds a few of them.
+ */
+type ParsedDays = {
+  text: string;
+  days: Readonly<DayCounts>;
+  /** Whole-day counts after a window's first day, by that day. */
+  windows: Map<string, Record<string, number>>;
+  /** The events of a window's first day (by day and the chain's extent), counted from `since` on each read. */
+  firstDays: Map<string, readonly { at: string; kind: string }[]>;
+};
+const parsedDays = new WeakMap<Store, Map<number, ParsedDays>>();
+const PARSED_INSTALLATIONS = 32;
+/** A first day with more events than this is counted by the database on every read instead of held. */
+const FIRST_DAY_EVENTS_HELD = 10_000;
+/** Windows of different lengths (per repository configuration) have different first days: a few are kept. */
+const WINDOWS_HELD = 8;
+
 export class AuditSummaries {
   constructor(private readonly store: Store) {}
 
@@ -82,10 +104,12 @@ export class AuditSummaries {
   /** Brings the installation's summary up to date (hashing only new links) and returns it with the window's counts. */
   refresh(installationId: number, since: Date, now: Date = new Date(), maxLinks = MAX_LINKS_PER_READ): AuditSummary {
     const checkpoint = this.checkpoint(installationId);
-    let row = this.row(installationId);
+    const stored = this.row(installationId);
     // A retention prune the summary did not follow (or a first read): start again from the checkpoint.
-    if (!row || row.baseSeq !== (checkpoint?.throughSeq ?? 0)) row = this.fresh(installationId, now);
-    const days = dayCountsSchema.parse(JSON.parse(row.dayCounts));
+    const row = stored && stored.baseSeq === (checkpoint?.throughSeq ?? 0) ? stored : this.fresh(installationId, now);
+    const parsed = this.parsed(installationId, row.dayCounts);
+    // Shared with later reads until a new link is folded in; copied before the first change.
+    let days: DayCounts | null = null;
     let hashedNow = 0;
     let { throughSeq, headHash, total, exported, broken } = row;
 
@@ -113,6 +137,7 @@ export class AuditSummaries {
         headHash = link.hash;
         total += 1;
         if (exportsWhole(link)) exported += 1;
+        days ??= structuredClone(parsed.days) as DayCounts;
         const day = (days[dayOf(link.occurredAt)] ??= {});
         day[link.kind] = (day[link.kind] ?? 0) + 1;
       }
@@ -120,14 +145,17 @@ export class AuditSummaries {
     }
     const pending = capped ? (this.store.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).get()?.n ?? 0) : 0;
 
-    const next: SummaryRow = { ...row, throughSeq, headHash, total, exported, broken, dayCounts: JSON.stringify(days), updatedAt: now.toISOString() };
-    if (hashedNow > 0 || broken !== row.broken || !this.row(installationId)) {
+    let current = parsed;
+    if (hashedNow > 0 || broken !== row.broken || !stored) {
+      const next: SummaryRow = { ...row, throughSeq, headHash, total, exported, broken, dayCounts: days ? JSON.stringify(days) : row.dayCounts, updatedAt: now.toISOString() };
       this.store.db.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
+      if (days) current = this.remember(installationId, next.dayCounts, days);
     }
     return {
       total,
       exported,
-      countsByKind: this.countsSince(installationId, days, since),
+      // Counted from what the summary holds only when it holds every link: otherwise from the index, as they stand.
+      countsByKind: this.countsSince(installationId, current, since, broken === null && !capped ? { baseSeq: row.baseSeq, throughSeq } : null),
       earliest: this.earliest(installationId),
       pruned: checkpoint !== undefined,
       verification: broken === null ? { ok: true, throughSeq, headHash } : { ok: false, brokenAt: broken },
@@ -146,22 +174,83 @@ export class AuditSummaries {
     }
   }
 
-  /** Whole days after `since` from the summary; the partial first day counted from the index (one day's events at most). */
-  private countsSince(installationId: number, days: DayCounts, since: Date): Record<string, number> {
+  /** The day counts of the row's text: parsed once per text, not on every read. */
+  private parsed(installationId: number, text: string): ParsedDays {
+    const byInstallation = parsedDays.get(this.store);
+    const known = byInstallation?.get(installationId);
+    if (known && known.text === text) {
+      // Most recently used last: the first key is the one to evict.
+      byInstallation!.delete(installationId);
+      byInstallation!.set(installationId, known);
+      return known;
+    }
+    return this.remember(installationId, text, dayCountsSchema.parse(JSON.parse(text)));
+  }
+
+  private remember(installationId: number, text: string, days: DayCounts): ParsedDays {
+    let byInstallation = parsedDays.get(this.store);
+    if (!byInstallation) parsedDays.set(this.store, (byInstallation = new Map()));
+    const entry: ParsedDays = { text, days, windows: new Map(), firstDays: new Map() };
+    byInstallation.delete(installationId);
+    byInstallation.set(installationId, entry);
+    if (byInstallation.size > PARSED_INSTALLATIONS) byInstallation.delete(byInstallation.keys().next().value!);
+    return entry;
+  }
+
+  /**
+   * Whole days after `since` from the summary (summed once per day counts and first day), plus the
+   * partial first day: its events read once from the index and kept while the chain is the same
+   * (`chain`: how far the summary holds it; null when it does not hold every link yet).
+   */
+  private countsSince(installationId: number, parsed: ParsedDays, since: Date, chain: { baseSeq: number; throughSeq: number } | null): Record<string, number> {
     const firstDay = dayOf(since.toISOString());
-    const counts: Record<string, number> = {};
-    for (const [day, kinds] of Object.entries(days)) {
-      if (day <= firstDay) continue;
-      for (const [kind, n] of Object.entries(kinds)) counts[kind] = (counts[kind] ?? 0) + n;
+    let whole = parsed.windows.get(firstDay);
+    if (!whole) {
+      whole = {};
+      for (const [day, kinds] of Object.entries(parsed.days)) {
+        if (day <= firstDay) continue;
+        for (const [kind, n] of Object.entries(kinds)) whole[kind] = (whole[kind] ?? 0) + n;
+      }
+      // Keep the map from growing with the days the service runs.
+      if (parsed.windows.size >= WINDOWS_HELD) parsed.windows.clear();
+      parsed.windows.set(firstDay, whole);
+    }
+    const counts: Record<string, number> = { ...whole };
+    const from = since.toISOString();
+    const held = chain ? this.firstDayEvents(installationId, parsed, firstDay, chain) : null;
+    if (held) {
+      for (const event of held) if (event.at >= from) counts[event.kind] = (counts[event.kind] ?? 0) + 1;
+      return counts;
     }
     const partial = this.store.db
       .select({ kind: auditEvents.kind, n: count() })
       .from(auditEvents)
-      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, since.toISOString()), lt(auditEvents.occurredAt, nextDay(firstDay))))
+      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, from), lt(auditEvents.occurredAt, nextDay(firstDay))))
       .groupBy(auditEvents.kind)
       .all();
     for (const { kind, n } of partial) counts[kind] = (counts[kind] ?? 0) + n;
     return counts;
+  }
+
+  /**
+   * The events of `firstDay` (time and kind), from the (installation, occurred_at) index once per
+   * day and chain extent: a new link or a prune changes the extent, and the day is read again.
+   * Null for a day too busy to hold.
+   */
+  private firstDayEvents(installationId: number, parsed: ParsedDays, firstDay: string, chain: { baseSeq: number; throughSeq: number }): readonly { at: string; kind: string }[] | null {
+    const key = `${firstDay} ${chain.baseSeq}-${chain.throughSeq}`;
+    const known = parsed.firstDays.get(key);
+    if (known) return known;
+    const events = this.store.db
+      .select({ at: auditEvents.occurredAt, kind: auditEvents.kind })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, firstDay), lt(auditEvents.occurredAt, nextDay(firstDay))))
+      .limit(FIRST_DAY_EVENTS_HELD + 1)
+      .all();
+    if (events.length > FIRST_DAY_EVENTS_HELD) return null;
+    if (parsed.firstDays.size >= WINDOWS_HELD) parsed.firstDays.clear();
+    parsed.firstDays.set(key, events);
+    return events;
   }
 
   /** The oldest event kept, from the (installation, occurred_at) index. */
@@ -213,11 +302,16 @@ export class AuditSummaries {
   }
 }
 
-/** Whether the link's export line carries it whole: read back, it has the same chain fields and content. */
+/**
+ * Whether the link's export line carries it whole: read back, every exported column is the
+ * stored value. The columns are every field the link's hash covers (the installation is the
+ * export's own) plus the hash, and `checkLink` has just recomputed that hash from the row: equal
+ * fields re-verify to the same hash, without hashing each link a second time.
+ */
 function exportsWhole(link: AuditRow): boolean {
   try {
     const back = JSON.parse(toJsonLine(link)) as Record<string, unknown>;
-    return back.seq === link.seq && back.hash === link.hash && back.prevHash === link.prevHash && linkHash({ ...link, ...back, installationId: link.installationId } as AuditRow) === link.hash;
+    return EXPORT_COLUMNS.every((column) => back[column] === link[column]);
   } catch {
     return false;
   }

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AuditEventInput } from "../../src/audit/normalise.js";
 import { AuditSummaries, MAX_LINKS_PER_READ } from "../../src/audit/summary.js";
 import { auditFindings } from "../../src/audit/evidence.js";
-import { AuditTrail } from "../../src/audit/trail.js";
+import { EXPORT_COLUMNS } from "../../src/audit/export.js";
+import { AuditTrail, linkHash } from "../../src/audit/trail.js";
 import { Store } from "../../src/store/store.js";
 import { fileStore as newFileStore, removeFileStores } from "../helpers/file-store.js";
 
@@ -134,6 +135,52 @@ describe("the audit trail's incremental summary", () => {
     const restarted = summaries.refresh(1, since, now);
     expect(restarted).toMatchObject({ total: trail.summary(1, since).total, verification: { ok: true } });
     expect(trail.verify(1).ok).toBe(true);
+    store.close();
+  });
+
+  it("counts an event recorded late on the window's first day (an audit-log entry read hours after it happened)", () => {
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 40; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    const summaries = new AuditSummaries(store);
+    const since = new Date(Date.UTC(2026, 0, 3, 12));
+    const now = new Date(Date.UTC(2026, 0, 20));
+    const before = summaries.refresh(1, since, now).countsByKind;
+    expect(before).toEqual(trail.summary(1, since).countsByKind);
+    trail.append(1, "audit-log", "late", { ...event(0), kind: "audit-log:org.update_member", occurredAt: new Date(Date.UTC(2026, 0, 3, 18)).toISOString() });
+    const after = summaries.refresh(1, since, now).countsByKind;
+    expect(after).toEqual(trail.summary(1, since).countsByKind);
+    expect(after["audit-log:org.update_member"]).toBe(1);
+    store.close();
+  });
+
+  it("reads the counts another process wrote, not the ones it read before", () => {
+    const { store, path } = fileStore();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 20; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    const since = new Date(Date.UTC(2025, 0, 1));
+    const now = new Date(Date.UTC(2026, 2, 30));
+    expect(new AuditSummaries(store).refresh(1, since, now).total).toBe(20);
+    // Another process (the CLI, a second replica) appends and brings the summary up to date itself.
+    const other = Store.open(path);
+    for (let i = 20; i < 30; i += 1) new AuditTrail(other).append(1, "webhook", `d${i}`, event(i));
+    expect(new AuditSummaries(other).refresh(1, since, now).hashedNow).toBe(10);
+    other.close();
+    const again = new AuditSummaries(store).refresh(1, since, now);
+    expect(again).toMatchObject({ hashedNow: 0, total: 30, countsByKind: trail.summary(1, since).countsByKind });
+    store.close();
+  });
+
+  it("counts a link as exported only if its export line has every field its hash covers", () => {
+    // The summary checks each exported column instead of hashing a link twice: that is the same
+    // proof only while the columns include every field of the hash.
+    const store = Store.open(":memory:");
+    const trail = new AuditTrail(store);
+    trail.append(1, "webhook", "d0", event(0));
+    const row = trail.latest(1, 1)[0]!;
+    const covered = Object.keys(row).filter((field) => !["id", "hash", "installationId"].includes(field) && linkHash({ ...row, [field]: `${String(row[field as keyof typeof row])}x` }) !== row.hash);
+    expect(covered.length).toBeGreaterThan(10);
+    expect(EXPORT_COLUMNS).toEqual(expect.arrayContaining([...covered, "hash"]));
     store.close();
   });
 

@@ -1,5 +1,6 @@
 import { runAuditBench } from "./bench-audit.js";
-import { percentile, type BenchStage, type Figure } from "./bench-figures.js";
+import { MIN_PAIRS, UNCHANGED_MARGIN } from "./bench-compare.js";
+import { ms, type BenchStage, type Figure } from "./bench-figures.js";
 import { runMemoryBench } from "./bench-memory.js";
 
 /*
@@ -12,14 +13,17 @@ export function auditStage(events: number): BenchStage {
   return {
     name: "audit",
     run: async (ctx) => {
-      const [empty, trail] = await runAuditBench({ events, latencyMs: ctx.latencyMs });
-      if (!empty || !trail) return [];
-      const p95 = (latencies: number[]) => percentile([...latencies].sort((a, b) => a - b), 95);
-      const idle = p95(empty.latencies);
-      const full = p95(trail.latencies);
+      const { empty, trail, comparison: c } = await runAuditBench({ events, latencyMs: ctx.latencyMs });
+      const trailName = `${events.toLocaleString("en-GB")} events`;
       const figures: Figure[] = [
-        { name: "webhook → check run p95, empty audit trail", measured: `${Math.round(idle)} ms`, target: "—", met: null },
-        { name: `webhook → check run p95, ${events.toLocaleString("en-GB")} events`, measured: `${Math.round(full)} ms`, target: "unchanged from an empty trail (≤ 1.5 ×)", met: full <= idle * 1.5 },
+        { name: "webhook → check run p95, empty audit trail", measured: ms(c.empty.p95), target: "—", met: null },
+        {
+          name: `webhook → check run p95, ${trailName} (the same pull requests, at the same moments)`,
+          measured: `${ms(c.trail.p95)}, ×${c.p95Ratio.toFixed(2)} (95 % interval ${c.p95Interval[0].toFixed(2)}–${c.p95Interval[1].toFixed(2)})`,
+          target: `unchanged within noise: ≥ ${MIN_PAIRS} pairs, the interval contains 1 and ends ≤ ${UNCHANGED_MARGIN}`,
+          met: c.unchanged,
+        },
+        { name: "app CPU per check run, empty → long trail", measured: `${c.empty.cpuMean.toFixed(1)} → ${c.trail.cpuMean.toFixed(1)} ms, ×${c.cpuRatio.toFixed(2)} (${c.cpuInterval[0].toFixed(2)}–${c.cpuInterval[1].toFixed(2)})`, target: "—", met: null },
         { name: "audit trail's CPU time per assessment", measured: `${empty.auditCpuMs.toFixed(2)} → ${trail.auditCpuMs.toFixed(2)} ms`, target: "independent of the trail's length", met: null },
       ];
       return figures;

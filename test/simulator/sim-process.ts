@@ -6,7 +6,7 @@ import { installationCreated, pullRequestOpened } from "./webhooks.js";
 import { sha } from "./model.js";
 
 /*
- * The simulator in a process of its own (hourly budgets unlimited: a benchmark measures the app, not the wait for a reset), so a benchmark can measure the app's memory without the
+ * The simulator in a process of its own (hourly budgets unlimited, content creation's included: a benchmark measures the app, not the wait for a reset), so a benchmark can measure the app's memory without the
  * simulator's model in it. Started with `tsx test/simulator/sim-process.ts --repos N --latency MS`;
  * it prints one JSON line with its URL and answers commands on stdin, one JSON line each:
  * {"delivery":"installation"} and {"delivery":"pull_request","repo":i,"head":"…","number":n}
@@ -15,7 +15,7 @@ import { sha } from "./model.js";
 
 /* eslint-disable no-console -- the parent reads this process's stdout */
 const { values } = parseArgs({ options: { repos: { type: "string", default: "20" }, latency: { type: "string", default: "30" }, seed: { type: "string", default: "9" } } });
-const sim = await startSimulator(parseScenario(generateScenario({ repos: Number(values.repos), seed: Number(values.seed) })), { latencyMs: Number(values.latency), primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 } });
+const sim = await startSimulator(parseScenario(generateScenario({ repos: Number(values.repos), seed: Number(values.seed) })), { latencyMs: Number(values.latency), primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 }, secondary: { contentPerHour: 1e9 } });
 console.log(JSON.stringify({ url: sim.url, installation: sim.model.scenario.installation.id, repos: sim.model.repoList.length }));
 
 let buffer = "";
