@@ -9,13 +9,22 @@ import type { CollectContext, Collector, RepoRef } from "./types.js";
  * Pull requests merged into the default branch in the window — who approved them, on which
  * commit, and whether their checks were green — plus the flow of dependency-update PRs.
  *
- * GraphQL cost: GitHub charges each connection once per node of the page above it, so under a
- * page of 100 pull requests every nested connection costs one point. Three are needed and no
- * more: the check contexts (to leave claimcheck's own check run out), each reviewer's latest
- * opinionated review, and the changed files (for new-dependency pull requests). The head commit's
- * checks come from the pull request's own `statusCheckRollup`, not a `commits` connection; the
- * rollup names its commit, and any pull request whose rollup is missing or is for another commit
- * than `headRefOid` is asked about its head commit directly (`HEAD_COMMITS_QUERY`).
+ * GraphQL cost (https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api):
+ * GitHub adds up the requests each connection needs, assuming every page is full, so a connection
+ * nested under a page of `first: n` pull requests costs n requests whatever its own page size;
+ * the query costs that sum divided by 100 and rounded, at least one point. Three nested
+ * connections are needed per pull request and no more: the check contexts (to leave claimcheck's
+ * own check run out), each reviewer's latest opinionated review, and the changed files (for
+ * new-dependency pull requests). The head commit's checks come from the pull request's own
+ * `statusCheckRollup`, not a `commits` connection; the rollup names its commit, and any pull
+ * request whose rollup is missing or is for another commit than `headRefOid` is asked about its
+ * head commit directly (`headCommitsQuery`).
+ *
+ * So a page of 100 costs three points even when the window holds five pull requests. The batched
+ * query therefore reads a first page of FIRST_MERGED_PAGE, and beside it a list of the 100 most
+ * recently updated merged pull requests with no nested connection (`pr_recent`, one request),
+ * which says how many more the window holds: the next page asks for that many (one past it, so
+ * the page shows where the window ends), not for 100.
  */
 
 /** GitHub's page size for one reviewer list; reviews past it could only add approvals, never remove one. */
@@ -42,15 +51,23 @@ fragment claimcheckMergedPullRequest on PullRequest {
   files(first: 100) { totalCount nodes { path } }
 }`;
 
-const MERGED_CONNECTION = `pullRequests(baseRefName: $branch, states: [MERGED], first: 100, orderBy: { field: UPDATED_AT, direction: DESC }`;
+/** Pull requests a first page reads: most repositories merge fewer in a window (see the cost note above). */
+export const FIRST_MERGED_PAGE = 25;
+/** A list of the most recently updated merged pull requests, without nested connections: one request. */
+const RECENT_LISTED = 100;
+
+const mergedPullRequests = (first: string) => `pullRequests(baseRefName: $branch, states: [MERGED], first: ${first}, orderBy: { field: UPDATED_AT, direction: DESC }`;
 
 export const pullRequestsFragment = {
   name: "claimcheckPullRequests",
   text: `
 fragment claimcheckPullRequests on Repository {
-  pr_merged: ${MERGED_CONNECTION}) {
+  pr_merged: ${mergedPullRequests(String(FIRST_MERGED_PAGE))}) {
     pageInfo { hasNextPage endCursor }
     nodes { ...claimcheckMergedPullRequest }
+  }
+  pr_recent: ${mergedPullRequests(String(RECENT_LISTED))}) {
+    nodes { updatedAt }
   }
   pr_openOldest: pullRequests(states: [OPEN], first: 100, orderBy: { field: CREATED_AT, direction: ASC }) {
     totalCount
@@ -68,10 +85,10 @@ ${PR_FIELDS}`,
 
 /** The next page of merged pull requests, when the window holds more than one page. */
 export const MERGED_PULL_REQUESTS_PAGE_QUERY = `
-query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: String!, $cursor: String!) {
+query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: String!, $first: Int!, $cursor: String!) {
   rateLimit { cost remaining resetAt }
   repository(owner: $owner, name: $name) {
-    pr_merged: ${MERGED_CONNECTION}, after: $cursor) {
+    pr_merged: ${mergedPullRequests("$first")}, after: $cursor) {
       pageInfo { hasNextPage endCursor }
       nodes { ...claimcheckMergedPullRequest }
     }
@@ -79,7 +96,7 @@ query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: Str
 }
 ${PR_FIELDS}`;
 
-/** Bounds the history read for one assessment; past it the findings say the window was too big. */
+/** Bounds the pages read for one assessment; past it the findings say the window was too big. */
 export const MAX_MERGED_PAGES = 30;
 
 const actor = z.looseObject({ __typename: z.string(), login: z.string() }).nullable();
@@ -112,6 +129,8 @@ export type OtherPr = z.infer<typeof otherPr>;
 
 const fragmentSchema = z.looseObject({
   pr_merged: mergedConnection.nullable(),
+  // Absent from answers that predate it: the next page is then a full one.
+  pr_recent: z.looseObject({ nodes: z.array(z.looseObject({ updatedAt: z.string() }).nullable()) }).nullish(),
   pr_openOldest: z.looseObject({ totalCount: z.number().int(), nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_openNewest: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_closed: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
@@ -263,7 +282,20 @@ const PRODUCES = [
   "deps.update-prs-merge-health",
 ] as const satisfies readonly (keyof Summary)[];
 
-async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.infer<typeof mergedConnection>, since: Date): Promise<{ prs: MergedPr[]; complete: boolean }> {
+/**
+ * Pure: how many pull requests the next page asks for. The list of recent merged pull requests
+ * says how many of them the window holds; the page asks for the ones not read yet and one more,
+ * whose date shows the window has ended. Past what the list knows (more than it holds, or pull
+ * requests updated between the two queries), a full page.
+ */
+export function nextMergedPageSize(recent: readonly { updatedAt: string }[] | null, read: number, since: Date): number {
+  if (!recent || (recent.length >= RECENT_LISTED && Date.parse(recent.at(-1)!.updatedAt) >= since.getTime())) return 100;
+  const inWindow = recent.filter((pr) => Date.parse(pr.updatedAt) >= since.getTime()).length;
+  const remaining = inWindow - read;
+  return remaining > 0 ? Math.min(100, remaining + 1) : 100;
+}
+
+async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.infer<typeof mergedConnection>, recent: readonly { updatedAt: string }[] | null, since: Date): Promise<{ prs: MergedPr[]; complete: boolean }> {
   const prs = present(first.nodes);
   let page = first;
   for (let pages = 1; ; pages += 1) {
@@ -271,7 +303,12 @@ async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.inf
     // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
     if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor || (oldest && Date.parse(oldest.updatedAt) < since.getTime())) return { prs, complete: true };
     if (pages >= MAX_MERGED_PAGES) return { prs, complete: false };
-    const next = await client.graphql("claimcheckMergedPullRequests", MERGED_PULL_REQUESTS_PAGE_QUERY, { owner: repo.owner, name: repo.name, branch: repo.defaultBranch, cursor: page.pageInfo.endCursor }, pageSchema);
+    const next = await client.graphql(
+      "claimcheckMergedPullRequests",
+      MERGED_PULL_REQUESTS_PAGE_QUERY,
+      { owner: repo.owner, name: repo.name, branch: repo.defaultBranch, first: nextMergedPageSize(recent, prs.length, since), cursor: page.pageInfo.endCursor },
+      pageSchema,
+    );
     if (!next.repository?.pr_merged) return { prs, complete: false };
     page = next.repository.pr_merged;
     prs.push(...present(page.nodes));
@@ -327,13 +364,14 @@ export const pullRequestsCollector: Collector = {
   repositoryFragment: pullRequestsFragment,
   async collect({ client, repo, config, now, since, repositoryData, repositoryErrors }: CollectContext): Promise<Finding[]> {
     const where: Where = { repo: repo.fullName, source: "GraphQL repository.pullRequests", url: `${repo.htmlUrl}/pulls?q=is%3Apr+is%3Amerged`, observedAt: now.toISOString() };
-    const refused = ["pr_merged", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(repositoryErrors, "repository", alias)).find(Boolean);
+    const refused = ["pr_merged", "pr_recent", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(repositoryErrors, "repository", alias)).find(Boolean);
     if (refused) return PRODUCES.map((id) => unreadable(id, refused, where));
     const data = fragmentSchema.parse(repositoryData);
     if (!data.pr_merged) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
-    const { prs, complete } = await readMergedPages(client, repo, data.pr_merged, since);
+    const recent = data.pr_recent ? present(data.pr_recent.nodes) : null;
+    const { prs, complete } = await readMergedPages(client, repo, data.pr_merged, recent, since);
     if (!complete) {
-      const reason = `more than ${MAX_MERGED_PAGES * 100} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
+      const reason = `more than ${prs.length} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
       return PRODUCES.map((id) => unreadable(id, reason, where));
     }
     await readHeadChecks(client, repo, prs.filter((pr) => pr.baseRefName === repo.defaultBranch && Date.parse(pr.mergedAt) >= since.getTime()));

@@ -193,9 +193,10 @@ function objectAt(repo: Repo, expression: string): Node | null {
   return treeNode(repo, clean);
 }
 
-/** `object(oid:)`: the default branch's head, or a pull request's head commit. */
+/** `object(oid:)`: a default-branch commit (with its history from there), or a pull request's head commit. */
 function objectByOid(repo: Repo, oid: string): Node | null {
-  if (oid === headOf(repo).oid) return commitNode(repo, headOf(repo), repo.history);
+  const at = repo.history.findIndex((c) => c.oid === oid);
+  if (at >= 0) return commitNode(repo, repo.history[at]!, repo.history.slice(at));
   const pr = repo.pullRequests.find((p) => p.headOid === oid);
   return pr ? prCommit(repo, pr) : null;
 }
