@@ -75,6 +75,8 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
   const config = input.windowDays ? { ...baseConfig, windowDays: input.windowDays } : baseConfig;
   const since = new Date(now.getTime() - config.windowDays * 86_400_000);
   const names = input.repos && input.repos.length > 0 ? [...input.repos] : await listRepositories(orgClient, input.org);
+  // Their own configuration files are then read a hundred at a time, not one request each.
+  runConfigOf(input.octokit)?.expect(input.org, names);
   const orgFindings = [...(await assessOrganisation({ client: orgClient, org: input.org, config, now })), ...(input.extraOrgFindings?.(config, since) ?? [])];
 
   const requests: RequestCounts = { ...orgClient.counts };
