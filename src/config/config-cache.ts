@@ -56,6 +56,8 @@ export class RunConfigCache {
       others.push(name);
     }
     for (const name of others) queue.delete(name);
+    // Alone, a GraphQL query would cost as much as the REST read it replaces.
+    if (others.length === 0) return undefined;
     const names = [repo.toLowerCase(), ...others];
     // A failed batch answers nothing: each repository is then read alone.
     const read = readBatch(names).catch(() => new Map<string, T>());

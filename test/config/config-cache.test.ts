@@ -129,10 +129,10 @@ describe("a run's own configuration files, read together", () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
-  it("asks for at most the given number of repositories at a time, and reads an answer older than the age limit again", async () => {
+  it("asks for at most the given number of repositories at a time, reads a lone one alone, and an answer older than the age limit again", async () => {
     let now = 0;
     const cache = new RunConfigCache(1000, () => now);
-    cache.expect("acme", ["a", "b", "c"]);
+    cache.expect("acme", ["a", "b", "c", "d", "e"]);
     const batches: string[][] = [];
     const readBatch = async (names: string[]) => {
       batches.push(names);
@@ -143,8 +143,14 @@ describe("a run's own configuration files, read together", () => {
     // b's answer is too old: b is read alone, as a repository the run did not announce.
     expect(cache.fromBatch("acme", "b", 2, readBatch)).toBeUndefined();
     expect(await cache.fromBatch("acme", "c", 2, readBatch)).toBe("answer c");
-    expect(batches).toEqual([["a", "b"], ["c"]]);
-    // Given out once: asked again, c is read alone.
-    expect(cache.fromBatch("acme", "c", 2, readBatch)).toBeUndefined();
+    expect(await cache.fromBatch("acme", "d", 2, readBatch)).toBe("answer d");
+    // Given out once: asked again, d is read alone.
+    expect(cache.fromBatch("acme", "d", 2, readBatch)).toBeUndefined();
+    // The last one left has no others to share a query with: a query would cost as much as its REST read.
+    expect(cache.fromBatch("acme", "e", 2, readBatch)).toBeUndefined();
+    expect(batches).toEqual([
+      ["a", "b"],
+      ["c", "d"],
+    ]);
   });
 });

@@ -65,7 +65,8 @@ function mockNamedGraphql(operation: string, data: Record<string, unknown>): voi
 
 /**
  * Every organisation-level read of one organisation-wide run (runOrganisation): the organisation's
- * configuration, its repository list and the organisation collectors. Call it BEFORE
+ * configuration, its repository list, the listed repositories' own configuration files (none; pass
+ * `config: "skip"` to mockRepositoryEvidence for them) and the organisation collectors. Call it BEFORE
  * mockRepositoryEvidence: the repository query's mock answers any GraphQL document.
  */
 export function mockOrganisationRun(org: string, evidence: OrganisationEvidence = {}): void {
@@ -76,10 +77,16 @@ export function mockOrganisationRun(org: string, evidence: OrganisationEvidence 
       return { ...base, name, full_name: `${org}/${name}`, owner: { ...base.owner, login: org }, html_url: `https://github.com/${org}/${name}` };
     });
     nock(API).get(`/orgs/${org}/repos`).query({ type: "all", per_page: "100", page: "1" }).reply(200, listed);
+    mockOwnConfigFiles(evidence.repositories);
     // From a run's second repository on, the organisation's teams are read once for all of them.
     if (listed.length > 1) mockNamedGraphql("query claimcheckTeamRepositories(", { organization: { teams: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } });
   }
   mockOrganisationEvidence(org, evidence);
+}
+
+/** The own configuration files of a run's repositories, read together (a lone one through REST): none has one. */
+export function mockOwnConfigFiles(repos: readonly string[]): void {
+  if (repos.length > 1) mockNamedGraphql("query claimcheckOwnConfigFiles(", Object.fromEntries(repos.map((_, i) => [`r${i}`, { cfg: null }])));
 }
 
 /** The organisation collectors' reads, made once per run (the app caches them per installation). */
