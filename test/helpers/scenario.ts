@@ -72,8 +72,11 @@ function mockNamedGraphql(operation: string, data: Record<string, unknown>): voi
 export function mockOrganisationRun(org: string, evidence: OrganisationEvidence = {}): void {
   nock(API).get(`/repos/${org}/.github/contents/.github%2Fclaimcheck.yml`).reply(404, { message: "Not Found" });
   if (evidence.repositories) {
+    // Listed without `security_and_analysis` (as GitHub lists them to a caller without admin
+    // rights), so each repository is still read with GET /repos, which mockRepositoryEvidence
+    // answers; test/assessment/listed-repositories.test.ts covers a list that stands in for it.
     const listed = evidence.repositories.map((name) => {
-      const base = example<any[]>("minimal-repository-items")[0];
+      const { security_and_analysis: _hidden, ...base } = example<any[]>("minimal-repository-items")[0];
       return { ...base, name, full_name: `${org}/${name}`, owner: { ...base.owner, login: org }, html_url: `https://github.com/${org}/${name}` };
     });
     nock(API).get(`/orgs/${org}/repos`).query({ type: "all", per_page: "100", page: "1" }).reply(200, listed);
