@@ -12,6 +12,7 @@ import type { Assessment } from "../assessment/assess-repository.js";
 import type { ConfigProblem } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import * as schema from "./schema.js";
+import { assertSupportedNodeRuntime } from "./node-runtime.js";
 
 const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
@@ -84,6 +85,14 @@ export function storedAssessment(row: typeof schema.assessments.$inferSelect): S
 /** `DATABASE_URL` as a file path, `file:` URL or `:memory:`. */
 export function databasePath(url: string): string {
   if (url === ":memory:" || url === "file::memory:") return ":memory:";
+  // A URL of another scheme (postgres://, mysql://…) would otherwise become a SQLite file with that odd
+  // name, and the operator would believe the app writes to the server the URL names.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== "file") {
+    throw new Error(`${scheme}:// URLs are not supported: this version stores its data in SQLite (a file path or a file: URL such as file:./data/claimcheck.db)`);
+  }
+  // file:///abs/path is a URL proper; file:./relative (the default) is the common shorthand.
+  if (url.startsWith("file://")) return fileURLToPath(url);
   return url.startsWith("file:") ? url.slice("file:".length) : url;
 }
 
@@ -95,6 +104,8 @@ export class Store {
   }
 
   static open(url: string): Store {
+    // Refuse before any database or statement exists rather than let a garbage collection abort the process later.
+    assertSupportedNodeRuntime();
     const path = databasePath(url);
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     const sqlite = new Database(path);
