@@ -2,7 +2,7 @@ import { z } from "zod";
 import { effectiveRollup, rawRollupSchema, ROLLUP_FIELDS, type EffectiveRollup } from "./check-rollup.js";
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
-import { fieldError, type GitHubClient } from "../github/client.js";
+import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
 
 /*
@@ -25,6 +25,12 @@ import type { CollectContext, Collector, RepoRef } from "./types.js";
  * recently updated merged pull requests with no nested connection (`pr_recent`, one request),
  * which says how many more the window holds: the next page asks for that many (one past it, so
  * the page shows where the window ends), not for 100.
+ *
+ * Pages are ordered by last update and a cursor holds that date, so a pull request updated
+ * between two page queries (a bot's label after the merge) moves ahead of the cursor and is on
+ * no later page. The list, read in the same snapshot as the first page, names every pull request
+ * the window held: one it names that no page returned is read again by number
+ * (`missedPullRequestsQuery`), and if that fails the findings are unknown.
  */
 
 /** GitHub's page size for one reviewer list; reviews past it could only add approvals, never remove one. */
@@ -33,6 +39,7 @@ export const REVIEWS_READ = 100;
 const PR_FIELDS = `
 fragment claimcheckMergedPullRequest on PullRequest {
   url
+  number
   createdAt
   mergedAt
   updatedAt
@@ -67,7 +74,7 @@ fragment claimcheckPullRequests on Repository {
     nodes { ...claimcheckMergedPullRequest }
   }
   pr_recent: ${mergedPullRequests(String(RECENT_LISTED))}) {
-    nodes { updatedAt }
+    nodes { number updatedAt }
   }
   pr_openOldest: pullRequests(states: [OPEN], first: 100, orderBy: { field: CREATED_AT, direction: ASC }) {
     totalCount
@@ -105,6 +112,8 @@ const reviewSchema = z.looseObject({ state: z.string(), submittedAt: z.string().
 
 const mergedPrSchema = z.looseObject({
   url: z.string(),
+  // Optional for answers that predate it; the URL names the number too.
+  number: z.number().int().optional(),
   createdAt: z.string(),
   mergedAt: z.string(),
   updatedAt: z.string(),
@@ -130,7 +139,7 @@ export type OtherPr = z.infer<typeof otherPr>;
 const fragmentSchema = z.looseObject({
   pr_merged: mergedConnection.nullable(),
   // Absent from answers that predate it: the next page is then a full one.
-  pr_recent: z.looseObject({ nodes: z.array(z.looseObject({ updatedAt: z.string() }).nullable()) }).nullish(),
+  pr_recent: z.looseObject({ nodes: z.array(z.looseObject({ number: z.number().int().optional(), updatedAt: z.string() }).nullable()) }).nullish(),
   pr_openOldest: z.looseObject({ totalCount: z.number().int(), nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_openNewest: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_closed: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
@@ -288,18 +297,37 @@ const PRODUCES = [
  * whose date shows the window has ended. Past what the list knows (more than it holds, or pull
  * requests updated between the two queries), a full page.
  */
-export function nextMergedPageSize(recent: readonly { updatedAt: string }[] | null, read: number, since: Date): number {
+export function nextMergedPageSize(recent: readonly RecentPr[] | null, read: number, since: Date): number {
   if (!recent || (recent.length >= RECENT_LISTED && Date.parse(recent.at(-1)!.updatedAt) >= since.getTime())) return 100;
   const inWindow = recent.filter((pr) => Date.parse(pr.updatedAt) >= since.getTime()).length;
   const remaining = inWindow - read;
   return remaining > 0 ? Math.min(100, remaining + 1) : 100;
 }
 
-async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.infer<typeof mergedConnection>, recent: readonly { updatedAt: string }[] | null, since: Date): Promise<{ prs: MergedPr[]; complete: boolean }> {
-  const prs = present(first.nodes);
+/** A pull request's number; from its URL for answers without `number`. */
+function numberOf(pr: { number?: number | undefined; url: string }): number | null {
+  if (pr.number !== undefined) return pr.number;
+  const match = /\/pull\/(\d+)$/.exec(pr.url);
+  return match ? Number(match[1]) : null;
+}
+
+/** The same pull request on two pages (its number, else its URL) is one pull request. */
+const keyOf = (pr: MergedPr) => String(numberOf(pr) ?? pr.url);
+
+async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.infer<typeof mergedConnection>, recent: readonly RecentPr[] | null, since: Date): Promise<{ prs: MergedPr[]; complete: boolean }> {
+  const prs: MergedPr[] = [];
+  const seen = new Set<string>();
+  const add = (nodes: (MergedPr | null)[]) => {
+    for (const pr of present(nodes)) {
+      if (seen.has(keyOf(pr))) continue;
+      seen.add(keyOf(pr));
+      prs.push(pr);
+    }
+  };
+  add(first.nodes);
   let page = first;
   for (let pages = 1; ; pages += 1) {
-    const oldest = prs.at(-1);
+    const oldest = present(page.nodes).at(-1);
     // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
     if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor || (oldest && Date.parse(oldest.updatedAt) < since.getTime())) return { prs, complete: true };
     if (pages >= MAX_MERGED_PAGES) return { prs, complete: false };
@@ -311,8 +339,60 @@ async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.inf
     );
     if (!next.repository?.pr_merged) return { prs, complete: false };
     page = next.repository.pr_merged;
-    prs.push(...present(page.nodes));
+    add(page.nodes);
   }
+}
+
+type RecentPr = { number?: number | undefined; updatedAt: string };
+
+/**
+ * Pure: the pull requests the list names in the window that no page returned — updated between
+ * two page queries, they moved ahead of the cursor (see the note at the top).
+ */
+export function missedPullRequests(recent: readonly RecentPr[] | null, read: readonly MergedPr[], since: Date): number[] {
+  if (!recent) return [];
+  const seen = new Set(read.map(numberOf));
+  const missed = recent.filter((pr) => pr.number !== undefined && Date.parse(pr.updatedAt) >= since.getTime() && !seen.has(pr.number));
+  return [...new Set(missed.map((pr) => pr.number!))];
+}
+
+/** Pull requests one query reads again by number: each costs its nested connections' requests. */
+export const MISSED_PER_QUERY = 25;
+
+/** Reads the given merged pull requests by number, with the fields a page reads. */
+export function missedPullRequestsQuery(count: number): string {
+  const vars = Array.from({ length: count }, (_, i) => `$n${i}: Int!`).join(", ");
+  const fields = Array.from({ length: count }, (_, i) => `    pr${i}: pullRequest(number: $n${i}) { ...claimcheckMergedPullRequest }`).join("\n");
+  return `
+query claimcheckMissedPullRequests($owner: String!, $name: String!, ${vars}) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+${fields}
+  }
+}
+${PR_FIELDS}`;
+}
+
+const missedSchema = z.looseObject({ repository: z.record(z.string(), z.unknown()).nullable() });
+
+/**
+ * Reads again the pull requests no page returned. Gives them, or why they could not be read: a
+ * pull request the window held and nobody judged must not leave "all reviewed" standing.
+ */
+async function readMissedPullRequests(client: GitHubClient, repo: RepoRef, numbers: readonly number[]): Promise<{ prs: MergedPr[]; problem: string | null }> {
+  const prs: MergedPr[] = [];
+  for (let start = 0; start < numbers.length; start += MISSED_PER_QUERY) {
+    const batch = numbers.slice(start, start + MISSED_PER_QUERY);
+    const variables: Record<string, string | number> = { owner: repo.owner, name: repo.name };
+    batch.forEach((n, i) => (variables[`n${i}`] = n));
+    const answer = await client.graphql("claimcheckMissedPullRequests", missedPullRequestsQuery(batch.length), variables, missedSchema);
+    for (const [i, n] of batch.entries()) {
+      const parsed = mergedPrSchema.safeParse(answer.repository?.[`pr${i}`]);
+      if (!parsed.success || numberOf(parsed.data) !== n) return { prs, problem: `GitHub did not answer for merged pull request #${n}, updated while the pull requests were read` };
+      prs.push(parsed.data);
+    }
+  }
+  return { prs, problem: null };
 }
 
 /** How many head commits one follow-up query asks for: each costs one request for its contexts. */
@@ -373,6 +453,18 @@ export const pullRequestsCollector: Collector = {
     if (!complete) {
       const reason = `more than ${prs.length} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
       return PRODUCES.map((id) => unreadable(id, reason, where));
+    }
+    const missed = missedPullRequests(recent, prs, since);
+    if (missed.length > 0) {
+      let problem: string | null;
+      try {
+        const reread = await readMissedPullRequests(client, repo, missed);
+        prs.push(...reread.prs);
+        problem = reread.problem;
+      } catch (error) {
+        problem = `merged pull requests updated while they were read could not be read again: ${explainReadFailure(error)}`;
+      }
+      if (problem) return PRODUCES.map((id) => unreadable(id, problem, where));
     }
     await readHeadChecks(client, repo, prs.filter((pr) => pr.baseRefName === repo.defaultBranch && Date.parse(pr.mergedAt) >= since.getTime()));
     const byUrl = new Map<string, OtherPr>();
