@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ROLLUP_SELECTION, rollupSchema } from "./check-rollup.js";
 import { observed, unreadable, type Finding, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
+import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
 
 /*
@@ -165,13 +166,13 @@ export function nextHistoryPageSize(totalCount: number | undefined, read: number
   return remaining > 0 ? Math.min(100, remaining) : 100;
 }
 
-async function readAllCommits(client: GitHubClient, repo: RepoRef, since: Date, first: z.infer<typeof historySchema>): Promise<BranchCommit[] | null> {
+async function readAllCommits(client: GitHubClient, repo: RepoRef, since: Date, first: z.infer<typeof historySchema>): Promise<{ commits: BranchCommit[] | null; error?: string }> {
   const commits: BranchCommit[] = first.nodes.filter((c) => c !== null);
   const total = first.totalCount;
   let page = first;
   while (page.pageInfo.hasNextPage && page.pageInfo.endCursor) {
-    if (commits.length >= MAX_HISTORY_COMMITS) return null;
-    const next = await client.graphql(
+    if (commits.length >= MAX_HISTORY_COMMITS) return { commits: null };
+    const { data: next, errors } = await client.graphqlPartial(
       "claimcheckHistoryPage",
       HISTORY_PAGE_QUERY,
       {
@@ -184,12 +185,15 @@ async function readAllCommits(client: GitHubClient, repo: RepoRef, since: Date, 
       },
       pageSchema,
     );
+    // A commit GitHub nulled beside an error would otherwise be dropped: a direct push unseen.
+    const error = followUpError("a later page of default-branch history", errors);
+    if (error) return { commits, error };
     const history = next.repository?.hist_branch?.target?.history;
-    if (!history) return null;
+    if (!history) return { commits: null };
     page = history;
     commits.push(...page.nodes.filter((c) => c !== null));
   }
-  return commits;
+  return { commits };
 }
 
 const associationSchema = z.looseObject({
@@ -200,7 +204,7 @@ const associationSchema = z.looseObject({
  * Marks the commits that are a listed pull request's merge commit, and asks GitHub about the
  * rest. Gives the number of commits whose pull requests GitHub did not answer for.
  */
-async function markPullRequestCommits(client: GitHubClient, repo: RepoRef, commits: BranchCommit[], merges: z.infer<typeof mergesSchema>): Promise<number> {
+async function markPullRequestCommits(client: GitHubClient, repo: RepoRef, commits: BranchCommit[], merges: z.infer<typeof mergesSchema>): Promise<{ unanswered: number; error?: string }> {
   const mergeCommits = new Set((merges?.nodes ?? []).flatMap((pr) => (pr?.mergeCommit ? [pr.mergeCommit.oid] : [])));
   for (const c of commits) if (mergeCommits.has(c.oid)) c.mergeOfPullRequest = true;
   // An answer that already carries the commit's pull requests needs no question.
@@ -211,10 +215,14 @@ async function markPullRequestCommits(client: GitHubClient, repo: RepoRef, commi
     const batch = oids.slice(start, start + COMMITS_PER_ASSOCIATION_QUERY);
     const variables: Record<string, string> = { owner: repo.owner, name: repo.name };
     batch.forEach((oid, i) => (variables[`c${i}`] = oid));
-    const answer = await client.graphql("claimcheckCommitPullRequests", commitPullRequestsQuery(batch.length), variables, associationSchema);
+    const { data: answer, errors } = await client.graphqlPartial("claimcheckCommitPullRequests", commitPullRequestsQuery(batch.length), variables, associationSchema);
+    // A pull request list GitHub refused is not "no pull request": the commit is no direct push yet.
+    const error = followUpError("which pull request brought each default-branch commit in", errors);
+    if (error) return { unanswered: unknown.length, error };
     batch.forEach((oid, i) => {
       const commit = answer.repository?.[`c${i}`];
-      if (commit && commit.oid === oid && commit.associatedPullRequests !== undefined) answers.set(oid, commit.associatedPullRequests);
+      // The connection is never null in GitHub's schema; null is an answer withheld.
+      if (commit && commit.oid === oid && commit.associatedPullRequests) answers.set(oid, commit.associatedPullRequests);
     });
   }
   let unanswered = 0;
@@ -222,7 +230,7 @@ async function markPullRequestCommits(client: GitHubClient, repo: RepoRef, commi
     if (answers.has(c.oid)) c.associatedPullRequests = answers.get(c.oid)!;
     else unanswered += 1;
   }
-  return unanswered;
+  return { unanswered };
 }
 
 export const defaultBranchHistoryCollector: Collector = {
@@ -236,15 +244,17 @@ export const defaultBranchHistoryCollector: Collector = {
     const data = fragmentSchema.parse(repositoryData);
     // An empty repository has no default-branch commits at all: nothing happened, nothing to judge.
     const history = data.hist_branch?.target?.history;
-    const commits = history ? await readAllCommits(client, repo, since, history) : [];
+    const { commits, error } = history ? await readAllCommits(client, repo, since, history) : { commits: [] };
+    if (error) return PRODUCES.map((id) => unreadable(id, error, where));
     if (commits === null) {
       const reason = `more than ${MAX_HISTORY_COMMITS} default-branch commits in the ${config.windowDays}-day window; shorten windowDays to assess them`;
       return PRODUCES.map((id) => unreadable(id, reason, where));
     }
     let direct: string | null = null;
     try {
-      const unanswered = await markPullRequestCommits(client, repo, commits, data.hist_merges);
-      if (unanswered > 0) direct = `GitHub did not say whether ${unanswered} default-branch commit${unanswered === 1 ? "" : "s"} came through a pull request`;
+      const { unanswered, error: refusedAssociation } = await markPullRequestCommits(client, repo, commits, data.hist_merges);
+      if (refusedAssociation) direct = refusedAssociation;
+      else if (unanswered > 0) direct = `GitHub did not say whether ${unanswered} default-branch commit${unanswered === 1 ? "" : "s"} came through a pull request`;
     } catch (error) {
       direct = `which pull request brought each default-branch commit in could not be read: ${explainReadFailure(error)}`;
     }

@@ -3,6 +3,7 @@ import { effectiveRollup, rawRollupSchema, ROLLUP_FIELDS, type EffectiveRollup }
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
+import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
 
 /*
@@ -314,7 +315,13 @@ function numberOf(pr: { number?: number | undefined; url: string }): number | nu
 /** The same pull request on two pages (its number, else its URL) is one pull request. */
 const keyOf = (pr: MergedPr) => String(numberOf(pr) ?? pr.url);
 
-async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.infer<typeof mergedConnection>, recent: readonly RecentPr[] | null, since: Date): Promise<{ prs: MergedPr[]; complete: boolean }> {
+async function readMergedPages(
+  client: GitHubClient,
+  repo: RepoRef,
+  first: z.infer<typeof mergedConnection>,
+  recent: readonly RecentPr[] | null,
+  since: Date,
+): Promise<{ prs: MergedPr[]; complete: boolean; error?: string }> {
   const prs: MergedPr[] = [];
   const seen = new Set<string>();
   const add = (nodes: (MergedPr | null)[]) => {
@@ -331,12 +338,15 @@ async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.inf
     // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
     if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor || (oldest && Date.parse(oldest.updatedAt) < since.getTime())) return { prs, complete: true };
     if (pages >= MAX_MERGED_PAGES) return { prs, complete: false };
-    const next = await client.graphql(
+    const { data: next, errors } = await client.graphqlPartial(
       "claimcheckMergedPullRequests",
       MERGED_PULL_REQUESTS_PAGE_QUERY,
       { owner: repo.owner, name: repo.name, branch: repo.defaultBranch, first: nextMergedPageSize(recent, prs.length, since), cursor: page.pageInfo.endCursor },
       pageSchema,
     );
+    // A pull request GitHub nulled beside an error would otherwise be dropped as if never merged.
+    const error = followUpError("a later page of merged pull requests", errors);
+    if (error) return { prs, complete: false, error };
     if (!next.repository?.pr_merged) return { prs, complete: false };
     page = next.repository.pr_merged;
     add(page.nodes);
@@ -385,7 +395,9 @@ async function readMissedPullRequests(client: GitHubClient, repo: RepoRef, numbe
     const batch = numbers.slice(start, start + MISSED_PER_QUERY);
     const variables: Record<string, string | number> = { owner: repo.owner, name: repo.name };
     batch.forEach((n, i) => (variables[`n${i}`] = n));
-    const answer = await client.graphql("claimcheckMissedPullRequests", missedPullRequestsQuery(batch.length), variables, missedSchema);
+    const { data: answer, errors } = await client.graphqlPartial("claimcheckMissedPullRequests", missedPullRequestsQuery(batch.length), variables, missedSchema);
+    const error = followUpError("the merged pull requests read again", errors);
+    if (error) return { prs, problem: error };
     for (const [i, n] of batch.entries()) {
       const parsed = mergedPrSchema.safeParse(answer.repository?.[`pr${i}`]);
       if (!parsed.success || numberOf(parsed.data) !== n) return { prs, problem: `GitHub did not answer for merged pull request #${n}, updated while the pull requests were read` };
@@ -449,7 +461,8 @@ export const pullRequestsCollector: Collector = {
     const data = fragmentSchema.parse(repositoryData);
     if (!data.pr_merged) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
     const recent = data.pr_recent ? present(data.pr_recent.nodes) : null;
-    const { prs, complete } = await readMergedPages(client, repo, data.pr_merged, recent, since);
+    const { prs, complete, error } = await readMergedPages(client, repo, data.pr_merged, recent, since);
+    if (error) return PRODUCES.map((id) => unreadable(id, error, where));
     if (!complete) {
       const reason = `more than ${prs.length} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
       return PRODUCES.map((id) => unreadable(id, reason, where));
