@@ -67,13 +67,15 @@ describe("a run's own configuration files, read together", () => {
   afterEach(() => nock.cleanAll());
 
   type Body = { query: string; variables: Record<string, string> };
-  const blob = (text: string) => ({ cfg: { __typename: "Blob", text, byteSize: Buffer.byteLength(text), isBinary: false, isTruncated: false } });
+  // The `.github` directory's entries say the file is a plain file (mode 100644, given in decimal).
+  const entries = (mode: number, type = "blob") => ({ __typename: "Tree", entries: [{ name: "claimcheck.yml", mode, type }] });
+  const blob = (text: string) => ({ cfg: { __typename: "Blob", text, byteSize: Buffer.byteLength(text), isBinary: false, isTruncated: false }, dir: entries(0o100644) });
 
   it("reads the announced repositories' own files in one GraphQL query, and each repository's answer once", async () => {
     const asked: Body[] = [];
     nock(API)
       .post("/graphql", (body: Body) => body.query.includes("claimcheckOwnConfigFiles") && asked.push(body) > 0)
-      .reply(200, { data: { rateLimit: { cost: 1, remaining: 4999, resetAt: "2026-11-24T13:00:00Z" }, r0: { cfg: null }, r1: blob("windowDays: 7\n"), r2: { cfg: null } } });
+      .reply(200, { data: { rateLimit: { cost: 1, remaining: 4999, resetAt: "2026-11-24T13:00:00Z" }, r0: { cfg: null, dir: null }, r1: blob("windowDays: 7\n"), r2: { cfg: null, dir: { __typename: "Tree", entries: [] } } } });
     nock(API).get(path(".github")).once().reply(200, "windowDays: 30\n", RAW);
     const cache = new RunConfigCache();
     cache.expect("acme", ["api", "web", "worker"]);
@@ -94,7 +96,7 @@ describe("a run's own configuration files, read together", () => {
     nock(API)
       .post("/graphql", (body: Body) => body.query.includes("claimcheckOwnConfigFiles"))
       .reply(200, {
-        data: { rateLimit: { cost: 1 }, r0: null, r1: { cfg: { __typename: "Tree" } }, r2: { cfg: { __typename: "Blob", text: null, byteSize: 10, isBinary: true, isTruncated: false } } },
+        data: { rateLimit: { cost: 1 }, r0: null, r1: { cfg: { __typename: "Tree" }, dir: entries(0o40000, "tree") }, r2: { cfg: { __typename: "Blob", text: null, byteSize: 10, isBinary: true, isTruncated: false }, dir: entries(0o100644) } },
         errors: [{ type: "NOT_FOUND", path: ["r0"], message: "Could not resolve to a Repository" }],
       });
     nock(API).get(path("gone")).reply(404, { message: "Not Found" });

@@ -89,7 +89,7 @@ export function mockOrganisationRun(org: string, evidence: OrganisationEvidence 
 
 /** The own configuration files of a run's repositories, read together (a lone one through REST): none has one. */
 export function mockOwnConfigFiles(repos: readonly string[]): void {
-  if (repos.length > 1) mockNamedGraphql("query claimcheckOwnConfigFiles(", Object.fromEntries(repos.map((_, i) => [`r${i}`, { cfg: null }])));
+  if (repos.length > 1) mockNamedGraphql("query claimcheckOwnConfigFiles(", Object.fromEntries(repos.map((_, i) => [`r${i}`, { cfg: null, dir: null }])));
 }
 
 /** The organisation collectors' reads, made once per run (the app caches them per installation). */
