@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ROLLUP_SELECTION, rollupSchema } from "./check-rollup.js";
 import { observed, unreadable, type Finding, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
+import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
 
@@ -39,6 +40,8 @@ export const historyFragment = {
   name: "claimcheckHistory",
   text: `
 fragment claimcheckHistory on Repository {
+  hist_isEmpty: isEmpty
+  hist_default: defaultBranchRef { name }
   hist_branch: ref(qualifiedName: $qualifiedBranch) {
     target {
       ... on Commit {
@@ -114,7 +117,7 @@ const historySchema = z.looseObject({
 });
 const branchSchema = z.looseObject({ target: z.looseObject({ history: historySchema.optional() }).nullable() }).nullable();
 const mergesSchema = z.looseObject({ nodes: z.array(z.looseObject({ mergeCommit: z.looseObject({ oid: z.string() }).nullable() }).nullable()) }).nullish();
-const fragmentSchema = z.looseObject({ hist_branch: branchSchema, hist_merges: mergesSchema });
+const fragmentSchema = z.looseObject({ hist_branch: branchSchema, hist_merges: mergesSchema, hist_isEmpty: defaultBranchAnswer.isEmpty, hist_default: defaultBranchAnswer.ref });
 const pageSchema = z.looseObject({ repository: z.looseObject({ hist_branch: branchSchema }).nullable() });
 
 const FINISHED = new Set(["SUCCESS", "FAILURE", "ERROR"]);
@@ -242,6 +245,11 @@ export const defaultBranchHistoryCollector: Collector = {
     const refused = fieldError(repositoryErrors, "repository", "hist_branch");
     if (refused) return PRODUCES.map((id) => unreadable(id, refused, where));
     const data = fragmentSchema.parse(repositoryData);
+    const stale = staleDefaultBranch(data.hist_isEmpty, data.hist_default, repo.defaultBranch);
+    if (stale) return PRODUCES.map((id) => unreadable(id, stale, where));
+    if (data.hist_branch === null && data.hist_isEmpty === false) {
+      return PRODUCES.map((id) => unreadable(id, `GitHub gave no branch "${repo.defaultBranch}" for a repository that is not empty`, where));
+    }
     // An empty repository has no default-branch commits at all: nothing happened, nothing to judge.
     const history = data.hist_branch?.target?.history;
     const { commits, error } = history ? await readAllCommits(client, repo, since, history) : { commits: [] };

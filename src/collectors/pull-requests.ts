@@ -3,6 +3,7 @@ import { effectiveRollup, rawRollupSchema, ROLLUP_FIELDS, type EffectiveRollup }
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
+import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
 
@@ -70,6 +71,8 @@ export const pullRequestsFragment = {
   name: "claimcheckPullRequests",
   text: `
 fragment claimcheckPullRequests on Repository {
+  pr_isEmpty: isEmpty
+  pr_default: defaultBranchRef { name }
   pr_merged: ${mergedPullRequests(String(FIRST_MERGED_PAGE))}) {
     pageInfo { hasNextPage endCursor }
     nodes { ...claimcheckMergedPullRequest }
@@ -144,6 +147,8 @@ const fragmentSchema = z.looseObject({
   pr_openOldest: z.looseObject({ totalCount: z.number().int(), nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_openNewest: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_closed: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
+  pr_isEmpty: defaultBranchAnswer.isEmpty,
+  pr_default: defaultBranchAnswer.ref,
 });
 
 const pageSchema = z.looseObject({ repository: z.looseObject({ pr_merged: mergedConnection.nullable() }).nullable() });
@@ -460,6 +465,9 @@ export const pullRequestsCollector: Collector = {
     if (refused) return PRODUCES.map((id) => unreadable(id, refused, where));
     const data = fragmentSchema.parse(repositoryData);
     if (!data.pr_merged) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
+    // Pull requests merged into a branch that is no longer the default are not its evidence.
+    const stale = staleDefaultBranch(data.pr_isEmpty, data.pr_default, repo.defaultBranch);
+    if (stale) return PRODUCES.map((id) => unreadable(id, stale, where));
     const recent = data.pr_recent ? present(data.pr_recent.nodes) : null;
     const { prs, complete, error } = await readMergedPages(client, repo, data.pr_merged, recent, since);
     if (error) return PRODUCES.map((id) => unreadable(id, error, where));

@@ -234,6 +234,7 @@ function repositoryNode(model: Model, repo: Repo): Node {
     isPrivate: repo.spec.visibility !== "public",
     visibility: repo.spec.visibility.toUpperCase(),
     defaultBranchRef: refNode(repo),
+    isEmpty: repo.history.length === 0,
     ref: (args: Args) => (args.qualifiedName === `refs/heads/${branch}` || args.qualifiedName === branch ? refNode(repo) : null),
     object: (args: Args) => (typeof args.expression === "string" ? objectAt(repo, args.expression) : typeof args.oid === "string" ? objectByOid(repo, args.oid) : null),
     pullRequests: (args: Args) => pullRequests(repo, args),
