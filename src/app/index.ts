@@ -33,7 +33,7 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { StoredAnswerCache } from "../store/conditional-answers.js";
-import { RunConfigCache, withRunConfig } from "../config/config-cache.js";
+import { announced, withRunConfig } from "../config/config-cache.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
@@ -157,10 +157,11 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       });
     }
 
-    function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }): BackfillWork<Assessed> {
+    function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }, repos: readonly string[] = []): BackfillWork<Assessed> {
       observeRateLimits(octokit, budgets.of(installationId));
-      // The organisation's `.github` configuration is read once for the run, not per repository.
-      const shared = withRunConfig(octokit, new RunConfigCache());
+      // The organisation's `.github` configuration is read once for the run, not per repository,
+      // and the repositories' own files a hundred at a time.
+      const shared = withRunConfig(octokit, announced(repos));
       return {
         assess: (fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
@@ -183,7 +184,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         if (context.name === "installation" || context.name === "installation_repositories") {
           orgEvidence.forget(installationId);
           // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
-          const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, trigger(context), backfillWork(octokitOf(context), installationId, trigger(context)));
+          const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, trigger(context), backfillWork(octokitOf(context), installationId, trigger(context), repos));
           // Interrupted by a shutdown: issues wait for the resumed run to see the whole organisation.
           if (interrupted) return;
           if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
@@ -193,7 +194,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         // One repository's change is webhook work; an organisation ruleset reassesses them all,
         // which goes to the background lane a small batch at a time, as a backfill does.
         const lane = repos.length > 1 ? "background" : "webhook";
-        const shared = withRunConfig(octokitOf(context), new RunConfigCache());
+        const shared = withRunConfig(octokitOf(context), announced(repos));
         const outcomes: PromiseSettledResult<Assessed>[] = [];
         for (let i = 0; i < repos.length; i += queue.backgroundBatch) {
           const runs = repos.slice(i, i + queue.backgroundBatch).map((fullName) => {

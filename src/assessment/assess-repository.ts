@@ -3,7 +3,7 @@ import { collectAll } from "./collect.js";
 import { runReadsFor } from "./run-shared.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { COLLECTORS } from "../collectors/index.js";
-import { readRepository, REPOSITORY_ROUTE } from "../collectors/repository.js";
+import { readRepository, REPOSITORY_ROUTE, type ListedRepository } from "../collectors/repository.js";
 import type { CollectContext, Collector, RepoRef } from "../collectors/types.js";
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import type { ClaimResult } from "../evaluation/types.js";
@@ -95,10 +95,12 @@ export type AssessInput = {
   orgFindings?: readonly Finding[];
   /** Repository findings of an earlier assessment, kept for every id the given collectors do not re-read. */
   carriedOver?: readonly Finding[];
+  /** The repository as the run's list of the organisation's repositories gave it: read from there while fresh. */
+  listed?: ListedRepository;
 };
 
 /** Reads one repository's evidence and judges every claim on it. Never throws for GitHub failures. */
-export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS, orgFindings = [], carriedOver = [] }: AssessInput): Promise<Assessment> {
+export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS, orgFindings = [], carriedOver = [], listed }: AssessInput): Promise<Assessment> {
   const startedAt = new Date().toISOString();
   const finish = (repo: RepoRef | null, scope: RepoScope, findings: Finding[], results: ClaimResult[]): Assessment => ({
     owner,
@@ -115,7 +117,7 @@ export async function assessRepository({ client, owner, name, config, now = new 
   let repo: RepoRef;
   let findings: Finding[];
   try {
-    ({ repo, findings } = await readRepository(client, owner, name, now));
+    ({ repo, findings } = await readRepository(client, owner, name, now, listed));
   } catch (error) {
     // Without the repository nothing else can be read: every finding says why.
     const reason = explainReadFailure(error, "the 'Metadata: read' permission or access to this repository");

@@ -5,6 +5,7 @@ import { loadRepoConfig, ORG_CONFIG_REPO, type ConfigReader } from "../config/lo
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import type { Finding } from "../core/findings.js";
 import { GitHubClient, type OctokitLike, type RequestCounts } from "../github/client.js";
+import { listedRepository, type ListedRepository } from "../collectors/repository.js";
 import { assessOrganisation } from "./assess-org.js";
 import { assessRepository, type Assessment } from "./assess-repository.js";
 import type { OrgAssessment } from "./org-assessment.js";
@@ -38,13 +39,22 @@ export type RunResult = { assessment: OrgAssessment; configs: Map<string, Config
 
 const repoListSchema = z.array(z.looseObject({ name: z.string(), archived: z.boolean().optional(), fork: z.boolean().optional() }));
 
-/** Every repository of the organisation, a page of 100 at a time. */
-async function listRepositories(client: GitHubClient, org: string): Promise<string[]> {
+/**
+ * Every repository of the organisation, a page of 100 at a time, and each entry usable in place
+ * of GET /repos/{owner}/{repo} (it carries the same fields) while the list is fresh.
+ */
+async function listRepositories(client: GitHubClient, org: string): Promise<{ names: string[]; listed: Map<string, ListedRepository> }> {
   const names: string[] = [];
+  const listed = new Map<string, ListedRepository>();
   for (let page = 1; ; page += 1) {
     const { data } = await client.rest("GET /orgs/{org}/repos", { org, type: "all", per_page: 100, page }, repoListSchema);
-    names.push(...(data ?? []).map((r) => r.name));
-    if (!data || data.length < 100) return names;
+    const readAt = Date.now();
+    for (const entry of data ?? []) {
+      names.push(entry.name);
+      const usable = listedRepository(entry, readAt);
+      if (usable) listed.set(entry.name, usable);
+    }
+    if (!data || data.length < 100) return { names, listed };
   }
 }
 
@@ -74,7 +84,9 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
   const baseConfig = await orgConfig(orgClient, input.org, runConfigOf(input.octokit));
   const config = input.windowDays ? { ...baseConfig, windowDays: input.windowDays } : baseConfig;
   const since = new Date(now.getTime() - config.windowDays * 86_400_000);
-  const names = input.repos && input.repos.length > 0 ? [...input.repos] : await listRepositories(orgClient, input.org);
+  const { names, listed } = input.repos && input.repos.length > 0 ? { names: [...input.repos], listed: new Map<string, ListedRepository>() } : await listRepositories(orgClient, input.org);
+  // Their own configuration files are then read a hundred at a time, not one request each.
+  runConfigOf(input.octokit)?.expect(input.org, names);
   const orgFindings = [...(await assessOrganisation({ client: orgClient, org: input.org, config, now })), ...(input.extraOrgFindings?.(config, since) ?? [])];
 
   const requests: RequestCounts = { ...orgClient.counts };
@@ -91,7 +103,9 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
         const loaded = await loadRepoConfig(client, input.org, name, runConfigOf(input.octokit));
         const repoConfig = input.windowDays ? { ...loaded.config, windowDays: input.windowDays } : loaded.config;
         if (keep) configs.set(name, loaded);
-        const assessment = await assessRepository({ client, owner: input.org, name, config: repoConfig, now, orgFindings });
+        const entry = listed.get(name);
+        listed.delete(name);
+        const assessment = await assessRepository({ client, owner: input.org, name, config: repoConfig, now, orgFindings, ...(entry ? { listed: entry } : {}) });
         input.onAssessed?.(assessment, loaded);
         if (keep) kept.push(assessment);
         add(requests, assessment.requests);

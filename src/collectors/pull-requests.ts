@@ -2,20 +2,37 @@ import { z } from "zod";
 import { effectiveRollup, rawRollupSchema, ROLLUP_FIELDS, type EffectiveRollup } from "./check-rollup.js";
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
-import { fieldError, type GitHubClient } from "../github/client.js";
+import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
+import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
+import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
 
 /*
  * Pull requests merged into the default branch in the window — who approved them, on which
  * commit, and whether their checks were green — plus the flow of dependency-update PRs.
  *
- * GraphQL cost: GitHub charges each connection once per node of the page above it, so under a
- * page of 100 pull requests every nested connection costs one point. Three are needed and no
- * more: the check contexts (to leave claimcheck's own check run out), each reviewer's latest
- * opinionated review, and the changed files (for new-dependency pull requests). The head commit's
- * checks come from the pull request's own `statusCheckRollup`, not a `commits` connection; the
- * rollup names its commit, and any pull request whose rollup is missing or is for another commit
- * than `headRefOid` is asked about its head commit directly (`HEAD_COMMITS_QUERY`).
+ * GraphQL cost (https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api):
+ * GitHub adds up the requests each connection needs, assuming every page is full, so a connection
+ * nested under a page of `first: n` pull requests costs n requests whatever its own page size;
+ * the query costs that sum divided by 100 and rounded, at least one point. Three nested
+ * connections are needed per pull request and no more: the check contexts (to leave claimcheck's
+ * own check run out), each reviewer's latest opinionated review, and the changed files (for
+ * new-dependency pull requests). The head commit's checks come from the pull request's own
+ * `statusCheckRollup`, not a `commits` connection; the rollup names its commit, and any pull
+ * request whose rollup is missing or is for another commit than `headRefOid` is asked about its
+ * head commit directly (`headCommitsQuery`).
+ *
+ * So a page of 100 costs three points even when the window holds five pull requests. The batched
+ * query therefore reads a first page of FIRST_MERGED_PAGE, and beside it a list of the 100 most
+ * recently updated merged pull requests with no nested connection (`pr_recent`, one request),
+ * which says how many more the window holds: the next page asks for that many (one past it, so
+ * the page shows where the window ends), not for 100.
+ *
+ * Pages are ordered by last update and a cursor holds that date, so a pull request updated
+ * between two page queries (a bot's label after the merge) moves ahead of the cursor and is on
+ * no later page. The list, read in the same snapshot as the first page, names every pull request
+ * the window held: one it names that no page returned is read again by number
+ * (`missedPullRequestsQuery`), and if that fails the findings are unknown.
  */
 
 /** GitHub's page size for one reviewer list; reviews past it could only add approvals, never remove one. */
@@ -24,6 +41,7 @@ export const REVIEWS_READ = 100;
 const PR_FIELDS = `
 fragment claimcheckMergedPullRequest on PullRequest {
   url
+  number
   createdAt
   mergedAt
   updatedAt
@@ -42,15 +60,25 @@ fragment claimcheckMergedPullRequest on PullRequest {
   files(first: 100) { totalCount nodes { path } }
 }`;
 
-const MERGED_CONNECTION = `pullRequests(baseRefName: $branch, states: [MERGED], first: 100, orderBy: { field: UPDATED_AT, direction: DESC }`;
+/** Pull requests a first page reads: most repositories merge fewer in a window (see the cost note above). */
+export const FIRST_MERGED_PAGE = 25;
+/** A list of the most recently updated merged pull requests, without nested connections: one request. */
+const RECENT_LISTED = 100;
+
+const mergedPullRequests = (first: string) => `pullRequests(baseRefName: $branch, states: [MERGED], first: ${first}, orderBy: { field: UPDATED_AT, direction: DESC }`;
 
 export const pullRequestsFragment = {
   name: "claimcheckPullRequests",
   text: `
 fragment claimcheckPullRequests on Repository {
-  pr_merged: ${MERGED_CONNECTION}) {
+  pr_isEmpty: isEmpty
+  pr_default: defaultBranchRef { name }
+  pr_merged: ${mergedPullRequests(String(FIRST_MERGED_PAGE))}) {
     pageInfo { hasNextPage endCursor }
     nodes { ...claimcheckMergedPullRequest }
+  }
+  pr_recent: ${mergedPullRequests(String(RECENT_LISTED))}) {
+    nodes { number updatedAt }
   }
   pr_openOldest: pullRequests(states: [OPEN], first: 100, orderBy: { field: CREATED_AT, direction: ASC }) {
     totalCount
@@ -68,10 +96,10 @@ ${PR_FIELDS}`,
 
 /** The next page of merged pull requests, when the window holds more than one page. */
 export const MERGED_PULL_REQUESTS_PAGE_QUERY = `
-query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: String!, $cursor: String!) {
+query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: String!, $first: Int!, $cursor: String!) {
   rateLimit { cost remaining resetAt }
   repository(owner: $owner, name: $name) {
-    pr_merged: ${MERGED_CONNECTION}, after: $cursor) {
+    pr_merged: ${mergedPullRequests("$first")}, after: $cursor) {
       pageInfo { hasNextPage endCursor }
       nodes { ...claimcheckMergedPullRequest }
     }
@@ -79,7 +107,7 @@ query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: Str
 }
 ${PR_FIELDS}`;
 
-/** Bounds the history read for one assessment; past it the findings say the window was too big. */
+/** Bounds the pages read for one assessment; past it the findings say the window was too big. */
 export const MAX_MERGED_PAGES = 30;
 
 const actor = z.looseObject({ __typename: z.string(), login: z.string() }).nullable();
@@ -88,6 +116,8 @@ const reviewSchema = z.looseObject({ state: z.string(), submittedAt: z.string().
 
 const mergedPrSchema = z.looseObject({
   url: z.string(),
+  // Optional for answers that predate it; the URL names the number too.
+  number: z.number().int().optional(),
   createdAt: z.string(),
   mergedAt: z.string(),
   updatedAt: z.string(),
@@ -112,9 +142,13 @@ export type OtherPr = z.infer<typeof otherPr>;
 
 const fragmentSchema = z.looseObject({
   pr_merged: mergedConnection.nullable(),
+  // Absent from answers that predate it: the next page is then a full one.
+  pr_recent: z.looseObject({ nodes: z.array(z.looseObject({ number: z.number().int().optional(), updatedAt: z.string() }).nullable()) }).nullish(),
   pr_openOldest: z.looseObject({ totalCount: z.number().int(), nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_openNewest: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_closed: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
+  pr_isEmpty: defaultBranchAnswer.isEmpty,
+  pr_default: defaultBranchAnswer.ref,
 });
 
 const pageSchema = z.looseObject({ repository: z.looseObject({ pr_merged: mergedConnection.nullable() }).nullable() });
@@ -263,19 +297,119 @@ const PRODUCES = [
   "deps.update-prs-merge-health",
 ] as const satisfies readonly (keyof Summary)[];
 
-async function readMergedPages(client: GitHubClient, repo: RepoRef, first: z.infer<typeof mergedConnection>, since: Date): Promise<{ prs: MergedPr[]; complete: boolean }> {
-  const prs = present(first.nodes);
+/**
+ * Pure: how many pull requests the next page asks for. The list of recent merged pull requests
+ * says how many of them the window holds; the page asks for the ones not read yet and one more,
+ * whose date shows the window has ended. Past what the list knows (more than it holds, or pull
+ * requests updated between the two queries), a full page.
+ */
+export function nextMergedPageSize(recent: readonly RecentPr[] | null, read: number, since: Date): number {
+  if (!recent || (recent.length >= RECENT_LISTED && Date.parse(recent.at(-1)!.updatedAt) >= since.getTime())) return 100;
+  const inWindow = recent.filter((pr) => Date.parse(pr.updatedAt) >= since.getTime()).length;
+  const remaining = inWindow - read;
+  return remaining > 0 ? Math.min(100, remaining + 1) : 100;
+}
+
+/** A pull request's number; from its URL for answers without `number`. */
+function numberOf(pr: { number?: number | undefined; url: string }): number | null {
+  if (pr.number !== undefined) return pr.number;
+  const match = /\/pull\/(\d+)$/.exec(pr.url);
+  return match ? Number(match[1]) : null;
+}
+
+/** The same pull request on two pages (its number, else its URL) is one pull request. */
+const keyOf = (pr: MergedPr) => String(numberOf(pr) ?? pr.url);
+
+async function readMergedPages(
+  client: GitHubClient,
+  repo: RepoRef,
+  first: z.infer<typeof mergedConnection>,
+  recent: readonly RecentPr[] | null,
+  since: Date,
+): Promise<{ prs: MergedPr[]; complete: boolean; error?: string }> {
+  const prs: MergedPr[] = [];
+  const seen = new Set<string>();
+  const add = (nodes: (MergedPr | null)[]) => {
+    for (const pr of present(nodes)) {
+      if (seen.has(keyOf(pr))) continue;
+      seen.add(keyOf(pr));
+      prs.push(pr);
+    }
+  };
+  add(first.nodes);
   let page = first;
   for (let pages = 1; ; pages += 1) {
-    const oldest = prs.at(-1);
+    const oldest = present(page.nodes).at(-1);
     // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
     if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor || (oldest && Date.parse(oldest.updatedAt) < since.getTime())) return { prs, complete: true };
     if (pages >= MAX_MERGED_PAGES) return { prs, complete: false };
-    const next = await client.graphql("claimcheckMergedPullRequests", MERGED_PULL_REQUESTS_PAGE_QUERY, { owner: repo.owner, name: repo.name, branch: repo.defaultBranch, cursor: page.pageInfo.endCursor }, pageSchema);
+    const { data: next, errors } = await client.graphqlPartial(
+      "claimcheckMergedPullRequests",
+      MERGED_PULL_REQUESTS_PAGE_QUERY,
+      { owner: repo.owner, name: repo.name, branch: repo.defaultBranch, first: nextMergedPageSize(recent, prs.length, since), cursor: page.pageInfo.endCursor },
+      pageSchema,
+    );
+    // A pull request GitHub nulled beside an error would otherwise be dropped as if never merged.
+    const error = followUpError("a later page of merged pull requests", errors);
+    if (error) return { prs, complete: false, error };
     if (!next.repository?.pr_merged) return { prs, complete: false };
     page = next.repository.pr_merged;
-    prs.push(...present(page.nodes));
+    add(page.nodes);
   }
+}
+
+type RecentPr = { number?: number | undefined; updatedAt: string };
+
+/**
+ * Pure: the pull requests the list names in the window that no page returned — updated between
+ * two page queries, they moved ahead of the cursor (see the note at the top).
+ */
+export function missedPullRequests(recent: readonly RecentPr[] | null, read: readonly MergedPr[], since: Date): number[] {
+  if (!recent) return [];
+  const seen = new Set(read.map(numberOf));
+  const missed = recent.filter((pr) => pr.number !== undefined && Date.parse(pr.updatedAt) >= since.getTime() && !seen.has(pr.number));
+  return [...new Set(missed.map((pr) => pr.number!))];
+}
+
+/** Pull requests one query reads again by number: each costs its nested connections' requests. */
+export const MISSED_PER_QUERY = 25;
+
+/** Reads the given merged pull requests by number, with the fields a page reads. */
+export function missedPullRequestsQuery(count: number): string {
+  const vars = Array.from({ length: count }, (_, i) => `$n${i}: Int!`).join(", ");
+  const fields = Array.from({ length: count }, (_, i) => `    pr${i}: pullRequest(number: $n${i}) { ...claimcheckMergedPullRequest }`).join("\n");
+  return `
+query claimcheckMissedPullRequests($owner: String!, $name: String!, ${vars}) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+${fields}
+  }
+}
+${PR_FIELDS}`;
+}
+
+const missedSchema = z.looseObject({ repository: z.record(z.string(), z.unknown()).nullable() });
+
+/**
+ * Reads again the pull requests no page returned. Gives them, or why they could not be read: a
+ * pull request the window held and nobody judged must not leave "all reviewed" standing.
+ */
+async function readMissedPullRequests(client: GitHubClient, repo: RepoRef, numbers: readonly number[]): Promise<{ prs: MergedPr[]; problem: string | null }> {
+  const prs: MergedPr[] = [];
+  for (let start = 0; start < numbers.length; start += MISSED_PER_QUERY) {
+    const batch = numbers.slice(start, start + MISSED_PER_QUERY);
+    const variables: Record<string, string | number> = { owner: repo.owner, name: repo.name };
+    batch.forEach((n, i) => (variables[`n${i}`] = n));
+    const { data: answer, errors } = await client.graphqlPartial("claimcheckMissedPullRequests", missedPullRequestsQuery(batch.length), variables, missedSchema);
+    const error = followUpError("the merged pull requests read again", errors);
+    if (error) return { prs, problem: error };
+    for (const [i, n] of batch.entries()) {
+      const parsed = mergedPrSchema.safeParse(answer.repository?.[`pr${i}`]);
+      if (!parsed.success || numberOf(parsed.data) !== n) return { prs, problem: `GitHub did not answer for merged pull request #${n}, updated while the pull requests were read` };
+      prs.push(parsed.data);
+    }
+  }
+  return { prs, problem: null };
 }
 
 /** How many head commits one follow-up query asks for: each costs one request for its contexts. */
@@ -327,14 +461,31 @@ export const pullRequestsCollector: Collector = {
   repositoryFragment: pullRequestsFragment,
   async collect({ client, repo, config, now, since, repositoryData, repositoryErrors }: CollectContext): Promise<Finding[]> {
     const where: Where = { repo: repo.fullName, source: "GraphQL repository.pullRequests", url: `${repo.htmlUrl}/pulls?q=is%3Apr+is%3Amerged`, observedAt: now.toISOString() };
-    const refused = ["pr_merged", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(repositoryErrors, "repository", alias)).find(Boolean);
+    const refused = ["pr_merged", "pr_recent", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(repositoryErrors, "repository", alias)).find(Boolean);
     if (refused) return PRODUCES.map((id) => unreadable(id, refused, where));
     const data = fragmentSchema.parse(repositoryData);
     if (!data.pr_merged) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
-    const { prs, complete } = await readMergedPages(client, repo, data.pr_merged, since);
+    // Pull requests merged into a branch that is no longer the default are not its evidence.
+    const stale = staleDefaultBranch(data.pr_isEmpty, data.pr_default, repo.defaultBranch);
+    if (stale) return PRODUCES.map((id) => unreadable(id, stale, where));
+    const recent = data.pr_recent ? present(data.pr_recent.nodes) : null;
+    const { prs, complete, error } = await readMergedPages(client, repo, data.pr_merged, recent, since);
+    if (error) return PRODUCES.map((id) => unreadable(id, error, where));
     if (!complete) {
-      const reason = `more than ${MAX_MERGED_PAGES * 100} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
+      const reason = `more than ${prs.length} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;
       return PRODUCES.map((id) => unreadable(id, reason, where));
+    }
+    const missed = missedPullRequests(recent, prs, since);
+    if (missed.length > 0) {
+      let problem: string | null;
+      try {
+        const reread = await readMissedPullRequests(client, repo, missed);
+        prs.push(...reread.prs);
+        problem = reread.problem;
+      } catch (error) {
+        problem = `merged pull requests updated while they were read could not be read again: ${explainReadFailure(error)}`;
+      }
+      if (problem) return PRODUCES.map((id) => unreadable(id, problem, where));
     }
     await readHeadChecks(client, repo, prs.filter((pr) => pr.baseRefName === repo.defaultBranch && Date.parse(pr.mergedAt) >= since.getTime()));
     const byUrl = new Map<string, OtherPr>();

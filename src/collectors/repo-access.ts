@@ -306,7 +306,7 @@ async function fromFragment(ctx: CollectContext): Promise<Finding[]> {
 }
 
 function fromRepository({ repo, now }: CollectContext): Finding[] {
-  const where: Where = { repo: repo.fullName, source: "GET /repos/{owner}/{repo} security_and_analysis", url: `${repo.htmlUrl}/settings/security_analysis`, observedAt: now.toISOString() };
+  const where: Where = { repo: repo.fullName, source: `${repo.source ?? "GET /repos/{owner}/{repo}"} security_and_analysis`, url: `${repo.htmlUrl}/settings/security_analysis`, observedAt: now.toISOString() };
   return [toFinding("secrets.scanning", securityFeature(repo, "secret_scanning"), where), toFinding("secrets.push-protection", securityFeature(repo, "secret_scanning_push_protection"), where)];
 }
 

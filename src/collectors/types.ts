@@ -20,6 +20,8 @@ export type RepoRef = {
    * with admin rights (or the right permission), so `null` means "not disclosed", not "off".
    */
   securityAndAnalysis: Record<string, { status: string }> | null;
+  /** Where these fields were read: GET /repos/{owner}/{repo}, or the organisation's list of a run. */
+  source?: string;
 };
 
 export type CollectContext = {

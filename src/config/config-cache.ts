@@ -16,11 +16,55 @@ export type SharedRead = { transient?: boolean };
 
 export class RunConfigCache {
   private readonly reads = new Map<string, { at: number; outcome: Promise<unknown> }>();
+  /** The run's repositories not yet read, by owner, in the order they were announced. */
+  private readonly upcoming = new Map<string, Set<string>>();
+  /** Answers of batch reads, by `owner/repo`, each given out once. */
+  private readonly batched = new Map<string, { at: number; answer: Promise<unknown> }>();
 
   constructor(
     private readonly maxAgeMs = CONFIG_CACHE_MAX_AGE_MS,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Announces the repositories this run will assess, so their own files can be read together. */
+  expect(owner: string, repos: readonly string[]): void {
+    const key = owner.toLowerCase();
+    const names = this.upcoming.get(key) ?? new Set<string>();
+    for (const repo of repos) names.add(repo.toLowerCase());
+    this.upcoming.set(key, names);
+  }
+
+  /**
+   * This repository's answer from a batch read of it and the run's next repositories (at most
+   * `size`), or undefined when the run did not announce it: the caller then reads it alone. Each
+   * answer is given out once, and not after `maxAgeMs`, so a repository assessed again later in a
+   * long run is read afresh.
+   */
+  fromBatch<T>(owner: string, repo: string, size: number, readBatch: (repos: string[]) => Promise<Map<string, T>>): Promise<T | undefined> | undefined {
+    const key = `${owner}/${repo}`.toLowerCase();
+    const known = this.batched.get(key);
+    if (known) {
+      this.batched.delete(key);
+      if (this.clock() - known.at < this.maxAgeMs) return known.answer as Promise<T | undefined>;
+    }
+    const queue = this.upcoming.get(owner.toLowerCase());
+    if (!queue?.delete(repo.toLowerCase())) return undefined;
+    // The next ones announced (a Set keeps the order they were added in).
+    const others: string[] = [];
+    for (const name of queue) {
+      if (others.length >= size - 1) break;
+      others.push(name);
+    }
+    for (const name of others) queue.delete(name);
+    // Alone, a GraphQL query would cost as much as the REST read it replaces.
+    if (others.length === 0) return undefined;
+    const names = [repo.toLowerCase(), ...others];
+    // A failed batch answers nothing: each repository is then read alone.
+    const read = readBatch(names).catch(() => new Map<string, T>());
+    const now = this.clock();
+    for (const name of others) this.batched.set(`${owner}/${name}`.toLowerCase(), { at: now, answer: read.then((m) => m.get(name)) });
+    return read.then((m) => m.get(repo.toLowerCase()));
+  }
 
   /** The outcome of `read` for `key`, asked once for the run while it is fresh. */
   shared<T>(key: string, read: () => Promise<T>): Promise<T> {
@@ -41,6 +85,21 @@ export class RunConfigCache {
     );
     return entry.outcome.then((o) => structuredClone(o) as T);
   }
+}
+
+/** A cache for a run over these repositories (`owner/repo`), announced so their own files are read together. */
+export function announced(fullNames: readonly string[]): RunConfigCache {
+  const cache = new RunConfigCache();
+  const byOwner = new Map<string, string[]>();
+  for (const fullName of fullNames) {
+    const [owner, repo] = fullName.split("/");
+    if (!owner || !repo) continue;
+    const repos = byOwner.get(owner) ?? [];
+    repos.push(repo);
+    byOwner.set(owner, repos);
+  }
+  for (const [owner, repos] of byOwner) cache.expect(owner, repos);
+  return cache;
 }
 
 const RUN_CONFIG = Symbol("claimcheck.runConfig");

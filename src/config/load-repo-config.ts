@@ -2,6 +2,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { explainReadFailure, type GitHubClient } from "../github/client.js";
 import type { RunConfigCache } from "./config-cache.js";
+import { OWN_FILES_PER_QUERY, readOwnConfigFiles, type OwnFileAnswer } from "./own-config-files.js";
 import { DEFAULT_CONFIG, parseRepoConfig, type ConfigOutcome, type ConfigProblem } from "./repo-config.js";
 
 export const CONFIG_PATH = ".github/claimcheck.yml";
@@ -154,6 +155,25 @@ export async function readConfigFile(client: GitHubClient, at: ConfigLocation): 
   }
 }
 
+/** Pure: what `readConfigFile` gives for GraphQL's answer; null when only the REST read can say. */
+export function fileFromGraphql(answer: OwnFileAnswer, name: string): FileOutcome | null {
+  if (answer.kind === "ask") return null;
+  if (answer.kind === "absent") return { kind: "absent" };
+  if (answer.byteSize > MAX_CONFIG_BYTES) return { kind: "problem", problems: [{ path: "(file)", message: `${name} is ${answer.byteSize} bytes; a configuration file may be at most ${MAX_CONFIG_BYTES}` }] };
+  const checked = readConfigText(answer.text, name);
+  return checked.ok ? { kind: "found", value: checked.value } : { kind: "problem", problems: checked.problems };
+}
+
+/**
+ * The repository's own file: within a run that announced it, from one GraphQL read of the run's
+ * next repositories (own-config-files.ts); otherwise, or when GraphQL cannot say, through REST.
+ */
+async function readOwnFile(client: GitHubClient, own: ConfigLocation, shared: RunConfigCache | undefined): Promise<FileOutcome> {
+  const batch = shared?.fromBatch(own.owner, own.repo, OWN_FILES_PER_QUERY, (names) => readOwnConfigFiles(client, own.owner, names, own.path));
+  const answer = batch ? await batch : undefined;
+  return (answer && fileFromGraphql(answer, describeLocation(own))) ?? readConfigFile(client, own);
+}
+
 /**
  * Reads `.github/claimcheck.yml` as Probot apps do — the repository's own file, else the
  * organisation's `.github` repository — following `_extends` through this organisation's
@@ -168,7 +188,11 @@ export async function loadRepoConfig(client: GitHubClient, owner: string, repo: 
   // repository of a run: read once when the run shares them, and counted against the first.
   const isShared = (location: ConfigLocation) => location !== own || repo.toLowerCase() === ORG_CONFIG_REPO;
   const read = (location: ConfigLocation) =>
-    shared && isShared(location) ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(client, location)) : readConfigFile(client, location);
+    shared && isShared(location)
+      ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(client, location))
+      : location === own
+        ? readOwnFile(client, own, shared)
+        : readConfigFile(client, location);
   let at = own;
   let file = await read(own);
   if (file.kind === "absent" && repo.toLowerCase() !== ORG_CONFIG_REPO) {

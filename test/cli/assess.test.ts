@@ -8,7 +8,7 @@ import { runCli } from "../../src/cli.js";
 import { Store } from "../../src/store/store.js";
 import { API, mockRepository } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
-import { mockOrganisationRun, mockRepositoryEvidence } from "../helpers/scenario.js";
+import { mockOrganisationRun, mockOwnConfigFiles, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { schemaProblems } from "../report/schema-validator.js";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
@@ -44,9 +44,11 @@ function protectedBranch() {
 function mockSmallOrg(listed = true): void {
   mockOrgVisible();
   mockOrganisationRun(ORG, listed ? { repositories: ["api", "docs"] } : {});
+  if (!listed) mockOwnConfigFiles(["api", "docs"]);
   // The organisation's `.github` configuration is read once for the run (mockOrganisationRun).
-  mockRepositoryEvidence(ORG, "api", { protection: protectedBranch(), config: "run" });
-  mockRepositoryEvidence(ORG, "docs", { config: "run" });
+  // Their own files are read together, in one GraphQL query.
+  mockRepositoryEvidence(ORG, "api", { protection: protectedBranch(), config: "skip" });
+  mockRepositoryEvidence(ORG, "docs", { config: "skip" });
 }
 
 describe("claimcheck assess", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findingSchema } from "../../src/core/findings.js";
-import { defaultBranchHistoryCollector, summariseHistory, type BranchCommit } from "../../src/collectors/default-branch-history.js";
+import { defaultBranchHistoryCollector, historyFragment, nextHistoryPageSize, summariseHistory, type BranchCommit } from "../../src/collectors/default-branch-history.js";
 import { collectContext, NOW } from "../helpers/collect.js";
 import { mockGraphql } from "../helpers/graphql.js";
 import { checkRollup } from "../helpers/repository-graphql.js";
@@ -57,8 +57,66 @@ describe("defaultBranchHistoryCollector", () => {
     }));
     const ctx = collectContext({ repositoryData: { hist_branch: { target: { history: { pageInfo: { hasNextPage: true, endCursor: "c1" }, nodes: page1 } } } } });
     const findings = await defaultBranchHistoryCollector.collect(ctx);
-    expect(requests[0]!.variables).toMatchObject({ qualifiedBranch: "refs/heads/main", cursor: "c1" });
+    // No count from GitHub: a full page.
+    expect(requests[0]!.variables).toMatchObject({ qualifiedBranch: "refs/heads/main", first: 100, cursor: "c1" });
     expect(findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 101, verified: 101 });
     expect(findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(1);
+  });
+
+  it("takes a listed merge commit as come through its pull request, and asks GitHub only about the other commits", async () => {
+    const merged = { ...commit("2026-11-01T00:00:00Z", "SUCCESS"), associatedPullRequests: undefined };
+    const pushed = { ...commit("2026-11-02T00:00:00Z", "SUCCESS"), associatedPullRequests: undefined };
+    const branch = { ...commit("2026-11-03T00:00:00Z", "SUCCESS"), associatedPullRequests: undefined };
+    const requests = mockGraphql(() => ({
+      data: { rateLimit: { cost: 1 }, repository: { c0: { oid: pushed.oid, associatedPullRequests: { totalCount: 0 } }, c1: { oid: branch.oid, associatedPullRequests: { totalCount: 1 } } } },
+    }));
+    const ctx = collectContext({
+      repositoryData: {
+        hist_branch: { target: { history: { totalCount: 3, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [merged, pushed, branch] } } },
+        hist_merges: { nodes: [{ mergeCommit: { oid: merged.oid } }, { mergeCommit: null }, null] },
+      },
+    });
+    const findings = await defaultBranchHistoryCollector.collect(ctx);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.query).toContain("associatedPullRequests(first: 1)");
+    expect(requests[0]!.variables).toMatchObject({ c0: pushed.oid, c1: branch.oid });
+    expect(requests[0]!.variables).not.toHaveProperty("c2");
+    expect(findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(1);
+  });
+
+  it("asks nothing when every commit is a listed merge commit", async () => {
+    const commits = [commit("2026-11-01T00:00:00Z", "SUCCESS"), commit("2026-11-02T00:00:00Z", "FAILURE")].map((c) => ({ ...c, associatedPullRequests: undefined }));
+    const ctx = collectContext({
+      repositoryData: { hist_branch: { target: { history: { totalCount: 2, pageInfo: { hasNextPage: false, endCursor: null }, nodes: commits } } }, hist_merges: { nodes: commits.map((c) => ({ mergeCommit: { oid: c.oid } })) } },
+    });
+    const findings = await defaultBranchHistoryCollector.collect(ctx);
+    expect(ctx.client.counts.graphql).toBe(0);
+    expect(findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(0);
+  });
+
+  it("says direct pushes are unknown, not none, when GitHub does not answer for a commit", async () => {
+    const lone = { ...commit("2026-11-01T00:00:00Z", "SUCCESS"), associatedPullRequests: undefined };
+    mockGraphql(() => ({ data: { rateLimit: { cost: 1 }, repository: { c0: null } } }));
+    const ctx = collectContext({ repositoryData: { hist_branch: { target: { history: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [lone] } } }, hist_merges: { nodes: [] } } });
+    const findings = await defaultBranchHistoryCollector.collect(ctx);
+    const direct = findings.find((f) => f.id === "commits.direct-pushes")!;
+    expect(direct.value).toBeNull();
+    expect(direct.error).toContain("did not say whether 1 default-branch commit came through a pull request");
+    // The rest of the history stands.
+    expect(findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 1, verified: 1 });
+  });
+
+  it("sizes the next history page from the history's count", () => {
+    expect(nextHistoryPageSize(60, 25)).toBe(35);
+    expect(nextHistoryPageSize(500, 25)).toBe(100);
+    expect(nextHistoryPageSize(undefined, 25)).toBe(100);
+    // A count that no longer matches (commits pushed since) never stops the paging short.
+    expect(nextHistoryPageSize(20, 25)).toBe(100);
+  });
+
+  it("nests one connection under each commit, and none asks which pull request a commit came through", () => {
+    const fields = historyFragment.text.slice(historyFragment.text.indexOf("fragment claimcheckBranchCommit"));
+    expect([...fields.matchAll(/(\w+)\((?:first|last):/g)].map((m) => m[1])).toEqual(["contexts"]);
+    expect(historyFragment.text).not.toContain("associatedPullRequests");
   });
 });

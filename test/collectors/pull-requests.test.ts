@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findingSchema } from "../../src/core/findings.js";
-import { headCommitsQuery, judgeApprovals, pullRequestsCollector, pullRequestsFragment, summarisePullRequests, MAX_MERGED_PAGES, MERGED_PULL_REQUESTS_PAGE_QUERY, type MergedPr } from "../../src/collectors/pull-requests.js";
+import { headCommitsQuery, judgeApprovals, nextMergedPageSize, pullRequestsCollector, pullRequestsFragment, summarisePullRequests, MAX_MERGED_PAGES, MERGED_PULL_REQUESTS_PAGE_QUERY, type MergedPr } from "../../src/collectors/pull-requests.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { collectContext, NOW, SINCE } from "../helpers/collect.js";
 import { mockGraphql, schemaErrors } from "../helpers/graphql.js";
@@ -214,6 +214,26 @@ describe("the merged-PR query", () => {
     expect(fields).not.toContain("commits(");
     // Only approvals from accounts with write access count toward GitHub's required reviews.
     expect(fields).toContain("latestOpinionatedReviews(first: 100, writersOnly: true)");
+  });
+});
+
+describe("nextMergedPageSize", () => {
+  const since = new Date("2026-09-01T00:00:00Z");
+  const listed = (inWindow: number, before: number) => [
+    ...Array.from({ length: inWindow }, () => ({ updatedAt: "2026-10-01T00:00:00Z" })),
+    ...Array.from({ length: before }, () => ({ updatedAt: "2026-08-01T00:00:00Z" })),
+  ];
+
+  it("asks for the pull requests of the window not read yet, and one past it", () => {
+    expect(nextMergedPageSize(listed(40, 10), 25, since)).toBe(16);
+    expect(nextMergedPageSize(listed(99, 1), 25, since)).toBe(75);
+  });
+
+  it("asks for a full page when the list cannot see the end of the window, or no longer matches it", () => {
+    expect(nextMergedPageSize(listed(100, 0), 25, since)).toBe(100);
+    expect(nextMergedPageSize(null, 25, since)).toBe(100);
+    // Pull requests updated between the two queries: the list says none remain, the page says otherwise.
+    expect(nextMergedPageSize(listed(20, 5), 25, since)).toBe(100);
   });
 });
 

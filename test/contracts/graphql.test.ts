@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { COLLECTORS } from "../../src/collectors/index.js";
-import { HISTORY_PAGE_QUERY } from "../../src/collectors/default-branch-history.js";
+import { commitPullRequestsQuery, HISTORY_PAGE_QUERY } from "../../src/collectors/default-branch-history.js";
 import { MERGED_PULL_REQUESTS_PAGE_QUERY } from "../../src/collectors/pull-requests.js";
 import { ENVIRONMENTS_PAGE_QUERY, repoAccessRunFragment } from "../../src/collectors/repo-access.js";
 import { TEAM_REPOSITORIES_PAGE_QUERY, TEAM_REPOSITORIES_QUERY } from "../../src/collectors/team-repositories.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
+import { CONFIG_PATH } from "../../src/config/load-repo-config.js";
+import { ownConfigFilesQuery } from "../../src/config/own-config-files.js";
 import { schemaErrors } from "../helpers/graphql.js";
 
 describe("GraphQL documents against GitHub's published schema", () => {
@@ -35,6 +37,8 @@ describe("GraphQL documents against GitHub's published schema", () => {
   it.each([
     ["merged pull requests page", MERGED_PULL_REQUESTS_PAGE_QUERY],
     ["default-branch history page", HISTORY_PAGE_QUERY],
+    ["pull requests of default-branch commits", commitPullRequestsQuery(3)],
+    ["repositories' own configuration files", ownConfigFilesQuery(3, CONFIG_PATH)],
     ["environments page", ENVIRONMENTS_PAGE_QUERY],
     ["organisation's teams and their repositories", TEAM_REPOSITORIES_QUERY],
     ["a team's further repositories", TEAM_REPOSITORIES_PAGE_QUERY],

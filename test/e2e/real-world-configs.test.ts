@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { historyFragment } from "../../src/collectors/default-branch-history.js";
 import { pullRequestsFragment } from "../../src/collectors/pull-requests.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { startApp, type RunningApp } from "../simulator/app-harness.js";
@@ -124,17 +125,24 @@ describe("class 3: reviews counted as GitHub counts them", () => {
     expect(c.reason).toContain("approved only by a bot");
   });
 
-  it("reads 100 merged pull requests for 3 GraphQL points, as GitHub charges nested connections", async () => {
-    const query = buildRepositoryQuery([pullRequestsFragment]);
-    const variables = { owner: "acme", name: "busy", branch: "main", qualifiedBranch: "refs/heads/main", since: new Date(Date.now() - 90 * 86_400_000).toISOString() };
-    const response = await fetch(`${sim.url}/graphql`, { method: "POST", headers: { authorization: "token e2e", "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
-    type Node = { headRefOid: string; statusCheckRollup: { commit: { oid: string } | null } | null };
-    const body = (await response.json()) as { data: { rateLimit: { cost: number }; repository: { pr_merged: { nodes: Node[] } } } };
-    expect(body.data.repository.pr_merged.nodes).toHaveLength(100);
-    expect(body.data.rateLimit.cost).toBeLessThanOrEqual(3);
-    // Every pull request's rollup names its head commit, so no follow-up query for head commits is
-    // needed (the assessment's other GraphQL requests are the default branch's history pages).
-    for (const pr of body.data.repository.pr_merged.nodes) expect(pr.statusCheckRollup?.commit?.oid).toBe(pr.headRefOid);
+  it("pays for the pull requests and commits a window holds, not for full pages", async () => {
+    // A window with no merged pull request costs the batched query's fixed reads only.
+    const query = buildRepositoryQuery([pullRequestsFragment, historyFragment]);
+    const variables = (name: string) => ({ owner: "acme", name, branch: "main", qualifiedBranch: "refs/heads/main", since: new Date(Date.now() - 90 * 86_400_000).toISOString() });
+    const quiet = await fetch(`${sim.url}/graphql`, { method: "POST", headers: { authorization: "token e2e", "content-type": "application/json" }, body: JSON.stringify({ query, variables: variables("renovate-off") }) });
+    expect(((await quiet.json()) as { data: { rateLimit: { cost: number } } }).data.rateLimit.cost).toBe(1);
+
+    // "busy" merged a pull request a day for 100 days: 90 of them, and their 90 merge commits, in
+    // the 90-day window. Assessed on its own (the organisation's teams in the query): the batched
+    // query (2 points), the 65 pull requests after its first page of 25 and one past the window
+    // (1 + 3 × 66 requests: 2 points), and the 65 commits after its first 25 (1 + 65: 1 point).
+    // Nothing else: every rollup names its head commit, and every commit is a listed merge commit,
+    // so no follow-up asks about either.
+    const busy = latest("busy")!;
+    expect(busy.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(90);
+    expect(busy.findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 90, verified: 90 });
+    expect(busy.findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(0);
+    expect(busy.requests).toMatchObject({ graphql: 3, graphqlCost: 5 });
   });
 });
 

@@ -11,10 +11,12 @@ import type { GraphqlRequest } from "./graphql.js";
 export function quietRepositoryData(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] },
+    pr_recent: { nodes: [] },
     pr_openOldest: { totalCount: 0, nodes: [] },
     pr_openNewest: { nodes: [] },
     pr_closed: { nodes: [] },
-    hist_branch: { target: { history: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } },
+    hist_branch: { target: { history: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } },
+    hist_merges: { nodes: [] },
     wf_workflows: null,
     wf_actions: null,
     wf_yarnrc: null,

@@ -65,21 +65,31 @@ function mockNamedGraphql(operation: string, data: Record<string, unknown>): voi
 
 /**
  * Every organisation-level read of one organisation-wide run (runOrganisation): the organisation's
- * configuration, its repository list and the organisation collectors. Call it BEFORE
+ * configuration, its repository list, the listed repositories' own configuration files (none; pass
+ * `config: "skip"` to mockRepositoryEvidence for them) and the organisation collectors. Call it BEFORE
  * mockRepositoryEvidence: the repository query's mock answers any GraphQL document.
  */
 export function mockOrganisationRun(org: string, evidence: OrganisationEvidence = {}): void {
   nock(API).get(`/repos/${org}/.github/contents/.github%2Fclaimcheck.yml`).reply(404, { message: "Not Found" });
   if (evidence.repositories) {
+    // Listed without `security_and_analysis` (as GitHub lists them to a caller without admin
+    // rights), so each repository is still read with GET /repos, which mockRepositoryEvidence
+    // answers; test/assessment/listed-repositories.test.ts covers a list that stands in for it.
     const listed = evidence.repositories.map((name) => {
-      const base = example<any[]>("minimal-repository-items")[0];
+      const { security_and_analysis: _hidden, ...base } = example<any[]>("minimal-repository-items")[0];
       return { ...base, name, full_name: `${org}/${name}`, owner: { ...base.owner, login: org }, html_url: `https://github.com/${org}/${name}` };
     });
     nock(API).get(`/orgs/${org}/repos`).query({ type: "all", per_page: "100", page: "1" }).reply(200, listed);
+    mockOwnConfigFiles(evidence.repositories);
     // From a run's second repository on, the organisation's teams are read once for all of them.
     if (listed.length > 1) mockNamedGraphql("query claimcheckTeamRepositories(", { organization: { teams: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } });
   }
   mockOrganisationEvidence(org, evidence);
+}
+
+/** The own configuration files of a run's repositories, read together (a lone one through REST): none has one. */
+export function mockOwnConfigFiles(repos: readonly string[]): void {
+  if (repos.length > 1) mockNamedGraphql("query claimcheckOwnConfigFiles(", Object.fromEntries(repos.map((_, i) => [`r${i}`, { cfg: null, dir: null }])));
 }
 
 /** The organisation collectors' reads, made once per run (the app caches them per installation). */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli.js";
-import { API, mockNoConfig, mockRepository } from "../helpers/github-api.js";
+import { API, mockRepository } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { mockOrganisationRun, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { schemaProblems } from "./schema-validator.js";
@@ -24,9 +24,9 @@ function mockSyntheticOrg(): void {
   protection.enforce_admins.enabled = true;
   protection.allow_force_pushes.enabled = false;
   protection.allow_deletions.enabled = false;
-  mockRepositoryEvidence(ORG, "api", { protection });
-  mockRepositoryEvidence(ORG, "website");
-  mockNoConfig(ORG, "legacy");
+  // Their own configuration files are read together (mockOrganisationRun).
+  mockRepositoryEvidence(ORG, "api", { protection, config: "skip" });
+  mockRepositoryEvidence(ORG, "website", { config: "skip" });
   mockRepository(ORG, "legacy", { archived: true });
 }
 

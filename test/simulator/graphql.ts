@@ -193,9 +193,10 @@ function objectAt(repo: Repo, expression: string): Node | null {
   return treeNode(repo, clean);
 }
 
-/** `object(oid:)`: the default branch's head, or a pull request's head commit. */
+/** `object(oid:)`: a default-branch commit (with its history from there), or a pull request's head commit. */
 function objectByOid(repo: Repo, oid: string): Node | null {
-  if (oid === headOf(repo).oid) return commitNode(repo, headOf(repo), repo.history);
+  const at = repo.history.findIndex((c) => c.oid === oid);
+  if (at >= 0) return commitNode(repo, repo.history[at]!, repo.history.slice(at));
   const pr = repo.pullRequests.find((p) => p.headOid === oid);
   return pr ? prCommit(repo, pr) : null;
 }
@@ -233,6 +234,7 @@ function repositoryNode(model: Model, repo: Repo): Node {
     isPrivate: repo.spec.visibility !== "public",
     visibility: repo.spec.visibility.toUpperCase(),
     defaultBranchRef: refNode(repo),
+    isEmpty: repo.history.length === 0,
     ref: (args: Args) => (args.qualifiedName === `refs/heads/${branch}` || args.qualifiedName === branch ? refNode(repo) : null),
     object: (args: Args) => (typeof args.expression === "string" ? objectAt(repo, args.expression) : typeof args.oid === "string" ? objectByOid(repo, args.oid) : null),
     pullRequests: (args: Args) => pullRequests(repo, args),

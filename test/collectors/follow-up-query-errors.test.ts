@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { defaultBranchHistoryCollector, FIRST_HISTORY_PAGE, type BranchCommit } from "../../src/collectors/default-branch-history.js";
+import { FIRST_MERGED_PAGE, pullRequestsCollector, type MergedPr } from "../../src/collectors/pull-requests.js";
+import { collectContext } from "../helpers/collect.js";
+import { mockGraphql } from "../helpers/graphql.js";
+import { checkRollup, quietRepositoryData } from "../helpers/repository-graphql.js";
+
+/*
+ * An error GitHub reports beside a partial answer is honoured in the batched query: any error
+ * under `pr_merged` or `hist_branch` makes those findings unknown. The follow-up queries go
+ * through `client.graphql`, which keeps the data and drops the errors; a node GitHub nulled is
+ * then filtered out as if it did not exist. With first pages of 25, the 26th pull request or
+ * commit of a window is now read by a follow-up query (it was in the batched one for windows of
+ * up to 100 pull requests / 50 commits), and whether a commit came through a pull request is now
+ * always a follow-up question.
+ */
+const HEAD = "a".repeat(40);
+const user = (login: string) => ({ __typename: "User", login });
+
+function merged(i: number, approvedBy: string | null, at = "2026-11-10T12:00:00Z"): MergedPr {
+  const reviews = approvedBy ? [{ state: "APPROVED", submittedAt: "2026-11-02T09:00:00Z", author: user(approvedBy), commit: { oid: HEAD } }] : [];
+  return {
+    url: `https://github.com/octo-org/api/pull/${i}`,
+    createdAt: "2024-11-01T09:00:00Z",
+    mergedAt: at,
+    updatedAt: at,
+    baseRefName: "main",
+    headRefOid: HEAD,
+    author: user("alice"),
+    mergedBy: { login: "alice" },
+    statusCheckRollup: { ...checkRollup("SUCCESS")!, commit: { oid: HEAD } },
+    latestOpinionatedReviews: { totalCount: reviews.length, nodes: reviews },
+    files: { totalCount: 1, nodes: [{ path: "src/index.ts" }] },
+  } as unknown as MergedPr;
+}
+
+let n = 0;
+function commit(at: string): BranchCommit {
+  n += 1;
+  return { oid: n.toString(16).padStart(40, "0"), committedDate: at, signature: { isValid: true }, statusCheckRollup: checkRollup("SUCCESS") as never };
+}
+
+describe("errors GitHub reports beside a later page's answer", () => {
+  it("does not drop a merged pull request GitHub nulled on the second page", async () => {
+    const firstPage = Array.from({ length: FIRST_MERGED_PAGE }, (_, i) => merged(i + 1, "bob"));
+    const old = merged(99, "bob", "2025-01-01T00:00:00Z");
+    mockGraphql(() => ({
+      data: { rateLimit: { cost: 1 }, repository: { pr_merged: { pageInfo: { hasNextPage: true, endCursor: "c2" }, nodes: [null, old] } } },
+      errors: [{ path: ["repository", "pr_merged", "nodes", 0, "headRefOid"], message: "Something went wrong while executing your query." }],
+    }));
+    const recent = [...firstPage.map((p) => ({ updatedAt: p.updatedAt })), { updatedAt: "2026-11-09T12:00:00Z" }, { updatedAt: old.updatedAt }];
+    const findings = await pullRequestsCollector.collect(
+      collectContext({ repositoryData: quietRepositoryData({ pr_merged: { pageInfo: { hasNextPage: true, endCursor: "c1" }, nodes: firstPage }, pr_recent: { nodes: recent } }) }),
+    );
+    // Today: 25 merged, all reviewed; the 26th, whatever it was, is gone without a word.
+    expect(findings.find((f) => f.id === "reviews.merged-prs")!.value).toBeNull();
+    expect(findings.find((f) => f.id === "reviews.unreviewed")!.value).toBeNull();
+  });
+
+  it("does not drop a default-branch commit GitHub nulled on the second history page", async () => {
+    const firstPage = Array.from({ length: FIRST_HISTORY_PAGE }, () => commit("2026-11-10T00:00:00Z"));
+    mockGraphql(
+      (request) =>
+        request.query.includes("claimcheckHistoryPage")
+          ? {
+              data: { rateLimit: { cost: 1 }, repository: { hist_branch: { target: { history: { totalCount: 26, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [null] } } } } },
+              errors: [{ path: ["repository", "hist_branch", "target", "history", "nodes", 0, "oid"], message: "Something went wrong while executing your query." }],
+            }
+          : { data: { rateLimit: { cost: 1 }, repository: {} } },
+      2,
+    );
+    const ctx = collectContext({
+      repositoryData: {
+        hist_branch: { target: { history: { totalCount: 26, pageInfo: { hasNextPage: true, endCursor: "c1" }, nodes: firstPage } } },
+        hist_merges: { nodes: firstPage.map((c) => ({ mergeCommit: { oid: c.oid } })) },
+      },
+    });
+    const findings = await defaultBranchHistoryCollector.collect(ctx);
+    // Today: 25 commits, no direct push, all verified; the 26th (a direct push, unsigned?) is gone.
+    expect(findings.find((f) => f.id === "commits.verified")!.value).toBeNull();
+    expect(findings.find((f) => f.id === "commits.direct-pushes")!.value).toBeNull();
+  });
+
+  it("does not count a commit as a direct push when GitHub refused to say which pull request brought it in", async () => {
+    const lone = commit("2026-11-01T00:00:00Z");
+    mockGraphql(() => ({
+      data: { rateLimit: { cost: 1 }, repository: { c0: { oid: lone.oid, associatedPullRequests: null } } },
+      errors: [{ path: ["repository", "c0", "associatedPullRequests"], message: "Something went wrong while executing your query." }],
+    }));
+    const ctx = collectContext({ repositoryData: { hist_branch: { target: { history: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [lone] } } }, hist_merges: { nodes: [] } } });
+    const direct = (await defaultBranchHistoryCollector.collect(ctx)).find((f) => f.id === "commits.direct-pushes")!;
+    // Before this branch the same error, in the batched query, made it unknown. Today: 1 direct push.
+    expect(direct.value).toBeNull();
+  });
+
+  it("does not judge a merged pull request read again by number when GitHub reported an error beside it", async () => {
+    const firstPage = Array.from({ length: FIRST_MERGED_PAGE }, (_, i) => ({ ...merged(i + 1, "bob"), number: i + 1 }));
+    const old = { ...merged(99, "bob", "2025-01-01T00:00:00Z"), number: 99 };
+    const missed = { ...merged(26, null), number: 26 };
+    const recent = [...firstPage, missed, old].map((p) => ({ number: p.number, updatedAt: p.updatedAt }));
+    mockGraphql(
+      (request) =>
+        request.query.includes("claimcheckMergedPullRequests(")
+          ? { data: { rateLimit: { cost: 1 }, repository: { pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [old] } } } }
+          : {
+              data: { rateLimit: { cost: 1 }, repository: { pr0: { ...missed, latestOpinionatedReviews: null } } },
+              errors: [{ path: ["repository", "pr0", "latestOpinionatedReviews"], message: "Something went wrong while executing your query." }],
+            },
+      2,
+    );
+    const findings = await pullRequestsCollector.collect(
+      collectContext({ repositoryData: quietRepositoryData({ pr_merged: { pageInfo: { hasNextPage: true, endCursor: "c1" }, nodes: firstPage }, pr_recent: { nodes: recent } }) }),
+    );
+    const unreviewed = findings.find((f) => f.id === "reviews.unreviewed")!;
+    expect(unreviewed.value).toBeNull();
+    expect(JSON.stringify(unreviewed)).toContain("Something went wrong");
+  });
+});
