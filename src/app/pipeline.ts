@@ -18,6 +18,7 @@ import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher, IssueRun } from "../publish/issues.js";
 import { latestResults, publishRunIssues } from "./issue-events.js";
 import { issueLinksOf } from "./issue-links.js";
+import { IssueRunQueue } from "./issue-run-queue.js";
 
 /** An installation's Octokit: reads through GitHubClient, config through the config plugin, writes through publishers. */
 export type InstallationOctokit = OctokitLike & ConfigReader;
@@ -85,10 +86,24 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
  */
 export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, run: IssueRun | undefined, assessed: readonly Assessed[]): Promise<void> {
   if (!deps.issues || !run) return;
-  const enabled = assessed.filter((a) => a.config.issues.enabled);
+  const enabled = assessed.filter((a) => a.config.issues.enabled).map((a) => ({ fullName: a.fullName, config: a.config }));
   if (enabled.length === 0) return;
-  const latest = await latestResults(deps.store, run.installationId);
-  await publishRunIssues(deps.issues, deps.log, octokit, run, latest, enabled);
+  await issueRunsOf(deps, deps.issues).request(run.installationId, { octokit, org: run.org, assessed: enabled });
+}
+
+/* One queue per publisher (an app has one), so runs that have not started yet are merged (issue-run-queue.ts). */
+const issueRuns = new WeakMap<IssuePublisher, IssueRunQueue<InstallationOctokit>>();
+
+function issueRunsOf(deps: PipelineDeps, issues: IssuePublisher): IssueRunQueue<InstallationOctokit> {
+  let queue = issueRuns.get(issues);
+  if (!queue) {
+    queue = new IssueRunQueue(async (installationId, request) => {
+      const latest = await latestResults(deps.store, installationId);
+      await publishRunIssues(issues, deps.log, request.octokit, issues.newRun(installationId, request.org), latest, request.assessed);
+    });
+    issueRuns.set(issues, queue);
+  }
+  return queue;
 }
 
 /** Repositories where the last attempt to write this repository's issues (or the central ones) failed. */
