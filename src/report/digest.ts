@@ -84,17 +84,22 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
   }
   const refs: EvidenceRef[] = [];
   const quoted = new Map<FindingId, Finding>();
+  // Neighbouring findings mostly share their repository, page, source and time: those are not looked up again.
+  let prev: EvidenceRef | undefined;
   for (const f of a.findings) {
     if (f.scope !== "repo") continue;
-    refs.push({
+    const ref: EvidenceRef = {
       findingId: f.id,
-      repo: f.repo ? intern.of(f.repo) : (f.repo ?? null),
-      url: intern.of(f.url),
-      source: intern.of(f.source),
-      observedAt: intern.of(f.observedAt),
+      repo: f.repo === undefined ? null : prev && f.repo === prev.repo ? prev.repo : intern.of(f.repo),
+      url: prev && f.url === prev.url ? prev.url : intern.of(f.url),
+      source: prev && f.source === prev.source ? prev.source : intern.of(f.source),
+      observedAt: prev && f.observedAt === prev.observedAt ? prev.observedAt : intern.of(f.observedAt),
       error: isUnreadable(f) ? intern.of(f.error ?? "not read") : null,
-    });
-    if (QUOTED.has(f.id) && !quoted.has(f.id)) quoted.set(f.id, f);
+    };
+    refs.push(ref);
+    prev = ref;
+    // Kept with the shared strings: the finding's own copies would stay with it.
+    if (QUOTED.has(f.id) && !quoted.has(f.id)) quoted.set(f.id, { ...f, ...(ref.repo === null ? {} : { repo: ref.repo }), url: ref.url, source: ref.source, observedAt: ref.observedAt } as Finding);
   }
   return { name: a.name, row, claims: claimStatuses, checks: checkStatuses, refs, quoted };
 }
