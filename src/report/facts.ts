@@ -52,8 +52,20 @@ export const FACT_FINDINGS: ReadonlySet<FindingId> = new Set<FindingId>([
   "deploy-keys.write",
 ]);
 
+/** Readings by id, per list of repositories: several sentences (and claims) read the same finding over the same repositories. */
+const readingsCache = new WeakMap<readonly FactSource[], Map<FindingId, Readings<unknown> | null>>();
+
 function readingsOf<T>(ctx: FactContext, id: FindingId): Readings<T> | null {
   if (!FACT_FINDINGS.has(id)) throw new Error(`the report's sentences read ${id}, which is not in FACT_FINDINGS`);
+  let cache = readingsCache.get(ctx.repositories);
+  if (!cache) readingsCache.set(ctx.repositories, (cache = new Map()));
+  if (cache.has(id)) return cache.get(id) as Readings<T> | null;
+  const readings = readAll<T>(ctx, id);
+  cache.set(id, readings);
+  return readings;
+}
+
+function readAll<T>(ctx: FactContext, id: FindingId): Readings<T> | null {
   const read: Reading<T>[] = [];
   const unreadable: { repo: string; error: string }[] = [];
   for (const a of ctx.repositories) {

@@ -58,10 +58,10 @@ function summaryTable(report: Report): string[] {
  * repositories that is hundreds of thousands of rows, so what each row repeats (a page's label,
  * a finding's family) is worked out once per report.
  */
-type RowCache = { families: Map<string, string>; links: Map<string, string | null> };
+type RowCache = { families: Map<string, string>; links: Map<string, string | null>; cells: Map<string, string> };
 
 function newRowCache(): RowCache {
-  return { families: new Map(), links: new Map() };
+  return { families: new Map(), links: new Map(), cells: new Map() };
 }
 
 function family(findingId: string, cache: RowCache): string {
@@ -87,13 +87,30 @@ function pageLink(url: string, cache: RowCache): string | null {
 
 /** Evidence links of one repository, one per page, labelled by what the page shows. */
 function linksOf(refs: readonly EvidenceRef[], cache: RowCache): string {
-  const byUrl = new Map<string, Set<string>>();
+  // A row has a few references: small lists, not a map and sets per row.
+  const urls: string[] = [];
+  const families: string[][] = [];
   for (const r of refs) {
-    const families = byUrl.get(r.url);
-    if (families) families.add(family(r.findingId, cache));
-    else byUrl.set(r.url, new Set([family(r.findingId, cache)]));
+    const name = family(r.findingId, cache);
+    const at = urls.indexOf(r.url);
+    if (at < 0) {
+      urls.push(r.url);
+      families.push([name]);
+    } else if (!families[at]!.includes(name)) families[at]!.push(name);
   }
-  return [...byUrl].map(([url, families]) => pageLink(url, cache) ?? link(pageLabel(url, [...families].join(", ")), url)).join(", ") || "—";
+  let links = "";
+  for (let i = 0; i < urls.length; i += 1) links += `${i === 0 ? "" : ", "}${pageLink(urls[i]!, cache) ?? link(pageLabel(urls[i]!, families[i]!.join(", ")), urls[i]!)}`;
+  return links || "—";
+}
+
+/** A table cell of a reason: repositories share a few reasons, each escaped once. */
+function reasonCell(reason: string, cache: RowCache): string {
+  let text = cache.cells.get(reason);
+  if (text === undefined) {
+    text = cell(reason);
+    cache.cells.set(reason, text);
+  }
+  return text;
 }
 
 /** The days the references were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
@@ -149,13 +166,13 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
       const byRepo = evidenceByRepository(c.evidence);
       for (const r of rows) {
         const refs = byRepo.get(r.repo) ?? [];
-        lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${cell(r.reason)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
+        lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
       }
       lines.push("");
     }
     for (const k of c.checks.filter((x) => x.level === "repo" && c.scope === "org" && x.repositories.length > 0)) {
       lines.push(`\`${k.checkId}\` by repository:`, "", "| Repository | Status | Why |", "|---|---|---|");
-      for (const r of k.repositories) lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${cell(r.reason)} |`);
+      for (const r of k.repositories) lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} |`);
       lines.push("");
     }
   }

@@ -8,7 +8,7 @@ import { whatWouldClose } from "../core/remediation.js";
 import { crosswalkOf, type Crosswalk } from "./guidance.js";
 import type { History } from "./history.js";
 import { claimNarrative, claimSummary, type NarrativeContext } from "./narrative.js";
-import { digestAssessment, type EvidenceRef, type RepositoryDigest, type RepositoryRow } from "./digest.js";
+import { digestAssessment, findingMask, type EvidenceRef, type RepositoryDigest, type RepositoryRow } from "./digest.js";
 import { rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
 
 /*
@@ -100,7 +100,11 @@ function evidenceOf(rollUp: ClaimRollUp, orgFindings: readonly Finding[], inScop
   const wanted = new Set<string>(rollUp.findingIds);
   const evidence = orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
   // In each repository's own finding order; the references are the digest's, shared by every claim.
-  for (const d of inScope) for (const ref of d.refs) if (wanted.has(ref.findingId)) evidence.push(ref);
+  const mask = findingMask(wanted);
+  for (const d of inScope) {
+    const { refs, positions } = d;
+    for (let i = 0; i < refs.length; i += 1) if (mask[positions[i]!] === 1) evidence.push(refs[i]!);
+  }
   return evidence;
 }
 
