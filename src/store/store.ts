@@ -84,6 +84,14 @@ export function storedAssessment(row: typeof schema.assessments.$inferSelect): S
 /** `DATABASE_URL` as a file path, `file:` URL or `:memory:`. */
 export function databasePath(url: string): string {
   if (url === ":memory:" || url === "file::memory:") return ":memory:";
+  // A URL of another scheme (postgres://, mysql://…) would otherwise become a SQLite file with that odd
+  // name, and the operator would believe the app writes to the server the URL names.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== "file") {
+    throw new Error(`${scheme}:// URLs are not supported: this version stores its data in SQLite (a file path or a file: URL such as file:./data/claimcheck.db)`);
+  }
+  // file:///abs/path is a URL proper; file:./relative (the default) is the common shorthand.
+  if (url.startsWith("file://")) return fileURLToPath(url);
   return url.startsWith("file:") ? url.slice("file:".length) : url;
 }
 

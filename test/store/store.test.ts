@@ -52,6 +52,9 @@ describe("Store", () => {
     expect(databasePath("file:./data/x.db")).toBe("./data/x.db");
     expect(databasePath("/var/lib/x.db")).toBe("/var/lib/x.db");
     expect(databasePath(":memory:")).toBe(":memory:");
+    expect(databasePath("file:///var/lib/x.db")).toBe("/var/lib/x.db");
+    expect(() => databasePath("postgres://claimcheck@db:5432/claimcheck")).toThrow(/postgres:\/\/ URLs are not supported: this version stores its data in SQLite/);
+    expect(() => databasePath("MySQL://db/x")).toThrow(/mysql:\/\/ URLs are not supported/);
   });
 
   it("keeps history: a later assessment is added, not written over", () => {
