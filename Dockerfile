@@ -1,13 +1,15 @@
 # syntax=docker/dockerfile:1
 # claimcheck: build with the toolchain, run without it. See docs/deployment.md.
 # Pin the base image by digest for reproducible builds, e.g.
-#   docker build --build-arg NODE_IMAGE=node:22-bookworm-slim@sha256:<digest> .
-# Node 22 is a supported LTS line (Node 20 reached end of life in April 2026). Not Node 24 yet: from
-# 24.19 Node's ObjectWrap removes an environment cleanup hook in its destructor and aborts the
-# process when better-sqlite3 12 (which the lockfile holds, and which is the last line that runs on
-# Node 20) has a statement collected by a garbage collection outside a JavaScript context; better-sqlite3
-# 13 fixes that but needs Node 22. .ci/run runs the test suite on this image's Node major as well.
-ARG NODE_IMAGE=node:22-bookworm-slim
+#   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> .
+# Node 24 is an LTS line (Node 20 reached end of life in April 2026). It must be 24.22.0 or
+# later: from 24.19 Node's ObjectWrap removes an environment cleanup hook when a better-sqlite3 12
+# statement (the lockfile's driver, the last line that runs on Node 20) is garbage-collected, and
+# runtimes before 24.22.0 abort the process when a collection does that outside JavaScript. The
+# floating tag follows the newest 24.x; on an earlier 24.x the app refuses to start, and the build
+# stops below (see docs/deployment.md).
+# .ci/run runs the test suite on this image's Node major as well.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- build: compile TypeScript and better-sqlite3's native module -------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -22,7 +24,9 @@ ENV npm_config_build_from_source=true \
 # The sources come first: `npm ci` runs the package's `prepare` script, which compiles src/ to dist/.
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The CLI refuses a Node release the SQLite driver aborts on: a base image pinned to one fails here.
 RUN npm ci --no-audit --no-fund \
+ && node dist/bin.js --version \
  && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: production dependencies, compiled output, migrations; no compilers ---------------

@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 import { runCli } from "./cli.js";
+import { nodeRuntimeProblem } from "./store/node-runtime.js";
+
+// Said once, up front, rather than as a database error of whichever command opens the store first.
+const runtime = nodeRuntimeProblem(process.versions.node);
+if (runtime) {
+  process.stderr.write(`claimcheck: ${runtime}\n`);
+  process.exit(2);
+}
 
 // Progress rewrites one line of a terminal; piped or redirected stderr gets none.
 const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r\x1b[K${text}`) : undefined;

@@ -5,6 +5,7 @@ import { createClaimcheckApp } from "./app/index.js";
 import { createLogger } from "./app/logger.js";
 import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
+import { nodeRuntimeProblem } from "./store/node-runtime.js";
 import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
 
@@ -89,6 +90,8 @@ function banner(lines: string[]): void {
 }
 
 async function main(): Promise<void> {
+  const runtime = nodeRuntimeProblem(process.versions.node);
+  if (runtime) stop(runtime);
   loadDotEnv();
   const outcome = readEnv(process.env);
   if (!outcome.ok) stop(outcome.message);

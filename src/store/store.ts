@@ -12,6 +12,7 @@ import type { Assessment } from "../assessment/assess-repository.js";
 import type { ConfigProblem } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import * as schema from "./schema.js";
+import { assertSupportedNodeRuntime } from "./node-runtime.js";
 
 const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations");
 
@@ -103,6 +104,8 @@ export class Store {
   }
 
   static open(url: string): Store {
+    // Refuse before any database or statement exists rather than let a garbage collection abort the process later.
+    assertSupportedNodeRuntime();
     const path = databasePath(url);
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     const sqlite = new Database(path);
