@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assessmentsByIds } from "./app/latest-report.js";
+import { StoredDigests, storedPages, toAssessment } from "./app/latest-report.js";
 import { parseArgs } from "node:util";
 import { auditFindings } from "./audit/evidence.js";
 import { runOrganisation, type RunOctokit, type RunProgress } from "./assessment/run-organisation.js";
@@ -12,10 +12,10 @@ import { FINDINGS, unreadable, type Finding, type FindingId } from "./core/findi
 import { describeNetworkFailure } from "./github/network-failure.js";
 import { accessReviewFindings } from "./issues/access-review-evidence.js";
 import { acceptedExceptions } from "./issues/exceptions.js";
-import { buildReport, hasGap, type ReportException } from "./report/model.js";
+import { hasGap, reportFromDigests, type ReportException } from "./report/model.js";
 import type { History } from "./report/history.js";
-import { renderJson } from "./report/json.js";
-import { renderMarkdown } from "./report/markdown.js";
+import { jsonChunks } from "./report/json.js";
+import { markdownChunks } from "./report/markdown.js";
 import { renderHtml } from "./report/html.js";
 import { storedHistory } from "./app/stored-history.js";
 import { fromAcceptedException } from "./report/exceptions.js";
@@ -299,35 +299,34 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     io.progress?.("");
     // The access checks are requests of this run too.
     assessment.requests.rest += accessChecks;
-    const order = new Map((values.repo ?? []).map((name, i) => [name, i]));
-    assessment.repositories = assessmentsByIds(sink.store, sink.installationId, ids).sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0) || a.name.localeCompare(b.name));
+
+    // The report is made from the temporary store a page at a time: each assessment is digested
+    // and dropped (and, with --store, copied to the app's database), never all held at once.
+    const digests = new StoredDigests();
+    for (const page of storedPages(sink.store, sink.installationId, ids)) {
+      for (const stored of page) {
+        digests.add(stored);
+        if (store && installationId !== undefined) store.recordAssessment({ installationId, trigger: "cli.assess", assessment: toAssessment(stored), configProblems: stored.configProblems });
+      }
+    }
 
     let exceptions: ReportException[] = [];
     let history: History | undefined;
     if (store && installationId !== undefined) {
-      for (const id of ids) {
-        const stored = sink.store.assessmentById(sink.installationId, id);
-        const [a] = assessmentsByIds(sink.store, sink.installationId, [id]);
-        if (stored && a) store.recordAssessment({ installationId, trigger: "cli.assess", assessment: a, configProblems: stored.configProblems });
-      }
       exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
       // Links of the history point where the evidence lives: GitHub Enterprise Server's web host for its API.
       history = storedHistory(store, installationId, now, undefined, baseUrl?.replace(/\/api\/v3$/, ""));
     }
 
-    const report = buildReport(assessment, { exceptions, ...(history ? { history } : {}) });
-    const text = format === "json" ? renderJson(report) : format === "html" ? renderHtml(report) : renderMarkdown(report, { everyHours: assessment.config.reassessment.everyHours });
+    const report = reportFromDigests(assessment, digests.digests, { exceptions, ...(history ? { history } : {}), repositoryFindings: digests.findings(sink.store, sink.installationId) });
+    const chunks = format === "json" ? jsonChunks(report) : format === "html" ? [renderHtml(report)] : markdownChunks(report, { everyHours: assessment.config.reassessment.everyHours });
     if (values.out) {
-      try {
-        writeFileSync(values.out, text);
-      } catch (error) {
-        throw new Error(`could not write the report to ${values.out}: ${reasonOf(error)}`);
-      }
+      writeReportFile(values.out, chunks);
       io.err(`wrote the ${format === "json" ? "JSON" : format === "html" ? "HTML" : "Markdown"} report of ${org} to ${values.out}`);
     } else {
-      io.out(text.replace(/\n$/, ""));
+      await writeReport(io, chunks);
     }
-    const stored = assessment.repositories.length;
+    const stored = ids.length;
     if (store) io.err(`stored ${stored} repository ${stored === 1 ? "assessment" : "assessments"} for ${org}`);
     if (failOn === "gap" && hasGap(report)) {
       io.err(`claimcheck: gaps in ${report.claims.filter((c) => c.status === "gap").map((c) => c.id).join(", ")}`);
@@ -364,6 +363,34 @@ export const assessCommand: CliCommand<AssessDeps> = {
   help: ASSESS_HELP,
   run: runAssess,
 };
+
+/** The report to a file, a piece at a time (replaced if it exists). */
+function writeReportFile(path: string, chunks: Iterable<string>): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "w");
+    for (const chunk of chunks) writeSync(fd, chunk);
+  } catch (error) {
+    throw new Error(`could not write the report to ${path}: ${reasonOf(error)}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The report to standard output: a piece at a time where it can be, else whole; it always ends with a newline. */
+async function writeReport(io: AssessIo, chunks: Iterable<string>): Promise<void> {
+  if (!io.write) {
+    io.out([...chunks].join("").replace(/\n$/, ""));
+    return;
+  }
+  let last = "";
+  for (const chunk of chunks) {
+    if (chunk === "") continue;
+    await io.write(chunk);
+    last = chunk;
+  }
+  if (!last.endsWith("\n")) await io.write("\n");
+}
 
 /** A store of this run only, in a private temporary directory, removed when the command ends. */
 function temporarySink(org: string): { store: Store; installationId: number; trigger: string; dir: string } {

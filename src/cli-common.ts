@@ -8,6 +8,11 @@ import { dirname, resolve } from "node:path";
 
 export type CliIo = {
   out: (line: string) => void;
+  /**
+   * Standard output a piece at a time, resolved when it may take more: a large report is written
+   * so, never held as one string. Without it, a report is given to `out` whole.
+   */
+  write?: ((chunk: string) => Promise<void>) | undefined;
   err: (line: string) => void;
   /** Live progress; given only when stderr is a terminal. An empty text clears it. */
   progress?: ((text: string) => void) | undefined;

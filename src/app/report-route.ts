@@ -6,8 +6,8 @@ import { loadRepoConfig } from "../config/load-repo-config.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../config/repo-config.js";
 import { GitHubClient } from "../github/client.js";
 import type { InstallationOctokit } from "./pipeline.js";
-import { renderJson } from "../report/json.js";
-import { renderMarkdown } from "../report/markdown.js";
+import { jsonChunks } from "../report/json.js";
+import { markdownChunks } from "../report/markdown.js";
 import { contentSecurityPolicy } from "../report/html-assets.js";
 import { renderHtml } from "../report/html.js";
 import { storedHistory } from "./stored-history.js";
@@ -121,16 +121,18 @@ const problem = (message: string) => JSON.stringify({ message });
  * browser) is one more entry.
  */
 type RenderContext = { config: RepoConfig; store: Store; installationId: number; now: Date };
-type Representation = { format: string; type: string; headers?: Record<string, string>; render: (report: Report, context: RenderContext) => string; accepts: (accept: string) => boolean };
+/** `render` gives the body a piece at a time: the JSON and Markdown reports are streamed, never one string. */
+type Representation = { format: string; type: string; headers?: Record<string, string>; render: (report: Report, context: RenderContext) => Iterable<string>; accepts: (accept: string) => boolean };
 export const REPRESENTATIONS: Representation[] = [
-  { format: "json", type: "application/json", render: (report) => renderJson(report), accepts: (accept) => accept.includes("application/json") },
-  { format: "markdown", type: "text/markdown; charset=utf-8", render: (report, { config }) => renderMarkdown(report, { everyHours: config.reassessment.everyHours }), accepts: (accept) => accept.includes("text/markdown") },
+  { format: "json", type: "application/json", render: (report) => jsonChunks(report), accepts: (accept) => accept.includes("application/json") },
+  { format: "markdown", type: "text/markdown; charset=utf-8", render: (report, { config }) => markdownChunks(report, { everyHours: config.reassessment.everyHours }), accepts: (accept) => accept.includes("text/markdown") },
   // The page is asked for by name; a browser without a token is sent to sign in first (`browser`).
   {
     format: "html",
     type: "text/html; charset=utf-8",
     headers: { "content-security-policy": contentSecurityPolicy("header"), "x-content-type-options": "nosniff" },
-    render: (report, { store, installationId, now }) => renderHtml({ ...report, history: storedHistory(store, installationId, now) }),
+    // The page is one string: it is a few megabytes at 10,000 repositories, and its script needs the whole document.
+    render: (report, { store, installationId, now }) => [renderHtml({ ...report, history: storedHistory(store, installationId, now) })],
     accepts: () => false,
   },
 ];
@@ -151,12 +153,32 @@ export function negotiate(req: IncomingMessage, query: URLSearchParams): Represe
   return REPRESENTATIONS.find((r) => r.accepts(accept)) ?? DEFAULT_REPRESENTATION;
 }
 
-/** Writes a large body in slices, waiting for the socket to drain, so one report does not hold the process. */
-async function sendLarge(res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}): Promise<true> {
+/** Resolves when the response can take more, or is gone (a client that hung up never drains). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+/**
+ * Writes a body a piece at a time as it is made, waiting for the socket to drain and giving the
+ * event loop a turn between pieces, so one report neither holds the process nor its memory.
+ */
+async function sendStream(res: ServerResponse, status: number, body: Iterable<string>, type: string, extra: Record<string, string> = {}): Promise<true> {
   res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...extra });
   const SLICE = 64 * 1024;
-  for (let at = 0; at < body.length; at += SLICE) {
-    if (!res.write(body.slice(at, at + SLICE))) await new Promise<void>((resolve) => res.once("drain", resolve));
+  for (const piece of body) {
+    for (let at = 0; at < piece.length; at += SLICE) {
+      if (res.destroyed) return true;
+      if (!res.write(at === 0 && piece.length <= SLICE ? piece : piece.slice(at, at + SLICE))) await drained(res);
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   res.end();
   return true;
@@ -187,7 +209,7 @@ async function answer(deps: ReportRouteDeps, req: IncomingMessage, res: ServerRe
   const config = await deps.configFor(installation.id, installation.accountLogin);
   const report = await latestReportYielding(deps.store, installation.id, installation.accountLogin, config, now);
   if (!report) return send(res, 404, problem(`no assessment of ${org} is stored yet`));
-  return sendLarge(res, 200, representation.render(report, { config, store: deps.store, installationId: installation.id, now }), representation.type, representation.headers);
+  return sendStream(res, 200, representation.render(report, { config, store: deps.store, installationId: installation.id, now }), representation.type, representation.headers);
 }
 
 export function reportHandler(deps: ReportRouteDeps) {

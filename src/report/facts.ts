@@ -1,4 +1,3 @@
-import type { Assessment } from "../assessment/assess-repository.js";
 import { isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import { agree, names, percent, quantity } from "./words.js";
 
@@ -11,13 +10,66 @@ import { agree, names, percent, quantity } from "./words.js";
 type Reading<T> = { repo: string; value: T };
 type Readings<T> = { read: Reading<T>[]; unreadable: { repo: string; error: string }[] };
 
-export type FactContext = { repositories: readonly Assessment[]; windowDays: number };
+/** A repository as the sentences read it: the first repository finding of each id they quote. */
+export type FactSource = { name: string; quoted: ReadonlyMap<FindingId, Finding> };
+export type FactContext = { repositories: readonly FactSource[]; windowDays: number };
+
+/**
+ * Every finding a sentence reads. The report keeps only these findings' values of each
+ * repository (src/report/digest.ts), so a sentence reading another id would see nothing: it
+ * fails loudly instead.
+ */
+export const FACT_FINDINGS: ReadonlySet<FindingId> = new Set<FindingId>([
+  "branch-protection.pr-required",
+  "branch-protection.required-approvals",
+  "branch-protection.dismiss-stale-reviews",
+  "branch-protection.admins-enforced",
+  "branch-protection.force-push-blocked",
+  "branch-protection.deletion-blocked",
+  "branch-protection.code-owner-review",
+  "branch-protection.signed-commits",
+  "branch-protection.required-checks",
+  "reviews.merged-prs",
+  "reviews.independently-approved",
+  "reviews.unreviewed",
+  "commits.direct-pushes",
+  "ci.merged-with-checks",
+  "ci.merged-green",
+  "ci.scheduled-workflows",
+  "actions.unpinned-uses",
+  "actions.default-token-permission",
+  "actions.can-approve-prs",
+  "actions.workflows-without-permissions",
+  "actions.dangerous-workflows",
+  "ci.dependency-review-workflows",
+  "ci.test-workflows",
+  "deps.update-tool",
+  "deps.ci-installs-locked",
+  "secrets.scanning",
+  "secrets.push-protection",
+  "codeowners.covers-workflows",
+  "environments.unguarded",
+  "deploy-keys.write",
+]);
+
+/** Readings by id, per list of repositories: several sentences (and claims) read the same finding over the same repositories. */
+const readingsCache = new WeakMap<readonly FactSource[], Map<FindingId, Readings<unknown> | null>>();
 
 function readingsOf<T>(ctx: FactContext, id: FindingId): Readings<T> | null {
+  if (!FACT_FINDINGS.has(id)) throw new Error(`the report's sentences read ${id}, which is not in FACT_FINDINGS`);
+  let cache = readingsCache.get(ctx.repositories);
+  if (!cache) readingsCache.set(ctx.repositories, (cache = new Map()));
+  if (cache.has(id)) return cache.get(id) as Readings<T> | null;
+  const readings = readAll<T>(ctx, id);
+  cache.set(id, readings);
+  return readings;
+}
+
+function readAll<T>(ctx: FactContext, id: FindingId): Readings<T> | null {
   const read: Reading<T>[] = [];
   const unreadable: { repo: string; error: string }[] = [];
   for (const a of ctx.repositories) {
-    const f: Finding | undefined = a.findings.find((x) => x.id === id && x.scope === "repo");
+    const f: Finding | undefined = a.quoted.get(id);
     if (!f) continue;
     if (isUnreadable(f)) unreadable.push({ repo: a.name, error: f.error ?? "no reason given" });
     else read.push({ repo: a.name, value: f.value as T });

@@ -1,12 +1,29 @@
 import { CROSSWALK_NOTE } from "./guidance.js";
-import type { Report } from "./model.js";
+import type { Report, ReportFinding } from "./model.js";
 
 /*
  * The JSON report, schema `claimcheck/assessment@1` (docs/report-schema.json). Field names are a
  * public interface: users script against them. Keys are always present; absent values are null.
  */
 
+/** A JSON array whose items are read only as it is written. */
+class Streamed {
+  constructor(readonly items: () => Iterable<unknown>) {}
+}
+
+function allFindings(report: Report): Iterable<ReportFinding> {
+  return (function* () {
+    yield* report.findings;
+    yield* report.repositoryFindings();
+  })();
+}
+
+/** The JSON report as one object: every finding held at once (small reports and tests; `jsonChunks` for the rest). */
 export function reportJson(report: Report) {
+  return shapeOf(report, [...allFindings(report)]);
+}
+
+function shapeOf<F>(report: Report, findings: F) {
   return {
     schema: report.schema,
     org: report.org,
@@ -52,12 +69,74 @@ export function reportJson(report: Report) {
       unseen: c.unseen,
       crosswalk: { ...c.crosswalk, note: CROSSWALK_NOTE },
     })),
-    findings: report.findings,
+    findings,
     requests: report.requests,
     history: report.history?.claims ?? [],
   };
 }
 
+/*
+ * The report written a piece at a time, with the same text as `JSON.stringify(reportJson(report),
+ * null, 2)` and a final newline: the report of a large organisation is longer than the longest
+ * string V8 can hold, and its findings are read from the store as they are written. Arrays and
+ * the objects near the top are written item by item; anything deeper (one finding, one check) is
+ * stringified whole and indented to its place.
+ */
+
+const WHOLE_BELOW = 4;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** What `JSON.stringify` leaves out of an object (and writes as null in an array). */
+function omitted(value: unknown): boolean {
+  return value === undefined || typeof value === "function" || typeof value === "symbol";
+}
+
+function* pieces(value: unknown, indent: string, depth: number): Generator<string> {
+  if (value instanceof Streamed || (Array.isArray(value) && depth < WHOLE_BELOW)) {
+    const inner = `${indent}  `;
+    let first = true;
+    for (const item of value instanceof Streamed ? value.items() : (value as unknown[])) {
+      yield `${first ? "[" : ","}\n${inner}`;
+      first = false;
+      if (omitted(item)) yield "null";
+      else yield* pieces(item, inner, depth + 1);
+    }
+    yield first ? "[]" : `\n${indent}]`;
+    return;
+  }
+  if (isPlainObject(value) && depth < WHOLE_BELOW && typeof value.toJSON !== "function") {
+    const inner = `${indent}  `;
+    let first = true;
+    for (const [key, item] of Object.entries(value)) {
+      if (omitted(item)) continue;
+      yield `${first ? "{" : ","}\n${inner}${JSON.stringify(key)}: `;
+      first = false;
+      yield* pieces(item, inner, depth + 1);
+    }
+    yield first ? "{}" : `\n${indent}}`;
+    return;
+  }
+  const text = JSON.stringify(value, null, 2);
+  yield indent === "" ? text : text.replace(/\n/g, `\n${indent}`);
+}
+
+/** The JSON report in pieces of about `size` characters, findings read as they are reached. */
+export function* jsonChunks(report: Report, size = 64 * 1024): Generator<string> {
+  let buffer = "";
+  for (const piece of pieces(shapeOf(report, new Streamed(() => allFindings(report))), "", 0)) {
+    buffer += piece;
+    if (buffer.length >= size) {
+      yield buffer;
+      buffer = "";
+    }
+  }
+  yield `${buffer}\n`;
+}
+
+/** The JSON report as one string: only for reports known to be small (tests, examples). */
 export function renderJson(report: Report): string {
-  return `${JSON.stringify(reportJson(report), null, 2)}\n`;
+  return [...jsonChunks(report)].join("");
 }

@@ -1,6 +1,6 @@
 import type { Coverage } from "../core/catalogue.js";
 import { DEFAULT_CONFIG } from "../config/repo-config.js";
-import { freshness, freshnessText, oldestRead } from "../render/freshness.js";
+import { freshness, freshnessText } from "../render/freshness.js";
 import { STATUS_LABEL, cell, link, showValue } from "../render/markdown.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
@@ -53,20 +53,76 @@ function summaryTable(report: Report): string[] {
   return [...lines, ""];
 }
 
-function family(findingId: string): string {
-  return findingId.split(".")[0] ?? findingId;
+/*
+ * A claim's evidence table has a row per repository, and a report a table per claim: at 10,000
+ * repositories that is hundreds of thousands of rows, so what each row repeats (a page's label,
+ * a finding's family) is worked out once per report.
+ */
+type RowCache = { families: Map<string, string>; links: Map<string, string | null>; cells: Map<string, string> };
+
+function newRowCache(): RowCache {
+  return { families: new Map(), links: new Map(), cells: new Map() };
+}
+
+function family(findingId: string, cache: RowCache): string {
+  let name = cache.families.get(findingId);
+  if (name === undefined) {
+    name = findingId.split(".")[0] ?? findingId;
+    cache.families.set(findingId, name);
+  }
+  return name;
+}
+
+/** A page's link when its address says what it shows; null when it is labelled by the findings it holds. */
+function pageLink(url: string, cache: RowCache): string | null {
+  let known = cache.links.get(url);
+  if (known === undefined) {
+    // pageLabel gives the fallback ("") only when neither the page nor a file is recognised.
+    const label = pageLabel(url, "");
+    known = label === "" ? null : link(label, url);
+    cache.links.set(url, known);
+  }
+  return known;
 }
 
 /** Evidence links of one repository, one per page, labelled by what the page shows. */
-function linksOf(refs: readonly EvidenceRef[]): string {
-  const byUrl = new Map<string, Set<string>>();
-  for (const r of refs) byUrl.set(r.url, (byUrl.get(r.url) ?? new Set()).add(family(r.findingId)));
-  return [...byUrl].map(([url, families]) => link(pageLabel(url, [...families].join(", ")), url)).join(", ") || "—";
+function linksOf(refs: readonly EvidenceRef[], cache: RowCache): string {
+  // A row has a few references: small lists, not a map and sets per row.
+  const urls: string[] = [];
+  const families: string[][] = [];
+  for (const r of refs) {
+    const name = family(r.findingId, cache);
+    const at = urls.indexOf(r.url);
+    if (at < 0) {
+      urls.push(r.url);
+      families.push([name]);
+    } else if (!families[at]!.includes(name)) families[at]!.push(name);
+  }
+  let links = "";
+  for (let i = 0; i < urls.length; i += 1) links += `${i === 0 ? "" : ", "}${pageLink(urls[i]!, cache) ?? link(pageLabel(urls[i]!, families[i]!.join(", ")), urls[i]!)}`;
+  return links || "—";
 }
 
+/** A table cell of a reason: repositories share a few reasons, each escaped once. */
+function reasonCell(reason: string, cache: RowCache): string {
+  let text = cache.cells.get(reason);
+  if (text === undefined) {
+    text = cell(reason);
+    cache.cells.set(reason, text);
+  }
+  return text;
+}
+
+/** The days the references were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
 function observed(refs: readonly EvidenceRef[]): string {
-  const dates = [...new Set(refs.map((r) => day(r.observedAt)))].sort();
-  return dates.length === 0 ? "—" : dates.length === 1 ? dates[0]! : `${dates[0]} – ${dates.at(-1)}`;
+  let first: string | null = null;
+  let last: string | null = null;
+  for (const r of refs) {
+    if (first === null || r.observedAt < first) first = r.observedAt;
+    if (last === null || r.observedAt > last) last = r.observedAt;
+  }
+  if (first === null || last === null) return "—";
+  return day(first) === day(last) ? day(first) : `${day(first)} – ${day(last)}`;
 }
 
 /** Organisation findings by id: looked up per evidence row, so indexed once per report. */
@@ -75,17 +131,23 @@ type OrgFindings = ReadonlyMap<string, ReportFinding>;
 /** A claim's evidence by repository name, grouped once: a row per repository must not scan it all again. */
 function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, EvidenceRef[]> {
   const byRepo = new Map<string, EvidenceRef[]>();
+  // A repository's references come together: its name is found once, not once per reference.
+  let lastRepo: string | null = null;
+  let refs: EvidenceRef[] | undefined;
   for (const e of evidence) {
     if (e.repo === null) continue;
-    const name = e.repo.slice(e.repo.indexOf("/") + 1);
-    const refs = byRepo.get(name);
-    if (refs) refs.push(e);
-    else byRepo.set(name, [e]);
+    if (e.repo !== lastRepo) {
+      lastRepo = e.repo;
+      const name = e.repo.slice(e.repo.indexOf("/") + 1);
+      refs = byRepo.get(name);
+      if (!refs) byRepo.set(name, (refs = []));
+    }
+    refs!.push(e);
   }
   return byRepo;
 }
 
-function evidenceSection(c: ClaimReport, orgFindings: OrgFindings): string[] {
+function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCache): string[] {
   const lines: string[] = ["#### Evidence", ""];
   const org = c.evidence.filter((e) => e.repo === null);
   if (org.length > 0) {
@@ -104,13 +166,13 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings): string[] {
       const byRepo = evidenceByRepository(c.evidence);
       for (const r of rows) {
         const refs = byRepo.get(r.repo) ?? [];
-        lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${cell(r.reason)} | ${linksOf(refs)} | ${observed(refs)} |`);
+        lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
       }
       lines.push("");
     }
     for (const k of c.checks.filter((x) => x.level === "repo" && c.scope === "org" && x.repositories.length > 0)) {
       lines.push(`\`${k.checkId}\` by repository:`, "", "| Repository | Status | Why |", "|---|---|---|");
-      for (const r of k.repositories) lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${cell(r.reason)} |`);
+      for (const r of k.repositories) lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} |`);
       lines.push("");
     }
   }
@@ -187,8 +249,9 @@ function crosswalkLine(c: ClaimReport): string[] {
   return parts.length === 0 ? [] : [`*Related (${CROSSWALK_NOTE}):* ${parts.join("; ")}.`, ""];
 }
 
-function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number): string[] {
-  const readAt = oldestRead(c.evidence.map((e) => e.observedAt));
+function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number, cache: RowCache): string[] {
+  let readAt: string | null = null;
+  for (const e of c.evidence) if (readAt === null || e.observedAt < readAt) readAt = e.observedAt;
   return [
     `<a id="${anchor(c)}"></a>`,
     "",
@@ -203,7 +266,7 @@ function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, 
     c.narrative,
     "",
     ...checksTable(c),
-    ...evidenceSection(c, orgFindings),
+    ...evidenceSection(c, orgFindings, cache),
     ...assessorSection(c),
     ...exceptionsSection(c),
     ...closeSection(c, report),
@@ -220,23 +283,47 @@ function outOfScope(report: Report): string[] {
   return [...lines, ""];
 }
 
-/** `everyHours`: the re-assessment cadence, against which evidence older than twice it is marked stale. */
-export function renderMarkdown(report: Report, options: { everyHours?: number } = {}): string {
-  const everyHours = options.everyHours ?? DEFAULT_CONFIG.reassessment.everyHours;
-  const lines = [...header(report), ...summaryTable(report)];
+/** The report line by line, each claim's section made only when it is reached. */
+function* markdownLines(report: Report, everyHours: number): Generator<string> {
+  yield* header(report);
+  yield* summaryTable(report);
   const orgFindings = new Map<string, ReportFinding>();
   for (const f of report.findings) if (f.repo === null && !orgFindings.has(f.id)) orgFindings.set(f.id, f);
+  const cache = newRowCache();
   for (const p of report.principles) {
-    lines.push(`## ${p.id} ${p.title}`, "");
-    for (const c of report.claims.filter((x) => x.principle === p.id)) for (const line of claimSection(c, orgFindings, report, everyHours)) lines.push(line);
+    yield `## ${p.id} ${p.title}`;
+    yield "";
+    for (const c of report.claims) if (c.principle === p.id) yield* claimSection(c, orgFindings, report, everyHours, cache);
   }
-  lines.push(...outOfScope(report));
-  lines.push(
-    "## About this report",
-    "",
-    `GitHub requests used: ${report.requests.rest} REST, ${report.requests.graphql} GraphQL (cost ${report.requests.graphqlCost}). ` +
-      "Every finding behind this report, with its source, link and time of observation, is in the JSON form of the report (`--format json`, schema `claimcheck/assessment@1`).",
-    "",
-  );
-  return lines.join("\n");
+  yield* outOfScope(report);
+  yield "## About this report";
+  yield "";
+  yield `GitHub requests used: ${report.requests.rest} REST, ${report.requests.graphql} GraphQL (cost ${report.requests.graphqlCost}). ` +
+    "Every finding behind this report, with its source, link and time of observation, is in the JSON form of the report (`--format json`, schema `claimcheck/assessment@1`).";
+  yield "";
+}
+
+/**
+ * The Markdown report in pieces of about `size` characters, for a stream (a file, a response):
+ * the report of a large organisation is never one string. `everyHours`: the re-assessment
+ * cadence, against which evidence older than twice it is marked stale.
+ */
+export function* markdownChunks(report: Report, options: { everyHours?: number } = {}, size = 64 * 1024): Generator<string> {
+  const everyHours = options.everyHours ?? DEFAULT_CONFIG.reassessment.everyHours;
+  let buffer = "";
+  let first = true;
+  for (const line of markdownLines(report, everyHours)) {
+    buffer += first ? line : `\n${line}`;
+    first = false;
+    if (buffer.length >= size) {
+      yield buffer;
+      buffer = "";
+    }
+  }
+  yield buffer;
+}
+
+/** The Markdown report as one string (the chunks joined). */
+export function renderMarkdown(report: Report, options: { everyHours?: number } = {}): string {
+  return [...markdownChunks(report, options)].join("");
 }

@@ -1,6 +1,5 @@
-import type { Assessment } from "../assessment/assess-repository.js";
 import type { OrgAssessment } from "../assessment/org-assessment.js";
-import { PRINCIPLES, type Coverage, type Scope } from "../core/catalogue.js";
+import { CLAIMS, PRINCIPLES, type Coverage, type Scope } from "../core/catalogue.js";
 import { isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
 import type { RequestCounts } from "../github/client.js";
@@ -9,7 +8,8 @@ import { whatWouldClose } from "../core/remediation.js";
 import { crosswalkOf, type Crosswalk } from "./guidance.js";
 import type { History } from "./history.js";
 import { claimNarrative, claimSummary, type NarrativeContext } from "./narrative.js";
-import { inScopeRepositories, rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
+import { digestAssessment, findingMask, type EvidenceRef, type RepositoryDigest, type RepositoryRow } from "./digest.js";
+import { rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
 
 /*
  * The self-assessment report as data: what both renderers (Markdown and JSON) show. Built from
@@ -35,7 +35,7 @@ export type ReportException = {
   expiresAt?: string | undefined;
 };
 
-export type EvidenceRef = { findingId: FindingId; repo: string | null; url: string; source: string; observedAt: string; error: string | null };
+export type { EvidenceRef } from "./digest.js";
 export type Listed = { label: string; repo: string; findingId: FindingId; urls: string[] };
 export type ToClose = { checkId: string; status: Status; action: string; repositories: string[] };
 export type Unseen = { checkId: string; reason: string; repositories: string[] };
@@ -62,7 +62,7 @@ export type ClaimReport = {
   crosswalk: Crosswalk;
 };
 
-export type ReportRepository = { name: string; fullName: string; url: string; inScope: boolean; reason: string | null };
+export type ReportRepository = RepositoryRow;
 export type ReportFinding = { id: string; scope: "repo" | "org"; repo: string | null; value: unknown; source: string; url: string; observedAt: string; error: string | null };
 
 export type Report = {
@@ -73,7 +73,10 @@ export type Report = {
   principles: { id: string; title: string }[];
   repositories: ReportRepository[];
   claims: ClaimReport[];
+  /** The organisation's findings: the first of the JSON report's `findings`. */
   findings: ReportFinding[];
+  /** The repositories' findings, which follow them, repository by repository: read as the JSON report is written, never held. */
+  repositoryFindings: () => Iterable<ReportFinding>;
   requests: RequestCounts;
   /** How each claim moved over the stored assessments; null when the report was made without the store. */
   history: History | null;
@@ -81,7 +84,7 @@ export type Report = {
 
 export type ReportOptions = RollUpOptions & { exceptions?: readonly ReportException[]; history?: History };
 
-function configExceptions(run: OrgAssessment): ReportException[] {
+function configExceptions(run: Pick<OrgAssessment, "config">): ReportException[] {
   const { outsideCollaborators, deployKeys } = run.config.exceptions;
   return [
     ...outsideCollaborators.map((login) => ({ claimId: "2.1.1", checkId: "outside-collaborators", subject: login, reason: "accepted in configuration (`exceptions.outsideCollaborators`)" })),
@@ -93,42 +96,28 @@ function refOf(f: Finding): EvidenceRef {
   return { findingId: f.id, repo: f.scope === "repo" ? (f.repo ?? null) : null, url: f.url, source: f.source, observedAt: f.observedAt, error: isUnreadable(f) ? (f.error ?? "not read") : null };
 }
 
-/** Each repository's repository-scope findings by id, indexed once for every claim of the report. */
-const findingIndexes = new WeakMap<readonly Finding[], Map<string, Finding[]>>();
-function repoFindingsById(findings: readonly Finding[]): Map<string, Finding[]> {
-  let index = findingIndexes.get(findings);
-  if (!index) {
-    index = new Map();
-    for (const f of findings) {
-      if (f.scope !== "repo") continue;
-      const list = index.get(f.id);
-      if (list) list.push(f);
-      else index.set(f.id, [f]);
-    }
-    findingIndexes.set(findings, index);
-  }
-  return index;
-}
-
-function evidenceOf(rollUp: ClaimRollUp, run: OrgAssessment, inScope: readonly Assessment[]): EvidenceRef[] {
+function evidenceOf(rollUp: ClaimRollUp, orgFindings: readonly Finding[], inScope: readonly RepositoryDigest[]): EvidenceRef[] {
   const wanted = new Set<string>(rollUp.findingIds);
-  const org = run.orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
-  // In each repository's own finding order, as before the index.
-  const repos = inScope.flatMap((a) => {
-    const index = repoFindingsById(a.findings);
-    return rollUp.findingIds.some((id) => index.has(id)) ? a.findings.filter((f) => f.scope === "repo" && wanted.has(f.id)).map(refOf) : [];
-  });
-  return [...org, ...repos];
+  const evidence = orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
+  // In each repository's own finding order; the references are the digest's, shared by every claim.
+  const mask = findingMask(wanted);
+  for (const d of inScope) {
+    const { refs, positions } = d;
+    for (let i = 0; i < refs.length; i += 1) if (mask[positions[i]!] === 1) evidence.push(refs[i]!);
+  }
+  return evidence;
 }
 
-function listedOf(rollUp: ClaimRollUp, inScope: readonly Assessment[]): Listed[] {
-  return inScope.flatMap((a) =>
-    rollUp.findingIds.flatMap((id) => {
-      const spec = LISTED[id];
-      const f = spec ? repoFindingsById(a.findings).get(id)?.[0] : undefined;
-      if (!spec || !f || isUnreadable(f) || f.value === null) return [];
+function listedOf(rollUp: ClaimRollUp, inScope: readonly RepositoryDigest[]): Listed[] {
+  const ids = rollUp.findingIds.filter((id) => LISTED[id] !== undefined);
+  if (ids.length === 0) return [];
+  return inScope.flatMap((d) =>
+    ids.flatMap((id) => {
+      const spec = LISTED[id]!;
+      const f = d.quoted.get(id);
+      if (!f || isUnreadable(f) || f.value === null) return [];
       const urls = spec.urls(f.value);
-      return urls.length > 0 ? [{ label: spec.label, repo: a.name, findingId: id, urls }] : [];
+      return urls.length > 0 ? [{ label: spec.label, repo: d.name, findingId: id, urls }] : [];
     }),
   );
 }
@@ -159,8 +148,9 @@ function unseenOf(rollUp: ClaimRollUp): Unseen[] {
   });
 }
 
-function findingsOf(run: OrgAssessment): ReportFinding[] {
-  const toReport = (f: Finding): ReportFinding => ({
+/** A finding as the JSON report lists it. */
+export function reportFinding(f: Finding): ReportFinding {
+  return {
     id: f.id,
     scope: f.scope,
     repo: f.scope === "repo" ? (f.repo ?? null) : null,
@@ -169,28 +159,43 @@ function findingsOf(run: OrgAssessment): ReportFinding[] {
     url: f.url,
     observedAt: f.observedAt,
     error: isUnreadable(f) ? (f.error ?? "not read") : null,
-  });
-  const repos = [...run.repositories].sort((a, b) => a.name.localeCompare(b.name));
-  return [...run.orgFindings.map(toReport), ...repos.flatMap((a) => a.findings.filter((f) => f.scope === "repo").map(toReport))];
+  };
 }
 
-function repositoriesOf(run: OrgAssessment): ReportRepository[] {
-  return [...run.repositories]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((a) => ({
-      name: a.name,
-      fullName: a.repo?.fullName ?? `${a.owner}/${a.name}`,
-      url: a.repo?.htmlUrl ?? `https://github.com/${a.owner}/${a.name}`,
-      inScope: a.scope.inScope,
-      reason: a.scope.inScope ? null : a.scope.reason,
-    }));
+/** The order of the report's repositories (and of their findings in the JSON report). */
+export function byRepositoryName(a: { name: string }, b: { name: string }): number {
+  return a.name.localeCompare(b.name);
 }
 
-/** Pure: the report of one organisation-wide run. */
+/** A run's repository findings, repository by repository in report order. */
+function* repositoryFindingsOf(run: OrgAssessment): Generator<ReportFinding> {
+  for (const a of [...run.repositories].sort(byRepositoryName)) for (const f of a.findings) if (f.scope === "repo") yield reportFinding(f);
+}
+
+/** Pure: the report of one organisation-wide run held in memory. */
 export function buildReport(run: OrgAssessment, options: ReportOptions = {}): Report {
-  const rollUps = rollUpClaims(run, options);
-  const inScope = inScopeRepositories(run);
-  const repositories = repositoriesOf(run);
+  const claims = options.claims ?? CLAIMS;
+  const digests = run.repositories.map((a) => digestAssessment(a, claims));
+  return reportFromDigests(run, digests, { ...options, repositoryFindings: () => repositoryFindingsOf(run) });
+}
+
+export type DigestedReportOptions = ReportOptions & {
+  /**
+   * The repository findings of the JSON report, in report order, read when it is written (from
+   * the store, a repository at a time); none when absent.
+   */
+  repositoryFindings?: () => Iterable<ReportFinding>;
+};
+
+/**
+ * Pure: the report from the digests of a run's repositories (src/report/digest.ts), made against
+ * the same claims, in any order. `run` gives everything else (its `repositories` are not read).
+ */
+export function reportFromDigests(run: Omit<OrgAssessment, "repositories">, digests: readonly RepositoryDigest[], options: DigestedReportOptions = {}): Report {
+  const sorted = [...digests].sort(byRepositoryName);
+  const inScope = sorted.filter((d) => d.row.inScope);
+  const rollUps = rollUpClaims(run, inScope, options);
+  const repositories = sorted.map((d) => d.row);
   const ctx: NarrativeContext = {
     org: run.org,
     windowDays: run.window.days,
@@ -211,7 +216,7 @@ export function buildReport(run: OrgAssessment, options: ReportOptions = {}): Re
       counts: r.counts,
       checks: r.checks,
       repositories: r.repositories,
-      evidence: evidenceOf(r, run, inScope),
+      evidence: evidenceOf(r, run.orgFindings, inScope),
       listed: listedOf(r, inScope),
       beyondGitHub: r.claim.beyondGitHub ?? null,
       attested: r.attested,
@@ -222,7 +227,19 @@ export function buildReport(run: OrgAssessment, options: ReportOptions = {}): Re
     }),
   );
   const principles = PRINCIPLES.filter((p) => claims.some((c) => c.principle === p.id)).map((p) => ({ id: p.id, title: p.title }));
-  return { schema: REPORT_SCHEMA_ID, org: run.org, generatedAt: run.generatedAt, window: run.window, principles, repositories, claims, findings: findingsOf(run), requests: run.requests, history: options.history ?? null };
+  return {
+    schema: REPORT_SCHEMA_ID,
+    org: run.org,
+    generatedAt: run.generatedAt,
+    window: run.window,
+    principles,
+    repositories,
+    claims,
+    findings: run.orgFindings.map(reportFinding),
+    repositoryFindings: options.repositoryFindings ?? (() => []),
+    requests: run.requests,
+    history: options.history ?? null,
+  };
 }
 
 /** Whether any claim of the report is a gap (for `--fail-on gap`). */

@@ -1,6 +1,5 @@
-import type { Assessment } from "../assessment/assess-repository.js";
 import type { Status } from "../core/status.js";
-import { factsFor } from "./facts.js";
+import { factsFor, type FactSource } from "./facts.js";
 import type { CheckRollUp, ClaimRollUp, RepoStatus } from "./rollup.js";
 import { names } from "./words.js";
 
@@ -13,7 +12,7 @@ import { names } from "./words.js";
 export type NarrativeContext = {
   org: string;
   windowDays: number;
-  inScope: readonly Assessment[];
+  inScope: readonly FactSource[];
   outOfScope: readonly { name: string; reason: string }[];
 };
 

@@ -1,11 +1,11 @@
-import type { Assessment } from "../assessment/assess-repository.js";
 import type { OrgAssessment } from "../assessment/org-assessment.js";
 import { CLAIMS, type CheckSpec, type ClaimSpec } from "../core/catalogue.js";
 import { FINDINGS, isFindingId, type FindingId } from "../core/findings.js";
 import { claimStatusFromChecks, rollUpRepositories, STATUSES, type CheckStatus, type Status } from "../core/status.js";
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import { JUDGES } from "../evaluation/judges.js";
-import type { CheckJudge, CheckResult, ClaimResult, EvidenceLink } from "../evaluation/types.js";
+import type { CheckJudge, ClaimResult, EvidenceLink } from "../evaluation/types.js";
+import type { RepoStatus, RepositoryDigest } from "./digest.js";
 
 /*
  * The organisation-wide status of each claim and check, from the per-repository results the
@@ -15,7 +15,7 @@ import type { CheckJudge, CheckResult, ClaimResult, EvidenceLink } from "../eval
  */
 
 export type StatusCounts = Record<Status, number>;
-export type RepoStatus = { repo: string; status: Status; reason: string };
+export type { RepoStatus } from "./digest.js";
 
 export type CheckRollUp = {
   checkId: string;
@@ -28,6 +28,7 @@ export type CheckRollUp = {
   reason: string;
   counts: StatusCounts;
   repositories: RepoStatus[];
+  /** An organisation check's evidence links; empty for a repository check, whose evidence is the claim's (`ClaimReport.evidence`). */
   evidence: EvidenceLink[];
 };
 
@@ -66,33 +67,7 @@ function levelOf(judge: CheckJudge | undefined): "org" | "repo" {
   return findingIdsOf(judge).some((id) => isFindingId(id) && FINDINGS[id].scope === "repo") ? "repo" : "org";
 }
 
-/*
- * Each repository's results indexed once (by claim, then check) and reused by every claim and
- * check of the report: looking them up by scanning made building a 10,000-repository report
- * cost claims × checks × results per repository.
- */
-type ResultIndex = Map<string, { claim: ClaimResult; checks: Map<string, CheckResult> }>;
-const indexes = new WeakMap<Assessment, ResultIndex>();
-
-function indexOf(assessment: Assessment): ResultIndex {
-  let index = indexes.get(assessment);
-  if (!index) {
-    index = new Map();
-    for (const claim of assessment.results) if (!index.has(claim.claimId)) index.set(claim.claimId, { claim, checks: new Map(claim.checks.map((c) => [c.checkId, c])) });
-    indexes.set(assessment, index);
-  }
-  return index;
-}
-
-function claimIn(assessment: Assessment, claimId: string): ClaimResult | undefined {
-  return indexOf(assessment).get(claimId)?.claim;
-}
-
-function checkIn(assessment: Assessment, claimId: string, checkId: string): CheckResult | undefined {
-  return indexOf(assessment).get(claimId)?.checks.get(checkId);
-}
-
-function rollUpCheck(claim: ClaimSpec, check: CheckSpec, inScope: readonly Assessment[], orgResult: ClaimResult | undefined, judges: readonly CheckJudge[]): CheckRollUp {
+function rollUpCheck(claim: ClaimSpec, check: CheckSpec, position: readonly [number, number], inScope: readonly RepositoryDigest[], orgResult: ClaimResult | undefined, judges: readonly CheckJudge[]): CheckRollUp {
   const judge = judgeOf(claim.id, check.id, judges);
   const level = levelOf(judge);
   const base = { checkId: check.id, judges: check.judges, supporting: check.supporting === true, level };
@@ -101,24 +76,19 @@ function rollUpCheck(claim: ClaimSpec, check: CheckSpec, inScope: readonly Asses
     const status: CheckStatus = result?.status ?? "unknown";
     return { ...base, status, reason: result?.reason ?? "not judged", counts: emptyCounts(), repositories: [], evidence: result?.evidence ?? [] };
   }
-  const repositories = inScope.map((a) => {
-    const result = checkIn(a, claim.id, check.id);
-    return { repo: a.name, status: result?.status ?? "unknown", reason: result?.reason ?? "not judged for this repository" } satisfies RepoStatus;
-  });
-  const evidence = inScope.flatMap((a) => checkIn(a, claim.id, check.id)?.evidence ?? []);
-  return { ...base, status: rollUpRepositories(repositories.map((r) => r.status)), reason: "", counts: countOf(repositories), repositories, evidence };
+  const [claimAt, checkAt] = position;
+  const repositories = inScope.map((d) => d.checks[claimAt]![checkAt]!);
+  // A repository check's evidence is each repository's, shown with the claim's evidence (`ClaimReport.evidence`).
+  return { ...base, status: rollUpRepositories(repositories.map((r) => r.status)), reason: "", counts: countOf(repositories), repositories, evidence: [] };
 }
 
-function rollUpClaim(claim: ClaimSpec, inScope: readonly Assessment[], orgResults: readonly ClaimResult[], judges: readonly CheckJudge[]): ClaimRollUp {
+function rollUpClaim(claim: ClaimSpec, claimAt: number, inScope: readonly RepositoryDigest[], orgResults: readonly ClaimResult[], judges: readonly CheckJudge[]): ClaimRollUp {
   const orgResult = orgResults.find((r) => r.claimId === claim.id);
-  const checks = claim.checks.map((check) => rollUpCheck(claim, check, inScope, orgResult, judges));
+  const checks = claim.checks.map((check, checkAt) => rollUpCheck(claim, check, [claimAt, checkAt], inScope, orgResult, judges));
   const findingIds = [...new Set(claim.checks.flatMap((check) => findingIdsOf(judgeOf(claim.id, check.id, judges))))];
   const base = { claim, checks, findingIds, attested: orgResult?.attested ?? null };
   if (claim.scope === "repo") {
-    const repositories = inScope.map((a) => {
-      const result = claimIn(a, claim.id);
-      return { repo: a.name, status: result?.status ?? "unknown", reason: result?.reason ?? "not judged for this repository" } satisfies RepoStatus;
-    });
+    const repositories = inScope.map((d) => d.claims[claimAt]!);
     return { ...base, status: rollUpRepositories(repositories.map((r) => r.status)), counts: countOf(repositories), repositories };
   }
   // GitHub cannot show an `outside` claim: its status is the organisation's attested evidence or unknown, never its supporting checks.
@@ -134,15 +104,16 @@ export type RollUpOptions = {
   claims?: readonly ClaimSpec[];
 };
 
-export function inScopeRepositories(run: OrgAssessment): Assessment[] {
-  return [...run.repositories].filter((a) => a.scope.inScope).sort((a, b) => a.name.localeCompare(b.name));
-}
+/** What the roll-up reads of a run besides its repositories. */
+export type RunHead = Pick<OrgAssessment, "orgFindings" | "config">;
 
-/** Pure: one roll-up per catalogue claim, in catalogue order. */
-export function rollUpClaims(run: OrgAssessment, options: RollUpOptions = {}): ClaimRollUp[] {
+/**
+ * Pure: one roll-up per claim, in catalogue order, from the digests of the repositories in
+ * scope (in report order), made against the same claims (`options.claims`).
+ */
+export function rollUpClaims(run: RunHead, inScope: readonly RepositoryDigest[], options: RollUpOptions = {}): ClaimRollUp[] {
   const judges = options.judges ?? JUDGES;
   const claims = options.claims ?? CLAIMS;
   const orgResults = options.orgResults ?? evaluateClaims(run.orgFindings, run.config, judges, claims);
-  const inScope = inScopeRepositories(run);
-  return claims.map((claim) => rollUpClaim(claim, inScope, orgResults, judges));
+  return claims.map((claim, claimAt) => rollUpClaim(claim, claimAt, inScope, orgResults, judges));
 }

@@ -288,6 +288,32 @@ export class Store {
     return row ? storedAssessment(row) : undefined;
   }
 
+  /**
+   * Several stored assessments by id (a page of a report: at most a few hundred ids), only within
+   * the asking installation, in no particular order. One query, finished before it returns, so
+   * a caller that waits between pages never leaves the connection in the middle of a statement.
+   */
+  assessmentsByIds(installationId: number, ids: readonly number[]): StoredAssessment[] {
+    if (ids.length === 0) return [];
+    return this.db
+      .select()
+      .from(schema.assessments)
+      .where(and(eq(schema.assessments.installationId, installationId), inArray(schema.assessments.id, [...ids])))
+      .all()
+      .map(storedAssessment);
+  }
+
+  /** Only the findings of several stored assessments (validated as ever), for the JSON report's `findings`. */
+  findingsByIds(installationId: number, ids: readonly number[]): { id: number; findings: Finding[] }[] {
+    if (ids.length === 0) return [];
+    return this.db
+      .select({ id: schema.assessments.id, findings: schema.assessments.findings })
+      .from(schema.assessments)
+      .where(and(eq(schema.assessments.installationId, installationId), inArray(schema.assessments.id, [...ids])))
+      .all()
+      .map((row) => ({ id: row.id, findings: z.array(findingSchema).parse(JSON.parse(row.findings)) as Finding[] }));
+  }
+
   /** Assessments of one repository, newest first, only ever within the asking installation. */
   assessments(installationId: number, repositoryFullName: string, limit = 20): StoredAssessment[] {
     const rows = this.db

@@ -1,8 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { githubAdminCheck, reportHandler } from "../../src/app/report-route.js";
+import { latestReport } from "../../src/app/latest-report.js";
+import { renderJson } from "../../src/report/json.js";
+import { renderMarkdown } from "../../src/report/markdown.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { Store } from "../../src/store/store.js";
 import { API } from "../helpers/github-api.js";
@@ -91,6 +94,42 @@ describe("report route", () => {
     membership("admin-token", "third-org", "admin");
     expect((await fetch(`${base}/reports/third-org`, { headers: { authorization: "Bearer admin-token" } })).status).toBe(404);
     expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("streams a report of many pieces whole: the stored report's own JSON and Markdown, and stops for a client that hangs up", async () => {
+    // 300 repositories: a report of several pieces, read from the store in several pages.
+    for (let i = 0; i < 300; i += 1) {
+      const name = `svc-${i}`;
+      const run = orgRun([{ name, findings: [fact("branch-protection.pr-required", i % 3 !== 0, name)] }]);
+      store.recordAssessment({ installationId: 1, trigger: "test", assessment: run.repositories[0]!, configProblems: [] });
+    }
+    const now = new Date("2026-11-24T12:00:00Z");
+    const expected = latestReport(store, 1, "octo-org", DEFAULT_CONFIG, now)!;
+    const route = handler();
+    let answered = 0;
+    const base = await serve(async (req, res) => {
+      const handled = await route(req, res);
+      answered += 1;
+      return handled;
+    });
+    membership("admin-token", "octo-org", "admin");
+    const json = await fetch(`${base}/reports/octo-org?format=json`, { headers: { authorization: "Bearer admin-token" } });
+    const text = await json.text();
+    expect(text.length).toBeGreaterThan(4 * 64 * 1024);
+    expect(text).toBe(renderJson(expected));
+    membership("admin-token", "octo-org", "admin");
+    const md = await fetch(`${base}/reports/octo-org?format=markdown`, { headers: { authorization: "Bearer admin-token" } });
+    expect(await md.text()).toBe(renderMarkdown(expected, { everyHours: DEFAULT_CONFIG.reassessment.everyHours }));
+
+    // A client that reads the first bytes and hangs up: the route ends instead of waiting for a drain that never comes.
+    membership("admin-token", "octo-org", "admin");
+    const aborted = new AbortController();
+    const partial = await fetch(`${base}/reports/octo-org?format=json`, { headers: { authorization: "Bearer admin-token" }, signal: aborted.signal });
+    const reader = partial.body!.getReader();
+    await reader.read();
+    const before = answered;
+    aborted.abort();
+    await vi.waitFor(() => expect(answered).toBe(before + 1), { timeout: 10_000 });
   });
 
   it("is served by the app itself", async () => {

@@ -30,13 +30,20 @@ function mockSyntheticOrg(): void {
   mockRepository(ORG, "legacy", { archived: true });
 }
 
-async function generate(format: "md" | "json"): Promise<string> {
+/** The report as printed; `streamed`: written a piece at a time, as the command does to standard output. */
+async function generate(format: "md" | "json", streamed = false): Promise<string> {
   mockSyntheticOrg();
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(["assess", "--org", ORG, "--format", format], { out: (l) => out.push(l), err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_example" }, now: () => NOW, concurrency: 1 });
+  const pieces: string[] = [];
+  const write = streamed ? async (chunk: string) => void pieces.push(chunk) : undefined;
+  const code = await runCli(["assess", "--org", ORG, "--format", format], { out: (l) => out.push(l), write, err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_example" }, now: () => NOW, concurrency: 1 });
   expect(err).toEqual([]);
   expect(code).toBe(0);
+  if (streamed) {
+    expect(out).toEqual([]);
+    return pieces.join("");
+  }
   return `${out.join("\n")}\n`;
 }
 
@@ -69,6 +76,13 @@ describe("documented report examples", () => {
     // The README has no claim sections to link to.
     excerpt("README.md", "report-summary", between(md, "| Principle | Claim |", "\n\n").replace(/\[(\*\*[\d.]+\*\*)\]\(#claim-\d+\)/g, "$1"));
     excerpt("docs/report.md", "report-claim-222", between(md, "### 2.2.2 ", '<a id="claim-223">'));
+  });
+
+  it("is the same report when written to standard output a piece at a time", async () => {
+    expect(await generate("md", true)).toBe(readFileSync("docs/examples/report.md", "utf8"));
+    const json = await generate("json", true);
+    expect(json).toBe(readFileSync("docs/examples/report.json", "utf8"));
+    expect(JSON.parse(json)).toEqual(JSON.parse(readFileSync("docs/examples/report.json", "utf8")));
   });
 
   it("docs/examples/report.json is its JSON report, valid against the schema", async () => {

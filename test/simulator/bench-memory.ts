@@ -9,8 +9,9 @@ import { runAssess } from "../../src/cli-assess.js";
 
 /*
  * The memory of an organisation-wide run on its own: `claimcheck assess` (the CLI's real path:
- * repositories streamed to a temporary store as they finish, the report read back from it)
- * against a simulator in a child process, so the peak RSS printed is claimcheck's alone. Run
+ * repositories streamed to a temporary store as they finish, the report made from it a page at
+ * a time and written as a stream) against a simulator in a child process, so the peak RSS
+ * printed is claimcheck's alone; each size runs in a fresh process of its own. Run
  * with `tsx test/simulator/bench-memory.ts --sizes 1000,2000` (or from bench.ts with
  * `--memory-sizes`). Prints figures; never a test.
  */
@@ -34,40 +35,81 @@ async function simulator(repos: number, latencyMs: number): Promise<{ url: strin
   };
 }
 
-export type MemoryRow = { repos: number; seconds: number; peakRssMb: number; baselineRssMb: number; reportBytes: number };
+export type MemoryRow = { repos: number; seconds: number; peakRssMb: number; baselineRssMb: number; runPeakRssMb: number; reportPeakRssMb: number; reportBytes: number };
+
+/** One organisation size, in this process: `claimcheck assess` as the CLI runs it. */
+async function measureOne(size: number, latencyMs: number): Promise<MemoryRow> {
+  const sim = await simulator(size, latencyMs);
+  const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-memory-"));
+  const out = join(dir, "report.json");
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  // The peak while repositories are assessed, and while the report is made and written (after the last progress line).
+  let runPeak = baseline;
+  let reportPeak = 0;
+  let reporting = false;
+  const sample = () => {
+    const rss = process.memoryUsage().rss;
+    if (reporting) reportPeak = Math.max(reportPeak, rss);
+    else runPeak = Math.max(runPeak, rss);
+  };
+  const sampler = setInterval(sample, 50);
+  const started = performance.now();
+  let last = 0;
+  const code = await runAssess(["--org", "synthetic", "--format", "json", "--out", out, "--api-url", sim.url], {
+    out: () => undefined,
+    err: (line) => console.error(`  ${size}: ${line}`),
+    progress: (line) => {
+      // The run clears its progress line once every repository is assessed: the report follows.
+      if (!line) {
+        sample();
+        reporting = true;
+      }
+      if (line && performance.now() - last > 15_000) {
+        last = performance.now();
+        console.error(`  ${line}`);
+      }
+    },
+  }, { env: { GITHUB_TOKEN: "bench-token" } });
+  clearInterval(sampler);
+  sample();
+  if (code !== 0) console.error(`  ${size}: claimcheck assess exited ${code}`);
+  const row = { repos: size, seconds: (performance.now() - started) / 1000, peakRssMb: mb(Math.max(runPeak, reportPeak)), baselineRssMb: mb(baseline), runPeakRssMb: mb(runPeak), reportPeakRssMb: mb(reportPeak), reportBytes: statSync(out).size };
+  rmSync(dir, { recursive: true, force: true });
+  await sim.stop();
+  return row;
+}
+
+/** Each size in a fresh process of its own, so one size's heap is not the next one's starting point. */
+function measureInChild(size: number, latencyMs: number): Promise<MemoryRow> {
+  const script = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", script, "--one", String(size), "--latency", String(latencyMs)], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.stdout.on("data", (data: Buffer) => (output += data.toString()));
+    child.once("exit", (code) => {
+      const line = output.trim().split("\n").at(-1) ?? "";
+      if (code === 0 && line.startsWith("{")) resolve(JSON.parse(line) as MemoryRow);
+      else reject(new Error(`the memory bench of ${size} repositories exited with ${code}`));
+    });
+  });
+}
+
+/** Per 1,000 repositories, between the first and the last size measured. */
+export function growthPer1000(rows: readonly MemoryRow[]): number | null {
+  if (rows.length < 2) return null;
+  const [a, b] = [rows[0]!, rows.at(-1)!];
+  return ((b.peakRssMb - a.peakRssMb) / (b.repos - a.repos)) * 1000;
+}
 
 export async function runMemoryBench(options: { sizes: number[]; latencyMs?: number }): Promise<MemoryRow[]> {
   const rows: MemoryRow[] = [];
-  for (const size of options.sizes) {
-    const sim = await simulator(size, options.latencyMs ?? 0);
-    const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-memory-"));
-    const out = join(dir, "report.json");
-    global.gc?.();
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-    const started = performance.now();
-    let last = 0;
-    const code = await runAssess(["--org", "synthetic", "--format", "json", "--out", out, "--api-url", sim.url], {
-      out: () => undefined,
-      err: (line) => console.error(`  ${size}: ${line}`),
-      progress: (line) => {
-        if (line && performance.now() - last > 15_000) {
-          last = performance.now();
-          console.error(`  ${line}`);
-        }
-      },
-    }, { env: { GITHUB_TOKEN: "bench-token" } });
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage().rss);
-    if (code !== 0) console.error(`  ${size}: claimcheck assess exited ${code}`);
-    rows.push({ repos: size, seconds: (performance.now() - started) / 1000, peakRssMb: mb(peak), baselineRssMb: mb(baseline), reportBytes: statSync(out).size });
-    rmSync(dir, { recursive: true, force: true });
-    await sim.stop();
+  for (const size of options.sizes) rows.push(await measureInChild(size, options.latencyMs ?? 0));
+  console.log("\nOrganisation-wide run, the app's process only (simulator in a child process; `claimcheck assess --format json`; each size in a fresh process)");
+  console.log("repos   wall       peak RSS   RSS before   run peak   report peak   report");
+  for (const r of rows) {
+    console.log(`${String(r.repos).padEnd(7)} ${`${r.seconds.toFixed(1)} s`.padEnd(10)} ${`${r.peakRssMb} MB`.padEnd(10)} ${`${r.baselineRssMb} MB`.padEnd(12)} ${`${r.runPeakRssMb} MB`.padEnd(10)} ${`${r.reportPeakRssMb} MB`.padEnd(13)} ${(r.reportBytes / 1024 / 1024).toFixed(1)} MB`);
   }
-  console.log("\nOrganisation-wide run, the app's process only (simulator in a child process; `claimcheck assess --format json`)");
-  console.log("repos   wall       peak RSS   RSS before   report");
-  for (const r of rows) console.log(`${String(r.repos).padEnd(7)} ${`${r.seconds.toFixed(1)} s`.padEnd(10)} ${`${r.peakRssMb} MB`.padEnd(10)} ${`${r.baselineRssMb} MB`.padEnd(12)} ${(r.reportBytes / 1024 / 1024).toFixed(1)} MB`);
   for (let i = 1; i < rows.length; i += 1) {
     const a = rows[i - 1]!;
     const b = rows[i]!;
@@ -77,6 +119,12 @@ export async function runMemoryBench(options: { sizes: number[]; latencyMs?: num
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,2000" }, latency: { type: "string", default: "0" } } });
+  const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,2000" }, latency: { type: "string", default: "0" }, one: { type: "string" } } });
+  if (values.one !== undefined) {
+    // A child of runMemoryBench: one size, its row as the last line of standard output.
+    const row = await measureOne(Number(values.one), Number(values.latency));
+    console.log(JSON.stringify(row));
+    process.exit(0);
+  }
   await runMemoryBench({ sizes: values.sizes.split(",").map(Number).filter((n) => n > 0), latencyMs: Number(values.latency) });
 }
