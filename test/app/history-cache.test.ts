@@ -6,6 +6,7 @@ import { historyAssessments, loadHistoryAssessments } from "../../src/store/hist
 import type { CheckStatus } from "../../src/core/status.js";
 import * as schema from "../../src/store/schema.js";
 import { Store } from "../../src/store/store.js";
+import { turnsDuring } from "../helpers/turns.js";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
 const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString();
@@ -82,16 +83,7 @@ describe("the history's assessments read a page at a time", () => {
     }
     const since = new Date(NOW.getTime() - 90 * 86_400_000);
 
-    let turns = 0;
-    let done = false;
-    const tick = () => {
-      if (done) return;
-      turns += 1;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
-    const paged = await loadHistoryAssessments(store, 1, since, NOW);
-    done = true;
+    const { turns, value: paged } = await turnsDuring(() => loadHistoryAssessments(store, 1, since, NOW));
 
     const whole = historyAssessments(store, 1, since, NOW);
     expect(paged.during).toEqual(whole.during);

@@ -1,25 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { forEachSlice, mapYielding } from "../../src/core/event-loop.js";
+import { turnsDuring } from "../helpers/turns.js";
 
 /*
  * Work over a whole organisation hands the thread back between slices: other callbacks (a webhook
  * being acknowledged, a timer) run in between. Counted by turns, never by timing.
  */
-
-/** Counts turns of the event loop taken by others while `work` runs. */
-async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    if (done) return;
-    turns += 1;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  await work();
-  done = true;
-  return turns;
-}
 
 describe("forEachSlice", () => {
   it("visits every item once, in order, in slices of the given size", async () => {
@@ -59,7 +45,7 @@ describe("forEachSlice", () => {
 describe("mapYielding", () => {
   it("maps every item and gives the event loop a turn every `every` items", async () => {
     let out: number[] = [];
-    const turns = await turnsDuring(async () => (out = await mapYielding(Array.from({ length: 100 }, (_, i) => i), (n) => n * 2, 10)));
+    const { turns } = await turnsDuring(async () => (out = await mapYielding(Array.from({ length: 100 }, (_, i) => i), (n) => n * 2, 10)));
     expect(out).toEqual(Array.from({ length: 100 }, (_, i) => i * 2));
     expect(turns).toBeGreaterThanOrEqual(9);
   });

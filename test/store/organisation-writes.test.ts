@@ -3,6 +3,7 @@ import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { backfillOf, enqueueBackfillInSlices, pendingRepositories, settleRepository } from "../../src/store/backfill-records.js";
 import { latestAssessmentHeads, loadLatestAssessments } from "../../src/store/issue-records.js";
 import { ROWS_PER_SLICE, Store } from "../../src/store/store.js";
+import { turnsDuring } from "../helpers/turns.js";
 
 /*
  * An installation event names every repository of the organisation (10,000 on a large one). The
@@ -15,21 +16,6 @@ const trigger = { name: "installation.created", deliveryId: "d1" };
 const at = new Date("2026-11-28T10:00:00Z");
 const names = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `acme/repo-${from + i}`);
 
-/** Runs `work` while another callback asks for a turn after every one it gets; how many it got. */
-async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    if (done) return;
-    turns += 1;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  await work();
-  done = true;
-  return turns;
-}
-
 describe("writes over a whole organisation", () => {
   let store: Store;
   beforeEach(() => {
@@ -40,7 +26,7 @@ describe("writes over a whole organisation", () => {
 
   it("records an installation's repositories a slice at a time, other callbacks running in between", async () => {
     const repos = names(3 * ROWS_PER_SLICE + 1).map((fullName, i) => ({ id: i + 1, fullName }));
-    const turns = await turnsDuring(() => store.addRepositoriesInSlices(INSTALLATION, repos));
+    const { turns } = await turnsDuring(() => store.addRepositoriesInSlices(INSTALLATION, repos));
     expect(turns).toBeGreaterThanOrEqual(3);
     expect(store.repositoriesOf(INSTALLATION)).toHaveLength(repos.length);
   });
@@ -55,7 +41,7 @@ describe("writes over a whole organisation", () => {
 
   it("queues a backfill a slice at a time, counting each repository once", async () => {
     const repos = names(2 * ROWS_PER_SLICE + 10);
-    const turns = await turnsDuring(() => enqueueBackfillInSlices(store, INSTALLATION, repos, trigger, at));
+    const { turns } = await turnsDuring(() => enqueueBackfillInSlices(store, INSTALLATION, repos, trigger, at));
     expect(turns).toBeGreaterThanOrEqual(2);
     expect(backfillOf(store, INSTALLATION)).toMatchObject({ state: "running", total: repos.length, assessed: 0 });
     expect(pendingRepositories(store, INSTALLATION)).toEqual(repos);
@@ -93,7 +79,7 @@ describe("reads over a whole organisation", () => {
     store.removeRepositories(INSTALLATION, [6]); // acme/repo-5
 
     let latest: Awaited<ReturnType<typeof loadLatestAssessments>> = [];
-    const turns = await turnsDuring(async () => (latest = await loadLatestAssessments(store, INSTALLATION)));
+    const { turns } = await turnsDuring(async () => (latest = await loadLatestAssessments(store, INSTALLATION)));
     expect(turns).toBeGreaterThanOrEqual(3);
     expect(latest.map((a) => a.repositoryFullName)).toEqual(repos.filter((r) => r !== "acme/repo-5").sort());
     expect(latest.find((a) => a.repositoryFullName === "acme/repo-3")).toMatchObject({ id: newer, inScope: false });
