@@ -51,11 +51,10 @@ function toHistory(row: Row): HistoryAssessment {
 
 export type HistoryRows = { before: HistoryAssessment[]; during: HistoryAssessment[] };
 
-/** The assessments of `installationId` for a history from `since` to `until`, for the repositories it covers. */
-export function historyAssessments(store: Store, installationId: number, since: Date, until: Date): HistoryRows {
-  const covered = new Set(store.repositoriesOf(installationId));
+/** Each repository's newest assessment before `since`: where its status stood when the period began. */
+function newestIdsBefore(store: Store, installationId: number, since: Date): number[] {
   const a = schema.assessments;
-  const newestBefore = store.db
+  return store.db
     .select({ id: max(a.id) })
     .from(a)
     .where(and(eq(a.installationId, installationId), lt(a.finishedAt, since.toISOString())))
@@ -63,6 +62,13 @@ export function historyAssessments(store: Store, installationId: number, since: 
     .all()
     .map((r) => r.id)
     .filter((id): id is number => id !== null);
+}
+
+/** The assessments of `installationId` for a history from `since` to `until`, for the repositories it covers. */
+export function historyAssessments(store: Store, installationId: number, since: Date, until: Date): HistoryRows {
+  const covered = new Set(store.repositoriesOf(installationId));
+  const a = schema.assessments;
+  const newestBefore = newestIdsBefore(store, installationId, since);
   const before: Row[] = [];
   // SQLite limits the parameters of one statement; large organisations are read in slices.
   for (let i = 0; i < newestBefore.length; i += 500) {
@@ -107,14 +113,7 @@ export async function loadHistoryAssessments(store: Store, installationId: numbe
   const covered = new Set(store.repositoriesOf(installationId));
   const keep = (r: Row) => covered.has(r.repo);
   const a = schema.assessments;
-  const newestBefore = store.db
-    .select({ id: max(a.id) })
-    .from(a)
-    .where(and(eq(a.installationId, installationId), lt(a.finishedAt, since.toISOString())))
-    .groupBy(a.repositoryFullName)
-    .all()
-    .map((r) => r.id)
-    .filter((id): id is number => id !== null);
+  const newestBefore = newestIdsBefore(store, installationId, since);
   const before: HistoryAssessment[] = [];
   for (let i = 0; i < newestBefore.length; i += HISTORY_PAGE) {
     await yieldToEventLoop();
