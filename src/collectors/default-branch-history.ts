@@ -5,6 +5,7 @@ import { explainReadFailure, fieldError, type GitHubClient } from "../github/cli
 import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
+import { repositoryLookupsQuery } from "../github/repository-query.js";
 
 /*
  * Commits on the default branch in the window: whether each came through a pull request, whether
@@ -84,15 +85,7 @@ export const COMMITS_PER_ASSOCIATION_QUERY = 100;
 
 /** Asks which pull request brought each of these commits in, for those no listed merge commit accounts for. */
 export function commitPullRequestsQuery(count: number): string {
-  const vars = Array.from({ length: count }, (_, i) => `$c${i}: GitObjectID!`).join(", ");
-  const fields = Array.from({ length: count }, (_, i) => `    c${i}: object(oid: $c${i}) { ... on Commit { oid associatedPullRequests(first: 1) { totalCount } } }`).join("\n");
-  return `
-query claimcheckCommitPullRequests($owner: String!, $name: String!, ${vars}) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-${fields}
-  }
-}`;
+  return repositoryLookupsQuery({ name: "claimcheckCommitPullRequests", prefix: "c", type: "GitObjectID!", count, field: (oid) => `object(oid: ${oid}) { ... on Commit { oid associatedPullRequests(first: 1) { totalCount } } }` });
 }
 
 /** 3,000 commits at most; past that the findings say the window was too big. */

@@ -6,6 +6,7 @@ import { explainReadFailure, fieldError, type GitHubClient } from "../github/cli
 import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
+import { repositoryLookupsQuery } from "../github/repository-query.js";
 
 /*
  * Pull requests merged into the default branch in the window — who approved them, on which
@@ -376,16 +377,7 @@ export const MISSED_PER_QUERY = 25;
 
 /** Reads the given merged pull requests by number, with the fields a page reads. */
 export function missedPullRequestsQuery(count: number): string {
-  const vars = Array.from({ length: count }, (_, i) => `$n${i}: Int!`).join(", ");
-  const fields = Array.from({ length: count }, (_, i) => `    pr${i}: pullRequest(number: $n${i}) { ...claimcheckMergedPullRequest }`).join("\n");
-  return `
-query claimcheckMissedPullRequests($owner: String!, $name: String!, ${vars}) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-${fields}
-  }
-}
-${PR_FIELDS}`;
+  return repositoryLookupsQuery({ name: "claimcheckMissedPullRequests", prefix: "pr", type: "Int!", count, field: (n) => `pullRequest(number: ${n}) { ...claimcheckMergedPullRequest }`, fragments: PR_FIELDS });
 }
 
 const missedSchema = z.looseObject({ repository: z.record(z.string(), z.unknown()).nullable() });
@@ -399,7 +391,7 @@ async function readMissedPullRequests(client: GitHubClient, repo: RepoRef, numbe
   for (let start = 0; start < numbers.length; start += MISSED_PER_QUERY) {
     const batch = numbers.slice(start, start + MISSED_PER_QUERY);
     const variables: Record<string, string | number> = { owner: repo.owner, name: repo.name };
-    batch.forEach((n, i) => (variables[`n${i}`] = n));
+    batch.forEach((n, i) => (variables[`pr${i}`] = n));
     const { data: answer, errors } = await client.graphqlPartial("claimcheckMissedPullRequests", missedPullRequestsQuery(batch.length), variables, missedSchema);
     const error = followUpError("the merged pull requests read again", errors);
     if (error) return { prs, problem: error };
@@ -419,15 +411,7 @@ const OID = /^[0-9a-f]{40}$/;
 
 /** The head commits of pull requests whose own rollup was missing or about another commit. */
 export function headCommitsQuery(count: number): string {
-  const vars = Array.from({ length: count }, (_, i) => `$h${i}: GitObjectID!`).join(", ");
-  const fields = Array.from({ length: count }, (_, i) => `    h${i}: object(oid: $h${i}) { ... on Commit { oid statusCheckRollup { ${ROLLUP_FIELDS} } } }`).join("\n");
-  return `
-query claimcheckHeadCommits($owner: String!, $name: String!, ${vars}) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-${fields}
-  }
-}`;
+  return repositoryLookupsQuery({ name: "claimcheckHeadCommits", prefix: "h", type: "GitObjectID!", count, field: (oid) => `object(oid: ${oid}) { ... on Commit { oid statusCheckRollup { ${ROLLUP_FIELDS} } } }` });
 }
 
 const headCommitSchema = z.looseObject({ oid: z.string().optional(), statusCheckRollup: rawRollupSchema.nullable().optional() }).nullable();

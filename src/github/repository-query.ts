@@ -46,3 +46,21 @@ export function repositoryQueryVariables(fragments: readonly RepositoryFragment[
   const values: Record<VariableName, string> = { owner, name, branch, qualifiedBranch: `refs/heads/${branch}`, since: since.toISOString() };
   return Object.fromEntries(usedVariables(fragments).map((v) => [v, values[v]]));
 }
+
+/**
+ * A follow-up query of one repository asking the same thing of `count` items at once, each under
+ * an alias `<prefix><i>` with its own variable `$<prefix><i>` (a commit by oid, a pull request by
+ * number): one request however many items, where a query per item would pay a point each.
+ */
+export function repositoryLookupsQuery(spec: { name: string; prefix: string; type: string; count: number; field: (variable: string) => string; fragments?: string }): string {
+  const { name, prefix, type, count, field } = spec;
+  const vars = Array.from({ length: count }, (_, i) => `$${prefix}${i}: ${type}`).join(", ");
+  const fields = Array.from({ length: count }, (_, i) => `    ${prefix}${i}: ${field(`$${prefix}${i}`)}`).join("\n");
+  return `
+query ${name}($owner: String!, $name: String!, ${vars}) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+${fields}
+  }
+}${spec.fragments ? `\n${spec.fragments}` : ""}`;
+}

@@ -3,35 +3,19 @@ import { defaultBranchHistoryCollector, FIRST_HISTORY_PAGE, type BranchCommit } 
 import { FIRST_MERGED_PAGE, pullRequestsCollector, type MergedPr } from "../../src/collectors/pull-requests.js";
 import { collectContext } from "../helpers/collect.js";
 import { mockGraphql } from "../helpers/graphql.js";
-import { checkRollup, quietRepositoryData } from "../helpers/repository-graphql.js";
+import { checkRollup, mergedPullRequest, quietRepositoryData } from "../helpers/repository-graphql.js";
 
 /*
- * An error GitHub reports beside a partial answer is honoured in the batched query: any error
- * under `pr_merged` or `hist_branch` makes those findings unknown. The follow-up queries go
- * through `client.graphql`, which keeps the data and drops the errors; a node GitHub nulled is
- * then filtered out as if it did not exist. With first pages of 25, the 26th pull request or
- * commit of a window is now read by a follow-up query (it was in the batched one for windows of
- * up to 100 pull requests / 50 commits), and whether a commit came through a pull request is now
- * always a follow-up question.
+ * An error GitHub reports beside a partial answer makes the findings it touches unknown, in the
+ * batched query and in every follow-up query: later pages of merged pull requests and of commits,
+ * pull requests read again by number, and the question of which pull request brought a commit in.
+ * A node GitHub nulled beside an error must never be dropped as if it did not exist. With first
+ * pages of 25, the 26th pull request or commit of a window is read by a follow-up query, and
+ * whether a commit came through a pull request is always one.
  */
-const HEAD = "a".repeat(40);
-const user = (login: string) => ({ __typename: "User", login });
 
 function merged(i: number, approvedBy: string | null, at = "2026-11-10T12:00:00Z"): MergedPr {
-  const reviews = approvedBy ? [{ state: "APPROVED", submittedAt: "2026-11-02T09:00:00Z", author: user(approvedBy), commit: { oid: HEAD } }] : [];
-  return {
-    url: `https://github.com/octo-org/api/pull/${i}`,
-    createdAt: "2024-11-01T09:00:00Z",
-    mergedAt: at,
-    updatedAt: at,
-    baseRefName: "main",
-    headRefOid: HEAD,
-    author: user("alice"),
-    mergedBy: { login: "alice" },
-    statusCheckRollup: { ...checkRollup("SUCCESS")!, commit: { oid: HEAD } },
-    latestOpinionatedReviews: { totalCount: reviews.length, nodes: reviews },
-    files: { totalCount: 1, nodes: [{ path: "src/index.ts" }] },
-  } as unknown as MergedPr;
+  return mergedPullRequest({ number: i, approvedBy, mergedAt: at, updatedAt: at, withNumber: false }) as unknown as MergedPr;
 }
 
 let n = 0;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FIRST_MERGED_PAGE, missedPullRequests, missedPullRequestsQuery, pullRequestsCollector, type MergedPr } from "../../src/collectors/pull-requests.js";
 import { collectContext } from "../helpers/collect.js";
 import { mockGraphql, schemaErrors } from "../helpers/graphql.js";
-import { checkRollup, quietRepositoryData } from "../helpers/repository-graphql.js";
+import { mergedPullRequest, quietRepositoryData } from "../helpers/repository-graphql.js";
 
 /*
  * Merged pull requests are paged by UPDATED_AT, newest first. A pull request that is updated
@@ -14,25 +14,9 @@ import { checkRollup, quietRepositoryData } from "../helpers/repository-graphql.
  * pull request the window held: one it lists in the window that no page returned was not judged,
  * and its evidence must be read, or the findings unknown, never "all reviewed".
  */
-const HEAD = "a".repeat(40);
-const user = (login: string) => ({ __typename: "User", login });
 
 function merged(i: number, updatedAt: string, approvedBy: string | null, mergedAt = "2026-11-02T10:00:00Z"): MergedPr {
-  const reviews = approvedBy ? [{ state: "APPROVED", submittedAt: "2026-11-02T09:00:00Z", author: user(approvedBy), commit: { oid: HEAD } }] : [];
-  return {
-    url: `https://github.com/octo-org/api/pull/${i}`,
-    number: i,
-    createdAt: "2024-11-01T09:00:00Z",
-    mergedAt,
-    updatedAt,
-    baseRefName: "main",
-    headRefOid: HEAD,
-    author: user("alice"),
-    mergedBy: { login: "alice" },
-    statusCheckRollup: { ...checkRollup("SUCCESS")!, commit: { oid: HEAD } },
-    latestOpinionatedReviews: { totalCount: reviews.length, nodes: reviews },
-    files: { totalCount: 1, nodes: [{ path: "src/index.ts" }] },
-  } as unknown as MergedPr;
+  return mergedPullRequest({ number: i, approvedBy, mergedAt, updatedAt }) as unknown as MergedPr;
 }
 
 describe("merged pull requests updated between two page queries", () => {

@@ -61,3 +61,29 @@ export function checkRollup(state: "SUCCESS" | "FAILURE" | "PENDING" | null) {
   const own = { __typename: "CheckRun", name: "Code of Practice evidence", status: "COMPLETED", conclusion: "NEUTRAL" };
   return { state, contexts: { totalCount: 2, nodes: [ci, own] } };
 }
+
+const HEAD_OID = "a".repeat(40);
+
+/**
+ * A merged pull request as the pull-request fragment reads it: into `main`, green checks on its
+ * head, one changed file, approved on its head by `approvedBy` (or not reviewed at all).
+ * `withNumber: false` leaves out `number`, as answers to queries that did not ask for it.
+ */
+export function mergedPullRequest(options: { number: number; approvedBy: string | null; mergedAt: string; updatedAt: string; withNumber?: boolean }) {
+  const user = (login: string) => ({ __typename: "User", login });
+  const reviews = options.approvedBy ? [{ state: "APPROVED", submittedAt: "2026-11-02T09:00:00Z", author: user(options.approvedBy), commit: { oid: HEAD_OID } }] : [];
+  return {
+    url: `https://github.com/octo-org/api/pull/${options.number}`,
+    ...(options.withNumber === false ? {} : { number: options.number }),
+    createdAt: "2024-11-01T09:00:00Z",
+    mergedAt: options.mergedAt,
+    updatedAt: options.updatedAt,
+    baseRefName: "main",
+    headRefOid: HEAD_OID,
+    author: user("alice"),
+    mergedBy: { login: "alice" },
+    statusCheckRollup: { ...checkRollup("SUCCESS")!, commit: { oid: HEAD_OID } },
+    latestOpinionatedReviews: { totalCount: reviews.length, nodes: reviews },
+    files: { totalCount: 1, nodes: [{ path: "src/index.ts" }] },
+  };
+}

@@ -1,3 +1,4 @@
+import { seeded } from "../helpers/random.js";
 import { percentile } from "./bench-figures.js";
 
 /*
@@ -37,21 +38,10 @@ function stats(side: Side): SideStats {
   return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), cpuMean: mean(side.cpuMs), cpuMedian: percentile(sorted(side.cpuMs), 50) };
 }
 
-/** A small seeded generator: the same measurements always give the same interval. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The 2.5th and 97.5th percentiles of `statistic` over resamplings of the pairs. */
 function interval(pairs: number, statistic: (picks: readonly number[]) => number, seed: number): [number, number] {
-  const next = random(seed);
+  // Seeded: the same measurements always give the same interval.
+  const next = seeded(seed);
   const values: number[] = [];
   for (let r = 0; r < RESAMPLES; r += 1) {
     const picks = Array.from({ length: pairs }, () => Math.floor(next() * pairs));
