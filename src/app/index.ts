@@ -114,7 +114,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
           const [owner, repo] = fullName.split("/") as [string, string];
           return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, { name: SCHEDULED_TRIGGER, deliveryId: `scheduled-${installationId}` }), "background");
         },
-        publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, issues.newRun(installationId, org), assessed),
+        publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, { installationId, org }, assessed),
       });
     if (deps.sweepIntervalMs !== null) startSweeps(sweep, sweepTickMs);
 
@@ -153,7 +153,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
           }
           return assessForCheckRun(pipeline, octokitOf(context), target, headSha, trigger(context));
         });
-        if (assessed) await publishIssues(pipeline, octokitOf(context), issues.newRun(target.installationId, target.owner), [assessed]);
+        if (assessed) await publishIssues(pipeline, octokitOf(context), { installationId: target.installationId, org: target.owner }, [assessed]);
       });
     }
 
@@ -175,7 +175,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     function resumeBackfill(installationId: number, org: string, octokit: InstallationOctokit): void {
       const running = backfiller.resume(installationId, (row) => backfillWork(octokit, installationId, { name: row.trigger, deliveryId: row.deliveryId }));
       void running
-        ?.then((outcome) => publishIssues(pipeline, octokit, issues.newRun(installationId, org), outcome.assessed))
+        ?.then((outcome) => publishIssues(pipeline, octokit, { installationId, org }, outcome.assessed))
         .catch((error: unknown) => log.error({ installation: installationId, err: error instanceof Error ? error.message : String(error) }, "resumed backfill failed"));
     }
 
@@ -187,7 +187,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
           const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, trigger(context), backfillWork(octokitOf(context), installationId, trigger(context), repos));
           // Interrupted by a shutdown: issues wait for the resumed run to see the whole organisation.
           if (interrupted) return;
-          if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
+          if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), { installationId, org: repos[0]!.split("/")[0]! }, assessed);
           if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
           return;
         }
@@ -204,7 +204,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
           outcomes.push(...(await Promise.allSettled(runs)));
         }
         const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
-        if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, repos[0]!.split("/")[0]!), assessed);
+        if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), { installationId, org: repos[0]!.split("/")[0]! }, assessed);
         const failures = outcomes.flatMap((o, i) => (o.status === "rejected" ? [`${repos[i]}: ${causeOf(o.reason)}`] : []));
         if (failures.length > 0) throw new Error(`${failures.length} of ${repos.length} repositories could not be assessed (${failures.slice(0, 3).join("; ")}${failures.length > 3 ? "; …" : ""})`);
       });
@@ -295,7 +295,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         if (!again) return;
         const [owner, repo] = again.split("/") as [string, string];
         const assessed = await queue.forKey(again, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
-        await publishIssues(pipeline, octokitOf(context), issues.newRun(installationId, owner), [assessed]);
+        await publishIssues(pipeline, octokitOf(context), { installationId, org: owner }, [assessed]);
       });
     });
 

@@ -15,7 +15,7 @@ import { AuditTrail } from "../audit/trail.js";
 import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
-import type { IssuePublisher, IssueRun } from "../publish/issues.js";
+import type { IssuePublisher } from "../publish/issues.js";
 import { latestResults, publishRunIssues } from "./issue-events.js";
 import { issueLinksOf } from "./issue-links.js";
 import { IssueRunQueue } from "./issue-run-queue.js";
@@ -84,11 +84,11 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
  * Nothing is read when no repository of the run has issues on; otherwise the newest results of
  * the organisation are read once for the whole run, however many repositories it assessed.
  */
-export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, run: IssueRun | undefined, assessed: readonly Assessed[]): Promise<void> {
-  if (!deps.issues || !run) return;
+export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, installation: { installationId: number; org: string }, assessed: readonly Assessed[]): Promise<void> {
+  if (!deps.issues) return;
   const enabled = assessed.filter((a) => a.config.issues.enabled).map((a) => ({ fullName: a.fullName, config: a.config }));
   if (enabled.length === 0) return;
-  await issueRunsOf(deps, deps.issues).request(run.installationId, { octokit, org: run.org, assessed: enabled });
+  await issueRunsOf(deps, deps.issues).request(installation.installationId, { octokit, org: installation.org, assessed: enabled });
 }
 
 /* One queue per publisher (an app has one), so runs that have not started yet are merged (issue-run-queue.ts). */
