@@ -158,23 +158,28 @@ describe("claimcheck assess", () => {
   });
 });
 
+/** Runs `test` against a server that accepts connections and never answers, as a stuck proxy would. */
+async function withSilentServer(test: (port: number) => Promise<void>): Promise<void> {
+  const { createServer } = await import("node:net");
+  const sockets: import("node:net").Socket[] = [];
+  const server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  try {
+    await test((server.address() as { port: number }).port);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((closed) => server.close(() => closed()));
+  }
+}
+
 describe("claimcheck assess when GitHub does not answer", () => {
   it("names a timeout as one, with the retries made, after each request's deadline", async () => {
-    const { createServer } = await import("node:net");
-    // Accepts connections and never answers, as a stuck proxy would.
-    const sockets: import("node:net").Socket[] = [];
-    const server = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-    const { port } = server.address() as { port: number };
-    try {
+    await withSilentServer(async (port) => {
       const err: string[] = [];
       const code = await runCli(["assess", "--org", ORG, "--api-url", `http://127.0.0.1:${port}`], { out: () => undefined, err: (l) => err.push(l) }, { env: { GITHUB_TOKEN: "ghp_test" }, now: () => NOW, retryBaseMs: 1, requestTimeoutMs: 100 });
       expect(code).toBe(2);
       expect(err).toEqual([`claimcheck: could not read organisation "${ORG}": timed out waiting for 127.0.0.1:${port} (after 3 retries)`]);
-    } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((closed) => server.close(() => closed()));
-    }
+    });
   });
 });
 
@@ -189,19 +194,11 @@ describe("claimcheck assess with the app's own credentials", () => {
   });
 
   it("keeps the request deadline and retries through Probot's Octokit", async () => {
-    const { createServer } = await import("node:net");
-    const sockets: import("node:net").Socket[] = [];
-    const server = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-    const { port } = server.address() as { port: number };
-    try {
+    await withSilentServer(async (port) => {
       const err: string[] = [];
       const code = await runCli(["assess", "--org", ORG, "--api-url", `http://127.0.0.1:${port}`], { out: () => undefined, err: (l) => err.push(l) }, { env: { APP_ID: "12345", PRIVATE_KEY: key() }, now: () => NOW, retryBaseMs: 1, requestTimeoutMs: 100 });
       expect(code).toBe(2);
       expect(err).toEqual([`claimcheck: could not find the app's installation on ${ORG}: timed out waiting for 127.0.0.1:${port} (after 3 retries)`]);
-    } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((closed) => server.close(() => closed()));
-    }
+    });
   });
 });
