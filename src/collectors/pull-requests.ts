@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { effectiveRollup, rawRollupSchema, ROLLUP_FIELDS, type EffectiveRollup } from "./check-rollup.js";
+import { actor, MERGED_PR_FIELDS, mergedConnection, mergedPrSchema, mergedPullRequests, numberOf, present, RECENT_LISTED, recentSchema, type MergedPr, type RecentPr } from "./merged-pull-request.js";
+import { readWindowPages } from "./window-pages.js";
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
 import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
@@ -26,47 +28,25 @@ import { repositoryLookupsQuery } from "../github/repository-query.js";
  * So a page of 100 costs three points even when the window holds five pull requests. The batched
  * query therefore reads a first page of FIRST_MERGED_PAGE, and beside it a list of the 100 most
  * recently updated merged pull requests with no nested connection (`pr_recent`, one request),
- * which says how many more the window holds: the next page asks for that many (one past it, so
- * the page shows where the window ends), not for 100.
+ * which says how many more the window holds. Later pages are read with the history's by
+ * window-pages.ts, sized by window-plan.ts so that each follow-up query costs one point.
  *
- * Pages are ordered by last update and a cursor holds that date, so a pull request updated
- * between two page queries (a bot's label after the merge) moves ahead of the cursor and is on
- * no later page. The list, read in the same snapshot as the first page, names every pull request
- * the window held: one it names that no page returned is read again by number
+ * A pull request updated between two page queries moves ahead of the cursor and is on no later
+ * page. The list, read in the same snapshot as the first page, names every pull request the
+ * window held: one it names that no page returned is read again by number
  * (`missedPullRequestsQuery`), and if that fails the findings are unknown.
  */
 
-/** GitHub's page size for one reviewer list; reviews past it could only add approvals, never remove one. */
-export const REVIEWS_READ = 100;
+export { REVIEWS_READ, type MergedPr } from "./merged-pull-request.js";
+export { MAX_MERGED_PAGES } from "./window-pages.js";
 
-const PR_FIELDS = `
-fragment claimcheckMergedPullRequest on PullRequest {
-  url
-  number
-  createdAt
-  mergedAt
-  updatedAt
-  baseRefName
-  headRefOid
-  author { __typename login }
-  mergedBy { login }
-  statusCheckRollup {
-    commit { oid }
-    ${ROLLUP_FIELDS}
-  }
-  latestOpinionatedReviews(first: ${REVIEWS_READ}, writersOnly: true) {
-    totalCount
-    nodes { state submittedAt author { __typename login } commit { oid } }
-  }
-  files(first: 100) { totalCount nodes { path } }
-}`;
-
-/** Pull requests a first page reads: most repositories merge fewer in a window (see the cost note above). */
-export const FIRST_MERGED_PAGE = 25;
-/** A list of the most recently updated merged pull requests, without nested connections: one request. */
-const RECENT_LISTED = 100;
-
-const mergedPullRequests = (first: string) => `pullRequests(baseRefName: $branch, states: [MERGED], first: ${first}, orderBy: { field: UPDATED_AT, direction: DESC }`;
+/**
+ * Pull requests a first page reads: most repositories merge fewer in a window. With the
+ * history's first page (FIRST_HISTORY_PAGE) it is the largest equal pair whose batched query
+ * still costs one point within a run and two for a lone repository (3 × 31 + 31 requests beside
+ * the rest: test/collectors/window-plan.test.ts works it out from the query).
+ */
+export const FIRST_MERGED_PAGE = 31;
 
 export const pullRequestsFragment = {
   name: "claimcheckPullRequests",
@@ -92,69 +72,21 @@ fragment claimcheckPullRequests on Repository {
     nodes { url createdAt closedAt author { __typename login } }
   }
 }
-${PR_FIELDS}`,
+${MERGED_PR_FIELDS}`,
 };
-
-/** The next page of merged pull requests, when the window holds more than one page. */
-export const MERGED_PULL_REQUESTS_PAGE_QUERY = `
-query claimcheckMergedPullRequests($owner: String!, $name: String!, $branch: String!, $first: Int!, $cursor: String!) {
-  rateLimit { cost remaining resetAt }
-  repository(owner: $owner, name: $name) {
-    pr_merged: ${mergedPullRequests("$first")}, after: $cursor) {
-      pageInfo { hasNextPage endCursor }
-      nodes { ...claimcheckMergedPullRequest }
-    }
-  }
-}
-${PR_FIELDS}`;
-
-/** Bounds the pages read for one assessment; past it the findings say the window was too big. */
-export const MAX_MERGED_PAGES = 30;
-
-const actor = z.looseObject({ __typename: z.string(), login: z.string() }).nullable();
-
-const reviewSchema = z.looseObject({ state: z.string(), submittedAt: z.string().nullable(), author: actor, commit: z.looseObject({ oid: z.string() }).nullable() });
-
-const mergedPrSchema = z.looseObject({
-  url: z.string(),
-  // Optional for answers that predate it; the URL names the number too.
-  number: z.number().int().optional(),
-  createdAt: z.string(),
-  mergedAt: z.string(),
-  updatedAt: z.string(),
-  baseRefName: z.string(),
-  headRefOid: z.string(),
-  author: actor,
-  mergedBy: z.looseObject({ login: z.string() }).nullable(),
-  statusCheckRollup: rawRollupSchema.extend({ commit: z.looseObject({ oid: z.string() }).nullable() }).nullable(),
-  latestOpinionatedReviews: z.looseObject({ totalCount: z.number().int(), nodes: z.array(reviewSchema.nullable()) }).nullable(),
-  files: z.looseObject({ totalCount: z.number().int(), nodes: z.array(z.looseObject({ path: z.string() }).nullable()) }).nullable(),
-});
-/** A merged pull request as read; `headChecks` is filled in when its own rollup was not for its head commit. */
-export type MergedPr = z.infer<typeof mergedPrSchema> & { headChecks?: EffectiveRollup };
-
-const mergedConnection = z.looseObject({
-  pageInfo: z.looseObject({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
-  nodes: z.array(mergedPrSchema.nullable()),
-});
 
 const otherPr = z.looseObject({ url: z.string(), createdAt: z.string(), closedAt: z.string().nullable().optional(), author: actor });
 export type OtherPr = z.infer<typeof otherPr>;
 
 const fragmentSchema = z.looseObject({
   pr_merged: mergedConnection.nullable(),
-  // Absent from answers that predate it: the next page is then a full one.
-  pr_recent: z.looseObject({ nodes: z.array(z.looseObject({ number: z.number().int().optional(), updatedAt: z.string() }).nullable()) }).nullish(),
+  pr_recent: recentSchema,
   pr_openOldest: z.looseObject({ totalCount: z.number().int(), nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_openNewest: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_closed: z.looseObject({ nodes: z.array(otherPr.nullable()) }).nullable(),
   pr_isEmpty: defaultBranchAnswer.isEmpty,
   pr_default: defaultBranchAnswer.ref,
 });
-
-const pageSchema = z.looseObject({ repository: z.looseObject({ pr_merged: mergedConnection.nullable() }).nullable() });
-
-const present = <T>(items: (T | null)[]): T[] => items.filter((i): i is T => i !== null);
 
 /** Bot logins compare without GitHub's "[bot]" suffix and case. */
 export function botName(login: string): string {
@@ -299,69 +231,6 @@ const PRODUCES = [
 ] as const satisfies readonly (keyof Summary)[];
 
 /**
- * Pure: how many pull requests the next page asks for. The list of recent merged pull requests
- * says how many of them the window holds; the page asks for the ones not read yet and one more,
- * whose date shows the window has ended. Past what the list knows (more than it holds, or pull
- * requests updated between the two queries), a full page.
- */
-export function nextMergedPageSize(recent: readonly RecentPr[] | null, read: number, since: Date): number {
-  if (!recent || (recent.length >= RECENT_LISTED && Date.parse(recent.at(-1)!.updatedAt) >= since.getTime())) return 100;
-  const inWindow = recent.filter((pr) => Date.parse(pr.updatedAt) >= since.getTime()).length;
-  const remaining = inWindow - read;
-  return remaining > 0 ? Math.min(100, remaining + 1) : 100;
-}
-
-/** A pull request's number; from its URL for answers without `number`. */
-function numberOf(pr: { number?: number | undefined; url: string }): number | null {
-  if (pr.number !== undefined) return pr.number;
-  const match = /\/pull\/(\d+)$/.exec(pr.url);
-  return match ? Number(match[1]) : null;
-}
-
-/** The same pull request on two pages (its number, else its URL) is one pull request. */
-const keyOf = (pr: MergedPr) => String(numberOf(pr) ?? pr.url);
-
-async function readMergedPages(
-  client: GitHubClient,
-  repo: RepoRef,
-  first: z.infer<typeof mergedConnection>,
-  recent: readonly RecentPr[] | null,
-  since: Date,
-): Promise<{ prs: MergedPr[]; complete: boolean; error?: string }> {
-  const prs: MergedPr[] = [];
-  const seen = new Set<string>();
-  const add = (nodes: (MergedPr | null)[]) => {
-    for (const pr of present(nodes)) {
-      if (seen.has(keyOf(pr))) continue;
-      seen.add(keyOf(pr));
-      prs.push(pr);
-    }
-  };
-  add(first.nodes);
-  let page = first;
-  for (let pages = 1; ; pages += 1) {
-    const oldest = present(page.nodes).at(-1);
-    // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
-    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor || (oldest && Date.parse(oldest.updatedAt) < since.getTime())) return { prs, complete: true };
-    if (pages >= MAX_MERGED_PAGES) return { prs, complete: false };
-    const { data: next, errors } = await client.graphqlPartial(
-      "claimcheckMergedPullRequests",
-      MERGED_PULL_REQUESTS_PAGE_QUERY,
-      { owner: repo.owner, name: repo.name, branch: repo.defaultBranch, first: nextMergedPageSize(recent, prs.length, since), cursor: page.pageInfo.endCursor },
-      pageSchema,
-    );
-    // A pull request GitHub nulled beside an error would otherwise be dropped as if never merged.
-    const error = followUpError("a later page of merged pull requests", errors);
-    if (error) return { prs, complete: false, error };
-    if (!next.repository?.pr_merged) return { prs, complete: false };
-    page = next.repository.pr_merged;
-    add(page.nodes);
-  }
-}
-
-type RecentPr = { number?: number | undefined; updatedAt: string };
-
-/**
  * Pure: the pull requests the list names in the window that no page returned — updated between
  * two page queries, they moved ahead of the cursor (see the note at the top).
  */
@@ -377,7 +246,7 @@ export const MISSED_PER_QUERY = 25;
 
 /** Reads the given merged pull requests by number, with the fields a page reads. */
 export function missedPullRequestsQuery(count: number): string {
-  return repositoryLookupsQuery({ name: "claimcheckMissedPullRequests", prefix: "pr", type: "Int!", count, field: (n) => `pullRequest(number: ${n}) { ...claimcheckMergedPullRequest }`, fragments: PR_FIELDS });
+  return repositoryLookupsQuery({ name: "claimcheckMissedPullRequests", prefix: "pr", type: "Int!", count, field: (n) => `pullRequest(number: ${n}) { ...claimcheckMergedPullRequest }`, fragments: MERGED_PR_FIELDS });
 }
 
 const missedSchema = z.looseObject({ repository: z.record(z.string(), z.unknown()).nullable() });
@@ -453,7 +322,9 @@ export const pullRequestsCollector: Collector = {
     const stale = staleDefaultBranch(data.pr_isEmpty, data.pr_default, repo.defaultBranch);
     if (stale) return PRODUCES.map((id) => unreadable(id, stale, where));
     const recent = data.pr_recent ? present(data.pr_recent.nodes) : null;
-    const { prs, complete, error } = await readMergedPages(client, repo, data.pr_merged, recent, since);
+    const pages = (await readWindowPages(client, repo, since, repositoryData)).pullRequests;
+    if (!pages) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
+    const { prs, complete, error } = pages;
     if (error) return PRODUCES.map((id) => unreadable(id, error, where));
     if (!complete) {
       const reason = `more than ${prs.length} pull requests were updated in the ${config.windowDays}-day window; shorten windowDays to assess them`;

@@ -9,10 +9,11 @@ import { webhookExample } from "../helpers/webhooks.js";
 
 /*
  * The request budget of one full repository assessment with 100 pull requests merged in the
- * window and 100 default-branch commits. The batched query reads the first 25 of each; the list
- * of recent merged pull requests and the history's count say how many remain, and one page of
- * each reads exactly those: 3 GraphQL requests. (What GitHub charges for them in points is
- * measured against the simulator, which applies GitHub's cost formula: test/e2e/real-world-configs.)
+ * window and 100 default-branch commits. The batched query reads the first 31 of each; the list
+ * of recent merged pull requests and the history's count say how many remain, and two follow-up
+ * queries of at most 149 requests each (one point each) read exactly those, the commits' page and
+ * the pull requests' sharing the first: 3 GraphQL requests. (What GitHub charges for them in points
+ * is measured against the simulator, which applies GitHub's cost formula: test/e2e/real-world-configs.)
  * Organisation evidence is read once per run and is not part of a repository's count. This counts
  * requests; it does not time anything.
  */
@@ -50,6 +51,27 @@ function mockPage(operation: string, repository: Record<string, unknown>): Graph
   return seen;
 }
 
+/** Answers `times` follow-up window queries from the lists, by each query's cursors and sizes. */
+function mockWindowPages(prs: unknown[], commits: unknown[], times: number): GraphqlRequest[] {
+  const seen: GraphqlRequest[] = [];
+  const page = (items: unknown[], cursor: unknown, first: unknown, prefix: string) => {
+    const from = Number(String(cursor).slice(prefix.length));
+    const to = from + Number(first);
+    return { pageInfo: { hasNextPage: to < items.length, endCursor: `${prefix}${to}` }, nodes: items.slice(from, to) };
+  };
+  nock(API)
+    .post("/graphql", (body: GraphqlRequest) => body.query.includes("query claimcheckWindowPages(") && seen.push(body) > 0)
+    .times(times)
+    .reply(200, (_uri, body) => {
+      const v = (body as GraphqlRequest).variables as Record<string, unknown>;
+      const repository: Record<string, unknown> = {};
+      if (v.prCursor !== undefined) repository.pr_merged = page(prs, v.prCursor, v.prFirst, "pr");
+      if (v.histCursor !== undefined) repository.hist_branch = { target: { history: { totalCount: commits.length, ...page(commits, v.histCursor, v.histFirst, "c") } } };
+      return { data: { rateLimit: { cost: 1, remaining: 4990, resetAt: "2026-11-24T13:00:00Z" }, repository } };
+    });
+  return seen;
+}
+
 describe("requests per repository assessment", () => {
   let app: TestApp;
   beforeEach(async () => {
@@ -57,7 +79,7 @@ describe("requests per repository assessment", () => {
   });
   afterEach(() => app.store.close());
 
-  it("reads 100 merged pull requests and 100 commits in 3 GraphQL requests: a first page of each, then exactly the rest", async () => {
+  it("reads 100 merged pull requests and 100 commits in 3 GraphQL requests: a first page of each, then the rest in two queries of one point", async () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
     mockInstallationToken(payload.installation.id);
     mockOrganisationEvidence("Codertocat");
@@ -65,15 +87,14 @@ describe("requests per repository assessment", () => {
     const commits = Array.from({ length: 100 }, (_, i) => commit(i));
     mockRepositoryEvidence("Codertocat", "Hello-World", {
       graphql: {
-        pr_merged: { pageInfo: { hasNextPage: true, endCursor: "pr25" }, nodes: prs.slice(0, 25) },
+        pr_merged: { pageInfo: { hasNextPage: true, endCursor: "pr31" }, nodes: prs.slice(0, 31) },
         // The 100 most recently updated, the last of them still in the window.
         pr_recent: { nodes: prs.map((pr) => ({ updatedAt: pr.updatedAt })) },
-        hist_branch: { target: { history: { totalCount: 100, pageInfo: { hasNextPage: true, endCursor: "c25" }, nodes: commits.slice(0, 25) } } },
+        hist_branch: { target: { history: { totalCount: 100, pageInfo: { hasNextPage: true, endCursor: "c31" }, nodes: commits.slice(0, 31) } } },
         hist_merges: { nodes: commits.map((c) => ({ mergeCommit: { oid: c.oid } })) },
       },
     });
-    const prPage = mockPage("claimcheckMergedPullRequests", { pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: prs.slice(25) } });
-    const historyPage = mockPage("claimcheckHistoryPage", { hist_branch: { target: { history: { totalCount: 100, pageInfo: { hasNextPage: false, endCursor: null }, nodes: commits.slice(25) } } } });
+    const pages = mockWindowPages(prs, commits, 2);
     captureCheckRuns("Codertocat", "Hello-World");
 
     await app.deliver("pull_request", payload);
@@ -83,9 +104,14 @@ describe("requests per repository assessment", () => {
     expect(stored!.findings.find((f) => f.id === "reviews.independently-approved")?.value).toBe(75);
     expect(stored!.findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 100, verified: 50 });
     expect(stored!.findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(0);
-    // The list could not see past 100, so the second page is a full one; the history's count says 75.
-    expect(prPage[0]!.variables).toMatchObject({ first: 100, cursor: "pr25" });
-    expect(historyPage[0]!.variables).toMatchObject({ first: 75, cursor: "c25" });
+    // The history's count says 69 commits remain; the list could not see past 100, so the pull
+    // requests' pages ask for the 69 it counts and one past them: 1 + 69 and 1 + 3 × 26 requests,
+    // then 1 + 3 × 44 (149 and 133: one point each).
+    expect(pages.map((p) => p.variables)).toEqual([
+      expect.objectContaining({ histFirst: 69, histCursor: "c31", prFirst: 26, prCursor: "pr31" }),
+      expect.objectContaining({ prFirst: 44, prCursor: "pr57" }),
+    ]);
+    expect(pages[1]!.variables).not.toHaveProperty("histFirst");
     const { rest, graphql } = stored!.requests;
     // Configuration (repository and organisation .github), the repository, classic protection,
     // the rules that apply, Actions token settings, secret-scanning alerts.
@@ -101,19 +127,19 @@ describe("requests per repository assessment", () => {
     const old = { updatedAt: new Date(NOW.getTime() - 200 * 86_400_000).toISOString() };
     mockRepositoryEvidence("Codertocat", "Hello-World", {
       graphql: {
-        pr_merged: { pageInfo: { hasNextPage: true, endCursor: "pr25" }, nodes: prs.slice(0, 25) },
+        pr_merged: { pageInfo: { hasNextPage: true, endCursor: "pr31" }, nodes: prs.slice(0, 31) },
         pr_recent: { nodes: [...prs.map((pr) => ({ updatedAt: pr.updatedAt })), old, old] },
       },
     });
-    const prPage = mockPage("claimcheckMergedPullRequests", { pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: prs.slice(25) } });
+    const prPage = mockPage("claimcheckWindowPages", { pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: prs.slice(31) } });
     captureCheckRuns("Codertocat", "Hello-World");
 
     await app.deliver("pull_request", payload);
 
     const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(40);
-    // 15 left in the window, and one past it to show where the window ends.
-    expect(prPage[0]!.variables).toMatchObject({ first: 16 });
+    // 9 left in the window, and one past it to show where the window ends (the list gives no numbers).
+    expect(prPage[0]!.variables).toMatchObject({ prFirst: 10 });
     expect(stored!.requests).toMatchObject({ rest: 7, graphql: 2 });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findingSchema } from "../../src/core/findings.js";
-import { defaultBranchHistoryCollector, historyFragment, nextHistoryPageSize, summariseHistory, type BranchCommit } from "../../src/collectors/default-branch-history.js";
+import { defaultBranchHistoryCollector, historyFragment, summariseHistory, type BranchCommit } from "../../src/collectors/default-branch-history.js";
 import { collectContext, NOW } from "../helpers/collect.js";
 import { mockGraphql } from "../helpers/graphql.js";
 import { checkRollup } from "../helpers/repository-graphql.js";
@@ -58,7 +58,7 @@ describe("defaultBranchHistoryCollector", () => {
     const ctx = collectContext({ repositoryData: { hist_branch: { target: { history: { pageInfo: { hasNextPage: true, endCursor: "c1" }, nodes: page1 } } } } });
     const findings = await defaultBranchHistoryCollector.collect(ctx);
     // No count from GitHub: a full page.
-    expect(requests[0]!.variables).toMatchObject({ qualifiedBranch: "refs/heads/main", first: 100, cursor: "c1" });
+    expect(requests[0]!.variables).toMatchObject({ qualifiedBranch: "refs/heads/main", histFirst: 100, histCursor: "c1" });
     expect(findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 101, verified: 101 });
     expect(findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(1);
   });
@@ -104,14 +104,6 @@ describe("defaultBranchHistoryCollector", () => {
     expect(direct.error).toContain("did not say whether 1 default-branch commit came through a pull request");
     // The rest of the history stands.
     expect(findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 1, verified: 1 });
-  });
-
-  it("sizes the next history page from the history's count", () => {
-    expect(nextHistoryPageSize(60, 25)).toBe(35);
-    expect(nextHistoryPageSize(500, 25)).toBe(100);
-    expect(nextHistoryPageSize(undefined, 25)).toBe(100);
-    // A count that no longer matches (commits pushed since) never stops the paging short.
-    expect(nextHistoryPageSize(20, 25)).toBe(100);
   });
 
   it("nests one connection under each commit, and none asks which pull request a commit came through", () => {

@@ -8,12 +8,15 @@ import { mergedPullRequest, quietRepositoryData } from "../helpers/repository-gr
  * Merged pull requests are paged by UPDATED_AT, newest first. A pull request that is updated
  * between two page queries (a bot's comment or label after the merge is common) moves ahead of
  * the cursor and is on no later page: the paged read never sees it. One query of 100 read a
- * window of up to 100 pull requests at once; with a first page of 25, any window of 26 or more
+ * window of up to 100 pull requests at once; with a smaller first page, any window larger than it
  * is read in two queries, so this now happens to ordinary repositories. The batched query's
  * list of recent merged pull requests (`pr_recent`, same snapshot as the first page) knows every
  * pull request the window held: one it lists in the window that no page returned was not judged,
  * and its evidence must be read, or the findings unknown, never "all reviewed".
  */
+
+// Numbers after the first page's.
+const N = FIRST_MERGED_PAGE;
 
 function merged(i: number, updatedAt: string, approvedBy: string | null, mergedAt = "2026-11-02T10:00:00Z"): MergedPr {
   return mergedPullRequest({ number: i, approvedBy, mergedAt, updatedAt }) as unknown as MergedPr;
@@ -23,17 +26,17 @@ describe("merged pull requests updated between two page queries", () => {
   it("does not report every merged pull request reviewed when one listed in the window was on no page", async () => {
     // The first page: 25 reviewed pull requests, updated from 20 to 10 November.
     const firstPage = Array.from({ length: FIRST_MERGED_PAGE }, (_, i) => merged(i + 1, `2026-11-${String(20 - Math.floor(i / 3)).padStart(2, "0")}T12:00:00Z`, "bob"));
-    // Then, in the same snapshot: #26 (reviewed) and #27, merged by its author without review.
-    const reviewed = merged(26, "2026-11-05T12:00:00Z", "bob");
-    const unreviewed = merged(27, "2026-11-04T12:00:00Z", null);
-    const beforeWindow = merged(28, "2025-01-01T00:00:00Z", "bob", "2025-01-01T00:00:00Z");
+    // Then, in the same snapshot: N + 1 (reviewed) and N + 2, merged by its author without review.
+    const reviewed = merged(N + 1, "2026-11-05T12:00:00Z", "bob");
+    const unreviewed = merged(N + 2, "2026-11-04T12:00:00Z", null);
+    const beforeWindow = merged(N + 3, "2025-01-01T00:00:00Z", "bob", "2025-01-01T00:00:00Z");
     const recent = [...firstPage, reviewed, unreviewed, beforeWindow].map((pr) => ({ number: pr.number, url: pr.url, updatedAt: pr.updatedAt }));
 
-    // Between the two queries a bot labels #27: it is now the most recently updated, before the
+    // Between the two queries a bot labels N + 2: it is now the most recently updated, before the
     // cursor, and the second page holds only what is after it.
     const later = mockGraphql(
       (request) =>
-        request.query.includes("claimcheckMergedPullRequests(")
+        request.query.includes("claimcheckWindowPages(")
           ? { data: { rateLimit: { cost: 1 }, repository: { pr_merged: { pageInfo: { hasNextPage: true, endCursor: "c2" }, nodes: [reviewed, beforeWindow] } } } }
           : // A fix may read the missing pull request again (by number): it now says so.
             { data: { rateLimit: { cost: 1 }, repository: { pr0: { ...unreviewed, updatedAt: "2026-11-24T11:59:00Z" } } } },
@@ -47,20 +50,20 @@ describe("merged pull requests updated between two page queries", () => {
 
     const unreviewedFinding = findings.find((f) => f.id === "reviews.unreviewed")!;
     const mergedCount = findings.find((f) => f.id === "reviews.merged-prs")!;
-    // Either #27 is judged (and named unreviewed), or the reviews are unknown. Today: 26 merged, none unreviewed.
-    const judged = Array.isArray(unreviewedFinding.value) && (unreviewedFinding.value as string[]).includes(unreviewed.url) && mergedCount.value === 27;
+    // Either the unreviewed one is judged (and named unreviewed), or the reviews are unknown. Before the list was read: all merged, none unreviewed.
+    const judged = Array.isArray(unreviewedFinding.value) && (unreviewedFinding.value as string[]).includes(unreviewed.url) && mergedCount.value === N + 2;
     const unknown = unreviewedFinding.value === null && mergedCount.value === null;
     expect({ merged: mergedCount.value, unreviewed: unreviewedFinding.value, judgedOrUnknown: judged || unknown }).toMatchObject({ judgedOrUnknown: true });
   });
 
   it("makes the pull-request findings unknown, naming the pull request, when it cannot be read again", async () => {
     const firstPage = Array.from({ length: FIRST_MERGED_PAGE }, (_, i) => merged(i + 1, "2026-11-20T12:00:00Z", "bob"));
-    const unreviewed = merged(27, "2026-11-04T12:00:00Z", null);
-    const beforeWindow = merged(28, "2025-01-01T00:00:00Z", "bob", "2025-01-01T00:00:00Z");
+    const unreviewed = merged(N + 2, "2026-11-04T12:00:00Z", null);
+    const beforeWindow = merged(N + 3, "2025-01-01T00:00:00Z", "bob", "2025-01-01T00:00:00Z");
     const recent = [...firstPage, unreviewed, beforeWindow].map((pr) => ({ number: pr.number, updatedAt: pr.updatedAt }));
     mockGraphql(
       (request) =>
-        request.query.includes("claimcheckMergedPullRequests(")
+        request.query.includes("claimcheckWindowPages(")
           ? { data: { rateLimit: { cost: 1 }, repository: { pr_merged: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [beforeWindow] } } } }
           : { data: { rateLimit: { cost: 1 }, repository: { pr0: null } } },
       2,
@@ -71,7 +74,7 @@ describe("merged pull requests updated between two page queries", () => {
     const findings = await pullRequestsCollector.collect(ctx);
     const unreviewedFinding = findings.find((f) => f.id === "reviews.unreviewed")!;
     expect(unreviewedFinding.value).toBeNull();
-    expect(JSON.stringify(unreviewedFinding)).toContain("#27");
+    expect(JSON.stringify(unreviewedFinding)).toContain(`#${N + 2}`);
     expect(findings.find((f) => f.id === "reviews.merged-prs")!.value).toBeNull();
   });
 

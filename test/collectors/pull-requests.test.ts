@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { findingSchema } from "../../src/core/findings.js";
-import { headCommitsQuery, judgeApprovals, nextMergedPageSize, pullRequestsCollector, pullRequestsFragment, summarisePullRequests, MAX_MERGED_PAGES, MERGED_PULL_REQUESTS_PAGE_QUERY, type MergedPr } from "../../src/collectors/pull-requests.js";
+import { headCommitsQuery, judgeApprovals, pullRequestsCollector, pullRequestsFragment, summarisePullRequests, MAX_MERGED_PAGES, type MergedPr } from "../../src/collectors/pull-requests.js";
+import { pullRequestsWanted, windowPagesQuery } from "../../src/collectors/window-pages.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { collectContext, NOW, SINCE } from "../helpers/collect.js";
 import { mockGraphql, schemaErrors } from "../helpers/graphql.js";
@@ -203,7 +204,7 @@ describe("checks of the commit that merged", () => {
 describe("the merged-PR query", () => {
   it("is valid against GitHub's schema, alone and as a follow-up", () => {
     expect(schemaErrors(buildRepositoryQuery([pullRequestsFragment]))).toEqual([]);
-    expect(schemaErrors(MERGED_PULL_REQUESTS_PAGE_QUERY)).toEqual([]);
+    expect(schemaErrors(windowPagesQuery({ pullRequests: 5, commits: 0, lookups: 0 }))).toEqual([]);
     expect(schemaErrors(headCommitsQuery(3))).toEqual([]);
   });
 
@@ -217,23 +218,31 @@ describe("the merged-PR query", () => {
   });
 });
 
-describe("nextMergedPageSize", () => {
+describe("pullRequestsWanted", () => {
   const since = new Date("2026-09-01T00:00:00Z");
-  const listed = (inWindow: number, before: number) => [
-    ...Array.from({ length: inWindow }, () => ({ updatedAt: "2026-10-01T00:00:00Z" })),
-    ...Array.from({ length: before }, () => ({ updatedAt: "2026-08-01T00:00:00Z" })),
+  const listed = (inWindow: number, before: number, numbered = false) => [
+    ...Array.from({ length: inWindow }, (_, i) => ({ updatedAt: "2026-10-01T00:00:00Z", ...(numbered ? { number: i + 1 } : {}) })),
+    ...Array.from({ length: before }, (_, i) => ({ updatedAt: "2026-08-01T00:00:00Z", ...(numbered ? { number: 1000 + i } : {}) })),
   ];
+  const read = (numbers: number[]) => numbers.map((n) => ({ ...pr({ approvals: [] }), number: n, url: `https://github.com/octo-org/api/pull/${n}`, updatedAt: "2026-10-01T00:00:00Z" }));
+  const first = (count: number) => read(Array.from({ length: count }, (_, i) => i + 1));
 
-  it("asks for the pull requests of the window not read yet, and one past it", () => {
-    expect(nextMergedPageSize(listed(40, 10), 25, since)).toBe(16);
-    expect(nextMergedPageSize(listed(99, 1), 25, since)).toBe(75);
+  it("asks for the pull requests of the window not read yet, and one past it when the list only counts them", () => {
+    expect(pullRequestsWanted(listed(40, 10), first(25), since)).toBe(16);
+    expect(pullRequestsWanted(listed(99, 1), first(25), since)).toBe(75);
   });
 
-  it("asks for a full page when the list cannot see the end of the window, or no longer matches it", () => {
-    expect(nextMergedPageSize(listed(100, 0), 25, since)).toBe(100);
-    expect(nextMergedPageSize(null, 25, since)).toBe(100);
+  it("asks for exactly those not read when the list names every pull request of the window", () => {
+    expect(pullRequestsWanted(listed(40, 10, true), first(25), since)).toBe(15);
+    // A page returned one the list does not name: the list is not the window's, so one past the count.
+    expect(pullRequestsWanted(listed(40, 10, true), read([...Array.from({ length: 24 }, (_, i) => i + 1), 500]), since)).toBe(16);
+  });
+
+  it("asks for one past what it knows, or as many as fit, when the list cannot see the end of the window, or no longer matches it", () => {
+    expect(pullRequestsWanted(listed(100, 0, true), first(25), since)).toBe(76);
+    expect(pullRequestsWanted(null, first(25), since)).toBe("fill");
     // Pull requests updated between the two queries: the list says none remain, the page says otherwise.
-    expect(nextMergedPageSize(listed(20, 5), 25, since)).toBe(100);
+    expect(pullRequestsWanted(listed(20, 5), first(25), since)).toBe("fill");
   });
 });
 
@@ -247,7 +256,7 @@ describe("pullRequestsCollector", () => {
     });
     const findings = await pullRequestsCollector.collect(ctx);
     expect(requests).toHaveLength(1);
-    expect(requests[0]!.variables).toMatchObject({ owner: "octo-org", name: "api", branch: "main", cursor: "c1" });
+    expect(requests[0]!.variables).toMatchObject({ owner: "octo-org", name: "api", branch: "main", prCursor: "c1" });
     expect(ctx.client.counts.graphql).toBe(1);
     expect(findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(101);
     for (const f of findings) expect(findingSchema.safeParse(f).success).toBe(true);

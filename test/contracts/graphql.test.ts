@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { COLLECTORS } from "../../src/collectors/index.js";
-import { commitPullRequestsQuery, HISTORY_PAGE_QUERY } from "../../src/collectors/default-branch-history.js";
-import { MERGED_PULL_REQUESTS_PAGE_QUERY } from "../../src/collectors/pull-requests.js";
+import { windowPagesQuery } from "../../src/collectors/window-pages.js";
 import { ENVIRONMENTS_PAGE_QUERY, repoAccessRunFragment } from "../../src/collectors/repo-access.js";
 import { TEAM_REPOSITORIES_PAGE_QUERY, TEAM_REPOSITORIES_QUERY } from "../../src/collectors/team-repositories.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
@@ -35,9 +34,10 @@ describe("GraphQL documents against GitHub's published schema", () => {
   });
 
   it.each([
-    ["merged pull requests page", MERGED_PULL_REQUESTS_PAGE_QUERY],
-    ["default-branch history page", HISTORY_PAGE_QUERY],
-    ["pull requests of default-branch commits", commitPullRequestsQuery(3)],
+    ["merged pull requests page", windowPagesQuery({ pullRequests: 5, commits: 0, lookups: 0 })],
+    ["default-branch history page", windowPagesQuery({ pullRequests: 0, commits: 5, lookups: 0 })],
+    ["pull requests of default-branch commits", windowPagesQuery({ pullRequests: 0, commits: 0, lookups: 3 })],
+    ["all three in one follow-up query", windowPagesQuery({ pullRequests: 5, commits: 5, lookups: 3 })],
     ["repositories' own configuration files", ownConfigFilesQuery(3, CONFIG_PATH)],
     ["environments page", ENVIRONMENTS_PAGE_QUERY],
     ["organisation's teams and their repositories", TEAM_REPOSITORIES_QUERY],

@@ -134,15 +134,16 @@ describe("class 3: reviews counted as GitHub counts them", () => {
 
     // "busy" merged a pull request a day for 100 days: 90 of them, and their 90 merge commits, in
     // the 90-day window. Assessed on its own (the organisation's teams in the query): the batched
-    // query (2 points), the 65 pull requests after its first page of 25 and one past the window
-    // (1 + 3 × 66 requests: 2 points), and the 65 commits after its first 25 (1 + 65: 1 point).
-    // Nothing else: every rollup names its head commit, and every commit is a listed merge commit,
-    // so no follow-up asks about either.
+    // query (247 requests: 2 points) reads 31 of each; the list of recent pull requests names the
+    // 59 left by number, the history's count says 59 commits. Two follow-ups of at most 149
+    // requests: the 59 commits and 29 pull requests (1 + 59 + 1 + 3 × 29 = 148), then the other 30
+    // (1 + 3 × 30 = 91): 1 point each. Nothing else: every rollup names its head commit, and every
+    // commit is a listed merge commit, so no follow-up asks about either. (Before: 5 points.)
     const busy = latest("busy")!;
     expect(busy.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(90);
     expect(busy.findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 90, verified: 90 });
     expect(busy.findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(0);
-    expect(busy.requests).toMatchObject({ graphql: 3, graphqlCost: 5 });
+    expect(busy.requests).toMatchObject({ graphql: 3, graphqlCost: 4 });
   });
 });
 
