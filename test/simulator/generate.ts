@@ -57,3 +57,26 @@ export function generateScenario({ repos, seed = 1, org = "synthetic", prsPerRep
     repositories,
   };
 }
+
+/**
+ * An organisation whose every repository merged `mergedPullRequests` pull requests in the last
+ * 50 days (two a day), each approved, green and its own merge commit on the default branch: the
+ * busy repository of issue 15's points target (100 merged pull requests, 100 commits).
+ */
+export function busyScenario({ repos, mergedPullRequests = 100, org = "busy" }: { repos: number; mergedPullRequests?: number; org?: string }): ScenarioInput {
+  const people = ["dev0", "dev1", "dev2", "dev3"];
+  const half = Math.ceil(mergedPullRequests / 2);
+  const pullRequests = [
+    { author: "dev1", approvals: ["dev2"], count: half, daysAgo: 1 },
+    ...(mergedPullRequests > half ? [{ author: "dev2", approvals: ["dev1"], count: mergedPullRequests - half, daysAgo: 1.5 }] : []),
+  ];
+  return {
+    org: { login: org, settings: { default_repository_permission: "read", two_factor_requirement_enabled: true }, members: people.map((login, i) => ({ login, role: i === 0 ? ("admin" as const) : ("member" as const) })) },
+    repositories: Array.from({ length: repos }, (_, i) => ({
+      name: `busy-${String(i).padStart(3, "0")}`,
+      protection: { requiredApprovals: 1, requiredChecks: ["ci"] },
+      files: { ".github/workflows/ci.yml": WORKFLOW, "package.json": "{}", "package-lock.json": "{}" },
+      pullRequests,
+    })),
+  };
+}
