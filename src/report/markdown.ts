@@ -85,12 +85,17 @@ function pageLink(url: string, cache: RowCache): string | null {
   return known;
 }
 
-/** Evidence links of one repository, one per page, labelled by what the page shows. */
-function linksOf(refs: readonly EvidenceRef[], cache: RowCache): string {
+/**
+ * Evidence links of one repository, one per page, labelled by what the page shows: its references
+ * are `refs[from .. to)`, those naming a repository (an organisation's reference has its own table).
+ */
+function linksOf(refs: readonly EvidenceRef[], cache: RowCache, from = 0, to = refs.length): string {
   // A row has a few references: small lists, not a map and sets per row.
   const urls: string[] = [];
   const families: string[][] = [];
-  for (const r of refs) {
+  for (let i = from; i < to; i += 1) {
+    const r = refs[i]!;
+    if (r.repo === null) continue;
     const name = family(r.findingId, cache);
     const at = urls.indexOf(r.url);
     if (at < 0) {
@@ -113,11 +118,13 @@ function reasonCell(reason: string, cache: RowCache): string {
   return text;
 }
 
-/** The days the references were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
-function observed(refs: readonly EvidenceRef[]): string {
+/** The days the references `refs[from .. to)` naming a repository were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
+function observed(refs: readonly EvidenceRef[], from = 0, to = refs.length): string {
   let first: string | null = null;
   let last: string | null = null;
-  for (const r of refs) {
+  for (let i = from; i < to; i += 1) {
+    const r = refs[i]!;
+    if (r.repo === null) continue;
     if (first === null || r.observedAt < first) first = r.observedAt;
     if (last === null || r.observedAt > last) last = r.observedAt;
   }
@@ -163,10 +170,20 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
     const rows = c.scope === "repo" ? c.repositories : [];
     if (rows.length > 0) {
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
-      const byRepo = evidenceByRepository(c.evidence);
-      for (const r of rows) {
-        const refs = byRepo.get(r.repo) ?? [];
-        lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
+      const starts = c.evidenceRows;
+      if (starts) {
+        // Each repository's references by position (the model's `evidenceRows`), not grouped by name.
+        for (let i = 0; i < rows.length; i += 1) {
+          const r = rows[i]!;
+          const [from, to] = [starts[i]!, starts[i + 1]!];
+          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(c.evidence, cache, from, to)} | ${observed(c.evidence, from, to)} |`);
+        }
+      } else {
+        const byRepo = evidenceByRepository(c.evidence);
+        for (const r of rows) {
+          const refs = byRepo.get(r.repo) ?? [];
+          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
+        }
       }
       lines.push("");
     }
