@@ -2,7 +2,7 @@ import type { Assessment } from "../assessment/assess-repository.js";
 import type { ClaimSpec } from "../core/catalogue.js";
 import { FINDING_IDS, isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
-import { FACT_FINDINGS, LISTED } from "./facts.js";
+import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
 
 /*
  * What the report keeps of one repository's assessment: its statuses per claim and check, its
@@ -31,8 +31,8 @@ export type RepositoryDigest = {
   refs: EvidenceRef[];
   /** Each reference's finding id as its catalogue position (`findingMask`). */
   positions: Uint16Array;
-  /** The first repository finding of each id the report quotes (FACT_FINDINGS and LISTED), value included. */
-  quoted: ReadonlyMap<FindingId, Finding>;
+  /** The value (or the reason it was not read) of the first repository finding of each id the report quotes (FACT_FINDINGS and LISTED). */
+  quoted: QuotedFindings;
   /**
    * Whether every reference that names a repository names this one: the renderers then take a
    * repository's evidence rows by position rather than grouping every reference by name.
@@ -82,7 +82,28 @@ const SAME = { of: (text: string) => text, atSlot: (_slot: number, text: string)
 
 const NOT_JUDGED = "not judged for this repository";
 
-const QUOTED = new Set<string>([...FACT_FINDINGS, ...Object.keys(LISTED)]);
+const QUOTED_IDS: readonly string[] = [...new Set<string>([...FACT_FINDINGS, ...Object.keys(LISTED)])];
+const QUOTED = new Map<string, number>(QUOTED_IDS.map((id, i) => [id, i]));
+
+/**
+ * A repository's quoted findings, by their place in the list of quoted ids: only what the
+ * sentences and lists read (value and error), not a map and a copy of each finding per
+ * repository (at 10,000 repositories those were a third of the digests' memory).
+ */
+export class QuotedFindings {
+  private readonly at: (QuotedFinding | undefined)[] = [];
+  get(id: FindingId): QuotedFinding | undefined {
+    const i = QUOTED.get(id);
+    return i === undefined ? undefined : this.at[i];
+  }
+  /** Keeps the first finding of an id the report quotes; false for another id. */
+  keep(f: Finding): boolean {
+    const i = QUOTED.get(f.id);
+    if (i === undefined) return false;
+    this.at[i] ??= f.error === undefined ? { value: f.value } : { value: f.value, error: f.error };
+    return true;
+  }
+}
 
 function rowOf(a: Assessment): RepositoryRow {
   return {
@@ -115,7 +136,7 @@ export function findingMask(ids: Iterable<string>): Uint8Array {
 export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], interner?: Interner): RepositoryDigest {
   const intern = interner ?? SAME;
   const row = rowOf(a);
-  if (!a.scope.inScope) return { name: a.name, row, slots: [], refs: [], positions: new Uint16Array(0), quoted: new Map(), ownRefs: true };
+  if (!a.scope.inScope) return { name: a.name, row, slots: [], refs: [], positions: new Uint16Array(0), quoted: new QuotedFindings(), ownRefs: true };
   const byClaim = new Map<string, Assessment["results"][number]>();
   for (const r of a.results) if (!byClaim.has(r.claimId)) byClaim.set(r.claimId, r);
   const slots: RepoStatus[] = [];
@@ -128,7 +149,7 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
   }
   const refs: EvidenceRef[] = [];
   const positions: number[] = [];
-  const quoted = new Map<FindingId, Finding>();
+  const quoted = new QuotedFindings();
   // A repository's pages are its own: shared within it, not looked up among every repository's.
   const urls = interner ? new Map<string, string>() : undefined;
   const urlOf = (url: string) => {
@@ -163,8 +184,7 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
     // An id outside the catalogue is in no claim's mask.
     positions.push(position ?? FINDING_IDS.length);
     prev = ref;
-    // Kept with the shared strings: the finding's own copies would stay with it. Keyed by the catalogue's string, which every look-up uses.
-    if (QUOTED.has(f.id) && !quoted.has(ref.findingId)) quoted.set(ref.findingId, { ...f, ...(ref.repo === null ? {} : { repo: ref.repo }), url: ref.url, source: ref.source, observedAt: ref.observedAt } as Finding);
+    quoted.keep(f);
   }
   return { name: a.name, row, slots, refs, positions: Uint16Array.from(positions), quoted, ownRefs };
 }

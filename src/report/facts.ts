@@ -11,7 +11,9 @@ type Reading<T> = { repo: string; value: T };
 type Readings<T> = { read: Reading<T>[]; unreadable: { repo: string; error: string }[] };
 
 /** A repository as the sentences read it: the first repository finding of each id they quote. */
-export type FactSource = { name: string; quoted: ReadonlyMap<FindingId, Finding> };
+export type FactSource = { name: string; quoted: { get(id: FindingId): QuotedFinding | undefined } };
+/** What a sentence or a list reads of a finding: its value, and why it could not be read. */
+export type QuotedFinding = Pick<Finding, "value" | "error">;
 export type FactContext = { repositories: readonly FactSource[]; windowDays: number };
 
 /**
@@ -73,7 +75,7 @@ function readAll(repositories: readonly FactSource[]): Map<FindingId, Readings<u
   const all = ids.map((): Readings<unknown> => ({ read: [], unreadable: [] }));
   for (const a of repositories) {
     for (let k = 0; k < ids.length; k += 1) {
-      const f: Finding | undefined = a.quoted.get(ids[k]!);
+      const f = a.quoted.get(ids[k]!);
       if (!f) continue;
       if (isUnreadable(f)) all[k]!.unreadable.push({ repo: a.name, error: f.error ?? "no reason given" });
       else all[k]!.read.push({ repo: a.name, value: f.value });

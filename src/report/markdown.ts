@@ -232,10 +232,23 @@ function exceptionsSection(c: ClaimReport): string[] {
   return [...lines, ""];
 }
 
+/** Each repository's address by name (the first of a name, as a search of the list would find): looked up for every affected repository named. */
+const urlsByName = new WeakMap<Report, Map<string, string>>();
+
+function urlOfRepository(report: Report, name: string): string | undefined {
+  let urls = urlsByName.get(report);
+  if (!urls) {
+    urls = new Map();
+    for (const r of report.repositories) if (!urls.has(r.name)) urls.set(r.name, r.url);
+    urlsByName.set(report, urls);
+  }
+  return urls.get(name);
+}
+
 /** The affected repositories, each linked to the page where the fix is made when there is one. */
 function repositoriesToFix(checkId: string, repos: readonly string[], report: Report): string {
   const page = remediationPage(checkId);
-  const url = (name: string) => report.repositories.find((r) => r.name === name)?.url;
+  const url = (name: string) => urlOfRepository(report, name);
   const shown = repos.slice(0, MAX_LISTED).map((name) => (page && url(name) ? link(`\`${name}\``, `${url(name)}${page}`) : `\`${name}\``));
   const more = repos.length - shown.length;
   if (more > 0) return `${shown.join(", ")} and ${more} more`;
