@@ -34,8 +34,8 @@ export type RepositoryDigest = {
   /** The value (or the reason it was not read) of the first repository finding of each id the report quotes (FACT_FINDINGS and LISTED). */
   quoted: QuotedFindings;
   /**
-   * Whether every reference that names a repository names this one: the renderers then take a
-   * repository's evidence rows by position rather than grouping every reference by name.
+   * Whether every reference names this repository: the renderers then take a repository's
+   * evidence rows by position rather than grouping every reference by name.
    */
   ownRefs: boolean;
 };
@@ -176,7 +176,9 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
       error: isUnreadable(f) ? intern.of(f.error ?? "not read") : null,
     };
     refs.push(ref);
-    if (ref.repo !== null && ref.repo !== checkedRepo) {
+    // A reference of no repository is shown with the organisation's.
+    if (ref.repo === null) ownRefs = false;
+    else if (ref.repo !== checkedRepo) {
       // As the renderers group references by repository: the name after the owner.
       ownRefs &&= ref.repo.slice(ref.repo.indexOf("/") + 1) === a.name;
       checkedRepo = ref.repo;

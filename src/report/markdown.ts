@@ -156,7 +156,8 @@ function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, Evi
 
 function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCache): string[] {
   const lines: string[] = ["#### Evidence", ""];
-  const org = c.evidence.filter((e) => e.repo === null);
+  // With rows by position the organisation's references are the first ones: no walk over every repository's.
+  const org = c.evidenceRows ? c.evidence.slice(0, c.evidenceRows[0]) : c.evidence.filter((e) => e.repo === null);
   if (org.length > 0) {
     lines.push("| Finding | Value | Source | Observed |", "|---|---|---|---|");
     for (const e of org) {
@@ -171,7 +172,7 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
     if (rows.length > 0) {
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
       const starts = c.evidenceRows;
-      if (starts) {
+      if (starts && c.scope === "repo") {
         // Each repository's references by position (the model's `evidenceRows`), not grouped by name.
         for (let i = 0; i < rows.length; i += 1) {
           const r = rows[i]!;
@@ -281,7 +282,8 @@ function crosswalkLine(c: ClaimReport): string[] {
 
 function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number, cache: RowCache): string[] {
   let readAt: string | null = null;
-  for (const e of c.evidence) if (readAt === null || e.observedAt < readAt) readAt = e.observedAt;
+  if (c.firstObserved !== undefined) readAt = c.firstObserved;
+  else for (const e of c.evidence) if (readAt === null || e.observedAt < readAt) readAt = e.observedAt;
   return [
     `<a id="${anchor(c)}"></a>`,
     "",

@@ -54,13 +54,16 @@ export type ClaimReport = {
   repositories: RepoStatus[];
   evidence: EvidenceRef[];
   /**
-   * Where each repository's references are in `evidence`, for the renderers' evidence rows: those
-   * of `repositories[i]` are among `evidence[evidenceRows[i] .. evidenceRows[i + 1])` (the ones
-   * naming a repository). Absent when a reference names another repository than its own or two
-   * repositories share a name: the renderers then group the references by name. A report whose
-   * `evidence` or `repositories` are changed after it is built must leave it out.
+   * Where each repository's references are in `evidence`, for the renderers: those of the i-th
+   * repository in scope (report order, as in `repositories` of a repository claim) are
+   * `evidence[evidenceRows[i] .. evidenceRows[i + 1])`, and the organisation's come before
+   * `evidenceRows[0]`. Absent when a reference names another repository than its own, or none,
+   * or two repositories share a name: the renderers then group the references by name. A report
+   * whose `evidence` or `repositories` are changed after it is built must leave it out.
    */
   evidenceRows?: Uint32Array;
+  /** The earliest `observedAt` of `evidence` (null for none), worked out as it was gathered. */
+  firstObserved?: string | null;
   listed: Listed[];
   beyondGitHub: string | null;
   attested: { url: string; note?: string } | null;
@@ -104,7 +107,7 @@ function refOf(f: Finding): EvidenceRef {
   return { findingId: f.id, repo: f.scope === "repo" ? (f.repo ?? null) : null, url: f.url, source: f.source, observedAt: f.observedAt, error: isUnreadable(f) ? (f.error ?? "not read") : null };
 }
 
-type ClaimEvidence = { evidence: EvidenceRef[]; rows: Uint32Array | undefined };
+type ClaimEvidence = { evidence: EvidenceRef[]; rows: Uint32Array | undefined; firstObserved: string | null };
 
 /**
  * Every claim's evidence: the organisation's findings it reads, then each repository's references
@@ -124,7 +127,13 @@ function evidenceOf(rollUps: readonly ClaimRollUp[], orgFindings: readonly Findi
   });
   // Rows by position hold when each repository's references are its own and no two repositories share a name.
   const byPosition = inScope.every((d) => d.ownRefs) && new Set(inScope.map((d) => d.name)).size === inScope.length;
-  const rows = rollUps.map((r, claimAt) => (byPosition && r.claim.scope === "repo" && evidence[claimAt]!.every((e) => e.repo === null) ? new Uint32Array(inScope.length + 1) : undefined));
+  const rows = rollUps.map((_, claimAt) => (byPosition && evidence[claimAt]!.every((e) => e.repo === null) ? new Uint32Array(inScope.length + 1) : undefined));
+  // Each repository's references were made together and are read together here, so the earliest is found now rather than by a later walk over every claim's.
+  const first = evidence.map((refs) => {
+    let at: string | null = null;
+    for (const e of refs) if (at === null || e.observedAt < at) at = e.observedAt;
+    return at;
+  });
   for (let at = 0; at < inScope.length; at += 1) {
     for (let claimAt = 0; claimAt < rows.length; claimAt += 1) {
       const starts = rows[claimAt];
@@ -133,13 +142,20 @@ function evidenceOf(rollUps: readonly ClaimRollUp[], orgFindings: readonly Findi
     const { refs, positions } = inScope[at]!;
     for (let i = 0; i < refs.length; i += 1) {
       const claimsReading = readers[positions[i]!]!;
-      for (let k = 0; k < claimsReading.length; k += 1) evidence[claimsReading[k]!]!.push(refs[i]!);
+      if (claimsReading.length === 0) continue;
+      const ref = refs[i]!;
+      for (let k = 0; k < claimsReading.length; k += 1) {
+        const claimAt = claimsReading[k]!;
+        evidence[claimAt]!.push(ref);
+        const at = first[claimAt]!;
+        if (at === null || ref.observedAt < at) first[claimAt] = ref.observedAt;
+      }
     }
   }
   return rollUps.map((_, claimAt) => {
     const starts = rows[claimAt];
     if (starts) starts[inScope.length] = evidence[claimAt]!.length;
-    return { evidence: evidence[claimAt]!, rows: starts };
+    return { evidence: evidence[claimAt]!, rows: starts, firstObserved: first[claimAt]! };
   });
 }
 
@@ -257,6 +273,7 @@ export function reportFromDigests(run: Omit<OrgAssessment, "repositories">, dige
       repositories: r.repositories,
       evidence: evidence[claimAt]!.evidence,
       ...(evidence[claimAt]!.rows ? { evidenceRows: evidence[claimAt]!.rows } : {}),
+      firstObserved: evidence[claimAt]!.firstObserved,
       listed: listedOf(r, inScope),
       beyondGitHub: r.claim.beyondGitHub ?? null,
       attested: r.attested,
