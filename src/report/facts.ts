@@ -102,10 +102,11 @@ function yesNo<T>(id: FindingId, phrase: string, test: (value: T) => boolean) {
     const r = readingsOf<T>(ctx, id);
     if (!r) return null;
     // A null value means there was nothing to judge (no install step, say): neither yes nor no.
-    const judged = r.read.filter((x) => x.value !== null);
-    const yes = judged.filter((x) => test(x.value)).map((x) => x.repo);
-    const no = judged.filter((x) => !test(x.value)).map((x) => x.repo);
-    const total = judged.length;
+    // One pass over the readings, each value tested once.
+    const yes: string[] = [];
+    const no: string[] = [];
+    for (const x of r.read) if (x.value !== null) (test(x.value) ? yes : no).push(x.repo);
+    const total = yes.length + no.length;
     let sentence = "";
     if (total > 0) {
       if (no.length === 0) sentence = total === 1 ? `${names(yes)}, the one repository read, ${agree(phrase, 1)}.` : `${total === 2 ? "Both" : `All ${total}`} repositories read ${phrase}.`;

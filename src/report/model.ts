@@ -175,6 +175,20 @@ function listedOf(rollUp: ClaimRollUp, inScope: readonly RepositoryDigest[]): Li
   return listed;
 }
 
+/** The repositories of a check with either status, in report order: the walk ends at the last the counts say there are. */
+function withStatus(check: CheckRollUp, a: Status, b: Status): string[] {
+  const repos: string[] = [];
+  let left = check.counts[a] + check.counts[b];
+  for (let i = 0; i < check.repositories.length && left > 0; i += 1) {
+    const r = check.repositories[i]!;
+    if (r.status === a || r.status === b) {
+      repos.push(r.repo);
+      left -= 1;
+    }
+  }
+  return repos;
+}
+
 /** The shared remediation text, with a placeholder where it names one repository's settings. */
 function toCloseOf(rollUp: ClaimRollUp, org: string): ToClose[] {
   return rollUp.checks
@@ -183,7 +197,7 @@ function toCloseOf(rollUp: ClaimRollUp, org: string): ToClose[] {
       checkId: c.checkId,
       status: c.status,
       action: whatWouldClose(c.checkId, { org }),
-      repositories: c.repositories.filter((r) => r.status === "gap" || r.status === "partial").map((r) => r.repo),
+      repositories: withStatus(c, "gap", "partial"),
     }));
 }
 
