@@ -267,7 +267,7 @@ export type Finding<K extends FindingId = FindingId> = {
 };
 
 /** A finding that could not be read (as opposed to one whose value is a real null). */
-export function isUnreadable(finding: Finding): boolean {
+export function isUnreadable(finding: Pick<Finding, "value" | "error">): boolean {
   return finding.value === null && finding.error !== undefined;
 }
 

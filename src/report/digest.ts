@@ -2,7 +2,7 @@ import type { Assessment } from "../assessment/assess-repository.js";
 import type { ClaimSpec } from "../core/catalogue.js";
 import { FINDING_IDS, isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
-import { FACT_FINDINGS, LISTED } from "./facts.js";
+import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
 
 /*
  * What the report keeps of one repository's assessment: its statuses per claim and check, its
@@ -21,17 +21,37 @@ export type RepositoryRow = { name: string; fullName: string; url: string; inSco
 export type RepositoryDigest = {
   name: string;
   row: RepositoryRow;
-  /** Per claim of the catalogue digested against (by position): the repository's status and reason. */
-  claims: RepoStatus[];
-  /** Per claim, per check of that claim (by position). */
-  checks: RepoStatus[][];
+  /**
+   * The repository's status and reason per claim of the catalogue digested against, each followed
+   * by those of the claim's checks (`slotsOf`): one list, not a list per claim, as a report of
+   * 10,000 repositories would otherwise hold 630,000 small lists.
+   */
+  slots: RepoStatus[];
   /** The repository's own findings as evidence references, in the assessment's order. */
   refs: EvidenceRef[];
   /** Each reference's finding id as its catalogue position (`findingMask`). */
   positions: Uint16Array;
-  /** The first repository finding of each id the report quotes (FACT_FINDINGS and LISTED), value included. */
-  quoted: ReadonlyMap<FindingId, Finding>;
+  /** The value (or the reason it was not read) of the first repository finding of each id the report quotes (FACT_FINDINGS and LISTED). */
+  quoted: QuotedFindings;
+  /**
+   * Whether every reference names this repository: the renderers then take a repository's
+   * evidence rows by position rather than grouping every reference by name.
+   */
+  ownRefs: boolean;
 };
+
+/** Where each claim's status is among a digest's slots (its checks follow it), for a list of claims. */
+const layouts = new WeakMap<readonly ClaimSpec[], Uint32Array>();
+
+export function slotsOf(claims: readonly ClaimSpec[]): Uint32Array {
+  let at = layouts.get(claims);
+  if (!at) {
+    at = new Uint32Array(claims.length + 1);
+    for (let i = 0; i < claims.length; i += 1) at[i + 1] = at[i]! + 1 + claims[i]!.checks.length;
+    layouts.set(claims, at);
+  }
+  return at;
+}
 
 /**
  * Repeated strings (reasons, sources, dates, URLs) kept once: a stored assessment parsed back
@@ -39,20 +59,51 @@ export type RepositoryDigest = {
  */
 export class Interner {
   private readonly seen = new Map<string, string>();
+  /** The text last kept for each slot of a digest (`slotsOf`): neighbouring repositories mostly give a slot the same reason. */
+  private readonly bySlot: string[] = [];
   of(text: string): string {
     const known = this.seen.get(text);
     if (known !== undefined) return known;
     this.seen.set(text, text);
     return text;
   }
+  /** `of`, compared first with the slot's last text: an equal string is cheaper to compare than to hash (a parsed one has no hash yet). */
+  atSlot(slot: number, text: string): string {
+    const last = this.bySlot[slot];
+    if (last === text) return last;
+    const kept = this.of(text);
+    this.bySlot[slot] = kept;
+    return kept;
+  }
 }
 
 /** For an assessment held anyway: its strings are kept by it already, and looking each up costs time. */
-const SAME = { of: (text: string) => text };
+const SAME = { of: (text: string) => text, atSlot: (_slot: number, text: string) => text };
 
 const NOT_JUDGED = "not judged for this repository";
 
-const QUOTED = new Set<string>([...FACT_FINDINGS, ...Object.keys(LISTED)]);
+const QUOTED_IDS: readonly string[] = [...new Set<string>([...FACT_FINDINGS, ...Object.keys(LISTED)])];
+const QUOTED = new Map<string, number>(QUOTED_IDS.map((id, i) => [id, i]));
+
+/**
+ * A repository's quoted findings, by their place in the list of quoted ids: only what the
+ * sentences and lists read (value and error), not a map and a copy of each finding per
+ * repository (at 10,000 repositories those were a third of the digests' memory).
+ */
+export class QuotedFindings {
+  private readonly at: (QuotedFinding | undefined)[] = [];
+  get(id: FindingId): QuotedFinding | undefined {
+    const i = QUOTED.get(id);
+    return i === undefined ? undefined : this.at[i];
+  }
+  /** Keeps the first finding of an id the report quotes; false for another id. */
+  keep(f: Finding): boolean {
+    const i = QUOTED.get(f.id);
+    if (i === undefined) return false;
+    this.at[i] ??= f.error === undefined ? { value: f.value } : { value: f.value, error: f.error };
+    return true;
+  }
+}
 
 function rowOf(a: Assessment): RepositoryRow {
   return {
@@ -85,21 +136,20 @@ export function findingMask(ids: Iterable<string>): Uint8Array {
 export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], interner?: Interner): RepositoryDigest {
   const intern = interner ?? SAME;
   const row = rowOf(a);
-  if (!a.scope.inScope) return { name: a.name, row, claims: [], checks: [], refs: [], positions: new Uint16Array(0), quoted: new Map() };
+  if (!a.scope.inScope) return { name: a.name, row, slots: [], refs: [], positions: new Uint16Array(0), quoted: new QuotedFindings(), ownRefs: true };
   const byClaim = new Map<string, Assessment["results"][number]>();
   for (const r of a.results) if (!byClaim.has(r.claimId)) byClaim.set(r.claimId, r);
-  const status = (s: { status: Status; reason: string } | undefined): RepoStatus => ({ repo: a.name, status: s?.status ?? "unknown", reason: intern.of(s?.reason ?? NOT_JUDGED) });
-  const claimStatuses: RepoStatus[] = [];
-  const checkStatuses: RepoStatus[][] = [];
+  const slots: RepoStatus[] = [];
+  const status = (s: { status: Status; reason: string } | undefined): RepoStatus => ({ repo: a.name, status: s?.status ?? "unknown", reason: intern.atSlot(slots.length, s?.reason ?? NOT_JUDGED) });
   for (const claim of claims) {
     const result = byClaim.get(claim.id);
-    claimStatuses.push(status(result));
+    slots.push(status(result));
     // The last result of a check id counts, as it did when they were indexed in a map.
-    checkStatuses.push(claim.checks.map((check) => status(result?.checks.findLast((c) => c.checkId === check.id))));
+    for (const check of claim.checks) slots.push(status(result?.checks.findLast((c) => c.checkId === check.id)));
   }
   const refs: EvidenceRef[] = [];
   const positions: number[] = [];
-  const quoted = new Map<FindingId, Finding>();
+  const quoted = new QuotedFindings();
   // A repository's pages are its own: shared within it, not looked up among every repository's.
   const urls = interner ? new Map<string, string>() : undefined;
   const urlOf = (url: string) => {
@@ -111,6 +161,8 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
   };
   // Neighbouring findings mostly share their repository, page, source and time: those are not looked up again.
   let prev: EvidenceRef | undefined;
+  let ownRefs = true;
+  let checkedRepo: string | null = null;
   for (const f of a.findings) {
     if (f.scope !== "repo") continue;
     const position = POSITION.get(f.id);
@@ -124,11 +176,17 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
       error: isUnreadable(f) ? intern.of(f.error ?? "not read") : null,
     };
     refs.push(ref);
+    // A reference of no repository is shown with the organisation's.
+    if (ref.repo === null) ownRefs = false;
+    else if (ref.repo !== checkedRepo) {
+      // As the renderers group references by repository: the name after the owner.
+      ownRefs &&= ref.repo.slice(ref.repo.indexOf("/") + 1) === a.name;
+      checkedRepo = ref.repo;
+    }
     // An id outside the catalogue is in no claim's mask.
     positions.push(position ?? FINDING_IDS.length);
     prev = ref;
-    // Kept with the shared strings: the finding's own copies would stay with it.
-    if (QUOTED.has(f.id) && !quoted.has(f.id)) quoted.set(f.id, { ...f, ...(ref.repo === null ? {} : { repo: ref.repo }), url: ref.url, source: ref.source, observedAt: ref.observedAt } as Finding);
+    quoted.keep(f);
   }
-  return { name: a.name, row, claims: claimStatuses, checks: checkStatuses, refs, positions: Uint16Array.from(positions), quoted };
+  return { name: a.name, row, slots, refs, positions: Uint16Array.from(positions), quoted, ownRefs };
 }

@@ -85,12 +85,17 @@ function pageLink(url: string, cache: RowCache): string | null {
   return known;
 }
 
-/** Evidence links of one repository, one per page, labelled by what the page shows. */
-function linksOf(refs: readonly EvidenceRef[], cache: RowCache): string {
+/**
+ * Evidence links of one repository, one per page, labelled by what the page shows: its references
+ * are `refs[from .. to)`, those naming a repository (an organisation's reference has its own table).
+ */
+function linksOf(refs: readonly EvidenceRef[], cache: RowCache, from = 0, to = refs.length): string {
   // A row has a few references: small lists, not a map and sets per row.
   const urls: string[] = [];
   const families: string[][] = [];
-  for (const r of refs) {
+  for (let i = from; i < to; i += 1) {
+    const r = refs[i]!;
+    if (r.repo === null) continue;
     const name = family(r.findingId, cache);
     const at = urls.indexOf(r.url);
     if (at < 0) {
@@ -113,11 +118,13 @@ function reasonCell(reason: string, cache: RowCache): string {
   return text;
 }
 
-/** The days the references were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
-function observed(refs: readonly EvidenceRef[]): string {
+/** The days the references `refs[from .. to)` naming a repository were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
+function observed(refs: readonly EvidenceRef[], from = 0, to = refs.length): string {
   let first: string | null = null;
   let last: string | null = null;
-  for (const r of refs) {
+  for (let i = from; i < to; i += 1) {
+    const r = refs[i]!;
+    if (r.repo === null) continue;
     if (first === null || r.observedAt < first) first = r.observedAt;
     if (last === null || r.observedAt > last) last = r.observedAt;
   }
@@ -149,7 +156,8 @@ function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, Evi
 
 function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCache): string[] {
   const lines: string[] = ["#### Evidence", ""];
-  const org = c.evidence.filter((e) => e.repo === null);
+  // With rows by position the organisation's references are the first ones: no walk over every repository's.
+  const org = c.evidenceRows ? c.evidence.slice(0, c.evidenceRows[0]) : c.evidence.filter((e) => e.repo === null);
   if (org.length > 0) {
     lines.push("| Finding | Value | Source | Observed |", "|---|---|---|---|");
     for (const e of org) {
@@ -163,10 +171,20 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
     const rows = c.scope === "repo" ? c.repositories : [];
     if (rows.length > 0) {
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
-      const byRepo = evidenceByRepository(c.evidence);
-      for (const r of rows) {
-        const refs = byRepo.get(r.repo) ?? [];
-        lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
+      const starts = c.evidenceRows;
+      if (starts && c.scope === "repo") {
+        // Each repository's references by position (the model's `evidenceRows`), not grouped by name.
+        for (let i = 0; i < rows.length; i += 1) {
+          const r = rows[i]!;
+          const [from, to] = [starts[i]!, starts[i + 1]!];
+          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(c.evidence, cache, from, to)} | ${observed(c.evidence, from, to)} |`);
+        }
+      } else {
+        const byRepo = evidenceByRepository(c.evidence);
+        for (const r of rows) {
+          const refs = byRepo.get(r.repo) ?? [];
+          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
+        }
       }
       lines.push("");
     }
@@ -215,10 +233,23 @@ function exceptionsSection(c: ClaimReport): string[] {
   return [...lines, ""];
 }
 
+/** Each repository's address by name (the first of a name, as a search of the list would find): looked up for every affected repository named. */
+const urlsByName = new WeakMap<Report, Map<string, string>>();
+
+function urlOfRepository(report: Report, name: string): string | undefined {
+  let urls = urlsByName.get(report);
+  if (!urls) {
+    urls = new Map();
+    for (const r of report.repositories) if (!urls.has(r.name)) urls.set(r.name, r.url);
+    urlsByName.set(report, urls);
+  }
+  return urls.get(name);
+}
+
 /** The affected repositories, each linked to the page where the fix is made when there is one. */
 function repositoriesToFix(checkId: string, repos: readonly string[], report: Report): string {
   const page = remediationPage(checkId);
-  const url = (name: string) => report.repositories.find((r) => r.name === name)?.url;
+  const url = (name: string) => urlOfRepository(report, name);
   const shown = repos.slice(0, MAX_LISTED).map((name) => (page && url(name) ? link(`\`${name}\``, `${url(name)}${page}`) : `\`${name}\``));
   const more = repos.length - shown.length;
   if (more > 0) return `${shown.join(", ")} and ${more} more`;
@@ -251,7 +282,8 @@ function crosswalkLine(c: ClaimReport): string[] {
 
 function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number, cache: RowCache): string[] {
   let readAt: string | null = null;
-  for (const e of c.evidence) if (readAt === null || e.observedAt < readAt) readAt = e.observedAt;
+  if (c.firstObserved !== undefined) readAt = c.firstObserved;
+  else for (const e of c.evidence) if (readAt === null || e.observedAt < readAt) readAt = e.observedAt;
   return [
     `<a id="${anchor(c)}"></a>`,
     "",

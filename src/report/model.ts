@@ -1,6 +1,6 @@
 import type { OrgAssessment } from "../assessment/org-assessment.js";
 import { CLAIMS, PRINCIPLES, type Coverage, type Scope } from "../core/catalogue.js";
-import { isUnreadable, type Finding, type FindingId } from "../core/findings.js";
+import { FINDING_IDS, isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
 import type { RequestCounts } from "../github/client.js";
 import { LISTED } from "./facts.js";
@@ -53,6 +53,17 @@ export type ClaimReport = {
   checks: CheckRollUp[];
   repositories: RepoStatus[];
   evidence: EvidenceRef[];
+  /**
+   * Where each repository's references are in `evidence`, for the renderers: those of the i-th
+   * repository in scope (report order, as in `repositories` of a repository claim) are
+   * `evidence[evidenceRows[i] .. evidenceRows[i + 1])`, and the organisation's come before
+   * `evidenceRows[0]`. Absent when a reference names another repository than its own, or none,
+   * or two repositories share a name: the renderers then group the references by name. A report
+   * whose `evidence` or `repositories` are changed after it is built must leave it out.
+   */
+  evidenceRows?: Uint32Array;
+  /** The earliest `observedAt` of `evidence` (null for none), worked out as it was gathered. */
+  firstObserved?: string | null;
   listed: Listed[];
   beyondGitHub: string | null;
   attested: { url: string; note?: string } | null;
@@ -96,30 +107,86 @@ function refOf(f: Finding): EvidenceRef {
   return { findingId: f.id, repo: f.scope === "repo" ? (f.repo ?? null) : null, url: f.url, source: f.source, observedAt: f.observedAt, error: isUnreadable(f) ? (f.error ?? "not read") : null };
 }
 
-function evidenceOf(rollUp: ClaimRollUp, orgFindings: readonly Finding[], inScope: readonly RepositoryDigest[]): EvidenceRef[] {
-  const wanted = new Set<string>(rollUp.findingIds);
-  const evidence = orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
-  // In each repository's own finding order; the references are the digest's, shared by every claim.
-  const mask = findingMask(wanted);
-  for (const d of inScope) {
-    const { refs, positions } = d;
-    for (let i = 0; i < refs.length; i += 1) if (mask[positions[i]!] === 1) evidence.push(refs[i]!);
+type ClaimEvidence = { evidence: EvidenceRef[]; rows: Uint32Array | undefined; firstObserved: string | null };
+
+/**
+ * Every claim's evidence: the organisation's findings it reads, then each repository's references
+ * it reads, in each repository's own finding order (the references are the digest's, shared by
+ * every claim). One pass over the repositories hands each reference to the claims that read its
+ * finding, rather than each claim scanning every repository's references.
+ */
+function evidenceOf(rollUps: readonly ClaimRollUp[], orgFindings: readonly Finding[], inScope: readonly RepositoryDigest[]): ClaimEvidence[] {
+  const evidence = rollUps.map((r) => {
+    const wanted = new Set<string>(r.findingIds);
+    return orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
+  });
+  const readers: number[][] = Array.from({ length: FINDING_IDS.length + 1 }, () => []);
+  rollUps.forEach((r, claimAt) => {
+    const mask = findingMask(r.findingIds);
+    for (let p = 0; p < mask.length; p += 1) if (mask[p] === 1) readers[p]!.push(claimAt);
+  });
+  // Rows by position hold when each repository's references are its own and no two repositories share a name.
+  const byPosition = inScope.every((d) => d.ownRefs) && new Set(inScope.map((d) => d.name)).size === inScope.length;
+  const rows = rollUps.map((_, claimAt) => (byPosition && evidence[claimAt]!.every((e) => e.repo === null) ? new Uint32Array(inScope.length + 1) : undefined));
+  // Each repository's references were made together and are read together here, so the earliest is found now rather than by a later walk over every claim's.
+  const first = evidence.map((refs) => {
+    let at: string | null = null;
+    for (const e of refs) if (at === null || e.observedAt < at) at = e.observedAt;
+    return at;
+  });
+  for (let at = 0; at < inScope.length; at += 1) {
+    for (let claimAt = 0; claimAt < rows.length; claimAt += 1) {
+      const starts = rows[claimAt];
+      if (starts) starts[at] = evidence[claimAt]!.length;
+    }
+    const { refs, positions } = inScope[at]!;
+    for (let i = 0; i < refs.length; i += 1) {
+      const claimsReading = readers[positions[i]!]!;
+      if (claimsReading.length === 0) continue;
+      const ref = refs[i]!;
+      for (let k = 0; k < claimsReading.length; k += 1) {
+        const claimAt = claimsReading[k]!;
+        evidence[claimAt]!.push(ref);
+        const at = first[claimAt]!;
+        if (at === null || ref.observedAt < at) first[claimAt] = ref.observedAt;
+      }
+    }
   }
-  return evidence;
+  return rollUps.map((_, claimAt) => {
+    const starts = rows[claimAt];
+    if (starts) starts[inScope.length] = evidence[claimAt]!.length;
+    return { evidence: evidence[claimAt]!, rows: starts, firstObserved: first[claimAt]! };
+  });
 }
 
 function listedOf(rollUp: ClaimRollUp, inScope: readonly RepositoryDigest[]): Listed[] {
   const ids = rollUp.findingIds.filter((id) => LISTED[id] !== undefined);
-  if (ids.length === 0) return [];
-  return inScope.flatMap((d) =>
-    ids.flatMap((id) => {
-      const spec = LISTED[id]!;
+  const listed: Listed[] = [];
+  if (ids.length === 0) return listed;
+  for (const d of inScope) {
+    for (const id of ids) {
       const f = d.quoted.get(id);
-      if (!f || isUnreadable(f) || f.value === null) return [];
+      if (!f || isUnreadable(f) || f.value === null) continue;
+      const spec = LISTED[id]!;
       const urls = spec.urls(f.value);
-      return urls.length > 0 ? [{ label: spec.label, repo: d.name, findingId: id, urls }] : [];
-    }),
-  );
+      if (urls.length > 0) listed.push({ label: spec.label, repo: d.name, findingId: id, urls });
+    }
+  }
+  return listed;
+}
+
+/** The repositories of a check with either status, in report order: the walk ends at the last the counts say there are. */
+function withStatus(check: CheckRollUp, a: Status, b: Status): string[] {
+  const repos: string[] = [];
+  let left = check.counts[a] + check.counts[b];
+  for (let i = 0; i < check.repositories.length && left > 0; i += 1) {
+    const r = check.repositories[i]!;
+    if (r.status === a || r.status === b) {
+      repos.push(r.repo);
+      left -= 1;
+    }
+  }
+  return repos;
 }
 
 /** The shared remediation text, with a placeholder where it names one repository's settings. */
@@ -130,7 +197,7 @@ function toCloseOf(rollUp: ClaimRollUp, org: string): ToClose[] {
       checkId: c.checkId,
       status: c.status,
       action: whatWouldClose(c.checkId, { org }),
-      repositories: c.repositories.filter((r) => r.status === "gap" || r.status === "partial").map((r) => r.repo),
+      repositories: withStatus(c, "gap", "partial"),
     }));
 }
 
@@ -138,6 +205,7 @@ function unseenOf(rollUp: ClaimRollUp): Unseen[] {
   return rollUp.checks.flatMap((c) => {
     if (c.level === "org") return c.status === "unknown" ? [{ checkId: c.checkId, reason: c.reason, repositories: [] }] : [];
     const byReason = new Map<string, string[]>();
+    if (c.counts.unknown === 0) return [];
     for (const r of c.repositories) {
       if (r.status !== "unknown") continue;
       const repos = byReason.get(r.reason);
@@ -203,8 +271,9 @@ export function reportFromDigests(run: Omit<OrgAssessment, "repositories">, dige
     outOfScope: repositories.filter((r) => !r.inScope).map((r) => ({ name: r.name, reason: r.reason ?? "" })),
   };
   const exceptions = [...configExceptions(run), ...(options.exceptions ?? [])];
+  const evidence = evidenceOf(rollUps, run.orgFindings, inScope);
   const claims = rollUps.map(
-    (r): ClaimReport => ({
+    (r, claimAt): ClaimReport => ({
       id: r.claim.id,
       principle: r.claim.principle,
       text: r.claim.text,
@@ -216,7 +285,9 @@ export function reportFromDigests(run: Omit<OrgAssessment, "repositories">, dige
       counts: r.counts,
       checks: r.checks,
       repositories: r.repositories,
-      evidence: evidenceOf(r, run.orgFindings, inScope),
+      evidence: evidence[claimAt]!.evidence,
+      ...(evidence[claimAt]!.rows ? { evidenceRows: evidence[claimAt]!.rows } : {}),
+      firstObserved: evidence[claimAt]!.firstObserved,
       listed: listedOf(r, inScope),
       beyondGitHub: r.claim.beyondGitHub ?? null,
       attested: r.attested,

@@ -1,7 +1,7 @@
 import type { Status } from "../core/status.js";
 import { factsFor, type FactSource } from "./facts.js";
-import type { CheckRollUp, ClaimRollUp, RepoStatus } from "./rollup.js";
-import { names } from "./words.js";
+import type { CheckRollUp, ClaimRollUp, RepoStatus, StatusCounts } from "./rollup.js";
+import { names, namesOf } from "./words.js";
 
 /*
  * The argument of each claim, in plain sentences generated from the roll-up and the findings:
@@ -32,16 +32,27 @@ function repositoriesWord(n: number): string {
 }
 
 /** Repositories grouped by the same status and reason, most pressing first. */
-function groups(statuses: readonly RepoStatus[], wanted: readonly Status[]): { status: Status; reason: string; repos: string[] }[] {
-  const map = new Map<string, { status: Status; reason: string; repos: string[] }>();
-  for (const s of statuses) {
+function groups(statuses: readonly RepoStatus[], wanted: readonly Status[], counts: StatusCounts): { status: Status; reason: string; repos: string[] }[] {
+  // The counts say how many repositories are wanted: none, no pass; the pass ends at the last.
+  let left = wanted.reduce((n, s) => n + counts[s], 0);
+  // By status, then by reason (the digests share their reasons' strings): no key made per repository.
+  const byStatus = new Map<Status, Map<string, { status: Status; reason: string; repos: string[] }>>();
+  const found: { status: Status; reason: string; repos: string[] }[] = [];
+  for (let i = 0; i < statuses.length && left > 0; i += 1) {
+    const s = statuses[i]!;
     if (!wanted.includes(s.status)) continue;
-    const key = `${s.status}\u0000${s.reason}`;
-    const group = map.get(key) ?? { status: s.status, reason: s.reason, repos: [] };
-    group.repos.push(s.repo);
-    map.set(key, group);
+    left -= 1;
+    let byReason = byStatus.get(s.status);
+    if (!byReason) byStatus.set(s.status, (byReason = new Map()));
+    const group = byReason.get(s.reason);
+    if (group) group.repos.push(s.repo);
+    else {
+      const made = { status: s.status, reason: s.reason, repos: [s.repo] };
+      byReason.set(s.reason, made);
+      found.push(made);
+    }
   }
-  return [...map.values()].sort((a, b) => wanted.indexOf(a.status) - wanted.indexOf(b.status) || b.repos.length - a.repos.length);
+  return found.sort((a, b) => wanted.indexOf(a.status) - wanted.indexOf(b.status) || b.repos.length - a.repos.length);
 }
 
 function repoCheckSentence(check: CheckRollUp, includeMet: boolean): string | null {
@@ -50,9 +61,9 @@ function repoCheckSentence(check: CheckRollUp, includeMet: boolean): string | nu
   const label = `\`${check.checkId}\`${check.supporting ? " (supporting only)" : ""}`;
   if (check.counts.not_applicable === total) {
     const where = total === 1 ? "to the one repository in scope" : `in any of the ${total} repositories in scope`;
-    return `${label} does not apply ${where}: ${groups(check.repositories, ["not_applicable"])[0]?.reason ?? ""}.`;
+    return `${label} does not apply ${where}: ${groups(check.repositories, ["not_applicable"], check.counts)[0]?.reason ?? ""}.`;
   }
-  const open = groups(check.repositories, ["gap", "partial", "unknown"]);
+  const open = groups(check.repositories, ["gap", "partial", "unknown"], check.counts);
   const met = `met in ${check.counts.met} of ${total} ${total === 1 ? "repository" : "repositories"}`;
   if (open.length === 0) return includeMet ? `${label} is ${met}.` : null;
   const shown = open.slice(0, MAX_REASON_GROUPS).map((g) => `${STATUS_WORD[g.status]} in ${names(g.repos)} (${g.reason})`);
@@ -126,6 +137,17 @@ export function claimSummary(rollUp: ClaimRollUp, ctx: NarrativeContext): string
   if (n === 0) return "no repository in scope";
   if (rollUp.counts.met === n) return `met in ${repositoriesWord(n)}`;
   const byStatus = (["gap", "partial", "unknown", "not_applicable"] as const).filter((s) => rollUp.counts[s] > 0);
-  const listed = byStatus.map((s) => `${STATUS_WORD[s]} in ${names(rollUp.repositories.filter((r) => r.status === s).map((r) => r.repo), 5)}`);
+  // The first five of each status are named, the rest counted: one pass, stopped once every status has its five.
+  const first = new Map<Status, string[]>(byStatus.map((s) => [s, []]));
+  let wanted = byStatus.reduce((n, s) => n + Math.min(5, rollUp.counts[s]), 0);
+  for (let i = 0; i < rollUp.repositories.length && wanted > 0; i += 1) {
+    const r = rollUp.repositories[i]!;
+    const list = first.get(r.status);
+    if (list && list.length < 5) {
+      list.push(r.repo);
+      wanted -= 1;
+    }
+  }
+  const listed = byStatus.map((s) => `${STATUS_WORD[s]} in ${namesOf(first.get(s)!, rollUp.counts[s])}`);
   return `met in ${rollUp.counts.met} of ${n}; ${listed.join("; ")}`;
 }

@@ -5,7 +5,7 @@ import { claimStatusFromChecks, rollUpRepositories, STATUSES, type CheckStatus, 
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import { JUDGES } from "../evaluation/judges.js";
 import type { CheckJudge, ClaimResult, EvidenceLink } from "../evaluation/types.js";
-import type { RepoStatus, RepositoryDigest } from "./digest.js";
+import { slotsOf, type RepoStatus, type RepositoryDigest } from "./digest.js";
 
 /*
  * The organisation-wide status of each claim and check, from the per-repository results the
@@ -48,10 +48,32 @@ export function emptyCounts(): StatusCounts {
   return Object.fromEntries(STATUSES.map((s) => [s, 0])) as StatusCounts;
 }
 
-function countOf(statuses: readonly RepoStatus[]): StatusCounts {
-  const counts = emptyCounts();
-  for (const s of statuses) counts[s.status] += 1;
-  return counts;
+type Gathered = { repositories: RepoStatus[]; counts: StatusCounts; status: Status };
+
+/**
+ * Each slot's (`slotsOf`) statuses over the repositories, counted as they are gathered. One pass
+ * over the repositories, each digest's slots read together: slot by slot, every status would be
+ * fetched from memory far from the last.
+ */
+function gatherAll(inScope: readonly RepositoryDigest[], slots: number): Gathered[] {
+  const lists = Array.from({ length: slots }, () => new Array<RepoStatus>(inScope.length));
+  const counts = Array.from({ length: slots }, () => new Uint32Array(STATUSES.length));
+  const code = new Map<Status, number>(STATUSES.map((s, i) => [s, i]));
+  for (let i = 0; i < inScope.length; i += 1) {
+    const own = inScope[i]!.slots;
+    for (let slot = 0; slot < slots; slot += 1) {
+      const s = own[slot]!;
+      lists[slot]![i] = s;
+      counts[slot]![code.get(s.status)!]! += 1;
+    }
+  }
+  return lists.map((repositories, slot) => {
+    const n = counts[slot]!;
+    const byStatus = emptyCounts();
+    STATUSES.forEach((s, k) => (byStatus[s] = n[k]!));
+    // The roll-up depends only on which statuses occur (and whether any do), so each status seen stands for its repositories.
+    return { repositories, counts: byStatus, status: rollUpRepositories(STATUSES.filter((s) => byStatus[s] > 0)) };
+  });
 }
 
 function judgeOf(claimId: string, checkId: string, judges: readonly CheckJudge[]): CheckJudge | undefined {
@@ -67,7 +89,7 @@ function levelOf(judge: CheckJudge | undefined): "org" | "repo" {
   return findingIdsOf(judge).some((id) => isFindingId(id) && FINDINGS[id].scope === "repo") ? "repo" : "org";
 }
 
-function rollUpCheck(claim: ClaimSpec, check: CheckSpec, position: readonly [number, number], inScope: readonly RepositoryDigest[], orgResult: ClaimResult | undefined, judges: readonly CheckJudge[]): CheckRollUp {
+function rollUpCheck(claim: ClaimSpec, check: CheckSpec, gathered: Gathered, orgResult: ClaimResult | undefined, judges: readonly CheckJudge[]): CheckRollUp {
   const judge = judgeOf(claim.id, check.id, judges);
   const level = levelOf(judge);
   const base = { checkId: check.id, judges: check.judges, supporting: check.supporting === true, level };
@@ -76,20 +98,19 @@ function rollUpCheck(claim: ClaimSpec, check: CheckSpec, position: readonly [num
     const status: CheckStatus = result?.status ?? "unknown";
     return { ...base, status, reason: result?.reason ?? "not judged", counts: emptyCounts(), repositories: [], evidence: result?.evidence ?? [] };
   }
-  const [claimAt, checkAt] = position;
-  const repositories = inScope.map((d) => d.checks[claimAt]![checkAt]!);
+  const { repositories, counts, status } = gathered;
   // A repository check's evidence is each repository's, shown with the claim's evidence (`ClaimReport.evidence`).
-  return { ...base, status: rollUpRepositories(repositories.map((r) => r.status)), reason: "", counts: countOf(repositories), repositories, evidence: [] };
+  return { ...base, status, reason: "", counts, repositories, evidence: [] };
 }
 
-function rollUpClaim(claim: ClaimSpec, claimAt: number, inScope: readonly RepositoryDigest[], orgResults: readonly ClaimResult[], judges: readonly CheckJudge[]): ClaimRollUp {
+function rollUpClaim(claim: ClaimSpec, slot: number, gathered: readonly Gathered[], orgResults: readonly ClaimResult[], judges: readonly CheckJudge[]): ClaimRollUp {
   const orgResult = orgResults.find((r) => r.claimId === claim.id);
-  const checks = claim.checks.map((check, checkAt) => rollUpCheck(claim, check, [claimAt, checkAt], inScope, orgResult, judges));
+  const checks = claim.checks.map((check, checkAt) => rollUpCheck(claim, check, gathered[slot + 1 + checkAt]!, orgResult, judges));
   const findingIds = [...new Set(claim.checks.flatMap((check) => findingIdsOf(judgeOf(claim.id, check.id, judges))))];
   const base = { claim, checks, findingIds, attested: orgResult?.attested ?? null };
   if (claim.scope === "repo") {
-    const repositories = inScope.map((d) => d.claims[claimAt]!);
-    return { ...base, status: rollUpRepositories(repositories.map((r) => r.status)), counts: countOf(repositories), repositories };
+    const { repositories, counts, status } = gathered[slot]!;
+    return { ...base, status, counts, repositories };
   }
   // GitHub cannot show an `outside` claim: its status is the organisation's attested evidence or unknown, never its supporting checks.
   if (claim.coverage === "outside") return { ...base, status: orgResult?.status ?? "unknown", counts: emptyCounts(), repositories: [] };
@@ -115,5 +136,7 @@ export function rollUpClaims(run: RunHead, inScope: readonly RepositoryDigest[],
   const judges = options.judges ?? JUDGES;
   const claims = options.claims ?? CLAIMS;
   const orgResults = options.orgResults ?? evaluateClaims(run.orgFindings, run.config, judges, claims);
-  return claims.map((claim, claimAt) => rollUpClaim(claim, claimAt, inScope, orgResults, judges));
+  const slots = slotsOf(claims);
+  const gathered = gatherAll(inScope, slots[claims.length]!);
+  return claims.map((claim, claimAt) => rollUpClaim(claim, slots[claimAt]!, gathered, orgResults, judges));
 }

@@ -4,8 +4,13 @@ const MAX_NAMED = 10;
 
 /** "`a`, `b` and `c`", or the first ten and how many more. */
 export function names(list: readonly string[], max = MAX_NAMED): string {
-  const shown = list.slice(0, max).map((n) => `\`${n}\``);
-  const more = list.length - shown.length;
+  return namesOf(list.slice(0, max), list.length);
+}
+
+/** `names` of a list of which only the first names are at hand (as many as are shown) and its length. */
+export function namesOf(first: readonly string[], total: number): string {
+  const shown = first.map((n) => `\`${n}\``);
+  const more = total - shown.length;
   if (more > 0) return `${shown.join(", ")} and ${more} more`;
   if (shown.length <= 1) return shown.join("");
   return `${shown.slice(0, -1).join(", ")} and ${shown.at(-1)}`;
