@@ -12,9 +12,12 @@ import { setFlagsFromString } from "node:v8";
  */
 export const HEAP_GROWING_PERCENT = 40;
 
-/** Applies the heap growth bound to this process, unless the operator set one (NODE_OPTIONS or the command line). */
-export function boundHeapGrowth(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ""): boolean {
-  if ([...execArgv, ...nodeOptions.split(/\s+/)].some((a) => a.startsWith("--heap-growing-percent") || a.startsWith("--heap_growing_percent"))) return false;
+/**
+ * Applies the heap growth bound to this process, unless the operator gave one on the command line
+ * (`node --heap-growing-percent=N dist/main.js`; Node does not accept the flag in NODE_OPTIONS).
+ */
+export function boundHeapGrowth(execArgv: readonly string[] = process.execArgv): boolean {
+  if (execArgv.some((a) => a.startsWith("--heap-growing-percent") || a.startsWith("--heap_growing_percent"))) return false;
   // Read by V8 at every collection, so it applies from the next one on.
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   return true;
