@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { ProbotOctokit, run } from "probot";
 import type { Logger } from "pino";
 import { createClaimcheckApp } from "./app/index.js";
+import { boundHeapGrowth } from "./app/heap-policy.js";
 import { createLogger } from "./app/logger.js";
 import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
@@ -92,6 +93,8 @@ function banner(lines: string[]): void {
 async function main(): Promise<void> {
   const runtime = nodeRuntimeProblem(process.versions.node);
   if (runtime) stop(runtime);
+  // Before anything is loaded into the heap: the app's RSS is mostly heap grown between collections.
+  boundHeapGrowth();
   loadDotEnv();
   const outcome = readEnv(process.env);
   if (!outcome.ok) stop(outcome.message);

@@ -33,7 +33,7 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { StoredAnswerCache } from "../store/conditional-answers.js";
-import { announced, withRunConfig } from "../config/config-cache.js";
+import { announced, configInterner, withRunConfig } from "../config/config-cache.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
@@ -162,10 +162,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       // The organisation's `.github` configuration is read once for the run, not per repository,
       // and the repositories' own files a hundred at a time.
       const shared = withRunConfig(octokit, announced(repos));
+      const sameConfig = configInterner<Assessed["config"]>();
       return {
-        assess: (fullName) => {
+        assess: async (fullName) => {
           const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger), "background");
+          const assessed = await queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger), "background");
+          return { ...assessed, config: sameConfig(assessed.config) };
         },
         probe: () => probeRateLimits(octokit, budgets.of(installationId)),
       };
@@ -196,10 +198,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const lane = repos.length > 1 ? "background" : "webhook";
         const shared = withRunConfig(octokitOf(context), announced(repos));
         const outcomes: PromiseSettledResult<Assessed>[] = [];
+        const sameConfig = configInterner<Assessed["config"]>();
         for (let i = 0; i < repos.length; i += queue.backgroundBatch) {
-          const runs = repos.slice(i, i + queue.backgroundBatch).map((fullName) => {
+          const runs = repos.slice(i, i + queue.backgroundBatch).map(async (fullName) => {
             const [owner, repo] = fullName.split("/") as [string, string];
-            return queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger(context)), lane);
+            const assessed = await queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger(context)), lane);
+            return { ...assessed, config: sameConfig(assessed.config) };
           });
           outcomes.push(...(await Promise.allSettled(runs)));
         }

@@ -5,12 +5,13 @@ import type { RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import { untickedEntries } from "../issues/access-review.js";
 import { parseMarker } from "../issues/marker.js";
-import type { RepositoryResults } from "../issues/subjects.js";
+import { SummaryFacts, type RepositoryResults } from "../issues/subjects.js";
 import type { IssuePublisher, IssueRun } from "../publish/issues.js";
 import {
   accessReviewByNumber,
   endException,
   issueByNumber,
+  forEachLatestAssessment,
   issueRows,
   latestAssessmentHeads,
   loadLatestAssessments,
@@ -158,7 +159,7 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
  * settings (usually one group: the organisation's), then the summary issue. Never fails the
  * assessments it follows.
  */
-export async function publishRunIssues(issues: IssuePublisher, log: Logger, octokit: OctokitLike, run: IssueRun, latest: readonly RepositoryResults[], assessed: readonly { fullName: string; config: RepoConfig }[]): Promise<void> {
+export async function publishRunIssues(issues: IssuePublisher, log: Logger, octokit: OctokitLike, run: IssueRun, latest: readonly RepositoryResults[], assessed: readonly { fullName: string; config: RepoConfig }[], facts?: SummaryFacts): Promise<void> {
   const groups = new Map<string, { config: RepoConfig; repositories: Set<string> }>();
   for (const a of assessed) {
     const key = JSON.stringify([a.config.issues, a.config.exceptions, a.config.dryRun]);
@@ -177,7 +178,7 @@ export async function publishRunIssues(issues: IssuePublisher, log: Logger, octo
     }
   }
   try {
-    await issues.publishSummary(octokit, run, latest);
+    await issues.publishSummary(octokit, run, facts ?? latest);
   } catch (error) {
     run.failures.push(error instanceof Error ? error.message : String(error));
   }
@@ -187,4 +188,33 @@ export async function publishRunIssues(issues: IssuePublisher, log: Logger, octo
 /** The newest results of every repository of the installation: one store read, parsed a few rows at a time. */
 export async function latestResults(store: Store, installationId: number): Promise<RepositoryResults[]> {
   return (await loadLatestAssessments(store, installationId)).map((a) => ({ fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt }));
+}
+
+/**
+ * What one issue run needs of the newest results, in one pass over the store a page at a time:
+ * the summary's facts, gathered from every repository as its page is parsed and then let go; whole
+ * results only of the repositories whose gap issues the run writes (`wanted`) and of the newest one
+ * in scope (the organisation's claims are judged on it). With `central`, one issue per claim lists
+ * every repository, so every repository's claim results are kept, without findings or evidence
+ * links, which a central issue does not show. Holding every repository's findings at once made
+ * the issue run of a 10,000-repository backfill the app's largest allocation.
+ */
+export async function issueRunResults(store: Store, installationId: number, wanted: ReadonlySet<string>, central: boolean): Promise<{ latest: RepositoryResults[]; facts: SummaryFacts }> {
+  const heads = latestAssessmentHeads(store, installationId);
+  let newest: (typeof heads)[number] | undefined;
+  for (const h of heads) if (h.inScope && (!newest || h.finishedAt > newest.finishedAt)) newest = h;
+  const facts = new SummaryFacts();
+  const latest: RepositoryResults[] = [];
+  await forEachLatestAssessment(
+    store,
+    installationId,
+    (a) => {
+      const r: RepositoryResults = { fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt };
+      facts.add(r);
+      if (wanted.has(r.fullName) || a.id === newest?.id) latest.push(r);
+      else if (central) latest.push({ ...r, findings: [], results: r.results.map((c) => ({ ...c, checks: c.checks.map((k) => ({ ...k, evidence: [] })) })) });
+    },
+    heads,
+  );
+  return { latest, facts };
 }

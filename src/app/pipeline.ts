@@ -16,7 +16,7 @@ import type { OrgEvidence } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher } from "../publish/issues.js";
-import { latestResults, publishRunIssues } from "./issue-events.js";
+import { issueRunResults, publishRunIssues } from "./issue-events.js";
 import { issueLinksOf } from "./issue-links.js";
 import { IssueRunQueue } from "./issue-run-queue.js";
 
@@ -82,7 +82,8 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
  * assessments have given back their concurrency slots: issue writes wait on GitHub's
  * content-creation budget, and check runs of other pull requests must not wait behind them.
  * Nothing is read when no repository of the run has issues on; otherwise the newest results of
- * the organisation are read once for the whole run, however many repositories it assessed.
+ * the organisation are read once for the whole run, however many repositories it assessed, a page
+ * at a time, keeping whole only the repositories the run's gap issues are about.
  */
 export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, installation: { installationId: number; org: string }, assessed: readonly Assessed[]): Promise<void> {
   if (!deps.issues) return;
@@ -98,8 +99,9 @@ function issueRunsOf(deps: PipelineDeps, issues: IssuePublisher): IssueRunQueue<
   let queue = issueRuns.get(issues);
   if (!queue) {
     queue = new IssueRunQueue(async (installationId, request) => {
-      const latest = await latestResults(deps.store, installationId);
-      await publishRunIssues(issues, deps.log, request.octokit, issues.newRun(installationId, request.org), latest, request.assessed);
+      const wanted = new Set(request.assessed.map((a) => a.fullName));
+      const { latest, facts } = await issueRunResults(deps.store, installationId, wanted, request.assessed.some((a) => a.config.issues.central));
+      await publishRunIssues(issues, deps.log, request.octokit, issues.newRun(installationId, request.org), latest, request.assessed, facts);
     });
     issueRuns.set(issues, queue);
   }

@@ -114,3 +114,19 @@ export function runConfigOf(octokit: object): RunConfigCache | undefined {
   const cache = (octokit as Record<symbol, unknown>)[RUN_CONFIG];
   return cache instanceof RunConfigCache ? cache : undefined;
 }
+
+/**
+ * One object per distinct configuration of a run: each repository's configuration is its own copy
+ * (above), and a backfill keeps every repository's until its issues are written, so 10,000 equal
+ * copies (a few kilobytes each) would stay alive for the whole backfill.
+ */
+export function configInterner<C>(): (config: C) => C {
+  const seen = new Map<string, C>();
+  return (config) => {
+    const key = JSON.stringify(config);
+    const known = seen.get(key);
+    if (known) return known;
+    seen.set(key, config);
+    return config;
+  };
+}

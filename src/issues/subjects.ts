@@ -4,6 +4,7 @@ import { rollUpRepositories, type Status } from "../core/status.js";
 import type { CheckResult, ClaimResult } from "../evaluation/types.js";
 import type { GapSubject } from "./gap-issue.js";
 import type { IssueTarget } from "./plan.js";
+import { claimReadAt } from "../render/freshness.js";
 
 /** The latest assessment of one repository, as far as issues need it. */
 export type RepositoryResults = { fullName: string; inScope: boolean; results: ClaimResult[]; findings: Finding[]; finishedAt: string };
@@ -84,4 +85,86 @@ export function orgStatuses(latest: readonly RepositoryResults[]): OrgStatus[] {
     const count = (s: Status) => statuses.filter((x) => x === s).length;
     return [{ claimId: claim.id, status: rollUpRepositories(statuses), counts: { met: count("met"), partial: count("partial"), gap: count("gap"), other: statuses.length - count("met") - count("partial") - count("gap") } }];
   });
+}
+
+/**
+ * What the summary issue says of the newest results, gathered one repository at a time: the
+ * organisation's statuses and counts per claim, when the oldest evidence behind each claim was
+ * read, when the newest was. Keeps per claim a few counters and per organisation claim the newest
+ * repository's result, never a repository's findings, so the summary of 10,000 repositories is
+ * built from the store a page at a time. Fed the same repositories in the same order, it says
+ * exactly what `orgStatuses` and the scans of every repository it replaces said.
+ */
+export class SummaryFacts {
+  private inScope = 0;
+  private outOfScope = 0;
+  private newestFinishedAt: string | null = null;
+  /** The newest repository in scope (the first of equals, as a stable sort by time would give). */
+  private newestInScope: { finishedAt: string; results: Map<string, ClaimResult> } | null = null;
+  private readonly repositoryClaims = new Map<string, { statuses: Map<Status, number>; total: number }>();
+  private readonly readAt = new Map<string, string>();
+
+  add(r: RepositoryResults): void {
+    if (this.newestFinishedAt === null || r.finishedAt > this.newestFinishedAt) this.newestFinishedAt = r.finishedAt;
+    if (!r.inScope) {
+      this.outOfScope += 1;
+      return;
+    }
+    this.inScope += 1;
+    if (!this.newestInScope || r.finishedAt > this.newestInScope.finishedAt) {
+      // The first result of each organisation claim, as `find` would give.
+      const results = new Map<string, ClaimResult>();
+      for (const result of r.results) if (claimById(result.claimId)?.scope === "org" && !results.has(result.claimId)) results.set(result.claimId, result);
+      this.newestInScope = { finishedAt: r.finishedAt, results };
+    }
+    for (const result of r.results) {
+      const read = claimReadAt(result, r.findings);
+      if (read !== null) {
+        const known = this.readAt.get(result.claimId);
+        if (known === undefined || read < known) this.readAt.set(result.claimId, read);
+      }
+      let claim = this.repositoryClaims.get(result.claimId);
+      if (!claim) {
+        claim = { statuses: new Map(), total: 0 };
+        this.repositoryClaims.set(result.claimId, claim);
+      }
+      claim.total += 1;
+      claim.statuses.set(result.status, (claim.statuses.get(result.status) ?? 0) + 1);
+    }
+  }
+
+  static of(latest: Iterable<RepositoryResults>): SummaryFacts {
+    const facts = new SummaryFacts();
+    for (const r of latest) facts.add(r);
+    return facts;
+  }
+
+  /** When the newest evidence was read: the newest assessment's end, in scope or not. */
+  get collectedAt(): string | null {
+    return this.newestFinishedAt;
+  }
+
+  get repositories(): { inScope: number; outOfScope: number } {
+    return { inScope: this.inScope, outOfScope: this.outOfScope };
+  }
+
+  /** When the oldest evidence behind the claim was read, over every repository in scope. */
+  readAtOf(claimId: string): string | null {
+    return this.readAt.get(claimId) ?? null;
+  }
+
+  /** As `orgStatuses` of the same repositories. */
+  statuses(): OrgStatus[] {
+    return CLAIMS.flatMap((claim): OrgStatus[] => {
+      if (claim.scope === "org") {
+        const result = this.newestInScope?.results.get(claim.id);
+        return result ? [{ claimId: claim.id, status: result.status, counts: null }] : [];
+      }
+      const seen = this.repositoryClaims.get(claim.id);
+      if (!seen || seen.total === 0) return [];
+      const count = (s: Status) => seen.statuses.get(s) ?? 0;
+      // The roll-up depends only on which statuses occur, so each once stands for them all.
+      return [{ claimId: claim.id, status: rollUpRepositories([...seen.statuses.keys()]), counts: { met: count("met"), partial: count("partial"), gap: count("gap"), other: seen.total - count("met") - count("partial") - count("gap") } }];
+    });
+  }
 }

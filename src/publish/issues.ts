@@ -11,9 +11,8 @@ import { acceptedExceptions } from "../issues/exceptions.js";
 import { renderGapIssue } from "../issues/gap-issue.js";
 import { ISSUE_LABEL, parseMarker } from "../issues/marker.js";
 import { issueKey, planGapIssues, type IssueTarget, type KnownIssue, type Plan, type Write } from "../issues/plan.js";
-import { orgStatuses, subjectsOf, type RepositoryResults, type Routing } from "../issues/subjects.js";
+import { SummaryFacts, subjectsOf, type RepositoryResults, type Routing } from "../issues/subjects.js";
 import { renderSummaryIssue, SUMMARY_LABEL } from "../issues/summary-issue.js";
-import { claimReadAt, oldestRead } from "../render/freshness.js";
 import {
   accessReviewRows,
   activeExceptions,
@@ -347,10 +346,12 @@ export class IssuePublisher {
    * The evidence summary issue in the central repository: re-rendered after every run, written only
    * when it changed. Records the organisation-level statuses first, for the change column.
    */
-  async publishSummary(octokit: Octokit, run: IssueRun, latest: readonly RepositoryResults[]): Promise<void> {
+  async publishSummary(octokit: Octokit, run: IssueRun, latest: readonly RepositoryResults[] | SummaryFacts): Promise<void> {
     const config = run.config ?? DEFAULT_CONFIG;
     const now = this.now();
-    const statuses = orgStatuses(latest);
+    // The app gathers the facts as it reads the store a page at a time; a list is gathered here.
+    const facts = latest instanceof SummaryFacts ? latest : SummaryFacts.of(latest);
+    const statuses = facts.statuses();
     recordOrgStatuses(this.deps.store, run.installationId, statuses, now);
     if (!config.issues.enabled || statuses.length === 0) return;
     const routing = this.routing(run);
@@ -359,13 +360,13 @@ export class IssuePublisher {
       const gaps = issueRows(this.deps.store, run.installationId, "gap").filter((r) => r.state === "open");
       const rendered = renderSummaryIssue({
         org: run.org,
-        collectedAt: latest.map((r) => r.finishedAt).sort().at(-1) ?? null,
-        repositories: { inScope: latest.filter((r) => r.inScope).length, outOfScope: latest.filter((r) => !r.inScope).length },
+        collectedAt: facts.collectedAt,
+        repositories: facts.repositories,
         now: now.toISOString(),
         everyHours: config.reassessment.everyHours,
         claims: statuses.map((s) => ({
           ...s,
-          readAt: oldestRead(latest.filter((r) => r.inScope).flatMap((r) => r.results.filter((c) => c.claimId === s.claimId).flatMap((c) => claimReadAt(c, r.findings) ?? []))),
+          readAt: facts.readAtOf(s.claimId),
           lastChange: lastOrgStatusChange(this.deps.store, run.installationId, s.claimId),
           issues: gaps.filter((g) => g.claimId === s.claimId).map((g) => ({ scope: g.scope, url: g.issueUrl })),
         })),

@@ -204,8 +204,20 @@ const LATEST_PAGE = 25;
  * its findings and results as JSON).
  */
 export async function loadLatestAssessments(store: Store, installationId: number): Promise<StoredAssessment[]> {
-  const heads = latestAssessmentHeads(store, installationId);
-  if (heads.length === 0) return [];
+  const out: StoredAssessment[] = [];
+  await forEachLatestAssessment(store, installationId, (a) => void out.push(a));
+  return out;
+}
+
+/**
+ * Each newest assessment, in repository order, handed to `visit` as its page is parsed and not kept
+ * here: a caller that needs only a digest of every repository (the summary issue's counts) or a few
+ * of them whole (the repositories a run assessed) holds that, not 10,000 parsed assessments at once.
+ * `heads` (the small columns, read first in the same statement as `loadLatestAssessments`) lets the
+ * caller decide before any large column is read.
+ */
+export async function forEachLatestAssessment(store: Store, installationId: number, visit: (assessment: StoredAssessment) => void, heads: readonly LatestHead[] = latestAssessmentHeads(store, installationId)): Promise<void> {
+  if (heads.length === 0) return;
   // One statement prepared for every page (a short last page is padded with an id no row has).
   const slots = Array.from({ length: LATEST_PAGE }, (_, i) => sql.placeholder(`id${i}`));
   const page = store.db
@@ -213,7 +225,6 @@ export async function loadLatestAssessments(store: Store, installationId: number
     .from(assessments)
     .where(and(eq(assessments.installationId, sql.placeholder("installationId")), inArray(assessments.id, slots)))
     .prepare();
-  const out: StoredAssessment[] = [];
   for (let start = 0; start < heads.length; start += LATEST_PAGE) {
     if (start > 0) await yieldToEventLoop();
     const ids = heads.slice(start, start + LATEST_PAGE).map((h) => h.id);
@@ -223,8 +234,7 @@ export async function loadLatestAssessments(store: Store, installationId: number
     // In the heads' order (by repository); a row deleted in between is left out, not an error.
     for (const id of ids) {
       const row = rows.get(id);
-      if (row) out.push(storedAssessment(row));
+      if (row) visit(storedAssessment(row));
     }
   }
-  return out;
 }

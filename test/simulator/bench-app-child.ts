@@ -1,7 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { getHeapSpaceStatistics } from "node:v8";
+import { boundHeapGrowth } from "../../src/app/heap-policy.js";
+import { sql } from "drizzle-orm";
 import { Store } from "../../src/store/store.js";
 import { startApp } from "./app-harness.js";
 
@@ -18,6 +22,8 @@ if (!githubUrl || !process.send) {
   console.error("bench-app-child: started without the simulator's URL or an IPC channel");
   process.exit(2);
 }
+// As src/main.ts does for the deployed app.
+boundHeapGrowth();
 const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-"));
 const store = Store.open(join(dir, "bench.db"));
 const app = await startApp({ githubUrl, store, concurrency: Number(concurrency ?? 4), spaceWrites: spaceWrites !== "relaxed" });
@@ -42,7 +48,39 @@ const blockWatch = setInterval(() => {
   lastCpu = process.cpuUsage();
 }, TICK_MS);
 let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+let peakHeapUsed = process.memoryUsage().heapUsed;
+const sampler = setInterval(() => {
+  const now = process.memoryUsage();
+  peakRss = Math.max(peakRss, now.rss);
+  peakHeapUsed = Math.max(peakHeapUsed, now.heapUsed);
+}, 100);
+
+// Where the memory is as the backfill goes on: the whole of process.memoryUsage() (RSS against the
+// JS heap, the memory outside it and the buffers) when the number of assessments stored since the
+// reset first reaches each of these, with the peak RSS so far. A count of rows once a second is a
+// search of the table's smallest index, well under a millisecond at 30,000 rows.
+const MILESTONES = [100, 250, 500, 1_000, 2_000, 3_000, 5_000, 10_000, 20_000];
+type Milestone = { repositories: number; atS: number; peakRss: number; spaces: Record<string, number> } & NodeJS.MemoryUsage;
+let milestones: Milestone[] = [];
+const storedAssessments = () => (store.db.get<{ n: number }>(sql`select count(*) as n from assessments`)?.n ?? 0);
+let storedAtReset = storedAssessments();
+const milestoneWatch = setInterval(() => {
+  const assessed = storedAssessments() - storedAtReset;
+  const next = MILESTONES.find((m) => !milestones.some((x) => x.repositories === m));
+  if (next === undefined || assessed < next) return;
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+  milestones.push({ repositories: next, atS: (performance.now() - since) / 1000, ...process.memoryUsage(), peakRss, spaces });
+}, 1_000);
+
+// With BENCH_APP_ALLOCATIONS=FILE, a sampling profile of every allocation of the run (the collected
+// ones too, not only what is still alive at the end) is written to FILE when the app stops: where
+// the garbage that grows the heap between collections comes from.
+const allocationsFile = process.env.BENCH_APP_ALLOCATIONS;
+const inspector = allocationsFile ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post("HeapProfiler.startSampling", { samplingInterval: 65_536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 
 const send = (message: unknown) => process.send!(message);
 process.on("message", (message: Command) => {
@@ -53,10 +91,13 @@ process.on("message", (message: Command) => {
         blocks = [];
         since = performance.now();
         peakRss = process.memoryUsage().rss;
+        peakHeapUsed = process.memoryUsage().heapUsed;
+        milestones = [];
+        storedAtReset = storedAssessments();
         send({ type: "reset" });
         return;
       case "stats":
-        send({ type: "stats", maxBlockMs: loop.max / 1e6, p99BlockMs: loop.percentile(99) / 1e6, peakRss: Math.max(peakRss, process.memoryUsage().rss), rss: process.memoryUsage().rss, blocks });
+        send({ type: "stats", maxBlockMs: loop.max / 1e6, p99BlockMs: loop.percentile(99) / 1e6, peakRss: Math.max(peakRss, process.memoryUsage().rss), rss: process.memoryUsage().rss, blocks, milestones, peakHeapUsed, memory: process.memoryUsage() });
         return;
       case "idle":
         await app.idle();
@@ -65,8 +106,10 @@ process.on("message", (message: Command) => {
       case "stop":
         clearInterval(sampler);
         clearInterval(blockWatch);
+        clearInterval(milestoneWatch);
         loop.disable();
         await app.stop();
+        if (inspector && allocationsFile) writeFileSync(allocationsFile, JSON.stringify((await inspector.post("HeapProfiler.stopSampling")).profile));
         store.close();
         rmSync(dir, { recursive: true, force: true });
         send({ type: "stopped" });

@@ -20,6 +20,8 @@ export type BenchArgs = {
   stages: StageName[];
   auditEvents: number;
   memorySizes: number[];
+  /** Passes of the app stage: 3 (first backfill, a second alone, a third with pull requests) or 2 (pull requests during the first; no third). */
+  appPasses: 2 | 3;
   /** A directory for a CPU profile of the app process of the app stage (`node --cpu-prof`), or null. */
   profileApp: string | null;
 };
@@ -36,6 +38,9 @@ Measures claimcheck against the local GitHub simulator and prints each figure be
   --stages S[,S...]        any of ${STAGE_NAMES.join(", ")} (default: ${DEFAULT_STAGES.join(",")})
   --audit-events N         events in the audit trail of the audit stage (default 1000000)
   --memory-sizes N[,N...]  organisation sizes of the memory stage (default 1000,10000)
+  --app-passes 2|3         passes of the app stage (default 3): the first backfill, a second pass alone,
+                           then one with a pull request every 2 s; 2 sends the pull requests during
+                           the first backfill and makes no third pass
   --profile-app DIR        write a CPU profile of the app stage's app process into DIR (.cpuprofile,
                            for the browser's or an editor's profiler): what blocked its event loop
   --relaxed                no spacing of GraphQL and writes (GitHub's own limits still apply)
@@ -84,6 +89,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
         "audit-events": { type: "string" },
         "memory-sizes": { type: "string" },
         "profile-app": { type: "string" },
+        "app-passes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -106,5 +112,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     auditEvents: positiveInt("--audit-events", values["audit-events"] ?? "1000000", 10_000_000),
     memorySizes: positiveInts("--memory-sizes", values["memory-sizes"] ?? "1000,10000", 100_000),
     profileApp: profileDir(values["profile-app"]),
+    appPasses: positiveInt("--app-passes", values["app-passes"] ?? "3", 3, 2) as 2 | 3,
   };
 }

@@ -59,7 +59,7 @@ function stagesFor(a: BenchArgs): BenchStage[] {
   const outcome: AssessOutcome = { cost: null, secondsPerRepository: 0 };
   const all: Record<string, BenchStage> = {
     assess: assessStage(a.sizes, outcome),
-    app: appStage(a.backfillSize),
+    app: appStage(a.backfillSize, a.appPasses),
     render: renderStage(a.renderSizes),
     plan: planStage(outcome),
     audit: auditStage(a.auditEvents),
