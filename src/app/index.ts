@@ -15,7 +15,7 @@ import { browserReport, oauthRoutes, type BrowserSignInConfig } from "./oauth-ro
 import { reportPage } from "./report-page.js";
 import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
-import { Jobs } from "./jobs.js";
+import { InProcessQueue } from "../queue/in-process.js";
 import { yieldToEventLoop } from "../core/event-loop.js";
 import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
 import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, startRedeliveries, type RedeliveryOutcome } from "./redelivery.js";
@@ -56,7 +56,7 @@ export type AppDeps = {
  * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
  * `sweep`: one scheduled re-assessment tick now (what the timer runs).
  */
-export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
+export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => InProcessQueue | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
 
 type AnyContext = Context;
 
@@ -65,14 +65,14 @@ type AnyContext = Context;
  * delivery, and queue the work for the repository it concerns.
  */
 export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
-  let jobs: Jobs | undefined;
+  let jobs: InProcessQueue | undefined;
   let backfills: Backfiller<Assessed> | undefined;
   let sweep: (() => Promise<SweepOutcome[]>) | undefined;
   let recover: (() => Promise<RedeliveryOutcome | null>) | undefined;
 
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
-    const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
+    const queue = new InProcessQueue(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
     const budgets = new RateBudgets();
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: queue.backgroundBatch, ...deps.backfill } });
