@@ -17,9 +17,10 @@ import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { InProcessQueue } from "../queue/in-process.js";
 import { yieldToEventLoop } from "../core/event-loop.js";
-import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
-import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, startRedeliveries, type RedeliveryOutcome } from "./redelivery.js";
-import { SCHEDULED_TRIGGER, startSweeps, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
+import { NO_RETRY, scheduledData } from "../queue/job-queue.js";
+import { MAINTENANCE_INTERVAL_MS, orgConfig, runMaintenance } from "./maintenance.js";
+import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, type RedeliveryOutcome } from "./redelivery.js";
+import { SCHEDULED_TRIGGER, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
 import { OrgEvidence } from "./org-evidence.js";
 import {
   checkRunPayload,
@@ -60,6 +61,9 @@ export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => InProcessQue
 
 type AnyContext = Context;
 
+/** The app's periodic jobs, by the kind the queue knows them by. */
+export const SCHEDULED_JOBS = { maintenance: "maintenance", sweep: "reassessment-sweep", redelivery: "redelivery" } as const;
+
 /*
  * Handlers only wire events to the pipeline: validate the payload fields used, claim the
  * delivery, and queue the work for the repository it concerns.
@@ -90,10 +94,11 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     if (deps.browser && sessions) addHandler(oauthRoutes({ config: deps.browser, sessions, verifyAdmin, log }));
     const page = sessions ? { sessions, log, page: reportPage({ store: deps.store, configFor, history: new HistoryCache(deps.store, deps.browser?.webUrl), ...(deps.now ? { now: deps.now } : {}), ...(deps.browser ? { webUrl: deps.browser.webUrl } : {}) }) } : null;
     addHandler(reportHandler({ store: deps.store, log, verifyAdmin, configFor, ...(deps.now ? { now: deps.now } : {}), browser: browserReport(page) }));
-    if (deps.maintenanceIntervalMs !== null) {
-      const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
-      startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);
-    }
+    // Periodic work goes through the queue's schedules: in one process a timer each; on the
+    // PostgreSQL queue, once per period across replicas.
+    const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
+    queue.define(SCHEDULED_JOBS.maintenance, { schema: scheduledData, retry: NO_RETRY, run: () => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }) });
+    if (deps.maintenanceIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.maintenance, deps.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS);
 
     const sweepTickMs = deps.sweepIntervalMs ?? SWEEP_TICK_MS;
     sweep = () =>
@@ -116,7 +121,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         },
         publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, { installationId, org }, assessed),
       });
-    if (deps.sweepIntervalMs !== null) startSweeps(sweep, sweepTickMs);
+    const sweepNow = sweep;
+    queue.define(SCHEDULED_JOBS.sweep, { schema: scheduledData, retry: NO_RETRY, run: async () => void (await sweepNow()) });
+    if (deps.sweepIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.sweep, sweepTickMs);
 
     // Deliveries GitHub could not make while the app was down or restarting: asked for again.
     recover = async () => {
@@ -130,7 +137,10 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         return null;
       }
     };
-    if (deps.redeliveryIntervalMs !== null) startRedeliveries(recover, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS);
+    const recoverNow = recover;
+    queue.define(SCHEDULED_JOBS.redelivery, { schema: scheduledData, retry: NO_RETRY, run: async () => void (await recoverNow()) });
+    if (deps.redeliveryIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.redelivery, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS, { atStart: true });
+    void queue.start();
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
       const parsed = schema.safeParse(context.payload);

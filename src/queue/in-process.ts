@@ -14,6 +14,7 @@ import {
   type JobQueue,
   type Lane,
   type RepositoryTarget,
+  type ScheduleOptions,
   type StopOptions,
 } from "./job-queue.js";
 
@@ -60,6 +61,7 @@ export class InProcessQueue implements JobQueue {
   private readonly waitingKeys = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly schedules: { kind: string; everyMs: number; atStart: boolean }[] = [];
   private readonly installationCap: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -93,6 +95,7 @@ export class InProcessQueue implements JobQueue {
 
   async start(): Promise<void> {
     this.stopping = false;
+    for (const schedule of this.schedules) this.startSchedule(schedule.kind, schedule.everyMs, schedule.atStart);
   }
 
   /** Starts the work of one delivery unless it was already done or is under way. */
@@ -148,18 +151,29 @@ export class InProcessQueue implements JobQueue {
     return true;
   }
 
-  /** Every `everyMs` in this process; the first run one period after `start`. */
-  schedule(kind: string, everyMs: number): void {
+  /** Every `everyMs` in this process from `start` (and at `start` with `atStart`), never two at once. */
+  schedule(kind: string, everyMs: number, options: ScheduleOptions = {}): void {
+    this.definition(kind);
+    this.schedules.push({ kind, everyMs, atStart: options.atStart ?? false });
+  }
+
+  private startSchedule(kind: string, everyMs: number, atStart: boolean): void {
     const definition = this.definition(kind);
     let running = false;
-    const timer = setInterval(() => {
+    const run = () => {
       if (running || this.stopping) return;
       running = true;
       const job = this.attempts(kind, definition, {}, { kind, attempt: 1 })
         .catch((error: unknown) => this.log.error({ kind, err: error instanceof Error ? error.message : String(error) }, "scheduled job failed"))
         .finally(() => (running = false));
       this.track(job);
-    }, everyMs);
+    };
+    if (atStart) {
+      const first = setTimeout(run, 0);
+      first.unref();
+      this.timers.push(first);
+    }
+    const timer = setInterval(run, everyMs);
     timer.unref();
     this.timers.push(timer);
   }
@@ -167,7 +181,7 @@ export class InProcessQueue implements JobQueue {
   /** Takes no new work and waits up to `graceMs` (default: however long it takes) for what is running or queued. */
   async stop(options: StopOptions = {}): Promise<void> {
     this.stopping = true;
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    for (const timer of this.timers.splice(0)) clearTimeout(timer);
     if (options.graceMs === undefined) return this.idle();
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((resolve) => (timeout = setTimeout(resolve, options.graceMs)))]);

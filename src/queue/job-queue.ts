@@ -46,6 +46,8 @@ export type JobDefinition<S extends z.ZodType> = {
   retry?: RetryPolicy;
 };
 
+export type ScheduleOptions = { atStart?: boolean };
+
 export type StopOptions = {
   /** How long running jobs are given to finish; the PostgreSQL queue hands back those still running, for another replica. */
   graceMs?: number;
@@ -58,8 +60,12 @@ export interface JobQueue {
   enqueueDelivery(kind: string, delivery: DeliveryRef, data: unknown): Promise<boolean>;
   /** Work on one repository (false: coalesced into a job of the same key that has not started, or the queue is stopping). */
   enqueueRepository(kind: string, target: RepositoryTarget, data: unknown): Promise<boolean>;
-  /** Runs `kind` (data `{}`) once every `everyMs`, once across replicas. */
-  schedule(kind: string, everyMs: number): void;
+  /**
+   * Runs `kind` (data `{}`) once every `everyMs`, once across replicas, never two at once in a
+   * process. `atStart`: also as soon as the queue starts (the PostgreSQL queue always runs a
+   * period's job at its first tick in that period, which after a restart can be at once).
+   */
+  schedule(kind: string, everyMs: number, options?: ScheduleOptions): void;
   start(): Promise<void>;
   /** Takes no new jobs, gives running ones `graceMs`, then returns. */
   stop(options?: StopOptions): Promise<void>;
@@ -69,6 +75,8 @@ export interface JobQueue {
 export const scheduledData = z.object({}).strict();
 
 export const DEFAULT_RETRY: RetryPolicy = { limit: 3, delaySeconds: 30 };
+/** For work whose next run is its retry (a schedule's next period). */
+export const NO_RETRY: RetryPolicy = { limit: 0, delaySeconds: 0 };
 
 /** The wait before retry `n` (1-based), before jitter: the first waits `delay`, each later one twice the one before. */
 export function backoffSeconds(policy: RetryPolicy, retry: number): number {

@@ -14,6 +14,7 @@ import {
   type JobInfo,
   type JobQueue,
   type RepositoryTarget,
+  type ScheduleOptions,
   type StopOptions,
 } from "./job-queue.js";
 
@@ -155,7 +156,8 @@ export class PostgresQueue implements JobQueue {
     return id !== null;
   }
 
-  schedule(kind: string, everyMs: number): void {
+  /** `atStart` changes nothing here: the first tick in each period's slot, at start included, queues that period's job. */
+  schedule(kind: string, everyMs: number, _options?: ScheduleOptions): void {
     this.definition(kind);
     if (everyMs < 1000 || everyMs > KEEP_FINISHED_SECONDS * 1000) throw new Error(`schedule "${kind}": a period between a second and ${KEEP_FINISHED_SECONDS} seconds`);
     this.schedules.set(kind, everyMs);
