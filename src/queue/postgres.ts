@@ -55,7 +55,7 @@ export type PostgresQueueOptions = {
   expireInSeconds?: number;
   /** How often a replica checks for expired jobs and archives finished ones (one replica at a time does). */
   maintenanceIntervalSeconds?: number;
-  /** How long a repository job that could not take its locks waits before it is tried again. */
+  /** How long a repository job that could not take its locks first waits before it is tried again (doubling each time, up to 16 times this). */
   deferMs?: number;
 };
 
@@ -73,7 +73,7 @@ type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 const deliveryRef = z.object({ id: z.string().min(1), event: z.string(), installationId: z.number().int().nullable() });
 const target = z.object({ installationId: z.number().int(), repository: z.string().min(1), lane: z.enum(["webhook", "background"]).optional(), coalesce: z.string().optional() });
 /** What every job carries, checked when it is taken; the kind's own schema then checks `data`. */
-const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional() });
+const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional(), deferrals: z.number().int().min(0).optional() });
 type Envelope = z.infer<typeof envelope>;
 
 type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null };
@@ -311,12 +311,18 @@ export class PostgresQueue implements JobQueue {
     }
     if (parsed.target) {
       const locked = await this.lock(parsed.target);
+      if (taken.handedBack) {
+        // Handed back (the queue is stopping) while the locks were asked for: not run here.
+        if (locked) await this.release(locked);
+        return;
+      }
       if (!locked) {
         await this.defer(taken, parsed);
         return;
       }
       taken.locks = locked;
     }
+    if (taken.handedBack) return;
     const info: JobInfo = { kind: parsed.kind, attempt: job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}) };
     try {
       await definition.run(data, info);
@@ -357,20 +363,30 @@ export class PostgresQueue implements JobQueue {
     const client = taken.locks;
     if (!client) return;
     taken.locks = null;
-    void client.query("SELECT pg_advisory_unlock_all()").then(
+    void this.release(client);
+  }
+
+  private release(client: pg.PoolClient): Promise<void> {
+    return client.query("SELECT pg_advisory_unlock_all()").then(
       () => client.release(),
       (error: unknown) => client.release(error instanceof Error ? error : new Error(String(error))),
     );
   }
 
-  /** A repository job whose repository or installation is busy: completed and sent again, in one transaction, to start after a short wait. */
+  /**
+   * A repository job whose repository or installation is busy: replaced, in one transaction, by
+   * the same job starting after a wait that doubles with each deferral (up to 16 times `deferMs`),
+   * so jobs held back behind a long one are not asked about every second. Deleted rather than
+   * completed: a deferral is not work done, and would otherwise be kept for days.
+   */
   private async defer(taken: Taken, parsed: Envelope): Promise<void> {
     const { job, queue } = taken;
+    const deferrals = (parsed.deferrals ?? 0) + 1;
     await this.transaction(async (db) => {
-      await this.boss.complete(queue, job.id, { deferred: true }, { db });
-      await this.boss.send(queue, this.envelope(parsed), {
+      await this.boss.deleteJob(queue, job.id, { db });
+      await this.boss.send(queue, this.envelope({ ...parsed, deferrals }), {
         singletonKey: job.singletonKey ?? undefined,
-        startAfter: new Date(Date.now() + this.deferMs),
+        startAfter: new Date(Date.now() + this.deferMs * 2 ** Math.min(4, deferrals - 1)),
         retryLimit: job.retryLimit,
         retryDelay: job.retryDelay,
         retryBackoff: job.retryBackoff,
