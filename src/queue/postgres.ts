@@ -260,7 +260,10 @@ export class PostgresQueue implements JobQueue {
       try {
         jobs = await this.boss.fetch<unknown>(queue, { includeMetadata: true, batchSize: 1 });
       } catch (error) {
+        // The database is unreachable or refusing: asked again after a poll, not in a tight loop.
         this.log.error({ queue, err: error instanceof Error ? error.message : String(error) }, "jobs could not be fetched");
+        await this.pause(this.pollMs);
+        continue;
       }
       const job = jobs[0];
       if (!job) {
