@@ -55,7 +55,7 @@ export type PostgresQueueOptions = {
   expireInSeconds?: number;
   /** How often a replica checks for expired jobs and archives finished ones (one replica at a time does). */
   maintenanceIntervalSeconds?: number;
-  /** How long a repository job that could not take its locks first waits before it is tried again (doubling each time, up to 16 times this). */
+  /** How long a repository job that could not take its locks first waits before it is tried again (doubling each time, up to 8 times this). */
   deferMs?: number;
 };
 
@@ -107,7 +107,7 @@ export class PostgresQueue implements JobQueue {
     this.log = options.log;
     this.installationCap = Math.max(1, options.installationCap ?? options.concurrency);
     this.pollMs = options.pollMs ?? 2000;
-    this.deferMs = options.deferMs ?? 1000;
+    this.deferMs = options.deferMs ?? 250;
     this.boss = new PgBoss({
       connectionString: options.connectionString,
       schema: this.schema,
@@ -378,7 +378,7 @@ export class PostgresQueue implements JobQueue {
 
   /**
    * A repository job whose repository or installation is busy: replaced, in one transaction, by
-   * the same job starting after a wait that doubles with each deferral (up to 16 times `deferMs`),
+   * the same job starting after a wait that doubles with each deferral (up to 8 times `deferMs`),
    * so jobs held back behind a long one are not asked about every second. Deleted rather than
    * completed: a deferral is not work done, and would otherwise be kept for days.
    */
@@ -389,7 +389,7 @@ export class PostgresQueue implements JobQueue {
       await this.boss.deleteJob(queue, job.id, { db });
       await this.boss.send(queue, this.envelope({ ...parsed, deferrals }), {
         singletonKey: job.singletonKey ?? undefined,
-        startAfter: new Date(Date.now() + this.deferMs * 2 ** Math.min(4, deferrals - 1)),
+        startAfter: new Date(Date.now() + this.deferMs * 2 ** Math.min(3, deferrals - 1)),
         retryLimit: job.retryLimit,
         retryDelay: job.retryDelay,
         retryBackoff: job.retryBackoff,
