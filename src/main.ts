@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     await server.stop();
     stopBackfills();
-    await jobs()?.idle();
+    await jobs()?.stop();
     store.close();
     process.exit(0);
   };

@@ -3,7 +3,7 @@ import { AUDITED_EVENTS, normaliseWebhook } from "../audit/normalise.js";
 import { AuditTrail } from "../audit/trail.js";
 import { AuditSummaries } from "../audit/summary.js";
 import type { Logger } from "pino";
-import type { z } from "zod";
+import { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
 import { guardProbotWebhooks } from "./webhook-guard.js";
@@ -15,11 +15,12 @@ import { browserReport, oauthRoutes, type BrowserSignInConfig } from "./oauth-ro
 import { reportPage } from "./report-page.js";
 import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
-import { Jobs } from "./jobs.js";
+import { InProcessQueue } from "../queue/in-process.js";
 import { yieldToEventLoop } from "../core/event-loop.js";
-import { orgConfig, runMaintenance, startMaintenance } from "./maintenance.js";
-import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, startRedeliveries, type RedeliveryOutcome } from "./redelivery.js";
-import { SCHEDULED_TRIGGER, startSweeps, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
+import { NO_RETRY, scheduledData } from "../queue/job-queue.js";
+import { MAINTENANCE_INTERVAL_MS, orgConfig, runMaintenance } from "./maintenance.js";
+import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, type RedeliveryOutcome } from "./redelivery.js";
+import { SCHEDULED_TRIGGER, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
 import { OrgEvidence } from "./org-evidence.js";
 import {
   checkRunPayload,
@@ -56,23 +57,33 @@ export type AppDeps = {
  * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
  * `sweep`: one scheduled re-assessment tick now (what the timer runs).
  */
-export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => Jobs | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
+export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => InProcessQueue | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
 
 type AnyContext = Context;
+
+/** A webhook delivery's work, by the kind the queue knows it by: data only, so any process can run it. */
+export const DELIVERY_JOBS = { checkRun: "check-run", reassess: "reassess-repositories", issueEvent: "issue-event" } as const;
+const triggerData = z.object({ name: z.string().min(1), deliveryId: z.string().min(1) });
+const checkRunJob = z.object({ installationId: z.number().int(), owner: z.string().min(1), repo: z.string().min(1), fullName: z.string().min(1), headSha: z.string().regex(/^[0-9a-f]{40}$/), onlyIfNew: z.boolean(), trigger: triggerData });
+const reassessJob = z.object({ installationId: z.number().int(), event: z.string().min(1), repos: z.array(z.string().min(1)), trigger: triggerData });
+const issueEventJob = z.object({ payload: issueEventPayload, trigger: triggerData });
+
+/** The app's periodic jobs, by the kind the queue knows them by. */
+export const SCHEDULED_JOBS = { maintenance: "maintenance", sweep: "reassessment-sweep", redelivery: "redelivery" } as const;
 
 /*
  * Handlers only wire events to the pipeline: validate the payload fields used, claim the
  * delivery, and queue the work for the repository it concerns.
  */
 export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
-  let jobs: Jobs | undefined;
+  let jobs: InProcessQueue | undefined;
   let backfills: Backfiller<Assessed> | undefined;
   let sweep: (() => Promise<SweepOutcome[]>) | undefined;
   let recover: (() => Promise<RedeliveryOutcome | null>) | undefined;
 
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
-    const queue = new Jobs(deps.store, log, deps.concurrency ?? 4);
+    const queue = new InProcessQueue(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
     const budgets = new RateBudgets();
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: queue.backgroundBatch, ...deps.backfill } });
@@ -90,10 +101,11 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     if (deps.browser && sessions) addHandler(oauthRoutes({ config: deps.browser, sessions, verifyAdmin, log }));
     const page = sessions ? { sessions, log, page: reportPage({ store: deps.store, configFor, history: new HistoryCache(deps.store, deps.browser?.webUrl), ...(deps.now ? { now: deps.now } : {}), ...(deps.browser ? { webUrl: deps.browser.webUrl } : {}) }) } : null;
     addHandler(reportHandler({ store: deps.store, log, verifyAdmin, configFor, ...(deps.now ? { now: deps.now } : {}), browser: browserReport(page) }));
-    if (deps.maintenanceIntervalMs !== null) {
-      const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
-      startMaintenance(() => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }), deps.maintenanceIntervalMs);
-    }
+    // Periodic work goes through the queue's schedules: in one process a timer each; on the
+    // PostgreSQL queue, once per period across replicas.
+    const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
+    queue.define(SCHEDULED_JOBS.maintenance, { schema: scheduledData, retry: NO_RETRY, run: () => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }) });
+    if (deps.maintenanceIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.maintenance, deps.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS);
 
     const sweepTickMs = deps.sweepIntervalMs ?? SWEEP_TICK_MS;
     sweep = () =>
@@ -116,7 +128,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         },
         publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, { installationId, org }, assessed),
       });
-    if (deps.sweepIntervalMs !== null) startSweeps(sweep, sweepTickMs);
+    const sweepNow = sweep;
+    queue.define(SCHEDULED_JOBS.sweep, { schema: scheduledData, retry: NO_RETRY, run: async () => void (await sweepNow()) });
+    if (deps.sweepIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.sweep, sweepTickMs);
 
     // Deliveries GitHub could not make while the app was down or restarting: asked for again.
     recover = async () => {
@@ -130,7 +144,10 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         return null;
       }
     };
-    if (deps.redeliveryIntervalMs !== null) startRedeliveries(recover, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS);
+    const recoverNow = recover;
+    queue.define(SCHEDULED_JOBS.redelivery, { schema: scheduledData, retry: NO_RETRY, run: async () => void (await recoverNow()) });
+    if (deps.redeliveryIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.redelivery, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS, { atStart: true });
+    void queue.start();
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
       const parsed = schema.safeParse(context.payload);
@@ -142,20 +159,28 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const octokitOf = (context: AnyContext) => context.octokit as unknown as InstallationOctokit;
     const trigger = (context: AnyContext) => ({ name: `${context.name}.${(context.payload as { action?: string }).action ?? ""}`.replace(/\.$/, ""), deliveryId: context.id });
 
-    function checkRunFor(context: AnyContext, payload: { installation: { id: number }; repository: { owner: { login: string }; name: string; full_name: string } }, headSha: string, onlyIfNew: boolean) {
-      const target = { installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name };
-      queue.accept({ id: context.id, event: context.name, installationId: target.installationId }, async () => {
-        const assessed = await queue.forKey(payload.repository.full_name, async () => {
+    function checkRunFor(context: AnyContext, payload: { installation: { id: number }; repository: { owner: { login: string }; name: string; full_name: string } }, headSha: string, onlyIfNew: boolean): Promise<boolean> {
+      const data: z.infer<typeof checkRunJob> = { installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name, fullName: payload.repository.full_name, headSha, onlyIfNew, trigger: trigger(context) };
+      return queue.enqueueDelivery(DELIVERY_JOBS.checkRun, { id: context.id, event: context.name, installationId: data.installationId }, data);
+    }
+
+    queue.define(DELIVERY_JOBS.checkRun, {
+      schema: checkRunJob,
+      retry: NO_RETRY,
+      run: async (job) => {
+        const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
+        const octokit = await octokitFor(job.installationId);
+        const assessed = await queue.forKey(job.fullName, async () => {
           deps.store.ensureInstallation(target.installationId, target.owner);
-          if (onlyIfNew && deps.store.hasCheckRun(target.installationId, payload.repository.full_name, headSha)) {
-            log.info({ repo: payload.repository.full_name, sha: headSha }, "check run already published for this commit");
+          if (job.onlyIfNew && deps.store.hasCheckRun(target.installationId, job.fullName, job.headSha)) {
+            log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
             return null;
           }
-          return assessForCheckRun(pipeline, octokitOf(context), target, headSha, trigger(context));
+          return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger);
         });
-        if (assessed) await publishIssues(pipeline, octokitOf(context), { installationId: target.installationId, org: target.owner }, [assessed]);
-      });
-    }
+        if (assessed) await publishIssues(pipeline, octokit, { installationId: target.installationId, org: target.owner }, [assessed]);
+      },
+    });
 
     function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }, repos: readonly string[] = []): BackfillWork<Assessed> {
       observeRateLimits(octokit, budgets.of(installationId));
@@ -181,38 +206,46 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         .catch((error: unknown) => log.error({ installation: installationId, err: error instanceof Error ? error.message : String(error) }, "resumed backfill failed"));
     }
 
-    function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
-      queue.accept({ id: context.id, event: context.name, installationId }, async () => {
-        if (context.name === "installation" || context.name === "installation_repositories") {
+    function reassessAll(context: AnyContext, installationId: number, repos: string[]): Promise<boolean> {
+      const data: z.infer<typeof reassessJob> = { installationId, event: context.name, repos, trigger: trigger(context) };
+      return queue.enqueueDelivery(DELIVERY_JOBS.reassess, { id: context.id, event: context.name, installationId }, data);
+    }
+
+    queue.define(DELIVERY_JOBS.reassess, {
+      schema: reassessJob,
+      retry: NO_RETRY,
+      run: async ({ installationId, event, repos, trigger: cause }) => {
+        const octokit = await octokitFor(installationId);
+        if (event === "installation" || event === "installation_repositories") {
           orgEvidence.forget(installationId);
           // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
-          const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, trigger(context), backfillWork(octokitOf(context), installationId, trigger(context), repos));
+          const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, cause, backfillWork(octokit, installationId, cause, repos));
           // Interrupted by a shutdown: issues wait for the resumed run to see the whole organisation.
           if (interrupted) return;
-          if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), { installationId, org: repos[0]!.split("/")[0]! }, assessed);
+          if (repos.length > 0) await publishIssues(pipeline, octokit, { installationId, org: repos[0]!.split("/")[0]! }, assessed);
           if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
           return;
         }
         // One repository's change is webhook work; an organisation ruleset reassesses them all,
         // which goes to the background lane a small batch at a time, as a backfill does.
         const lane = repos.length > 1 ? "background" : "webhook";
-        const shared = withRunConfig(octokitOf(context), announced(repos));
+        const shared = withRunConfig(octokit, announced(repos));
         const outcomes: PromiseSettledResult<Assessed>[] = [];
         const sameConfig = configInterner<Assessed["config"]>();
         for (let i = 0; i < repos.length; i += queue.backgroundBatch) {
           const runs = repos.slice(i, i + queue.backgroundBatch).map(async (fullName) => {
             const [owner, repo] = fullName.split("/") as [string, string];
-            const assessed = await queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger(context)), lane);
+            const assessed = await queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, cause), lane);
             return { ...assessed, config: sameConfig(assessed.config) };
           });
           outcomes.push(...(await Promise.allSettled(runs)));
         }
         const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
-        if (repos.length > 0) await publishIssues(pipeline, octokitOf(context), { installationId, org: repos[0]!.split("/")[0]! }, assessed);
+        if (repos.length > 0) await publishIssues(pipeline, octokit, { installationId, org: repos[0]!.split("/")[0]! }, assessed);
         const failures = outcomes.flatMap((o, i) => (o.status === "rejected" ? [`${repos[i]}: ${causeOf(o.reason)}`] : []));
         if (failures.length > 0) throw new Error(`${failures.length} of ${repos.length} repositories could not be assessed (${failures.slice(0, 3).join("; ")}${failures.length > 3 ? "; …" : ""})`);
-      });
-    }
+      },
+    });
 
     const trail = new AuditTrail(deps.store);
     // Recorded before the delivery is acknowledged, in one transaction keyed by the delivery id:
@@ -230,7 +263,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       if (!recorded) return;
       if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
-      if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") reassessAll(context, installationId, [repository]);
+      if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
     });
 
     probot.on(["installation.created", "installation.new_permissions_accepted"], async (context) => {
@@ -243,17 +276,17 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     probot.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
       const payload = parse(context, pullRequestPayload);
-      if (payload) checkRunFor(context, payload, payload.pull_request.head.sha, context.payload.action === "synchronize");
+      if (payload) await checkRunFor(context, payload, payload.pull_request.head.sha, context.payload.action === "synchronize");
     });
 
     probot.on(["check_suite.requested", "check_suite.rerequested"], async (context) => {
       const payload = parse(context, checkSuitePayload);
-      if (payload) checkRunFor(context, payload, payload.check_suite.head_sha, context.payload.action === "requested");
+      if (payload) await checkRunFor(context, payload, payload.check_suite.head_sha, context.payload.action === "requested");
     });
 
     probot.on("check_run.rerequested", async (context) => {
       const payload = parse(context, checkRunPayload);
-      if (payload) checkRunFor(context, payload, payload.check_run.head_sha, false);
+      if (payload) await checkRunFor(context, payload, payload.check_run.head_sha, false);
     });
 
     probot.on("installation.created", async (context) => {
@@ -266,7 +299,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       const repos = payload.repositories ?? (await listInstallationRepositories(octokitOf(context)));
       await deps.store.addRepositoriesInSlices(payload.installation.id, repos.map((r) => ({ id: r.id, fullName: r.full_name })));
-      reassessAll(context, payload.installation.id, repos.map((r) => r.full_name));
+      await reassessAll(context, payload.installation.id, repos.map((r) => r.full_name));
     });
 
     probot.on("installation.deleted", async (context) => {
@@ -283,7 +316,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       await deps.store.addRepositoriesInSlices(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
       deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
-      if (payload.repositories_added.length > 0) reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
+      if (payload.repositories_added.length > 0) await reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
     });
 
     // People's decisions on claimcheck's issues; "completed" is checked against fresh evidence.
@@ -291,16 +324,24 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, issueEventPayload);
       if (!payload) return;
       const installationId = payload.installation.id;
-      queue.accept({ id: context.id, event: context.name, installationId }, async () => {
-        const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokitOf(context));
-        log.info({ delivery: context.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
+      await queue.enqueueDelivery(DELIVERY_JOBS.issueEvent, { id: context.id, event: context.name, installationId }, { payload, trigger: trigger(context) });
+    });
+
+    queue.define(DELIVERY_JOBS.issueEvent, {
+      schema: issueEventJob,
+      retry: NO_RETRY,
+      run: async ({ payload, trigger: cause }, info) => {
+        const installationId = payload.installation.id;
+        const octokit = await octokitFor(installationId);
+        const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokit);
+        log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
         if (outcome.orgEvidence) orgEvidence.forget(installationId);
         const again = outcome.reassess;
         if (!again) return;
         const [owner, repo] = again.split("/") as [string, string];
-        const assessed = await queue.forKey(again, () => reassess(pipeline, octokitOf(context), { installationId, owner, repo }, trigger(context)));
-        await publishIssues(pipeline, octokitOf(context), { installationId, org: owner }, [assessed]);
-      });
+        const assessed = await queue.forKey(again, () => reassess(pipeline, octokit, { installationId, owner, repo }, cause));
+        await publishIssues(pipeline, octokit, { installationId, org: owner }, [assessed]);
+      },
     });
 
     probot.on(["branch_protection_rule", "repository_ruleset"], async (context) => {
@@ -309,7 +350,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       // An organisation-level ruleset changes every repository it targets.
       if (payload.repository) deps.store.ensureInstallation(payload.installation.id, payload.repository.owner.login);
       const repos = payload.repository ? [payload.repository.full_name] : deps.store.repositoriesOf(payload.installation.id);
-      reassessAll(context, payload.installation.id, repos);
+      await reassessAll(context, payload.installation.id, repos);
     });
   };
 

@@ -81,14 +81,3 @@ async function fullVerificationIfDue(deps: { store: Store; log: Logger }, trail:
 export async function orgConfig(octokit: InstallationOctokit, org: string): Promise<RepoConfig> {
   return (await loadRepoConfig(new GitHubClient(octokit), org, ORG_CONFIG_REPO)).config;
 }
-
-export function startMaintenance(run: () => Promise<void>, intervalMs = MAINTENANCE_INTERVAL_MS): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void run().finally(() => (running = false));
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

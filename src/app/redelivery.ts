@@ -161,21 +161,3 @@ export async function recoverMissedDeliveries(deps: Deps): Promise<RedeliveryOut
   saveScanState(deps.store, { newestSeenId: advance ? newest : (state?.newestSeenId ?? null), scannedAt: now.toISOString(), aliveAt: deps.now().toISOString() });
   return { examined: deliveries.length, failed: failed.length, requested, refused, left: Math.max(0, left), gap };
 }
-
-/** Runs `recover` once now and then every `intervalMs`, never two at once; the returned function stops it. */
-export function startRedeliveries(recover: () => Promise<unknown>, intervalMs = REDELIVERY_INTERVAL_MS): () => void {
-  let running = false;
-  const run = () => {
-    if (running) return;
-    running = true;
-    void recover().finally(() => (running = false));
-  };
-  const first = setTimeout(run, 0);
-  first.unref();
-  const timer = setInterval(run, intervalMs);
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
-}

@@ -78,15 +78,3 @@ async function sweepInstallation<O, A>(deps: SweepDeps<O, A>, installationId: nu
   else deps.log.info(fields, plan.deferred > 0 ? "scheduled re-assessment: the hourly budgets leave some due repositories for a later tick" : "scheduled re-assessment done");
   return { installationId, plan, assessed: assessed.length, failed: failures.length };
 }
-
-/** Runs `tick` every `intervalMs`, never two at once; the returned function stops it. */
-export function startSweeps(tick: () => Promise<unknown>, intervalMs = SWEEP_TICK_MS): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void tick().finally(() => (running = false));
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

@@ -2,7 +2,7 @@ import { describeBackfill } from "../app/backfill.js";
 import { backfillOf } from "../store/backfill-records.js";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { KeyedSerial } from "../app/keyed-serial.js";
+import { KeyedSerial } from "../queue/keyed-serial.js";
 import { mapYielding } from "../core/event-loop.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, GitHubReadError, type OctokitLike } from "../github/client.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KeyedSerial } from "../../src/app/keyed-serial.js";
+import { KeyedSerial } from "../../src/queue/keyed-serial.js";
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Jobs } from "../../src/app/jobs.js";
+import { InProcessQueue } from "../../src/queue/in-process.js";
 import { Store } from "../../src/store/store.js";
 
 const silent = pino({ level: "silent" });
@@ -17,7 +17,7 @@ describe("job lanes", () => {
   afterEach(() => store.close());
 
   it("serves a check run at once while a backfill's batch holds every background slot and more wait", async () => {
-    const jobs = new Jobs(store, silent, 2);
+    const jobs = new InProcessQueue(store, silent, 2);
     const release = gate();
     const order: string[] = [];
     const background = Array.from({ length: jobs.backgroundBatch * 3 }, (_, i) =>
@@ -48,7 +48,7 @@ describe("job lanes", () => {
   });
 
   it("keeps one repository's jobs in order across the lanes", async () => {
-    const jobs = new Jobs(store, silent, 1);
+    const jobs = new InProcessQueue(store, silent, 1);
     const release = gate();
     const order: string[] = [];
     const first = jobs.forKey("acme/api", async () => {
@@ -67,6 +67,6 @@ describe("job lanes", () => {
   });
 
   it("caps background batches at a small multiple of the concurrency", () => {
-    expect(new Jobs(store, silent, 4).backgroundBatch).toBe(8);
+    expect(new InProcessQueue(store, silent, 4).backgroundBatch).toBe(8);
   });
 });

@@ -1,0 +1,238 @@
+import pLimit, { type LimitFunction } from "p-limit";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { Store } from "../store/store.js";
+import { KeyedSerial } from "./keyed-serial.js";
+import {
+  backoffSeconds,
+  checkedData,
+  DEFAULT_RETRY,
+  UnknownJobKindError,
+  type DeliveryRef,
+  type JobDefinition,
+  type JobInfo,
+  type JobQueue,
+  type Lane,
+  type RepositoryTarget,
+  type ScheduleOptions,
+  type StopOptions,
+} from "./job-queue.js";
+
+export type { Lane } from "./job-queue.js";
+
+/*
+ * The in-process queue (SQLite mode: one process). Webhook work runs after the delivery is
+ * acknowledged (GitHub gives a delivery ten seconds), one job at a time per repository and a
+ * bounded number at once overall. The delivery's state is kept in the store, so a redelivery of
+ * finished work is skipped and a failed one retried.
+ *
+ * Two lanes, each with its own pool of `concurrency` slots: "webhook" (a pull request waiting
+ * for its check run) and "background" (an installation backfill, a scheduled sweep). A check run
+ * never queues behind hundreds of background assessments; background work only ever waits for
+ * background work. Callers of the background lane feed it in small batches (BACKGROUND_BATCH_FACTOR
+ * times the concurrency) so that, per repository, a webhook waits for at most the background
+ * job already queued for that same repository.
+ *
+ * Nothing here outlives the process: a job not finished at shutdown is not handed to anyone
+ * (there is no one), so a delivery claimed in the store but never finished stays so; backfills
+ * keep their own progress in the store and are resumed by maintenance.
+ */
+
+/** Background batches are at most this many times the lane's concurrency. */
+export const BACKGROUND_BATCH_FACTOR = 2;
+
+export type InProcessOptions = {
+  /** Jobs of one installation running at once, per lane (at most `concurrency`, the default). */
+  installationCap?: number;
+  /** Waits between retries; tests make them short. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+};
+
+type Defined = JobDefinition<z.ZodType>;
+
+export class InProcessQueue implements JobQueue {
+  private readonly serial = new KeyedSerial();
+  private readonly lanes: Record<Lane, LimitFunction>;
+  /** Per lane and installation, while it has work; removed when it has none. */
+  private readonly installations = new Map<string, { limit: LimitFunction; users: number }>();
+  private readonly definitions = new Map<string, Defined>();
+  /** Coalescing keys of repository jobs queued and not yet started. */
+  private readonly waitingKeys = new Set<string>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly schedules: { kind: string; everyMs: number; atStart: boolean }[] = [];
+  private readonly installationCap: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private stopping = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    readonly concurrency: number,
+    options: InProcessOptions = {},
+  ) {
+    this.lanes = { webhook: pLimit(concurrency), background: pLimit(concurrency) };
+    this.installationCap = Math.max(1, Math.min(concurrency, options.installationCap ?? concurrency));
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The largest batch a background caller should queue at once. */
+  get backgroundBatch(): number {
+    return BACKGROUND_BATCH_FACTOR * this.concurrency;
+  }
+
+  /** Tasks waiting for a slot in `lane` (not counting those running). */
+  waiting(lane: Lane): number {
+    return this.lanes[lane].pendingCount;
+  }
+
+  define<S extends z.ZodType>(kind: string, definition: JobDefinition<S>): void {
+    this.definitions.set(kind, definition as unknown as Defined);
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    for (const schedule of this.schedules) this.startSchedule(schedule.kind, schedule.everyMs, schedule.atStart);
+  }
+
+  /** Starts the work of one delivery unless it was already done or is under way. */
+  accept(delivery: DeliveryRef, work: () => Promise<void>): boolean {
+    if (this.stopping) return false;
+    if (!this.store.claimDelivery(delivery.id, delivery.event, delivery.installationId)) {
+      this.log.info({ delivery: delivery.id, event: delivery.event }, "delivery already handled; skipped");
+      return false;
+    }
+    const job = work().then(
+      () => this.store.finishDelivery(delivery.id, { ok: true }),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.store.finishDelivery(delivery.id, { ok: false, error: message });
+        this.log.error({ delivery: delivery.id, event: delivery.event, err: message }, "delivery failed");
+      },
+    );
+    this.track(job);
+    return true;
+  }
+
+  async enqueueDelivery(kind: string, delivery: DeliveryRef, data: unknown): Promise<boolean> {
+    const definition = this.definition(kind);
+    return this.accept(delivery, () => this.attempts(kind, definition, data, { kind, attempt: 1, delivery }));
+  }
+
+  /** Runs `task` after earlier tasks for the same key (a repository), within its lane's concurrency bound and, when the installation is named, the installation's cap. */
+  forKey<T>(key: string, task: () => Promise<T>, lane: Lane = "webhook", installationId?: number): Promise<T> {
+    const limit = this.lanes[lane];
+    return this.serial.run(key, () => (installationId === undefined ? limit(task) : this.capped(lane, installationId, () => limit(task))));
+  }
+
+  async enqueueRepository(kind: string, target: RepositoryTarget, data: unknown): Promise<boolean> {
+    if (this.stopping) return false;
+    const definition = this.definition(kind);
+    const coalesce = target.coalesce === undefined ? null : JSON.stringify([kind, target.repository, target.coalesce]);
+    if (coalesce !== null) {
+      if (this.waitingKeys.has(coalesce)) return false;
+      this.waitingKeys.add(coalesce);
+    }
+    const job = this.forKey(
+      target.repository,
+      () => {
+        if (coalesce !== null) this.waitingKeys.delete(coalesce);
+        return this.attempts(kind, definition, data, { kind, attempt: 1, target });
+      },
+      target.lane ?? "webhook",
+      target.installationId,
+    ).catch((error: unknown) => {
+      this.log.error({ kind, repo: target.repository, err: error instanceof Error ? error.message : String(error) }, "repository job failed");
+    });
+    this.track(job);
+    return true;
+  }
+
+  /** Every `everyMs` in this process from `start` (and at `start` with `atStart`), never two at once. */
+  schedule(kind: string, everyMs: number, options: ScheduleOptions = {}): void {
+    this.definition(kind);
+    this.schedules.push({ kind, everyMs, atStart: options.atStart ?? false });
+  }
+
+  private startSchedule(kind: string, everyMs: number, atStart: boolean): void {
+    const definition = this.definition(kind);
+    let running = false;
+    const run = () => {
+      if (running || this.stopping) return;
+      running = true;
+      const job = this.attempts(kind, definition, {}, { kind, attempt: 1 })
+        .catch((error: unknown) => this.log.error({ kind, err: error instanceof Error ? error.message : String(error) }, "scheduled job failed"))
+        .finally(() => (running = false));
+      this.track(job);
+    };
+    if (atStart) {
+      const first = setTimeout(run, 0);
+      first.unref();
+      this.timers.push(first);
+    }
+    const timer = setInterval(run, everyMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** Takes no new work and waits up to `graceMs` (default: however long it takes) for what is running or queued. */
+  async stop(options: StopOptions = {}): Promise<void> {
+    this.stopping = true;
+    for (const timer of this.timers.splice(0)) clearTimeout(timer);
+    if (options.graceMs === undefined) return this.idle();
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timeout = setTimeout(resolve, options.graceMs)))]);
+    clearTimeout(timeout);
+  }
+
+  /** Resolves when every accepted delivery and queued job has finished (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private definition(kind: string): Defined {
+    const definition = this.definitions.get(kind);
+    if (!definition) throw new UnknownJobKindError(kind);
+    return definition;
+  }
+
+  /** The job's data checked, then its handler, retried with backoff while its policy allows and the queue is not stopping. */
+  private async attempts(kind: string, definition: Defined, data: unknown, info: JobInfo): Promise<void> {
+    const checked = checkedData(kind, definition, data);
+    const policy = definition.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await definition.run(checked, { ...info, attempt });
+        return;
+      } catch (error) {
+        if (attempt > policy.limit || this.stopping) throw error;
+        const waitMs = backoffSeconds(policy, attempt) * 1000 * (1 + this.random());
+        this.log.warn({ kind, attempt, retryInMs: Math.round(waitMs), err: error instanceof Error ? error.message : String(error) }, "job failed; retried after a wait");
+        await this.sleep(waitMs);
+      }
+    }
+  }
+
+  private capped<T>(lane: Lane, installationId: number, task: () => Promise<T>): Promise<T> {
+    const key = `${lane}:${installationId}`;
+    let entry = this.installations.get(key);
+    if (!entry) {
+      entry = { limit: pLimit(this.installationCap), users: 0 };
+      this.installations.set(key, entry);
+    }
+    entry.users += 1;
+    const held = entry;
+    return held.limit(task).finally(() => {
+      held.users -= 1;
+      if (held.users === 0 && this.installations.get(key) === held) this.installations.delete(key);
+    });
+  }
+
+  private track(job: Promise<unknown>): void {
+    this.running.add(job);
+    void job.finally(() => this.running.delete(job));
+  }
+}

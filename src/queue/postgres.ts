@@ -1,0 +1,430 @@
+import { createHash, randomUUID } from "node:crypto";
+import pg from "pg";
+import PgBoss from "pg-boss";
+import type { Logger } from "pino";
+import { z } from "zod";
+import {
+  checkedData,
+  DEFAULT_RETRY,
+  InvalidJobDataError,
+  LANES,
+  UnknownJobKindError,
+  type DeliveryRef,
+  type JobDefinition,
+  type JobInfo,
+  type JobQueue,
+  type RepositoryTarget,
+  type ScheduleOptions,
+  type StopOptions,
+} from "./job-queue.js";
+
+/*
+ * The PostgreSQL queue, on pg-boss 10 (docs/queue.md says why pg-boss, and why 10). Every
+ * replica runs the same loops; the database decides who runs what:
+ *
+ * - a webhook job's id is derived from its delivery id, and pg-boss inserts a job whose id exists
+ *   as nothing, so a delivery queued by two replicas (or redelivered by GitHub within the
+ *   retention below) runs once;
+ * - repository jobs go to one queue per lane with pg-boss's "short" policy: one job per
+ *   singleton key waits at a time, so a job with the coalescing key of one already waiting is
+ *   dropped;
+ * - a repository job runs only while its replica holds PostgreSQL advisory locks on the
+ *   repository and on one of the installation's `installationCap` slots (per lane), on a
+ *   connection kept for the job. A job that cannot take them is put back with a short delay.
+ *   The locks go with the connection, so a replica that dies releases them;
+ * - a job a dead replica had taken stays active until its expiry (`expireInSeconds`), when
+ *   pg-boss's supervision (whichever replica runs it) fails it, and it is retried with backoff;
+ * - a schedule is a job sent with a singleton slot of its period: every replica sends it, the
+ *   database keeps one per period;
+ * - stopping hands back, in one transaction, the jobs that did not finish within the grace
+ *   period: they are at once available to another replica.
+ */
+
+export type PostgresQueueOptions = {
+  connectionString: string;
+  /** pg-boss's schema (created on start). */
+  schema?: string;
+  log: Logger;
+  /** Jobs run at once by this replica, per lane (and for webhook deliveries, and schedules). */
+  concurrency: number;
+  /** Jobs of one installation run at once across every replica, per lane. */
+  installationCap?: number;
+  /** How often an idle loop asks the database for work; work queued by this replica wakes it at once. */
+  pollMs?: number;
+  /** A job taken longer ago than this is presumed lost with its replica, failed, and retried. */
+  expireInSeconds?: number;
+  /** How often a replica checks for expired jobs and archives finished ones (one replica at a time does). */
+  maintenanceIntervalSeconds?: number;
+  /** How long a repository job that could not take its locks first waits before it is tried again (doubling each time, up to 8 times this). */
+  deferMs?: number;
+};
+
+/**
+ * Finished jobs are kept (and their ids refused) this long: longer than the three days GitHub
+ * keeps a delivery it can be asked to redeliver, so a redelivery of handled work is not run again.
+ */
+export const KEEP_FINISHED_SECONDS = 4 * 24 * 60 * 60;
+export const DEFAULT_SCHEMA = "claimcheck_queue";
+const DEFAULT_EXPIRE_SECONDS = 15 * 60;
+
+const QUEUES = { delivery: "claimcheck-delivery", schedule: "claimcheck-schedule", webhook: "claimcheck-repository-webhook", background: "claimcheck-repository-background" } as const;
+type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+const deliveryRef = z.object({ id: z.string().min(1), event: z.string(), installationId: z.number().int().nullable() });
+const target = z.object({ installationId: z.number().int(), repository: z.string().min(1), lane: z.enum(["webhook", "background"]).optional(), coalesce: z.string().optional() });
+/** What every job carries, checked when it is taken; the kind's own schema then checks `data`. */
+const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional(), deferrals: z.number().int().min(0).optional() });
+type Envelope = z.infer<typeof envelope>;
+
+type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null };
+
+/** A delivery id as the uuid pg-boss keys jobs by: the same id always gives the same uuid. */
+export function deliveryJobId(deliveryId: string): string {
+  const hex = createHash("sha256").update(`claimcheck-delivery:${deliveryId}`).digest("hex");
+  // Version 8 (custom) and the RFC 4122 variant, so it is a well-formed uuid.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export class PostgresQueue implements JobQueue {
+  private readonly boss: PgBoss;
+  private readonly pool: pg.Pool;
+  private readonly schema: string;
+  private readonly log: Logger;
+  private readonly definitions = new Map<string, JobDefinition<z.ZodType>>();
+  private readonly schedules = new Map<string, number>();
+  private readonly taken = new Map<string, Taken>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly wakers = new Set<() => void>();
+  private readonly installationCap: number;
+  private readonly pollMs: number;
+  private readonly deferMs: number;
+  private running = false;
+
+  constructor(private readonly options: PostgresQueueOptions) {
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    if (!/^[a-z_][a-z0-9_]*$/.test(this.schema)) throw new Error(`queue schema "${this.schema}": lower-case letters, digits and underscores only`);
+    this.log = options.log;
+    this.installationCap = Math.max(1, options.installationCap ?? options.concurrency);
+    this.pollMs = options.pollMs ?? 2000;
+    this.deferMs = options.deferMs ?? 250;
+    this.boss = new PgBoss({
+      connectionString: options.connectionString,
+      schema: this.schema,
+      application_name: "claimcheck-queue",
+      // Schedules are ours (a singleton slot per period), not pg-boss's cron.
+      schedule: false,
+      supervise: true,
+      maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 120,
+      expireInSeconds: options.expireInSeconds ?? DEFAULT_EXPIRE_SECONDS,
+      archiveCompletedAfterSeconds: KEEP_FINISHED_SECONDS,
+      archiveFailedAfterSeconds: KEEP_FINISHED_SECONDS,
+    });
+    this.boss.on("error", (error) => this.log.error({ err: error.message }, "job queue maintenance failed"));
+    // One connection per running job (its advisory locks live on it), and a few for hand-backs.
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: (LANES.length + 2) * options.concurrency + 2, application_name: "claimcheck-queue-locks" });
+    this.pool.on("error", (error) => this.log.error({ err: error.message }, "job queue connection failed"));
+  }
+
+  define<S extends z.ZodType>(kind: string, definition: JobDefinition<S>): void {
+    this.definitions.set(kind, definition as unknown as JobDefinition<z.ZodType>);
+  }
+
+  async start(): Promise<void> {
+    await this.boss.start();
+    await this.boss.createQueue(QUEUES.delivery, { name: QUEUES.delivery, policy: "standard" });
+    await this.boss.createQueue(QUEUES.schedule, { name: QUEUES.schedule, policy: "standard" });
+    for (const lane of LANES) await this.boss.createQueue(QUEUES[lane], { name: QUEUES[lane], policy: "short" });
+    this.running = true;
+    for (const queue of Object.values(QUEUES)) this.loops.push(this.loop(queue));
+    for (const [kind, everyMs] of this.schedules) this.startSchedule(kind, everyMs);
+  }
+
+  async enqueueDelivery(kind: string, delivery: DeliveryRef, data: unknown): Promise<boolean> {
+    const definition = this.definition(kind);
+    const id = await this.boss.send(QUEUES.delivery, this.envelope({ kind, data, delivery }), { id: deliveryJobId(delivery.id), ...this.retryOptions(definition) });
+    if (id === null) this.log.info({ delivery: delivery.id, event: delivery.event }, "delivery already queued or handled; skipped");
+    this.wake();
+    return id !== null;
+  }
+
+  async enqueueRepository(kind: string, repository: RepositoryTarget, data: unknown): Promise<boolean> {
+    const definition = this.definition(kind);
+    const lane = repository.lane ?? "webhook";
+    const id = await this.boss.send(QUEUES[lane], this.envelope({ kind, data, target: repository }), { singletonKey: this.singletonKey(kind, repository), ...this.retryOptions(definition) });
+    this.wake();
+    return id !== null;
+  }
+
+  /** `atStart` changes nothing here: the first tick in each period's slot, at start included, queues that period's job. */
+  schedule(kind: string, everyMs: number, _options?: ScheduleOptions): void {
+    this.definition(kind);
+    if (everyMs < 1000 || everyMs > KEEP_FINISHED_SECONDS * 1000) throw new Error(`schedule "${kind}": a period between a second and ${KEEP_FINISHED_SECONDS} seconds`);
+    this.schedules.set(kind, everyMs);
+    if (this.running) this.startSchedule(kind, everyMs);
+  }
+
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.wake();
+    await Promise.all(this.loops.splice(0));
+    const graceMs = options.graceMs ?? 20_000;
+    let timeout: NodeJS.Timeout | undefined;
+    const finished = Promise.allSettled([...this.taken.values()].map((t) => this.settled(t)));
+    await Promise.race([finished, new Promise<void>((resolve) => (timeout = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timeout);
+    await this.handBack([...this.taken.values()]);
+    await this.boss.stop({ graceful: false, close: true, wait: true });
+    await this.pool.end();
+  }
+
+  /**
+   * Stops as a killed process would: nothing completed, nothing handed back, connections (and
+   * so advisory locks) dropped. For tests of what the other replicas do then.
+   */
+  async abandon(): Promise<void> {
+    this.running = false;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.wake();
+    await Promise.all(this.loops.splice(0));
+    for (const t of this.taken.values()) {
+      t.handedBack = true;
+      t.locks?.release(new Error("abandoned"));
+      t.locks = null;
+    }
+    this.taken.clear();
+    await this.boss.stop({ graceful: false, close: true, wait: true });
+    await this.pool.end();
+  }
+
+  private definition(kind: string): JobDefinition<z.ZodType> {
+    const definition = this.definitions.get(kind);
+    if (!definition) throw new UnknownJobKindError(kind);
+    return definition;
+  }
+
+  private envelope(value: Envelope): object {
+    return envelope.parse(value);
+  }
+
+  private retryOptions(definition: JobDefinition<z.ZodType>): PgBoss.SendOptions {
+    const retry = definition.retry ?? DEFAULT_RETRY;
+    return { retryLimit: retry.limit, retryDelay: retry.delaySeconds, retryBackoff: true };
+  }
+
+  private singletonKey(kind: string, repository: RepositoryTarget): string {
+    // The "short" policy keeps one waiting job per key: a job that coalesces nothing gets a key of its own.
+    return repository.coalesce === undefined ? `unique:${randomUUID()}` : JSON.stringify([kind, repository.repository, repository.coalesce]);
+  }
+
+  private startSchedule(kind: string, everyMs: number): void {
+    const send = () =>
+      void this.boss
+        .send(QUEUES.schedule, this.envelope({ kind, data: {} }), { singletonKey: kind, singletonSeconds: Math.round(everyMs / 1000), retryLimit: 0 })
+        .then((id) => id !== null && this.wake())
+        .catch((error: unknown) => this.log.error({ kind, err: error instanceof Error ? error.message : String(error) }, "scheduled job could not be queued"));
+    send();
+    // Every replica asks a few times a period; the first ask of each period's slot creates the job.
+    const timer = setInterval(send, Math.max(1000, Math.min(everyMs / 4, 60_000)));
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private wake(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
+  /** Takes jobs off one queue while this replica has a free slot for it. */
+  private async loop(queue: QueueName): Promise<void> {
+    while (this.running) {
+      const busy = [...this.taken.values()].filter((t) => t.queue === queue).length;
+      if (busy >= this.options.concurrency) {
+        await this.pause(this.pollMs);
+        continue;
+      }
+      let jobs: PgBoss.JobWithMetadata<unknown>[] = [];
+      try {
+        jobs = await this.boss.fetch<unknown>(queue, { includeMetadata: true, batchSize: 1 });
+      } catch (error) {
+        // The database is unreachable or refusing: asked again after a poll, not in a tight loop.
+        this.log.error({ queue, err: error instanceof Error ? error.message : String(error) }, "jobs could not be fetched");
+        await this.pause(this.pollMs);
+        continue;
+      }
+      const job = jobs[0];
+      if (!job) {
+        await this.pause(this.pollMs);
+        continue;
+      }
+      if (!this.running) {
+        // Taken as the queue stopped: given back at once.
+        await this.handBack([{ queue, job, handedBack: false, locks: null }]);
+        return;
+      }
+      const taken: Taken = { queue, job, handedBack: false, locks: null };
+      this.taken.set(job.id, taken);
+      void this.run(taken).finally(() => {
+        this.taken.delete(job.id);
+        this.wake();
+      });
+    }
+  }
+
+  private readonly outcomes = new Map<string, Promise<void>>();
+
+  private settled(taken: Taken): Promise<void> {
+    return this.outcomes.get(taken.job.id) ?? Promise.resolve();
+  }
+
+  private run(taken: Taken): Promise<void> {
+    const outcome = this.execute(taken).catch((error: unknown) => this.log.error({ job: taken.job.id, err: error instanceof Error ? error.message : String(error) }, "job outcome could not be recorded"));
+    this.outcomes.set(taken.job.id, outcome);
+    return outcome.finally(() => this.outcomes.delete(taken.job.id));
+  }
+
+  private async execute(taken: Taken): Promise<void> {
+    const { job, queue } = taken;
+    let parsed: Envelope;
+    let definition: JobDefinition<z.ZodType>;
+    let data: unknown;
+    try {
+      parsed = envelope.parse(job.data);
+      definition = this.definition(parsed.kind);
+      data = checkedData(parsed.kind, definition, parsed.data);
+    } catch (error) {
+      // Not something a retry can mend: the job is cancelled, with the reason logged.
+      const reason = error instanceof UnknownJobKindError || error instanceof InvalidJobDataError ? error.message : `malformed job: ${error instanceof Error ? error.message : String(error)}`;
+      this.log.error({ job: job.id, queue, reason }, "job refused when taken off the queue");
+      await this.boss.cancel(queue, job.id);
+      return;
+    }
+    if (parsed.target) {
+      const locked = await this.lock(parsed.target);
+      if (taken.handedBack) {
+        // Handed back (the queue is stopping) while the locks were asked for: not run here.
+        if (locked) await this.release(locked);
+        return;
+      }
+      if (!locked) {
+        await this.defer(taken, parsed);
+        return;
+      }
+      taken.locks = locked;
+    }
+    if (taken.handedBack) return;
+    const info: JobInfo = { kind: parsed.kind, attempt: job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}) };
+    try {
+      await definition.run(data, info);
+      if (!taken.handedBack) await this.boss.complete(queue, job.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!taken.handedBack) {
+        this.log.warn({ job: job.id, kind: parsed.kind, attempt: info.attempt, err: message }, "job failed; retried with backoff while attempts remain");
+        await this.boss.fail(queue, job.id, { message });
+      }
+    } finally {
+      this.unlock(taken);
+    }
+  }
+
+  /** The repository's lock and one of the installation's slots, on a connection of their own; null if either is held elsewhere. */
+  private async lock(repository: RepositoryTarget): Promise<pg.PoolClient | null> {
+    const lane = repository.lane ?? "webhook";
+    const client = await this.pool.connect();
+    try {
+      const repo = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [`${this.schema}:repository:${repository.repository}`]);
+      if (repo.rows[0]?.ok) {
+        for (let slot = 0; slot < this.installationCap; slot++) {
+          const got = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [`${this.schema}:installation:${lane}:${repository.installationId}:${slot}`]);
+          if (got.rows[0]?.ok) return client;
+        }
+      }
+      await client.query("SELECT pg_advisory_unlock_all()");
+      client.release();
+      return null;
+    } catch (error) {
+      client.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
+  private unlock(taken: Taken): void {
+    const client = taken.locks;
+    if (!client) return;
+    taken.locks = null;
+    void this.release(client);
+  }
+
+  private release(client: pg.PoolClient): Promise<void> {
+    return client.query("SELECT pg_advisory_unlock_all()").then(
+      () => client.release(),
+      (error: unknown) => client.release(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  /**
+   * A repository job whose repository or installation is busy: replaced, in one transaction, by
+   * the same job starting after a wait that doubles with each deferral (up to 8 times `deferMs`),
+   * so jobs held back behind a long one are not asked about every second. Deleted rather than
+   * completed: a deferral is not work done, and would otherwise be kept for days.
+   */
+  private async defer(taken: Taken, parsed: Envelope): Promise<void> {
+    const { job, queue } = taken;
+    const deferrals = (parsed.deferrals ?? 0) + 1;
+    await this.transaction(async (db) => {
+      await this.boss.deleteJob(queue, job.id, { db });
+      await this.boss.send(queue, this.envelope({ ...parsed, deferrals }), {
+        singletonKey: job.singletonKey ?? undefined,
+        startAfter: new Date(Date.now() + this.deferMs * 2 ** Math.min(3, deferrals - 1)),
+        retryLimit: job.retryLimit,
+        retryDelay: job.retryDelay,
+        retryBackoff: job.retryBackoff,
+        db,
+      });
+    });
+  }
+
+  /** Jobs still running are made available again (cancelled and resumed in one transaction); their outcome here is then ignored. */
+  private async handBack(jobs: Taken[]): Promise<void> {
+    if (jobs.length === 0) return;
+    for (const t of jobs) t.handedBack = true;
+    for (const queue of new Set(jobs.map((t) => t.queue))) {
+      const ids = jobs.filter((t) => t.queue === queue).map((t) => t.job.id);
+      await this.transaction(async (db) => {
+        await this.boss.cancel(queue, ids, { db });
+        await this.boss.resume(queue, ids, { db });
+      });
+      this.log.info({ queue, jobs: ids.length }, "unfinished jobs handed back to the queue");
+    }
+    for (const t of jobs) this.unlock(t);
+  }
+
+  private async transaction(work: (db: PgBoss.Db) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    const db: PgBoss.Db = { executeSql: (text, values) => client.query(text, values) };
+    try {
+      await client.query("BEGIN");
+      await work(db);
+      await client.query("COMMIT");
+      client.release();
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      client.release();
+      throw error;
+    }
+  }
+}
