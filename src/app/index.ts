@@ -142,12 +142,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const octokitOf = (context: AnyContext) => context.octokit as unknown as InstallationOctokit;
     const trigger = (context: AnyContext) => ({ name: `${context.name}.${(context.payload as { action?: string }).action ?? ""}`.replace(/\.$/, ""), deliveryId: context.id });
 
-    function checkRunFor(context: AnyContext, payload: { installation: { id: number }; repository: { owner: { login: string }; name: string; full_name: string } }, headSha: string, onlyIfNew: boolean) {
+    async function checkRunFor(context: AnyContext, payload: { installation: { id: number }; repository: { owner: { login: string }; name: string; full_name: string } }, headSha: string, onlyIfNew: boolean) {
       const target = { installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name };
-      queue.accept({ id: context.id, event: context.name, installationId: target.installationId }, async () => {
+      await queue.accept({ id: context.id, event: context.name, installationId: target.installationId }, async () => {
         const assessed = await queue.forKey(payload.repository.full_name, async () => {
-          deps.store.ensureInstallation(target.installationId, target.owner);
-          if (onlyIfNew && deps.store.hasCheckRun(target.installationId, payload.repository.full_name, headSha)) {
+          await deps.store.ensureInstallation(target.installationId, target.owner);
+          if (onlyIfNew && await deps.store.hasCheckRun(target.installationId, payload.repository.full_name, headSha)) {
             log.info({ repo: payload.repository.full_name, sha: headSha }, "check run already published for this commit");
             return null;
           }
@@ -175,12 +175,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     function resumeBackfill(installationId: number, org: string, octokit: InstallationOctokit): void {
       const running = backfiller.resume(installationId, (row) => backfillWork(octokit, installationId, { name: row.trigger, deliveryId: row.deliveryId }));
       void running
-        ?.then((outcome) => publishIssues(pipeline, octokit, { installationId, org }, outcome.assessed))
+        .then((outcome) => (outcome ? publishIssues(pipeline, octokit, { installationId, org }, outcome.assessed) : undefined))
         .catch((error: unknown) => log.error({ installation: installationId, err: error instanceof Error ? error.message : String(error) }, "resumed backfill failed"));
     }
 
-    function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
-      queue.accept({ id: context.id, event: context.name, installationId }, async () => {
+    async function reassessAll(context: AnyContext, installationId: number, repos: string[]) {
+      await queue.accept({ id: context.id, event: context.name, installationId }, async () => {
         if (context.name === "installation" || context.name === "installation_repositories") {
           orgEvidence.forget(installationId);
           // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
@@ -221,35 +221,35 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       }
       const input = normaliseWebhook(context.name, context.payload as Record<string, unknown>, deps.now?.() ?? new Date());
       if (!input) return;
-      const { recorded, seq } = trail.append(installationId, "webhook", context.id, input);
+      const { recorded, seq } = await trail.append(installationId, "webhook", context.id, input);
       log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
       if (!recorded) return;
       if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
-      if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") reassessAll(context, installationId, [repository]);
+      if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
     });
 
     probot.on(["installation.created", "installation.new_permissions_accepted"], async (context) => {
       const payload = parse(context, installationAccountPayload);
       if (!payload) return;
       const account = payload.installation.account;
-      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
-      if (payload.installation.events) deps.store.setInstallationEvents(payload.installation.id, payload.installation.events);
+      await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      if (payload.installation.events) await deps.store.setInstallationEvents(payload.installation.id, payload.installation.events);
     });
 
     probot.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
       const payload = parse(context, pullRequestPayload);
-      if (payload) checkRunFor(context, payload, payload.pull_request.head.sha, context.payload.action === "synchronize");
+      if (payload) await checkRunFor(context, payload, payload.pull_request.head.sha, context.payload.action === "synchronize");
     });
 
     probot.on(["check_suite.requested", "check_suite.rerequested"], async (context) => {
       const payload = parse(context, checkSuitePayload);
-      if (payload) checkRunFor(context, payload, payload.check_suite.head_sha, context.payload.action === "requested");
+      if (payload) await checkRunFor(context, payload, payload.check_suite.head_sha, context.payload.action === "requested");
     });
 
     probot.on("check_run.rerequested", async (context) => {
       const payload = parse(context, checkRunPayload);
-      if (payload) checkRunFor(context, payload, payload.check_run.head_sha, false);
+      if (payload) await checkRunFor(context, payload, payload.check_run.head_sha, false);
     });
 
     probot.on("installation.created", async (context) => {
@@ -259,16 +259,16 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, installationPayload);
       if (!payload) return;
       const account = payload.installation.account;
-      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       const repos = payload.repositories ?? (await listInstallationRepositories(octokitOf(context)));
       await deps.store.addRepositoriesInSlices(payload.installation.id, repos.map((r) => ({ id: r.id, fullName: r.full_name })));
-      reassessAll(context, payload.installation.id, repos.map((r) => r.full_name));
+      await reassessAll(context, payload.installation.id, repos.map((r) => r.full_name));
     });
 
     probot.on("installation.deleted", async (context) => {
       const payload = parse(context, installationPayload);
       if (!payload) return;
-      deps.store.markInstallationRemoved(payload.installation.id);
+      await deps.store.markInstallationRemoved(payload.installation.id);
       orgEvidence.forget(payload.installation.id);
     });
 
@@ -276,10 +276,10 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, installationRepositoriesPayload);
       if (!payload) return;
       const account = payload.installation.account;
-      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       await deps.store.addRepositoriesInSlices(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
-      deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
-      if (payload.repositories_added.length > 0) reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
+      await deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
+      if (payload.repositories_added.length > 0) await reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
     });
 
     // People's decisions on claimcheck's issues; "completed" is checked against fresh evidence.
@@ -287,7 +287,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, issueEventPayload);
       if (!payload) return;
       const installationId = payload.installation.id;
-      queue.accept({ id: context.id, event: context.name, installationId }, async () => {
+      await queue.accept({ id: context.id, event: context.name, installationId }, async () => {
         const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokitOf(context));
         log.info({ delivery: context.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
         if (outcome.orgEvidence) orgEvidence.forget(installationId);
@@ -303,9 +303,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, repositoryEventPayload);
       if (!payload) return;
       // An organisation-level ruleset changes every repository it targets.
-      if (payload.repository) deps.store.ensureInstallation(payload.installation.id, payload.repository.owner.login);
-      const repos = payload.repository ? [payload.repository.full_name] : deps.store.repositoriesOf(payload.installation.id);
-      reassessAll(context, payload.installation.id, repos);
+      if (payload.repository) await deps.store.ensureInstallation(payload.installation.id, payload.repository.owner.login);
+      const repos = payload.repository ? [payload.repository.full_name] : await deps.store.repositoriesOf(payload.installation.id);
+      await reassessAll(context, payload.installation.id, repos);
     });
   };
 
@@ -321,7 +321,7 @@ export function causeOf(error: unknown): string {
 
 async function catchUpAuditSummaries(store: Store, log: Logger): Promise<void> {
   const summaries = new AuditSummaries(store);
-  for (const installation of store.activeInstallations()) {
+  for (const installation of await store.activeInstallations()) {
     try {
       await summaries.catchUp(installation.id);
     } catch (error) {

@@ -43,22 +43,31 @@ export class Jobs {
     return this.lanes[lane].pendingCount;
   }
 
-  /** Starts the work of one delivery unless it was already done or is under way. */
-  accept(delivery: { id: string; event: string; installationId: number | null }, work: () => Promise<void>): boolean {
-    if (!this.store.claimDelivery(delivery.id, delivery.event, delivery.installationId)) {
-      this.log.info({ delivery: delivery.id, event: delivery.event }, "delivery already handled; skipped");
-      return false;
-    }
-    const job = work().then(
-      () => this.store.finishDelivery(delivery.id, { ok: true }),
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        this.store.finishDelivery(delivery.id, { ok: false, error: message });
-        this.log.error({ delivery: delivery.id, event: delivery.event, err: message }, "delivery failed");
-      },
-    );
-    this.track(job);
-    return true;
+  /**
+   * Starts the work of one delivery unless it was already done or is under way; resolves once the
+   * delivery is claimed (true) or skipped (false), not when the work ends. Tracked from the call on,
+   * so `idle` waits for a delivery whose claim the store has not answered yet.
+   */
+  accept(delivery: { id: string; event: string; installationId: number | null }, work: () => Promise<void>): Promise<boolean> {
+    const accepted = (async () => {
+      if (!(await this.store.claimDelivery(delivery.id, delivery.event, delivery.installationId))) {
+        this.log.info({ delivery: delivery.id, event: delivery.event }, "delivery already handled; skipped");
+        return false;
+      }
+      const job = work().then(
+        () => this.store.finishDelivery(delivery.id, { ok: true }),
+        async (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          await this.store.finishDelivery(delivery.id, { ok: false, error: message });
+          this.log.error({ delivery: delivery.id, event: delivery.event, err: message }, "delivery failed");
+        },
+      );
+      this.track(job);
+      return true;
+    })();
+    // The caller sees a failed claim; `idle` only needs to know it ended.
+    this.track(accepted.catch(() => false));
+    return accepted;
   }
 
   /** Runs `task` after earlier tasks for the same key (a repository), within its lane's concurrency bound. */

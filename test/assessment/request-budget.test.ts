@@ -55,7 +55,7 @@ describe("requests per repository assessment", () => {
   beforeEach(async () => {
     app = await testApp({ now: () => NOW });
   });
-  afterEach(() => app.store.close());
+  afterEach(async () => await app.store.close());
 
   it("reads 100 merged pull requests and 100 commits in 3 GraphQL requests: a first page of each, then exactly the rest", async () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
@@ -78,7 +78,7 @@ describe("requests per repository assessment", () => {
 
     await app.deliver("pull_request", payload);
 
-    const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
+    const [stored] = await app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(100);
     expect(stored!.findings.find((f) => f.id === "reviews.independently-approved")?.value).toBe(75);
     expect(stored!.findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 100, verified: 50 });
@@ -110,7 +110,7 @@ describe("requests per repository assessment", () => {
 
     await app.deliver("pull_request", payload);
 
-    const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
+    const [stored] = await app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(40);
     // 15 left in the window, and one past it to show where the window ends.
     expect(prPage[0]!.variables).toMatchObject({ first: 16 });
@@ -130,7 +130,7 @@ describe("requests per repository assessment", () => {
 
     await app.deliver("pull_request", payload);
 
-    const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
+    const [stored] = await app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "ci.test-workflows")?.value).toEqual([".github/workflows/ci.yml"]);
     expect(stored!.requests).toMatchObject({ rest: 8, graphql: 1 });
   });

@@ -19,7 +19,7 @@ if (!githubUrl || !process.send) {
   process.exit(2);
 }
 const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-"));
-const store = Store.open(join(dir, "bench.db"));
+const store = await Store.open(join(dir, "bench.db"));
 const app = await startApp({ githubUrl, store, concurrency: Number(concurrency ?? 4), spaceWrites: spaceWrites !== "relaxed" });
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -67,7 +67,7 @@ process.on("message", (message: Command) => {
         clearInterval(blockWatch);
         loop.disable();
         await app.stop();
-        store.close();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
         send({ type: "stopped" });
         process.exit(0);
