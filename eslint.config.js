@@ -12,6 +12,16 @@ export default tseslint.config(
     },
   },
   {
+    // The store is asynchronous: a call not awaited is a write that may not have happened yet, or a
+    // Promise tested for truth. These rules need the type checker, so they cover the TypeScript files.
+    files: ["**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+    },
+  },
+  {
     // Fixtures are GitHub's own JSON examples, adapted field by field: typing them buys nothing.
     files: ["test/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

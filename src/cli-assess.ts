@@ -166,16 +166,16 @@ function describeProgress(org: string, p: RunProgress): string {
   return `assessing ${org}: ${p.done}/${p.total} ${p.total === 1 ? "repository" : "repositories"}, ${p.requests.rest} REST + ${p.requests.graphql} GraphQL requests${rate}`;
 }
 
-function openStore(env: Record<string, string | undefined>, org: string): { store: Store; installationId: number } {
+async function openStore(env: Record<string, string | undefined>, org: string): Promise<{ store: Store; installationId: number }> {
   let store: Store;
   try {
-    store = Store.open(databaseUrlOf(env));
+    store = await Store.open(databaseUrlOf(env));
   } catch (error) {
     throw new AuthError(`environment variable DATABASE_URL: the database could not be opened (${reasonOf(error)})`);
   }
-  const installation = store.installationByLogin(org);
+  const installation = await store.installationByLogin(org);
   if (!installation) {
-    store.close();
+    await store.close();
     throw new UsageError(`--store: no installation of claimcheck for organisation "${org}" in this database`);
   }
   return { store, installationId: installation.id };
@@ -223,7 +223,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
 
     const now = deps.now?.() ?? new Date();
     let installationId: number | undefined;
-    if (values.store) ({ store, installationId } = openStore(env, org));
+    if (values.store) ({ store, installationId } = await openStore(env, org));
 
     const { octokit } = await authenticate(org, credentials, baseUrl, { retryBaseMs: deps.retryBaseMs, timeoutMs: deps.requestTimeoutMs });
     const { listed, requests: accessChecks } = await checkAccess(octokit, org, repos);
@@ -231,7 +231,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     // Each repository's assessment goes to a temporary store as it finishes, so the run holds
     // none of them; the report is read back from it, and with --store they are copied to the
     // app's database once the run has succeeded (a stopped run stores nothing, as before).
-    const sink = (temporary = temporarySink(org));
+    const sink = (temporary = await temporarySink(org));
     const ids: number[] = [];
 
     // Budgets read, not assumed: GitHub's figures for this token, the cost of a repository as
@@ -240,7 +240,7 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     observeRateLimits(octokit, budget);
     await probeRateLimits(octokit, budget);
     const repositories = repos.length > 0 ? repos.length : listed;
-    const cost = costOf(store && installationId !== undefined ? recentAssessmentCost(store, installationId) : null);
+    const cost = costOf(store && installationId !== undefined ? await recentAssessmentCost(store, installationId) : null);
     let done = 0;
     let total = repositories ?? 0;
     if (repositories !== null) {
@@ -274,15 +274,15 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
       ...(windowDays ? { windowDays } : {}),
       ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
       now,
-      extraOrgFindings: (_config, since) =>
-        opened && installationId !== undefined ? [...auditFindings(opened, installationId, { now, since, org }), ...accessReviewFindings(opened, installationId, { now, org })] : appOnlyUnread(org, now),
+      extraOrgFindings: async (_config, since) =>
+        opened && installationId !== undefined ? [...(await auditFindings(opened, installationId, { now, since, org })), ...(await accessReviewFindings(opened, installationId, { now, org }))] : appOnlyUnread(org, now),
       onProgress: (p) => {
         done = p.done;
         total = p.total;
         io.progress?.(describeProgress(org, p));
       },
       keep: false,
-      onAssessed: (a, config) => ids.push(sink.store.recordAssessment({ installationId: sink.installationId, trigger: sink.trigger, assessment: a, configProblems: config.ok ? [] : config.problems })),
+      onAssessed: async (a, config) => ids.push(await sink.store.recordAssessment({ installationId: sink.installationId, trigger: sink.trigger, assessment: a, configProblems: config.ok ? [] : config.problems })),
     });
     if (gate.stopped()) {
       io.progress?.("");
@@ -303,25 +303,25 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     // The report is made from the temporary store a page at a time: each assessment is digested
     // and dropped (and, with --store, copied to the app's database), never all held at once.
     const digests = new StoredDigests();
-    for (const page of storedPages(sink.store, sink.installationId, ids)) {
+    for await (const page of storedPages(sink.store, sink.installationId, ids)) {
       for (const stored of page) {
         digests.add(stored);
-        if (store && installationId !== undefined) store.recordAssessment({ installationId, trigger: "cli.assess", assessment: toAssessment(stored), configProblems: stored.configProblems });
+        if (store && installationId !== undefined) await store.recordAssessment({ installationId, trigger: "cli.assess", assessment: toAssessment(stored), configProblems: stored.configProblems });
       }
     }
 
     let exceptions: ReportException[] = [];
     let history: History | undefined;
     if (store && installationId !== undefined) {
-      exceptions = acceptedExceptions(store, installationId, now).map(fromAcceptedException);
+      exceptions = (await acceptedExceptions(store, installationId, now)).map(fromAcceptedException);
       // Links of the history point where the evidence lives: GitHub Enterprise Server's web host for its API.
-      history = storedHistory(store, installationId, now, undefined, baseUrl?.replace(/\/api\/v3$/, ""));
+      history = await storedHistory(store, installationId, now, undefined, baseUrl?.replace(/\/api\/v3$/, ""));
     }
 
     const report = reportFromDigests(assessment, digests.digests, { exceptions, ...(history ? { history } : {}), repositoryFindings: digests.findings(sink.store, sink.installationId) });
     const chunks = format === "json" ? jsonChunks(report) : format === "html" ? [renderHtml(report)] : markdownChunks(report, { everyHours: assessment.config.reassessment.everyHours });
     if (values.out) {
-      writeReportFile(values.out, chunks);
+      await writeReportFile(values.out, chunks);
       io.err(`wrote the ${format === "json" ? "JSON" : format === "html" ? "HTML" : "Markdown"} report of ${org} to ${values.out}`);
     } else {
       await writeReport(io, chunks);
@@ -349,9 +349,9 @@ export async function runAssess(args: string[], io: AssessIo, deps: AssessDeps =
     io.err(`claimcheck: ${network ?? (error instanceof Error ? (error.message.split("\n")[0] ?? error.name) : String(error))}`);
     return 2;
   } finally {
-    store?.close();
+    await store?.close();
     if (temporary) {
-      temporary.store.close();
+      await temporary.store.close();
       rmSync(temporary.dir, { recursive: true, force: true });
     }
   }
@@ -365,11 +365,11 @@ export const assessCommand: CliCommand<AssessDeps> = {
 };
 
 /** The report to a file, a piece at a time (replaced if it exists). */
-function writeReportFile(path: string, chunks: Iterable<string>): void {
+async function writeReportFile(path: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
   let fd: number | undefined;
   try {
     fd = openSync(path, "w");
-    for (const chunk of chunks) writeSync(fd, chunk);
+    for await (const chunk of chunks) writeSync(fd, chunk);
   } catch (error) {
     throw new Error(`could not write the report to ${path}: ${reasonOf(error)}`);
   } finally {
@@ -378,13 +378,15 @@ function writeReportFile(path: string, chunks: Iterable<string>): void {
 }
 
 /** The report to standard output: a piece at a time where it can be, else whole; it always ends with a newline. */
-async function writeReport(io: AssessIo, chunks: Iterable<string>): Promise<void> {
+async function writeReport(io: AssessIo, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
   if (!io.write) {
-    io.out([...chunks].join("").replace(/\n$/, ""));
+    let whole = "";
+    for await (const chunk of chunks) whole += chunk;
+    io.out(whole.replace(/\n$/, ""));
     return;
   }
   let last = "";
-  for (const chunk of chunks) {
+  for await (const chunk of chunks) {
     if (chunk === "") continue;
     await io.write(chunk);
     last = chunk;
@@ -393,9 +395,9 @@ async function writeReport(io: AssessIo, chunks: Iterable<string>): Promise<void
 }
 
 /** A store of this run only, in a private temporary directory, removed when the command ends. */
-function temporarySink(org: string): { store: Store; installationId: number; trigger: string; dir: string } {
+async function temporarySink(org: string): Promise<{ store: Store; installationId: number; trigger: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "claimcheck-assess-"));
-  const store = Store.open(join(dir, "run.db"));
-  store.upsertInstallation(1, org, "unknown");
+  const store = await Store.open(join(dir, "run.db"));
+  await store.upsertInstallation(1, org, "unknown");
   return { store, installationId: 1, trigger: "cli.assess", dir };
 }

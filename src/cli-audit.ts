@@ -33,17 +33,17 @@ environment:
 
 exit codes: 0 done, 1 the chain is broken (verify), 2 usage or setup error.`;
 
-function openStore(): Store {
+async function openStore(): Promise<Store> {
   const url = databaseUrlOf(process.env);
   try {
-    return Store.open(url);
+    return await Store.open(url);
   } catch (error) {
     throw new Error(`environment variable DATABASE_URL: the database could not be opened (${reasonOf(error)})`);
   }
 }
 
-function installationOf(store: Store, org: string): number {
-  const installation = store.installationByLogin(org);
+async function installationOf(store: Store, org: string): Promise<number> {
+  const installation = await store.installationByLogin(org);
   if (!installation) throw new UsageError(`no installation of claimcheck for organisation "${org}" in this database`);
   return installation.id;
 }
@@ -56,10 +56,10 @@ function parseSince(value: string | undefined): Date | undefined {
 }
 
 /** Streams lines to a new file (never overwriting one) or, without --out, to the output. */
-async function writeAll(lines: Iterable<string>, out: string | undefined, io: CliIo): Promise<number> {
+async function writeAll(lines: AsyncIterable<string>, out: string | undefined, io: CliIo): Promise<number> {
   let count = 0;
   if (!out) {
-    for (const line of lines) {
+    for await (const line of lines) {
       io.out(line);
       count += 1;
     }
@@ -74,7 +74,9 @@ async function writeAll(lines: Iterable<string>, out: string | undefined, io: Cl
   }
   const stream = createWriteStream(out, { fd });
   const failed = new Promise<never>((_, reject) => stream.once("error", (error) => reject(new Error(`could not write ${out}: ${reasonOf(error)}`))));
-  for (const line of lines) {
+  // A write error while the next lines are read from the store is seen at the next race, not lost as unhandled.
+  failed.catch(() => undefined);
+  for await (const line of lines) {
     if (!stream.write(`${line}\n`)) await Promise.race([new Promise<void>((resolve) => stream.once("drain", () => resolve())), failed]);
     count += 1;
   }
@@ -98,9 +100,9 @@ async function runAudit(args: string[], io: CliIo): Promise<number> {
     const org = values.org;
     if (!org) throw new UsageError("--org is required");
     if (command === "verify") {
-      const store = openStore();
+      const store = await openStore();
       try {
-        const result = new AuditTrail(store).verify(installationOf(store, org));
+        const result = await new AuditTrail(store).verify(await installationOf(store, org));
         if (result.ok) {
           io.out(`audit trail of ${org} verified: ${result.checked} ${result.checked === 1 ? "event" : "events"} from link ${result.fromSeq}, head ${result.headHash}`);
           return 0;
@@ -108,23 +110,23 @@ async function runAudit(args: string[], io: CliIo): Promise<number> {
         io.out(`audit trail of ${org} is BROKEN at link ${result.brokenAt.seq} (row ${result.brokenAt.id}): ${result.brokenAt.reason}; ${result.checked} links before it verified`);
         return 1;
       } finally {
-        store.close();
+        await store.close();
       }
     }
     const format = values.format ?? "jsonl";
     if (format !== "jsonl" && format !== "csv") throw new UsageError(`--format must be jsonl or csv, not "${format}"`);
     const since = parseSince(values.since);
     if (values.out !== undefined) checkOutPath(values.out, { mustNotExist: true });
-    const store = openStore();
+    const store = await openStore();
     try {
       const trail = new AuditTrail(store);
-      const installationId = installationOf(store, org);
+      const installationId = await installationOf(store, org);
       const count = await writeAll(exportLines(trail.events(installationId, since), format), values.out, io);
       const events = format === "csv" ? count - 1 : count;
       if (values.out) io.err(`wrote ${events} ${events === 1 ? "event" : "events"} to ${values.out}`);
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {

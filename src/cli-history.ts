@@ -64,10 +64,10 @@ export async function runHistory(args: string[], io: HistoryIo, deps: HistoryDep
     const format = values.format ?? "md";
     if (format !== "md" && format !== "json" && format !== "html") throw new HistoryUsageError(`--format must be md, json or html, not "${format}"`);
     if (values.out !== undefined) checkOutPath(values.out);
-    store = Store.open(env.DATABASE_URL ?? "file:./data/claimcheck.db");
-    const installation = store.installationByLogin(org);
+    store = await Store.open(env.DATABASE_URL ?? "file:./data/claimcheck.db");
+    const installation = await store.installationByLogin(org);
     if (!installation) throw new HistoryUsageError(`no installation of claimcheck for organisation "${org}" in this database`);
-    const history = storedHistory(store, installation.id, deps.now?.() ?? new Date(), days);
+    const history = await storedHistory(store, installation.id, deps.now?.() ?? new Date(), days);
     const text = format === "json" ? `${JSON.stringify(historyJson(installation.accountLogin, history), null, 2)}\n` : format === "html" ? renderHistoryHtml(installation.accountLogin, history) : renderHistoryMarkdown(installation.accountLogin, history);
     if (values.out) {
       writeFileSync(values.out, text);
@@ -85,7 +85,7 @@ export async function runHistory(args: string[], io: HistoryIo, deps: HistoryDep
     io.err(`claimcheck: ${error instanceof Error ? (error.message.split("\n")[0] ?? error.name) : String(error)}`);
     return 2;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

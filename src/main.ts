@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const proxyNote = configureWebhookProxy(env);
   let store: Store;
   try {
-    store = Store.open(env.DATABASE_URL);
+    store = await Store.open(env.DATABASE_URL);
   } catch (error) {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     await server.stop();
     stopBackfills();
     await jobs()?.stop();
-    store.close();
+    await store.close();
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown());

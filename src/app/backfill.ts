@@ -59,11 +59,14 @@ export class Backfiller<T> {
     return this.start(installationId, work);
   }
 
-  /** Picks up an unfinished backfill (after a restart); does nothing if one is running here. */
-  resume(installationId: number, work: (row: BackfillRow) => BackfillWork<T>): Promise<BackfillOutcome<T>> | null {
-    if (this.active.has(installationId) || !unfinishedBackfill(this.deps.store, installationId)) return null;
-    const row = backfillOf(this.deps.store, installationId)!;
-    this.deps.log.info({ installation: installationId, pending: pendingRepositories(this.deps.store, installationId).length }, "resuming an unfinished backfill");
+  /** Picks up an unfinished backfill (after a restart); null, doing nothing, if there is none or one is running here. */
+  async resume(installationId: number, work: (row: BackfillRow) => BackfillWork<T>): Promise<BackfillOutcome<T> | null> {
+    if (this.active.has(installationId) || !(await unfinishedBackfill(this.deps.store, installationId))) return null;
+    const row = (await backfillOf(this.deps.store, installationId))!;
+    const pending = (await pendingRepositories(this.deps.store, installationId)).length;
+    // Another call may have started it while the store answered.
+    if (this.active.has(installationId)) return null;
+    this.deps.log.info({ installation: installationId, pending }, "resuming an unfinished backfill");
     return this.start(installationId, work(row));
   }
 
@@ -112,15 +115,15 @@ export class Backfiller<T> {
 
     // Read once and consumed batch by batch: reading the whole list again for every small batch
     // would make a large backfill quadratic in the store. Re-read when used up, for late additions.
-    let pending = pendingRepositories(store, installationId);
+    let pending = await pendingRepositories(store, installationId);
     for (;;) {
       if (this.stopping) {
         log.info({ installation: installationId, pending: pending.length }, "backfill left for the next start: the process is shutting down");
         return { ...outcome, interrupted: true };
       }
-      if (pending.length === 0) pending = pendingRepositories(store, installationId);
+      if (pending.length === 0) pending = await pendingRepositories(store, installationId);
       if (pending.length === 0) break;
-      const cost = options.cost ?? costOf(recentAssessmentCost(store, installationId));
+      const cost = options.cost ?? costOf(await recentAssessmentCost(store, installationId));
       const planFor = () => planBackfill({ pending: pending.length, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository });
       let plan = planFor();
       // GitHub's own figures, not a default: asking costs nothing.
@@ -129,20 +132,20 @@ export class Backfiller<T> {
         await work.probe();
         plan = planFor();
       }
-      const row = backfillOf(store, installationId)!;
+      const row = (await backfillOf(store, installationId))!;
       const progress = { assessed: row.assessed, total: row.total, nextBatchAt: plan.runNow > 0 ? plan.nextBatchAt : (plan.batches[0]?.at ?? null), finishAt: plan.finishAt };
       const fields = { installation: installationId, cost, assessed: row.assessed, failed: row.failed, total: row.total, pending: pending.length, nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString(), boundBy: plan.boundBy, perWindow: plan.perWindow, assumed: plan.assumed };
 
       if (plan.runNow === 0) {
         const wake = progress.nextBatchAt ?? new Date(this.clock.now().getTime() + WINDOW_MS);
-        updateBackfill(store, installationId, { state: "paused", nextBatchAt: wake.toISOString(), expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
+        await updateBackfill(store, installationId, { state: "paused", nextBatchAt: wake.toISOString(), expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
         log.info(fields, `backfill paused until the rate limit resets: ${describeProgress(progress)}`);
         announced = true;
         await this.sleepUnlessStopped(Math.max(0, wake.getTime() - this.clock.now().getTime()) + RESET_MARGIN_MS);
         continue;
       }
 
-      updateBackfill(store, installationId, { state: "running", nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
+      await updateBackfill(store, installationId, { state: "running", nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
       if (!announced) log.info(fields, `backfill started: ${describeProgress(progress)}`);
       announced = true;
       const batch = pending.slice(0, Math.min(plan.runNow, maxBatch));
@@ -156,10 +159,10 @@ export class Backfiller<T> {
       outcome.failed += settled.length - done.length;
     }
 
-    const row = backfillOf(store, installationId);
+    const row = await backfillOf(store, installationId);
     if (row && row.state !== "finished") {
       const at = this.clock.now();
-      updateBackfill(store, installationId, { state: "finished", nextBatchAt: null, expectedFinishAt: at.toISOString(), finishedAt: at.toISOString() }, at);
+      await updateBackfill(store, installationId, { state: "finished", nextBatchAt: null, expectedFinishAt: at.toISOString(), finishedAt: at.toISOString() }, at);
       log.info({ installation: installationId, assessed: row.assessed, failed: row.failed, total: row.total }, `backfill finished: ${row.assessed} of ${row.total} assessed${row.failed > 0 ? `, ${row.failed} failed` : ""}`);
     }
     return outcome;
@@ -168,10 +171,10 @@ export class Backfiller<T> {
   private async settle(installationId: number, fullName: string, work: BackfillWork<T>): Promise<T> {
     try {
       const value = await work.assess(fullName);
-      settleRepository(this.deps.store, installationId, fullName, true, this.clock.now());
+      await settleRepository(this.deps.store, installationId, fullName, true, this.clock.now());
       return value;
     } catch (error) {
-      settleRepository(this.deps.store, installationId, fullName, false, this.clock.now());
+      await settleRepository(this.deps.store, installationId, fullName, false, this.clock.now());
       this.deps.log.warn({ installation: installationId, repo: fullName, err: error instanceof Error ? error.message : String(error) }, "repository could not be assessed in the backfill");
       throw error;
     }

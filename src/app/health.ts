@@ -6,12 +6,12 @@ export const HEALTH_PATH = "/healthz";
 
 /** Liveness and readiness in one: the process answers and its database can be queried. */
 export function healthHandler(store: Store) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = requestPath(req);
     if (path !== HEALTH_PATH || (req.method !== "GET" && req.method !== "HEAD")) return false;
     let ok = false;
     try {
-      ok = store.healthy();
+      ok = await store.healthy();
     } catch {
       ok = false;
     }

@@ -24,7 +24,7 @@ export class HistoryCache {
   /** The history as of `until`; a first build reads the period a page at a time with the event loop free in between. */
   async history(installationId: number, until: Date, days: number): Promise<History> {
     const since = until.getTime() - days * 86_400_000;
-    const covered = [...this.store.repositoriesOf(installationId)].sort().join("\n");
+    const covered = [...await this.store.repositoriesOf(installationId)].sort().join("\n");
     let entry = this.entries.get(installationId);
     if (!entry || entry.covered !== covered || since < entry.since || until.getTime() - entry.builtAt > REBUILD_AFTER_MS) {
       const rows = await loadHistoryAssessments(this.store, installationId, new Date(since), until);
@@ -34,9 +34,14 @@ export class HistoryCache {
       entry = { builder, lastId: maxId([...rows.before, ...rows.during]), since, builtAt: until.getTime(), covered };
       this.entries.set(installationId, entry);
     } else {
-      const added = historyAssessmentsAfter(this.store, installationId, entry.lastId);
-      for (const a of added) entry.builder.add(a, true);
-      entry.lastId = Math.max(entry.lastId, maxId(added));
+      const known = entry;
+      const added = await historyAssessmentsAfter(this.store, installationId, known.lastId);
+      // In id order; a view that ran while the store answered may have added some of them already.
+      for (const a of added) {
+        if (a.id <= known.lastId) continue;
+        known.builder.add(a, true);
+        known.lastId = a.id;
+      }
     }
     return entry.builder.snapshot(until, days);
   }

@@ -171,8 +171,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
         const octokit = await octokitFor(job.installationId);
         const assessed = await queue.forKey(job.fullName, async () => {
-          deps.store.ensureInstallation(target.installationId, target.owner);
-          if (job.onlyIfNew && deps.store.hasCheckRun(target.installationId, job.fullName, job.headSha)) {
+          await deps.store.ensureInstallation(target.installationId, target.owner);
+          if (job.onlyIfNew && (await deps.store.hasCheckRun(target.installationId, job.fullName, job.headSha))) {
             log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
             return null;
           }
@@ -202,7 +202,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     function resumeBackfill(installationId: number, org: string, octokit: InstallationOctokit): void {
       const running = backfiller.resume(installationId, (row) => backfillWork(octokit, installationId, { name: row.trigger, deliveryId: row.deliveryId }));
       void running
-        ?.then((outcome) => publishIssues(pipeline, octokit, { installationId, org }, outcome.assessed))
+        .then((outcome) => (outcome ? publishIssues(pipeline, octokit, { installationId, org }, outcome.assessed) : undefined))
         .catch((error: unknown) => log.error({ installation: installationId, err: error instanceof Error ? error.message : String(error) }, "resumed backfill failed"));
     }
 
@@ -258,7 +258,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       }
       const input = normaliseWebhook(context.name, context.payload as Record<string, unknown>, deps.now?.() ?? new Date());
       if (!input) return;
-      const { recorded, seq } = trail.append(installationId, "webhook", context.id, input);
+      const { recorded, seq } = await trail.append(installationId, "webhook", context.id, input);
       log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
       if (!recorded) return;
       if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
@@ -270,8 +270,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, installationAccountPayload);
       if (!payload) return;
       const account = payload.installation.account;
-      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
-      if (payload.installation.events) deps.store.setInstallationEvents(payload.installation.id, payload.installation.events);
+      await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      if (payload.installation.events) await deps.store.setInstallationEvents(payload.installation.id, payload.installation.events);
     });
 
     probot.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], async (context) => {
@@ -296,7 +296,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, installationPayload);
       if (!payload) return;
       const account = payload.installation.account;
-      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       const repos = payload.repositories ?? (await listInstallationRepositories(octokitOf(context)));
       await deps.store.addRepositoriesInSlices(payload.installation.id, repos.map((r) => ({ id: r.id, fullName: r.full_name })));
       await reassessAll(context, payload.installation.id, repos.map((r) => r.full_name));
@@ -305,7 +305,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     probot.on("installation.deleted", async (context) => {
       const payload = parse(context, installationPayload);
       if (!payload) return;
-      deps.store.markInstallationRemoved(payload.installation.id);
+      await deps.store.markInstallationRemoved(payload.installation.id);
       orgEvidence.forget(payload.installation.id);
     });
 
@@ -313,9 +313,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, installationRepositoriesPayload);
       if (!payload) return;
       const account = payload.installation.account;
-      deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
+      await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       await deps.store.addRepositoriesInSlices(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
-      deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
+      await deps.store.removeRepositories(payload.installation.id, payload.repositories_removed.map((r) => r.id));
       if (payload.repositories_added.length > 0) await reassessAll(context, payload.installation.id, payload.repositories_added.map((r) => r.full_name));
     });
 
@@ -348,8 +348,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, repositoryEventPayload);
       if (!payload) return;
       // An organisation-level ruleset changes every repository it targets.
-      if (payload.repository) deps.store.ensureInstallation(payload.installation.id, payload.repository.owner.login);
-      const repos = payload.repository ? [payload.repository.full_name] : deps.store.repositoriesOf(payload.installation.id);
+      if (payload.repository) await deps.store.ensureInstallation(payload.installation.id, payload.repository.owner.login);
+      const repos = payload.repository ? [payload.repository.full_name] : await deps.store.repositoriesOf(payload.installation.id);
       await reassessAll(context, payload.installation.id, repos);
     });
   };
@@ -366,7 +366,7 @@ export function causeOf(error: unknown): string {
 
 async function catchUpAuditSummaries(store: Store, log: Logger): Promise<void> {
   const summaries = new AuditSummaries(store);
-  for (const installation of store.activeInstallations()) {
+  for (const installation of await store.activeInstallations()) {
     try {
       await summaries.catchUp(installation.id);
     } catch (error) {

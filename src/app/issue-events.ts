@@ -75,10 +75,10 @@ async function configOf(octokit: OctokitLike & ConfigReader, payload: IssueEvent
 }
 
 /** The repository to assess again for an issue's scope: the repository itself, else the newest assessed one. */
-function repositoryFor(store: Store, installationId: number, scope: string): string | undefined {
+async function repositoryFor(store: Store, installationId: number, scope: string): Promise<string | undefined> {
   if (scope.includes("/")) return scope;
   // Only the small columns: parsing every repository's stored findings to pick one held the event loop for seconds at 10,000.
-  return latestAssessmentHeads(store, installationId)
+  return (await latestAssessmentHeads(store, installationId))
     .filter((a) => a.inScope)
     .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0]?.repositoryFullName;
 }
@@ -90,10 +90,10 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
   const now = deps.now();
   const closedAt = payload.issue.closed_at ? new Date(payload.issue.closed_at) : now;
 
-  const review = accessReviewByNumber(deps.store, installationId, repository, payload.issue.number);
+  const review = await accessReviewByNumber(deps.store, installationId, repository, payload.issue.number);
   if (review) {
     if (payload.action === "closed") {
-      recordAccessReviewClosed(deps.store, review.id, {
+      await recordAccessReviewClosed(deps.store, review.id, {
         closedAt: closedAt.toISOString(),
         closedBy: person ? payload.sender.login : null,
         stateReason: person ? (payload.issue.state_reason ?? "completed") : "closed by an app",
@@ -102,7 +102,7 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
       return { did: "access-review-closed", orgEvidence: true };
     }
     if (payload.action === "reopened") {
-      recordAccessReviewClosed(deps.store, review.id, { closedAt: null, closedBy: null, stateReason: null, unticked: null });
+      await recordAccessReviewClosed(deps.store, review.id, { closedAt: null, closedBy: null, stateReason: null, unticked: null });
       return { did: "access-review-reopened", orgEvidence: true };
     }
     return { did: "ignored" };
@@ -110,8 +110,8 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
 
   const marker = parseMarker(payload.issue.body);
   const row =
-    issueByNumber(deps.store, installationId, repository, payload.issue.number) ??
-    (marker ? issueRows(deps.store, installationId, marker.kind === "summary" ? "summary" : "gap").find((r) => r.claimId === marker.claim && r.scope === marker.scope && r.repository === repository) : undefined);
+    await issueByNumber(deps.store, installationId, repository, payload.issue.number) ??
+    (marker ? (await issueRows(deps.store, installationId, marker.kind === "summary" ? "summary" : "gap")).find((r) => r.claimId === marker.claim && r.scope === marker.scope && r.repository === repository) : undefined);
   if (!row || row.kind !== "gap" || !person) return { did: "ignored" };
 
   switch (payload.action) {
@@ -122,7 +122,7 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
           deps.log.warn({ issue: payload.issue.html_url, err: error instanceof Error ? error.message : String(error) }, "closing comment could not be read");
           return null;
         });
-        recordException(deps.store, {
+        await recordException(deps.store, {
           installationId,
           claimId: row.claimId,
           scope: row.scope,
@@ -133,21 +133,21 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
           expiresAt: new Date(closedAt.getTime() + config.exceptions.expireAfterDays * 86_400_000).toISOString(),
           evidenceKind: row.evidenceKind,
         });
-        updateIssue(deps.store, row.id, { state: "closed", closedBy: "person", stateReason: "not_planned", updatedAt: now.toISOString() });
+        await updateIssue(deps.store, row.id, { state: "closed", closedBy: "person", stateReason: "not_planned", updatedAt: now.toISOString() });
         return { did: "exception-recorded" };
       }
-      updateIssue(deps.store, row.id, { state: "closed", closedBy: "person", stateReason: payload.issue.state_reason ?? "completed", updatedAt: now.toISOString() });
-      const again = repositoryFor(deps.store, installationId, row.scope);
+      await updateIssue(deps.store, row.id, { state: "closed", closedBy: "person", stateReason: payload.issue.state_reason ?? "completed", updatedAt: now.toISOString() });
+      const again = await repositoryFor(deps.store, installationId, row.scope);
       return { did: "closed-by-person", ...(again ? { reassess: again } : {}), orgEvidence: !row.scope.includes("/") };
     }
     case "reopened":
-      updateIssue(deps.store, row.id, { state: "open", closedBy: null, stateReason: null, updatedAt: now.toISOString() });
-      endException(deps.store, installationId, row.claimId, row.scope, now, `reopened by @${payload.sender.login}`);
+      await updateIssue(deps.store, row.id, { state: "open", closedBy: null, stateReason: null, updatedAt: now.toISOString() });
+      await endException(deps.store, installationId, row.claimId, row.scope, now, `reopened by @${payload.sender.login}`);
       return { did: "exception-ended" };
     case "edited":
       if (marker) return { did: "ignored" };
       // Without its marker the issue could not be found again by listing: write the body back.
-      updateIssue(deps.store, row.id, { hash: "edited", updatedAt: now.toISOString() });
+      await updateIssue(deps.store, row.id, { hash: "edited", updatedAt: now.toISOString() });
       return { did: "marker-restore" };
     default:
       return { did: "ignored" };
@@ -200,7 +200,7 @@ export async function latestResults(store: Store, installationId: number): Promi
  * the issue run of a 10,000-repository backfill the app's largest allocation.
  */
 export async function issueRunResults(store: Store, installationId: number, wanted: ReadonlySet<string>, central: boolean): Promise<{ latest: RepositoryResults[]; facts: SummaryFacts }> {
-  const heads = latestAssessmentHeads(store, installationId);
+  const heads = await latestAssessmentHeads(store, installationId);
   let newest: (typeof heads)[number] | undefined;
   for (const h of heads) if (h.inScope && (!newest || h.finishedAt > newest.finishedAt)) newest = h;
   const facts = new SummaryFacts();

@@ -13,11 +13,11 @@ import type { Store } from "../store/store.js";
 
 const labelSearch = (repoUrl: string) => `${repoUrl}/issues?q=is%3Aissue+is%3Aopen+label%3A${ISSUE_LABEL}`;
 
-export function issueLinksOf(store: Store, installationId: number, fullName: string, repoUrl: string | undefined, config: RepoConfig): IssueLinks {
+export async function issueLinksOf(store: Store, installationId: number, fullName: string, repoUrl: string | undefined, config: RepoConfig): Promise<IssueLinks> {
   if (!config.issues.enabled || !repoUrl) return {};
   const [owner] = fullName.split("/");
   const central = `${owner}/${config.issues.repository ?? ".github"}`;
-  const open = openIssuesFor(store, installationId, [fullName, "org", "central"]);
+  const open = await openIssuesFor(store, installationId, [fullName, "org", "central"]);
   const gapIssues: Record<string, string> = {};
   for (const row of open.filter((r) => r.kind === "gap")) {
     const mine = row.scope === fullName || row.scope === "org" || (row.scope === "central" && row.repository === central);

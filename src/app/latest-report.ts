@@ -77,10 +77,10 @@ export const REPORT_PAGE = 10;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Stored assessments by id, a page at a time, in the order of `ids`. */
-export function* storedPages(store: Store, installationId: number, ids: readonly number[], page = REPORT_PAGE): Generator<StoredAssessment[]> {
+export async function* storedPages(store: Store, installationId: number, ids: readonly number[], page = REPORT_PAGE): AsyncGenerator<StoredAssessment[]> {
   for (let at = 0; at < ids.length; at += page) {
     const slice = ids.slice(at, at + page);
-    const byId = new Map(store.assessmentsByIds(installationId, slice).map((a) => [a.id, a]));
+    const byId = new Map((await store.assessmentsByIds(installationId, slice)).map((a) => [a.id, a]));
     yield slice.flatMap((id) => byId.get(id) ?? []);
   }
 }
@@ -139,12 +139,12 @@ export class StoredDigests {
    * The repositories' findings for the JSON report, in report order, read again from the store a
    * page at a time when the report is written: never all held at once.
    */
-  findings(store: Store, installationId: number): () => Iterable<ReportFinding> {
+  findings(store: Store, installationId: number): () => AsyncIterable<ReportFinding> {
     const ids = [...this.read].sort(byRepositoryName).map((r) => r.id);
-    return function* () {
+    return async function* () {
       for (let at = 0; at < ids.length; at += REPORT_PAGE) {
         const slice = ids.slice(at, at + REPORT_PAGE);
-        const byId = new Map(store.findingsByIds(installationId, slice).map((a) => [a.id, a.findings]));
+        const byId = new Map((await store.findingsByIds(installationId, slice)).map((a) => [a.id, a.findings]));
         for (const id of slice) for (const f of byId.get(id) ?? []) if (f.scope === "repo") yield reportFinding(f);
       }
     };
@@ -152,16 +152,16 @@ export class StoredDigests {
 }
 
 /** The latest report of an installation from its stored assessments, a page at a time; null when nothing is stored yet. */
-export function latestReport(store: Store, installationId: number, org: string, config: RepoConfig, now: Date): Report | null {
+export async function latestReport(store: Store, installationId: number, org: string, config: RepoConfig, now: Date): Promise<Report | null> {
   const digests = new StoredDigests();
-  for (const page of storedPages(store, installationId, store.latestAssessmentIds(installationId).map((r) => r.id))) for (const stored of page) digests.add(stored);
+  for await (const page of storedPages(store, installationId, (await store.latestAssessmentIds(installationId)).map((r) => r.id))) for (const stored of page) digests.add(stored);
   return reportOf(store, installationId, digests, org, config, now);
 }
 
-function reportOf(store: Store, installationId: number, digests: StoredDigests, org: string, config: RepoConfig, now: Date): Report | null {
+async function reportOf(store: Store, installationId: number, digests: StoredDigests, org: string, config: RepoConfig, now: Date): Promise<Report | null> {
   const run = digests.run(org, config, now);
   if (!run) return null;
-  return reportFromDigests(run, digests.digests, { exceptions: acceptedExceptions(store, installationId, now).map(fromAcceptedException), repositoryFindings: digests.findings(store, installationId) });
+  return reportFromDigests(run, digests.digests, { exceptions: (await acceptedExceptions(store, installationId, now)).map(fromAcceptedException), repositoryFindings: digests.findings(store, installationId) });
 }
 
 /**
@@ -170,7 +170,7 @@ function reportOf(store: Store, installationId: number, digests: StoredDigests, 
  */
 export async function latestReportYielding(store: Store, installationId: number, org: string, config: RepoConfig, now: Date, page = REPORT_PAGE): Promise<Report | null> {
   const digests = new StoredDigests();
-  for (const stored of storedPages(store, installationId, store.latestAssessmentIds(installationId).map((r) => r.id), page)) {
+  for await (const stored of storedPages(store, installationId, (await store.latestAssessmentIds(installationId)).map((r) => r.id), page)) {
     for (const a of stored) digests.add(a);
     await yieldToEventLoop();
   }

@@ -32,10 +32,10 @@ export async function runMaintenance(deps: {
 }): Promise<void> {
   const now = deps.now ?? new Date();
   const trail = new AuditTrail(deps.store);
-  for (const installation of deps.store.activeInstallations()) {
+  for (const installation of await deps.store.activeInstallations()) {
     try {
       const octokit = await deps.octokitFor(installation.id);
-      if (deps.resumeBackfill && unfinishedBackfill(deps.store, installation.id)) deps.resumeBackfill(installation.id, installation.accountLogin, octokit);
+      if (deps.resumeBackfill && await unfinishedBackfill(deps.store, installation.id)) deps.resumeBackfill(installation.id, installation.accountLogin, octokit);
       const config = await orgConfig(octokit, installation.accountLogin);
       const retentionDays = config.audit.retentionDays;
       if (deps.issues && config.issues.enabled) {
@@ -45,10 +45,10 @@ export async function runMaintenance(deps: {
         const opened = await deps.issues.openAccessReviewIfDue(octokit, run, await latestResults(deps.store, installation.id));
         if (opened) deps.log.info({ installation: installation.id, issue: opened }, "access review opened");
       }
-      const { pruned } = trail.prune(installation.id, retentionDays, now);
+      const { pruned } = await trail.prune(installation.id, retentionDays, now);
       if (pruned > 0) deps.log.info({ installation: installation.id, pruned, retentionDays }, "audit trail pruned behind a checkpoint");
       await fullVerificationIfDue(deps, trail, installation.id, now);
-      const source = deps.store.auditLogSource(installation.id);
+      const source = await deps.store.auditLogSource(installation.id);
       if (source?.status === "unavailable" && now.getTime() - Date.parse(source.checkedAt) < AUDIT_LOG_RECHECK_MS) continue;
       const outcome = await pollAuditLog(new GitHubClient(octokit), deps.store, trail, installation.id, installation.accountLogin, now);
       if (outcome.status === "available") deps.log.info({ installation: installation.id, ...outcome }, "organisation audit log polled");
@@ -70,10 +70,10 @@ export const FULL_VERIFY_EVERY_MS = 24 * 60 * 60 * 1000;
 async function fullVerificationIfDue(deps: { store: Store; log: Logger }, trail: AuditTrail, installationId: number, now: Date): Promise<void> {
   const summaries = new AuditSummaries(deps.store);
   await summaries.catchUp(installationId, () => now);
-  const last = summaries.fullyVerifiedAt(installationId);
+  const last = await summaries.fullyVerifiedAt(installationId);
   if (last && now.getTime() - Date.parse(last) < FULL_VERIFY_EVERY_MS) return;
   const result = await trail.verifyYielding(installationId);
-  summaries.recordFullVerification(installationId, result.ok ? { ok: true } : { ok: false, brokenAt: `link ${result.brokenAt.seq}: ${result.brokenAt.reason}` }, now);
+  await summaries.recordFullVerification(installationId, result.ok ? { ok: true } : { ok: false, brokenAt: `link ${result.brokenAt.seq}: ${result.brokenAt.reason}` }, now);
   if (!result.ok) deps.log.error({ installation: installationId, brokenAt: result.brokenAt }, "audit trail's hash chain is broken");
 }
 

@@ -40,15 +40,15 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
   const now = deps.now?.() ?? new Date();
   // Any event may be the first the store sees of an installation (installed while the app was
   // down, a store restored from backup): register it before anything refers to it.
-  deps.store.ensureInstallation(target.installationId, target.owner);
+  await deps.store.ensureInstallation(target.installationId, target.owner);
   const client = new GitHubClient(octokit, deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined);
   const config = await loadRepoConfig(client, target.owner, target.repo, runConfigOf(octokit));
   // Organisation reads are shared by the run and counted once, not against each repository.
   const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
   const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);
-  const orgFindings = [...fromGitHub, ...auditFindings(deps.store, target.installationId, { now, since, org: target.owner }), ...accessReviewFindings(deps.store, target.installationId, { now, org: target.owner })];
+  const orgFindings = [...fromGitHub, ...(await auditFindings(deps.store, target.installationId, { now, since, org: target.owner })), ...(await accessReviewFindings(deps.store, target.installationId, { now, org: target.owner }))];
   const refresh = collectorsToRefresh(trigger.name.split(".")[0] ?? "");
-  const previous = refresh ? deps.store.assessments(target.installationId, `${target.owner}/${target.repo}`, 1)[0] : undefined;
+  const previous = refresh ? (await deps.store.assessments(target.installationId, `${target.owner}/${target.repo}`, 1))[0] : undefined;
   const partial = refresh && previous?.inScope;
   const assessment = await assessRepository({
     client,
@@ -72,7 +72,7 @@ export type Assessed = { assessmentId: number; fullName: string; config: RepoCon
 /** Assesses a repository and stores the result (installation, protection changes): no check run. */
 export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<Assessed> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
-  const id = deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, assessment, configProblems: problemsOf(config) });
+  const id = await deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, assessment, configProblems: problemsOf(config) });
   deps.log.info({ assessment: id, repo: `${target.owner}/${target.repo}`, trigger: trigger.name, requests: assessment.requests }, "repository assessed");
   return { assessmentId: id, fullName: `${target.owner}/${target.repo}`, config: config.config };
 }
@@ -109,18 +109,18 @@ function issueRunsOf(deps: PipelineDeps, issues: IssuePublisher): IssueRunQueue<
 }
 
 /** Repositories where the last attempt to write this repository's issues (or the central ones) failed. */
-function issueNotices(store: Store, target: Target, config: RepoConfig): IssueNotice[] {
+async function issueNotices(store: Store, target: Target, config: RepoConfig): Promise<IssueNotice[]> {
   if (!config.issues.enabled) return [];
   const relevant = new Set([`${target.owner}/${target.repo}`, `${target.owner}/${config.issues.repository ?? ".github"}`]);
-  return unavailableIssueRepositories(store, target.installationId).filter((r) => relevant.has(r.repository));
+  return (await unavailableIssueRepositories(store, target.installationId)).filter((r) => relevant.has(r.repository));
 }
 
 /** Assesses a repository and publishes the check run on `headSha`, then stores both. */
 export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<Assessed & { checkRunId: number }> {
   const { assessment, config } = await assess(deps, octokit, target, trigger);
-  const recent = new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
-  const links = issueLinksOf(deps.store, target.installationId, `${target.owner}/${target.repo}`, assessment.repo?.htmlUrl, config.config);
-  const output = renderCheckRun(assessment, config, recent, issueNotices(deps.store, target, config.config), links);
+  const recent = await new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
+  const links = await issueLinksOf(deps.store, target.installationId, `${target.owner}/${target.repo}`, assessment.repo?.htmlUrl, config.config);
+  const output = renderCheckRun(assessment, config, recent, await issueNotices(deps.store, target, config.config), links);
   const conclusion = decideConclusion(assessment, config);
   const detailsUrl = !config.ok && assessment.repo ? `${assessment.repo.htmlUrl}/blob/${assessment.repo.defaultBranch}/${CONFIG_PATH}` : undefined;
   const base = { installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion };
@@ -131,10 +131,10 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
     deps.issues?.budget(target.installationId).note();
   } catch (error) {
     // The evidence was read; keep it even though it could not be shown on GitHub.
-    deps.store.recordAssessment(base);
+    await deps.store.recordAssessment(base);
     throw error;
   }
-  const assessmentId = deps.store.recordAssessment({ ...base, checkRunId });
+  const assessmentId = await deps.store.recordAssessment({ ...base, checkRunId });
   deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
   return { assessmentId, checkRunId, fullName: `${target.owner}/${target.repo}`, config: config.config };
 }

@@ -86,13 +86,13 @@ export function lostWindow(aliveAt: string | undefined, now: Date): { from: stri
   return Date.parse(aliveAt) < until ? { from: aliveAt, until: new Date(until).toISOString() } : null;
 }
 
-function recordGap(deps: Deps, window: { from: string; until: string }, now: Date): void {
+async function recordGap(deps: Deps, window: { from: string; until: string }, now: Date): Promise<void> {
   const trail = new AuditTrail(deps.store);
-  for (const installation of deps.store.activeInstallations()) {
+  for (const installation of await deps.store.activeInstallations()) {
     deps.store.db.transaction((tx) => {
       addDeliveryGap(tx, installation.id, window, now);
     });
-    trail.append(installation.id, "claimcheck", `deliveries-missed:${window.from}`, {
+    await trail.append(installation.id, "claimcheck", `deliveries-missed:${window.from}`, {
       kind: GAP_KIND,
       actor: null,
       target: "webhook deliveries",
@@ -109,14 +109,14 @@ export async function recoverMissedDeliveries(deps: Deps): Promise<RedeliveryOut
   const now = deps.now();
   const maxPerRun = deps.options?.maxPerRun ?? 50;
   const spacingMs = deps.options?.spacingMs ?? 1_000;
-  const state = scanState(deps.store);
+  const state = await scanState(deps.store);
   const gap = lostWindow(state?.aliveAt, now);
   if (gap) {
-    recordGap(deps, gap, now);
+    await recordGap(deps, gap, now);
     deps.log.warn({ from: gap.from, until: gap.until }, "claimcheck was down longer than GitHub keeps deliveries: events in this window may be missing, recorded in the audit trail");
   }
   // Alive now, whatever happens next: a failure below must not look like downtime later.
-  saveScanState(deps.store, { newestSeenId: state?.newestSeenId ?? null, scannedAt: state?.scannedAt ?? null, aliveAt: now.toISOString() });
+  await saveScanState(deps.store, { newestSeenId: state?.newestSeenId ?? null, scannedAt: state?.scannedAt ?? null, aliveAt: now.toISOString() });
 
   const { deliveries, complete } = await listNewDeliveries(deps, state?.newestSeenId ?? null, deps.options?.maxPages ?? 50);
   const cutoff = now.getTime() - DELIVERY_RETENTION_MS;
@@ -128,7 +128,7 @@ export async function recoverMissedDeliveries(deps: Deps): Promise<RedeliveryOut
     // Newest first: the first attempt listed is the latest; redeliver the original (the oldest).
     const original = attempts[attempts.length - 1]!;
     if (Date.parse(original.delivered_at) < cutoff) continue;
-    if (deps.store.delivery(original.guid)?.state === "done") continue;
+    if ((await deps.store.delivery(original.guid))?.state === "done") continue;
     failed.push(original);
   }
 
@@ -138,7 +138,7 @@ export async function recoverMissedDeliveries(deps: Deps): Promise<RedeliveryOut
   for (const d of failed) {
     if (requested + refused >= maxPerRun) break;
     const claim = { guid: d.guid, id: d.id, installationId: d.installation_id ?? null, event: d.event, deliveredAt: d.delivered_at };
-    if (!claimRedelivery(deps.store, claim, deps.now())) {
+    if (!await claimRedelivery(deps.store, claim, deps.now())) {
       askedBefore += 1;
       continue;
     }
@@ -150,7 +150,7 @@ export async function recoverMissedDeliveries(deps: Deps): Promise<RedeliveryOut
     } catch (error) {
       refused += 1;
       const message = error instanceof Error ? error.message : String(error);
-      setRedeliveryOutcome(deps.store, d.guid, `refused: ${message}`);
+      await setRedeliveryOutcome(deps.store, d.guid, `refused: ${message}`);
       deps.log.warn({ delivery: d.guid, event: d.event, err: message }, "GitHub refused to redeliver a failed webhook delivery");
     }
   }
@@ -158,6 +158,6 @@ export async function recoverMissedDeliveries(deps: Deps): Promise<RedeliveryOut
   // The newest delivery examined: the next run stops there. Not advanced while failed ones wait their turn, or pages were left unread.
   const newest = deliveries[0]?.id ?? state?.newestSeenId ?? null;
   const advance = complete && left <= 0;
-  saveScanState(deps.store, { newestSeenId: advance ? newest : (state?.newestSeenId ?? null), scannedAt: now.toISOString(), aliveAt: deps.now().toISOString() });
+  await saveScanState(deps.store, { newestSeenId: advance ? newest : (state?.newestSeenId ?? null), scannedAt: now.toISOString(), aliveAt: deps.now().toISOString() });
   return { examined: deliveries.length, failed: failed.length, requested, refused, left: Math.max(0, left), gap };
 }

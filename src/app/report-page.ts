@@ -26,11 +26,11 @@ export type ReportPageDeps = {
 
 export function reportPage(deps: ReportPageDeps): BrowserReportDeps["page"] {
   return async (org: string, session: Session) => {
-    const installation = deps.store.installationByLogin(org);
+    const installation = await deps.store.installationByLogin(org);
     if (!installation || installation.removedAt !== null) return { status: 404, title: "Not installed", text: `claimcheck is not installed on ${org}.` };
     const now = deps.now?.() ?? new Date();
     const config = await deps.configFor(installation.id, installation.accountLogin);
-    const report = latestReport(deps.store, installation.id, installation.accountLogin, config, now);
+    const report = await latestReport(deps.store, installation.id, installation.accountLogin, config, now);
     if (!report) return { status: 404, title: "No assessment yet", text: `claimcheck has stored no assessment of ${org} yet.` };
     const days = deps.historyDays ?? DEFAULT_HISTORY_DAYS;
     const history = deps.history ? await deps.history.history(installation.id, now, days) : await loadStoredHistory(deps.store, installation.id, now, days, deps.webUrl);

@@ -122,7 +122,7 @@ const problem = (message: string) => JSON.stringify({ message });
  */
 type RenderContext = { config: RepoConfig; store: Store; installationId: number; now: Date };
 /** `render` gives the body a piece at a time: the JSON and Markdown reports are streamed, never one string. */
-type Representation = { format: string; type: string; headers?: Record<string, string>; render: (report: Report, context: RenderContext) => Iterable<string>; accepts: (accept: string) => boolean };
+type Representation = { format: string; type: string; headers?: Record<string, string>; render: (report: Report, context: RenderContext) => Iterable<string> | AsyncIterable<string>; accepts: (accept: string) => boolean };
 export const REPRESENTATIONS: Representation[] = [
   { format: "json", type: "application/json", render: (report) => jsonChunks(report), accepts: (accept) => accept.includes("application/json") },
   { format: "markdown", type: "text/markdown; charset=utf-8", render: (report, { config }) => markdownChunks(report, { everyHours: config.reassessment.everyHours }), accepts: (accept) => accept.includes("text/markdown") },
@@ -132,7 +132,9 @@ export const REPRESENTATIONS: Representation[] = [
     type: "text/html; charset=utf-8",
     headers: { "content-security-policy": contentSecurityPolicy("header"), "x-content-type-options": "nosniff" },
     // The page is one string: it is a few megabytes at 10,000 repositories, and its script needs the whole document.
-    render: (report, { store, installationId, now }) => [renderHtml({ ...report, history: storedHistory(store, installationId, now) })],
+    render: async function* (report, { store, installationId, now }) {
+      yield renderHtml({ ...report, history: await storedHistory(store, installationId, now) });
+    },
     accepts: () => false,
   },
 ];
@@ -170,10 +172,10 @@ function drained(res: ServerResponse): Promise<void> {
  * Writes a body a piece at a time as it is made, waiting for the socket to drain and giving the
  * event loop a turn between pieces, so one report neither holds the process nor its memory.
  */
-async function sendStream(res: ServerResponse, status: number, body: Iterable<string>, type: string, extra: Record<string, string> = {}): Promise<true> {
+async function sendStream(res: ServerResponse, status: number, body: Iterable<string> | AsyncIterable<string>, type: string, extra: Record<string, string> = {}): Promise<true> {
   res.writeHead(status, { "content-type": type, "cache-control": "no-store", ...extra });
   const SLICE = 64 * 1024;
-  for (const piece of body) {
+  for await (const piece of body) {
     for (let at = 0; at < piece.length; at += SLICE) {
       if (res.destroyed) return true;
       if (!res.write(at === 0 && piece.length <= SLICE ? piece : piece.slice(at, at + SLICE))) await drained(res);
@@ -203,7 +205,7 @@ async function answer(deps: ReportRouteDeps, req: IncomingMessage, res: ServerRe
   if (proof === "bad-token") return send(res, 401, problem("GitHub rejected the token"), "application/json", { "www-authenticate": 'Bearer realm="claimcheck", error="invalid_token"' });
   if (proof !== "admin") return send(res, 403, problem(`the token does not prove an active admin membership of ${org}`));
 
-  const installation = deps.store.installationByLogin(org);
+  const installation = await deps.store.installationByLogin(org);
   if (!installation || installation.removedAt !== null) return send(res, 404, problem(`claimcheck is not installed on ${org}`));
   const now = deps.now?.() ?? new Date();
   const config = await deps.configFor(installation.id, installation.accountLogin);

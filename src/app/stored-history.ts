@@ -3,9 +3,9 @@ import { historyAssessments, loadHistoryAssessments } from "../store/history.js"
 import type { Store } from "../store/store.js";
 
 /** The history of one installation's claims over the `days` before `until`, from its stored assessments only. */
-export function storedHistory(store: Store, installationId: number, until: Date, days = DEFAULT_HISTORY_DAYS, webUrl?: string): History {
+export async function storedHistory(store: Store, installationId: number, until: Date, days = DEFAULT_HISTORY_DAYS, webUrl?: string): Promise<History> {
   const since = new Date(until.getTime() - days * 86_400_000);
-  const rows = historyAssessments(store, installationId, since, until);
+  const rows = await historyAssessments(store, installationId, since, until);
   return buildHistory({ ...rows, until, days, ...(webUrl ? { webUrl } : {}) });
 }
 

@@ -41,7 +41,7 @@ export type SweepDeps<O, A> = {
 /** One tick over every active installation; one installation's failure does not stop the others. */
 export async function sweepOnce<O, A>(deps: SweepDeps<O, A>): Promise<SweepOutcome[]> {
   const outcomes: SweepOutcome[] = [];
-  for (const installation of deps.store.activeInstallations()) {
+  for (const installation of await deps.store.activeInstallations()) {
     try {
       outcomes.push(await sweepInstallation(deps, installation.id, installation.accountLogin));
     } catch (error) {
@@ -54,9 +54,9 @@ export async function sweepOnce<O, A>(deps: SweepDeps<O, A>): Promise<SweepOutco
 async function sweepInstallation<O, A>(deps: SweepDeps<O, A>, installationId: number, org: string): Promise<SweepOutcome> {
   const empty = (skipped: string): SweepOutcome => ({ installationId, plan: { take: [], due: 0, deferred: 0, share: 0 }, assessed: 0, failed: 0, skipped });
   // A backfill already reads every repository within the budgets: the sweep would only compete.
-  if (unfinishedBackfill(deps.store, installationId)) return empty("a backfill is under way");
-  const known = new Map<string, string | null>(deps.store.repositoriesOf(installationId).map((name) => [name, null]));
-  for (const [name, at] of deps.store.lastAssessedAt(installationId)) known.set(name, at);
+  if (await unfinishedBackfill(deps.store, installationId)) return empty("a backfill is under way");
+  const known = new Map<string, string | null>((await deps.store.repositoriesOf(installationId)).map((name) => [name, null]));
+  for (const [name, at] of await deps.store.lastAssessedAt(installationId)) known.set(name, at);
   if (known.size === 0) return empty("no repository known");
   const octokit = await deps.octokitFor(installationId);
   const config = await deps.orgConfig(octokit, org);

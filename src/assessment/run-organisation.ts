@@ -24,14 +24,14 @@ export type RunInput = {
   concurrency?: number;
   now?: Date;
   /** Organisation findings from outside GitHub (the audit trail), judged with the rest. */
-  extraOrgFindings?: (config: RepoConfig, since: Date) => Finding[];
+  extraOrgFindings?: (config: RepoConfig, since: Date) => Finding[] | Promise<Finding[]>;
   onProgress?: (progress: RunProgress) => void;
   /**
    * Each repository's assessment as it finishes (to the store): with `keep: false` the run holds
    * none of them, so its memory does not grow with the organisation, and the caller builds the
    * report from where it put them.
    */
-  onAssessed?: (assessment: Assessment, config: ConfigOutcome) => void;
+  onAssessed?: (assessment: Assessment, config: ConfigOutcome) => void | Promise<unknown>;
   keep?: boolean;
 };
 
@@ -87,7 +87,7 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
   const { names, listed } = input.repos && input.repos.length > 0 ? { names: [...input.repos], listed: new Map<string, ListedRepository>() } : await listRepositories(orgClient, input.org);
   // Their own configuration files are then read a hundred at a time, not one request each.
   runConfigOf(input.octokit)?.expect(input.org, names);
-  const orgFindings = [...(await assessOrganisation({ client: orgClient, org: input.org, config, now })), ...(input.extraOrgFindings?.(config, since) ?? [])];
+  const orgFindings = [...(await assessOrganisation({ client: orgClient, org: input.org, config, now })), ...((await input.extraOrgFindings?.(config, since)) ?? [])];
 
   const requests: RequestCounts = { ...orgClient.counts };
   const configs = new Map<string, ConfigOutcome>();
@@ -106,7 +106,7 @@ export async function runOrganisation(input: RunInput): Promise<RunResult> {
         const entry = listed.get(name);
         listed.delete(name);
         const assessment = await assessRepository({ client, owner: input.org, name, config: repoConfig, now, orgFindings, ...(entry ? { listed: entry } : {}) });
-        input.onAssessed?.(assessment, loaded);
+        await input.onAssessed?.(assessment, loaded);
         if (keep) kept.push(assessment);
         add(requests, assessment.requests);
         rateLimitRemaining = client.rateLimitRemaining ?? rateLimitRemaining;

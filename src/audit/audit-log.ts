@@ -83,7 +83,7 @@ export type PollOutcome = { status: "available"; recorded: number; skippedAsDupl
 
 /** Reads new audit-log entries since the stored cursor and appends those webhooks did not record. */
 export async function pollAuditLog(client: GitHubClient, store: Store, trail: AuditTrail, installationId: number, org: string, now: Date = new Date()): Promise<PollOutcome> {
-  const previous = store.auditLogSource(installationId);
+  const previous = await store.auditLogSource(installationId);
   let cursor = previous?.cursor ?? null;
   let recorded = 0;
   let skipped = 0;
@@ -94,22 +94,22 @@ export async function pollAuditLog(client: GitHubClient, store: Store, trail: Au
     } catch (error) {
       if (error instanceof GitHubReadError && (error.status === 403 || error.status === 404)) {
         const reason = `the organisation audit log API did not answer (${error.message}); it exists only on GitHub Enterprise Cloud and needs the "Administration: read" organisation permission`;
-        store.setAuditLogSource(installationId, { status: "unavailable", reason, cursor, checkedAt: now });
+        await store.setAuditLogSource(installationId, { status: "unavailable", reason, cursor, checkedAt: now });
         return { status: "unavailable", reason };
       }
       throw error;
     }
-    const recent = trail.latest(installationId, 500).map((r) => ({ kind: r.kind, actor: r.actor, repository: r.repository, occurredAt: r.occurredAt }));
+    const recent = (await trail.latest(installationId, 500)).map((r) => ({ kind: r.kind, actor: r.actor, repository: r.repository, occurredAt: r.occurredAt }));
     for (const entry of response.data) {
       if (recordedByWebhook(entry, recent)) {
         skipped += 1;
         continue;
       }
-      if (trail.append(installationId, "audit-log", entry._document_id, toAuditEvent(entry), now).recorded) recorded += 1;
+      if ((await trail.append(installationId, "audit-log", entry._document_id, toAuditEvent(entry), now)).recorded) recorded += 1;
     }
     const next = nextCursor(response.headers.link);
     if (next) cursor = next;
-    store.setAuditLogSource(installationId, { status: "available", cursor, checkedAt: now });
+    await store.setAuditLogSource(installationId, { status: "available", cursor, checkedAt: now });
     if (!next) break;
   }
   return { status: "available", recorded, skippedAsDuplicate: skipped };

@@ -34,13 +34,13 @@ export const AUDIT_HTTP_ROUTES: readonly string[] = ADMIN_ONLY_ROUTES;
  * recorded, whether its chain verifies, whether it exports, and which kinds of change the
  * installation's granted events let it see.
  */
-export function auditFindings(store: Store, installationId: number, options: { now: Date; since: Date; org: string }): Finding[] {
+export async function auditFindings(store: Store, installationId: number, options: { now: Date; since: Date; org: string }): Promise<Finding[]> {
   const where: Where = { source: "claimcheck audit trail", url: `https://github.com/organizations/${options.org}/settings/installations`, observedAt: options.now.toISOString() };
   // Only the links added since the last assessment are hashed: the cost does not grow with the trail.
-  const summary = new AuditSummaries(store).refresh(installationId, options.since, options.now);
+  const summary = await new AuditSummaries(store).refresh(installationId, options.since, options.now);
   const verification = summary.verification;
-  const granted = store.installationEvents(installationId);
-  const source = store.auditLogSource(installationId);
+  const granted = await store.installationEvents(installationId);
+  const source = await store.auditLogSource(installationId);
   // A long trail read for the first time is verified in slices: until then what depends on every link is not known yet.
   const catchingUp = verification.ok && summary.pending > 0 ? `claimcheck is verifying the audit trail for the first time (${summary.pending} links still to check); known within minutes` : null;
   const whole = <K extends Parameters<typeof observed>[0]>(id: K, value: Parameters<typeof observed<K>>[1]): Finding => (catchingUp ? { id, scope: "org", value: null, error: catchingUp, ...where } : observed(id, value, where));
@@ -52,7 +52,7 @@ export function auditFindings(store: Store, installationId: number, options: { n
     observed("audit.pruned", summary.pruned, where),
     whole("audit.exportable", { events: summary.total, exported: summary.exported }),
     observed("audit.access", { httpRoutes: [...AUDIT_HTTP_ROUTES], adminProofRequired: true }, where),
-    observed("audit.delivery-gaps", deliveryGapsOf(store, installationId, options.since, options.now), where),
+    observed("audit.delivery-gaps", await deliveryGapsOf(store, installationId, options.since, options.now), where),
     observed("audit.log-api", source ? { status: source.status, reason: source.reason } : { status: "not-checked", reason: null }, { ...where, source: "GET /orgs/{org}/audit-log" }),
   ];
   if (granted === null) {

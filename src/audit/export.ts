@@ -43,7 +43,7 @@ export function toCsvLine(row: AuditRow): string {
 }
 
 /** The export as lines, oldest first; the caller streams them to a file or stdout. */
-export function* exportLines(rows: Iterable<AuditRow>, format: "jsonl" | "csv"): Generator<string> {
+export async function* exportLines(rows: AsyncIterable<AuditRow>, format: "jsonl" | "csv"): AsyncGenerator<string> {
   if (format === "csv") yield csvHeader();
-  for (const row of rows) yield format === "csv" ? toCsvLine(row) : toJsonLine(row);
+  for await (const row of rows) yield format === "csv" ? toCsvLine(row) : toJsonLine(row);
 }

@@ -102,7 +102,7 @@ export class AuditSummaries {
   }
 
   /** Brings the installation's summary up to date (hashing only new links) and returns it with the window's counts. */
-  refresh(installationId: number, since: Date, now: Date = new Date(), maxLinks = MAX_LINKS_PER_READ): AuditSummary {
+  async refresh(installationId: number, since: Date, now: Date = new Date(), maxLinks = MAX_LINKS_PER_READ): Promise<AuditSummary> {
     const checkpoint = this.checkpoint(installationId);
     const stored = this.row(installationId);
     // A retention prune the summary did not follow (or a first read): start again from the checkpoint.
@@ -168,7 +168,7 @@ export class AuditSummaries {
   /** Brings the summary fully up to date a slice at a time, giving the event loop a turn between slices. */
   async catchUp(installationId: number, now: () => Date = () => new Date()): Promise<AuditSummary> {
     for (;;) {
-      const summary = this.refresh(installationId, now(), now());
+      const summary = await this.refresh(installationId, now(), now());
       if (summary.pending === 0) return summary;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -290,12 +290,12 @@ export class AuditSummaries {
     tx.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
   }
 
-  fullyVerifiedAt(installationId: number): string | null {
+  async fullyVerifiedAt(installationId: number): Promise<string | null> {
     return this.row(installationId)?.fullyVerifiedAt ?? null;
   }
 
   /** Records a full verification's outcome: a break it found stays in the summary. */
-  recordFullVerification(installationId: number, outcome: { ok: true } | { ok: false; brokenAt: string }, now: Date): void {
+  async recordFullVerification(installationId: number, outcome: { ok: true } | { ok: false; brokenAt: string }, now: Date): Promise<void> {
     const row = this.row(installationId) ?? this.fresh(installationId, now);
     const next = { ...row, fullyVerifiedAt: outcome.ok ? now.toISOString() : row.fullyVerifiedAt, broken: outcome.ok ? row.broken : (row.broken ?? outcome.brokenAt), updatedAt: now.toISOString() };
     this.store.db.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();

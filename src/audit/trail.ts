@@ -54,7 +54,7 @@ export class AuditTrail {
    * are the same row, written in one transaction, so a crash leaves either both or neither and a
    * redelivery is recorded exactly once.
    */
-  append(installationId: number, source: AuditSource, sourceId: string, input: AuditEventInput, recordedAt: Date = new Date()): { recorded: boolean; seq: number } {
+  async append(installationId: number, source: AuditSource, sourceId: string, input: AuditEventInput, recordedAt: Date = new Date()): Promise<{ recorded: boolean; seq: number }> {
     return this.store.db.transaction((tx) => {
       const existing = tx
         .select({ seq: auditEvents.seq })
@@ -85,10 +85,10 @@ export class AuditTrail {
   }
 
   /** Recomputes the chain from its start (or the last retention checkpoint) and names the first broken link. */
-  verify(installationId: number): Verification {
+  async verify(installationId: number): Promise<Verification> {
     const walk = this.walkChain(installationId);
     for (;;) {
-      const step = walk.next();
+      const step = await walk.next();
       if (step.done) return step.value;
     }
   }
@@ -100,20 +100,20 @@ export class AuditTrail {
   async verifyYielding(installationId: number): Promise<Verification> {
     const walk = this.walkChain(installationId);
     for (;;) {
-      const step = walk.next();
+      const step = await walk.next();
       if (step.done) return step.value;
       if (step.value % 1000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   /** The walk both verifications share: after each good link, how many have been checked. */
-  private *walkChain(installationId: number): Generator<number, Verification> {
+  private async *walkChain(installationId: number): AsyncGenerator<number, Verification> {
     const checkpoint = this.latestCheckpoint(installationId);
     let expectedPrev = checkpoint?.hash ?? GENESIS_HASH;
     let expectedSeq = (checkpoint?.throughSeq ?? 0) + 1;
     const fromSeq = expectedSeq;
     let checked = 0;
-    for (const row of this.events(installationId)) {
+    for await (const row of this.events(installationId)) {
       const problem = checkLink(row, expectedSeq, expectedPrev);
       if (problem) return { ok: false, checked, brokenAt: { seq: row.seq, id: row.id, reason: problem } };
       expectedPrev = row.hash;
@@ -125,7 +125,7 @@ export class AuditTrail {
   }
 
   /** Events (from `since`, when given), oldest link first, read a page at a time so a long trail never sits in memory whole. */
-  *events(installationId: number, since?: Date, pageSize = 1000): Generator<AuditRow> {
+  async *events(installationId: number, since?: Date, pageSize = 1000): AsyncGenerator<AuditRow> {
     let after = 0;
     for (;;) {
       const conditions = [eq(auditEvents.installationId, installationId), gt(auditEvents.seq, after)];
@@ -138,7 +138,7 @@ export class AuditTrail {
   }
 
   /** The newest events of one repository (or the whole organisation), newest first. */
-  latest(installationId: number, limit: number, repository?: string): AuditRow[] {
+  async latest(installationId: number, limit: number, repository?: string): Promise<AuditRow[]> {
     const where = repository ? and(eq(auditEvents.installationId, installationId), eq(auditEvents.repository, repository)) : eq(auditEvents.installationId, installationId);
     return this.store.db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.occurredAt), desc(auditEvents.seq)).limit(limit).all();
   }
@@ -147,7 +147,7 @@ export class AuditTrail {
    * Drops events older than the retention period from the front of the chain, first recording a
    * checkpoint with the hash of the last dropped link so the rest still verifies.
    */
-  prune(installationId: number, retentionDays: number, now: Date = new Date()): { pruned: number } {
+  async prune(installationId: number, retentionDays: number, now: Date = new Date()): Promise<{ pruned: number }> {
     const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
     return this.store.db.transaction((tx) => {
       // Only a prefix of the chain can go: a later link stays if any earlier one must. The first
@@ -165,11 +165,11 @@ export class AuditTrail {
   }
 
   /** The trail's shape for the evidence: counts by kind in the window, the earliest event kept, whether it was pruned. */
-  summary(installationId: number, since: Date): { countsByKind: Record<string, number>; earliest: string | null; total: number; pruned: boolean } {
+  async summary(installationId: number, since: Date): Promise<{ countsByKind: Record<string, number>; earliest: string | null; total: number; pruned: boolean }> {
     const counts: Record<string, number> = {};
     let earliest: string | null = null;
     let total = 0;
-    for (const row of this.events(installationId)) {
+    for await (const row of this.events(installationId)) {
       total += 1;
       if (earliest === null || row.occurredAt < earliest) earliest = row.occurredAt;
       if (row.occurredAt >= since.toISOString()) counts[row.kind] = (counts[row.kind] ?? 0) + 1;

@@ -23,13 +23,13 @@ export async function mapYielding<T, U>(items: readonly T[], fn: (item: T, index
 
 /**
  * Runs `fn` on consecutive slices of `items` (at most `size` each), giving the event loop a turn
- * between slices: for synchronous store writes over a whole organisation (10,000 repositories
- * of an installation event), each slice one short statement or transaction.
+ * between slices: for store writes over a whole organisation (10,000 repositories of an
+ * installation event), each slice one short statement or transaction, finished before the next.
  */
-export async function forEachSlice<T>(items: readonly T[], size: number, fn: (slice: readonly T[], start: number) => void): Promise<void> {
+export async function forEachSlice<T>(items: readonly T[], size: number, fn: (slice: readonly T[], start: number) => void | Promise<void>): Promise<void> {
   const step = Math.max(1, Math.floor(size));
   for (let start = 0; start < items.length; start += step) {
     if (start > 0) await yieldToEventLoop();
-    fn(items.slice(start, start + step), start);
+    await fn(items.slice(start, start + step), start);
   }
 }

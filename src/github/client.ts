@@ -131,13 +131,13 @@ export class GitHubClient {
 
   private async send<S extends z.ZodType>(route: string, params: Record<string, unknown>, schema: S, options: RestOptions): Promise<{ status: number; data: z.infer<S> | null; headers: Record<string, unknown> }> {
     this.counts.rest += 1;
-    const cached = this.conditional?.cache.get(this.conditional.scope, route, params);
+    const cached = await this.conditional?.cache.get(this.conditional.scope, route, params);
     let response: { status: number; data: unknown; headers: Record<string, unknown> };
     try {
       const sent = cached ? { ...params, headers: { "if-none-match": cached.etag } } : params;
       response = await this.octokit.request(route, sent);
       const etag = response.headers.etag;
-      if (this.conditional && typeof etag === "string") this.conditional.cache.set(this.conditional.scope, route, params, { etag, status: response.status, data: response.data, headers: response.headers });
+      if (this.conditional && typeof etag === "string") await this.conditional.cache.set(this.conditional.scope, route, params, { etag, status: response.status, data: response.data, headers: response.headers });
     } catch (error) {
       const status = statusOf(error);
       if (status === 304 && cached) {

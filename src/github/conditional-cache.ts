@@ -12,8 +12,8 @@ export type CachedAnswer = { etag: string; status: number; data: unknown; header
 
 /** Where answers are kept: in memory (tests, the CLI) or in the app's database (store/conditional-answers.ts). */
 export interface AnswerCache {
-  get(scope: string, route: string, params: Record<string, unknown>): CachedAnswer | undefined;
-  set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): void;
+  get(scope: string, route: string, params: Record<string, unknown>): Promise<CachedAnswer | undefined>;
+  set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): Promise<void>;
 }
 
 /** The canonical key of a request: route and its parameters, in a stable order. */
@@ -34,7 +34,7 @@ export class ConditionalCache implements AnswerCache {
     return `${scope}\u0000${requestKey(route, params)}`;
   }
 
-  get(scope: string, route: string, params: Record<string, unknown>): CachedAnswer | undefined {
+  async get(scope: string, route: string, params: Record<string, unknown>): Promise<CachedAnswer | undefined> {
     const key = this.key(scope, route, params);
     const found = this.entries.get(key);
     if (found) {
@@ -44,7 +44,7 @@ export class ConditionalCache implements AnswerCache {
     return found;
   }
 
-  set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): void {
+  async set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): Promise<void> {
     const key = this.key(scope, route, params);
     this.entries.delete(key);
     this.entries.set(key, answer);

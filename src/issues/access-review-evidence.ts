@@ -6,8 +6,8 @@ import type { Store } from "../store/store.js";
  * `access.last-review` from claimcheck's own store: the newest access review issue a person closed
  * as completed (null when none was). Closed as not planned, or by a bot, is not a review.
  */
-export function accessReviewFindings(store: Store, installationId: number, options: { now: Date; org: string }): Finding[] {
-  const completed = accessReviewRows(store, installationId)
+export async function accessReviewFindings(store: Store, installationId: number, options: { now: Date; org: string }): Promise<Finding[]> {
+  const completed = (await accessReviewRows(store, installationId))
     .filter((r) => r.stateReason === "completed" && r.closedAt !== null && r.closedBy !== null)
     .sort((a, b) => (b.closedAt ?? "").localeCompare(a.closedAt ?? ""))[0];
   const url = completed?.issueUrl ?? `https://github.com/orgs/${options.org}`;

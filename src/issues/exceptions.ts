@@ -18,8 +18,8 @@ export type AcceptedException = {
  * The exceptions in force for an installation (for the report and the summary issue): accepted,
  * not ended, not yet expired. One that expired is shown no more even before the next assessment.
  */
-export function acceptedExceptions(store: Store, installationId: number, now: Date = new Date()): AcceptedException[] {
-  return activeExceptions(store, installationId)
+export async function acceptedExceptions(store: Store, installationId: number, now: Date = new Date()): Promise<AcceptedException[]> {
+  return (await activeExceptions(store, installationId))
     .filter((e) => Date.parse(e.expiresAt) > now.getTime())
     .map((e) => ({ claimId: e.claimId, scope: e.scope, acceptedBy: e.acceptedBy, acceptedAt: e.acceptedAt, reason: e.reason, expiresAt: e.expiresAt, issueUrl: e.issueUrl }))
     .sort((a, b) => a.claimId.localeCompare(b.claimId, "en", { numeric: true }) || a.scope.localeCompare(b.scope));

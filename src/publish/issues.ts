@@ -165,7 +165,7 @@ export class IssuePublisher {
     await this.serial.run(String(run.installationId), async () => {
       const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays, everyHours: config.reassessment.everyHours }) }));
       const known = await this.known(octokit, run, "gap", intended.map((i) => ({ key: issueKey(i.subject.claimId, i.subject.scope), target: i.target })));
-      const exceptions = activeExceptions(this.deps.store, run.installationId);
+      const exceptions = await activeExceptions(this.deps.store, run.installationId);
       const plan = planGapIssues({ intended, known: new Map([...known].map(([k, row]) => [k, knownOf(row)])), exceptions, maxNew: Math.max(0, config.issues.maxOpenPerRun - run.created), now: this.now() });
       for (const d of plan.deferred) if (!run.unavailable.has(full(d.target))) run.deferred.push({ claimId: d.subject.claimId, scope: d.subject.scope });
       run.closedByPeople.push(...plan.closedByPeople.map((c) => ({ claimId: c.intended.subject.claimId, scope: c.intended.subject.scope, url: c.url })));
@@ -175,13 +175,13 @@ export class IssuePublisher {
 
   /** Issues claimcheck keeps, by key; those not stored are looked for in their repository's labelled issues. */
   private async known(octokit: Octokit, run: IssueRun, kind: "gap" | "summary", wanted: { key: string; target: IssueTarget }[]): Promise<Map<string, IssueRow>> {
-    const byKey = () => new Map(issueRows(this.deps.store, run.installationId, kind).map((r) => [issueKey(r.claimId, r.scope), r]));
-    const stored = byKey();
+    const byKey = async () => new Map((await issueRows(this.deps.store, run.installationId, kind)).map((r) => [issueKey(r.claimId, r.scope), r]));
+    const stored = await byKey();
     const toList = new Map<string, IssueTarget>();
     for (const w of wanted) if (!stored.has(w.key)) toList.set(full(w.target), w.target);
     if (toList.size === 0) return stored;
     for (const target of toList.values()) await this.list(octokit, run, target);
-    return byKey();
+    return await byKey();
   }
 
   /** Reads a repository's `code-of-practice` issues (open and closed) and adopts those with a marker. */
@@ -194,25 +194,25 @@ export class IssuePublisher {
     try {
       for (let page = 1; ; page += 1) {
         const { data } = await client.rest("GET /repos/{owner}/{repo}/issues", { owner: target.owner, repo: target.repo, labels: ISSUE_LABEL, state: "all", per_page: 100, page }, z.array(listedIssue));
-        for (const issue of data ?? []) this.adopt(run, name, issue);
+        for (const issue of data ?? []) await this.adopt(run, name, issue);
         if (!data || data.length < 100) break;
       }
-      setIssueRepository(this.deps.store, run.installationId, name, { listedAt: now.toISOString(), unavailable: null, checkedAt: now });
+      await setIssueRepository(this.deps.store, run.installationId, name, { listedAt: now.toISOString(), unavailable: null, checkedAt: now });
     } catch (error) {
-      this.failed(run, target, error, "list");
+      await this.failed(run, target, error, "list");
     }
   }
 
-  private adopt(run: IssueRun, repository: string, issue: z.infer<typeof listedIssue>): void {
+  private async adopt(run: IssueRun, repository: string, issue: z.infer<typeof listedIssue>): Promise<void> {
     if (issue.pull_request !== undefined) return;
     const marker = parseMarker(issue.body);
     if (!marker || marker.kind === "access-review") return;
-    const existing = issueRows(this.deps.store, run.installationId, marker.kind).find((r) => r.claimId === marker.claim && r.scope === marker.scope);
+    const existing = (await issueRows(this.deps.store, run.installationId, marker.kind)).find((r) => r.claimId === marker.claim && r.scope === marker.scope);
     if (existing) return;
     const labels = issue.labels.map((l) => (typeof l === "string" ? l : (l.name ?? "")));
     const status = labels.includes("status:partial") ? "partial" : "gap";
     const closed = issue.state === "closed";
-    saveIssue(this.deps.store, {
+    await saveIssue(this.deps.store, {
       installationId: run.installationId,
       kind: marker.kind,
       claimId: marker.claim,
@@ -232,13 +232,13 @@ export class IssuePublisher {
     });
   }
 
-  private failed(run: IssueRun, target: IssueTarget, error: unknown, doing: string): void {
+  private async failed(run: IssueRun, target: IssueTarget, error: unknown, doing: string): Promise<void> {
     const name = full(target);
     const routing = this.routing(run);
     const reason = unavailableReason(statusOf(error), name, target.repo === routing.centralRepository);
     if (reason) {
       run.unavailable.set(name, reason);
-      setIssueRepository(this.deps.store, run.installationId, name, { unavailable: reason, checkedAt: this.now() });
+      await setIssueRepository(this.deps.store, run.installationId, name, { unavailable: reason, checkedAt: this.now() });
       this.deps.log.warn({ installation: run.installationId, repository: name, reason }, "issues cannot be written in this repository");
       return;
     }
@@ -271,12 +271,12 @@ export class IssuePublisher {
           }
         }
       } catch (error) {
-        this.failed(run, target, error, `${planned.writes[0]?.op ?? "write"} issue for ${subject.claimId} in`);
+        await this.failed(run, target, error, `${planned.writes[0]?.op ?? "write"} issue for ${subject.claimId} in`);
         if (number === null || number === planned.number) continue;
       }
       if (dryRun || number === null) continue;
-      saveIssue(this.deps.store, { installationId: run.installationId, kind: "gap", claimId: subject.claimId, scope: subject.scope, repository: row?.repository ?? name, issueNumber: number, issueUrl: url, ...planned.after, updatedAt: this.now().toISOString() });
-      if (planned.endException) endException(this.deps.store, run.installationId, subject.claimId, subject.scope, this.now(), planned.endException);
+      await saveIssue(this.deps.store, { installationId: run.installationId, kind: "gap", claimId: subject.claimId, scope: subject.scope, repository: row?.repository ?? name, issueNumber: number, issueUrl: url, ...planned.after, updatedAt: this.now().toISOString() });
+      if (planned.endException) await endException(this.deps.store, run.installationId, subject.claimId, subject.scope, this.now(), planned.endException);
     }
   }
 
@@ -352,28 +352,30 @@ export class IssuePublisher {
     // The app gathers the facts as it reads the store a page at a time; a list is gathered here.
     const facts = latest instanceof SummaryFacts ? latest : SummaryFacts.of(latest);
     const statuses = facts.statuses();
-    recordOrgStatuses(this.deps.store, run.installationId, statuses, now);
+    await recordOrgStatuses(this.deps.store, run.installationId, statuses, now);
     if (!config.issues.enabled || statuses.length === 0) return;
     const routing = this.routing(run);
     const target = { owner: run.org, repo: routing.centralRepository };
     await this.serial.run(String(run.installationId), async () => {
-      const gaps = issueRows(this.deps.store, run.installationId, "gap").filter((r) => r.state === "open");
+      const gaps = (await issueRows(this.deps.store, run.installationId, "gap")).filter((r) => r.state === "open");
       const rendered = renderSummaryIssue({
         org: run.org,
         collectedAt: facts.collectedAt,
         repositories: facts.repositories,
         now: now.toISOString(),
         everyHours: config.reassessment.everyHours,
-        claims: statuses.map((s) => ({
-          ...s,
-          readAt: facts.readAtOf(s.claimId),
-          lastChange: lastOrgStatusChange(this.deps.store, run.installationId, s.claimId),
-          issues: gaps.filter((g) => g.claimId === s.claimId).map((g) => ({ scope: g.scope, url: g.issueUrl })),
-        })),
-        exceptions: acceptedExceptions(this.deps.store, run.installationId, now),
+        claims: await Promise.all(
+          statuses.map(async (s) => ({
+            ...s,
+            readAt: facts.readAtOf(s.claimId),
+            lastChange: await lastOrgStatusChange(this.deps.store, run.installationId, s.claimId),
+            issues: gaps.filter((g) => g.claimId === s.claimId).map((g) => ({ scope: g.scope, url: g.issueUrl })),
+          })),
+        ),
+        exceptions: await acceptedExceptions(this.deps.store, run.installationId, now),
         deferred: run.deferred,
-        unavailable: unavailableIssueRepositories(this.deps.store, run.installationId),
-        backfillInProgress: backfillInProgress(this.deps.store, run.installationId),
+        unavailable: await unavailableIssueRepositories(this.deps.store, run.installationId),
+        backfillInProgress: await backfillInProgress(this.deps.store, run.installationId),
         closedByPeople: run.closedByPeople,
       });
       const key = issueKey("all", "org");
@@ -390,7 +392,7 @@ export class IssuePublisher {
         if (done === "budget") return;
         const number = done?.number ?? row?.issueNumber;
         if (number === undefined) return;
-        saveIssue(this.deps.store, {
+        await saveIssue(this.deps.store, {
           installationId: run.installationId,
           kind: "summary",
           claimId: "all",
@@ -408,7 +410,7 @@ export class IssuePublisher {
           updatedAt: now.toISOString(),
         });
       } catch (error) {
-        this.failed(run, target, error, "write the summary issue in");
+        await this.failed(run, target, error, "write the summary issue in");
       }
     });
   }
@@ -418,7 +420,7 @@ export class IssuePublisher {
     const config = run.config ?? DEFAULT_CONFIG;
     const now = this.now();
     if (!config.issues.enabled || latest.every((r) => !r.inScope)) return null;
-    const previous = accessReviewRows(this.deps.store, run.installationId)[0];
+    const previous = (await accessReviewRows(this.deps.store, run.installationId))[0];
     if (!accessReviewDue(previous, config.accessReview.everyDays, now)) return null;
     const target = { owner: run.org, repo: this.routing(run).centralRepository };
     const dueAt = new Date(now.getTime() + config.accessReview.graceDays * 86_400_000).toISOString();
@@ -432,10 +434,10 @@ export class IssuePublisher {
       try {
         const done = await this.write(octokit, run, target, null, { op: "create", title: rendered.title, body: rendered.body, labels: rendered.labels });
         if (done === "budget" || !done) return null;
-        recordAccessReviewOpened(this.deps.store, { installationId: run.installationId, repository: full(target), issueNumber: done.number, issueUrl: done.url, openedAt: now });
+        await recordAccessReviewOpened(this.deps.store, { installationId: run.installationId, repository: full(target), issueNumber: done.number, issueUrl: done.url, openedAt: now });
         return done.url;
       } catch (error) {
-        this.failed(run, target, error, "open the access review in");
+        await this.failed(run, target, error, "open the access review in");
         return null;
       }
     });
@@ -487,7 +489,7 @@ function ownResults(latest: readonly RepositoryResults[], wanted: ReadonlySet<st
 }
 
 /** The progress of an unfinished installation backfill, as the summary issue states it. */
-function backfillInProgress(store: Store, installationId: number): string | null {
-  const row = backfillOf(store, installationId);
+async function backfillInProgress(store: Store, installationId: number): Promise<string | null> {
+  const row = await backfillOf(store, installationId);
   return row && row.state !== "finished" ? describeBackfill(row) : null;
 }

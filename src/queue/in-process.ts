@@ -98,23 +98,32 @@ export class InProcessQueue implements JobQueue {
     for (const schedule of this.schedules) this.startSchedule(schedule.kind, schedule.everyMs, schedule.atStart);
   }
 
-  /** Starts the work of one delivery unless it was already done or is under way. */
-  accept(delivery: DeliveryRef, work: () => Promise<void>): boolean {
-    if (this.stopping) return false;
-    if (!this.store.claimDelivery(delivery.id, delivery.event, delivery.installationId)) {
-      this.log.info({ delivery: delivery.id, event: delivery.event }, "delivery already handled; skipped");
-      return false;
-    }
-    const job = work().then(
-      () => this.store.finishDelivery(delivery.id, { ok: true }),
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        this.store.finishDelivery(delivery.id, { ok: false, error: message });
-        this.log.error({ delivery: delivery.id, event: delivery.event, err: message }, "delivery failed");
-      },
-    );
-    this.track(job);
-    return true;
+  /**
+   * Starts the work of one delivery unless it was already done or is under way; resolves once the
+   * delivery is claimed (true) or skipped (false), not when the work ends. Tracked from the call on,
+   * so `idle` waits for a delivery whose claim the store has not answered yet.
+   */
+  accept(delivery: DeliveryRef, work: () => Promise<void>): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    const accepted = (async () => {
+      if (!(await this.store.claimDelivery(delivery.id, delivery.event, delivery.installationId))) {
+        this.log.info({ delivery: delivery.id, event: delivery.event }, "delivery already handled; skipped");
+        return false;
+      }
+      const job = work().then(
+        () => this.store.finishDelivery(delivery.id, { ok: true }),
+        async (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          await this.store.finishDelivery(delivery.id, { ok: false, error: message });
+          this.log.error({ delivery: delivery.id, event: delivery.event, err: message }, "delivery failed");
+        },
+      );
+      this.track(job);
+      return true;
+    })();
+    // The caller sees a failed claim; `idle` only needs to know it ended.
+    this.track(accepted.catch(() => false));
+    return accepted;
   }
 
   async enqueueDelivery(kind: string, delivery: DeliveryRef, data: unknown): Promise<boolean> {

@@ -8,19 +8,19 @@ import type { Report, ReportFinding } from "./model.js";
 
 /** A JSON array whose items are read only as it is written. */
 class Streamed {
-  constructor(readonly items: () => Iterable<unknown>) {}
+  constructor(readonly items: () => AsyncIterable<unknown>) {}
 }
 
-function allFindings(report: Report): Iterable<ReportFinding> {
-  return (function* () {
-    yield* report.findings;
-    yield* report.repositoryFindings();
-  })();
+async function* allFindings(report: Report): AsyncGenerator<ReportFinding> {
+  yield* report.findings;
+  yield* report.repositoryFindings();
 }
 
 /** The JSON report as one object: every finding held at once (small reports and tests; `jsonChunks` for the rest). */
-export function reportJson(report: Report) {
-  return shapeOf(report, [...allFindings(report)]);
+export async function reportJson(report: Report) {
+  const findings: ReportFinding[] = [];
+  for await (const f of allFindings(report)) findings.push(f);
+  return shapeOf(report, findings);
 }
 
 function shapeOf<F>(report: Report, findings: F) {
@@ -94,11 +94,18 @@ function omitted(value: unknown): boolean {
   return value === undefined || typeof value === "function" || typeof value === "symbol";
 }
 
-function* pieces(value: unknown, indent: string, depth: number): Generator<string> {
-  if (value instanceof Streamed || (Array.isArray(value) && depth < WHOLE_BELOW)) {
+/** Where the streamed array goes: its items are read (asynchronously) by `jsonChunks`, not here. */
+type StreamedAt = { streamed: Streamed; indent: string; depth: number };
+
+function* pieces(value: unknown, indent: string, depth: number): Generator<string | StreamedAt> {
+  if (value instanceof Streamed) {
+    yield { streamed: value, indent, depth };
+    return;
+  }
+  if (Array.isArray(value) && depth < WHOLE_BELOW) {
     const inner = `${indent}  `;
     let first = true;
-    for (const item of value instanceof Streamed ? value.items() : (value as unknown[])) {
+    for (const item of value as unknown[]) {
       yield `${first ? "[" : ","}\n${inner}`;
       first = false;
       if (omitted(item)) yield "null";
@@ -123,11 +130,38 @@ function* pieces(value: unknown, indent: string, depth: number): Generator<strin
   yield indent === "" ? text : text.replace(/\n/g, `\n${indent}`);
 }
 
-/** The JSON report in pieces of about `size` characters, findings read as they are reached. */
-export function* jsonChunks(report: Report, size = 64 * 1024): Generator<string> {
+/** An array's items written as `pieces` writes an array: the streamed findings, read as they are reached. */
+async function* streamedPieces({ streamed, indent, depth }: StreamedAt): AsyncGenerator<string> {
+  const inner = `${indent}  `;
+  let first = true;
+  for await (const item of streamed.items()) {
+    yield `${first ? "[" : ","}\n${inner}`;
+    first = false;
+    if (omitted(item)) yield "null";
+    // Only the top level holds a streamed array: an item's own pieces are all text.
+    else for (const piece of pieces(item, inner, depth + 1)) if (typeof piece === "string") yield piece;
+  }
+  yield first ? "[]" : `\n${indent}]`;
+}
+
+/**
+ * The JSON report in pieces of about `size` characters, findings read as they are reached. The
+ * shape around them is written synchronously; only the findings' array waits for the store.
+ */
+export async function* jsonChunks(report: Report, size = 64 * 1024): AsyncGenerator<string> {
   let buffer = "";
   for (const piece of pieces(shapeOf(report, new Streamed(() => allFindings(report))), "", 0)) {
-    buffer += piece;
+    // The shape's text is added without an await: only the findings' array waits.
+    if (typeof piece === "string") buffer += piece;
+    else {
+      for await (const text of streamedPieces(piece)) {
+        buffer += text;
+        if (buffer.length >= size) {
+          yield buffer;
+          buffer = "";
+        }
+      }
+    }
     if (buffer.length >= size) {
       yield buffer;
       buffer = "";
@@ -137,6 +171,8 @@ export function* jsonChunks(report: Report, size = 64 * 1024): Generator<string>
 }
 
 /** The JSON report as one string: only for reports known to be small (tests, examples). */
-export function renderJson(report: Report): string {
-  return [...jsonChunks(report)].join("");
+export async function renderJson(report: Report): Promise<string> {
+  let text = "";
+  for await (const chunk of jsonChunks(report)) text += chunk;
+  return text;
 }

@@ -86,8 +86,11 @@ export type Report = {
   claims: ClaimReport[];
   /** The organisation's findings: the first of the JSON report's `findings`. */
   findings: ReportFinding[];
-  /** The repositories' findings, which follow them, repository by repository: read as the JSON report is written, never held. */
-  repositoryFindings: () => Iterable<ReportFinding>;
+  /**
+   * The repositories' findings, which follow them, repository by repository: read as the JSON
+   * report is written, never held (asynchronously when they come from the store).
+   */
+  repositoryFindings: () => Iterable<ReportFinding> | AsyncIterable<ReportFinding>;
   requests: RequestCounts;
   /** How each claim moved over the stored assessments; null when the report was made without the store. */
   history: History | null;
@@ -252,7 +255,7 @@ export type DigestedReportOptions = ReportOptions & {
    * The repository findings of the JSON report, in report order, read when it is written (from
    * the store, a repository at a time); none when absent.
    */
-  repositoryFindings?: () => Iterable<ReportFinding>;
+  repositoryFindings?: () => Iterable<ReportFinding> | AsyncIterable<ReportFinding>;
 };
 
 /**

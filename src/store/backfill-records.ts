@@ -15,7 +15,7 @@ export type BackfillRow = typeof backfills.$inferSelect;
  * Starts a backfill, or adds repositories to the unfinished one: a repository is never queued
  * twice, and counts grow with what was added.
  */
-export function enqueueBackfill(store: Store, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): BackfillRow {
+export async function enqueueBackfill(store: Store, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): Promise<BackfillRow> {
   return store.db.transaction((tx) => {
     const existing = tx.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
     // One prepared statement, and the queue counted by SQLite: building a statement per row (and
@@ -43,22 +43,24 @@ export function enqueueBackfill(store: Store, installationId: number, repos: rea
  */
 export async function enqueueBackfillInSlices(store: Store, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): Promise<void> {
   if (repos.length === 0) {
-    enqueueBackfill(store, installationId, repos, trigger, at);
+    await enqueueBackfill(store, installationId, repos, trigger, at);
     return;
   }
-  await forEachSlice(repos, ROWS_PER_SLICE, (slice) => enqueueBackfill(store, installationId, slice, trigger, at));
+  await forEachSlice(repos, ROWS_PER_SLICE, async (slice) => {
+    await enqueueBackfill(store, installationId, slice, trigger, at);
+  });
 }
 
-export function backfillOf(store: Store, installationId: number): BackfillRow | undefined {
+export async function backfillOf(store: Store, installationId: number): Promise<BackfillRow | undefined> {
   return store.db.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
 }
 
-export function unfinishedBackfill(store: Store, installationId: number): boolean {
+export async function unfinishedBackfill(store: Store, installationId: number): Promise<boolean> {
   return store.db.select({ id: backfills.installationId }).from(backfills).where(and(eq(backfills.installationId, installationId), ne(backfills.state, "finished"))).get() !== undefined;
 }
 
 /** Repositories still to assess, in the order they were queued. */
-export function pendingRepositories(store: Store, installationId: number): string[] {
+export async function pendingRepositories(store: Store, installationId: number): Promise<string[]> {
   return store.db
     .select({ fullName: backfillRepositories.fullName })
     .from(backfillRepositories)
@@ -69,13 +71,13 @@ export function pendingRepositories(store: Store, installationId: number): strin
 }
 
 /** Drops repositories that left the installation since they were queued. */
-export function dropPending(store: Store, installationId: number, repos: readonly string[]): void {
+export async function dropPending(store: Store, installationId: number, repos: readonly string[]): Promise<void> {
   if (repos.length === 0) return;
   store.db.delete(backfillRepositories).where(and(eq(backfillRepositories.installationId, installationId), inArray(backfillRepositories.fullName, [...repos]))).run();
 }
 
 /** One repository done (assessed, or failed for a reason retrying in this backfill would not fix). */
-export function settleRepository(store: Store, installationId: number, fullName: string, ok: boolean, at: Date): void {
+export async function settleRepository(store: Store, installationId: number, fullName: string, ok: boolean, at: Date): Promise<void> {
   store.db.transaction((tx) => {
     const removed = tx.delete(backfillRepositories).where(and(eq(backfillRepositories.installationId, installationId), eq(backfillRepositories.fullName, fullName))).run();
     if (removed.changes === 0) return;
@@ -88,7 +90,7 @@ export function settleRepository(store: Store, installationId: number, fullName:
   });
 }
 
-export function updateBackfill(store: Store, installationId: number, change: Partial<Pick<BackfillRow, "state" | "nextBatchAt" | "expectedFinishAt" | "finishedAt" | "total">>, at: Date): void {
+export async function updateBackfill(store: Store, installationId: number, change: Partial<Pick<BackfillRow, "state" | "nextBatchAt" | "expectedFinishAt" | "finishedAt" | "total">>, at: Date): Promise<void> {
   store.db.update(backfills).set({ ...change, updatedAt: at.toISOString() }).where(eq(backfills.installationId, installationId)).run();
 }
 
@@ -116,7 +118,7 @@ export function recentAssessmentsQuery(store: Store, installationId: number, lim
  * GitHub charged — 304s are free — and the GraphQL points GitHub reported in `rateLimit { cost }`);
  * null when none is stored yet.
  */
-export function recentAssessmentCost(store: Store, installationId: number, sample = 50): { rest: number; graphql: number; assessments: number } | null {
+export async function recentAssessmentCost(store: Store, installationId: number, sample = 50): Promise<{ rest: number; graphql: number; assessments: number } | null> {
   const rows = recentAssessmentsQuery(store, installationId, sample * 4)
     .all()
     .filter((r) => !PARTIAL_TRIGGERS.includes(r.trigger.split(".")[0] ?? ""))

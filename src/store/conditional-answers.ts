@@ -35,7 +35,7 @@ export class StoredAnswerCache implements AnswerCache {
     return Number.isInteger(id) && id > 0 ? id : null;
   }
 
-  get(scope: string, route: string, params: Record<string, unknown>): CachedAnswer | undefined {
+  async get(scope: string, route: string, params: Record<string, unknown>): Promise<CachedAnswer | undefined> {
     const installationId = this.installation(scope);
     if (installationId === null) return undefined;
     const key = requestKey(route, params);
@@ -58,7 +58,7 @@ export class StoredAnswerCache implements AnswerCache {
     return { etag: row.etag, status: row.status, data, headers };
   }
 
-  set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): void {
+  async set(scope: string, route: string, params: Record<string, unknown>, answer: CachedAnswer): Promise<void> {
     const installationId = this.installation(scope);
     if (installationId === null) return;
     const headers = Object.fromEntries(KEPT_HEADERS.filter((h) => answer.headers[h] !== undefined).map((h) => [h, answer.headers[h]]));
@@ -70,11 +70,11 @@ export class StoredAnswerCache implements AnswerCache {
       .run();
     const writes = (this.writes.get(installationId) ?? 0) + 1;
     this.writes.set(installationId, writes);
-    if (writes % PRUNE_EVERY === 0) this.prune(installationId);
+    if (writes % PRUNE_EVERY === 0) await this.prune(installationId);
   }
 
   /** The installation's bound: its repositories' reads, at least the floor. */
-  capacity(installationId: number): number {
+  async capacity(installationId: number): Promise<number> {
     const covered = this.store.db
       .select({ n: count() })
       .from(repositories)
@@ -84,8 +84,8 @@ export class StoredAnswerCache implements AnswerCache {
   }
 
   /** Drops the least recently used answers beyond the installation's bound. */
-  prune(installationId: number): number {
-    const keep = this.capacity(installationId);
+  async prune(installationId: number): Promise<number> {
+    const keep = await this.capacity(installationId);
     const oldestKept = this.store.db
       .select({ usedAt: conditionalAnswers.usedAt })
       .from(conditionalAnswers)
@@ -98,7 +98,7 @@ export class StoredAnswerCache implements AnswerCache {
     return this.store.db.delete(conditionalAnswers).where(and(eq(conditionalAnswers.installationId, installationId), sql`${conditionalAnswers.usedAt} < ${oldestKept.usedAt}`)).run().changes;
   }
 
-  size(installationId: number): number {
+  async size(installationId: number): Promise<number> {
     return this.store.db.select({ n: count() }).from(conditionalAnswers).where(eq(conditionalAnswers.installationId, installationId)).get()?.n ?? 0;
   }
 }

@@ -13,18 +13,18 @@ const APP = "app";
 
 export type ScanState = { newestSeenId: number | null; scannedAt: string | null; aliveAt: string };
 
-export function scanState(store: Store): ScanState | undefined {
+export async function scanState(store: Store): Promise<ScanState | undefined> {
   const row = store.db.select().from(hookDeliveryScans).where(eq(hookDeliveryScans.id, APP)).get();
   return row ? { newestSeenId: row.newestSeenId, scannedAt: row.scannedAt, aliveAt: row.aliveAt } : undefined;
 }
 
-export function saveScanState(store: Store, state: ScanState): void {
+export async function saveScanState(store: Store, state: ScanState): Promise<void> {
   const row = { id: APP, ...state };
   store.db.insert(hookDeliveryScans).values(row).onConflictDoUpdate({ target: hookDeliveryScans.id, set: row }).run();
 }
 
 /** Records that a delivery is being asked for again; false when it already was (never twice). */
-export function claimRedelivery(store: Store, delivery: { guid: string; id: number; installationId: number | null; event: string; deliveredAt: string }, at: Date): boolean {
+export async function claimRedelivery(store: Store, delivery: { guid: string; id: number; installationId: number | null; event: string; deliveredAt: string }, at: Date): Promise<boolean> {
   const inserted = store.db
     .insert(hookRedeliveries)
     .values({ guid: delivery.guid, deliveryId: delivery.id, installationId: delivery.installationId, event: delivery.event, deliveredAt: delivery.deliveredAt, requestedAt: at.toISOString(), outcome: "requested" })
@@ -34,11 +34,11 @@ export function claimRedelivery(store: Store, delivery: { guid: string; id: numb
   return inserted.length > 0;
 }
 
-export function setRedeliveryOutcome(store: Store, guid: string, outcome: string): void {
+export async function setRedeliveryOutcome(store: Store, guid: string, outcome: string): Promise<void> {
   store.db.update(hookRedeliveries).set({ outcome: outcome.slice(0, 500) }).where(eq(hookRedeliveries.guid, guid)).run();
 }
 
-export function redeliveriesOf(store: Store, installationId: number): { guid: string; event: string; deliveredAt: string; requestedAt: string; outcome: string }[] {
+export async function redeliveriesOf(store: Store, installationId: number): Promise<{ guid: string; event: string; deliveredAt: string; requestedAt: string; outcome: string }[]> {
   return store.db
     .select({ guid: hookRedeliveries.guid, event: hookRedeliveries.event, deliveredAt: hookRedeliveries.deliveredAt, requestedAt: hookRedeliveries.requestedAt, outcome: hookRedeliveries.outcome })
     .from(hookRedeliveries)
@@ -51,7 +51,7 @@ export function addDeliveryGap(tx: Pick<Store["db"], "insert">, installationId: 
 }
 
 /** Windows of the installation in which events may be missing that overlap [since, until]. */
-export function deliveryGapsOf(store: Store, installationId: number, since: Date, until: Date): { from: string; until: string }[] {
+export async function deliveryGapsOf(store: Store, installationId: number, since: Date, until: Date): Promise<{ from: string; until: string }[]> {
   return store.db
     .select({ from: deliveryGaps.fromAt, until: deliveryGaps.untilAt })
     .from(deliveryGaps)

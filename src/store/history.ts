@@ -65,8 +65,8 @@ function newestIdsBefore(store: Store, installationId: number, since: Date): num
 }
 
 /** The assessments of `installationId` for a history from `since` to `until`, for the repositories it covers. */
-export function historyAssessments(store: Store, installationId: number, since: Date, until: Date): HistoryRows {
-  const covered = new Set(store.repositoriesOf(installationId));
+export async function historyAssessments(store: Store, installationId: number, since: Date, until: Date): Promise<HistoryRows> {
+  const covered = new Set(await store.repositoriesOf(installationId));
   const a = schema.assessments;
   const newestBefore = newestIdsBefore(store, installationId, since);
   const before: Row[] = [];
@@ -85,8 +85,8 @@ export function historyAssessments(store: Store, installationId: number, since: 
 }
 
 /** The assessments of `installationId` stored after assessment `afterId`, in the order they were stored, for the repositories it covers. */
-export function historyAssessmentsAfter(store: Store, installationId: number, afterId: number): HistoryAssessment[] {
-  const covered = new Set(store.repositoriesOf(installationId));
+export async function historyAssessmentsAfter(store: Store, installationId: number, afterId: number): Promise<HistoryAssessment[]> {
+  const covered = new Set(await store.repositoriesOf(installationId));
   const a = schema.assessments;
   return store.db
     .select(columns)
@@ -110,7 +110,7 @@ const HISTORY_PAGE = 50;
  * them in one go held the thread that acknowledges webhooks for tens of seconds.
  */
 export async function loadHistoryAssessments(store: Store, installationId: number, since: Date, until: Date): Promise<HistoryRows> {
-  const covered = new Set(store.repositoriesOf(installationId));
+  const covered = new Set(await store.repositoriesOf(installationId));
   const keep = (r: Row) => covered.has(r.repo);
   const a = schema.assessments;
   const newestBefore = newestIdsBefore(store, installationId, since);

@@ -14,13 +14,13 @@ export type IssueRowInput = Omit<typeof claimIssues.$inferInsert, "id">;
 export type ExceptionRow = typeof claimExceptions.$inferSelect;
 export type AccessReviewRow = typeof accessReviews.$inferSelect;
 
-export function issueRows(store: Store, installationId: number, kind?: "gap" | "summary"): IssueRow[] {
+export async function issueRows(store: Store, installationId: number, kind?: "gap" | "summary"): Promise<IssueRow[]> {
   const where = kind ? and(eq(claimIssues.installationId, installationId), eq(claimIssues.kind, kind)) : eq(claimIssues.installationId, installationId);
   return store.db.select().from(claimIssues).where(where).all();
 }
 
 /** Open issues of these scopes (a repository's full name, `org`, `central`) and the summary: what one check run links to. */
-export function openIssuesFor(store: Store, installationId: number, scopes: readonly string[]): IssueRow[] {
+export async function openIssuesFor(store: Store, installationId: number, scopes: readonly string[]): Promise<IssueRow[]> {
   return store.db
     .select()
     .from(claimIssues)
@@ -28,7 +28,7 @@ export function openIssuesFor(store: Store, installationId: number, scopes: read
     .all();
 }
 
-export function issueByNumber(store: Store, installationId: number, repository: string, issueNumber: number): IssueRow | undefined {
+export async function issueByNumber(store: Store, installationId: number, repository: string, issueNumber: number): Promise<IssueRow | undefined> {
   return store.db
     .select()
     .from(claimIssues)
@@ -36,7 +36,7 @@ export function issueByNumber(store: Store, installationId: number, repository: 
     .get();
 }
 
-export function saveIssue(store: Store, row: IssueRowInput): void {
+export async function saveIssue(store: Store, row: IssueRowInput): Promise<void> {
   // The key columns are set to the values they already have: the conflict is on them.
   store.db
     .insert(claimIssues)
@@ -45,11 +45,11 @@ export function saveIssue(store: Store, row: IssueRowInput): void {
     .run();
 }
 
-export function updateIssue(store: Store, id: number, change: Partial<Omit<IssueRow, "id" | "installationId">>): void {
+export async function updateIssue(store: Store, id: number, change: Partial<Omit<IssueRow, "id" | "installationId">>): Promise<void> {
   store.db.update(claimIssues).set(change).where(eq(claimIssues.id, id)).run();
 }
 
-export function activeExceptions(store: Store, installationId: number): ExceptionRow[] {
+export async function activeExceptions(store: Store, installationId: number): Promise<ExceptionRow[]> {
   return store.db
     .select()
     .from(claimExceptions)
@@ -58,7 +58,7 @@ export function activeExceptions(store: Store, installationId: number): Exceptio
 }
 
 /** Records an accepted exception, ending any earlier one for the same claim and scope. */
-export function recordException(store: Store, row: Omit<typeof claimExceptions.$inferInsert, "id" | "endedAt" | "endedBecause">): void {
+export async function recordException(store: Store, row: Omit<typeof claimExceptions.$inferInsert, "id" | "endedAt" | "endedBecause">): Promise<void> {
   store.db.transaction((tx) => {
     tx.update(claimExceptions)
       .set({ endedAt: row.acceptedAt, endedBecause: "replaced by a later decision" })
@@ -68,7 +68,7 @@ export function recordException(store: Store, row: Omit<typeof claimExceptions.$
   });
 }
 
-export function endException(store: Store, installationId: number, claimId: string, scope: string, at: Date, because: string): void {
+export async function endException(store: Store, installationId: number, claimId: string, scope: string, at: Date, because: string): Promise<void> {
   store.db
     .update(claimExceptions)
     .set({ endedAt: at.toISOString(), endedBecause: because })
@@ -76,7 +76,7 @@ export function endException(store: Store, installationId: number, claimId: stri
     .run();
 }
 
-export function issueRepository(store: Store, installationId: number, repository: string) {
+export async function issueRepository(store: Store, installationId: number, repository: string) {
   return store.db
     .select()
     .from(issueRepositories)
@@ -84,7 +84,7 @@ export function issueRepository(store: Store, installationId: number, repository
     .get();
 }
 
-export function setIssueRepository(store: Store, installationId: number, repository: string, value: { listedAt?: string | null; unavailable: string | null; checkedAt: Date }): void {
+export async function setIssueRepository(store: Store, installationId: number, repository: string, value: { listedAt?: string | null; unavailable: string | null; checkedAt: Date }): Promise<void> {
   const set = { unavailable: value.unavailable, checkedAt: value.checkedAt.toISOString(), ...(value.listedAt !== undefined ? { listedAt: value.listedAt } : {}) };
   store.db
     .insert(issueRepositories)
@@ -93,7 +93,7 @@ export function setIssueRepository(store: Store, installationId: number, reposit
     .run();
 }
 
-export function unavailableIssueRepositories(store: Store, installationId: number): { repository: string; reason: string }[] {
+export async function unavailableIssueRepositories(store: Store, installationId: number): Promise<{ repository: string; reason: string }[]> {
   return store.db
     .select()
     .from(issueRepositories)
@@ -103,7 +103,7 @@ export function unavailableIssueRepositories(store: Store, installationId: numbe
 }
 
 /** Appends the organisation-level status of each claim that changed; returns the claims that did. */
-export function recordOrgStatuses(store: Store, installationId: number, statuses: { claimId: string; status: string }[], at: Date): string[] {
+export async function recordOrgStatuses(store: Store, installationId: number, statuses: { claimId: string; status: string }[], at: Date): Promise<string[]> {
   return store.db.transaction((tx) => {
     const changed: string[] = [];
     for (const { claimId, status } of statuses) {
@@ -123,7 +123,7 @@ export function recordOrgStatuses(store: Store, installationId: number, statuses
 }
 
 /** The latest change of a claim's organisation-level status: from what, to what, when. */
-export function lastOrgStatusChange(store: Store, installationId: number, claimId: string): { from: string; to: string; at: string } | null {
+export async function lastOrgStatusChange(store: Store, installationId: number, claimId: string): Promise<{ from: string; to: string; at: string } | null> {
   const [latest, before] = store.db
     .select()
     .from(orgClaimStatuses)
@@ -135,11 +135,11 @@ export function lastOrgStatusChange(store: Store, installationId: number, claimI
   return { from: before.status, to: latest.status, at: latest.at };
 }
 
-export function accessReviewRows(store: Store, installationId: number): AccessReviewRow[] {
+export async function accessReviewRows(store: Store, installationId: number): Promise<AccessReviewRow[]> {
   return store.db.select().from(accessReviews).where(eq(accessReviews.installationId, installationId)).orderBy(desc(accessReviews.id)).all();
 }
 
-export function recordAccessReviewOpened(store: Store, row: { installationId: number; repository: string; issueNumber: number; issueUrl: string; openedAt: Date }): void {
+export async function recordAccessReviewOpened(store: Store, row: { installationId: number; repository: string; issueNumber: number; issueUrl: string; openedAt: Date }): Promise<void> {
   store.db
     .insert(accessReviews)
     .values({ ...row, openedAt: row.openedAt.toISOString() })
@@ -147,7 +147,7 @@ export function recordAccessReviewOpened(store: Store, row: { installationId: nu
     .run();
 }
 
-export function accessReviewByNumber(store: Store, installationId: number, repository: string, issueNumber: number): AccessReviewRow | undefined {
+export async function accessReviewByNumber(store: Store, installationId: number, repository: string, issueNumber: number): Promise<AccessReviewRow | undefined> {
   return store.db
     .select()
     .from(accessReviews)
@@ -155,7 +155,7 @@ export function accessReviewByNumber(store: Store, installationId: number, repos
     .get();
 }
 
-export function recordAccessReviewClosed(store: Store, id: number, value: { closedAt: string | null; closedBy: string | null; stateReason: string | null; unticked: string[] | null }): void {
+export async function recordAccessReviewClosed(store: Store, id: number, value: { closedAt: string | null; closedBy: string | null; stateReason: string | null; unticked: string[] | null }): Promise<void> {
   store.db
     .update(accessReviews)
     .set({ closedAt: value.closedAt, closedBy: value.closedBy, stateReason: value.stateReason, unticked: value.unticked ? JSON.stringify(value.unticked) : null })
@@ -186,7 +186,7 @@ function latestWhere(store: Store, installationId: number) {
  * out), only its small columns, in one statement: the JSON columns (tens of kilobytes each) are
  * neither read nor parsed, so 10,000 repositories take milliseconds.
  */
-export function latestAssessmentHeads(store: Store, installationId: number): LatestHead[] {
+export async function latestAssessmentHeads(store: Store, installationId: number): Promise<LatestHead[]> {
   return store.db
     .select({ id: assessments.id, repositoryFullName: assessments.repositoryFullName, finishedAt: assessments.finishedAt, inScope: assessments.inScope })
     .from(assessments)
@@ -216,7 +216,8 @@ export async function loadLatestAssessments(store: Store, installationId: number
  * `heads` (the small columns, read first in the same statement as `loadLatestAssessments`) lets the
  * caller decide before any large column is read.
  */
-export async function forEachLatestAssessment(store: Store, installationId: number, visit: (assessment: StoredAssessment) => void, heads: readonly LatestHead[] = latestAssessmentHeads(store, installationId)): Promise<void> {
+export async function forEachLatestAssessment(store: Store, installationId: number, visit: (assessment: StoredAssessment) => void, given?: readonly LatestHead[]): Promise<void> {
+  const heads = given ?? (await latestAssessmentHeads(store, installationId));
   if (heads.length === 0) return;
   // One statement prepared for every page (a short last page is padded with an id no row has).
   const slots = Array.from({ length: LATEST_PAGE }, (_, i) => sql.placeholder(`id${i}`));

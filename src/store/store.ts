@@ -100,6 +100,12 @@ export function databasePath(url: string): string {
   return url.startsWith("file:") ? url.slice("file:".length) : url;
 }
 
+/**
+ * The app's store. Every public method returns a Promise, so callers are written for a database
+ * that answers later; this SQLite implementation answers at once, and keeps each transaction
+ * (better-sqlite3's, synchronous) inside one method: a transaction never spans an `await`, so no
+ * other caller's statement can land inside it. `npm run lint` refuses a call left un-awaited.
+ */
 export class Store {
   readonly db: BetterSQLite3Database<typeof schema>;
 
@@ -107,7 +113,7 @@ export class Store {
     this.db = drizzle(sqlite, { schema });
   }
 
-  static open(url: string): Store {
+  static async open(url: string): Promise<Store> {
     // Refuse before any database or statement exists rather than let a garbage collection abort the process later.
     assertSupportedNodeRuntime();
     const path = databasePath(url);
@@ -123,19 +129,19 @@ export class Store {
     return store;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.sqlite.close();
   }
 
-  healthy(): boolean {
+  async healthy(): Promise<boolean> {
     return this.sqlite.prepare("select 1 as ok").get() !== undefined;
   }
 
-  journalMode(): string {
+  async journalMode(): Promise<string> {
     return String(this.sqlite.pragma("journal_mode", { simple: true }));
   }
 
-  upsertInstallation(id: number, accountLogin: string, accountType: string): void {
+  async upsertInstallation(id: number, accountLogin: string, accountType: string): Promise<void> {
     this.db
       .insert(schema.installations)
       .values({ id, accountLogin, accountType })
@@ -144,44 +150,44 @@ export class Store {
   }
 
   /** The installation of an organisation (case-insensitive login), preferring one not removed. */
-  installationByLogin(login: string): { id: number; accountLogin: string; removedAt: string | null } | undefined {
+  async installationByLogin(login: string): Promise<{ id: number; accountLogin: string; removedAt: string | null } | undefined> {
     const rows = this.db.select().from(schema.installations).all();
     const matching = rows.filter((r) => r.accountLogin.toLowerCase() === login.toLowerCase());
     return matching.find((r) => r.removedAt === null) ?? matching[0];
   }
 
   /** Records the webhook events GitHub says the installation receives. */
-  setInstallationEvents(id: number, events: string[]): void {
+  async setInstallationEvents(id: number, events: string[]): Promise<void> {
     this.db.update(schema.installations).set({ events: JSON.stringify([...events].sort()) }).where(eq(schema.installations.id, id)).run();
   }
 
-  installationEvents(id: number): string[] | null {
+  async installationEvents(id: number): Promise<string[] | null> {
     const row = this.db.select({ events: schema.installations.events }).from(schema.installations).where(eq(schema.installations.id, id)).get();
     if (!row?.events) return null;
     const parsed = z.array(z.string()).safeParse(JSON.parse(row.events));
     return parsed.success ? parsed.data : null;
   }
 
-  auditLogSource(installationId: number) {
+  async auditLogSource(installationId: number) {
     return this.db.select().from(schema.auditLogSources).where(eq(schema.auditLogSources.installationId, installationId)).get();
   }
 
-  setAuditLogSource(installationId: number, value: { status: "available" | "unavailable"; reason?: string | null; cursor?: string | null; checkedAt: Date }): void {
+  async setAuditLogSource(installationId: number, value: { status: "available" | "unavailable"; reason?: string | null; cursor?: string | null; checkedAt: Date }): Promise<void> {
     const row = { status: value.status, reason: value.reason ?? null, cursor: value.cursor ?? null, checkedAt: value.checkedAt.toISOString() };
     this.db.insert(schema.auditLogSources).values({ installationId, ...row }).onConflictDoUpdate({ target: schema.auditLogSources.installationId, set: row }).run();
   }
 
   /** Installations not removed, for scheduled work. */
-  activeInstallations(): { id: number; accountLogin: string }[] {
+  async activeInstallations(): Promise<{ id: number; accountLogin: string }[]> {
     return this.db.select({ id: schema.installations.id, accountLogin: schema.installations.accountLogin }).from(schema.installations).where(isNull(schema.installations.removedAt)).all();
   }
 
   /** Records an installation first seen through a repository event, keeping what is already known. */
-  ensureInstallation(id: number, accountLogin: string): void {
+  async ensureInstallation(id: number, accountLogin: string): Promise<void> {
     this.db.insert(schema.installations).values({ id, accountLogin, accountType: "unknown" }).onConflictDoNothing().run();
   }
 
-  markInstallationRemoved(id: number, at: Date = new Date()): void {
+  async markInstallationRemoved(id: number, at: Date = new Date()): Promise<void> {
     this.db.update(schema.installations).set({ removedAt: at.toISOString() }).where(eq(schema.installations.id, id)).run();
   }
 
@@ -190,12 +196,12 @@ export class Store {
    * One prepared statement run per row: building a statement per row took a second of the event
    * loop at 10,000 repositories. `addRepositoriesInSlices` gives the loop turns in between.
    */
-  addRepositories(installationId: number, repos: readonly { id: number; fullName: string }[]): void {
+  async addRepositories(installationId: number, repos: readonly { id: number; fullName: string }[]): Promise<void> {
     this.db.transaction(() => this.upsertRepositories(installationId, repos));
   }
 
   /** `addRepositories` a slice at a time, the event loop free in between (each slice is complete on its own). */
-  addRepositoriesInSlices(installationId: number, repos: readonly { id: number; fullName: string }[]): Promise<void> {
+  async addRepositoriesInSlices(installationId: number, repos: readonly { id: number; fullName: string }[]): Promise<void> {
     return forEachSlice(repos, ROWS_PER_SLICE, (slice) => this.db.transaction(() => this.upsertRepositories(installationId, slice)));
   }
 
@@ -210,7 +216,7 @@ export class Store {
     for (const r of repos) this.upsertRepository.run({ id: r.id, installationId, fullName: r.fullName });
   }
 
-  removeRepositories(installationId: number, ids: number[], at: Date = new Date()): void {
+  async removeRepositories(installationId: number, ids: number[], at: Date = new Date()): Promise<void> {
     if (ids.length === 0) return;
     this.db
       .update(schema.repositories)
@@ -220,7 +226,7 @@ export class Store {
   }
 
   /** Appends an assessment: history is kept, never overwritten. */
-  recordAssessment(record: AssessmentRecord): number {
+  async recordAssessment(record: AssessmentRecord): Promise<number> {
     const a = record.assessment;
     const findings = z.array(findingSchema).parse(a.findings);
     const results = z.array(claimResultSchema).parse(a.results);
@@ -253,7 +259,7 @@ export class Store {
    * has one, however it was assessed (a pull request's check run as much as an installation run),
    * except those removed from the installation since.
    */
-  latestAssessmentIds(installationId: number): { id: number; repositoryFullName: string }[] {
+  async latestAssessmentIds(installationId: number): Promise<{ id: number; repositoryFullName: string }[]> {
     const removed = this.db
       .select({ fullName: schema.repositories.fullName })
       .from(schema.repositories)
@@ -268,7 +274,7 @@ export class Store {
   }
 
   /** When each repository of the installation was last assessed (any trigger), removed ones left out. */
-  lastAssessedAt(installationId: number): Map<string, string> {
+  async lastAssessedAt(installationId: number): Promise<Map<string, string>> {
     const removed = this.db
       .select({ fullName: schema.repositories.fullName })
       .from(schema.repositories)
@@ -283,7 +289,7 @@ export class Store {
   }
 
   /** One stored assessment by id, only within the asking installation. */
-  assessmentById(installationId: number, id: number): StoredAssessment | undefined {
+  async assessmentById(installationId: number, id: number): Promise<StoredAssessment | undefined> {
     const row = this.db.select().from(schema.assessments).where(and(eq(schema.assessments.installationId, installationId), eq(schema.assessments.id, id))).get();
     return row ? storedAssessment(row) : undefined;
   }
@@ -293,7 +299,7 @@ export class Store {
    * the asking installation, in no particular order. One query, finished before it returns, so
    * a caller that waits between pages never leaves the connection in the middle of a statement.
    */
-  assessmentsByIds(installationId: number, ids: readonly number[]): StoredAssessment[] {
+  async assessmentsByIds(installationId: number, ids: readonly number[]): Promise<StoredAssessment[]> {
     if (ids.length === 0) return [];
     return this.db
       .select()
@@ -304,7 +310,7 @@ export class Store {
   }
 
   /** Only the findings of several stored assessments (validated as ever), for the JSON report's `findings`. */
-  findingsByIds(installationId: number, ids: readonly number[]): { id: number; findings: Finding[] }[] {
+  async findingsByIds(installationId: number, ids: readonly number[]): Promise<{ id: number; findings: Finding[] }[]> {
     if (ids.length === 0) return [];
     return this.db
       .select({ id: schema.assessments.id, findings: schema.assessments.findings })
@@ -315,7 +321,7 @@ export class Store {
   }
 
   /** Assessments of one repository, newest first, only ever within the asking installation. */
-  assessments(installationId: number, repositoryFullName: string, limit = 20): StoredAssessment[] {
+  async assessments(installationId: number, repositoryFullName: string, limit = 20): Promise<StoredAssessment[]> {
     const rows = this.db
       .select()
       .from(schema.assessments)
@@ -327,7 +333,7 @@ export class Store {
   }
 
   /** Whether a check run was already published for this commit (a push raises several events). */
-  hasCheckRun(installationId: number, repositoryFullName: string, headSha: string): boolean {
+  async hasCheckRun(installationId: number, repositoryFullName: string, headSha: string): Promise<boolean> {
     const row = this.db
       .select({ id: schema.assessments.id })
       .from(schema.assessments)
@@ -344,7 +350,7 @@ export class Store {
   }
 
   /** Repositories the installation currently covers. */
-  repositoriesOf(installationId: number): string[] {
+  async repositoriesOf(installationId: number): Promise<string[]> {
     return this.db
       .select({ fullName: schema.repositories.fullName })
       .from(schema.repositories)
@@ -357,7 +363,7 @@ export class Store {
    * Claims a webhook delivery for processing. False when it is done or already running, so a
    * redelivery (same X-GitHub-Delivery) is processed once; a failed one may run again.
    */
-  claimDelivery(deliveryId: string, event: string, installationId: number | null, at: Date = new Date()): boolean {
+  async claimDelivery(deliveryId: string, event: string, installationId: number | null, at: Date = new Date()): Promise<boolean> {
     return this.db.transaction((tx) => {
       const existing = tx.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).get();
       if (existing && existing.state !== "failed") return false;
@@ -370,7 +376,7 @@ export class Store {
     });
   }
 
-  finishDelivery(deliveryId: string, outcome: { ok: true } | { ok: false; error: string }, at: Date = new Date()): void {
+  async finishDelivery(deliveryId: string, outcome: { ok: true } | { ok: false; error: string }, at: Date = new Date()): Promise<void> {
     this.db
       .update(schema.webhookDeliveries)
       .set({ state: outcome.ok ? "done" : "failed", finishedAt: at.toISOString(), error: outcome.ok ? null : outcome.error.slice(0, 2000) })
@@ -379,12 +385,12 @@ export class Store {
   }
 
   /** A delivery's state and, when it failed, why. */
-  delivery(deliveryId: string): { state: string; error: string | null; event: string } | undefined {
+  async delivery(deliveryId: string): Promise<{ state: string; error: string | null; event: string } | undefined> {
     const row = this.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).get();
     return row ? { state: row.state, error: row.error, event: row.event } : undefined;
   }
 
-  deliveryState(deliveryId: string): string | undefined {
+  async deliveryState(deliveryId: string): Promise<string | undefined> {
     return this.db.select().from(schema.webhookDeliveries).where(eq(schema.webhookDeliveries.deliveryId, deliveryId)).get()?.state;
   }
 }

@@ -39,7 +39,7 @@ describe("installation backfill under a spent rate budget", () => {
   let app: ClaimcheckApp;
 
   beforeEach(async () => {
-    store = Store.open(":memory:");
+    store = await Store.open(":memory:");
     now = NOW;
     sleeps = [];
     const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -57,7 +57,7 @@ describe("installation backfill under a spent rate budget", () => {
     });
     await probot.load(app.app, { cwd: process.cwd(), addHandler: () => undefined });
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
 
   async function deliver(id: string, payload: Record<string, unknown>) {
     await probot.receive({ id, name: "installation_repositories", payload } as Parameters<Probot["receive"]>[0]);
@@ -90,14 +90,14 @@ describe("installation backfill under a spent rate budget", () => {
     expect(sleeps[0]).toBeGreaterThanOrEqual(RESET.getTime() - NOW.getTime());
     expect(sleeps[0]).toBeLessThanOrEqual(RESET.getTime() - NOW.getTime() + 2000);
     for (const name of ["First", "Second", "Third"]) {
-      const [stored] = store.assessments(installationId, `Codertocat/${name}`);
+      const [stored] = await store.assessments(installationId, `Codertocat/${name}`);
       expect(stored?.trigger).toBe("installation_repositories.added");
       // Nothing became unknown for want of budget: the quiet repository's protection claim is judged.
       expect(stored?.results.find((r) => r.claimId === "2.2.2")?.status).toBe("gap");
     }
-    const third = store.assessments(installationId, "Codertocat/Third")[0]!;
+    const third = (await store.assessments(installationId, "Codertocat/Third"))[0]!;
     expect(Date.parse(third.finishedAt)).toBeGreaterThanOrEqual(RESET.getTime());
-    expect(backfillOf(store, installationId)).toMatchObject({ state: "finished", total: 2, assessed: 2, failed: 0 });
-    expect(store.deliveryState("second")).toBe("done");
+    expect(await backfillOf(store, installationId)).toMatchObject({ state: "finished", total: 2, assessed: 2, failed: 0 });
+    expect(await store.deliveryState("second")).toBe("done");
   });
 });

@@ -9,35 +9,35 @@ import { Store } from "../../src/store/store.js";
 
 const INSTALLATION = 3;
 
-function record(store: Store, trigger: string, requests: Assessment["requests"], inScope = true) {
+async function record(store: Store, trigger: string, requests: Assessment["requests"], inScope = true) {
   const assessment: Assessment = { owner: "acme", name: "api", repo: null, scope: inScope ? { inScope: true } : { inScope: false, reason: "archived" }, findings: [], results: [], requests, startedAt: "2026-11-24T12:00:00Z", finishedAt: "2026-11-24T12:00:01Z" };
-  store.recordAssessment({ installationId: INSTALLATION, trigger, assessment, configProblems: [] });
+  await store.recordAssessment({ installationId: INSTALLATION, trigger, assessment, configProblems: [] });
 }
 
 describe("the cost a backfill plans with", () => {
   let store: Store;
-  beforeEach(() => {
-    store = Store.open(":memory:");
-    store.upsertInstallation(INSTALLATION, "acme", "Organization");
+  beforeEach(async () => {
+    store = await Store.open(":memory:");
+    await store.upsertInstallation(INSTALLATION, "acme", "Organization");
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
 
-  it("is the mean of recent full assessments as GitHub charged them: 304s free, points as reported", () => {
-    record(store, "pull_request.opened", { rest: 6, graphql: 1, graphqlCost: 3, notModified: 4 });
-    record(store, "installation.created", { rest: 6, graphql: 1, graphqlCost: 2 });
+  it("is the mean of recent full assessments as GitHub charged them: 304s free, points as reported", async () => {
+    await record(store, "pull_request.opened", { rest: 6, graphql: 1, graphqlCost: 3, notModified: 4 });
+    await record(store, "installation.created", { rest: 6, graphql: 1, graphqlCost: 2 });
     // A protection refresh reads less than a full assessment, and an archived repository almost nothing.
-    record(store, "branch_protection_rule.edited", { rest: 3, graphql: 0, graphqlCost: 0 });
-    record(store, "installation.created", { rest: 1, graphql: 0, graphqlCost: 0 }, false);
-    expect(recentAssessmentCost(store, INSTALLATION)).toEqual({ rest: 4, graphql: 2.5, assessments: 2 });
-    expect(costOf(recentAssessmentCost(store, INSTALLATION))).toEqual({ rest: 4, graphql: 2.5 });
+    await record(store, "branch_protection_rule.edited", { rest: 3, graphql: 0, graphqlCost: 0 });
+    await record(store, "installation.created", { rest: 1, graphql: 0, graphqlCost: 0 }, false);
+    expect(await recentAssessmentCost(store, INSTALLATION)).toEqual({ rest: 4, graphql: 2.5, assessments: 2 });
+    expect(costOf(await recentAssessmentCost(store, INSTALLATION))).toEqual({ rest: 4, graphql: 2.5 });
   });
 
-  it("falls back to the benchmark's figure before the installation has any, and never plans a free repository", () => {
-    expect(costOf(recentAssessmentCost(store, INSTALLATION))).toEqual(MEASURED_COST);
+  it("falls back to the benchmark's figure before the installation has any, and never plans a free repository", async () => {
+    expect(costOf(await recentAssessmentCost(store, INSTALLATION))).toEqual(MEASURED_COST);
     expect(costOf({ rest: 0, graphql: 0.2 })).toEqual({ rest: 1, graphql: 1 });
   });
 
-  it("is read from an index, newest first, without reading and sorting every stored assessment", () => {
+  it("is read from an index, newest first, without reading and sorting every stored assessment", async () => {
     // Asked before every batch of a backfill: sorting all of an installation's assessments (their
     // JSON columns with them) blocked the event loop for seconds once thousands were stored.
     const query = recentAssessmentsQuery(store, INSTALLATION, 200).toSQL();
@@ -48,7 +48,7 @@ describe("the cost a backfill plans with", () => {
     expect(steps).not.toMatch(/TEMP B-TREE|SCAN assessments/);
   });
 
-  it("with GitHub's reported limits: 12,500 points an hour pays for 2.5 times what 5,000 does", () => {
+  it("with GitHub's reported limits: 12,500 points an hour pays for 2.5 times what 5,000 does", async () => {
     const now = new Date("2026-11-24T12:00:00Z");
     const fresh = (limit: number) => ({ limit, remaining: limit, resetAt: new Date(now.getTime() + 3_600_000) });
     const cost = { rest: 3, graphql: 3 };

@@ -73,10 +73,10 @@ function captureLog() {
 
 describe("Backfiller", () => {
   let store: Store;
-  beforeEach(() => {
-    store = Store.open(":memory:");
+  beforeEach(async () => {
+    store = await Store.open(":memory:");
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
 
   it("spreads 10,000 repositories over the 18 hourly windows the arithmetic needs, stating the finish time up front", async () => {
     const clock = fakeClock(START);
@@ -111,7 +111,7 @@ describe("Backfiller", () => {
     expect(Math.abs(Date.parse(secondPause.expectedFinishAt as string) - finished)).toBeLessThanOrEqual(windows * 1000);
     expect(lines[0]!.msg).toMatch(/^backfill started: 0 of 10000 assessed; next batch at \S+Z; expected to finish at \S+Z$/);
 
-    const row = backfillOf(store, 1)!;
+    const row = (await backfillOf(store, 1))!;
     expect(row).toMatchObject({ state: "finished", total: 10_000, assessed: 10_000, failed: 0 });
     expect(describeBackfill(row)).toBe(`10000 of 10000 repositories assessed by ${new Date(finished).toISOString()}`);
   });
@@ -123,15 +123,15 @@ describe("Backfiller", () => {
     budgets.of(1).observe("graphql", { limit: 5000, remaining: 5000, resetAt: new Date(START.getTime() + 60 * 60_000) });
     let seen: string | null = null;
     const paused: Clock = { now: clock.now, sleep: async () => {
-      seen = describeBackfill(backfillOf(store, 1));
+      seen = describeBackfill(await backfillOf(store, 1));
       await new Promise(() => undefined);
     } };
     const backfiller = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: paused });
     void backfiller.run(1, ["o/a", "o/b", "o/c", "o/d"], { name: "installation.created", deliveryId: "d1" }, { assess: spending(budgets.of(1)) });
     await new Promise((r) => setTimeout(r, 20));
     expect(seen).toBe("2 of 4 assessed; next batch at 2026-11-25T10:30:00.000Z; expected to finish at 2026-11-25T10:30:00.000Z");
-    expect(backfillOf(store, 1)?.state).toBe("paused");
-    expect(pendingRepositories(store, 1)).toEqual(["o/c", "o/d"]);
+    expect((await backfillOf(store, 1))?.state).toBe("paused");
+    expect(await pendingRepositories(store, 1)).toEqual(["o/c", "o/d"]);
   });
 
   it("stops waiting for a reset when the process shuts down, leaving the rest stored", async () => {
@@ -142,13 +142,13 @@ describe("Backfiller", () => {
     const backfiller = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: { now: clock.now, sleep: () => new Promise(() => undefined) } });
     const running = backfiller.run(3, ["o/a", "o/b", "o/c", "o/d"], { name: "installation.created", deliveryId: "d3" }, { assess: spending(budgets.of(3)) });
     await new Promise((r) => setTimeout(r, 20));
-    expect(backfillOf(store, 3)?.state).toBe("paused");
+    expect((await backfillOf(store, 3))?.state).toBe("paused");
 
     backfiller.stop();
     const outcome = await running;
     expect(outcome).toMatchObject({ interrupted: true, failed: 0 });
     expect(outcome.assessed).toEqual(["o/a", "o/b"]);
-    expect(pendingRepositories(store, 3)).toEqual(["o/c", "o/d"]);
+    expect(await pendingRepositories(store, 3)).toEqual(["o/c", "o/d"]);
   });
 
   it("resumes after a restart with only the repositories never assessed", async () => {
@@ -172,8 +172,8 @@ describe("Backfiller", () => {
     });
     expect(assessedAfter).toEqual(repos.slice(3));
     expect(outcome?.assessed).toHaveLength(5);
-    expect(backfillOf(store, 7)).toMatchObject({ state: "finished", total: 8, assessed: 8 });
-    expect(next.resume(7, () => ({ assess: async (r) => r }))).toBeNull();
+    expect(await backfillOf(store, 7)).toMatchObject({ state: "finished", total: 8, assessed: 8 });
+    expect(await next.resume(7, () => ({ assess: async (r) => r }))).toBeNull();
   });
 
   it("counts a repository that could not be assessed and moves on", async () => {
@@ -185,8 +185,8 @@ describe("Backfiller", () => {
       },
     });
     expect(outcome).toEqual({ assessed: ["o/ok"], failed: 1 });
-    expect(backfillOf(store, 2)).toMatchObject({ state: "finished", assessed: 1, failed: 1 });
-    expect(pendingRepositories(store, 2)).toEqual([]);
+    expect(await backfillOf(store, 2)).toMatchObject({ state: "finished", assessed: 1, failed: 1 });
+    expect(await pendingRepositories(store, 2)).toEqual([]);
   });
 
   it("asks GitHub for the budgets (free) before a backfill too large for the conservative default", async () => {
@@ -217,9 +217,9 @@ describe("Backfiller", () => {
   });
 
   it("is resumed by maintenance when a restart left it unfinished", async () => {
-    store.upsertInstallation(21, "acme", "Organization");
-    store.upsertInstallation(22, "other", "Organization");
-    enqueueBackfill(store, 21, ["acme/a", "acme/b"], { name: "installation.created", deliveryId: "d21" }, START);
+    await store.upsertInstallation(21, "acme", "Organization");
+    await store.upsertInstallation(22, "other", "Organization");
+    await enqueueBackfill(store, 21, ["acme/a", "acme/b"], { name: "installation.created", deliveryId: "d21" }, START);
     const octokit = {
       request: async () => Promise.reject(Object.assign(new Error("Not Found"), { status: 404 })),
       graphql: async () => Promise.reject(new Error("unused")),

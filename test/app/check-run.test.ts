@@ -37,8 +37,8 @@ describe("pull request → check run", () => {
   beforeEach(async () => {
     app = await testApp();
   });
-  afterEach(() => {
-    app.store.close();
+  afterEach(async () => {
+    await app.store.close();
   });
 
   it("publishes the evidence check run on the PR's head commit and stores the assessment", async () => {
@@ -70,7 +70,7 @@ describe("pull request → check run", () => {
     expect(run.output.text).toContain("✅ met `checks-required`: required to pass before merge: `continuous-integration/travis-ci`");
     expect(run.output.text).toContain("| [branch-protection.required-approvals](https://github.com/Codertocat/Hello-World/settings/branches) | `2` |");
 
-    const [stored] = app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
+    const [stored] = await app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
     expect(stored).toBeDefined();
     expect(stored!.trigger).toBe("pull_request.opened");
     expect(stored!.headSha).toBe(payload.pull_request.head.sha);
@@ -92,8 +92,8 @@ describe("pull request → check run", () => {
     await app.deliver("pull_request", payload, "same-delivery");
 
     expect(runs).toHaveLength(1);
-    expect(app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`)).toHaveLength(1);
-    expect(app.store.deliveryState("same-delivery")).toBe("done");
+    expect(await app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`)).toHaveLength(1);
+    expect(await app.store.deliveryState("same-delivery")).toBe("done");
   });
 
   it("asks for action, naming the bad key, when the configuration is invalid", async () => {
@@ -109,7 +109,7 @@ describe("pull request → check run", () => {
     expect(runs[0]!.conclusion).toBe("action_required");
     expect(runs[0]!.output.summary).toContain("`thresholds.requiredApprovels`: unknown key");
     expect(runs[0]!.details_url).toBe("https://github.com/Codertocat/Hello-World/blob/main/.github/claimcheck.yml");
-    const [stored] = app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
+    const [stored] = await app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
     expect(stored!.configProblems).toEqual([{ path: "thresholds.requiredApprovels", message: "unknown key" }]);
   });
 
@@ -245,6 +245,6 @@ describe("recent changes on the check run", () => {
     expect(edited).toBeGreaterThan(0);
     expect(created).toBeGreaterThan(edited);
     expect(summary).toContain("[hubot](https://github.com/hubot)");
-    app.store.close();
+    await app.store.close();
   });
 });

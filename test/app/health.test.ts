@@ -5,12 +5,14 @@ import { healthHandler } from "../../src/app/health.js";
 import { Store } from "../../src/store/store.js";
 
 let server: Server | undefined;
-afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
+afterEach(async () => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
 
 async function serve(store: Store): Promise<string> {
   const handler = healthHandler(store);
   server = createServer((req, res) => {
-    if (!handler(req, res)) res.writeHead(404).end();
+    void handler(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
@@ -18,13 +20,13 @@ async function serve(store: Store): Promise<string> {
 
 describe("health route", () => {
   it("answers 200 while the database answers, 503 once it does not", async () => {
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     const base = await serve(store);
     const ok = await fetch(`${base}/healthz`);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ status: "ok" });
     expect((await fetch(`${base}/elsewhere`)).status).toBe(404);
-    store.close();
+    await store.close();
     const down = await fetch(`${base}/healthz`);
     expect(down.status).toBe(503);
   });

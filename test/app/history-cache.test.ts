@@ -11,8 +11,8 @@ import { turnsDuring } from "../helpers/turns.js";
 const NOW = new Date("2026-11-24T12:00:00Z");
 const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString();
 
-function record(store: Store, repo: string, daysAgo: number, status: CheckStatus, installationId = 1): void {
-  store.recordAssessment({
+async function record(store: Store, repo: string, daysAgo: number, status: CheckStatus, installationId = 1): Promise<void> {
+  await store.recordAssessment({
     installationId,
     trigger: "pull_request.opened",
     deliveryId: `d-${installationId}-${repo}-${daysAgo}`,
@@ -33,72 +33,72 @@ function record(store: Store, repo: string, daysAgo: number, status: CheckStatus
 
 describe("the history kept between page views", () => {
   it("is the history built from the store, view after view, reading only what was stored since", async () => {
-    const store = Store.open(":memory:");
-    store.upsertInstallation(1, "octo-org", "Organization");
-    store.addRepositories(1, [
+    const store = await Store.open(":memory:");
+    await store.upsertInstallation(1, "octo-org", "Organization");
+    await store.addRepositories(1, [
       { id: 1, fullName: "octo-org/api" },
       { id: 2, fullName: "octo-org/web" },
     ]);
-    record(store, "api", 120, "gap");
-    record(store, "api", 50, "met");
-    record(store, "web", 30, "gap");
+    await record(store, "api", 120, "gap");
+    await record(store, "api", 50, "met");
+    await record(store, "web", 30, "gap");
     const cache = new HistoryCache(store);
-    expect(await cache.history(1, NOW, 90)).toEqual(storedHistory(store, 1, NOW, 90));
+    expect(await cache.history(1, NOW, 90)).toEqual(await storedHistory(store, 1, NOW, 90));
 
-    record(store, "web", 2, "met");
-    record(store, "api", 1, "partial");
+    await record(store, "web", 2, "met");
+    await record(store, "api", 1, "partial");
     const later = new Date(NOW.getTime() + 3_600_000);
-    const expected = storedHistory(store, 1, later, 90);
+    const expected = await storedHistory(store, 1, later, 90);
     // The rows the first view read are spoilt: the next view must not read them again.
     const originals = store.db.select({ id: schema.assessments.id, results: schema.assessments.results }).from(schema.assessments).where(lte(schema.assessments.id, 3)).all();
     store.db.update(schema.assessments).set({ results: "spoilt" }).where(lte(schema.assessments.id, 3)).run();
-    expect(() => storedHistory(store, 1, later, 90)).toThrow();
+    await expect(storedHistory(store, 1, later, 90)).rejects.toThrow();
     expect(await cache.history(1, later, 90)).toEqual(expected);
     for (const o of originals) store.db.update(schema.assessments).set({ results: o.results }).where(eq(schema.assessments.id, o.id)).run();
 
     // A repository leaves the installation: built afresh, without it.
     store.db.update(schema.repositories).set({ removedAt: later.toISOString() }).run();
-    store.addRepositories(1, [{ id: 1, fullName: "octo-org/api" }]);
-    expect(await cache.history(1, later, 90)).toEqual(storedHistory(store, 1, later, 90));
-    expect(await cache.history(1, later, 30)).toEqual(storedHistory(store, 1, later, 30));
-    store.close();
+    await store.addRepositories(1, [{ id: 1, fullName: "octo-org/api" }]);
+    expect(await cache.history(1, later, 90)).toEqual(await storedHistory(store, 1, later, 90));
+    expect(await cache.history(1, later, 30)).toEqual(await storedHistory(store, 1, later, 30));
+    await store.close();
   });
 });
 
 describe("the history's assessments read a page at a time", () => {
   it("are the rows of one read, in the same order, with other callbacks running between the pages", async () => {
-    const store = Store.open(":memory:");
-    for (const id of [1, 2]) store.upsertInstallation(id, id === 1 ? "octo-org" : "other-org", "Organization");
+    const store = await Store.open(":memory:");
+    for (const id of [1, 2]) await store.upsertInstallation(id, id === 1 ? "octo-org" : "other-org", "Organization");
     const repos = Array.from({ length: 40 }, (_, i) => `r${i}`);
-    store.addRepositories(1, repos.map((name, i) => ({ id: i + 1, fullName: `octo-org/${name}` })));
-    store.addRepositories(2, [{ id: 1_000, fullName: "other-org/r0" }]);
+    await store.addRepositories(1, repos.map((name, i) => ({ id: i + 1, fullName: `octo-org/${name}` })));
+    await store.addRepositories(2, [{ id: 1_000, fullName: "other-org/r0" }]);
     // Before the period and inside it, out of time order, another installation's rows between.
     const statuses: CheckStatus[] = ["met", "gap", "partial"];
     for (const [i, name] of repos.entries()) {
-      record(store, name, 120 + i, "gap");
+      await record(store, name, 120 + i, "gap");
       for (let k = 0; k < 4; k += 1) {
-        record(store, name, (i * 7 + k * 13) % 89, statuses[(i + k) % 3]!);
-        record(store, "r0", (i + k) % 89, "met", 2);
+        await record(store, name, (i * 7 + k * 13) % 89, statuses[(i + k) % 3]!);
+        await record(store, "r0", (i + k) % 89, "met", 2);
       }
     }
     const since = new Date(NOW.getTime() - 90 * 86_400_000);
 
     const { turns, value: paged } = await turnsDuring(() => loadHistoryAssessments(store, 1, since, NOW));
 
-    const whole = historyAssessments(store, 1, since, NOW);
+    const whole = await historyAssessments(store, 1, since, NOW);
     expect(paged.during).toEqual(whole.during);
     expect(paged.during).toHaveLength(160);
     expect([...paged.before].sort((x, y) => x.id - y.id)).toEqual([...whole.before].sort((x, y) => x.id - y.id));
     // 40 rows before the period and 160 in it, 50 a page: a turn for others between every page.
     expect(turns).toBeGreaterThanOrEqual(4);
-    expect(await loadStoredHistory(store, 1, NOW, 90)).toEqual(storedHistory(store, 1, NOW, 90));
-    store.close();
+    expect(await loadStoredHistory(store, 1, NOW, 90)).toEqual(await storedHistory(store, 1, NOW, 90));
+    await store.close();
   });
 
   it("are none for an installation without assessments in the period", async () => {
-    const store = Store.open(":memory:");
-    store.upsertInstallation(1, "octo-org", "Organization");
+    const store = await Store.open(":memory:");
+    await store.upsertInstallation(1, "octo-org", "Organization");
     expect(await loadHistoryAssessments(store, 1, new Date(NOW.getTime() - 86_400_000), NOW)).toEqual({ before: [], during: [] });
-    store.close();
+    await store.close();
   });
 });

@@ -14,7 +14,7 @@ describe("installation and protection events", () => {
   });
   afterEach(async () => {
     await app.idle();
-    app.store.close();
+    await app.store.close();
   });
 
   it("assesses every selected repository when the app is installed, without publishing a check run", async () => {
@@ -34,11 +34,11 @@ describe("installation and protection events", () => {
     expect(nock.pendingMocks().filter((m) => !m.includes("check-runs"))).toEqual([]);
     expect(runs).toHaveLength(0);
     for (const { full_name } of repos) {
-      const [stored] = app.store.assessments(installationId, full_name);
+      const [stored] = await app.store.assessments(installationId, full_name);
       expect(stored?.trigger).toBe("installation.created");
       expect(stored?.results.find((r) => r.claimId === "2.2.2")?.status).toBe("gap");
     }
-    expect(app.store.repositoriesOf(installationId)).toEqual(repos.map((r) => r.full_name));
+    expect(await app.store.repositoriesOf(installationId)).toEqual(repos.map((r) => r.full_name));
   });
 
   it("assesses repositories added to the installation", async () => {
@@ -51,7 +51,7 @@ describe("installation and protection events", () => {
     }
     await app.deliver("installation_repositories", payload);
     expect(nock.pendingMocks()).toEqual([]);
-    expect(app.store.assessments(installationId, "Codertocat/Space")).toHaveLength(1);
+    expect(await app.store.assessments(installationId, "Codertocat/Space")).toHaveLength(1);
   });
 
   it("re-assesses a repository when its branch protection changes", async () => {
@@ -61,7 +61,7 @@ describe("installation and protection events", () => {
     mockRepositoryEvidence(owner, repo);
     await app.deliver("branch_protection_rule", payload);
     expect(nock.pendingMocks()).toEqual([]);
-    const [stored] = app.store.assessments(payload.installation.id, `${owner}/${repo}`);
+    const [stored] = await app.store.assessments(payload.installation.id, `${owner}/${repo}`);
     expect(stored?.trigger).toBe("branch_protection_rule.created");
   });
 
@@ -76,7 +76,7 @@ describe("installation and protection events", () => {
     await app.deliver("branch_protection_rule", { ...payload, action: "edited" }, "second");
 
     expect(nock.pendingMocks()).toEqual([]);
-    const [latest, first] = app.store.assessments(payload.installation.id, `${owner}/${repo}`);
+    const [latest, first] = await app.store.assessments(payload.installation.id, `${owner}/${repo}`);
     expect(latest!.requests).toMatchObject({ rest: 5, graphql: 0 });
     expect(latest!.findings.find((f) => f.id === "branch-protection.pr-required")?.value).toBe(true);
     const carried = latest!.findings.find((f) => f.id === "reviews.merged-prs");
@@ -99,7 +99,7 @@ describe("installation and protection events", () => {
     mockRepositoryEvidence(owner, repo);
     await app.deliver("repository_ruleset", payload);
     expect(nock.pendingMocks()).toEqual([]);
-    expect(app.store.assessments(base.installation.id, `${owner}/${repo}`)[0]?.trigger).toBe("repository_ruleset.created");
+    expect((await app.store.assessments(base.installation.id, `${owner}/${repo}`))[0]?.trigger).toBe("repository_ruleset.created");
   });
 
   it("serialises two deliveries for the same repository", async () => {
@@ -135,6 +135,6 @@ describe("installation and protection events", () => {
     ]);
     await app.idle();
     expect(maxInFlight).toBe(1);
-    expect(app.store.assessments(first.installation.id, `${owner}/${repo}`)).toHaveLength(2);
+    expect(await app.store.assessments(first.installation.id, `${owner}/${repo}`)).toHaveLength(2);
   });
 });

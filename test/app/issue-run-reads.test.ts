@@ -18,8 +18,8 @@ import { claimResult, config, octokit, ORG, silent } from "../issues/fixtures.js
 const INSTALLATION = 7;
 const NOW = new Date("2026-03-12T10:00:00Z");
 
-function stored(store: Store, count: number): void {
-  store.upsertInstallation(INSTALLATION, ORG, "Organization");
+async function stored(store: Store, count: number): Promise<void> {
+  await store.upsertInstallation(INSTALLATION, ORG, "Organization");
   for (let i = 0; i < count; i += 1) {
     const name = `repo-${i}`;
     const assessment: Assessment = {
@@ -33,7 +33,7 @@ function stored(store: Store, count: number): void {
       startedAt: NOW.toISOString(),
       finishedAt: new Date(NOW.getTime() - i * 1000).toISOString(),
     };
-    store.recordAssessment({ installationId: INSTALLATION, trigger: "installation.created", assessment, configProblems: [] });
+    await store.recordAssessment({ installationId: INSTALLATION, trigger: "installation.created", assessment, configProblems: [] });
   }
 }
 
@@ -52,11 +52,11 @@ async function statements(work: () => Promise<void>): Promise<{ assessmentReads:
 
 describe("issue publication after a run", () => {
   let stores: Store[] = [];
-  beforeEach(() => {
+  beforeEach(async () => {
     stores = [];
   });
-  afterEach(() => {
-    for (const s of stores) s.close();
+  afterEach(async () => {
+    for (const s of stores) await s.close();
     nock.cleanAll();
   });
 
@@ -64,9 +64,9 @@ describe("issue publication after a run", () => {
     // Each organisation on its own GitHub: the issues one run wrote are not there for the other.
     nock.cleanAll();
     const github = new FakeIssues();
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     stores.push(store);
-    stored(store, repositories);
+    await stored(store, repositories);
     const issues = new IssuePublisher({ store, log: silent, now: () => NOW, sleep: async () => undefined });
     const deps: PipelineDeps = { store, log: silent, orgEvidence: new OrgEvidence(), issues, now: () => NOW };
     const assessed: Assessed[] = Array.from({ length: repositories }, (_, i) => ({ assessmentId: i + 1, fullName: `${ORG}/repo-${i}`, config: config(raw) }));

@@ -15,9 +15,9 @@ import { claimResult, ORG } from "../issues/fixtures.js";
 const INSTALLATION = 7;
 const NOW = new Date("2026-03-12T10:00:00Z");
 
-function stored(count: number): Store {
-  const store = Store.open(":memory:");
-  store.upsertInstallation(INSTALLATION, ORG, "Organization");
+async function stored(count: number): Promise<Store> {
+  const store = await Store.open(":memory:");
+  await store.upsertInstallation(INSTALLATION, ORG, "Organization");
   for (let i = 0; i < count; i += 1) {
     const name = `repo-${i}`;
     const finishedAt = new Date(NOW.getTime() - ((i + 5) % count) * 1000).toISOString();
@@ -32,7 +32,7 @@ function stored(count: number): Store {
       startedAt: finishedAt,
       finishedAt,
     };
-    store.recordAssessment({ installationId: INSTALLATION, trigger: "installation.created", assessment, configProblems: [] });
+    await store.recordAssessment({ installationId: INSTALLATION, trigger: "installation.created", assessment, configProblems: [] });
   }
   return store;
 }
@@ -42,7 +42,7 @@ describe("the newest results an issue run keeps", () => {
   afterEach(() => store?.close());
 
   it("keeps whole only the repositories asked for and the newest in scope; the summary's facts cover them all", async () => {
-    store = stored(300);
+    store = await stored(300);
     const all = await latestResults(store, INSTALLATION);
     const { latest, facts } = await issueRunResults(store, INSTALLATION, new Set([`${ORG}/repo-42`]), false);
     // repo-295 finished last (NOW), and is in scope.
@@ -55,7 +55,7 @@ describe("the newest results an issue run keeps", () => {
   });
 
   it("for central issues keeps every repository's claim statuses and reasons, without findings or evidence links", async () => {
-    store = stored(120);
+    store = await stored(120);
     const all = await latestResults(store, INSTALLATION);
     const { latest } = await issueRunResults(store, INSTALLATION, new Set([`${ORG}/repo-3`]), true);
     expect(latest.map((r) => r.fullName)).toEqual(all.map((r) => r.fullName));

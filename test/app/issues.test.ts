@@ -54,7 +54,7 @@ describe("gap issues from webhooks", () => {
     github.now = () => NOW;
     nock(API).persist().post(/\/app\/installations\/\d+\/access_tokens/).reply(201, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z", permissions: { issues: "write" }, repository_selection: "all" });
   });
-  afterEach(() => app.store.close());
+  afterEach(async () => await app.store.close());
 
   async function assess(repo = REPO, yaml = "issues:\n  maxOpenPerRun: 50\n") {
     mockConfig(OWNER, repo, yaml);
@@ -91,7 +91,7 @@ describe("gap issues from webhooks", () => {
     mockNoConfig(OWNER, REPO);
     await app.deliver("issues", issueEvent("closed", issue, "not_planned"));
 
-    const [exception] = acceptedExceptions(app.store, 1, NOW);
+    const [exception] = await acceptedExceptions(app.store, 1, NOW);
     expect(exception).toMatchObject({ claimId: "2.2.2", scope: FULL, acceptedBy: "Codertocat", reason: "Two maintainers; we accept this until the team grows.", acceptedAt: NOW.toISOString() });
     expect(exception!.expiresAt).toBe("2026-09-08T10:00:00.000Z");
 
@@ -102,7 +102,7 @@ describe("gap issues from webhooks", () => {
 
     // Reopened by a person: the exception ends.
     await app.deliver("issues", issueEvent("reopened", { ...issue, state: "open" }));
-    expect(acceptedExceptions(app.store, 1, NOW)).toEqual([]);
+    expect(await acceptedExceptions(app.store, 1, NOW)).toEqual([]);
   });
 
   it("reopens once, with the evidence, an issue a person closed as completed while the gap remains", async () => {
@@ -142,13 +142,13 @@ describe("gap issues from webhooks", () => {
     const claims = github.issues(`${OWNER}/.github`).map((i) => `${parseMarker(i.body)?.kind} ${parseMarker(i.body)?.claim}`);
     expect(claims.length).toBeGreaterThan(1);
     expect(new Set(claims).size).toBe(claims.length);
-    expect(issueRows(app.store, 1, "summary")).toHaveLength(1);
+    expect(await issueRows(app.store, 1, "summary")).toHaveLength(1);
   });
 
   it("keeps the assessment and the check run when the repository has issues turned off", async () => {
     github.repo(FULL).disabled = 410;
     await assess();
-    expect(app.store.assessments(1, FULL)).toHaveLength(1);
+    expect(await app.store.assessments(1, FULL)).toHaveLength(1);
     const summary = github.issues(`${OWNER}/.github`).find((i) => parseMarker(i.body)?.kind === "summary")!;
     expect(summary.body).toContain("issues are turned off in this repository");
 

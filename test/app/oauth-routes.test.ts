@@ -15,11 +15,14 @@ afterEach(() => new Promise<void>((done) => (server ? server.close(() => done())
 async function serve(config: BrowserSignInConfig, sessions: BrowserSessions): Promise<string> {
   const routes = oauthRoutes({ config, sessions, verifyAdmin: githubAdminCheck() });
   const report = browserReport({ sessions, page: async (org, session) => ({ status: 200, html: `<p>report of ${org} for ${session.login}</p>`, csp: "default-src 'none'" }) });
-  server = createServer(async (req, res) => {
-    if (await routes(req, res)) return;
-    const match = /^\/reports\/([^/?]+)/.exec(req.url ?? "");
-    if (match) return void (await report(req, res, match[1]!));
-    res.writeHead(404).end();
+  // node:http ignores what a listener returns: the answer is awaited inside, never left floating.
+  server = createServer((req, res) => {
+    void (async () => {
+      if (await routes(req, res)) return;
+      const match = /^\/reports\/([^/?]+)/.exec(req.url ?? "");
+      if (match) return void (await report(req, res, match[1]!));
+      res.writeHead(404).end();
+    })();
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   const base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;

@@ -18,7 +18,7 @@ describe("documented check run example", () => {
   beforeEach(async () => {
     app = await testApp({ now: () => new Date("2026-11-24T09:30:00Z") });
   });
-  afterEach(() => app.store.close());
+  afterEach(async () => await app.store.close());
 
   it("matches the output of a real assessment", async () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);

@@ -12,6 +12,7 @@ import { sha } from "../simulator/model.js";
 import { startSimulator, type Simulator } from "../simulator/server.js";
 import { installationCreated, pullRequestOpened } from "../simulator/webhooks.js";
 import { ACME } from "../e2e/helpers.js";
+import { collect } from "../helpers/async-items.js";
 
 /*
  * Webhooks GitHub could not deliver while the app was down are asked for again from the app's
@@ -59,7 +60,7 @@ describe("missed webhooks", () => {
     await app.idle();
     const runs = sim.model.checkRuns.filter((r) => r.head_sha === sha("missed", "api"));
     expect(runs.map((r) => r.name)).toEqual([CHECK_RUN_NAME]);
-    expect(app.store.delivery(missed.guid)?.state).toBe("done");
+    expect((await app.store.delivery(missed.guid))?.state).toBe("done");
     expect(hooks.list.filter((d) => d.guid === missed.guid).map((d) => d.redelivery)).toEqual([false, true]);
   });
 
@@ -94,13 +95,13 @@ describe("missed webhooks", () => {
     expect(sim.stats.byRoute["GET /app/hook/deliveries"]).toBe(2);
     await hooks.idle();
     await app.idle();
-    expect(scanState(app.store)?.newestSeenId).toBe(newestListed);
+    expect((await scanState(app.store))?.newestSeenId).toBe(newestListed);
     // The next run reads only what came after: the three successful redeliveries.
     expect(await app.recoverDeliveries()).toMatchObject({ examined: 3, failed: 0, requested: 0 });
   });
 
   it("records the window it can no longer recover when it was down longer than GitHub keeps deliveries, and 2.2.1 says so", async () => {
-    const aliveAt = scanState(app.store)!.aliveAt;
+    const aliveAt = (await scanState(app.store))!.aliveAt;
     // Down for five days; GitHub no longer lists what it failed to deliver in the first two.
     hooks.outage = true;
     offsetMs += DAY;
@@ -113,16 +114,16 @@ describe("missed webhooks", () => {
     expect(Math.abs(Date.parse(outcome!.gap!.until) - (clock().getTime() - 3 * DAY))).toBeLessThan(5_000);
     expect(lostWindow(aliveAt, new Date(Date.parse(aliveAt) + 2 * DAY))).toBeNull();
 
-    const recorded = [...new AuditTrail(app.store).events(INSTALLATION)].filter((e) => e.kind === GAP_KIND);
+    const recorded = (await collect(new AuditTrail(app.store).events(INSTALLATION))).filter((e) => e.kind === GAP_KIND);
     expect(recorded).toHaveLength(1);
     expect(recorded[0]!.source).toBe("claimcheck");
-    const findings = auditFindings(app.store, INSTALLATION, { now: clock(), since: new Date(clock().getTime() - 90 * DAY), org: "acme" });
+    const findings = await auditFindings(app.store, INSTALLATION, { now: clock(), since: new Date(clock().getTime() - 90 * DAY), org: "acme" });
     expect(findings.find((f) => f.id === "audit.delivery-gaps")?.value).toEqual([outcome!.gap]);
     expect(Object.keys(findings.find((f) => f.id === "audit.events-in-window")?.value as object)).not.toContain(GAP_KIND);
     const claim = evaluateClaims(findings, DEFAULT_CONFIG).find((r) => r.claimId === "2.2.1")!;
     const recording = claim.checks.find((c) => c.checkId === "audit-trail-recording")!;
     expect(recording.status).toBe("partial");
     expect(recording.reason).toContain("may be missing");
-    expect(new AuditTrail(app.store).verify(INSTALLATION).ok).toBe(true);
+    expect((await new AuditTrail(app.store).verify(INSTALLATION)).ok).toBe(true);
   });
 });

@@ -12,19 +12,21 @@ import { fact, orgRun } from "../report/fixtures.js";
 
 let server: Server | undefined;
 let store: Store;
-afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
-beforeEach(() => {
-  store = Store.open(":memory:");
-  store.upsertInstallation(1, "octo-org", "Organization");
-  store.addRepositories(1, [{ id: 100, fullName: "octo-org/api" }]);
+afterEach(async () => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
+beforeEach(async () => {
+  store = await Store.open(":memory:");
+  await store.upsertInstallation(1, "octo-org", "Organization");
+  await store.addRepositories(1, [{ id: 100, fullName: "octo-org/api" }]);
   const run = orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", true, "api")] }]);
-  store.recordAssessment({ installationId: 1, trigger: "test", assessment: run.repositories[0]!, configProblems: [] });
+  await store.recordAssessment({ installationId: 1, trigger: "test", assessment: run.repositories[0]!, configProblems: [] });
 });
 
 async function serve(): Promise<string> {
   const handler = reportHandler({ store, verifyAdmin: githubAdminCheck(), configFor: async () => DEFAULT_CONFIG, now: () => new Date("2026-11-24T12:00:00Z"), browser: browserReport(null) });
-  server = createServer(async (req, res) => {
-    if (!(await handler(req, res))) res.writeHead(404).end();
+  server = createServer((req, res) => {
+    void (async () => {
+      if (!(await handler(req, res))) res.writeHead(404).end();
+    })();
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;

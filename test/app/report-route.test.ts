@@ -17,25 +17,27 @@ import { testApp } from "../helpers/probot.js";
 let server: Server | undefined;
 let store: Store;
 
-afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
-beforeEach(() => {
-  store = Store.open(":memory:");
+afterEach(async () => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
+beforeEach(async () => {
+  store = await Store.open(":memory:");
   // Two organisations, each with one stored assessment: neither may see the other's.
   for (const [id, org] of [
     [1, "octo-org"],
     [2, "other-org"],
   ] as const) {
-    store.upsertInstallation(id, org, "Organization");
-    store.addRepositories(id, [{ id: id * 100, fullName: `${org}/api` }]);
+    await store.upsertInstallation(id, org, "Organization");
+    await store.addRepositories(id, [{ id: id * 100, fullName: `${org}/api` }]);
     const run = orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", org === "octo-org", "api")] }]);
     const assessment = { ...run.repositories[0]!, owner: org, findings: run.repositories[0]!.findings.map((f) => (f.repo ? { ...f, repo: `${org}/api`, url: f.url.replace("octo-org", org) } : f)) };
-    store.recordAssessment({ installationId: id, trigger: "test", assessment, configProblems: [] });
+    await store.recordAssessment({ installationId: id, trigger: "test", assessment, configProblems: [] });
   }
 });
 
 async function serve(handler: (req: any, res: any) => Promise<boolean> | boolean): Promise<string> {
-  server = createServer(async (req, res) => {
-    if (!(await handler(req, res))) res.writeHead(404).end();
+  server = createServer((req, res) => {
+    void (async () => {
+      if (!(await handler(req, res))) res.writeHead(404).end();
+    })();
   });
   await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
@@ -101,10 +103,10 @@ describe("report route", () => {
     for (let i = 0; i < 300; i += 1) {
       const name = `svc-${i}`;
       const run = orgRun([{ name, findings: [fact("branch-protection.pr-required", i % 3 !== 0, name)] }]);
-      store.recordAssessment({ installationId: 1, trigger: "test", assessment: run.repositories[0]!, configProblems: [] });
+      await store.recordAssessment({ installationId: 1, trigger: "test", assessment: run.repositories[0]!, configProblems: [] });
     }
     const now = new Date("2026-11-24T12:00:00Z");
-    const expected = latestReport(store, 1, "octo-org", DEFAULT_CONFIG, now)!;
+    const expected = (await latestReport(store, 1, "octo-org", DEFAULT_CONFIG, now))!;
     const route = handler();
     let answered = 0;
     const base = await serve(async (req, res) => {
@@ -116,7 +118,7 @@ describe("report route", () => {
     const json = await fetch(`${base}/reports/octo-org?format=json`, { headers: { authorization: "Bearer admin-token" } });
     const text = await json.text();
     expect(text.length).toBeGreaterThan(4 * 64 * 1024);
-    expect(text).toBe(renderJson(expected));
+    expect(text).toBe(await renderJson(expected));
     membership("admin-token", "octo-org", "admin");
     const md = await fetch(`${base}/reports/octo-org?format=markdown`, { headers: { authorization: "Bearer admin-token" } });
     expect(await md.text()).toBe(renderMarkdown(expected, { everyHours: DEFAULT_CONFIG.reassessment.everyHours }));
@@ -174,12 +176,12 @@ describe("report route", () => {
   it("includes every repository with a stored assessment, also those assessed only through pull requests", async () => {
     // octo-org/web was never listed by an installation event: its only assessment came from a check run.
     const run = orgRun([{ name: "web", findings: [fact("branch-protection.pr-required", true, "web")] }]);
-    store.recordAssessment({ installationId: 1, trigger: "pull_request.opened", headSha: "abc", checkRunId: 7, assessment: { ...run.repositories[0]!, owner: "octo-org" }, configProblems: [] });
+    await store.recordAssessment({ installationId: 1, trigger: "pull_request.opened", headSha: "abc", checkRunId: 7, assessment: { ...run.repositories[0]!, owner: "octo-org" }, configProblems: [] });
     // A repository removed from the installation is left out.
-    store.addRepositories(1, [{ id: 300, fullName: "octo-org/old" }]);
+    await store.addRepositories(1, [{ id: 300, fullName: "octo-org/old" }]);
     const old = orgRun([{ name: "old", findings: [fact("branch-protection.pr-required", true, "old")] }]);
-    store.recordAssessment({ installationId: 1, trigger: "test", assessment: { ...old.repositories[0]!, owner: "octo-org" }, configProblems: [] });
-    store.removeRepositories(1, [300]);
+    await store.recordAssessment({ installationId: 1, trigger: "test", assessment: { ...old.repositories[0]!, owner: "octo-org" }, configProblems: [] });
+    await store.removeRepositories(1, [300]);
 
     const base = await serve(handler());
     membership("admin-token", "octo-org", "admin");

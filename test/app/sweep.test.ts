@@ -36,7 +36,7 @@ const readsOfRepositories = () => Object.keys(sim.stats.byRoute).filter((route) 
 
 describe("scheduled re-assessment", () => {
   it("reads nothing again while every repository's evidence is fresh", async () => {
-    for (const repo of REPOS) expect(app.store.assessments(INSTALLATION, repo, 1)[0]?.trigger).toBe("installation.created");
+    for (const repo of REPOS) expect((await app.store.assessments(INSTALLATION, repo, 1))[0]?.trigger).toBe("installation.created");
     sim.resetStats();
     const [outcome] = await app.sweep();
     expect(outcome).toMatchObject({ installationId: INSTALLATION, assessed: 0, plan: { due: 0 } });
@@ -53,7 +53,7 @@ describe("scheduled re-assessment", () => {
     await app.idle();
     expect(outcome).toMatchObject({ installationId: INSTALLATION, assessed: REPOS.length, failed: 0, plan: { due: REPOS.length, deferred: 0 } });
     for (const repo of REPOS) {
-      const [latest] = app.store.assessments(INSTALLATION, repo, 1);
+      const [latest] = await app.store.assessments(INSTALLATION, repo, 1);
       expect(latest?.trigger).toBe(SCHEDULED_TRIGGER);
       expect(Date.parse(latest!.finishedAt)).toBeGreaterThan(Date.now() - HOUR);
     }

@@ -17,7 +17,7 @@ describe("events for an installation the store has not registered", () => {
   });
   afterEach(async () => {
     await app.idle();
-    app.store.close();
+    await app.store.close();
   });
 
   const cases: [string, string, (p: Record<string, any>) => boolean][] = [
@@ -32,15 +32,15 @@ describe("events for an installation the store has not registered", () => {
       payload.installation ??= { id: 4242, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==" };
       const installationId = payload.installation.id as number;
       const [owner, repo] = (payload.repository.full_name as string).split("/") as [string, string];
-      expect(app.store.activeInstallations()).toEqual([]);
+      expect(await app.store.activeInstallations()).toEqual([]);
       mockInstallationToken(installationId);
       mockRepositoryEvidence(owner, repo);
 
       await app.deliver(event, payload, `${event}-unregistered`);
 
-      expect(app.store.deliveryState(`${event}-unregistered`)).toBe("done");
-      expect(app.store.activeInstallations()).toEqual([{ id: installationId, accountLogin: owner }]);
-      expect(app.store.assessments(installationId, `${owner}/${repo}`)).toHaveLength(1);
+      expect(await app.store.deliveryState(`${event}-unregistered`)).toBe("done");
+      expect(await app.store.activeInstallations()).toEqual([{ id: installationId, accountLogin: owner }]);
+      expect(await app.store.assessments(installationId, `${owner}/${repo}`)).toHaveLength(1);
       expect(nock.pendingMocks()).toEqual([]);
     });
   }
@@ -55,7 +55,7 @@ describe("events for an installation the store has not registered", () => {
       throw new Error("database or disk is full");
     });
     await app.deliver("deploy_key", payload, "fails");
-    const delivery = app.store.delivery("fails");
+    const delivery = await app.store.delivery("fails");
     expect(delivery?.state).toBe("failed");
     expect(delivery?.error).toContain(`${owner}/${repo}`);
     expect(delivery?.error).toContain("database or disk is full");

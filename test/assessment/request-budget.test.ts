@@ -77,7 +77,7 @@ describe("requests per repository assessment", () => {
   beforeEach(async () => {
     app = await testApp({ now: () => NOW });
   });
-  afterEach(() => app.store.close());
+  afterEach(async () => await app.store.close());
 
   it("reads 100 merged pull requests and 100 commits in 3 GraphQL requests: a first page of each, then the rest in two queries of one point", async () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
@@ -99,7 +99,7 @@ describe("requests per repository assessment", () => {
 
     await app.deliver("pull_request", payload);
 
-    const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
+    const [stored] = await app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(100);
     expect(stored!.findings.find((f) => f.id === "reviews.independently-approved")?.value).toBe(75);
     expect(stored!.findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 100, verified: 50 });
@@ -136,7 +136,7 @@ describe("requests per repository assessment", () => {
 
     await app.deliver("pull_request", payload);
 
-    const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
+    const [stored] = await app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(40);
     // 9 left in the window, and one past it to show where the window ends (the list gives no numbers).
     expect(prPage[0]!.variables).toMatchObject({ prFirst: 10 });
@@ -156,7 +156,7 @@ describe("requests per repository assessment", () => {
 
     await app.deliver("pull_request", payload);
 
-    const [stored] = app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
+    const [stored] = await app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "ci.test-workflows")?.value).toEqual([".github/workflows/ci.yml"]);
     expect(stored!.requests).toMatchObject({ rest: 8, graphql: 1 });
   });

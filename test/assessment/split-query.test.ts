@@ -21,7 +21,7 @@ describe("a batched repository query that GitHub fails as a whole", () => {
   beforeEach(async () => {
     app = await testApp();
   });
-  afterEach(() => app.store.close());
+  afterEach(async () => await app.store.close());
 
   it("is asked for again collector by collector, and only the part that still fails is unknown", async () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
@@ -48,7 +48,7 @@ describe("a batched repository query that GitHub fails as a whole", () => {
 
     await app.deliver("pull_request", payload);
 
-    const [stored] = app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
+    const [stored] = await app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
     const finding = (id: string) => stored!.findings.find((f) => f.id === id)!;
     expect(parts.length).toBeGreaterThanOrEqual(4);
     expect(finding("reviews.merged-prs").value).toBeNull();
@@ -86,7 +86,7 @@ describe("a batched repository query that GitHub fails as a whole", () => {
     await app.deliver("pull_request", payload);
 
     expect(sent).toHaveLength(1);
-    const [stored] = app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
+    const [stored] = await app.store.assessments(payload.installation.id, `${OWNER}/${REPO}`);
     expect(stored!.requests.graphql).toBe(1);
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")!.error).toContain(reason);
   });

@@ -20,7 +20,7 @@ describe("runOrganisation with keep: false", () => {
     mockRepositoryEvidence(ORG, "api", { config: "skip" });
     mockRepositoryEvidence(ORG, "docs", { config: "skip" });
     const seen: string[] = [];
-    const { assessment, configs } = await runOrganisation({ octokit: octokit(), org: ORG, keep: false, onAssessed: (a) => seen.push(`${a.owner}/${a.name}:${a.results.length > 0}`) });
+    const { assessment, configs } = await runOrganisation({ octokit: octokit(), org: ORG, keep: false, onAssessed: (a) => void seen.push(`${a.owner}/${a.name}:${a.results.length > 0}`) });
     expect(seen.sort()).toEqual([`${ORG}/api:true`, `${ORG}/docs:true`]);
     expect(assessment.repositories).toEqual([]);
     expect(configs.size).toBe(0);

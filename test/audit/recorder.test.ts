@@ -3,6 +3,7 @@ import { AUDITED_EVENTS, normaliseWebhook } from "../../src/audit/normalise.js";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { allWebhookExamples, webhookExample } from "../helpers/webhooks.js";
+import { collect } from "../helpers/async-items.js";
 
 const RECEIVED = new Date("2026-11-24T12:00:00Z");
 
@@ -19,7 +20,7 @@ describe("normaliseWebhook", () => {
     }
   });
 
-  it("normalises a payload stripped of its optional fields", () => {
+  it("normalises a payload stripped of its optional fields", async () => {
     for (const event of AUDITED_EVENTS) {
       const input = normaliseWebhook(event, { action: "edited" }, RECEIVED);
       if (event === "push") expect(input).toBeNull();
@@ -27,7 +28,7 @@ describe("normaliseWebhook", () => {
     }
   });
 
-  it("records a force push to the default branch and pushes changing build configuration, nothing else", () => {
+  it("records a force push to the default branch and pushes changing build configuration, nothing else", async () => {
     const push = webhookExample("push", null, (p) => p.ref === `refs/heads/${p.repository?.default_branch}`);
     push.forced = false;
     push.commits = [{ added: [], modified: ["src/app.ts"], removed: [] }];
@@ -49,7 +50,7 @@ describe("recording through the app", () => {
   });
   afterEach(async () => {
     await app.idle();
-    app.store.close();
+    await app.store.close();
   });
 
   it("records every example delivery of every audited event that carries an installation, once each", async () => {
@@ -65,7 +66,7 @@ describe("recording through the app", () => {
       }
     }
     const trail = new AuditTrail(app.store);
-    expect([...trail.events(77)]).toHaveLength(expected);
-    expect(trail.verify(77)).toMatchObject({ ok: true, checked: expected });
+    expect((await collect(trail.events(77)))).toHaveLength(expected);
+    expect(await trail.verify(77)).toMatchObject({ ok: true, checked: expected });
   });
 });

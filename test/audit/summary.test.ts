@@ -23,188 +23,188 @@ const event = (i: number, hours = 7): AuditEventInput => ({
 });
 
 describe("the audit trail's incremental summary", () => {
-  it("gives the same counts as reading the whole trail, for windows that start mid-day", () => {
-    const store = Store.open(":memory:");
+  it("gives the same counts as reading the whole trail, for windows that start mid-day", async () => {
+    const store = await Store.open(":memory:");
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 300; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    for (let i = 0; i < 300; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
     const summaries = new AuditSummaries(store);
     const now = new Date(Date.UTC(2026, 2, 30));
     for (const since of [new Date(Date.UTC(2026, 0, 20, 13, 30)), new Date(Date.UTC(2026, 1, 3, 0, 0)), new Date(Date.UTC(2025, 11, 1))]) {
-      const fast = summaries.refresh(1, since, now);
-      const slow = trail.summary(1, since);
+      const fast = await summaries.refresh(1, since, now);
+      const slow = await trail.summary(1, since);
       expect(fast.countsByKind).toEqual(slow.countsByKind);
       expect(fast.earliest).toBe(slow.earliest);
       expect(fast.total).toBe(slow.total);
       expect(fast.exported).toBe(300);
     }
-    store.close();
+    await store.close();
   });
 
-  it("hashes only the links added since the last read, and none when nothing was added", () => {
-    const store = Store.open(":memory:");
+  it("hashes only the links added since the last read, and none when nothing was added", async () => {
+    const store = await Store.open(":memory:");
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 50; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    for (let i = 0; i < 50; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
     const summaries = new AuditSummaries(store);
     const since = new Date(Date.UTC(2025, 0, 1));
-    expect(summaries.refresh(1, since).hashedNow).toBe(50);
-    expect(summaries.refresh(1, since).hashedNow).toBe(0);
-    trail.append(1, "webhook", "d50", event(50));
-    trail.append(1, "webhook", "d51", event(51));
-    const third = summaries.refresh(1, since);
+    expect((await summaries.refresh(1, since)).hashedNow).toBe(50);
+    expect((await summaries.refresh(1, since)).hashedNow).toBe(0);
+    await trail.append(1, "webhook", "d50", event(50));
+    await trail.append(1, "webhook", "d51", event(51));
+    const third = await summaries.refresh(1, since);
     expect(third.hashedNow).toBe(2);
     expect(third.verification).toMatchObject({ ok: true, throughSeq: 52 });
     expect(third.total).toBe(52);
     // Another installation's chain is its own.
-    trail.append(2, "webhook", "d0", event(0));
-    expect(summaries.refresh(2, since)).toMatchObject({ total: 1, hashedNow: 1 });
-    expect(summaries.refresh(1, since)).toMatchObject({ total: 52, hashedNow: 0 });
-    store.close();
+    await trail.append(2, "webhook", "d0", event(0));
+    expect(await summaries.refresh(2, since)).toMatchObject({ total: 1, hashedNow: 1 });
+    expect(await summaries.refresh(1, since)).toMatchObject({ total: 52, hashedNow: 0 });
+    await store.close();
   });
 
-  it("catches an edited or removed link after the checkpoint, and a cut tail", () => {
-    const { store, path } = fileStore();
+  it("catches an edited or removed link after the checkpoint, and a cut tail", async () => {
+    const { store, path } = await fileStore();
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 10; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
-    expect(new AuditSummaries(store).refresh(1, new Date(0)).verification.ok).toBe(true);
-    for (let i = 10; i < 14; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
-    store.close();
+    for (let i = 0; i < 10; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    expect((await new AuditSummaries(store).refresh(1, new Date(0))).verification.ok).toBe(true);
+    for (let i = 10; i < 14; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    await store.close();
     const raw = new Database(path);
     raw.exec("drop trigger audit_events_no_update");
     raw.prepare("update audit_events set actor = 'mallory' where seq = 12").run();
     raw.close();
-    const edited = Store.open(path);
-    const verdict = new AuditSummaries(edited).refresh(1, new Date(0));
+    const edited = await Store.open(path);
+    const verdict = await new AuditSummaries(edited).refresh(1, new Date(0));
     expect(verdict.verification).toEqual({ ok: false, brokenAt: expect.stringContaining("link 12") });
     // Once broken, it stays broken.
-    expect(new AuditSummaries(edited).refresh(1, new Date(0)).verification.ok).toBe(false);
-    edited.close();
+    expect((await new AuditSummaries(edited).refresh(1, new Date(0))).verification.ok).toBe(false);
+    await edited.close();
 
-    const second = fileStore();
+    const second = await fileStore();
     const t2 = new AuditTrail(second.store);
-    for (let i = 0; i < 10; i += 1) t2.append(1, "webhook", `d${i}`, event(i));
-    expect(new AuditSummaries(second.store).refresh(1, new Date(0)).verification.ok).toBe(true);
-    second.store.close();
+    for (let i = 0; i < 10; i += 1) await t2.append(1, "webhook", `d${i}`, event(i));
+    expect((await new AuditSummaries(second.store).refresh(1, new Date(0))).verification.ok).toBe(true);
+    await second.store.close();
     const raw2 = new Database(second.path);
     raw2.exec("drop trigger audit_events_delete_after_checkpoint");
     raw2.prepare("delete from audit_events where seq >= 9").run();
     raw2.close();
-    const cut = Store.open(second.path);
-    expect(new AuditSummaries(cut).refresh(1, new Date(0)).verification).toEqual({ ok: false, brokenAt: expect.stringContaining("cut") });
-    cut.close();
+    const cut = await Store.open(second.path);
+    expect((await new AuditSummaries(cut).refresh(1, new Date(0))).verification).toEqual({ ok: false, brokenAt: expect.stringContaining("cut") });
+    await cut.close();
   });
 
-  it("does not re-hash links before its checkpoint; `audit verify` still walks the whole chain and catches an edit there", () => {
-    const { store, path } = fileStore();
+  it("does not re-hash links before its checkpoint; `audit verify` still walks the whole chain and catches an edit there", async () => {
+    const { store, path } = await fileStore();
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 10; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
-    expect(new AuditSummaries(store).refresh(1, new Date(0)).verification.ok).toBe(true);
-    store.close();
+    for (let i = 0; i < 10; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    expect((await new AuditSummaries(store).refresh(1, new Date(0))).verification.ok).toBe(true);
+    await store.close();
     const raw = new Database(path);
     raw.exec("drop trigger audit_events_no_update");
     raw.prepare("update audit_events set actor = 'mallory' where seq = 3").run();
     raw.close();
-    const reopened = Store.open(path);
+    const reopened = await Store.open(path);
     // The summary's cost is bounded by what is new, so it cannot see this edit...
-    expect(new AuditSummaries(reopened).refresh(1, new Date(0)).verification.ok).toBe(true);
+    expect((await new AuditSummaries(reopened).refresh(1, new Date(0))).verification.ok).toBe(true);
     // ...which the full verification (the CLI's `audit verify`, and maintenance daily) does.
-    const full = new AuditTrail(reopened).verify(1);
+    const full = await new AuditTrail(reopened).verify(1);
     expect(full).toMatchObject({ ok: false, brokenAt: { seq: 3 } });
     const summaries = new AuditSummaries(reopened);
-    summaries.recordFullVerification(1, { ok: false, brokenAt: "link 3: edited" }, new Date());
-    expect(summaries.refresh(1, new Date(0)).verification).toEqual({ ok: false, brokenAt: "link 3: edited" });
-    reopened.close();
+    await summaries.recordFullVerification(1, { ok: false, brokenAt: "link 3: edited" }, new Date());
+    expect((await summaries.refresh(1, new Date(0))).verification).toEqual({ ok: false, brokenAt: "link 3: edited" });
+    await reopened.close();
   });
 
-  it("follows a retention prune: pruned events leave the counts and verification continues from the checkpoint", () => {
-    const store = Store.open(":memory:");
+  it("follows a retention prune: pruned events leave the counts and verification continues from the checkpoint", async () => {
+    const store = await Store.open(":memory:");
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 100; i += 1) trail.append(1, "webhook", `d${i}`, event(i, 24));
+    for (let i = 0; i < 100; i += 1) await trail.append(1, "webhook", `d${i}`, event(i, 24));
     const summaries = new AuditSummaries(store);
     const since = new Date(Date.UTC(2025, 0, 1));
     const now = new Date(Date.UTC(2026, 3, 1));
-    summaries.refresh(1, since, now);
-    const { pruned } = trail.prune(1, 60, now);
+    await summaries.refresh(1, since, now);
+    const { pruned } = await trail.prune(1, 60, now);
     expect(pruned).toBeGreaterThan(0);
-    trail.append(1, "webhook", "after", event(101, 24));
-    const after = summaries.refresh(1, since, now);
-    const slow = trail.summary(1, since);
+    await trail.append(1, "webhook", "after", event(101, 24));
+    const after = await summaries.refresh(1, since, now);
+    const slow = await trail.summary(1, since);
     expect(after).toMatchObject({ total: slow.total, countsByKind: slow.countsByKind, earliest: slow.earliest, pruned: true, hashedNow: 1, verification: { ok: true } });
     // A prune the summary had not caught up with: it starts again from the checkpoint.
-    for (let i = 102; i < 110; i += 1) trail.append(1, "webhook", `late${i}`, event(i, 24));
-    trail.prune(1, 10, new Date(Date.UTC(2026, 3, 15)));
-    const restarted = summaries.refresh(1, since, now);
-    expect(restarted).toMatchObject({ total: trail.summary(1, since).total, verification: { ok: true } });
-    expect(trail.verify(1).ok).toBe(true);
-    store.close();
+    for (let i = 102; i < 110; i += 1) await trail.append(1, "webhook", `late${i}`, event(i, 24));
+    await trail.prune(1, 10, new Date(Date.UTC(2026, 3, 15)));
+    const restarted = await summaries.refresh(1, since, now);
+    expect(restarted).toMatchObject({ total: (await trail.summary(1, since)).total, verification: { ok: true } });
+    expect((await trail.verify(1)).ok).toBe(true);
+    await store.close();
   });
 
-  it("counts an event recorded late on the window's first day (an audit-log entry read hours after it happened)", () => {
-    const store = Store.open(":memory:");
+  it("counts an event recorded late on the window's first day (an audit-log entry read hours after it happened)", async () => {
+    const store = await Store.open(":memory:");
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 40; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    for (let i = 0; i < 40; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
     const summaries = new AuditSummaries(store);
     const since = new Date(Date.UTC(2026, 0, 3, 12));
     const now = new Date(Date.UTC(2026, 0, 20));
-    const before = summaries.refresh(1, since, now).countsByKind;
-    expect(before).toEqual(trail.summary(1, since).countsByKind);
-    trail.append(1, "audit-log", "late", { ...event(0), kind: "audit-log:org.update_member", occurredAt: new Date(Date.UTC(2026, 0, 3, 18)).toISOString() });
-    const after = summaries.refresh(1, since, now).countsByKind;
-    expect(after).toEqual(trail.summary(1, since).countsByKind);
+    const before = (await summaries.refresh(1, since, now)).countsByKind;
+    expect(before).toEqual((await trail.summary(1, since)).countsByKind);
+    await trail.append(1, "audit-log", "late", { ...event(0), kind: "audit-log:org.update_member", occurredAt: new Date(Date.UTC(2026, 0, 3, 18)).toISOString() });
+    const after = (await summaries.refresh(1, since, now)).countsByKind;
+    expect(after).toEqual((await trail.summary(1, since)).countsByKind);
     expect(after["audit-log:org.update_member"]).toBe(1);
-    store.close();
+    await store.close();
   });
 
-  it("reads the counts another process wrote, not the ones it read before", () => {
-    const { store, path } = fileStore();
+  it("reads the counts another process wrote, not the ones it read before", async () => {
+    const { store, path } = await fileStore();
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 20; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    for (let i = 0; i < 20; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
     const since = new Date(Date.UTC(2025, 0, 1));
     const now = new Date(Date.UTC(2026, 2, 30));
-    expect(new AuditSummaries(store).refresh(1, since, now).total).toBe(20);
+    expect((await new AuditSummaries(store).refresh(1, since, now)).total).toBe(20);
     // Another process (the CLI, a second replica) appends and brings the summary up to date itself.
-    const other = Store.open(path);
-    for (let i = 20; i < 30; i += 1) new AuditTrail(other).append(1, "webhook", `d${i}`, event(i));
-    expect(new AuditSummaries(other).refresh(1, since, now).hashedNow).toBe(10);
-    other.close();
-    const again = new AuditSummaries(store).refresh(1, since, now);
-    expect(again).toMatchObject({ hashedNow: 0, total: 30, countsByKind: trail.summary(1, since).countsByKind });
-    store.close();
+    const other = await Store.open(path);
+    for (let i = 20; i < 30; i += 1) await new AuditTrail(other).append(1, "webhook", `d${i}`, event(i));
+    expect((await new AuditSummaries(other).refresh(1, since, now)).hashedNow).toBe(10);
+    await other.close();
+    const again = await new AuditSummaries(store).refresh(1, since, now);
+    expect(again).toMatchObject({ hashedNow: 0, total: 30, countsByKind: (await trail.summary(1, since)).countsByKind });
+    await store.close();
   });
 
-  it("counts a link as exported only if its export line has every field its hash covers", () => {
+  it("counts a link as exported only if its export line has every field its hash covers", async () => {
     // The summary checks each exported column instead of hashing a link twice: that is the same
     // proof only while the columns include every field of the hash.
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     const trail = new AuditTrail(store);
-    trail.append(1, "webhook", "d0", event(0));
-    const row = trail.latest(1, 1)[0]!;
+    await trail.append(1, "webhook", "d0", event(0));
+    const row = (await trail.latest(1, 1))[0]!;
     const covered = Object.keys(row).filter((field) => !["id", "hash", "installationId"].includes(field) && linkHash({ ...row, [field]: `${String(row[field as keyof typeof row])}x` }) !== row.hash);
     expect(covered.length).toBeGreaterThan(10);
     expect(EXPORT_COLUMNS).toEqual(expect.arrayContaining([...covered, "hash"]));
-    store.close();
+    await store.close();
   });
 
   it("hashes a long trail in slices: until caught up, what depends on every link is unknown, not guessed", async () => {
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 120; i += 1) trail.append(1, "webhook", `d${i}`, event(i));
+    for (let i = 0; i < 120; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
     const summaries = new AuditSummaries(store);
-    const first = summaries.refresh(1, new Date(0), new Date(), 50);
+    const first = await summaries.refresh(1, new Date(0), new Date(), 50);
     expect(first).toMatchObject({ hashedNow: 50, pending: 70, verification: { ok: true, throughSeq: 50 } });
     const caught = await summaries.catchUp(1);
     expect(caught).toMatchObject({ pending: 0, total: 120 });
 
-    const other = Store.open(":memory:");
+    const other = await Store.open(":memory:");
     const long = new AuditTrail(other);
-    for (let i = 0; i < MAX_LINKS_PER_READ + 10; i += 1) long.append(1, "webhook", `d${i}`, event(i, 1));
-    const pendingFindings = auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" });
+    for (let i = 0; i < MAX_LINKS_PER_READ + 10; i += 1) await long.append(1, "webhook", `d${i}`, event(i, 1));
+    const pendingFindings = await auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" });
     const verified = pendingFindings.find((f) => f.id === "audit.chain-verified")!;
     expect(verified.value).toBeNull();
     expect(verified.error).toContain("10 links still to check");
     expect(pendingFindings.find((f) => f.id === "audit.events-in-window")?.error).toContain("verifying");
     await new AuditSummaries(other).catchUp(1);
-    expect(auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" }).find((f) => f.id === "audit.chain-verified")?.value).toBe(true);
-    store.close();
-    other.close();
+    expect((await auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" })).find((f) => f.id === "audit.chain-verified")?.value).toBe(true);
+    await store.close();
+    await other.close();
   });
 });

@@ -41,10 +41,10 @@ async function assess(dbUrl: string): Promise<void> {
 }
 
 /** An older assessment of the same repository with some claims' statuses changed, as a pull request's check run would have stored. */
-function recordEarlier(s: StoredAssessment, daysAgo: number, statuses: Record<string, Status>, n: number): void {
+async function recordEarlier(s: StoredAssessment, daysAgo: number, statuses: Record<string, Status>, n: number): Promise<void> {
   const at = new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString();
   const [owner = "acme", name = ""] = s.repositoryFullName.split("/");
-  store.recordAssessment({
+  await store.recordAssessment({
     installationId: 42,
     trigger: "pull_request.opened",
     deliveryId: `7f3c9a10-0000-4000-8000-00000000000${n}`,
@@ -60,19 +60,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "claimcheck-browser-"));
   const dbUrl = `file:${join(dir, "claimcheck.db")}`;
   sim = await startSimulator(ACME, { now: NOW, oauth: { clientId: config.clientId, clientSecret: config.clientSecret, outsiders: ["mallory"] } });
-  store = Store.open(dbUrl);
-  store.upsertInstallation(42, "acme", "Organization");
-  store.addRepositories(42, sim.model.repoList.map((r) => ({ id: r.id, fullName: r.fullName })));
+  store = await Store.open(dbUrl);
+  await store.upsertInstallation(42, "acme", "Organization");
+  await store.addRepositories(42, sim.model.repoList.map((r) => ({ id: r.id, fullName: r.fullName })));
   await assess(dbUrl);
   // History: 2.2.2 and 1.3.2 moved over the last months, each change from a pull request's check run.
-  const current = sim.model.repoList.map((r) => store.assessments(42, r.fullName, 1)[0]!);
+  const current = await Promise.all(sim.model.repoList.map(async (r) => (await store.assessments(42, r.fullName, 1))[0]!));
   const api = current.find((a) => a.repositoryFullName === "acme/api")!;
   const website = current.find((a) => a.repositoryFullName === "acme/website")!;
-  recordEarlier(api, 70, { "2.2.2": "gap", "1.3.2": "unknown" }, 1);
-  recordEarlier(api, 41, { "2.2.2": "partial" }, 2);
-  recordEarlier(website, 23, { "1.3.2": "gap" }, 3);
+  await recordEarlier(api, 70, { "2.2.2": "gap", "1.3.2": "unknown" }, 1);
+  await recordEarlier(api, 41, { "2.2.2": "partial" }, 2);
+  await recordEarlier(website, 23, { "1.3.2": "gap" }, 3);
   // The assessments of today, stored at NOW (the command records the time it actually ran).
-  current.forEach((a, i) => recordEarlier(a, 0, {}, 10 + i));
+  for (const [i, a] of current.entries()) await recordEarlier(a, 0, {}, 10 + i);
   config.webUrl = sim.url;
   config.apiUrl = sim.url;
   app = await startApp({ githubUrl: sim.url, store, retryBaseMs: 5, spaceWrites: false, browser: config, now: () => NOW });
@@ -85,7 +85,7 @@ afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await sim?.stop();
-  store?.close();
+  await store?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -168,9 +168,9 @@ describe.skipIf(!HAS_CHROMIUM)("the HTML report in a browser", () => {
 
   it("shows names and reasons with markup as text, and its Content-Security-Policy stops injected scripts", async () => {
     // A repository name and a reason with markup in them: shown as text, never run.
-    const api = store.assessments(42, "acme/api", 1)[0]!;
-    store.addRepositories(42, [{ id: 999, fullName: `acme/${HOSTILE_REPO}` }]);
-    recordEarlier({ ...api, repositoryFullName: `acme/${HOSTILE_REPO}`, results: api.results.map((r) => (r.claimId === "2.2.2" ? { ...r, status: "gap", reason: HOSTILE_REASON } : r)) }, 0, {}, 4);
+    const api = (await store.assessments(42, "acme/api", 1))[0]!;
+    await store.addRepositories(42, [{ id: 999, fullName: `acme/${HOSTILE_REPO}` }]);
+    await recordEarlier({ ...api, repositoryFullName: `acme/${HOSTILE_REPO}`, results: api.results.map((r) => (r.claimId === "2.2.2" ? { ...r, status: "gap", reason: HOSTILE_REASON } : r)) }, 0, {}, 4);
     const page = await browser!.context.newPage();
     const response = await page.goto(`${app.url}/reports/acme`);
     const csp = response!.headers()["content-security-policy"]!;

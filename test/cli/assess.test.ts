@@ -15,10 +15,10 @@ const NOW = new Date("2026-11-24T12:00:00Z");
 const ORG = "octo-org";
 let dir: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "claimcheck-assess-"));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(argv: string[], env: Record<string, string | undefined> = { GITHUB_TOKEN: "ghp_test" }, progress?: (text: string) => void) {
   const out: string[] = [];
@@ -138,19 +138,19 @@ describe("claimcheck assess", () => {
 
   it("with --store records every repository assessment in the app's database", async () => {
     const db = join(dir, "claimcheck.db");
-    const seeded = Store.open(db);
-    seeded.upsertInstallation(7, ORG, "Organization");
-    seeded.close();
+    const seeded = await Store.open(db);
+    await seeded.upsertInstallation(7, ORG, "Organization");
+    await seeded.close();
     mockSmallOrg(false);
     mockRepository(ORG, "api");
     mockRepository(ORG, "docs");
     const result = await cli(["assess", "--org", ORG, "--repo", "api", "--repo", "docs", "--store", "--format", "json"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: `file:${db}` });
     expect(result.code).toBe(0);
     expect(result.err).toContain(`stored 2 repository assessments for ${ORG}`);
-    const store = Store.open(db);
-    expect(store.assessments(7, `${ORG}/docs`)).toHaveLength(1);
-    expect(store.assessments(7, `${ORG}/api`)[0]?.trigger).toBe("cli.assess");
-    store.close();
+    const store = await Store.open(db);
+    expect(await store.assessments(7, `${ORG}/docs`)).toHaveLength(1);
+    expect((await store.assessments(7, `${ORG}/api`))[0]?.trigger).toBe("cli.assess");
+    await store.close();
 
     const missing = await cli(["assess", "--org", "other-org", "--store"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: `file:${db}` });
     expect(missing.code).toBe(2);

@@ -21,10 +21,10 @@ async function cli(...argv: string[]) {
 }
 
 /** A small trail made of real webhook payloads, recorded at fixed times so the example export is stable. */
-function seed(): void {
-  const store = Store.open(dbPath);
-  store.upsertInstallation(1, "octo-org", "Organization");
-  store.upsertInstallation(2, "other-org", "Organization");
+async function seed(): Promise<void> {
+  const store = await Store.open(dbPath);
+  await store.upsertInstallation(1, "octo-org", "Organization");
+  await store.upsertInstallation(2, "other-org", "Organization");
   const trail = new AuditTrail(store);
   const deliveries: [string, Record<string, unknown>][] = [
     ["branch_protection_rule", webhookExample("branch_protection_rule", "edited")],
@@ -32,22 +32,22 @@ function seed(): void {
     ["team", webhookExample("team", "edited")],
     ["deploy_key", webhookExample("deploy_key", "created")],
   ];
-  deliveries.forEach(([event, payload], i) => {
+  for (const [i, [event, payload]] of deliveries.entries()) {
     const at = new Date(Date.UTC(2026, 10, 20 + i, 9, 0));
-    trail.append(1, "webhook", `delivery-${i + 1}`, { ...normaliseWebhook(event, payload, at)!, occurredAt: at.toISOString() }, at);
-  });
-  trail.append(2, "webhook", "other-1", { ...normaliseWebhook("team", webhookExample("team", "created"), new Date(0))!, target: "team of another organisation" });
-  store.close();
+    await trail.append(1, "webhook", `delivery-${i + 1}`, { ...normaliseWebhook(event, payload, at)!, occurredAt: at.toISOString() }, at);
+  }
+  await trail.append(2, "webhook", "other-1", { ...normaliseWebhook("team", webhookExample("team", "created"), new Date(0))!, target: "team of another organisation" });
+  await store.close();
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "claimcheck-cli-"));
   dbPath = join(dir, "claimcheck.db");
   previousUrl = process.env.DATABASE_URL;
   process.env.DATABASE_URL = `file:${dbPath}`;
-  seed();
+  await seed();
 });
-afterEach(() => {
+afterEach(async () => {
   if (previousUrl === undefined) delete process.env.DATABASE_URL;
   else process.env.DATABASE_URL = previousUrl;
   rmSync(dir, { recursive: true, force: true });

@@ -12,9 +12,9 @@ const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * 86_400_000).t
 let dir: string;
 let env: Record<string, string>;
 
-function record(store: Store, installationId: number, repo: string, daysAgo: number, status: CheckStatus, deliveryId: string): void {
+async function record(store: Store, installationId: number, repo: string, daysAgo: number, status: CheckStatus, deliveryId: string): Promise<void> {
   const [owner = "", name = ""] = repo.split("/");
-  store.recordAssessment({
+  await store.recordAssessment({
     installationId,
     trigger: "pull_request.synchronize",
     deliveryId,
@@ -35,20 +35,20 @@ function record(store: Store, installationId: number, repo: string, daysAgo: num
   });
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "claimcheck-history-"));
   env = { DATABASE_URL: `file:${join(dir, "claimcheck.db")}` };
-  const store = Store.open(env.DATABASE_URL!);
-  store.upsertInstallation(1, "octo-org", "Organization");
-  store.upsertInstallation(2, "other-org", "Organization");
-  store.addRepositories(1, [{ id: 10, fullName: "octo-org/api" }]);
-  store.addRepositories(2, [{ id: 20, fullName: "other-org/api" }]);
-  record(store, 1, "octo-org/api", 40, "gap", "delivery-gap");
-  record(store, 1, "octo-org/api", 10, "met", "delivery-met");
-  record(store, 2, "other-org/api", 5, "gap", "delivery-other");
-  store.close();
+  const store = await Store.open(env.DATABASE_URL!);
+  await store.upsertInstallation(1, "octo-org", "Organization");
+  await store.upsertInstallation(2, "other-org", "Organization");
+  await store.addRepositories(1, [{ id: 10, fullName: "octo-org/api" }]);
+  await store.addRepositories(2, [{ id: 20, fullName: "other-org/api" }]);
+  await record(store, 1, "octo-org/api", 40, "gap", "delivery-gap");
+  await record(store, 1, "octo-org/api", 10, "met", "delivery-met");
+  await record(store, 2, "other-org/api", 5, "gap", "delivery-other");
+  await store.close();
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(args: string[]) {
   const out: string[] = [];

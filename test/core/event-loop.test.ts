@@ -10,7 +10,7 @@ import { turnsDuring } from "../helpers/turns.js";
 describe("forEachSlice", () => {
   it("visits every item once, in order, in slices of the given size", async () => {
     const seen: number[][] = [];
-    await forEachSlice([1, 2, 3, 4, 5, 6, 7], 3, (slice, start) => seen.push([start, ...slice]));
+    await forEachSlice([1, 2, 3, 4, 5, 6, 7], 3, (slice, start) => void seen.push([start, ...slice]));
     expect(seen).toEqual([
       [0, 1, 2, 3],
       [3, 4, 5, 6],
@@ -27,7 +27,7 @@ describe("forEachSlice", () => {
       setImmediate(tick);
     };
     setImmediate(tick);
-    await forEachSlice(Array.from({ length: 10 }, (_, i) => i), 5, (slice) => log.push(`slice ${slice[0]}-${slice.at(-1)}`));
+    await forEachSlice(Array.from({ length: 10 }, (_, i) => i), 5, (slice) => void log.push(`slice ${slice[0]}-${slice.at(-1)}`));
     ticker = false;
     const first = log.indexOf("slice 0-4");
     const second = log.indexOf("slice 5-9");
@@ -37,7 +37,7 @@ describe("forEachSlice", () => {
 
   it("does nothing for no items", async () => {
     let calls = 0;
-    await forEachSlice([], 10, () => (calls += 1));
+    await forEachSlice([], 10, () => void (calls += 1));
     expect(calls).toBe(0);
   });
 });

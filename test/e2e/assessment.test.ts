@@ -16,7 +16,7 @@ let app: RunningApp;
 const INSTALLATION = ACME.installation.id;
 const REPOS = ACME.repositories.map((r) => r.name);
 
-const latest = (repo: string) => app.store.assessments(INSTALLATION, `acme/${repo}`, 1)[0];
+const latest = async (repo: string) => (await app.store.assessments(INSTALLATION, `acme/${repo}`, 1))[0];
 
 beforeAll(async () => {
   sim = await startSimulator(ACME);
@@ -34,7 +34,7 @@ describe("installation → assessment → pull request → check run", () => {
     const { status } = await deliver(app.webhookUrl, app.secret, installationCreated(sim.model));
     expect(status).toBeLessThan(300);
     await app.idle();
-    for (const repo of REPOS) expect(latest(repo)?.inScope, repo).toBe(true);
+    for (const repo of REPOS) expect((await latest(repo))?.inScope, repo).toBe(true);
     expect(sim.stats.byRoute["POST /app/installations/{installation_id}/access_tokens"]).toBeGreaterThan(0);
     expect(sim.stats.unknownRoutes).toEqual({});
   });
@@ -51,34 +51,34 @@ describe("installation → assessment → pull request → check run", () => {
       expect(run.name).toBe(CHECK_RUN_NAME);
       expect(run.head_sha).toBe(sha("e2e", repo));
       expect(run.status).toBe("completed");
-      expect(latest(repo)?.checkRunId).toBe(run.id);
+      expect((await latest(repo))?.checkRunId).toBe(run.id);
     }
 
     // Protected, reviewed, green, Renovate merged promptly.
-    const api = latest("api");
+    const api = await latest("api");
     expect(check(api, "2.2.2", "pr-required").status).toBe("met");
     expect(check(api, "2.2.2", "reviews-happened").status).toBe("met");
     expect(check(api, "1.3.3", "no-red-merges").status).toBe("met");
     expect(check(api, "1.2.5", "update-prs-flow").status).toBe("met");
 
     // Nothing protects the default branch.
-    const website = latest("website");
+    const website = await latest("website");
     expect(check(website, "2.2.2", "pr-required").status).toBe("gap");
     expect(check(website, "1.3.2", "checks-required").status).toBe("gap");
     expect(check(website, "2.2.2", "no-force-push").status).toBe("gap");
 
     // Protected, but nine of ten merges had no approval.
-    const payments = check(latest("payments"), "2.2.2", "reviews-happened");
+    const payments = check(await latest("payments"), "2.2.2", "reviews-happened");
     expect(payments.status).not.toBe("met");
     expect(payments.reason).toContain("1 of 10");
 
     // Reviewed, but eight of ten merged red.
-    const infra = check(latest("infra"), "1.3.3", "no-red-merges");
+    const infra = check(await latest("infra"), "1.3.3", "no-red-merges");
     expect(infra.status).not.toBe("met");
     expect(infra.reason).toContain("8 of 10");
 
     // Renovate's pull requests rot open.
-    expect(check(latest("tooling"), "1.2.5", "update-prs-flow").status).toBe("gap");
+    expect(check(await latest("tooling"), "1.2.5", "update-prs-flow").status).toBe("gap");
   });
 
   it("never counts claimcheck's own check run as CI", async () => {
@@ -90,14 +90,14 @@ describe("installation → assessment → pull request → check run", () => {
     expect(sandbox.checkRuns.map((r) => r.head_sha)).toContain(merged.headOid);
     await deliver(app.webhookUrl, app.secret, pullRequestOpened(sim.model, sandbox, sha("e2e", "sandbox-again"), 901));
     await app.idle();
-    const assessment = latest("sandbox")!;
+    const assessment = (await latest("sandbox"))!;
     expect(assessment.findings.find((f) => f.id === "ci.merged-with-checks")?.value).toBe(0);
     expect(check(assessment, "1.3.2", "ci-on-prs").status).toBe("gap");
     expect(check(assessment, "1.3.3", "no-red-merges").status).not.toBe("met");
   });
 
   it("reaches the same results through 5% server errors and a secondary rate limit", async () => {
-    const before = Object.fromEntries(REPOS.map((r) => [r, checkStatuses(latest(r))]));
+    const before = Object.fromEntries(await Promise.all(REPOS.map(async (r) => [r, checkStatuses((await latest(r))!)] as const)));
     sim.resetStats();
     sim.configure({ faults: { error5xx: 0.05, seed: 11 } });
     sim.secondaryEpisode(3, 1);
@@ -110,7 +110,7 @@ describe("installation → assessment → pull request → check run", () => {
     expect(sim.stats.faults.error5xx).toBeGreaterThan(0);
     expect(sim.stats.secondary.episode).toBe(3);
     for (const repo of REPOS) {
-      const after = latest(repo);
+      const after = await latest(repo);
       expect(after?.trigger).toBe("installation.created");
       expect(checkStatuses(after), repo).toEqual(before[repo]);
     }

@@ -113,12 +113,12 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-const latest = (repo: string) => app.store.assessments(sim.model.scenario.installation.id, `acme/${repo}`, 1)[0];
+const latest = async (repo: string) => (await app.store.assessments(sim.model.scenario.installation.id, `acme/${repo}`, 1))[0];
 const runOf = (repo: string) => sim.model.checkRuns.find((r) => r.repo === `acme/${repo}`)!;
 
 describe("class 3: reviews counted as GitHub counts them", () => {
-  it("counts only standing approvals of what merged, by another person, before the merge, into the default branch", () => {
-    const c = check(latest("reviews"), "2.2.2", "reviews-happened");
+  it("counts only standing approvals of what merged, by another person, before the merge, into the default branch", async () => {
+    const c = check(await latest("reviews"), "2.2.2", "reviews-happened");
     expect(c.status).toBe("partial");
     expect(c.reason).toContain("4 of 10 merged pull requests");
     expect(c.reason).toContain("approved only on an earlier commit");
@@ -139,7 +139,7 @@ describe("class 3: reviews counted as GitHub counts them", () => {
     // requests: the 59 commits and 29 pull requests (1 + 59 + 1 + 3 × 29 = 148), then the other 30
     // (1 + 3 × 30 = 91): 1 point each. Nothing else: every rollup names its head commit, and every
     // commit is a listed merge commit, so no follow-up asks about either. (Before: 5 points.)
-    const busy = latest("busy")!;
+    const busy = (await latest("busy"))!;
     expect(busy.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(90);
     expect(busy.findings.find((f) => f.id === "commits.verified")?.value).toEqual({ total: 90, verified: 90 });
     expect(busy.findings.find((f) => f.id === "commits.direct-pushes")?.value).toBe(0);
@@ -148,38 +148,38 @@ describe("class 3: reviews counted as GitHub counts them", () => {
 });
 
 describe("class 2: update tools read as the tools read them", () => {
-  it("takes :disableRenovate in a JSON5 file with comments as Renovate switched off", () => {
-    const c = check(latest("renovate-off"), "1.2.5", "update-tool");
+  it("takes :disableRenovate in a JSON5 file with comments as Renovate switched off", async () => {
+    const c = check(await latest("renovate-off"), "1.2.5", "update-tool");
     expect(c.status).toBe("gap");
     expect(c.reason).toContain("switches Renovate off");
   });
 
-  it("leaves coverage unknown when the configuration is in a preset that is not read", () => {
-    const c = check(latest("renovate-shared"), "1.2.5", "update-tool");
+  it("leaves coverage unknown when the configuration is in a preset that is not read", async () => {
+    const c = check(await latest("renovate-shared"), "1.2.5", "update-tool");
     expect(c.status).toBe("unknown");
     expect(c.reason).toContain("local>acme/renovate-config");
   });
 
-  it("reads CODEOWNERS as GitHub does: a later line without owners un-owns the workflows", () => {
-    const c = check(latest("owners"), "2.2.2", "workflows-owned");
+  it("reads CODEOWNERS as GitHub does: a later line without owners un-owns the workflows", async () => {
+    const c = check(await latest("owners"), "2.2.2", "workflows-owned");
     expect(c.status).toBe("gap");
     expect(c.reason).toContain("without a code owner");
   });
 
-  it("does not count Dependabot entries that open no version update", () => {
-    expect(check(latest("dependabot-security-only"), "1.2.5", "update-tool").status).toBe("gap");
+  it("does not count Dependabot entries that open no version update", async () => {
+    expect(check(await latest("dependabot-security-only"), "1.2.5", "update-tool").status).toBe("gap");
   });
 });
 
 describe("class 6: claimcheck's own configuration", () => {
-  it("names an _extends that cannot be read in the check run, which asks for action", () => {
+  it("names an _extends that cannot be read in the check run, which asks for action", async () => {
     const run = runOf("extends-missing");
     expect(run.conclusion).toBe("action_required");
     expect(JSON.stringify(run.output)).toContain("_extends");
     expect(JSON.stringify(run.output)).toContain("acme/policies:.github/claimcheck.yml, which does not exist");
   });
 
-  it("rejects an _extends that is not a repository of the organisation before asking for it", () => {
+  it("rejects an _extends that is not a repository of the organisation before asking for it", async () => {
     const run = runOf("extends-parent");
     expect(run.conclusion).toBe("action_required");
     expect(JSON.stringify(run.output)).toContain("is not a GitHub account name");
@@ -187,7 +187,7 @@ describe("class 6: claimcheck's own configuration", () => {
     expect(paths.filter((p) => p.includes("..") || p.toLowerCase().includes("%2e%2e") || p.includes("other-org"))).toEqual([]);
   });
 
-  it("rejects a prototype key and applies none of its settings", () => {
+  it("rejects a prototype key and applies none of its settings", async () => {
     const run = runOf("proto");
     expect(run.conclusion).toBe("action_required");
     expect(JSON.stringify(run.output)).toContain("__proto__");

@@ -5,6 +5,7 @@ import { sha } from "../simulator/model.js";
 import { startSimulator, type Simulator } from "../simulator/server.js";
 import { deliverAll, pullRequestOpened, repositoryEdited, type Delivery } from "../simulator/webhooks.js";
 import { ACME } from "./helpers.js";
+import { collect } from "../helpers/async-items.js";
 
 /*
  * A burst of signed deliveries, some of them sent twice as GitHub does on redelivery: every one
@@ -40,12 +41,12 @@ it("acknowledges 2,000 deliveries and processes each unique one once", async () 
 
   expect(results.filter((r) => r.status < 200 || r.status >= 300)).toEqual([]);
   // Every audited delivery is in the trail once, keyed by its delivery id.
-  const recorded = [...new AuditTrail(app.store).events(ACME.installation.id)].filter((e) => e.kind === "repository.edited");
+  const recorded = (await collect(new AuditTrail(app.store).events(ACME.installation.id))).filter((e) => e.kind === "repository.edited");
   expect(recorded).toHaveLength(settings.length);
   // Every pull request got exactly one check run, on its own head commit.
   const heads = sim.model.checkRuns.map((r) => r.head_sha).sort();
   expect(heads).toEqual(pullRequests.map((d) => (d.payload.pull_request as { head: { sha: string } }).head.sha).sort());
-  for (const d of pullRequests) expect(app.store.deliveryState(d.id)).toBe("done");
+  for (const d of pullRequests) expect(await app.store.deliveryState(d.id)).toBe("done");
   expect(sim.stats.secondary.content).toBe(0);
   // Bounded: the burst leaves no per-delivery state in memory beyond the store.
   expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);

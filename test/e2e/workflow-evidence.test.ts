@@ -89,7 +89,7 @@ jobs:
 
 let sim: Simulator;
 let app: RunningApp;
-const latest = (repo: string) => app.store.assessments(SCENARIO.installation.id, `wild/${repo}`, 1)[0];
+const latest = async (repo: string) => (await app.store.assessments(SCENARIO.installation.id, `wild/${repo}`, 1))[0];
 
 beforeAll(async () => {
   sim = await startSimulator(SCENARIO);
@@ -104,35 +104,35 @@ afterAll(async () => {
 });
 
 describe("workflow evidence over the simulator", () => {
-  it("reads GitHub's workflow list for every repository with workflows", () => {
+  it("reads GitHub's workflow list for every repository with workflows", async () => {
     expect(sim.stats.byRoute["GET /repos/{owner}/{repo}/actions/workflows"]).toBe(SCENARIO.repositories.length);
     expect(sim.stats.unknownRoutes).toEqual({});
   });
 
-  it("class 1: a disabled workflow, or one whose triggers skip pull requests to the default branch, is not evidence", () => {
-    const disabled = latest("disabled");
+  it("class 1: a disabled workflow, or one whose triggers skip pull requests to the default branch, is not evidence", async () => {
+    const disabled = await latest("disabled");
     expect(check(disabled, "1.2.3", "dependency-review").status).toBe("gap");
     expect(check(disabled, "1.3.1", "tests-present").status).toBe("gap");
-    expect(check(latest("elsewhere"), "1.2.3", "dependency-review").status).toBe("gap");
+    expect(check(await latest("elsewhere"), "1.2.3", "dependency-review").status).toBe("gap");
     // The same workflow that ignores only docs changes does run: it is evidence.
-    expect(check(latest("running"), "1.2.3", "dependency-review").status).toBe("met");
+    expect(check(await latest("running"), "1.2.3", "dependency-review").status).toBe("met");
   });
 
-  it("class 4: a workflow_run job that runs the triggering run's artifact with a write token is dangerous", () => {
-    const verdict = check(latest("preview"), "2.1.3", "workflow-permissions");
+  it("class 4: a workflow_run job that runs the triggering run's artifact with a write token is dangerous", async () => {
+    const verdict = check(await latest("preview"), "2.1.3", "workflow-permissions");
     expect(verdict.status).toBe("gap");
     expect(verdict.reason).toContain(".github/workflows/preview.yml");
   });
 
-  it("class 5: the same rule in every ecosystem — an install that may rewrite the lockfile is a gap, one that cannot be told is unknown", () => {
-    const rusty = check(latest("rusty"), "1.2.2", "ci-installs-locked");
+  it("class 5: the same rule in every ecosystem — an install that may rewrite the lockfile is a gap, one that cannot be told is unknown", async () => {
+    const rusty = check(await latest("rusty"), "1.2.2", "ci-installs-locked");
     expect(rusty.status).toBe("gap");
     expect(rusty.reason).toContain("cargo build --release");
     // The same `yarn install`: Yarn 1 may rewrite yarn.lock, Yarn 2+ installs immutably on CI.
-    const yarny = check(latest("yarny"), "1.2.2", "ci-installs-locked");
+    const yarny = check(await latest("yarny"), "1.2.2", "ci-installs-locked");
     expect(yarny.status).toBe("gap");
     expect(yarny.reason).toContain("Yarn 1");
-    expect(check(latest("berry"), "1.2.2", "ci-installs-locked").status).toBe("met");
-    expect(check(latest("running"), "1.2.2", "ci-installs-locked").status).toBe("met");
+    expect(check(await latest("berry"), "1.2.2", "ci-installs-locked").status).toBe("met");
+    expect(check(await latest("running"), "1.2.2", "ci-installs-locked").status).toBe("met");
   });
 });

@@ -9,11 +9,11 @@ import { Store } from "../../src/store/store.js";
  */
 const dirs: string[] = [];
 
-export function fileStore(prefix = "claimcheck-test-"): { store: Store; path: string } {
+export async function fileStore(prefix = "claimcheck-test-"): Promise<{ store: Store; path: string }> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(dir);
   const path = join(dir, "audit.db");
-  return { store: Store.open(path), path };
+  return { store: await Store.open(path), path };
 }
 
 export function removeFileStores(): void {

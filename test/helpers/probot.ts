@@ -28,7 +28,7 @@ export type TestApp = {
 let deliveries = 0;
 
 export async function testApp(options: { now?: () => Date; store?: Store } = {}): Promise<TestApp> {
-  const store = options.store ?? Store.open(":memory:");
+  const store = options.store ?? await Store.open(":memory:");
   const probot = new Probot({ appId: 1, privateKey: key(), Octokit: TestOctokit, log: pino({ level: "silent" }) });
   const { app, jobs } = createClaimcheckApp({ store, concurrency: 2, maintenanceIntervalMs: null, redeliveryIntervalMs: null, ...(options.now ? { now: options.now } : {}) });
   const handlers: Handler[] = [];

@@ -16,7 +16,7 @@ function judge(value: { closedAt: string; closedBy: string; issueUrl: string } |
 }
 
 describe("access-review-done", () => {
-  it("is met within the period plus grace, a gap after, and a gap when no review was ever completed", () => {
+  it("is met within the period plus grace, a gap after, and a gap when no review was ever completed", async () => {
     const review = (closedAt: string) => ({ closedAt, closedBy: "Codertocat", issueUrl: "https://github.com/acme/.github/issues/9" });
     expect(judge(review("2026-01-10T00:00:00.000Z"))).toMatchObject({ status: "met", reason: expect.stringContaining("@Codertocat on 2026-01-10") });
     expect(judge(review("2025-12-01T00:00:00.000Z")).status).toBe("met"); // 101 days: within 90 + 14
@@ -25,24 +25,24 @@ describe("access-review-done", () => {
     expect(judge(null)).toMatchObject({ status: "gap", reason: expect.stringContaining("every 90 days") });
   });
 
-  it("counts only a review a person closed as completed", () => {
-    const store = Store.open(":memory:");
-    recordAccessReviewOpened(store, { installationId: 1, repository: "acme/.github", issueNumber: 9, issueUrl: "https://github.com/acme/.github/issues/9", openedAt: new Date("2026-01-01T00:00:00Z") });
-    const [row] = accessReviewRows(store, 1);
-    recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", stateReason: "not_planned", unticked: [] });
-    expect(accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" })[0]!.value).toBeNull();
-    recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", stateReason: "completed", unticked: ["@octocat — write"] });
-    expect(accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" })[0]!.value).toEqual({ closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", issueUrl: "https://github.com/acme/.github/issues/9" });
-    store.close();
+  it("counts only a review a person closed as completed", async () => {
+    const store = await Store.open(":memory:");
+    await recordAccessReviewOpened(store, { installationId: 1, repository: "acme/.github", issueNumber: 9, issueUrl: "https://github.com/acme/.github/issues/9", openedAt: new Date("2026-01-01T00:00:00Z") });
+    const [row] = await accessReviewRows(store, 1);
+    await recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", stateReason: "not_planned", unticked: [] });
+    expect((await accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" }))[0]!.value).toBeNull();
+    await recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", stateReason: "completed", unticked: ["@octocat — write"] });
+    expect((await accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" }))[0]!.value).toEqual({ closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", issueUrl: "https://github.com/acme/.github/issues/9" });
+    await store.close();
   });
 
-  it("does not count a review an app or bot closed as completed (recorded without a person)", () => {
-    const store = Store.open(":memory:");
-    recordAccessReviewOpened(store, { installationId: 1, repository: "acme/.github", issueNumber: 9, issueUrl: "https://github.com/acme/.github/issues/9", openedAt: new Date("2026-01-01T00:00:00Z") });
-    const [row] = accessReviewRows(store, 1);
-    recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: null, stateReason: "completed", unticked: [] });
-    expect(accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" })[0]!.value).toBeNull();
-    store.close();
+  it("does not count a review an app or bot closed as completed (recorded without a person)", async () => {
+    const store = await Store.open(":memory:");
+    await recordAccessReviewOpened(store, { installationId: 1, repository: "acme/.github", issueNumber: 9, issueUrl: "https://github.com/acme/.github/issues/9", openedAt: new Date("2026-01-01T00:00:00Z") });
+    const [row] = await accessReviewRows(store, 1);
+    await recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: null, stateReason: "completed", unticked: [] });
+    expect((await accessReviewFindings(store, 1, { now: new Date("2026-03-12T10:00:00Z"), org: "acme" }))[0]!.value).toBeNull();
+    await store.close();
   });
 });
 
@@ -65,7 +65,7 @@ describe("access review issue", () => {
     },
   ];
 
-  it("lists who can change the build environment as a task list, and names what was not read", () => {
+  it("lists who can change the build environment as a task list, and names what was not read", async () => {
     const issue = renderAccessReview(accessSnapshot("acme", latest, "2026-03-12T09:00:00.000Z"), { everyDays: 90, graceDays: 14, dueAt: "2026-03-26T10:00:00.000Z" });
     expect(issue.body).toContain("- [ ] @hubot — owner");
     expect(issue.body).toContain("- [ ] @mona — admin on [acme/api](https://github.com/acme/api/settings/access)");
@@ -78,7 +78,7 @@ describe("access review issue", () => {
     expect(untickedEntries(ticked)).toContain("@octocat — owner");
   });
 
-  it("is due when none was opened, or the last was closed a period ago; never while one is open", () => {
+  it("is due when none was opened, or the last was closed a period ago; never while one is open", async () => {
     const now = new Date("2026-03-12T10:00:00Z");
     expect(accessReviewDue(undefined, 90, now)).toBe(true);
     expect(accessReviewDue({ openedAt: "2025-12-01T00:00:00.000Z", closedAt: null }, 90, now)).toBe(false);

@@ -20,7 +20,7 @@ function golden(path: string, text: string): void {
 
 describe("documented issue examples", () => {
   it("match the issues the publisher writes", async () => {
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     const github = new FakeIssues();
     let now = new Date("2026-03-12T09:30:00Z");
     const publisher = new IssuePublisher({ store, log: silent, now: () => now });
@@ -31,14 +31,14 @@ describe("documented issue examples", () => {
       repoResults("cli", [claimResult("2.2.2", {}, "acme/cli", "gap"), claimResult("1.2.4", { "update-prs-green": "gap" }, "acme/cli"), claimResult("2.1.5", { "members-without-2fa": "gap" })], at),
     ];
     // History: 1.2.4 was partial at the previous assessment, 2.1.5 unchanged.
-    recordOrgStatuses(store, 1, [{ claimId: "1.2.4", status: "met" }], new Date("2026-02-20T09:00:00Z"));
+    await recordOrgStatuses(store, 1, [{ claimId: "1.2.4", status: "met" }], new Date("2026-02-20T09:00:00Z"));
     const run = publisher.newRun(1, ORG);
     run.config = config();
     await publisher.publishGaps(octokit(), run, latest);
-    const cli = issueRows(store, 1, "gap").find((r) => r.scope === "acme/cli" && r.claimId === "1.2.4")!;
-    recordException(store, { installationId: 1, claimId: "1.2.4", scope: "acme/cli", issueUrl: cli.issueUrl, acceptedBy: "mona", acceptedAt: "2026-03-12T09:40:00.000Z", reason: "Internal tool; updates are batched into the monthly release and tested there.", expiresAt: "2026-09-08T09:40:00.000Z", evidenceKind: cli.evidenceKind });
+    const cli = (await issueRows(store, 1, "gap")).find((r) => r.scope === "acme/cli" && r.claimId === "1.2.4")!;
+    await recordException(store, { installationId: 1, claimId: "1.2.4", scope: "acme/cli", issueUrl: cli.issueUrl, acceptedBy: "mona", acceptedAt: "2026-03-12T09:40:00.000Z", reason: "Internal tool; updates are batched into the monthly release and tested there.", expiresAt: "2026-09-08T09:40:00.000Z", evidenceKind: cli.evidenceKind });
     github.personCloses("acme/cli", cli.issueNumber, "not_planned", "Internal tool; updates are batched into the monthly release and tested there.", "mona");
-    updateIssue(store, cli.id, { state: "closed", closedBy: "person", stateReason: "not_planned" });
+    await updateIssue(store, cli.id, { state: "closed", closedBy: "person", stateReason: "not_planned" });
     now = new Date("2026-03-12T09:45:00Z");
     await publisher.publishSummary(octokit(), run, latest);
 
@@ -48,6 +48,6 @@ describe("documented issue examples", () => {
     golden(EXAMPLES.summary, [`# ${summary.title}`, "", `Labels: ${summary.labels.map((l) => `\`${l}\``).join(", ")}`, "", summary.body].join("\n"));
     expect(summary.body).toContain("met → partial on 12 Mar 2026");
     expect(summary.body).toContain("@mona");
-    store.close();
+    await store.close();
   });
 });

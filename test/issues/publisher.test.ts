@@ -16,13 +16,13 @@ describe("gap issue publisher", () => {
   let github: FakeIssues;
   let publisher: IssuePublisher;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     now = new Date("2026-03-12T10:00:00Z");
-    store = Store.open(":memory:");
+    store = await Store.open(":memory:");
     github = new FakeIssues();
     publisher = new IssuePublisher({ store, log: silent, now: () => now, sleep: async () => undefined });
   });
-  afterEach(() => store.close());
+  afterEach(async () => await store.close());
 
   function run(raw: Record<string, unknown> = {}): IssueRun {
     const r = publisher.newRun(INSTALLATION, ORG);
@@ -81,8 +81,8 @@ describe("gap issue publisher", () => {
     const gap = repoResults("api", [claimResult("2.2.2", { "pr-required": "gap" }, "acme/api")]);
     await publish([gap]);
     github.issues("acme/api")[0]!.title = "Renamed by someone";
-    store.close();
-    store = Store.open(":memory:");
+    await store.close();
+    store = await Store.open(":memory:");
     publisher = new IssuePublisher({ store, log: silent, now: () => now });
     const r = await publish([gap]);
     expect(github.issues("acme/api")).toHaveLength(1);
@@ -113,8 +113,8 @@ describe("gap issue publisher", () => {
 
   it("says in the summary that an organisation-wide assessment is still spreading over the rate limit, and when it ends", async () => {
     const repos = [repoResults("api", [claimResult("2.2.2", { "pr-required": "gap" }, "acme/api")])];
-    enqueueBackfill(store, INSTALLATION, ["acme/api", "acme/web", "acme/docs"], { name: "installation.created", deliveryId: "d1" }, new Date("2026-11-25T10:00:00Z"));
-    updateBackfill(store, INSTALLATION, { state: "paused", nextBatchAt: "2026-11-25T11:00:00.000Z", expectedFinishAt: "2026-11-25T12:00:00.000Z" }, new Date("2026-11-25T10:05:00Z"));
+    await enqueueBackfill(store, INSTALLATION, ["acme/api", "acme/web", "acme/docs"], { name: "installation.created", deliveryId: "d1" }, new Date("2026-11-25T10:00:00Z"));
+    await updateBackfill(store, INSTALLATION, { state: "paused", nextBatchAt: "2026-11-25T11:00:00.000Z", expectedFinishAt: "2026-11-25T12:00:00.000Z" }, new Date("2026-11-25T10:05:00Z"));
     const r = await publish(repos);
     await publisher.publishSummary(octokit(), r, repos);
     const summary = github.issues("acme/.github").find((i) => parseMarker(i.body)?.kind === "summary")!;
@@ -126,7 +126,7 @@ describe("gap issue publisher", () => {
     const b = repoResults("web", [claimResult("2.1.5", { "org-2fa-required": "gap" })]);
     await Promise.all([publish([a], {}, "acme/api"), publish([b], {}, "acme/web"), publish([a], {}, "acme/api")]);
     expect(github.issues("acme/.github")).toHaveLength(1);
-    expect(issueRows(store, INSTALLATION, "gap")).toHaveLength(1);
+    expect(await issueRows(store, INSTALLATION, "gap")).toHaveLength(1);
   });
 
   it("reports a repository with issues turned off in the summary instead of failing", async () => {
@@ -151,11 +151,11 @@ describe("gap issue publisher", () => {
   it("respects an accepted exception until it expires or the evidence changes kind", async () => {
     const results = (statuses: Record<string, "gap" | "met">) => [repoResults("api", [claimResult("2.2.2", statuses, "acme/api")])];
     await publish(results({ "pr-required": "gap" }));
-    const [row] = issueRows(store, INSTALLATION, "gap");
+    const [row] = await issueRows(store, INSTALLATION, "gap");
     github.personCloses("acme/api", 1, "not_planned", "Solo maintainer; reviewed at release time.");
     store.db.update((await import("../../src/store/schema.js")).claimIssues).set({ state: "closed", closedBy: "person", stateReason: "not_planned" }).run();
-    recordException(store, { installationId: INSTALLATION, claimId: "2.2.2", scope: "acme/api", issueUrl: row!.issueUrl, acceptedBy: "Codertocat", acceptedAt: now.toISOString(), reason: "Solo maintainer; reviewed at release time.", expiresAt: "2026-09-08T10:00:00.000Z", evidenceKind: row!.evidenceKind });
-    expect(acceptedExceptions(store, INSTALLATION, now)).toEqual([expect.objectContaining({ claimId: "2.2.2", scope: "acme/api", acceptedBy: "Codertocat", reason: "Solo maintainer; reviewed at release time." })]);
+    await recordException(store, { installationId: INSTALLATION, claimId: "2.2.2", scope: "acme/api", issueUrl: row!.issueUrl, acceptedBy: "Codertocat", acceptedAt: now.toISOString(), reason: "Solo maintainer; reviewed at release time.", expiresAt: "2026-09-08T10:00:00.000Z", evidenceKind: row!.evidenceKind });
+    expect(await acceptedExceptions(store, INSTALLATION, now)).toEqual([expect.objectContaining({ claimId: "2.2.2", scope: "acme/api", acceptedBy: "Codertocat", reason: "Solo maintainer; reviewed at release time." })]);
 
     const quiet = await publish(results({ "pr-required": "gap" }));
     expect(quiet.writes).toBe(0);
@@ -165,7 +165,7 @@ describe("gap issue publisher", () => {
     await publish(results({ "pr-required": "gap", "no-force-push": "gap" }));
     expect(github.issues("acme/api")[0]!.state).toBe("open");
     expect(github.issues("acme/api")[0]!.comments.at(-1)!.body).toContain("accepted exception no longer applies");
-    expect(acceptedExceptions(store, INSTALLATION, now)).toEqual([]);
+    expect(await acceptedExceptions(store, INSTALLATION, now)).toEqual([]);
   });
 
   it("plans but writes nothing in a dry run", async () => {

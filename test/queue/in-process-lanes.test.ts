@@ -13,8 +13,8 @@ function gate() {
 
 describe("job lanes", () => {
   let store: Store;
-  beforeEach(() => (store = Store.open(":memory:")));
-  afterEach(() => store.close());
+  beforeEach(async () => (store = await Store.open(":memory:")));
+  afterEach(async () => await store.close());
 
   it("serves a check run at once while a backfill's batch holds every background slot and more wait", async () => {
     const jobs = new InProcessQueue(store, silent, 2);
@@ -66,7 +66,7 @@ describe("job lanes", () => {
     expect(order).toEqual(["background start", "background end", "webhook"]);
   });
 
-  it("caps background batches at a small multiple of the concurrency", () => {
+  it("caps background batches at a small multiple of the concurrency", async () => {
     expect(new InProcessQueue(store, silent, 4).backgroundBatch).toBe(8);
   });
 });

@@ -24,7 +24,7 @@ type Options = { installationCap?: number; expireInSeconds?: number; maintenance
 type Harness = {
   name: string;
   /** Two instances that share the work; for the in-process queue, one instance twice. */
-  pair: (options?: Options) => [JobQueue, JobQueue];
+  pair: (options?: Options) => Promise<[JobQueue, JobQueue]>;
   /** A third instance on the same work (PostgreSQL only). */
   another?: (options?: Options) => PostgresQueue;
   states?: () => ReturnType<typeof jobStates>;
@@ -40,8 +40,8 @@ afterEach(async () => {
 function inProcess(): Harness {
   return {
     name: "in-process",
-    pair: (options = {}) => {
-      const store = Store.open(":memory:");
+    pair: async (options = {}) => {
+      const store = await Store.open(":memory:");
       cleanups.push(async () => store.close());
       const queue = new InProcessQueue(store, silent, 4, options.installationCap === undefined ? {} : { installationCap: options.installationCap });
       return [queue, queue];
@@ -54,7 +54,7 @@ function postgres(url: string): Harness {
   cleanups.push(() => dropSchema(url, schema));
   const make = (options: Options = {}) =>
     new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: POLL_MS, deferMs: 200, maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 120, ...(options.installationCap === undefined ? {} : { installationCap: options.installationCap }), ...(options.expireInSeconds === undefined ? {} : { expireInSeconds: options.expireInSeconds }) });
-  return { name: "PostgreSQL", pair: (options) => [make(options), make(options)], another: make, states: () => jobStates(url, schema) };
+  return { name: "PostgreSQL", pair: async (options) => [make(options), make(options)], another: make, states: () => jobStates(url, schema) };
 }
 
 function gate() {
@@ -85,7 +85,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
   it.skipIf(needsDatabase)("handles a delivery enqueued on two replicas once, and refuses it again once handled", async () => {
     const h = harness();
-    const [a, b] = h.pair();
+    const [a, b] = await h.pair();
     const handled: string[] = [];
     for (const queue of new Set([a, b])) queue.define("webhook", { schema: z.object({ pr: z.number() }), run: async (data, info) => void handled.push(`${info.delivery?.id}:${data.pr}`) });
     await start(a, b);
@@ -102,7 +102,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
   it.skipIf(needsDatabase)("runs one repository's jobs one at a time, merges those waiting with the same key, and runs other repositories meanwhile", async () => {
     const h = harness();
-    const [a, b] = h.pair();
+    const [a, b] = await h.pair();
     const events: string[] = [];
     const first = gate();
     for (const queue of new Set([a, b]))
@@ -142,7 +142,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
   it.skipIf(needsDatabase)("holds an installation to its cap across replicas while another installation's work runs", async () => {
     const h = harness();
-    const [a, b] = h.pair({ installationCap: 2 });
+    const [a, b] = await h.pair({ installationCap: 2 });
     const release = gate();
     const current = new Map<number, number>();
     const highest = new Map<number, number>();
@@ -176,7 +176,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
   it.skipIf(needsDatabase)("retries a failing job with a growing wait, then stops on success", async () => {
     const h = harness();
-    const [a] = h.pair();
+    const [a] = await h.pair();
     const attempts: { attempt: number; at: number }[] = [];
     a.define("flaky", {
       schema: repoJob,
@@ -199,7 +199,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
   it.skipIf(needsDatabase)("refuses a job whose data its kind's schema does not accept", async () => {
     const h = harness();
-    const [a] = h.pair();
+    const [a] = await h.pair();
     const ran: unknown[] = [];
     a.define("strict", { schema: repoJob, run: async (data) => void ran.push(data) });
     await start(a);
@@ -215,7 +215,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
   it.skipIf(needsDatabase || !replicas)("fires a scheduled job once across replicas", async () => {
     const h = harness();
-    const [a, b] = h.pair();
+    const [a, b] = await h.pair();
     const fired: string[] = [];
     a.define("sweep", { schema: z.object({}), run: async () => void fired.push("a") });
     b.define("sweep", { schema: z.object({}), run: async () => void fired.push("b") });
@@ -229,7 +229,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
   it.skipIf(needsDatabase || !replicas)("hands a job back when a replica stops mid-job, and another replica finishes it", async () => {
     const h = harness();
-    const [a, b] = h.pair();
+    const [a, b] = await h.pair();
     const events: string[] = [];
     const never = gate();
     a.define("webhook", { schema: z.object({}), run: async (_d, info) => void (events.push(`a starts attempt ${info.attempt}`), await never.opened, events.push("a ends")) });
@@ -268,7 +268,7 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
 
 describe("in-process queue without replicas", () => {
   it("runs a schedule every period in its one process", async () => {
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     const queue = new InProcessQueue(store, silent, 2);
     const fired: number[] = [];
     queue.define("sweep", { schema: z.object({}), run: async () => void fired.push(Date.now()) });
@@ -279,11 +279,11 @@ describe("in-process queue without replicas", () => {
     const count = fired.length;
     await new Promise((r) => setTimeout(r, 60));
     expect(fired).toHaveLength(count);
-    store.close();
+    await store.close();
   });
 
   it("lets running work finish on stop within the grace period, and takes no new work", async () => {
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     const queue = new InProcessQueue(store, silent, 2);
     const events: string[] = [];
     queue.define("assess", { schema: repoJob, run: async (data) => void (await new Promise((r) => setTimeout(r, 20)), events.push(`done ${data.mark}`)) });
@@ -292,6 +292,6 @@ describe("in-process queue without replicas", () => {
     await queue.stop({ graceMs: 5_000 });
     expect(events).toEqual(["done 1"]);
     expect(await queue.enqueueRepository("assess", { installationId: 1, repository: "acme/api" }, { mark: 2 })).toBe(false);
-    store.close();
+    await store.close();
   });
 });

@@ -33,7 +33,7 @@ function assessed(repo: string, at: string, prRequired: "met" | "gap" | "unknown
 const build = (before: HistoryAssessment[], during: HistoryAssessment[], days = 30) => buildHistory({ before, during, until: UNTIL, days, claims: TEST_CLAIMS, judges: TEST_JUDGES });
 
 describe("claim history", () => {
-  it("rolls each day up from the newest assessment of every repository, and links each change to its cause", () => {
+  it("rolls each day up from the newest assessment of every repository, and links each change to its cause", async () => {
     const website = assessed("website", daysAgo(10), "gap");
     const fixed = assessed("website", daysAgo(5), "met", { trigger: "branch_protection_rule.edited", headSha: null, checkRunId: null });
     const history = build([assessed("api", daysAgo(40), "met")], [website, fixed]);
@@ -54,9 +54,9 @@ describe("claim history", () => {
     ]);
   });
 
-  it("is history[] of the JSON report, valid against the schema (revision 1.1), which still accepts a report without it", () => {
+  it("is history[] of the JSON report, valid against the schema (revision 1.1), which still accepts a report without it", async () => {
     const history = build([assessed("api", daysAgo(40), "met")], [assessed("website", daysAgo(10), "gap")]);
-    const json = reportJson({ ...buildReport(orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", true, "api")] }]), TEST_OPTIONS), history });
+    const json = await reportJson({ ...buildReport(orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", true, "api")] }]), TEST_OPTIONS), history });
     expect(json.history.map((h) => h.claimId)).toEqual(["2.2.91", "2.2.92", "2.2.93"]);
     expect(schemaProblems(json)).toEqual([]);
     const { history: _dropped, ...revision10 } = json;
@@ -64,7 +64,7 @@ describe("claim history", () => {
     expect(schemaProblems({ ...json, history: [{ claimId: "2.2.91", days: [{ date: "yesterday", status: "met" }], changes: [] }] })).not.toEqual([]);
   });
 
-  it("is null before anything was stored, never met; an unknown repository keeps a claim from being met", () => {
+  it("is null before anything was stored, never met; an unknown repository keeps a claim from being met", async () => {
     const history = build([], [assessed("api", daysAgo(3), "met"), assessed("website", daysAgo(2), "unknown")], 7);
     const claim = history.claims.find((c) => c.claimId === "2.2.91")!;
     expect(claim.days.slice(0, 4).map((d) => d.status)).toEqual([null, null, null, null]);
@@ -76,7 +76,7 @@ describe("claim history", () => {
     ]);
   });
 
-  it("drops a repository that goes out of scope and judges an organisation claim on the newest in-scope assessment", () => {
+  it("drops a repository that goes out of scope and judges an organisation claim on the newest in-scope assessment", async () => {
     const history = build([assessed("api", daysAgo(40), "met"), assessed("website", daysAgo(40), "gap")], [assessed("website", daysAgo(1), "gap", { inScope: false })], 3);
     expect(history.claims.find((c) => c.claimId === "2.2.91")!.days.map((d) => d.status)).toEqual(["partial", "partial", "met", "met"]);
     expect(history.claims.find((c) => c.claimId === "2.2.92")!.days.every((d) => d.status === "met")).toBe(true);
@@ -84,27 +84,27 @@ describe("claim history", () => {
     expect(history.claims.find((c) => c.claimId === "2.2.93")!.days.every((d) => d.status === "unknown")).toBe(true);
   });
 
-  it("reads only the asking installation's assessments of the repositories it covers", () => {
-    const store = Store.open(":memory:");
+  it("reads only the asking installation's assessments of the repositories it covers", async () => {
+    const store = await Store.open(":memory:");
     for (const [id, org] of [
       [1, "octo-org"],
       [2, "other-org"],
     ] as const) {
-      store.upsertInstallation(id, org, "Organization");
-      store.addRepositories(id, [{ id: id * 100, fullName: `${org}/api` }]);
+      await store.upsertInstallation(id, org, "Organization");
+      await store.addRepositories(id, [{ id: id * 100, fullName: `${org}/api` }]);
     }
-    const record = (installationId: number, owner: string, name: string, finishedAt: string) => {
+    const record = async (installationId: number, owner: string, name: string, finishedAt: string) => {
       const run = orgRun([{ name, findings: [fact("branch-protection.pr-required", true, name)] }]);
-      store.recordAssessment({ installationId, trigger: "test", deliveryId: "d-1", assessment: { ...run.repositories[0]!, owner, finishedAt }, configProblems: [] });
+      await store.recordAssessment({ installationId, trigger: "test", deliveryId: "d-1", assessment: { ...run.repositories[0]!, owner, finishedAt }, configProblems: [] });
     };
-    record(1, "octo-org", "api", daysAgo(50));
-    record(1, "octo-org", "api", daysAgo(45));
-    record(1, "octo-org", "api", daysAgo(5));
-    record(1, "octo-org", "gone", daysAgo(5));
-    record(2, "other-org", "api", daysAgo(4));
-    const rows = historyAssessments(store, 1, new Date(daysAgo(30)), UNTIL);
+    await record(1, "octo-org", "api", daysAgo(50));
+    await record(1, "octo-org", "api", daysAgo(45));
+    await record(1, "octo-org", "api", daysAgo(5));
+    await record(1, "octo-org", "gone", daysAgo(5));
+    await record(2, "other-org", "api", daysAgo(4));
+    const rows = await historyAssessments(store, 1, new Date(daysAgo(30)), UNTIL);
     expect(rows.before.map((r) => [r.repo, r.finishedAt])).toEqual([["octo-org/api", daysAgo(45)]]);
     expect(rows.during.map((r) => [r.repo, r.finishedAt, r.deliveryId])).toEqual([["octo-org/api", daysAgo(5), "d-1"]]);
-    store.close();
+    await store.close();
   });
 });

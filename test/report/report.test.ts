@@ -107,7 +107,7 @@ describe("roll-up and narrative", () => {
     expect(renderMarkdown(report)).toContain("[Supplied evidence](https://example.com/test-plan.pdf): v3, approved 2026-10 — **supplied**, not verified by claimcheck.");
   });
 
-  it("shows accepted exceptions from configuration and from the caller", () => {
+  it("shows accepted exceptions from configuration and from the caller", async () => {
     const parsed = parseRepoConfig({ exceptions: { outsideCollaborators: ["contractor"] } });
     const report = buildReport(orgRun([{ name: "api" }], [fact("org.2fa-required", false)], parsed.config), {
       exceptions: [{ claimId: "2.2.2", repo: "api", reason: "legacy mirror, read only", url: "https://github.com/octo-org/api/issues/3", acceptedBy: "octocat", acceptedAt: "2026-10-01T00:00:00Z", expiresAt: "2027-03-30T00:00:00Z" }],
@@ -115,7 +115,7 @@ describe("roll-up and narrative", () => {
     expect(claim(report, "2.1.1").exceptions).toEqual([{ claimId: "2.1.1", checkId: "outside-collaborators", subject: "contractor", reason: "accepted in configuration (`exceptions.outsideCollaborators`)" }]);
     const markdown = renderMarkdown(report);
     expect(markdown).toContain("| — | `api` | legacy mirror, read only ([record](https://github.com/octo-org/api/issues/3)) | octocat, 2026-10-01 | 2027-03-30 |");
-    expect(schemaProblems(reportJson(report))).toEqual([]);
+    expect(schemaProblems(await reportJson(report))).toEqual([]);
   });
 });
 
@@ -128,8 +128,8 @@ describe("renderers", () => {
     TEST_OPTIONS,
   );
 
-  it("JSON carries the schema id and validates against docs/report-schema.json", () => {
-    const json = reportJson(report);
+  it("JSON carries the schema id and validates against docs/report-schema.json", async () => {
+    const json = await reportJson(report);
     expect(json.schema).toBe(REPORT_SCHEMA_ID);
     expect(schemaProblems(json)).toEqual([]);
     expect(json.findings.find((f) => f.id === "branch-protection.pr-required" && f.repo === "octo-org/docs")).toMatchObject({ scope: "repo", value: false, error: null });

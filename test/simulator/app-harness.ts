@@ -60,7 +60,7 @@ export function appPrivateKey(): string {
 
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const secret = options.secret ?? "simulator-secret";
-  const store = options.store ?? Store.open(":memory:");
+  const store = options.store ?? await Store.open(":memory:");
   const log = options.log ?? pino({ level: "silent" });
   const probot = new Probot({ appId: 1, privateKey: appPrivateKey(), secret, baseUrl: options.githubUrl, Octokit: productionOctokit(options.retryBaseMs, options.spaceWrites) as typeof ProbotOctokit, log });
   const { app, jobs, sweep, recoverDeliveries } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, redeliveryIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}), ...(options.browser ? { browser: options.browser } : {}) });
@@ -85,7 +85,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await idle();
-      if (!options.store) store.close();
+      if (!options.store) await store.close();
     },
   };
 }

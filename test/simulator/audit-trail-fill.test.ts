@@ -10,11 +10,11 @@ afterEach(removeFileStores);
 
 describe("the benchmark's bulk-written audit trail", () => {
   it("is a sound chain: `claimcheck audit verify` passes, and the app's summary catches up on it and counts it", async () => {
-    const { store, path } = fileStore("claimcheck-fill-");
-    store.upsertInstallation(5, "synthetic", "Organization");
-    store.close();
+    const { store, path } = await fileStore("claimcheck-fill-");
+    await store.upsertInstallation(5, "synthetic", "Organization");
+    await store.close();
     const now = new Date(Date.UTC(2026, 10, 28, 12));
-    const head = fillTrail(path, { installationId: 5, events: 3000, now, days: 30, repositories: ["synthetic/a", "synthetic/b"] });
+    const head = await fillTrail(path, { installationId: 5, events: 3000, now, days: 30, repositories: ["synthetic/a", "synthetic/b"] });
 
     const previous = process.env.DATABASE_URL;
     process.env.DATABASE_URL = `file:${path}`;
@@ -27,12 +27,12 @@ describe("the benchmark's bulk-written audit trail", () => {
     }
     expect(out[0]).toBe(`audit trail of synthetic verified: 3000 events from link 1, head ${head}`);
 
-    const reopened = Store.open(path);
+    const reopened = await Store.open(path);
     const summary = await new AuditSummaries(reopened).catchUp(5, () => now);
     expect(summary).toMatchObject({ total: 3000, exported: 3000, pending: 0, verification: { ok: true, throughSeq: 3000, headHash: head } });
     // Evenly spread over the 30 days before `now`, the newest at `now`.
-    expect(new AuditTrail(reopened).latest(5, 1)[0]).toMatchObject({ seq: 3000, occurredAt: now.toISOString(), repository: "synthetic/b" });
+    expect((await new AuditTrail(reopened).latest(5, 1))[0]).toMatchObject({ seq: 3000, occurredAt: now.toISOString(), repository: "synthetic/b" });
     expect(summary.earliest! > new Date(now.getTime() - 30 * 86_400_000).toISOString()).toBe(true);
-    reopened.close();
+    await reopened.close();
   });
 });

@@ -24,9 +24,9 @@ export type TrailShape = {
 };
 
 /** Writes the trail into the (migrated) store at `path`; returns the last link's hash. */
-export function fillTrail(path: string, shape: TrailShape): string {
+export async function fillTrail(path: string, shape: TrailShape): Promise<string> {
   // The schema is the app's: migrations run exactly as at the app's start.
-  Store.open(path).close();
+  await (await Store.open(path)).close();
   const db = new Database(path);
   let prevHash = GENESIS_HASH;
   try {

@@ -25,7 +25,7 @@ if (!githubUrl || !process.send) {
 // As src/main.ts does for the deployed app.
 boundHeapGrowth();
 const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-"));
-const store = Store.open(join(dir, "bench.db"));
+const store = await Store.open(join(dir, "bench.db"));
 const app = await startApp({ githubUrl, store, concurrency: Number(concurrency ?? 4), spaceWrites: spaceWrites !== "relaxed" });
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -110,7 +110,7 @@ process.on("message", (message: Command) => {
         loop.disable();
         await app.stop();
         if (inspector && allocationsFile) writeFileSync(allocationsFile, JSON.stringify((await inspector.post("HeapProfiler.stopSampling")).profile));
-        store.close();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
         send({ type: "stopped" });
         process.exit(0);

@@ -33,7 +33,7 @@ const cpuMicros = () => {
   return used.user + used.system;
 };
 
-const store = Store.open(dbPath);
+const store = await Store.open(dbPath);
 const record = store.recordAssessment.bind(store);
 store.recordAssessment = (r) => {
   const id = record(r);
@@ -67,8 +67,8 @@ process.on("message", (message: Command) => {
         const before = cpuMicros();
         for (let i = 0; i < message.rounds; i += 1) {
           const now = new Date();
-          auditFindings(store, message.installationId, { now, since: new Date(now.getTime() - 90 * 86_400_000), org: message.repository.split("/")[0]! });
-          new AuditTrail(store).latest(message.installationId, 10, message.repository);
+          await auditFindings(store, message.installationId, { now, since: new Date(now.getTime() - 90 * 86_400_000), org: message.repository.split("/")[0]! });
+          await new AuditTrail(store).latest(message.installationId, 10, message.repository);
         }
         send({ type: "audit-cpu", ms: (cpuMicros() - before) / 1000 / message.rounds });
         return;
@@ -76,7 +76,7 @@ process.on("message", (message: Command) => {
       case "stop":
         clearInterval(sampler);
         await app.stop();
-        store.close();
+        await store.close();
         send({ type: "stopped" });
         process.exit(0);
     }

@@ -150,10 +150,10 @@ async function prepareTrail(path: string, installationId: number, events: number
     return (used.user + used.system) / 1000;
   };
   let started = performance.now();
-  fillTrail(path, { installationId, events, now: new Date(), repositories });
+  await fillTrail(path, { installationId, events, now: new Date(), repositories });
   const fillMs = performance.now() - started;
   console.error(`  trail: ${events.toLocaleString("en-GB")} events written in ${s(fillMs)}`);
-  const store = Store.open(path);
+  const store = await Store.open(path);
   try {
     // The one-time catch-up (every link hashed once, in slices), as the app does after an upgrade.
     started = performance.now();
@@ -163,23 +163,23 @@ async function prepareTrail(path: string, installationId: number, events: number
     const catchUpCpuMs = cpuMs(cpu);
     console.error(`  trail: summary caught up in ${s(catchUpMs)}`);
     cpu = process.cpuUsage();
-    new AuditSummaries(store).refresh(installationId, new Date(Date.now() - 90 * 86_400_000));
+    await new AuditSummaries(store).refresh(installationId, new Date(Date.now() - 90 * 86_400_000));
     const summaryReadCpuMs = cpuMs(cpu);
     // What every assessment did before the summary: verify, summarise and export the whole trail.
     // The verification is also the benchmark's check that the trail it built is a sound chain.
     cpu = process.cpuUsage();
     const trail = new AuditTrail(store);
-    const verified = trail.verify(installationId);
+    const verified = await trail.verify(installationId);
     if (!verified.ok || verified.checked !== events) throw new Error(`the benchmark's trail does not verify: ${JSON.stringify(verified)}`);
-    trail.summary(installationId, new Date(Date.now() - 90 * 86_400_000));
+    await trail.summary(installationId, new Date(Date.now() - 90 * 86_400_000));
     let exported = 0;
-    for (const line of exportLines(trail.events(installationId), "jsonl")) exported += line.length > 0 ? 1 : 0;
+    for await (const line of exportLines(trail.events(installationId), "jsonl")) exported += line.length > 0 ? 1 : 0;
     const fullWalkCpuMs = cpuMs(cpu);
     if (exported !== events) throw new Error(`the whole-trail walk exported ${exported} of ${events} events`);
     console.error(`  trail: verified (${verified.checked.toLocaleString("en-GB")} links)`);
     return { events, fillMs, catchUpMs, catchUpCpuMs, summaryReadCpuMs, fullWalkCpuMs };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -199,7 +199,7 @@ export async function runAuditBench(options: AuditBenchOptions): Promise<AuditBe
     const repositories = Array.from({ length: REPOS }, (_, i) => `synthetic/repo-${String(i).padStart(5, "0")}`);
     const emptyPath = join(dir, "empty.db");
     const trailPath = join(dir, "trail.db");
-    Store.open(emptyPath).close();
+    await (await Store.open(emptyPath)).close();
     const setup = await prepareTrail(trailPath, sim.installation, options.events, repositories);
     if (options.cpuProfDir) mkdirSync(options.cpuProfDir, { recursive: true });
     const apps = await Promise.all([appProcess("empty", sim.url, emptyPath, options.cpuProfDir), appProcess("trail", sim.url, trailPath, options.cpuProfDir)]);

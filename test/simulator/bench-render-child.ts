@@ -80,7 +80,7 @@ cpuMs += cpuOf(cpuStarted);
 let jsonBytes = 0;
 let jsonFailed: string | null = null;
 try {
-  for (const chunk of jsonChunks(report)) jsonBytes += chunk.length;
+  for await (const chunk of jsonChunks(report)) jsonBytes += chunk.length;
 } catch (error) {
   jsonFailed = `failed: ${error instanceof Error ? error.message : String(error)}`;
 }

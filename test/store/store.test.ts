@@ -15,7 +15,7 @@ function tempDb(): string {
   dirs.push(dir);
   return join(dir, "nested", "claimcheck.db");
 }
-afterEach(() => {
+afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -36,19 +36,19 @@ function assessment(owner: string, name: string, prRequired: boolean): Assessmen
 }
 
 describe("Store", () => {
-  it("creates the database file and its folder, applies migrations, and uses WAL", () => {
+  it("creates the database file and its folder, applies migrations, and uses WAL", async () => {
     const path = tempDb();
-    const store = Store.open(`file:${path}`);
-    expect(store.journalMode()).toBe("wal");
-    expect(store.healthy()).toBe(true);
-    store.close();
+    const store = await Store.open(`file:${path}`);
+    expect(await store.journalMode()).toBe("wal");
+    expect(await store.healthy()).toBe(true);
+    await store.close();
     const raw = new Database(path);
     const tables = raw.prepare("select name from sqlite_master where type = 'table' order by name").all().map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(["assessments", "installations", "repositories", "webhook_deliveries"]));
     raw.close();
   });
 
-  it("accepts plain paths and :memory:", () => {
+  it("accepts plain paths and :memory:", async () => {
     expect(databasePath("file:./data/x.db")).toBe("./data/x.db");
     expect(databasePath("/var/lib/x.db")).toBe("/var/lib/x.db");
     expect(databasePath(":memory:")).toBe(":memory:");
@@ -57,54 +57,54 @@ describe("Store", () => {
     expect(() => databasePath("MySQL://db/x")).toThrow(/mysql:\/\/ URLs are not supported/);
   });
 
-  it("keeps history: a later assessment is added, not written over", () => {
-    const store = Store.open(":memory:");
-    store.upsertInstallation(1, "acme", "Organization");
-    store.recordAssessment({ installationId: 1, trigger: "installation.created", assessment: assessment("acme", "api", false), configProblems: [] });
-    store.recordAssessment({ installationId: 1, trigger: "branch_protection_rule.created", assessment: assessment("acme", "api", true), configProblems: [] });
-    const history = store.assessments(1, "acme/api");
+  it("keeps history: a later assessment is added, not written over", async () => {
+    const store = await Store.open(":memory:");
+    await store.upsertInstallation(1, "acme", "Organization");
+    await store.recordAssessment({ installationId: 1, trigger: "installation.created", assessment: assessment("acme", "api", false), configProblems: [] });
+    await store.recordAssessment({ installationId: 1, trigger: "branch_protection_rule.created", assessment: assessment("acme", "api", true), configProblems: [] });
+    const history = await store.assessments(1, "acme/api");
     expect(history.map((h) => h.trigger)).toEqual(["branch_protection_rule.created", "installation.created"]);
     expect(history[0]!.findings[0]!.value).toBe(true);
     expect(history[1]!.findings[0]!.value).toBe(false);
-    store.close();
+    await store.close();
   });
 
-  it("never returns one installation's assessments to another", () => {
-    const store = Store.open(":memory:");
-    store.upsertInstallation(1, "acme", "Organization");
-    store.upsertInstallation(2, "other", "Organization");
-    store.recordAssessment({ installationId: 1, trigger: "t", assessment: assessment("acme", "api", true), configProblems: [] });
-    expect(store.assessments(2, "acme/api")).toEqual([]);
-    expect(store.hasCheckRun(2, "acme/api", "x")).toBe(false);
-    store.close();
+  it("never returns one installation's assessments to another", async () => {
+    const store = await Store.open(":memory:");
+    await store.upsertInstallation(1, "acme", "Organization");
+    await store.upsertInstallation(2, "other", "Organization");
+    await store.recordAssessment({ installationId: 1, trigger: "t", assessment: assessment("acme", "api", true), configProblems: [] });
+    expect(await store.assessments(2, "acme/api")).toEqual([]);
+    expect(await store.hasCheckRun(2, "acme/api", "x")).toBe(false);
+    await store.close();
   });
 
-  it("refuses to store a finding whose value does not match the catalogue", () => {
-    const store = Store.open(":memory:");
-    store.upsertInstallation(1, "acme", "Organization");
+  it("refuses to store a finding whose value does not match the catalogue", async () => {
+    const store = await Store.open(":memory:");
+    await store.upsertInstallation(1, "acme", "Organization");
     const bad = assessment("acme", "api", true);
     bad.findings = [{ ...bad.findings[0]!, value: "yes" as never }];
-    expect(() => store.recordAssessment({ installationId: 1, trigger: "t", assessment: bad, configProblems: [] })).toThrow(/value of branch-protection.pr-required/);
-    store.close();
+    await expect(store.recordAssessment({ installationId: 1, trigger: "t", assessment: bad, configProblems: [] })).rejects.toThrow(/value of branch-protection.pr-required/);
+    await store.close();
   });
 
-  it("claims a delivery once, lets a failed one run again, and recovers one interrupted by a restart", () => {
+  it("claims a delivery once, lets a failed one run again, and recovers one interrupted by a restart", async () => {
     const path = tempDb();
-    const store = Store.open(path);
-    expect(store.claimDelivery("d1", "pull_request", 1)).toBe(true);
-    expect(store.claimDelivery("d1", "pull_request", 1)).toBe(false);
-    store.finishDelivery("d1", { ok: true });
-    expect(store.claimDelivery("d1", "pull_request", 1)).toBe(false);
+    const store = await Store.open(path);
+    expect(await store.claimDelivery("d1", "pull_request", 1)).toBe(true);
+    expect(await store.claimDelivery("d1", "pull_request", 1)).toBe(false);
+    await store.finishDelivery("d1", { ok: true });
+    expect(await store.claimDelivery("d1", "pull_request", 1)).toBe(false);
 
-    expect(store.claimDelivery("d2", "pull_request", 1)).toBe(true);
-    store.finishDelivery("d2", { ok: false, error: "HTTP 502" });
-    expect(store.claimDelivery("d2", "pull_request", 1)).toBe(true);
+    expect(await store.claimDelivery("d2", "pull_request", 1)).toBe(true);
+    await store.finishDelivery("d2", { ok: false, error: "HTTP 502" });
+    expect(await store.claimDelivery("d2", "pull_request", 1)).toBe(true);
 
-    expect(store.claimDelivery("d3", "pull_request", 1)).toBe(true);
-    store.close();
-    const reopened = Store.open(path);
-    expect(reopened.deliveryState("d3")).toBe("failed");
-    expect(reopened.claimDelivery("d3", "pull_request", 1)).toBe(true);
-    reopened.close();
+    expect(await store.claimDelivery("d3", "pull_request", 1)).toBe(true);
+    await store.close();
+    const reopened = await Store.open(path);
+    expect(await reopened.deliveryState("d3")).toBe("failed");
+    expect(await reopened.claimDelivery("d3", "pull_request", 1)).toBe(true);
+    await reopened.close();
   });
 });
