@@ -23,8 +23,17 @@ import { planWindowQuery, type WindowNeeds, type WindowQuery } from "./window-pl
  * on until one reaches past the window's start (one more pull request is asked for to see it).
  */
 
-/** Bounds the pages of merged pull requests read; past it the findings say the window was too big. */
-export const MAX_MERGED_PAGES = 60;
+/**
+ * 2,925 merged pull requests at most (the first page and 29 of 100, as the bound always was);
+ * past that the findings say the window was too big. Bounded by count, not pages: a page beside
+ * a page of commits holds as few as 15 pull requests, so the same number of pages reads fewer.
+ */
+export const MAX_MERGED_PULL_REQUESTS = 2925;
+/**
+ * A guard on the loop only, should pages return fewer than they were asked for: 196 pages of the
+ * fewest a planned query carries (15) reach MAX_MERGED_PULL_REQUESTS from the first page.
+ */
+export const MAX_MERGED_PAGES = 200;
 /** 3,000 commits at most; past that the findings say the window was too big. */
 export const MAX_HISTORY_COMMITS = 3000;
 
@@ -203,7 +212,7 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
   for (;;) {
     if (prs && !prs.done) {
       if (pullRequestsDone(prs, since)) prs.done = true;
-      else if (prs.pages >= MAX_MERGED_PAGES) Object.assign(prs, { done: true, complete: false });
+      else if (prs.prs.length >= MAX_MERGED_PULL_REQUESTS || prs.pages >= MAX_MERGED_PAGES) Object.assign(prs, { done: true, complete: false });
     }
     if (commits && !commits.done) {
       if (!commits.page.pageInfo.hasNextPage || !commits.page.pageInfo.endCursor) commits.done = true;
