@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { explainReadFailure, type GitHubClient, type GraphqlFieldError } from "../github/client.js";
+import { explainReadFailure, fieldError, type GitHubClient, type GraphqlFieldError } from "../github/client.js";
 import { BRANCH_COMMIT_FIELDS, branchSchema, mergesSchema, type BranchCommit, type HistoryPage } from "./branch-commit.js";
+import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
 import { MERGED_PR_FIELDS, mergedConnection, mergedPullRequests, numberOf, present, RECENT_LISTED, recentSchema, type MergedConnection, type MergedPr, type RecentPr } from "./merged-pull-request.js";
 import type { RepoRef } from "./types.js";
@@ -40,7 +41,7 @@ export const MAX_HISTORY_COMMITS = 3000;
 export type PullRequestPages = { prs: MergedPr[]; complete: boolean; error?: string };
 /** `commits` null: the history was more than MAX_HISTORY_COMMITS or GitHub gave no next page. */
 export type CommitPages = { commits: BranchCommit[] | null; error?: string; unanswered: number; associationError?: string };
-/** Null for a part the batched answer does not hold (its collector bailed out, or was not run). */
+/** Null for a part the batched answer does not hold (its collector was not run) or its collector refused (`pullRequestsRefusal`, `historyRefusal`). */
 export type WindowPages = { pullRequests: PullRequestPages | null; commits: CommitPages | null };
 
 /** The follow-up query for one plan: only the parts it asks for, each under the batched query's alias. */
@@ -174,35 +175,62 @@ function partOf(error: GraphqlFieldError): "pullRequests" | "commits" | "lookups
   return "all";
 }
 
+const branchSchemaOf = (prefix: "pr" | "hist") => z.looseObject({ [`${prefix}_isEmpty`]: defaultBranchAnswer.isEmpty, [`${prefix}_default`]: defaultBranchAnswer.ref });
+
+/** Why the batched answer's part is no evidence about the default branch, from its own `isEmpty` and `defaultBranchRef`. */
+function staleBranch(prefix: "pr" | "hist", data: unknown, repo: RepoRef): string | null {
+  const answer = branchSchemaOf(prefix).safeParse(data);
+  if (!answer.success) return null;
+  const fields = answer.data as Record<string, unknown>;
+  return staleDefaultBranch(fields[`${prefix}_isEmpty`] as boolean | null | undefined, fields[`${prefix}_default`] as { name: string } | null | undefined, repo.defaultBranch);
+}
+
+/**
+ * Pure: why the pull-request collector gives up on the batched answer before any later page
+ * (an error on one of its fields, or a default branch that is no longer the one asked about);
+ * null when it goes on. The collector and the reader both ask this, so no page is read, at a
+ * point's cost and with the risk of failing the history's query, for a part nobody judges.
+ */
+export function pullRequestsRefusal(data: unknown, errors: readonly GraphqlFieldError[], repo: RepoRef): string | null {
+  const refused = ["pr_merged", "pr_recent", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(errors, "repository", alias)).find(Boolean);
+  return refused ?? staleBranch("pr", data, repo);
+}
+
+/** Pure: why the history collector gives up on the batched answer before any later page; null when it goes on. */
+export function historyRefusal(data: unknown, errors: readonly GraphqlFieldError[], repo: RepoRef): string | null {
+  return fieldError(errors, "repository", "hist_branch") ?? staleBranch("hist", data, repo);
+}
+
 const cache = new WeakMap<object, Promise<WindowPages>>();
 
 /**
  * The window's pages for the batched answer `repositoryData` (read once, whichever collector asks
  * first). Never rejects for GitHub's failures: each part says what it could not read.
  */
-export function readWindowPages(client: GitHubClient, repo: RepoRef, since: Date, repositoryData: unknown): Promise<WindowPages> {
-  if (typeof repositoryData !== "object" || repositoryData === null) return readWindow(client, repo, since, repositoryData);
+export function readWindowPages(client: GitHubClient, repo: RepoRef, since: Date, repositoryData: unknown, repositoryErrors: readonly GraphqlFieldError[]): Promise<WindowPages> {
+  if (typeof repositoryData !== "object" || repositoryData === null) return readWindow(client, repo, since, repositoryData, repositoryErrors);
   const known = cache.get(repositoryData);
   if (known) return known;
-  const reading = readWindow(client, repo, since, repositoryData);
+  const reading = readWindow(client, repo, since, repositoryData, repositoryErrors);
   cache.set(repositoryData, reading);
   return reading;
 }
 
-async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data: unknown): Promise<WindowPages> {
+async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data: unknown, repositoryErrors: readonly GraphqlFieldError[]): Promise<WindowPages> {
   const prAnswer = z.looseObject({ pr_merged: mergedConnection, pr_recent: recentSchema }).safeParse(data);
   const histAnswer = z.looseObject({ hist_branch: branchSchema, hist_merges: mergesSchema }).safeParse(data);
   const firstHistory = histAnswer.success ? histAnswer.data.hist_branch?.target?.history : undefined;
 
+  // A part its collector refused is not read: it would cost points and could fail the other's queries.
   let prs: PullRequestState | null = null;
-  if (prAnswer.success) {
+  if (prAnswer.success && !pullRequestsRefusal(data, repositoryErrors, repo)) {
     const recent = prAnswer.data.pr_recent ? present(prAnswer.data.pr_recent.nodes) : null;
     prs = { prs: [], seen: new Set(), page: prAnswer.data.pr_merged, recent, pages: 1, done: false, complete: true };
     addPullRequests(prs, prAnswer.data.pr_merged.nodes);
   }
   let commits: CommitState | null = null;
   let lookups: LookupState | null = null;
-  if (histAnswer.success && firstHistory) {
+  if (histAnswer.success && firstHistory && !historyRefusal(data, repositoryErrors, repo)) {
     const merges = new Set(present(histAnswer.data.hist_merges?.nodes ?? []).flatMap((pr) => (pr.mergeCommit ? [pr.mergeCommit.oid] : [])));
     lookups = { merges, pending: [], asked: new Set(), answers: new Map() };
     commits = { commits: [], total: firstHistory.totalCount, page: firstHistory, done: false, overflow: false };

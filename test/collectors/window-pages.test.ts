@@ -97,4 +97,34 @@ describe("the window's later pages", () => {
     const findings = await pullRequestsCollector.collect(collectContext({ repositoryData: batchedAnswer(window) }));
     expect(findings.every((f) => f.value === null && f.error?.includes("shorten windowDays"))).toBe(true);
   });
+
+  it("reads no page of a part its collector refused, so that part neither costs points nor sinks the other", async () => {
+    const window = { prs: mergedPrs(60), commits: commits(60) };
+    // The closed pull requests were refused: the pull-request findings are unknown whatever the pages say.
+    const repositoryErrors = [{ path: ["repository", "pr_closed"], message: "Something went wrong while executing your query." }];
+    const seen = serveWindow(window, (variables) => variables.prCursor !== undefined);
+    const ctx = collectContext({ repositoryData: batchedAnswer(window), repositoryErrors });
+    const [prFindings, history] = await Promise.all([pullRequestsCollector.collect(ctx), defaultBranchHistoryCollector.collect(ctx)]);
+    expect(prFindings.every((f) => f.value === null && f.error?.includes("Something went wrong"))).toBe(true);
+    expect(valueOf(history, "commits.verified")).toEqual({ total: 60, verified: 60 });
+    expect(seen.filter((r) => r.variables.prCursor !== undefined)).toEqual([]);
+  });
+
+  it("reads no page of the history when it was refused or is about another branch", async () => {
+    for (const refusal of [
+      { repositoryErrors: [{ path: ["repository", "hist_branch"], message: "Resource not accessible by integration" }], overrides: {} },
+      { repositoryErrors: [], overrides: { hist_isEmpty: false, hist_default: { name: "trunk" } } },
+    ]) {
+      const window = { prs: mergedPrs(60), commits: commits(60) };
+      const seen = serveWindow(window);
+      const ctx = collectContext({ repositoryData: batchedAnswer(window, refusal.overrides), repositoryErrors: refusal.repositoryErrors });
+      // The history collector asks first: it starts the reading, and must not read its own part.
+      const history = await defaultBranchHistoryCollector.collect(ctx);
+      const prFindings = await pullRequestsCollector.collect(ctx);
+      expect(history.every((f) => f.value === null)).toBe(true);
+      expect(valueOf(prFindings, "reviews.merged-prs")).toBe(60);
+      expect(seen.filter((r) => r.variables.histCursor !== undefined)).toEqual([]);
+      nock.cleanAll();
+    }
+  });
 });
