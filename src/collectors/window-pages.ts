@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { explainReadFailure, fieldError, type GitHubClient, type GraphqlFieldError } from "../github/client.js";
+import { explainReadFailure, fieldError, GitHubReadError, RateLimitedError, type GitHubClient, type GraphqlFieldError } from "../github/client.js";
 import { BRANCH_COMMIT_FIELDS, branchSchema, mergesSchema, type BranchCommit, type HistoryPage } from "./branch-commit.js";
 import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
@@ -201,6 +201,24 @@ export function historyRefusal(data: unknown, errors: readonly GraphqlFieldError
   return fieldError(errors, "repository", "hist_branch") ?? staleBranch("hist", data, repo);
 }
 
+/**
+ * Whether a query that failed whole may have failed for one of its parts (GitHub's time limit or
+ * a server error that one heavy page can cause), as the batched query judges it: not a refusal,
+ * and not a spent rate limit, which asking part by part would only spend faster.
+ */
+function maySplit(error: unknown): boolean {
+  if (error instanceof RateLimitedError) return false;
+  const status = error instanceof GitHubReadError ? error.status : null;
+  return status === null || status >= 500;
+}
+
+/** Pure: the needs narrowed to one part (the first of commits, pull requests, questions), for a query that carries it alone. */
+function onePart(needs: WindowNeeds): WindowNeeds {
+  if (needs.commits) return { commits: needs.commits, pullRequests: null, lookups: 0 };
+  if (needs.pullRequests) return { commits: null, pullRequests: needs.pullRequests, lookups: 0 };
+  return needs;
+}
+
 const cache = new WeakMap<object, Promise<WindowPages>>();
 
 /**
@@ -237,6 +255,9 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
     addCommits(commits, lookups, firstHistory.nodes);
   }
 
+  // Set when a query of several parts failed whole: from then on each part is asked for alone, so
+  // a part fails only for its own failure, never for another's.
+  let alone = false;
   for (;;) {
     if (prs && !prs.done) {
       if (pullRequestsDone(prs, since)) prs.done = true;
@@ -252,7 +273,7 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
       // Questions are asked only about a history that is being read whole.
       lookups: lookups && !lookups.error && commits && !commits.overflow && !commits.error ? lookups.pending.length : 0,
     };
-    const plan = planWindowQuery(needs);
+    const plan = planWindowQuery(alone ? onePart(needs) : needs);
     if (!plan) break;
     const asked = lookups ? lookups.pending.splice(0, plan.lookups) : [];
     const variables: Record<string, string | number> = { owner: repo.owner, name: repo.name };
@@ -268,6 +289,13 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
         errors,
       } = await client.graphqlPartial("claimcheckWindowPages", windowPagesQuery(plan), variables, answerSchema));
     } catch (error) {
+      const parts = [plan.pullRequests, plan.commits, plan.lookups].filter((n) => n > 0).length;
+      if (parts > 1 && maySplit(error)) {
+        // Which part failed it is not known: ask again, each part alone.
+        alone = true;
+        lookups?.pending.unshift(...asked);
+        continue;
+      }
       // A query that failed whole failed every part it carried; the others go on.
       const reason = explainReadFailure(error);
       if (prs && plan.pullRequests > 0) Object.assign(prs, { done: true, complete: false, error: `a later page of merged pull requests could not be read: ${reason}` });

@@ -170,8 +170,11 @@ describe("one follow-up query for the pull requests' and the history's pages", (
     expect(first.value("reviews.unreviewed")).toBeNull();
     expect(first.value("commits.verified")).toBeNull();
 
-    nock(API).post("/graphql").reply(502, { message: "Bad gateway" });
+    // A server error on the query of both parts: each is asked for alone, and fails alone too.
+    const failed = nock(API).post("/graphql").times(3).reply(502, { message: "Bad gateway" });
     const second = await collectBoth(window().repositoryData);
+    expect(failed.isDone()).toBe(true);
+    expect(second.ctx.client.counts.graphql).toBe(3);
     expect(second.value("reviews.unreviewed")).toBeNull();
     expect(second.value("commits.direct-pushes")).toBeNull();
   });

@@ -127,4 +127,36 @@ describe("the window's later pages", () => {
       nock.cleanAll();
     }
   });
+
+  it("asks for each part alone after a server error on a query of several, and fails only the part that fails alone", async () => {
+    const window = { prs: mergedPrs(60), commits: commits(60) };
+    serveWindow(window, (variables) => variables.prCursor !== undefined);
+    const ctx = collectContext({ repositoryData: batchedAnswer(window) });
+    const [prFindings, history] = await Promise.all([pullRequestsCollector.collect(ctx), defaultBranchHistoryCollector.collect(ctx)]);
+    expect(valueOf(history, "commits.verified")).toEqual({ total: 60, verified: 60 });
+    expect(valueOf(history, "commits.direct-pushes")).toBe(0);
+    expect(prFindings.every((f) => f.value === null && f.error?.includes("HTTP 502"))).toBe(true);
+  });
+
+  it("reads both parts whole when only the query carrying both failed", async () => {
+    const window = { prs: mergedPrs(60), commits: commits(60) };
+    const seen = serveWindow(window, (variables) => variables.prCursor !== undefined && variables.histCursor !== undefined);
+    const ctx = collectContext({ repositoryData: batchedAnswer(window) });
+    const [prFindings, history] = await Promise.all([pullRequestsCollector.collect(ctx), defaultBranchHistoryCollector.collect(ctx)]);
+    expect(valueOf(prFindings, "reviews.merged-prs")).toBe(60);
+    expect(valueOf(history, "commits.verified")).toEqual({ total: 60, verified: 60 });
+    // After the failure, no query carries two parts.
+    const after = seen.slice(1);
+    expect(after.every((r) => [r.variables.prCursor, r.variables.histCursor, r.variables.c0].filter((v) => v !== undefined).length === 1)).toBe(true);
+  });
+
+  it("does not ask part by part when the rate limit is spent: that would only spend more of it", async () => {
+    const window = { prs: mergedPrs(60), commits: commits(60) };
+    nock(API).post("/graphql").reply(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0" });
+    const ctx = collectContext({ repositoryData: batchedAnswer(window) });
+    const [prFindings, history] = await Promise.all([pullRequestsCollector.collect(ctx), defaultBranchHistoryCollector.collect(ctx)]);
+    expect(ctx.client.counts.graphql).toBe(1);
+    expect(valueOf(prFindings, "reviews.merged-prs")).toBeNull();
+    expect(valueOf(history, "commits.verified")).toBeNull();
+  });
 });
