@@ -37,6 +37,11 @@ export const MAX_MERGED_PULL_REQUESTS = 2925;
 export const MAX_MERGED_PAGES = 200;
 /** 3,000 commits at most; past that the findings say the window was too big. */
 export const MAX_HISTORY_COMMITS = 3000;
+/**
+ * A guard on the loop only, should pages return fewer commits than asked for: 3,000 commits take
+ * the first page and 30 of 100, or one more when the history's count was already out of date.
+ */
+export const MAX_HISTORY_PAGES = 100;
 
 export type PullRequestPages = { prs: MergedPr[]; complete: boolean; error?: string };
 /** `commits` null: the history was more than MAX_HISTORY_COMMITS or GitHub gave no next page. */
@@ -89,7 +94,7 @@ const answerSchema = z.looseObject({ repository: z.record(z.string(), z.unknown(
 const lookupSchema = z.looseObject({ oid: z.string().optional(), associatedPullRequests: z.looseObject({ totalCount: z.number().int() }).nullable().optional() }).nullable();
 
 type PullRequestState = { prs: MergedPr[]; seen: Set<string>; page: MergedConnection; recent: RecentPr[] | null; pages: number; done: boolean; complete: boolean; error?: string };
-type CommitState = { commits: BranchCommit[]; total: number | undefined; page: HistoryPage; done: boolean; overflow: boolean; error?: string };
+type CommitState = { commits: BranchCommit[]; total: number | undefined; page: HistoryPage; pages: number; done: boolean; overflow: boolean; error?: string };
 type LookupState = { merges: Set<string>; pending: string[]; asked: Set<string>; answers: Map<string, { totalCount: number }>; error?: string };
 
 /** The same pull request on two pages (its number, else its URL) is one pull request. */
@@ -135,7 +140,7 @@ export function pullRequestsWanted(recent: readonly RecentPr[] | null, read: rea
 /** Whether the pages have read the whole window. */
 function pullRequestsDone(state: PullRequestState, since: Date): boolean {
   const { page } = state;
-  if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return true;
+  if (!page.pageInfo.hasNextPage) return true;
   const oldest = present(page.nodes).at(-1);
   // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
   if (oldest && !inWindow(oldest.updatedAt, since)) return true;
@@ -219,6 +224,8 @@ function onePart(needs: WindowNeeds): WindowNeeds {
   return needs;
 }
 
+const NO_CURSOR = (what: string) => `GitHub said more ${what} of the window follow but gave no cursor to read them`;
+
 const cache = new WeakMap<object, Promise<WindowPages>>();
 
 /**
@@ -251,7 +258,7 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
   if (histAnswer.success && firstHistory && !historyRefusal(data, repositoryErrors, repo)) {
     const merges = new Set(present(histAnswer.data.hist_merges?.nodes ?? []).flatMap((pr) => (pr.mergeCommit ? [pr.mergeCommit.oid] : [])));
     lookups = { merges, pending: [], asked: new Set(), answers: new Map() };
-    commits = { commits: [], total: firstHistory.totalCount, page: firstHistory, done: false, overflow: false };
+    commits = { commits: [], total: firstHistory.totalCount, page: firstHistory, pages: 1, done: false, overflow: false };
     addCommits(commits, lookups, firstHistory.nodes);
   }
 
@@ -261,11 +268,14 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
   for (;;) {
     if (prs && !prs.done) {
       if (pullRequestsDone(prs, since)) prs.done = true;
+      // More follow and no way to them: not the end of the window.
+      else if (!prs.page.pageInfo.endCursor) Object.assign(prs, { done: true, complete: false, error: NO_CURSOR("merged pull requests") });
       else if (prs.prs.length >= MAX_MERGED_PULL_REQUESTS || prs.pages >= MAX_MERGED_PAGES) Object.assign(prs, { done: true, complete: false });
     }
     if (commits && !commits.done) {
-      if (!commits.page.pageInfo.hasNextPage || !commits.page.pageInfo.endCursor) commits.done = true;
-      else if (commits.commits.length >= MAX_HISTORY_COMMITS) Object.assign(commits, { done: true, overflow: true });
+      if (!commits.page.pageInfo.hasNextPage) commits.done = true;
+      else if (!commits.page.pageInfo.endCursor) Object.assign(commits, { done: true, error: NO_CURSOR("default-branch commits") });
+      else if (commits.commits.length >= MAX_HISTORY_COMMITS || commits.pages >= MAX_HISTORY_PAGES) Object.assign(commits, { done: true, overflow: true });
     }
     const needs: WindowNeeds = {
       pullRequests: prs && !prs.done ? { items: pullRequestsWanted(prs.recent, prs.prs, since) } : null,
@@ -326,6 +336,7 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
       else if (!page) Object.assign(commits, { done: true, overflow: true });
       else {
         commits.page = page;
+        commits.pages += 1;
         addCommits(commits, lookups, page.nodes);
       }
     }

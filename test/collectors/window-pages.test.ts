@@ -4,7 +4,7 @@ import { defaultBranchHistoryCollector, FIRST_HISTORY_PAGE, type BranchCommit } 
 import { FIRST_MERGED_PAGE, pullRequestsCollector } from "../../src/collectors/pull-requests.js";
 import { collectContext } from "../helpers/collect.js";
 import { API } from "../helpers/github-api.js";
-import { MAX_MERGED_PAGES, MAX_MERGED_PULL_REQUESTS } from "../../src/collectors/window-pages.js";
+import { MAX_HISTORY_PAGES, MAX_MERGED_PAGES, MAX_MERGED_PULL_REQUESTS } from "../../src/collectors/window-pages.js";
 import { planWindowQuery } from "../../src/collectors/window-plan.js";
 import type { GraphqlRequest } from "../helpers/graphql.js";
 import { checkRollup, mergedPullRequest, quietRepositoryData } from "../helpers/repository-graphql.js";
@@ -159,4 +159,35 @@ describe("the window's later pages", () => {
     expect(valueOf(prFindings, "reviews.merged-prs")).toBeNull();
     expect(valueOf(history, "commits.verified")).toBeNull();
   });
+
+  it("makes a part unknown when GitHub says more pages follow but gives no cursor to them", async () => {
+    const window = { prs: mergedPrs(60), commits: commits(60) };
+    serveWindow(window);
+    const first = batchedAnswer(window) as { pr_merged: { pageInfo: { endCursor: unknown } }; hist_branch: { target: { history: { pageInfo: { endCursor: unknown } } } } };
+    first.pr_merged.pageInfo.endCursor = null;
+    first.hist_branch.target.history.pageInfo.endCursor = null;
+    const ctx = collectContext({ repositoryData: first as never });
+    const [prFindings, history] = await Promise.all([pullRequestsCollector.collect(ctx), defaultBranchHistoryCollector.collect(ctx)]);
+    for (const f of [...prFindings, ...history]) expect(f, f.id).toMatchObject({ value: null, error: expect.stringContaining("gave no cursor") });
+  });
+
+  it("stops reading a history whose pages never end", async () => {
+    const window = { prs: mergedPrs(0), commits: commits(60) };
+    // Every later page is empty and says another follows.
+    const seen = mockGraphqlForever(() => ({ data: { rateLimit: { cost: 1 }, repository: { hist_branch: { target: { history: { totalCount: 60, pageInfo: { hasNextPage: true, endCursor: "h31" }, nodes: [] } } } } } }));
+    const ctx = collectContext({ repositoryData: batchedAnswer(window) });
+    const history = await defaultBranchHistoryCollector.collect(ctx);
+    expect(seen.length).toBe(MAX_HISTORY_PAGES - 1);
+    expect(history.every((f) => f.value === null && f.error?.includes("shorten windowDays"))).toBe(true);
+  });
 });
+
+/** Answers every follow-up query the same way, far more times than any bound allows. */
+function mockGraphqlForever(answer: () => unknown): GraphqlRequest[] {
+  const seen: GraphqlRequest[] = [];
+  nock(API)
+    .post("/graphql", (body: GraphqlRequest) => seen.push(body) > 0)
+    .times(10_000)
+    .reply(200, () => answer() as nock.Body);
+  return seen;
+}
