@@ -117,6 +117,8 @@ export const defaultBranchHistoryCollector: Collector = {
     // An empty repository has no default-branch commits at all: nothing happened, nothing to judge.
     const history = data.hist_branch?.target?.history;
     const pages = history ? (await readWindowPages(client, repo, since, repositoryData, repositoryErrors)).commits : null;
+    // A history the batched answer holds and the reader gave nothing for is unread, not empty: no direct push seen is no evidence.
+    if (history && !pages) return PRODUCES.map((id) => unreadable(id, "the default-branch history's later pages could not be read", where));
     const { commits, error } = pages ?? { commits: [] };
     if (error) return PRODUCES.map((id) => unreadable(id, error, where));
     if (commits === null) {

@@ -4,7 +4,7 @@ import { defaultBranchHistoryCollector, FIRST_HISTORY_PAGE, type BranchCommit } 
 import { FIRST_MERGED_PAGE, pullRequestsCollector } from "../../src/collectors/pull-requests.js";
 import { collectContext } from "../helpers/collect.js";
 import { API } from "../helpers/github-api.js";
-import { MAX_HISTORY_PAGES, MAX_MERGED_PAGES, MAX_MERGED_PULL_REQUESTS } from "../../src/collectors/window-pages.js";
+import { MAX_HISTORY_PAGES, MAX_MERGED_PAGES, MAX_MERGED_PULL_REQUESTS, readWindowPages } from "../../src/collectors/window-pages.js";
 import { planWindowQuery } from "../../src/collectors/window-plan.js";
 import type { GraphqlRequest } from "../helpers/graphql.js";
 import { checkRollup, mergedPullRequest, quietRepositoryData } from "../helpers/repository-graphql.js";
@@ -158,6 +158,18 @@ describe("the window's later pages", () => {
     expect(ctx.client.counts.graphql).toBe(1);
     expect(valueOf(prFindings, "reviews.merged-prs")).toBeNull();
     expect(valueOf(history, "commits.verified")).toBeNull();
+  });
+
+  it("makes the history unknown, not empty, when the reader gave no commits for a history the batched answer holds", async () => {
+    const window = { prs: mergedPrs(0), commits: commits(60) };
+    const seen = serveWindow(window);
+    const ctx = collectContext({ repositoryData: batchedAnswer(window) });
+    // The answer was read once already, for a caller that had the history refused: it holds no commits part.
+    const read = await readWindowPages(ctx.client, ctx.repo, ctx.since, ctx.repositoryData, [{ path: ["repository", "hist_branch"], message: "Something went wrong" }]);
+    expect(read.commits).toBeNull();
+    const history = await defaultBranchHistoryCollector.collect(ctx);
+    expect(seen).toEqual([]);
+    expect(history.every((f) => f.value === null && f.error?.includes("later pages could not be read"))).toBe(true);
   });
 
   it("makes a part unknown when GitHub says more pages follow but gives no cursor to them", async () => {
