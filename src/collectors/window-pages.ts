@@ -180,15 +180,9 @@ function partOf(error: GraphqlFieldError): "pullRequests" | "commits" | "lookups
   return "all";
 }
 
-const branchSchemaOf = (prefix: "pr" | "hist") => z.looseObject({ [`${prefix}_isEmpty`]: defaultBranchAnswer.isEmpty, [`${prefix}_default`]: defaultBranchAnswer.ref });
-
-/** Why the batched answer's part is no evidence about the default branch, from its own `isEmpty` and `defaultBranchRef`. */
-function staleBranch(prefix: "pr" | "hist", data: unknown, repo: RepoRef): string | null {
-  const answer = branchSchemaOf(prefix).safeParse(data);
-  if (!answer.success) return null;
-  const fields = answer.data as Record<string, unknown>;
-  return staleDefaultBranch(fields[`${prefix}_isEmpty`] as boolean | null | undefined, fields[`${prefix}_default`] as { name: string } | null | undefined, repo.defaultBranch);
-}
+/** Each part's own `isEmpty` and `defaultBranchRef`: whether its answer is about the default branch asked for. */
+const prBranch = z.looseObject({ pr_isEmpty: defaultBranchAnswer.isEmpty, pr_default: defaultBranchAnswer.ref });
+const histBranch = z.looseObject({ hist_isEmpty: defaultBranchAnswer.isEmpty, hist_default: defaultBranchAnswer.ref });
 
 /**
  * Pure: why the pull-request collector gives up on the batched answer before any later page
@@ -198,12 +192,17 @@ function staleBranch(prefix: "pr" | "hist", data: unknown, repo: RepoRef): strin
  */
 export function pullRequestsRefusal(data: unknown, errors: readonly GraphqlFieldError[], repo: RepoRef): string | null {
   const refused = ["pr_merged", "pr_recent", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(errors, "repository", alias)).find(Boolean);
-  return refused ?? staleBranch("pr", data, repo);
+  if (refused) return refused;
+  const branch = prBranch.safeParse(data);
+  return branch.success ? staleDefaultBranch(branch.data.pr_isEmpty, branch.data.pr_default, repo.defaultBranch) : null;
 }
 
 /** Pure: why the history collector gives up on the batched answer before any later page; null when it goes on. */
 export function historyRefusal(data: unknown, errors: readonly GraphqlFieldError[], repo: RepoRef): string | null {
-  return fieldError(errors, "repository", "hist_branch") ?? staleBranch("hist", data, repo);
+  const refused = fieldError(errors, "repository", "hist_branch");
+  if (refused) return refused;
+  const branch = histBranch.safeParse(data);
+  return branch.success ? staleDefaultBranch(branch.data.hist_isEmpty, branch.data.hist_default, repo.defaultBranch) : null;
 }
 
 /**
