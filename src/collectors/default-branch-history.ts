@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { BRANCH_COMMIT_FIELDS, branchSchema, mergesSchema, type BranchCommit } from "./branch-commit.js";
-import { MAX_HISTORY_COMMITS, readWindowPages } from "./window-pages.js";
+import { historyRefusal, MAX_HISTORY_COMMITS, readWindowPages } from "./window-pages.js";
 import { observed, unreadable, type Finding, type Where } from "../core/findings.js";
-import { fieldError } from "../github/client.js";
-import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
+import { defaultBranchAnswer } from "./default-branch-check.js";
 import type { CollectContext, Collector } from "./types.js";
 
 export { MAX_HISTORY_COMMITS } from "./window-pages.js";
@@ -108,17 +107,18 @@ export const defaultBranchHistoryCollector: Collector = {
   repositoryFragment: historyFragment,
   async collect({ client, repo, config, now, since, repositoryData, repositoryErrors }: CollectContext): Promise<Finding[]> {
     const where: Where = { repo: repo.fullName, source: "GraphQL repository.ref.target.history", url: `${repo.htmlUrl}/commits/${encodeURIComponent(repo.defaultBranch)}`, observedAt: now.toISOString() };
-    const refused = fieldError(repositoryErrors, "repository", "hist_branch");
+    // The same test the reader makes before reading any later page of the history.
+    const refused = historyRefusal(repositoryData, repositoryErrors, repo);
     if (refused) return PRODUCES.map((id) => unreadable(id, refused, where));
     const data = fragmentSchema.parse(repositoryData);
-    const stale = staleDefaultBranch(data.hist_isEmpty, data.hist_default, repo.defaultBranch);
-    if (stale) return PRODUCES.map((id) => unreadable(id, stale, where));
     if (data.hist_branch === null && data.hist_isEmpty === false) {
       return PRODUCES.map((id) => unreadable(id, `GitHub gave no branch "${repo.defaultBranch}" for a repository that is not empty`, where));
     }
     // An empty repository has no default-branch commits at all: nothing happened, nothing to judge.
     const history = data.hist_branch?.target?.history;
-    const pages = history ? (await readWindowPages(client, repo, since, repositoryData)).commits : null;
+    const pages = history ? (await readWindowPages(client, repo, since, repositoryData, repositoryErrors)).commits : null;
+    // A history the batched answer holds and the reader gave nothing for is unread, not empty: no direct push seen is no evidence.
+    if (history && !pages) return PRODUCES.map((id) => unreadable(id, "the default-branch history's later pages could not be read", where));
     const { commits, error } = pages ?? { commits: [] };
     if (error) return PRODUCES.map((id) => unreadable(id, error, where));
     if (commits === null) {

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { effectiveRollup, rawRollupSchema, ROLLUP_FIELDS, type EffectiveRollup } from "./check-rollup.js";
 import { actor, MERGED_PR_FIELDS, mergedConnection, mergedPrSchema, mergedPullRequests, numberOf, present, RECENT_LISTED, recentSchema, type MergedPr, type RecentPr } from "./merged-pull-request.js";
-import { readWindowPages } from "./window-pages.js";
+import { pullRequestsRefusal, readWindowPages } from "./window-pages.js";
 import { isManifestOrLockfile } from "../core/ecosystems.js";
 import { observed, unreadable, type Finding, type FindingId, type Where } from "../core/findings.js";
-import { explainReadFailure, fieldError, type GitHubClient } from "../github/client.js";
-import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
+import { explainReadFailure, type GitHubClient } from "../github/client.js";
+import { defaultBranchAnswer } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
 import type { CollectContext, Collector, RepoRef } from "./types.js";
 import { repositoryLookupsQuery } from "../github/repository-query.js";
@@ -314,15 +314,14 @@ export const pullRequestsCollector: Collector = {
   repositoryFragment: pullRequestsFragment,
   async collect({ client, repo, config, now, since, repositoryData, repositoryErrors }: CollectContext): Promise<Finding[]> {
     const where: Where = { repo: repo.fullName, source: "GraphQL repository.pullRequests", url: `${repo.htmlUrl}/pulls?q=is%3Apr+is%3Amerged`, observedAt: now.toISOString() };
-    const refused = ["pr_merged", "pr_recent", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(repositoryErrors, "repository", alias)).find(Boolean);
+    // An error on one of its fields, or pull requests merged into a branch that is no longer the
+    // default (not its evidence): the same test the reader makes before reading any later page.
+    const refused = pullRequestsRefusal(repositoryData, repositoryErrors, repo);
     if (refused) return PRODUCES.map((id) => unreadable(id, refused, where));
     const data = fragmentSchema.parse(repositoryData);
     if (!data.pr_merged) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
-    // Pull requests merged into a branch that is no longer the default are not its evidence.
-    const stale = staleDefaultBranch(data.pr_isEmpty, data.pr_default, repo.defaultBranch);
-    if (stale) return PRODUCES.map((id) => unreadable(id, stale, where));
     const recent = data.pr_recent ? present(data.pr_recent.nodes) : null;
-    const pages = (await readWindowPages(client, repo, since, repositoryData)).pullRequests;
+    const pages = (await readWindowPages(client, repo, since, repositoryData, repositoryErrors)).pullRequests;
     if (!pages) return PRODUCES.map((id) => unreadable(id, "GitHub returned no pull requests for the repository", where));
     const { prs, complete, error } = pages;
     if (error) return PRODUCES.map((id) => unreadable(id, error, where));

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { explainReadFailure, type GitHubClient, type GraphqlFieldError } from "../github/client.js";
+import { explainReadFailure, fieldError, GitHubReadError, RateLimitedError, type GitHubClient, type GraphqlFieldError } from "../github/client.js";
 import { BRANCH_COMMIT_FIELDS, branchSchema, mergesSchema, type BranchCommit, type HistoryPage } from "./branch-commit.js";
+import { defaultBranchAnswer, staleDefaultBranch } from "./default-branch-check.js";
 import { followUpError } from "./follow-up-error.js";
 import { MERGED_PR_FIELDS, mergedConnection, mergedPullRequests, numberOf, present, RECENT_LISTED, recentSchema, type MergedConnection, type MergedPr, type RecentPr } from "./merged-pull-request.js";
 import type { RepoRef } from "./types.js";
@@ -23,15 +24,29 @@ import { planWindowQuery, type WindowNeeds, type WindowQuery } from "./window-pl
  * on until one reaches past the window's start (one more pull request is asked for to see it).
  */
 
-/** Bounds the pages of merged pull requests read; past it the findings say the window was too big. */
-export const MAX_MERGED_PAGES = 60;
+/**
+ * 2,925 merged pull requests at most (the first page and 29 of 100, as the bound always was);
+ * past that the findings say the window was too big. Bounded by count, not pages: a page beside
+ * a page of commits holds as few as 15 pull requests, so the same number of pages reads fewer.
+ */
+export const MAX_MERGED_PULL_REQUESTS = 2925;
+/**
+ * A guard on the loop only, should pages return fewer than they were asked for: 196 pages of the
+ * fewest a planned query carries (15) reach MAX_MERGED_PULL_REQUESTS from the first page.
+ */
+export const MAX_MERGED_PAGES = 200;
 /** 3,000 commits at most; past that the findings say the window was too big. */
 export const MAX_HISTORY_COMMITS = 3000;
+/**
+ * A guard on the loop only, should pages return fewer commits than asked for: 3,000 commits take
+ * the first page and 30 of 100, or one more when the history's count was already out of date.
+ */
+export const MAX_HISTORY_PAGES = 100;
 
 export type PullRequestPages = { prs: MergedPr[]; complete: boolean; error?: string };
 /** `commits` null: the history was more than MAX_HISTORY_COMMITS or GitHub gave no next page. */
 export type CommitPages = { commits: BranchCommit[] | null; error?: string; unanswered: number; associationError?: string };
-/** Null for a part the batched answer does not hold (its collector bailed out, or was not run). */
+/** Null for a part the batched answer does not hold (its collector was not run) or its collector refused (`pullRequestsRefusal`, `historyRefusal`). */
 export type WindowPages = { pullRequests: PullRequestPages | null; commits: CommitPages | null };
 
 /** The follow-up query for one plan: only the parts it asks for, each under the batched query's alias. */
@@ -79,7 +94,7 @@ const answerSchema = z.looseObject({ repository: z.record(z.string(), z.unknown(
 const lookupSchema = z.looseObject({ oid: z.string().optional(), associatedPullRequests: z.looseObject({ totalCount: z.number().int() }).nullable().optional() }).nullable();
 
 type PullRequestState = { prs: MergedPr[]; seen: Set<string>; page: MergedConnection; recent: RecentPr[] | null; pages: number; done: boolean; complete: boolean; error?: string };
-type CommitState = { commits: BranchCommit[]; total: number | undefined; page: HistoryPage; done: boolean; overflow: boolean; error?: string };
+type CommitState = { commits: BranchCommit[]; total: number | undefined; page: HistoryPage; pages: number; done: boolean; overflow: boolean; error?: string };
 type LookupState = { merges: Set<string>; pending: string[]; asked: Set<string>; answers: Map<string, { totalCount: number }>; error?: string };
 
 /** The same pull request on two pages (its number, else its URL) is one pull request. */
@@ -125,7 +140,7 @@ export function pullRequestsWanted(recent: readonly RecentPr[] | null, read: rea
 /** Whether the pages have read the whole window. */
 function pullRequestsDone(state: PullRequestState, since: Date): boolean {
   const { page } = state;
-  if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return true;
+  if (!page.pageInfo.hasNextPage) return true;
   const oldest = present(page.nodes).at(-1);
   // Ordered by last update: once a page reaches PRs untouched since the window began, none older was merged in it.
   if (oldest && !inWindow(oldest.updatedAt, since)) return true;
@@ -165,49 +180,101 @@ function partOf(error: GraphqlFieldError): "pullRequests" | "commits" | "lookups
   return "all";
 }
 
+/** Each part's own `isEmpty` and `defaultBranchRef`: whether its answer is about the default branch asked for. */
+const prBranch = z.looseObject({ pr_isEmpty: defaultBranchAnswer.isEmpty, pr_default: defaultBranchAnswer.ref });
+const histBranch = z.looseObject({ hist_isEmpty: defaultBranchAnswer.isEmpty, hist_default: defaultBranchAnswer.ref });
+
+/**
+ * Pure: why the pull-request collector gives up on the batched answer before any later page
+ * (an error on one of its fields, or a default branch that is no longer the one asked about);
+ * null when it goes on. The collector and the reader both ask this, so no page is read, at a
+ * point's cost and with the risk of failing the history's query, for a part nobody judges.
+ */
+export function pullRequestsRefusal(data: unknown, errors: readonly GraphqlFieldError[], repo: RepoRef): string | null {
+  const refused = ["pr_merged", "pr_recent", "pr_openOldest", "pr_openNewest", "pr_closed"].map((alias) => fieldError(errors, "repository", alias)).find(Boolean);
+  if (refused) return refused;
+  const branch = prBranch.safeParse(data);
+  return branch.success ? staleDefaultBranch(branch.data.pr_isEmpty, branch.data.pr_default, repo.defaultBranch) : null;
+}
+
+/** Pure: why the history collector gives up on the batched answer before any later page; null when it goes on. */
+export function historyRefusal(data: unknown, errors: readonly GraphqlFieldError[], repo: RepoRef): string | null {
+  const refused = fieldError(errors, "repository", "hist_branch");
+  if (refused) return refused;
+  const branch = histBranch.safeParse(data);
+  return branch.success ? staleDefaultBranch(branch.data.hist_isEmpty, branch.data.hist_default, repo.defaultBranch) : null;
+}
+
+/**
+ * Whether a query that failed whole may have failed for one of its parts (GitHub's time limit or
+ * a server error that one heavy page can cause), as the batched query judges it: not a refusal,
+ * and not a spent rate limit, which asking part by part would only spend faster.
+ */
+function maySplit(error: unknown): boolean {
+  if (error instanceof RateLimitedError) return false;
+  const status = error instanceof GitHubReadError ? error.status : null;
+  return status === null || status >= 500;
+}
+
+/** Pure: the needs narrowed to one part (the first of commits, pull requests, questions), for a query that carries it alone. */
+function onePart(needs: WindowNeeds): WindowNeeds {
+  if (needs.commits) return { commits: needs.commits, pullRequests: null, lookups: 0 };
+  if (needs.pullRequests) return { commits: null, pullRequests: needs.pullRequests, lookups: 0 };
+  return needs;
+}
+
+const NO_CURSOR = (what: string) => `GitHub said more ${what} of the window follow but gave no cursor to read them`;
+
 const cache = new WeakMap<object, Promise<WindowPages>>();
 
 /**
  * The window's pages for the batched answer `repositoryData` (read once, whichever collector asks
  * first). Never rejects for GitHub's failures: each part says what it could not read.
  */
-export function readWindowPages(client: GitHubClient, repo: RepoRef, since: Date, repositoryData: unknown): Promise<WindowPages> {
-  if (typeof repositoryData !== "object" || repositoryData === null) return readWindow(client, repo, since, repositoryData);
+export function readWindowPages(client: GitHubClient, repo: RepoRef, since: Date, repositoryData: unknown, repositoryErrors: readonly GraphqlFieldError[]): Promise<WindowPages> {
+  if (typeof repositoryData !== "object" || repositoryData === null) return readWindow(client, repo, since, repositoryData, repositoryErrors);
   const known = cache.get(repositoryData);
   if (known) return known;
-  const reading = readWindow(client, repo, since, repositoryData);
+  const reading = readWindow(client, repo, since, repositoryData, repositoryErrors);
   cache.set(repositoryData, reading);
   return reading;
 }
 
-async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data: unknown): Promise<WindowPages> {
+async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data: unknown, repositoryErrors: readonly GraphqlFieldError[]): Promise<WindowPages> {
   const prAnswer = z.looseObject({ pr_merged: mergedConnection, pr_recent: recentSchema }).safeParse(data);
   const histAnswer = z.looseObject({ hist_branch: branchSchema, hist_merges: mergesSchema }).safeParse(data);
   const firstHistory = histAnswer.success ? histAnswer.data.hist_branch?.target?.history : undefined;
 
+  // A part its collector refused is not read: it would cost points and could fail the other's queries.
   let prs: PullRequestState | null = null;
-  if (prAnswer.success) {
+  if (prAnswer.success && !pullRequestsRefusal(data, repositoryErrors, repo)) {
     const recent = prAnswer.data.pr_recent ? present(prAnswer.data.pr_recent.nodes) : null;
     prs = { prs: [], seen: new Set(), page: prAnswer.data.pr_merged, recent, pages: 1, done: false, complete: true };
     addPullRequests(prs, prAnswer.data.pr_merged.nodes);
   }
   let commits: CommitState | null = null;
   let lookups: LookupState | null = null;
-  if (histAnswer.success && firstHistory) {
+  if (histAnswer.success && firstHistory && !historyRefusal(data, repositoryErrors, repo)) {
     const merges = new Set(present(histAnswer.data.hist_merges?.nodes ?? []).flatMap((pr) => (pr.mergeCommit ? [pr.mergeCommit.oid] : [])));
     lookups = { merges, pending: [], asked: new Set(), answers: new Map() };
-    commits = { commits: [], total: firstHistory.totalCount, page: firstHistory, done: false, overflow: false };
+    commits = { commits: [], total: firstHistory.totalCount, page: firstHistory, pages: 1, done: false, overflow: false };
     addCommits(commits, lookups, firstHistory.nodes);
   }
 
+  // Set when a query of several parts failed whole: from then on each part is asked for alone, so
+  // a part fails only for its own failure, never for another's.
+  let alone = false;
   for (;;) {
     if (prs && !prs.done) {
       if (pullRequestsDone(prs, since)) prs.done = true;
-      else if (prs.pages >= MAX_MERGED_PAGES) Object.assign(prs, { done: true, complete: false });
+      // More follow and no way to them: not the end of the window.
+      else if (!prs.page.pageInfo.endCursor) Object.assign(prs, { done: true, complete: false, error: NO_CURSOR("merged pull requests") });
+      else if (prs.prs.length >= MAX_MERGED_PULL_REQUESTS || prs.pages >= MAX_MERGED_PAGES) Object.assign(prs, { done: true, complete: false });
     }
     if (commits && !commits.done) {
-      if (!commits.page.pageInfo.hasNextPage || !commits.page.pageInfo.endCursor) commits.done = true;
-      else if (commits.commits.length >= MAX_HISTORY_COMMITS) Object.assign(commits, { done: true, overflow: true });
+      if (!commits.page.pageInfo.hasNextPage) commits.done = true;
+      else if (!commits.page.pageInfo.endCursor) Object.assign(commits, { done: true, error: NO_CURSOR("default-branch commits") });
+      else if (commits.commits.length >= MAX_HISTORY_COMMITS || commits.pages >= MAX_HISTORY_PAGES) Object.assign(commits, { done: true, overflow: true });
     }
     const needs: WindowNeeds = {
       pullRequests: prs && !prs.done ? { items: pullRequestsWanted(prs.recent, prs.prs, since) } : null,
@@ -215,7 +282,7 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
       // Questions are asked only about a history that is being read whole.
       lookups: lookups && !lookups.error && commits && !commits.overflow && !commits.error ? lookups.pending.length : 0,
     };
-    const plan = planWindowQuery(needs);
+    const plan = planWindowQuery(alone ? onePart(needs) : needs);
     if (!plan) break;
     const asked = lookups ? lookups.pending.splice(0, plan.lookups) : [];
     const variables: Record<string, string | number> = { owner: repo.owner, name: repo.name };
@@ -231,6 +298,13 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
         errors,
       } = await client.graphqlPartial("claimcheckWindowPages", windowPagesQuery(plan), variables, answerSchema));
     } catch (error) {
+      const parts = [plan.pullRequests, plan.commits, plan.lookups].filter((n) => n > 0).length;
+      if (parts > 1 && maySplit(error)) {
+        // Which part failed it is not known: ask again, each part alone.
+        alone = true;
+        lookups?.pending.unshift(...asked);
+        continue;
+      }
       // A query that failed whole failed every part it carried; the others go on.
       const reason = explainReadFailure(error);
       if (prs && plan.pullRequests > 0) Object.assign(prs, { done: true, complete: false, error: `a later page of merged pull requests could not be read: ${reason}` });
@@ -261,6 +335,7 @@ async function readWindow(client: GitHubClient, repo: RepoRef, since: Date, data
       else if (!page) Object.assign(commits, { done: true, overflow: true });
       else {
         commits.page = page;
+        commits.pages += 1;
         addCommits(commits, lookups, page.nodes);
       }
     }

@@ -12,7 +12,7 @@ import { checkRollup, mergedPullRequest, quietRepositoryData } from "../helpers/
  * batched query and in every follow-up query: later pages of merged pull requests and of commits,
  * pull requests read again by number, and the question of which pull request brought a commit in.
  * A node GitHub nulled beside an error must never be dropped as if it did not exist. With first
- * pages of 25, the 26th pull request or commit of a window is read by a follow-up query, and
+ * pages of FIRST_MERGED_PAGE and FIRST_HISTORY_PAGE (31 each), the 32nd pull request or commit of a window is read by a follow-up query, and
  * whether a commit came through a pull request is always one.
  */
 
@@ -38,7 +38,7 @@ describe("errors GitHub reports beside a later page's answer", () => {
     const findings = await pullRequestsCollector.collect(
       collectContext({ repositoryData: quietRepositoryData({ pr_merged: { pageInfo: { hasNextPage: true, endCursor: "c1" }, nodes: firstPage }, pr_recent: { nodes: recent } }) }),
     );
-    // Today: 25 merged, all reviewed; the 26th, whatever it was, is gone without a word.
+    // Without the check: 31 merged, all reviewed; the 32nd, whatever it was, gone without a word.
     expect(findings.find((f) => f.id === "reviews.merged-prs")!.value).toBeNull();
     expect(findings.find((f) => f.id === "reviews.unreviewed")!.value).toBeNull();
   });
@@ -62,7 +62,7 @@ describe("errors GitHub reports beside a later page's answer", () => {
       },
     });
     const findings = await defaultBranchHistoryCollector.collect(ctx);
-    // Today: 25 commits, no direct push, all verified; the 26th (a direct push, unsigned?) is gone.
+    // Without the check: 31 commits, no direct push, all verified; the 32nd (a direct push, unsigned?) gone.
     expect(findings.find((f) => f.id === "commits.verified")!.value).toBeNull();
     expect(findings.find((f) => f.id === "commits.direct-pushes")!.value).toBeNull();
   });
@@ -170,8 +170,11 @@ describe("one follow-up query for the pull requests' and the history's pages", (
     expect(first.value("reviews.unreviewed")).toBeNull();
     expect(first.value("commits.verified")).toBeNull();
 
-    nock(API).post("/graphql").reply(502, { message: "Bad gateway" });
+    // A server error on the query of both parts: each is asked for alone, and fails alone too.
+    const failed = nock(API).post("/graphql").times(3).reply(502, { message: "Bad gateway" });
     const second = await collectBoth(window().repositoryData);
+    expect(failed.isDone()).toBe(true);
+    expect(second.ctx.client.counts.graphql).toBe(3);
     expect(second.value("reviews.unreviewed")).toBeNull();
     expect(second.value("commits.direct-pushes")).toBeNull();
   });

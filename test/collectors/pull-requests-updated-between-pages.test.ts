@@ -24,7 +24,7 @@ function merged(i: number, updatedAt: string, approvedBy: string | null, mergedA
 
 describe("merged pull requests updated between two page queries", () => {
   it("does not report every merged pull request reviewed when one listed in the window was on no page", async () => {
-    // The first page: 25 reviewed pull requests, updated from 20 to 10 November.
+    // The first page: FIRST_MERGED_PAGE (31) reviewed pull requests, updated from 20 to 10 November.
     const firstPage = Array.from({ length: FIRST_MERGED_PAGE }, (_, i) => merged(i + 1, `2026-11-${String(20 - Math.floor(i / 3)).padStart(2, "0")}T12:00:00Z`, "bob"));
     // Then, in the same snapshot: N + 1 (reviewed) and N + 2, merged by its author without review.
     const reviewed = merged(N + 1, "2026-11-05T12:00:00Z", "bob");
