@@ -59,6 +59,8 @@ export function slotsOf(claims: readonly ClaimSpec[]): Uint32Array {
  */
 export class Interner {
   private readonly seen = new Map<string, string>();
+  /** The finding id last seen at each place of a repository's findings, with its catalogue position (`positionOf`). */
+  readonly idAt: ({ id: string; position: number | undefined } | undefined)[] = [];
   /** The text last kept for each slot of a digest (`slotsOf`): neighbouring repositories mostly give a slot the same reason. */
   private readonly bySlot: string[] = [];
   of(text: string): string {
@@ -118,6 +120,21 @@ function rowOf(a: Assessment): RepositoryRow {
 /** Each finding id's position in the catalogue, for quick sets of ids (`findingMask`). */
 const POSITION = new Map<string, number>(FINDING_IDS.map((id, i) => [id, i]));
 
+/**
+ * A finding id's catalogue position. Repositories list their findings in much the same order, so
+ * the id at the same place in the previous repository is compared first: a parsed id is a new
+ * string, cheaper to compare than to hash.
+ */
+function positionOf(id: string, at: number, interner: Interner | undefined): number | undefined {
+  if (interner) {
+    const last = interner.idAt[at];
+    if (last !== undefined && last.id === id) return last.position;
+  }
+  const position = POSITION.get(id);
+  if (interner) interner.idAt[at] = { id, position };
+  return position;
+}
+
 /** The ids as a mask over catalogue positions (one more for ids outside it, never set): a claim's evidence picks each repository's references by position. */
 export function findingMask(ids: Iterable<string>): Uint8Array {
   const mask = new Uint8Array(FINDING_IDS.length + 1);
@@ -148,7 +165,8 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
     for (const check of claim.checks) slots.push(status(result?.checks.findLast((c) => c.checkId === check.id)));
   }
   const refs: EvidenceRef[] = [];
-  const positions: number[] = [];
+  const positions = new Uint16Array(a.findings.length);
+  let count = 0;
   const quoted = new QuotedFindings();
   // A repository's pages are its own: shared within it, not looked up among every repository's.
   const urls = interner ? new Map<string, string>() : undefined;
@@ -165,7 +183,7 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
   let checkedRepo: string | null = null;
   for (const f of a.findings) {
     if (f.scope !== "repo") continue;
-    const position = POSITION.get(f.id);
+    const position = positionOf(f.id, count, interner);
     const ref: EvidenceRef = {
       // The catalogue's own string for a known id.
       findingId: position === undefined ? f.id : FINDING_IDS[position]!,
@@ -184,9 +202,9 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
       checkedRepo = ref.repo;
     }
     // An id outside the catalogue is in no claim's mask.
-    positions.push(position ?? FINDING_IDS.length);
+    positions[count++] = position ?? FINDING_IDS.length;
     prev = ref;
     quoted.keep(f);
   }
-  return { name: a.name, row, slots, refs, positions: Uint16Array.from(positions), quoted, ownRefs };
+  return { name: a.name, row, slots, refs, positions: positions.slice(0, count), quoted, ownRefs };
 }
