@@ -39,6 +39,37 @@ export function linkHash(row: Omit<AuditRow, "id" | "hash">): string {
 const json = (value: unknown) => (value === null || value === undefined ? null : canonicalJson(value));
 
 /**
+ * The next link of an installation's chain, hashed: after `head` (the newest link), or after the
+ * retention checkpoint when every link was pruned, or first of all. Whoever calls it holds the
+ * chain's head for the installation until the link is written (a transaction, and on PostgreSQL an
+ * advisory lock on the installation), so no two links follow the same head.
+ */
+export function nextLink(
+  chain: { installationId: number; head: { seq: number; hash: string } | undefined; checkpoint: { throughSeq: number; hash: string } | undefined },
+  source: AuditSource,
+  sourceId: string,
+  input: AuditEventInput,
+  recordedAt: Date,
+): Omit<AuditRow, "id"> {
+  const row = {
+    installationId: chain.installationId,
+    seq: (chain.head?.seq ?? chain.checkpoint?.throughSeq ?? 0) + 1,
+    source,
+    sourceId,
+    kind: input.kind,
+    actor: input.actor,
+    target: input.target,
+    repository: input.repository,
+    before: json(input.before),
+    after: json(input.after),
+    occurredAt: input.occurredAt,
+    recordedAt: recordedAt.toISOString(),
+    prevHash: chain.head?.hash ?? chain.checkpoint?.hash ?? GENESIS_HASH,
+  };
+  return { ...row, hash: linkHash(row) };
+}
+
+/**
  * The audit trail of one store. Every method takes the installation it acts for and reads or
  * writes only that installation's chain.
  */
@@ -64,22 +95,8 @@ export class AuditTrail {
       if (existing) return { recorded: false, seq: existing.seq };
       const last = tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.installationId, installationId)).orderBy(desc(auditEvents.seq)).get();
       const checkpoint = last ? undefined : this.latestCheckpoint(installationId);
-      const row = {
-        installationId,
-        seq: (last?.seq ?? checkpoint?.throughSeq ?? 0) + 1,
-        source,
-        sourceId,
-        kind: input.kind,
-        actor: input.actor,
-        target: input.target,
-        repository: input.repository,
-        before: json(input.before),
-        after: json(input.after),
-        occurredAt: input.occurredAt,
-        recordedAt: recordedAt.toISOString(),
-        prevHash: last?.hash ?? checkpoint?.hash ?? GENESIS_HASH,
-      };
-      tx.insert(auditEvents).values({ ...row, hash: linkHash(row) }).run();
+      const row = nextLink({ installationId, head: last, checkpoint }, source, sourceId, input, recordedAt);
+      tx.insert(auditEvents).values(row).run();
       return { recorded: true, seq: row.seq };
     });
   }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import pg from "pg";
 import PgBoss from "pg-boss";
+import { postgresConfig } from "../store/postgres.js";
 import type { Logger } from "pino";
 import { z } from "zod";
 import {
@@ -109,7 +110,7 @@ export class PostgresQueue implements JobQueue {
     this.pollMs = options.pollMs ?? 2000;
     this.deferMs = options.deferMs ?? 250;
     this.boss = new PgBoss({
-      connectionString: options.connectionString,
+      connectionString: postgresConfig(options.connectionString).connectionString,
       schema: this.schema,
       application_name: "claimcheck-queue",
       // Schedules are ours (a singleton slot per period), not pg-boss's cron.
@@ -122,7 +123,7 @@ export class PostgresQueue implements JobQueue {
     });
     this.boss.on("error", (error) => this.log.error({ err: error.message }, "job queue maintenance failed"));
     // One connection per running job (its advisory locks live on it), and a few for hand-backs.
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: (LANES.length + 2) * options.concurrency + 2, application_name: "claimcheck-queue-locks" });
+    this.pool = new pg.Pool({ ...postgresConfig(options.connectionString), max: (LANES.length + 2) * options.concurrency + 2, application_name: "claimcheck-queue-locks" });
     this.pool.on("error", (error) => this.log.error({ err: error.message }, "job queue connection failed"));
   }
 

@@ -18,7 +18,8 @@ import { assertSupportedNodeRuntime } from "./node-runtime.js";
 /** Rows written between two turns of the event loop by the `…InSlices` writers: a few milliseconds of work. */
 export const ROWS_PER_SLICE = 500;
 
-const MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations");
+/** The SQLite migrations (drizzle-kit, `npm run db:generate`); PostgreSQL has its own folder beside it. */
+export const SQLITE_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations/sqlite");
 
 const evidenceLinkSchema = z.object({ findingId: z.string(), url: z.string(), source: z.string() });
 const checkResultSchema = z.object({
@@ -92,6 +93,13 @@ export function databasePath(url: string): string {
   // A URL of another scheme (postgres://, mysql://…) would otherwise become a SQLite file with that odd
   // name, and the operator would believe the app writes to the server the URL names.
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "postgres" || scheme === "postgresql") {
+    // The schema and its migrations exist (migrations/postgres); the store's queries do not yet, and
+    // several replicas would still each run their own in-process queue: refused until both land.
+    throw new Error(
+      `${scheme}:// URLs are not supported yet: this version stores its data in SQLite (a file path or a file: URL such as file:./data/claimcheck.db), one replica per database. PostgreSQL is being added (its schema and migrations are in place, its queries are not); until then run one replica on a SQLite file.`,
+    );
+  }
   if (scheme !== undefined && scheme !== "file") {
     throw new Error(`${scheme}:// URLs are not supported: this version stores its data in SQLite (a file path or a file: URL such as file:./data/claimcheck.db)`);
   }
@@ -123,7 +131,7 @@ export class Store {
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
     const store = new Store(sqlite);
-    migrate(store.db, { migrationsFolder: MIGRATIONS });
+    migrate(store.db, { migrationsFolder: SQLITE_MIGRATIONS });
     // A delivery left `processing` by a process that died was never finished: let a redelivery run it.
     store.db.update(schema.webhookDeliveries).set({ state: "failed", error: "interrupted by a restart" }).where(eq(schema.webhookDeliveries.state, "processing")).run();
     return store;

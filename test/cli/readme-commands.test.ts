@@ -153,7 +153,7 @@ describe("the README's set-up", () => {
     expect(ran.code).toBe(0);
     const files = (JSON.parse(ran.stdout) as { files: { path: string; mode: number }[] }[])[0]!.files;
     const paths = files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(["dist/bin.js", "dist/main.js", "migrations/meta/_journal.json", "app.yml", "package.json", "README.md"]));
+    expect(paths).toEqual(expect.arrayContaining(["dist/bin.js", "dist/main.js", "migrations/sqlite/meta/_journal.json", "migrations/postgres/meta/_journal.json", "app.yml", "package.json", "README.md"]));
     expect(paths.filter((p) => /^(src|test|docs)\/|\.map$|^\.env/.test(p))).toEqual([]);
     expect(files.find((f) => f.path === "dist/bin.js")!.mode & 0o111).not.toBe(0);
   });

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { postgresConfig } from "../../src/store/postgres.js";
+import { postgres } from "./postgres.js";
 
 /*
  * The PostgreSQL the queue tests run against: TEST_DATABASE_URL, when set and answering. Each
@@ -9,19 +11,9 @@ import pg from "pg";
 
 export type TestDatabase = { url: string } | { skip: string };
 
-export async function testDatabase(env: NodeJS.ProcessEnv = process.env): Promise<TestDatabase> {
-  const url = env.TEST_DATABASE_URL;
-  if (!url) return { skip: "TEST_DATABASE_URL is not set" };
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return { url };
-  } catch (error) {
-    return { skip: `TEST_DATABASE_URL does not answer (${error instanceof Error ? error.message : String(error)})` };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/** The store's probe of TEST_DATABASE_URL (one connection rule for every PostgreSQL suite). */
+export async function testDatabase(): Promise<TestDatabase> {
+  return "url" in postgres ? { url: postgres.url } : { skip: postgres.skipped };
 }
 
 export function freshSchemaName(): string {
@@ -29,7 +21,7 @@ export function freshSchemaName(): string {
 }
 
 export async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client(postgresConfig(url));
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -40,7 +32,7 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
 
 /** The state pg-boss keeps for every job of the schema (archived ones included). */
 export async function jobStates(url: string, schema: string): Promise<{ name: string; state: string; retryCount: number; data: unknown }[]> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client(postgresConfig(url));
   await client.connect();
   try {
     const { rows } = await client.query<{ name: string; state: string; retry_count: number; data: unknown }>(

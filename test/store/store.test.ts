@@ -53,7 +53,8 @@ describe("Store", () => {
     expect(databasePath("/var/lib/x.db")).toBe("/var/lib/x.db");
     expect(databasePath(":memory:")).toBe(":memory:");
     expect(databasePath("file:///var/lib/x.db")).toBe("/var/lib/x.db");
-    expect(() => databasePath("postgres://claimcheck@db:5432/claimcheck")).toThrow(/postgres:\/\/ URLs are not supported: this version stores its data in SQLite/);
+    expect(() => databasePath("postgres://claimcheck@db:5432/claimcheck")).toThrow(/postgres:\/\/ URLs are not supported yet: this version stores its data in SQLite .* one replica/);
+    expect(() => databasePath("postgresql://db/claimcheck")).toThrow(/postgresql:\/\/ URLs are not supported yet/);
     expect(() => databasePath("MySQL://db/x")).toThrow(/mysql:\/\/ URLs are not supported/);
   });
 

@@ -1,0 +1,65 @@
+import { userInfo } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { drizzle } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import pg from "pg";
+import * as schema from "./schema-pg.js";
+
+/*
+ * PostgreSQL's side of the store: the connection pool and the migrations, applied at start-up.
+ * Several replicas may start at once against one database: the migrations run under a session
+ * advisory lock, so one applies them and the others, once it is released, find nothing to do.
+ */
+
+/** The PostgreSQL migrations (drizzle-kit, `npm run db:generate`). */
+export const POSTGRES_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations/postgres");
+
+/**
+ * The advisory lock the migrations are applied under: one fixed number for every replica of the
+ * app (the bytes of "clmchk:m"), unlikely to be another application's.
+ */
+export const MIGRATION_LOCK = 0x636c_6d63_686b_3a6dn.toString();
+
+/** Whether `url` names a PostgreSQL server rather than a SQLite file. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * The connection settings for `url`. A URL without a user name connects as PGUSER or else the
+ * operating system's user, as psql does (node-postgres alone would look only at $USER, which a
+ * container or service manager often leaves unset).
+ */
+export function postgresConfig(url: string, options: pg.PoolConfig = {}): pg.PoolConfig {
+  const parsed = new URL(url);
+  // The URL's own user, when it names one, always wins (node-postgres reads it over any option).
+  if (!parsed.username) parsed.username = encodeURIComponent(process.env.PGUSER || process.env.USER || userInfo().username);
+  return { ...options, connectionString: parsed.toString() };
+}
+
+/** A pool for `url`; the caller ends it. */
+export function postgresPool(url: string, options: pg.PoolConfig = {}): pg.Pool {
+  return new pg.Pool(postgresConfig(url, options));
+}
+
+/**
+ * Applies the migrations not yet applied, one replica at a time. The migrations' own record
+ * (drizzle's table) is kept in the connection's current schema, beside the tables it describes.
+ */
+export async function migratePostgres(pool: pg.Pool, migrationsFolder = POSTGRES_MIGRATIONS): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("select pg_advisory_lock($1::bigint)", [MIGRATION_LOCK]);
+    try {
+      const { rows } = await client.query<{ schema: string }>("select current_schema() as schema");
+      const current = rows[0]?.schema;
+      if (!current) throw new Error("the PostgreSQL connection has no current schema (search_path names none that exists)");
+      await migrate(drizzle(client, { schema }), { migrationsFolder, migrationsSchema: current });
+    } finally {
+      await client.query("select pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
