@@ -39,4 +39,14 @@ describe("npm run bench: its arguments", () => {
     expect(profiled.profileApp).toBe("profiles");
     expect(BENCH_HELP).toContain("--profile-app");
   });
+
+  it("makes three app passes unless two are asked for, and refuses any other number", () => {
+    const plain = parseBenchArgs(["--stages", "app"]);
+    const two = parseBenchArgs(["--stages", "app", "--app-passes", "2"]);
+    if (plain === "help" || two === "help") throw new Error("unexpected help");
+    expect(plain.appPasses).toBe(3);
+    expect(two.appPasses).toBe(2);
+    expect(() => parseBenchArgs(["--app-passes", "1"])).toThrow(/--app-passes/);
+    expect(BENCH_HELP).toContain("--app-passes");
+  });
 });
