@@ -94,6 +94,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   async start(): Promise<void> {
+    if (this.timers.length > 0) return;
     this.stopping = false;
     for (const schedule of this.schedules) this.startSchedule(schedule.kind, schedule.everyMs, schedule.atStart);
   }
