@@ -51,6 +51,15 @@ export type InProcessOptions = {
 
 type Defined = JobDefinition<z.ZodType>;
 
+/**
+ * Job data as a database queue would give it back: JSON. In one process nothing needs copying,
+ * but a job whose data holds a function, a Date or a class would then work here and not across
+ * replicas; copied, it fails its schema here too.
+ */
+function asStored(data: unknown): unknown {
+  return data === undefined ? undefined : (JSON.parse(JSON.stringify(data)) as unknown);
+}
+
 export class InProcessQueue implements JobQueue {
   private readonly serial = new KeyedSerial();
   private readonly lanes: Record<Lane, LimitFunction>;
@@ -94,6 +103,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   async start(): Promise<void> {
+    if (this.timers.length > 0) return;
     this.stopping = false;
     for (const schedule of this.schedules) this.startSchedule(schedule.kind, schedule.everyMs, schedule.atStart);
   }
@@ -128,7 +138,8 @@ export class InProcessQueue implements JobQueue {
 
   async enqueueDelivery(kind: string, delivery: DeliveryRef, data: unknown): Promise<boolean> {
     const definition = this.definition(kind);
-    return this.accept(delivery, () => this.attempts(kind, definition, data, { kind, attempt: 1, delivery }));
+    const stored = asStored(data);
+    return this.accept(delivery, () => this.attempts(kind, definition, stored, { kind, attempt: 1, delivery }));
   }
 
   /** Runs `task` after earlier tasks for the same key (a repository), within its lane's concurrency bound and, when the installation is named, the installation's cap. */
@@ -140,6 +151,7 @@ export class InProcessQueue implements JobQueue {
   async enqueueRepository(kind: string, target: RepositoryTarget, data: unknown): Promise<boolean> {
     if (this.stopping) return false;
     const definition = this.definition(kind);
+    const stored = asStored(data);
     const coalesce = target.coalesce === undefined ? null : JSON.stringify([kind, target.repository, target.coalesce]);
     if (coalesce !== null) {
       if (this.waitingKeys.has(coalesce)) return false;
@@ -149,7 +161,7 @@ export class InProcessQueue implements JobQueue {
       target.repository,
       () => {
         if (coalesce !== null) this.waitingKeys.delete(coalesce);
-        return this.attempts(kind, definition, data, { kind, attempt: 1, target });
+        return this.attempts(kind, definition, stored, { kind, attempt: 1, target });
       },
       target.lane ?? "webhook",
       target.installationId,

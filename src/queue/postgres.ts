@@ -77,7 +77,8 @@ const target = z.object({ installationId: z.number().int(), repository: z.string
 const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional(), deferrals: z.number().int().min(0).optional() });
 type Envelope = z.infer<typeof envelope>;
 
-type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null };
+/** A job this replica took: its locks' connection while it runs, and its outcome (recorded) once started. */
+type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null; outcome?: Promise<void> };
 
 /** A delivery id as the uuid pg-boss keys jobs by: the same id always gives the same uuid. */
 export function deliveryJobId(deliveryId: string): string {
@@ -132,6 +133,7 @@ export class PostgresQueue implements JobQueue {
   }
 
   async start(): Promise<void> {
+    if (this.running) return;
     await this.boss.start();
     await this.boss.createQueue(QUEUES.delivery, { name: QUEUES.delivery, policy: "standard" });
     await this.boss.createQueue(QUEUES.schedule, { name: QUEUES.schedule, policy: "standard" });
@@ -173,7 +175,7 @@ export class PostgresQueue implements JobQueue {
     await Promise.all(this.loops.splice(0));
     const graceMs = options.graceMs ?? 20_000;
     let timeout: NodeJS.Timeout | undefined;
-    const finished = Promise.allSettled([...this.taken.values()].map((t) => this.settled(t)));
+    const finished = Promise.allSettled([...this.taken.values()].map((t) => t.outcome));
     await Promise.race([finished, new Promise<void>((resolve) => (timeout = setTimeout(resolve, graceMs)))]);
     clearTimeout(timeout);
     await this.handBack([...this.taken.values()]);
@@ -285,16 +287,9 @@ export class PostgresQueue implements JobQueue {
     }
   }
 
-  private readonly outcomes = new Map<string, Promise<void>>();
-
-  private settled(taken: Taken): Promise<void> {
-    return this.outcomes.get(taken.job.id) ?? Promise.resolve();
-  }
-
   private run(taken: Taken): Promise<void> {
-    const outcome = this.execute(taken).catch((error: unknown) => this.log.error({ job: taken.job.id, err: error instanceof Error ? error.message : String(error) }, "job outcome could not be recorded"));
-    this.outcomes.set(taken.job.id, outcome);
-    return outcome.finally(() => this.outcomes.delete(taken.job.id));
+    taken.outcome = this.execute(taken).catch((error: unknown) => this.log.error({ job: taken.job.id, err: error instanceof Error ? error.message : String(error) }, "job outcome could not be recorded"));
+    return taken.outcome;
   }
 
   private async execute(taken: Taken): Promise<void> {
