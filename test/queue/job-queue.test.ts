@@ -283,7 +283,7 @@ describe("in-process queue without replicas", () => {
   });
 
   it("gives a job its data as a database queue would (JSON), so data that cannot cross replicas fails here too", async () => {
-    const store = Store.open(":memory:");
+    const store = await Store.open(":memory:");
     const queue = new InProcessQueue(store, silent, 2);
     const ran: unknown[] = [];
     queue.define("dated", { schema: z.object({ at: z.date() }), retry: { limit: 0, delaySeconds: 0 }, run: async (data) => void ran.push(data) });
@@ -293,7 +293,7 @@ describe("in-process queue without replicas", () => {
     await queue.enqueueRepository("plain", { installationId: 1, repository: "acme/api" }, { at: new Date(0) });
     await queue.idle();
     expect(ran).toEqual([{ at: "1970-01-01T00:00:00.000Z" }]);
-    store.close();
+    await store.close();
   });
 
   it("lets running work finish on stop within the grace period, and takes no new work", async () => {
