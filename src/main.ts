@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
   const log = createLogger(env.LOG_LEVEL);
-  const { app, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
+  const { app, readiness, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
   if (setupMode) {
@@ -124,11 +124,13 @@ async function main(): Promise<void> {
   } else {
     banner([
       `claimcheck ${VERSION}: GitHub App ${env.APP_ID} at ${address}`,
-      `  webhooks: ${address}${process.env.WEBHOOK_PATH || "/api/github/webhooks"}; health: ${address}/healthz; ${env.ASSESS_CONCURRENCY} assessments at once`,
+      `  webhooks: ${address}${process.env.WEBHOOK_PATH || "/api/github/webhooks"}; health: ${address}/healthz, ready: ${address}/readyz; ${env.ASSESS_CONCURRENCY} assessments at once`,
       ...(proxyNote ? [`  ${proxyNote}`] : []),
     ]);
   }
   const shutdown = async () => {
+    // Not ready from the first moment: a probe answered while the server closes says so.
+    readiness.stopping();
     await server.stop();
     stopBackfills();
     await jobs()?.stop();

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { Store } from "../store/store.js";
 import { healthHandler } from "./health.js";
+import { Readiness } from "./readiness.js";
 import { guardProbotWebhooks } from "./webhook-guard.js";
 import { IssuePublisher } from "../publish/issues.js";
 import { issueEventPayload, onIssueEvent } from "./issue-events.js";
@@ -57,7 +58,7 @@ export type AppDeps = {
  * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
  * `sweep`: one scheduled re-assessment tick now (what the timer runs).
  */
-export type ClaimcheckApp = { app: ApplicationFunction; jobs: () => InProcessQueue | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
+export type ClaimcheckApp = { app: ApplicationFunction; readiness: Readiness; jobs: () => InProcessQueue | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
 
 type AnyContext = Context;
 
@@ -81,6 +82,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
   let sweep: (() => Promise<SweepOutcome[]>) | undefined;
   let recover: (() => Promise<RedeliveryOutcome | null>) | undefined;
 
+  const readiness = new Readiness();
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
     const queue = new InProcessQueue(deps.store, log, deps.concurrency ?? 4);
@@ -94,7 +96,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     guardProbotWebhooks(probot);
     // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
     void catchUpAuditSummaries(deps.store, log);
-    addHandler(healthHandler(deps.store));
+    addHandler(healthHandler(deps.store, readiness));
     const verifyAdmin = githubAdminCheck(deps.browser ? deps.browser.apiUrl : apiBaseUrl(undefined, process.env));
     const configFor = installationConfig(probot);
     const sessions = deps.browser ? new BrowserSessions({ secret: deps.browser.sessionSecret, ttlMs: deps.browser.sessionTtlMs, ...(deps.now ? { now: deps.now } : {}) }) : null;
@@ -147,7 +149,13 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const recoverNow = recover;
     queue.define(SCHEDULED_JOBS.redelivery, { schema: scheduledData, retry: NO_RETRY, run: async () => void (await recoverNow()) });
     if (deps.redeliveryIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.redelivery, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS, { atStart: true });
-    void queue.start();
+    queue.start().then(
+      () => readiness.started(),
+      (error: unknown) => {
+        readiness.failed();
+        log.error({ err: causeOf(error) }, "the job queue could not start: this process answers /readyz with 503");
+      },
+    );
 
     function parse<S extends z.ZodType>(context: AnyContext, schema: S): z.infer<S> | null {
       const parsed = schema.safeParse(context.payload);
@@ -354,7 +362,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
   };
 
-  return { app, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
+  return { app, readiness, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
 }
 
 /** An error's own message and, when it wraps one, its cause: the log line must name what actually failed. */

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { sign } from "../simulator/webhooks.js";
 import { startApp, type RunningApp } from "../simulator/app-harness.js";
 import { requestPath } from "../../src/app/http-path.js";
@@ -70,5 +70,12 @@ describe("HTTP hardening", () => {
     expect(viaDots.status).toBe(401);
     expect((await fetch(`${app.url}/healthz/`)).status).toBe(404);
     expect((await fetch(`${app.url}/nothing/../healthz`)).status).toBe(200);
+  });
+
+  it("says the app is ready once its job queue has started", async () => {
+    app = await startApp({ githubUrl: "http://127.0.0.1:9" });
+    const running = app;
+    await vi.waitFor(async () => expect((await fetch(`${running.url}/readyz`)).status).toBe(200));
+    expect(await (await fetch(`${running.url}/readyz`)).json()).toEqual({ status: "ready" });
   });
 });
