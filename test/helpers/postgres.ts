@@ -38,25 +38,35 @@ export function skipPostgres(suites: string): boolean {
   return true;
 }
 
+/** One connection to the test server for `work`, closed afterwards whatever `work` does. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(postgresConfig(url));
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  await withClient(url, (client) => client.query(`drop schema if exists "${schema}" cascade`));
+}
+
 /** A new, empty schema and a pool whose connections work in it; `drop` removes both. */
 export async function freshSchema(): Promise<{ pool: pg.Pool; schema: string; url: string; drop: () => Promise<void> }> {
   if (!("url" in postgres)) throw new Error(postgres.skipped);
+  const url = postgres.url;
   const schema = `test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client(postgresConfig(postgres.url));
-  await admin.connect();
-  await admin.query(`create schema "${schema}"`);
-  await admin.end();
-  const pool = new pg.Pool(postgresConfig(postgres.url, { options: `-c search_path=${schema}` }));
+  await withClient(url, (client) => client.query(`create schema "${schema}"`));
+  const pool = new pg.Pool(postgresConfig(url, { options: `-c search_path=${schema}` }));
   return {
     pool,
     schema,
-    url: postgres.url,
+    url,
     drop: async () => {
       await pool.end();
-      const cleanup = new pg.Client(postgresConfig(postgres.url));
-      await cleanup.connect();
-      await cleanup.query(`drop schema "${schema}" cascade`);
-      await cleanup.end();
+      await dropSchema(url, schema);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { postgresConfig } from "../../src/store/postgres.js";
-import { postgres } from "./postgres.js";
+import { postgres, withClient } from "./postgres.js";
+
+export { dropSchema } from "./postgres.js";
 
 /*
  * The PostgreSQL the queue tests run against: TEST_DATABASE_URL, when set and answering. Each
@@ -20,26 +20,12 @@ export function freshSchemaName(): string {
   return `queue_test_${randomBytes(6).toString("hex")}`;
 }
 
-export async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client(postgresConfig(url));
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
 /** The state pg-boss keeps for every job of the schema (archived ones included). */
 export async function jobStates(url: string, schema: string): Promise<{ name: string; state: string; retryCount: number; data: unknown }[]> {
-  const client = new pg.Client(postgresConfig(url));
-  await client.connect();
-  try {
+  return withClient(url, async (client) => {
     const { rows } = await client.query<{ name: string; state: string; retry_count: number; data: unknown }>(
       `SELECT name, state::text AS state, retry_count, data FROM "${schema}".job UNION ALL SELECT name, state::text, retry_count, data FROM "${schema}".archive`,
     );
     return rows.map((r) => ({ name: r.name, state: r.state, retryCount: r.retry_count, data: r.data }));
-  } finally {
-    await client.end();
-  }
+  });
 }
