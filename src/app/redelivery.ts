@@ -89,9 +89,7 @@ export function lostWindow(aliveAt: string | undefined, now: Date): { from: stri
 async function recordGap(deps: Deps, window: { from: string; until: string }, now: Date): Promise<void> {
   const trail = new AuditTrail(deps.store);
   for (const installation of await deps.store.activeInstallations()) {
-    deps.store.db.transaction((tx) => {
-      addDeliveryGap(tx, installation.id, window, now);
-    });
+    await addDeliveryGap(deps.store, installation.id, window, now);
     await trail.append(installation.id, "claimcheck", `deliveries-missed:${window.from}`, {
       kind: GAP_KIND,
       actor: null,

@@ -1,7 +1,6 @@
-import { and, asc, count, desc, eq, gt, gte, lt, min, sql } from "drizzle-orm";
 import { z } from "zod";
+import { auditRecords, type AuditRecords, type PrunedCounts, type SummaryRow } from "../store/audit-records.js";
 import type { Store } from "../store/store.js";
-import { auditCheckpoints, auditEvents, auditSummaries } from "../store/schema.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { EXPORT_COLUMNS, toJsonLine } from "./export.js";
 import { linkHash, type AuditRow } from "./trail.js";
@@ -50,7 +49,6 @@ function nextDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString();
 }
 
-type SummaryRow = typeof auditSummaries.$inferSelect;
 
 /**
  * The day counts of the summary rows last read, parsed, per store and installation, with the
@@ -75,18 +73,14 @@ const FIRST_DAY_EVENTS_HELD = 10_000;
 const WINDOWS_HELD = 8;
 
 export class AuditSummaries {
-  constructor(private readonly store: Store) {}
+  private readonly records: AuditRecords;
 
-  private checkpoint(installationId: number) {
-    return this.store.db.select().from(auditCheckpoints).where(eq(auditCheckpoints.installationId, installationId)).orderBy(desc(auditCheckpoints.throughSeq)).get();
+  constructor(private readonly store: Store) {
+    this.records = auditRecords(store);
   }
 
-  private row(installationId: number): SummaryRow | undefined {
-    return this.store.db.select().from(auditSummaries).where(eq(auditSummaries.installationId, installationId)).get();
-  }
-
-  private fresh(installationId: number, now: Date): SummaryRow {
-    const checkpoint = this.checkpoint(installationId);
+  private async fresh(installationId: number, now: Date): Promise<SummaryRow> {
+    const checkpoint = await this.records.latestCheckpoint(installationId);
     return {
       installationId,
       baseSeq: checkpoint?.throughSeq ?? 0,
@@ -103,10 +97,10 @@ export class AuditSummaries {
 
   /** Brings the installation's summary up to date (hashing only new links) and returns it with the window's counts. */
   async refresh(installationId: number, since: Date, now: Date = new Date(), maxLinks = MAX_LINKS_PER_READ): Promise<AuditSummary> {
-    const checkpoint = this.checkpoint(installationId);
-    const stored = this.row(installationId);
+    const checkpoint = await this.records.latestCheckpoint(installationId);
+    const stored = await this.records.summaryRow(installationId);
     // A retention prune the summary did not follow (or a first read): start again from the checkpoint.
-    const row = stored && stored.baseSeq === (checkpoint?.throughSeq ?? 0) ? stored : this.fresh(installationId, now);
+    const row = stored && stored.baseSeq === (checkpoint?.throughSeq ?? 0) ? stored : await this.fresh(installationId, now);
     const parsed = this.parsed(installationId, row.dayCounts);
     // Shared with later reads until a new link is folded in; copied before the first change.
     let days: DayCounts | null = null;
@@ -115,9 +109,9 @@ export class AuditSummaries {
 
     if (broken === null && throughSeq > row.baseSeq) {
       // The link verified last must still be there, unchanged: otherwise the tail was cut or edited.
-      const head = this.store.db.select({ hash: auditEvents.hash }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), eq(auditEvents.seq, throughSeq))).get();
-      if (!head) broken = `link ${throughSeq}: verified earlier, now missing (the trail was cut)`;
-      else if (head.hash !== headHash) broken = `link ${throughSeq}: its hash changed after it was verified (the row was replaced)`;
+      const head = await this.records.hashAt(installationId, throughSeq);
+      if (head === undefined) broken = `link ${throughSeq}: verified earlier, now missing (the trail was cut)`;
+      else if (head !== headHash) broken = `link ${throughSeq}: its hash changed after it was verified (the row was replaced)`;
     }
     let capped = false;
     while (broken === null) {
@@ -125,7 +119,7 @@ export class AuditSummaries {
         capped = true;
         break;
       }
-      const page = this.store.db.select().from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).orderBy(asc(auditEvents.seq)).limit(Math.min(PAGE, maxLinks - hashedNow)).all();
+      const page = await this.records.page(installationId, throughSeq, Math.min(PAGE, maxLinks - hashedNow));
       for (const link of page) {
         const problem = checkLink(link, throughSeq + 1, headHash);
         if (problem) {
@@ -143,20 +137,20 @@ export class AuditSummaries {
       }
       if (page.length < Math.min(PAGE, maxLinks - hashedNow + page.length)) break;
     }
-    const pending = capped ? (this.store.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gt(auditEvents.seq, throughSeq))).get()?.n ?? 0) : 0;
+    const pending = capped ? await this.records.countAfter(installationId, throughSeq) : 0;
 
     let current = parsed;
     if (hashedNow > 0 || broken !== row.broken || !stored) {
       const next: SummaryRow = { ...row, throughSeq, headHash, total, exported, broken, dayCounts: days ? JSON.stringify(days) : row.dayCounts, updatedAt: now.toISOString() };
-      this.store.db.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
+      await this.records.saveSummary(next);
       if (days) current = this.remember(installationId, next.dayCounts, days);
     }
     return {
       total,
       exported,
       // Counted from what the summary holds only when it holds every link: otherwise from the index, as they stand.
-      countsByKind: this.countsSince(installationId, current, since, broken === null && !capped ? { baseSeq: row.baseSeq, throughSeq } : null),
-      earliest: this.earliest(installationId),
+      countsByKind: await this.countsSince(installationId, current, since, broken === null && !capped ? { baseSeq: row.baseSeq, throughSeq } : null),
+      earliest: await this.records.earliest(installationId),
       pruned: checkpoint !== undefined,
       verification: broken === null ? { ok: true, throughSeq, headHash } : { ok: false, brokenAt: broken },
       hashedNow,
@@ -202,7 +196,7 @@ export class AuditSummaries {
    * partial first day: its events read once from the index and kept while the chain is the same
    * (`chain`: how far the summary holds it; null when it does not hold every link yet).
    */
-  private countsSince(installationId: number, parsed: ParsedDays, since: Date, chain: { baseSeq: number; throughSeq: number } | null): Record<string, number> {
+  private async countsSince(installationId: number, parsed: ParsedDays, since: Date, chain: { baseSeq: number; throughSeq: number } | null): Promise<Record<string, number>> {
     const firstDay = dayOf(since.toISOString());
     let whole = parsed.windows.get(firstDay);
     if (!whole) {
@@ -217,17 +211,12 @@ export class AuditSummaries {
     }
     const counts: Record<string, number> = { ...whole };
     const from = since.toISOString();
-    const held = chain ? this.firstDayEvents(installationId, parsed, firstDay, chain) : null;
+    const held = chain ? await this.firstDayEvents(installationId, parsed, firstDay, chain) : null;
     if (held) {
       for (const event of held) if (event.at >= from) counts[event.kind] = (counts[event.kind] ?? 0) + 1;
       return counts;
     }
-    const partial = this.store.db
-      .select({ kind: auditEvents.kind, n: count() })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, from), lt(auditEvents.occurredAt, nextDay(firstDay))))
-      .groupBy(auditEvents.kind)
-      .all();
+    const partial = await this.records.kindCounts(installationId, from, nextDay(firstDay));
     for (const { kind, n } of partial) counts[kind] = (counts[kind] ?? 0) + n;
     return counts;
   }
@@ -237,48 +226,27 @@ export class AuditSummaries {
    * day and chain extent: a new link or a prune changes the extent, and the day is read again.
    * Null for a day too busy to hold.
    */
-  private firstDayEvents(installationId: number, parsed: ParsedDays, firstDay: string, chain: { baseSeq: number; throughSeq: number }): readonly { at: string; kind: string }[] | null {
+  private async firstDayEvents(installationId: number, parsed: ParsedDays, firstDay: string, chain: { baseSeq: number; throughSeq: number }): Promise<readonly { at: string; kind: string }[] | null> {
     const key = `${firstDay} ${chain.baseSeq}-${chain.throughSeq}`;
     const known = parsed.firstDays.get(key);
     if (known) return known;
-    const events = this.store.db
-      .select({ at: auditEvents.occurredAt, kind: auditEvents.kind })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, firstDay), lt(auditEvents.occurredAt, nextDay(firstDay))))
-      .limit(FIRST_DAY_EVENTS_HELD + 1)
-      .all();
+    const events = await this.records.occurrences(installationId, firstDay, nextDay(firstDay), FIRST_DAY_EVENTS_HELD + 1);
     if (events.length > FIRST_DAY_EVENTS_HELD) return null;
     if (parsed.firstDays.size >= WINDOWS_HELD) parsed.firstDays.clear();
     parsed.firstDays.set(key, events);
     return events;
   }
 
-  /** The oldest event kept, from the (installation, occurred_at) index. */
-  private earliest(installationId: number): string | null {
-    return this.store.db.select({ at: min(auditEvents.occurredAt) }).from(auditEvents).where(eq(auditEvents.installationId, installationId)).get()?.at ?? null;
-  }
-
   /**
    * After a retention prune removed links through `throughSeq`: their counts leave the summary
    * (in the prune's own transaction), and verification continues from the new checkpoint.
    */
-  static forgetPruned(tx: Pick<Store["db"], "select" | "insert" | "delete">, installationId: number, throughSeq: number, now: Date): void {
-    const row = tx.select().from(auditSummaries).where(eq(auditSummaries.installationId, installationId)).get();
-    if (!row) return;
-    if (row.broken !== null || row.throughSeq < throughSeq) {
-      // Links pruned before they were summarised: the next read starts afresh from the checkpoint.
-      tx.delete(auditSummaries).where(eq(auditSummaries.installationId, installationId)).run();
-      return;
-    }
+  static forgetPruned(row: SummaryRow, removedCounts: PrunedCounts, throughSeq: number, now: Date): SummaryRow | null {
+    // Links pruned before they were summarised: the next read starts afresh from the checkpoint.
+    if (row.broken !== null || row.throughSeq < throughSeq) return null;
     const days = dayCountsSchema.parse(JSON.parse(row.dayCounts));
-    const gone = tx
-      .select({ day: sql<string>`substr(${auditEvents.occurredAt}, 1, 10)`, kind: auditEvents.kind, n: count() })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.installationId, installationId), sql`${auditEvents.seq} <= ${throughSeq}`))
-      .groupBy(sql`substr(${auditEvents.occurredAt}, 1, 10)`, auditEvents.kind)
-      .all();
     let removed = 0;
-    for (const { day, kind, n } of gone) {
+    for (const { day, kind, n } of removedCounts) {
       const kinds = days[day];
       if (!kinds) continue;
       kinds[kind] = Math.max(0, (kinds[kind] ?? 0) - n);
@@ -286,19 +254,18 @@ export class AuditSummaries {
       if (Object.keys(kinds).length === 0) delete days[day];
       removed += n;
     }
-    const next = { ...row, baseSeq: throughSeq, total: Math.max(0, row.total - removed), exported: Math.max(0, row.exported - removed), dayCounts: JSON.stringify(days), updatedAt: now.toISOString() };
-    tx.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
+    return { ...row, baseSeq: throughSeq, total: Math.max(0, row.total - removed), exported: Math.max(0, row.exported - removed), dayCounts: JSON.stringify(days), updatedAt: now.toISOString() };
   }
 
   async fullyVerifiedAt(installationId: number): Promise<string | null> {
-    return this.row(installationId)?.fullyVerifiedAt ?? null;
+    return (await this.records.summaryRow(installationId))?.fullyVerifiedAt ?? null;
   }
 
   /** Records a full verification's outcome: a break it found stays in the summary. */
   async recordFullVerification(installationId: number, outcome: { ok: true } | { ok: false; brokenAt: string }, now: Date): Promise<void> {
-    const row = this.row(installationId) ?? this.fresh(installationId, now);
+    const row = (await this.records.summaryRow(installationId)) ?? (await this.fresh(installationId, now));
     const next = { ...row, fullyVerifiedAt: outcome.ok ? now.toISOString() : row.fullyVerifiedAt, broken: outcome.ok ? row.broken : (row.broken ?? outcome.brokenAt), updatedAt: now.toISOString() };
-    this.store.db.insert(auditSummaries).values(next).onConflictDoUpdate({ target: auditSummaries.installationId, set: next }).run();
+    await this.records.saveSummary(next);
   }
 }
 

@@ -1,13 +1,12 @@
-import { and, asc, count, desc, eq, gt, gte, lt, lte, min } from "drizzle-orm";
+import { auditRecords, type AuditLink, type AuditRecords, type AuditRow, type ChainEnd } from "../store/audit-records.js";
 import type { Store } from "../store/store.js";
-import { auditCheckpoints, auditEvents } from "../store/schema.js";
 import { canonicalJson, GENESIS_HASH, sha256 } from "./canonical.js";
 import type { AuditEventInput } from "./normalise.js";
 import { AuditSummaries, checkLink } from "./summary.js";
 
 /** `claimcheck`: what the app itself knows of the trail (a window in which deliveries were lost). */
 export type AuditSource = "webhook" | "audit-log" | "claimcheck";
-export type AuditRow = typeof auditEvents.$inferSelect;
+export type { AuditRow };
 
 export type Verification =
   | { ok: true; checked: number; headHash: string; fromSeq: number }
@@ -44,13 +43,7 @@ const json = (value: unknown) => (value === null || value === undefined ? null :
  * chain's head for the installation until the link is written (a transaction, and on PostgreSQL an
  * advisory lock on the installation), so no two links follow the same head.
  */
-export function nextLink(
-  chain: { installationId: number; head: { seq: number; hash: string } | undefined; checkpoint: { throughSeq: number; hash: string } | undefined },
-  source: AuditSource,
-  sourceId: string,
-  input: AuditEventInput,
-  recordedAt: Date,
-): Omit<AuditRow, "id"> {
+export function nextLink(chain: ChainEnd, source: AuditSource, sourceId: string, input: AuditEventInput, recordedAt: Date): AuditLink {
   const row = {
     installationId: chain.installationId,
     seq: (chain.head?.seq ?? chain.checkpoint?.throughSeq ?? 0) + 1,
@@ -74,31 +67,19 @@ export function nextLink(
  * writes only that installation's chain.
  */
 export class AuditTrail {
-  constructor(private readonly store: Store) {}
+  private readonly records: AuditRecords;
 
-  private latestCheckpoint(installationId: number) {
-    return this.store.db.select().from(auditCheckpoints).where(eq(auditCheckpoints.installationId, installationId)).orderBy(desc(auditCheckpoints.throughSeq)).get();
+  constructor(store: Store) {
+    this.records = auditRecords(store);
   }
 
   /**
    * Appends an event, once per source id: recording and the mark that the delivery was recorded
-   * are the same row, written in one transaction, so a crash leaves either both or neither and a
-   * redelivery is recorded exactly once.
+   * are the same row, written in one transaction (on PostgreSQL under the installation's chain
+   * lock), so a crash leaves either both or neither and a redelivery is recorded exactly once.
    */
   async append(installationId: number, source: AuditSource, sourceId: string, input: AuditEventInput, recordedAt: Date = new Date()): Promise<{ recorded: boolean; seq: number }> {
-    return this.store.db.transaction((tx) => {
-      const existing = tx
-        .select({ seq: auditEvents.seq })
-        .from(auditEvents)
-        .where(and(eq(auditEvents.installationId, installationId), eq(auditEvents.source, source), eq(auditEvents.sourceId, sourceId)))
-        .get();
-      if (existing) return { recorded: false, seq: existing.seq };
-      const last = tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(eq(auditEvents.installationId, installationId)).orderBy(desc(auditEvents.seq)).get();
-      const checkpoint = last ? undefined : this.latestCheckpoint(installationId);
-      const row = nextLink({ installationId, head: last, checkpoint }, source, sourceId, input, recordedAt);
-      tx.insert(auditEvents).values(row).run();
-      return { recorded: true, seq: row.seq };
-    });
+    return this.records.append(installationId, source, sourceId, (end) => nextLink(end, source, sourceId, input, recordedAt));
   }
 
   /** Recomputes the chain from its start (or the last retention checkpoint) and names the first broken link. */
@@ -125,7 +106,7 @@ export class AuditTrail {
 
   /** The walk both verifications share: after each good link, how many have been checked. */
   private async *walkChain(installationId: number): AsyncGenerator<number, Verification> {
-    const checkpoint = this.latestCheckpoint(installationId);
+    const checkpoint = await this.records.latestCheckpoint(installationId);
     let expectedPrev = checkpoint?.hash ?? GENESIS_HASH;
     let expectedSeq = (checkpoint?.throughSeq ?? 0) + 1;
     const fromSeq = expectedSeq;
@@ -145,9 +126,7 @@ export class AuditTrail {
   async *events(installationId: number, since?: Date, pageSize = 1000): AsyncGenerator<AuditRow> {
     let after = 0;
     for (;;) {
-      const conditions = [eq(auditEvents.installationId, installationId), gt(auditEvents.seq, after)];
-      if (since) conditions.push(gte(auditEvents.occurredAt, since.toISOString()));
-      const page = this.store.db.select().from(auditEvents).where(and(...conditions)).orderBy(asc(auditEvents.seq)).limit(pageSize).all();
+      const page = await this.records.page(installationId, after, pageSize, since?.toISOString());
       yield* page;
       if (page.length < pageSize) return;
       after = page[page.length - 1]!.seq;
@@ -156,8 +135,7 @@ export class AuditTrail {
 
   /** The newest events of one repository (or the whole organisation), newest first. */
   async latest(installationId: number, limit: number, repository?: string): Promise<AuditRow[]> {
-    const where = repository ? and(eq(auditEvents.installationId, installationId), eq(auditEvents.repository, repository)) : eq(auditEvents.installationId, installationId);
-    return this.store.db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.occurredAt), desc(auditEvents.seq)).limit(limit).all();
+    return this.records.latest(installationId, limit, repository || undefined);
   }
 
   /**
@@ -166,19 +144,7 @@ export class AuditTrail {
    */
   async prune(installationId: number, retentionDays: number, now: Date = new Date()): Promise<{ pruned: number }> {
     const cutoff = new Date(now.getTime() - retentionDays * 86_400_000).toISOString();
-    return this.store.db.transaction((tx) => {
-      // Only a prefix of the chain can go: a later link stays if any earlier one must. The first
-      // link to keep is the lowest seq that occurred at or after the cutoff (read from the index).
-      const keep = tx.select({ seq: min(auditEvents.seq) }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), gte(auditEvents.occurredAt, cutoff))).get()?.seq ?? null;
-      const lastOf = keep === null ? eq(auditEvents.installationId, installationId) : and(eq(auditEvents.installationId, installationId), lt(auditEvents.seq, keep));
-      const last = tx.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(lastOf).orderBy(desc(auditEvents.seq)).limit(1).get();
-      if (!last) return { pruned: 0 };
-      const pruned = tx.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.installationId, installationId), lte(auditEvents.seq, last.seq))).get()?.n ?? 0;
-      tx.insert(auditCheckpoints).values({ installationId, throughSeq: last.seq, hash: last.hash, prunedCount: pruned, createdAt: now.toISOString() }).run();
-      AuditSummaries.forgetPruned(tx, installationId, last.seq, now);
-      tx.delete(auditEvents).where(and(eq(auditEvents.installationId, installationId), lte(auditEvents.seq, last.seq))).run();
-      return { pruned };
-    });
+    return this.records.prune(installationId, cutoff, now, (row, removed, throughSeq) => AuditSummaries.forgetPruned(row, removed, throughSeq, now));
   }
 
   /** The trail's shape for the evidence: counts by kind in the window, the earliest event kept, whether it was pruned. */
@@ -191,6 +157,6 @@ export class AuditTrail {
       if (earliest === null || row.occurredAt < earliest) earliest = row.occurredAt;
       if (row.occurredAt >= since.toISOString()) counts[row.kind] = (counts[row.kind] ?? 0) + 1;
     }
-    return { countsByKind: counts, earliest, total, pruned: this.latestCheckpoint(installationId) !== undefined };
+    return { countsByKind: counts, earliest, total, pruned: (await this.records.latestCheckpoint(installationId)) !== undefined };
   }
 }

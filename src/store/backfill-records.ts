@@ -1,7 +1,10 @@
 import { and, asc, count, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { forEachSlice } from "../core/event-loop.js";
-import { ROWS_PER_SLICE, type Store } from "./store.js";
+import { lockInstallation } from "./postgres.js";
+import * as pg from "./schema-pg.js";
+import { ROWS_PER_SLICE } from "./shared.js";
+import type { Store } from "./store.js";
 import { assessments, backfillRepositories, backfills } from "./schema.js";
 
 /*
@@ -16,6 +19,7 @@ export type BackfillRow = typeof backfills.$inferSelect;
  * twice, and counts grow with what was added.
  */
 export async function enqueueBackfill(store: Store, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): Promise<BackfillRow> {
+  if (store.dialect === "postgres") return enqueueOnPostgres(store, installationId, repos, trigger, at);
   return store.db.transaction((tx) => {
     const existing = tx.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
     // One prepared statement, and the queue counted by SQLite: building a statement per row (and
@@ -24,15 +28,35 @@ export async function enqueueBackfill(store: Store, installationId: number, repo
     let added = 0;
     for (const fullName of repos) added += insert.run({ fullName }).changes;
     const queued = tx.select({ n: count() }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).get()?.n ?? 0;
-    const before = queued - added;
-    const stamp = at.toISOString();
-    if (!existing || existing.state === "finished") {
-      const row = { installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, state: "running" as const, total: before + added, assessed: 0, failed: 0, startedAt: stamp, updatedAt: stamp, nextBatchAt: null, expectedFinishAt: null, finishedAt: null };
-      tx.insert(backfills).values(row).onConflictDoUpdate({ target: backfills.installationId, set: row }).run();
-      return row;
+    const next = nextBackfill(existing, installationId, queued, added, trigger, at);
+    tx.insert(backfills).values(next).onConflictDoUpdate({ target: backfills.installationId, set: next }).run();
+    return next;
+  });
+}
+
+/** The backfill row after `added` repositories joined a queue now `queued` long: a new backfill, or more for the unfinished one. */
+function nextBackfill(existing: BackfillRow | undefined, installationId: number, queued: number, added: number, trigger: { name: string; deliveryId: string }, at: Date): BackfillRow {
+  const stamp = at.toISOString();
+  if (!existing || existing.state === "finished") {
+    return { installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, state: "running", total: queued, assessed: 0, failed: 0, startedAt: stamp, updatedAt: stamp, nextBatchAt: null, expectedFinishAt: null, finishedAt: null };
+  }
+  return { ...existing, total: existing.total + added, updatedAt: stamp };
+}
+
+/** `enqueueBackfill` on PostgreSQL: under the installation's backfill lock, so replicas' counts add up. */
+async function enqueueOnPostgres(store: Store & { dialect: "postgres" }, installationId: number, repos: readonly string[], trigger: { name: string; deliveryId: string }, at: Date): Promise<BackfillRow> {
+  return store.db.transaction(async (tx) => {
+    await lockInstallation(tx, "backfill", installationId);
+    const [existing] = await tx.select().from(pg.backfills).where(eq(pg.backfills.installationId, installationId));
+    let added = 0;
+    for (let start = 0; start < repos.length; start += ROWS_PER_SLICE) {
+      const values = repos.slice(start, start + ROWS_PER_SLICE).map((fullName) => ({ installationId, fullName }));
+      added += (await tx.insert(pg.backfillRepositories).values(values).onConflictDoNothing().returning({ id: pg.backfillRepositories.id })).length;
     }
-    tx.update(backfills).set({ total: existing.total + added, updatedAt: stamp }).where(eq(backfills.installationId, installationId)).run();
-    return { ...existing, total: existing.total + added, updatedAt: stamp };
+    const [queued] = await tx.select({ n: count() }).from(pg.backfillRepositories).where(eq(pg.backfillRepositories.installationId, installationId));
+    const next = nextBackfill(existing, installationId, queued?.n ?? 0, added, trigger, at);
+    await tx.insert(pg.backfills).values(next).onConflictDoUpdate({ target: pg.backfills.installationId, set: next });
+    return next;
   });
 }
 
@@ -52,15 +76,24 @@ export async function enqueueBackfillInSlices(store: Store, installationId: numb
 }
 
 export async function backfillOf(store: Store, installationId: number): Promise<BackfillRow | undefined> {
+  if (store.dialect === "postgres") return (await store.db.select().from(pg.backfills).where(eq(pg.backfills.installationId, installationId)))[0];
   return store.db.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
 }
 
 export async function unfinishedBackfill(store: Store, installationId: number): Promise<boolean> {
+  if (store.dialect === "postgres") {
+    const rows = await store.db.select({ id: pg.backfills.installationId }).from(pg.backfills).where(and(eq(pg.backfills.installationId, installationId), ne(pg.backfills.state, "finished")));
+    return rows.length > 0;
+  }
   return store.db.select({ id: backfills.installationId }).from(backfills).where(and(eq(backfills.installationId, installationId), ne(backfills.state, "finished"))).get() !== undefined;
 }
 
 /** Repositories still to assess, in the order they were queued. */
 export async function pendingRepositories(store: Store, installationId: number): Promise<string[]> {
+  if (store.dialect === "postgres") {
+    const rows = await store.db.select({ fullName: pg.backfillRepositories.fullName }).from(pg.backfillRepositories).where(eq(pg.backfillRepositories.installationId, installationId)).orderBy(asc(pg.backfillRepositories.id));
+    return rows.map((r) => r.fullName);
+  }
   return store.db
     .select({ fullName: backfillRepositories.fullName })
     .from(backfillRepositories)
@@ -73,11 +106,28 @@ export async function pendingRepositories(store: Store, installationId: number):
 /** Drops repositories that left the installation since they were queued. */
 export async function dropPending(store: Store, installationId: number, repos: readonly string[]): Promise<void> {
   if (repos.length === 0) return;
+  if (store.dialect === "postgres") {
+    await store.db.delete(pg.backfillRepositories).where(and(eq(pg.backfillRepositories.installationId, installationId), inArray(pg.backfillRepositories.fullName, [...repos])));
+    return;
+  }
   store.db.delete(backfillRepositories).where(and(eq(backfillRepositories.installationId, installationId), inArray(backfillRepositories.fullName, [...repos]))).run();
 }
 
 /** One repository done (assessed, or failed for a reason retrying in this backfill would not fix). */
 export async function settleRepository(store: Store, installationId: number, fullName: string, ok: boolean, at: Date): Promise<void> {
+  if (store.dialect === "postgres") {
+    const { backfillRepositories: queue, backfills: progress } = pg;
+    await store.db.transaction(async (tx) => {
+      // The delete says whether this call settled it (a replica settling the same one finds it gone); the count grows in place.
+      const removed = await tx.delete(queue).where(and(eq(queue.installationId, installationId), eq(queue.fullName, fullName))).returning({ id: queue.id });
+      if (removed.length === 0) return;
+      await tx
+        .update(progress)
+        .set(ok ? { assessed: sql`${progress.assessed} + 1`, updatedAt: at.toISOString() } : { failed: sql`${progress.failed} + 1`, updatedAt: at.toISOString() })
+        .where(eq(progress.installationId, installationId));
+    });
+    return;
+  }
   store.db.transaction((tx) => {
     const removed = tx.delete(backfillRepositories).where(and(eq(backfillRepositories.installationId, installationId), eq(backfillRepositories.fullName, fullName))).run();
     if (removed.changes === 0) return;
@@ -91,6 +141,10 @@ export async function settleRepository(store: Store, installationId: number, ful
 }
 
 export async function updateBackfill(store: Store, installationId: number, change: Partial<Pick<BackfillRow, "state" | "nextBatchAt" | "expectedFinishAt" | "finishedAt" | "total">>, at: Date): Promise<void> {
+  if (store.dialect === "postgres") {
+    await store.db.update(pg.backfills).set({ ...change, updatedAt: at.toISOString() }).where(eq(pg.backfills.installationId, installationId));
+    return;
+  }
   store.db.update(backfills).set({ ...change, updatedAt: at.toISOString() }).where(eq(backfills.installationId, installationId)).run();
 }
 
@@ -104,7 +158,7 @@ const costSchema = z.object({ rest: z.number(), graphqlCost: z.number(), notModi
  * batch, so it must cost the same at 10 stored assessments as at 100,000: it walks the
  * (installation, in scope) index backwards and stops at `limit`, never sorting them all.
  */
-export function recentAssessmentsQuery(store: Store, installationId: number, limit: number) {
+export function recentAssessmentsQuery(store: Store & { dialect: "sqlite" }, installationId: number, limit: number) {
   return store.db
     .select({ trigger: assessments.trigger, requests: assessments.requests })
     .from(assessments)
@@ -119,8 +173,16 @@ export function recentAssessmentsQuery(store: Store, installationId: number, lim
  * null when none is stored yet.
  */
 export async function recentAssessmentCost(store: Store, installationId: number, sample = 50): Promise<{ rest: number; graphql: number; assessments: number } | null> {
-  const rows = recentAssessmentsQuery(store, installationId, sample * 4)
-    .all()
+  const recent =
+    store.dialect === "postgres"
+      ? await store.db
+          .select({ trigger: pg.assessments.trigger, requests: pg.assessments.requests })
+          .from(pg.assessments)
+          .where(and(eq(pg.assessments.installationId, installationId), eq(pg.assessments.inScope, true)))
+          .orderBy(desc(pg.assessments.id))
+          .limit(sample * 4)
+      : recentAssessmentsQuery(store, installationId, sample * 4).all();
+  const rows = recent
     .filter((r) => !PARTIAL_TRIGGERS.includes(r.trigger.split(".")[0] ?? ""))
     .slice(0, sample);
   const costs = rows.flatMap((r) => {

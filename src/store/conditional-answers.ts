@@ -2,6 +2,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { requestKey, type AnswerCache, type CachedAnswer } from "../github/conditional-cache.js";
 import { conditionalAnswers, repositories } from "./schema.js";
+import * as pg from "./schema-pg.js";
 import type { Store } from "./store.js";
 
 /*
@@ -39,11 +40,7 @@ export class StoredAnswerCache implements AnswerCache {
     const installationId = this.installation(scope);
     if (installationId === null) return undefined;
     const key = requestKey(route, params);
-    const row = this.store.db
-      .select()
-      .from(conditionalAnswers)
-      .where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key)))
-      .get();
+    const row = await this.read(installationId, key);
     if (!row) return undefined;
     let data: unknown;
     let headers: Record<string, unknown>;
@@ -54,7 +51,7 @@ export class StoredAnswerCache implements AnswerCache {
       // A damaged row is not an answer: read afresh.
       return undefined;
     }
-    this.store.db.update(conditionalAnswers).set({ usedAt: this.clock() }).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).run();
+    await this.used(installationId, key);
     return { etag: row.etag, status: row.status, data, headers };
   }
 
@@ -63,18 +60,36 @@ export class StoredAnswerCache implements AnswerCache {
     if (installationId === null) return;
     const headers = Object.fromEntries(KEPT_HEADERS.filter((h) => answer.headers[h] !== undefined).map((h) => [h, answer.headers[h]]));
     const row = { etag: answer.etag, status: answer.status, data: JSON.stringify(answer.data ?? null), headers: JSON.stringify(headers), usedAt: this.clock() };
-    this.store.db
-      .insert(conditionalAnswers)
-      .values({ installationId, key: requestKey(route, params), ...row })
-      .onConflictDoUpdate({ target: [conditionalAnswers.installationId, conditionalAnswers.key], set: row })
-      .run();
+    const values = { installationId, key: requestKey(route, params), ...row };
+    if (this.store.dialect === "postgres") {
+      await this.store.db.insert(pg.conditionalAnswers).values(values).onConflictDoUpdate({ target: [pg.conditionalAnswers.installationId, pg.conditionalAnswers.key], set: row });
+    } else {
+      this.store.db.insert(conditionalAnswers).values(values).onConflictDoUpdate({ target: [conditionalAnswers.installationId, conditionalAnswers.key], set: row }).run();
+    }
     const writes = (this.writes.get(installationId) ?? 0) + 1;
     this.writes.set(installationId, writes);
     if (writes % PRUNE_EVERY === 0) await this.prune(installationId);
   }
 
+  private async read(installationId: number, key: string): Promise<typeof conditionalAnswers.$inferSelect | undefined> {
+    const { db, dialect } = this.store;
+    if (dialect === "postgres") return (await db.select().from(pg.conditionalAnswers).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, key))))[0];
+    return db.select().from(conditionalAnswers).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).get();
+  }
+
+  private async used(installationId: number, key: string): Promise<void> {
+    const { db, dialect } = this.store;
+    const usedAt = this.clock();
+    if (dialect === "postgres") await db.update(pg.conditionalAnswers).set({ usedAt }).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, key)));
+    else db.update(conditionalAnswers).set({ usedAt }).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).run();
+  }
+
   /** The installation's bound: its repositories' reads, at least the floor. */
   async capacity(installationId: number): Promise<number> {
+    if (this.store.dialect === "postgres") {
+      const [covered] = await this.store.db.select({ n: count() }).from(pg.repositories).where(and(eq(pg.repositories.installationId, installationId), isNull(pg.repositories.removedAt)));
+      return Math.max(MIN_ANSWERS, (covered?.n ?? 0) * ANSWERS_PER_REPOSITORY);
+    }
     const covered = this.store.db
       .select({ n: count() })
       .from(repositories)
@@ -86,6 +101,13 @@ export class StoredAnswerCache implements AnswerCache {
   /** Drops the least recently used answers beyond the installation's bound. */
   async prune(installationId: number): Promise<number> {
     const keep = await this.capacity(installationId);
+    if (this.store.dialect === "postgres") {
+      const answers = pg.conditionalAnswers;
+      const [oldest] = await this.store.db.select({ usedAt: answers.usedAt }).from(answers).where(eq(answers.installationId, installationId)).orderBy(sql`${answers.usedAt} desc`).limit(1).offset(keep - 1);
+      if (!oldest) return 0;
+      const gone = await this.store.db.delete(answers).where(and(eq(answers.installationId, installationId), sql`${answers.usedAt} < ${oldest.usedAt}`));
+      return gone.rowCount ?? 0;
+    }
     const oldestKept = this.store.db
       .select({ usedAt: conditionalAnswers.usedAt })
       .from(conditionalAnswers)
@@ -99,6 +121,7 @@ export class StoredAnswerCache implements AnswerCache {
   }
 
   async size(installationId: number): Promise<number> {
+    if (this.store.dialect === "postgres") return (await this.store.db.select({ n: count() }).from(pg.conditionalAnswers).where(eq(pg.conditionalAnswers.installationId, installationId)))[0]?.n ?? 0;
     return this.store.db.select({ n: count() }).from(conditionalAnswers).where(eq(conditionalAnswers.installationId, installationId)).get()?.n ?? 0;
   }
 }

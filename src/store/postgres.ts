@@ -1,6 +1,7 @@
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
@@ -62,4 +63,13 @@ export async function migratePostgres(pool: pg.Pool, migrationsFolder = POSTGRES
   } finally {
     client.release();
   }
+}
+
+/**
+ * Takes, for the rest of the transaction, the lock on one installation's `purpose` (its audit
+ * chain, its backfill): replicas doing the same to the same installation wait their turn, other
+ * installations go on in parallel. The key is a 64-bit hash of a name only this app uses.
+ */
+export async function lockInstallation(tx: { execute: (query: SQL) => Promise<unknown> }, purpose: string, installationId: number): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`claimcheck:${purpose}:${installationId}`}, 0))`);
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sqliteOnly } from "../helpers/dialects.js";
 import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { costOf } from "../../src/app/backfill.js";
 import { MEASURED_COST, planBackfill } from "../../src/app/backfill-plan.js";
@@ -40,8 +41,8 @@ describe("the cost a backfill plans with", () => {
   it("is read from an index, newest first, without reading and sorting every stored assessment", async () => {
     // Asked before every batch of a backfill: sorting all of an installation's assessments (their
     // JSON columns with them) blocked the event loop for seconds once thousands were stored.
-    const query = recentAssessmentsQuery(store, INSTALLATION, 200).toSQL();
-    const sqlite = (store.db as unknown as { $client: { prepare: (sql: string) => { all: (...params: unknown[]) => unknown[] } } }).$client;
+    const query = recentAssessmentsQuery(sqliteOnly(store), INSTALLATION, 200).toSQL();
+    const sqlite = (sqliteOnly(store).db as unknown as { $client: { prepare: (sql: string) => { all: (...params: unknown[]) => unknown[] } } }).$client;
     const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...query.params) as { detail: string }[];
     const steps = plan.map((p) => p.detail).join("; ");
     expect(steps).toContain("USING INDEX assessments_installation_scope");

@@ -1,5 +1,6 @@
 import { eq, lte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { sqliteOnly } from "../helpers/dialects.js";
 import { HistoryCache } from "../../src/app/history-cache.js";
 import { loadStoredHistory, storedHistory } from "../../src/app/stored-history.js";
 import { historyAssessments, loadHistoryAssessments } from "../../src/store/history.js";
@@ -50,14 +51,14 @@ describe("the history kept between page views", () => {
     const later = new Date(NOW.getTime() + 3_600_000);
     const expected = await storedHistory(store, 1, later, 90);
     // The rows the first view read are spoilt: the next view must not read them again.
-    const originals = store.db.select({ id: schema.assessments.id, results: schema.assessments.results }).from(schema.assessments).where(lte(schema.assessments.id, 3)).all();
-    store.db.update(schema.assessments).set({ results: "spoilt" }).where(lte(schema.assessments.id, 3)).run();
+    const originals = sqliteOnly(store).db.select({ id: schema.assessments.id, results: schema.assessments.results }).from(schema.assessments).where(lte(schema.assessments.id, 3)).all();
+    sqliteOnly(store).db.update(schema.assessments).set({ results: "spoilt" }).where(lte(schema.assessments.id, 3)).run();
     await expect(storedHistory(store, 1, later, 90)).rejects.toThrow();
     expect(await cache.history(1, later, 90)).toEqual(expected);
-    for (const o of originals) store.db.update(schema.assessments).set({ results: o.results }).where(eq(schema.assessments.id, o.id)).run();
+    for (const o of originals) sqliteOnly(store).db.update(schema.assessments).set({ results: o.results }).where(eq(schema.assessments.id, o.id)).run();
 
     // A repository leaves the installation: built afresh, without it.
-    store.db.update(schema.repositories).set({ removedAt: later.toISOString() }).run();
+    sqliteOnly(store).db.update(schema.repositories).set({ removedAt: later.toISOString() }).run();
     await store.addRepositories(1, [{ id: 1, fullName: "octo-org/api" }]);
     expect(await cache.history(1, later, 90)).toEqual(await storedHistory(store, 1, later, 90));
     expect(await cache.history(1, later, 30)).toEqual(await storedHistory(store, 1, later, 30));

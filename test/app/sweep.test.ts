@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sqliteOnly } from "../helpers/dialects.js";
 import { assessments } from "../../src/store/schema.js";
 import { SCHEDULED_TRIGGER } from "../../src/app/sweep.js";
 import { startApp, type RunningApp } from "../simulator/app-harness.js";
@@ -47,7 +48,7 @@ describe("scheduled re-assessment", () => {
     const issuesBefore = sim.model.issues.length;
     // A day passes without an event.
     const dayAgo = new Date(Date.now() - 25 * HOUR).toISOString();
-    app.store.db.update(assessments).set({ startedAt: dayAgo, finishedAt: dayAgo }).where(eq(assessments.installationId, INSTALLATION)).run();
+    sqliteOnly(app.store).db.update(assessments).set({ startedAt: dayAgo, finishedAt: dayAgo }).where(eq(assessments.installationId, INSTALLATION)).run();
     sim.resetStats();
     const [outcome] = await app.sweep();
     await app.idle();

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { postgresConfig } from "../../src/store/postgres.js";
+import { PostgresStore } from "../../src/store/postgres-store.js";
 
 /*
  * PostgreSQL for the store's tests: the server TEST_DATABASE_URL names (`.ci/run` sets it when
@@ -66,6 +67,37 @@ export async function freshSchema(): Promise<{ pool: pg.Pool; schema: string; ur
     url,
     drop: async () => {
       await pool.end();
+      await dropSchema(url, schema);
+    },
+  };
+}
+
+/**
+ * A PostgreSQL store in a new, empty schema of its own (its connections' search_path), opened as
+ * the app opens one (migrations applied at open); `drop` closes it and removes the schema (a store
+ * `reopen` gave is the caller's to close).
+ */
+export async function freshPostgresStore(): Promise<{ store: PostgresStore; reopen: () => Promise<PostgresStore>; drop: () => Promise<void> }> {
+  if (!("url" in postgres)) throw new Error(postgres.skipped);
+  const url = postgres.url;
+  const schema = `test_${randomBytes(6).toString("hex")}`;
+  await withClient(url, (client) => client.query(`create schema "${schema}"`));
+  const reopen = () => PostgresStore.open(url, { options: `-c search_path=${schema}` });
+  const store = await reopen();
+  let closed = false;
+  const close = store.close.bind(store);
+  // A test may close the store itself; the schema goes either way.
+  store.close = async () => {
+    if (closed) return;
+    closed = true;
+    await close();
+  };
+  return {
+    store,
+    // Another replica, or the same app started again, on the same database.
+    reopen,
+    drop: async () => {
+      await store.close();
       await dropSchema(url, schema);
     },
   };

@@ -1,5 +1,6 @@
 import { enqueueBackfill, updateBackfill } from "../../src/store/backfill-records.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sqliteOnly } from "../helpers/dialects.js";
 import { acceptedExceptions } from "../../src/issues/exceptions.js";
 import { parseMarker } from "../../src/issues/marker.js";
 import { IssuePublisher, type IssueRun } from "../../src/publish/issues.js";
@@ -153,7 +154,7 @@ describe("gap issue publisher", () => {
     await publish(results({ "pr-required": "gap" }));
     const [row] = await issueRows(store, INSTALLATION, "gap");
     github.personCloses("acme/api", 1, "not_planned", "Solo maintainer; reviewed at release time.");
-    store.db.update((await import("../../src/store/schema.js")).claimIssues).set({ state: "closed", closedBy: "person", stateReason: "not_planned" }).run();
+    sqliteOnly(store).db.update((await import("../../src/store/schema.js")).claimIssues).set({ state: "closed", closedBy: "person", stateReason: "not_planned" }).run();
     await recordException(store, { installationId: INSTALLATION, claimId: "2.2.2", scope: "acme/api", issueUrl: row!.issueUrl, acceptedBy: "Codertocat", acceptedAt: now.toISOString(), reason: "Solo maintainer; reviewed at release time.", expiresAt: "2026-09-08T10:00:00.000Z", evidenceKind: row!.evidenceKind });
     expect(await acceptedExceptions(store, INSTALLATION, now)).toEqual([expect.objectContaining({ claimId: "2.2.2", scope: "acme/api", acceptedBy: "Codertocat", reason: "Solo maintainer; reviewed at release time." })]);
 

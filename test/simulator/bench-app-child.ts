@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { getHeapSpaceStatistics } from "node:v8";
 import { boundHeapGrowth } from "../../src/app/heap-policy.js";
 import { sql } from "drizzle-orm";
-import { Store } from "../../src/store/store.js";
+import { SqliteStore } from "../../src/store/store.js";
 import { startApp } from "./app-harness.js";
 
 /*
@@ -25,7 +25,7 @@ if (!githubUrl || !process.send) {
 // As src/main.ts does for the deployed app.
 boundHeapGrowth();
 const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-"));
-const store = await Store.open(join(dir, "bench.db"));
+const store = await SqliteStore.open(join(dir, "bench.db"));
 const app = await startApp({ githubUrl, store, concurrency: Number(concurrency ?? 4), spaceWrites: spaceWrites !== "relaxed" });
 
 const loop = monitorEventLoopDelay({ resolution: 10 });

@@ -8,6 +8,8 @@ import { observed } from "../../src/core/findings.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { evaluateClaims } from "../../src/evaluation/evaluate.js";
 import { databasePath, Store } from "../../src/store/store.js";
+import { dialects, sqliteOnly } from "../helpers/dialects.js";
+import { freshPostgresStore, skipPostgres } from "../helpers/postgres.js";
 
 const dirs: string[] = [];
 function tempDb(): string {
@@ -35,11 +37,11 @@ function assessment(owner: string, name: string, prRequired: boolean): Assessmen
   };
 }
 
-describe("Store", () => {
+describe("Store on SQLite", () => {
   it("creates the database file and its folder, applies migrations, and uses WAL", async () => {
     const path = tempDb();
     const store = await Store.open(`file:${path}`);
-    expect(await store.journalMode()).toBe("wal");
+    expect(await sqliteOnly(store).journalMode()).toBe("wal");
     expect(await store.healthy()).toBe(true);
     await store.close();
     const raw = new Database(path);
@@ -53,13 +55,58 @@ describe("Store", () => {
     expect(databasePath("/var/lib/x.db")).toBe("/var/lib/x.db");
     expect(databasePath(":memory:")).toBe(":memory:");
     expect(databasePath("file:///var/lib/x.db")).toBe("/var/lib/x.db");
-    expect(() => databasePath("postgres://claimcheck@db:5432/claimcheck")).toThrow(/postgres:\/\/ URLs are not supported yet: this version stores its data in SQLite .* one replica/);
-    expect(() => databasePath("postgresql://db/claimcheck")).toThrow(/postgresql:\/\/ URLs are not supported yet/);
-    expect(() => databasePath("MySQL://db/x")).toThrow(/mysql:\/\/ URLs are not supported/);
+    // A PostgreSQL URL is never taken for a file name: Store.open sends it to PostgreSQL.
+    expect(() => databasePath("postgres://claimcheck@db:5432/claimcheck")).toThrow(/postgres:\/\/ names a PostgreSQL server, not a SQLite file/);
+    expect(() => databasePath("postgresql://db/claimcheck")).toThrow(/postgresql:\/\/ names a PostgreSQL server/);
+    expect(() => databasePath("MySQL://db/x")).toThrow(/mysql:\/\/ URLs are not supported: the store is a SQLite file .* or a PostgreSQL server/);
   });
 
+  it("opens a postgres:// URL on PostgreSQL, and says in one line, without the password, when the server does not answer", async () => {
+    // Port 1 on this machine: nothing listens, so the connection is refused at once.
+    const opening = Store.open("postgres://claimcheck:s3cret-pw@127.0.0.1:1/claimcheck");
+    await expect(opening).rejects.toThrow(/^could not open the PostgreSQL database at 127\.0\.0\.1:1\/claimcheck: .*ECONNREFUSED/);
+    const message = await opening.catch((error: unknown) => (error instanceof Error ? error.message : ""));
+    expect(message).not.toContain("s3cret-pw");
+    expect(message).not.toContain("\n");
+  });
+
+  it("recovers a delivery interrupted by a restart", async () => {
+    const path = tempDb();
+    const store = await Store.open(path);
+    expect(await store.claimDelivery("d3", "pull_request", 1)).toBe(true);
+    await store.close();
+    const reopened = await Store.open(path);
+    expect(await reopened.deliveryState("d3")).toBe("failed");
+    expect(await reopened.claimDelivery("d3", "pull_request", 1)).toBe(true);
+    await reopened.close();
+  });
+});
+
+describe.skipIf(skipPostgres("store restarts on PostgreSQL"))("Store on PostgreSQL, started again", () => {
+  it("marks only deliveries claimed longer ago than the lease interrupted: another replica may be processing the others", async () => {
+    const { store, reopen, drop } = await freshPostgresStore();
+    try {
+      const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
+      expect(await store.claimDelivery("stale", "pull_request", 1, hoursAgo(2))).toBe(true);
+      expect(await store.claimDelivery("live", "pull_request", 1, hoursAgo(0))).toBe(true);
+      const replica = await reopen();
+      try {
+        expect(await replica.delivery("stale")).toEqual({ state: "failed", error: "interrupted by a restart", event: "pull_request" });
+        expect(await replica.deliveryState("live")).toBe("processing");
+        expect(await replica.claimDelivery("live", "pull_request", 1)).toBe(false);
+        expect(await replica.claimDelivery("stale", "pull_request", 1)).toBe(true);
+      } finally {
+        await replica.close();
+      }
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe.each(dialects("store"))("Store on $name", ({ open }) => {
   it("keeps history: a later assessment is added, not written over", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "acme", "Organization");
     await store.recordAssessment({ installationId: 1, trigger: "installation.created", assessment: assessment("acme", "api", false), configProblems: [] });
     await store.recordAssessment({ installationId: 1, trigger: "branch_protection_rule.created", assessment: assessment("acme", "api", true), configProblems: [] });
@@ -71,7 +118,7 @@ describe("Store", () => {
   });
 
   it("never returns one installation's assessments to another", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "acme", "Organization");
     await store.upsertInstallation(2, "other", "Organization");
     await store.recordAssessment({ installationId: 1, trigger: "t", assessment: assessment("acme", "api", true), configProblems: [] });
@@ -81,7 +128,7 @@ describe("Store", () => {
   });
 
   it("refuses to store a finding whose value does not match the catalogue", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "acme", "Organization");
     const bad = assessment("acme", "api", true);
     bad.findings = [{ ...bad.findings[0]!, value: "yes" as never }];
@@ -89,9 +136,8 @@ describe("Store", () => {
     await store.close();
   });
 
-  it("claims a delivery once, lets a failed one run again, and recovers one interrupted by a restart", async () => {
-    const path = tempDb();
-    const store = await Store.open(path);
+  it("claims a delivery once and lets a failed one run again", async () => {
+    const store = await open();
     expect(await store.claimDelivery("d1", "pull_request", 1)).toBe(true);
     expect(await store.claimDelivery("d1", "pull_request", 1)).toBe(false);
     await store.finishDelivery("d1", { ok: true });
@@ -100,12 +146,14 @@ describe("Store", () => {
     expect(await store.claimDelivery("d2", "pull_request", 1)).toBe(true);
     await store.finishDelivery("d2", { ok: false, error: "HTTP 502" });
     expect(await store.claimDelivery("d2", "pull_request", 1)).toBe(true);
-
-    expect(await store.claimDelivery("d3", "pull_request", 1)).toBe(true);
+    expect(await store.delivery("d2")).toEqual({ state: "processing", error: null, event: "pull_request" });
     await store.close();
-    const reopened = await Store.open(path);
-    expect(await reopened.deliveryState("d3")).toBe("failed");
-    expect(await reopened.claimDelivery("d3", "pull_request", 1)).toBe(true);
-    await reopened.close();
+  });
+
+  it("claims a delivery for one of several callers asking at once", async () => {
+    const store = await open();
+    const claims = await Promise.all(Array.from({ length: 8 }, () => store.claimDelivery("d4", "push", 1)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    await store.close();
   });
 });
