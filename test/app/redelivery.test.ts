@@ -13,6 +13,8 @@ import { startSimulator, type Simulator } from "../simulator/server.js";
 import { installationCreated, pullRequestOpened } from "../simulator/webhooks.js";
 import { ACME } from "../e2e/helpers.js";
 import { collect } from "../helpers/async-items.js";
+import { dialects } from "../helpers/dialects.js";
+import type { Store } from "../../src/store/store.js";
 
 /*
  * Webhooks GitHub could not deliver while the app was down are asked for again from the app's
@@ -28,24 +30,28 @@ let offsetMs = 0;
 const clock = () => new Date(Date.now() + offsetMs);
 const INSTALLATION = ACME.installation.id;
 
-beforeAll(async () => {
-  sim = await startSimulator(ACME);
-  app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false, now: clock, sleep: async () => undefined });
-  hooks = hookDeliveries(sim.model);
-  hooks.clock = clock;
-  hooks.target = { url: app.webhookUrl, secret: app.secret };
-  await hooks.send(installationCreated(sim.model));
-  await app.idle();
-  // The app's first recovery run: nothing failed yet; it remembers how far it looked.
-  expect(await app.recoverDeliveries()).toMatchObject({ failed: 0, requested: 0, gap: null });
-});
+describe.each(dialects("missed webhooks"))("missed webhooks on $name", ({ open }) => {
+  let store: Store;
+  beforeAll(async () => {
+    offsetMs = 0;
+    store = await open();
+    sim = await startSimulator(ACME);
+    app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false, now: clock, sleep: async () => undefined, store });
+    hooks = hookDeliveries(sim.model);
+    hooks.clock = clock;
+    hooks.target = { url: app.webhookUrl, secret: app.secret };
+    await hooks.send(installationCreated(sim.model));
+    await app.idle();
+    // The app's first recovery run: nothing failed yet; it remembers how far it looked.
+    expect(await app.recoverDeliveries()).toMatchObject({ failed: 0, requested: 0, gap: null });
+  });
 
-afterAll(async () => {
-  await app?.stop();
-  await sim?.stop();
-});
+  afterAll(async () => {
+    await app?.stop();
+    await sim?.stop();
+    await store?.close();
+  });
 
-describe("missed webhooks", () => {
   it("asks GitHub to redeliver what failed while the app was down, and the check run appears", async () => {
     hooks.outage = true;
     const repo = sim.model.repos.get("api")!;

@@ -4,11 +4,32 @@ import type { AuditEventInput } from "../../src/audit/normalise.js";
 import { AuditSummaries, MAX_LINKS_PER_READ } from "../../src/audit/summary.js";
 import { auditFindings } from "../../src/audit/evidence.js";
 import { EXPORT_COLUMNS } from "../../src/audit/export.js";
-import { AuditTrail, linkHash } from "../../src/audit/trail.js";
+import { AuditTrail, linkHash, nextLink } from "../../src/audit/trail.js";
+import * as pg from "../../src/store/schema-pg.js";
 import { Store } from "../../src/store/store.js";
 import { fileStore as newFileStore, removeFileStores } from "../helpers/file-store.js";
+import { dialects } from "../helpers/dialects.js";
 
 afterEach(removeFileStores);
+
+/**
+ * `count` links for installation 1, an hour apart. On PostgreSQL each append is a transaction of
+ * several round trips under the chain's lock: thousands are written as the same links (chained by
+ * `nextLink`) in a few statements instead, the chain no different from one appended link by link.
+ */
+async function appendMany(store: Store, trail: AuditTrail, count: number): Promise<void> {
+  if (store.dialect === "sqlite") {
+    for (let i = 0; i < count; i += 1) await trail.append(1, "webhook", `d${i}`, event(i, 1));
+    return;
+  }
+  let head: { seq: number; hash: string } | undefined;
+  const links = Array.from({ length: count }, (_, i) => {
+    const link = nextLink({ installationId: 1, head, checkpoint: undefined }, "webhook", `d${i}`, event(i, 1), new Date());
+    head = link;
+    return link;
+  });
+  for (let i = 0; i < links.length; i += 1000) await store.db.insert(pg.auditEvents).values(links.slice(i, i + 1000));
+}
 const fileStore = () => newFileStore("claimcheck-summary-");
 
 const KINDS = ["member.added", "branch_protection_rule.edited", "push.force", "team_add"];
@@ -22,45 +43,7 @@ const event = (i: number, hours = 7): AuditEventInput => ({
   occurredAt: new Date(Date.UTC(2026, 0, 1) + i * hours * 3_600_000).toISOString(),
 });
 
-describe("the audit trail's incremental summary", () => {
-  it("gives the same counts as reading the whole trail, for windows that start mid-day", async () => {
-    const store = await Store.open(":memory:");
-    const trail = new AuditTrail(store);
-    for (let i = 0; i < 300; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
-    const summaries = new AuditSummaries(store);
-    const now = new Date(Date.UTC(2026, 2, 30));
-    for (const since of [new Date(Date.UTC(2026, 0, 20, 13, 30)), new Date(Date.UTC(2026, 1, 3, 0, 0)), new Date(Date.UTC(2025, 11, 1))]) {
-      const fast = await summaries.refresh(1, since, now);
-      const slow = await trail.summary(1, since);
-      expect(fast.countsByKind).toEqual(slow.countsByKind);
-      expect(fast.earliest).toBe(slow.earliest);
-      expect(fast.total).toBe(slow.total);
-      expect(fast.exported).toBe(300);
-    }
-    await store.close();
-  });
-
-  it("hashes only the links added since the last read, and none when nothing was added", async () => {
-    const store = await Store.open(":memory:");
-    const trail = new AuditTrail(store);
-    for (let i = 0; i < 50; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
-    const summaries = new AuditSummaries(store);
-    const since = new Date(Date.UTC(2025, 0, 1));
-    expect((await summaries.refresh(1, since)).hashedNow).toBe(50);
-    expect((await summaries.refresh(1, since)).hashedNow).toBe(0);
-    await trail.append(1, "webhook", "d50", event(50));
-    await trail.append(1, "webhook", "d51", event(51));
-    const third = await summaries.refresh(1, since);
-    expect(third.hashedNow).toBe(2);
-    expect(third.verification).toMatchObject({ ok: true, throughSeq: 52 });
-    expect(third.total).toBe(52);
-    // Another installation's chain is its own.
-    await trail.append(2, "webhook", "d0", event(0));
-    expect(await summaries.refresh(2, since)).toMatchObject({ total: 1, hashedNow: 1 });
-    expect(await summaries.refresh(1, since)).toMatchObject({ total: 52, hashedNow: 0 });
-    await store.close();
-  });
-
+describe("the audit trail's incremental summary on SQLite's own file", () => {
   it("catches an edited or removed link after the checkpoint, and a cut tail", async () => {
     const { store, path } = await fileStore();
     const trail = new AuditTrail(store);
@@ -115,8 +98,65 @@ describe("the audit trail's incremental summary", () => {
     await reopened.close();
   });
 
+  it("reads the counts another process wrote, not the ones it read before", async () => {
+    const { store, path } = await fileStore();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 20; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    const since = new Date(Date.UTC(2025, 0, 1));
+    const now = new Date(Date.UTC(2026, 2, 30));
+    expect((await new AuditSummaries(store).refresh(1, since, now)).total).toBe(20);
+    // Another process (the CLI, a second replica) appends and brings the summary up to date itself.
+    const other = await Store.open(path);
+    for (let i = 20; i < 30; i += 1) await new AuditTrail(other).append(1, "webhook", `d${i}`, event(i));
+    expect((await new AuditSummaries(other).refresh(1, since, now)).hashedNow).toBe(10);
+    await other.close();
+    const again = await new AuditSummaries(store).refresh(1, since, now);
+    expect(again).toMatchObject({ hashedNow: 0, total: 30, countsByKind: (await trail.summary(1, since)).countsByKind });
+    await store.close();
+  });
+});
+
+describe.each(dialects("audit trail summary"))("the audit trail's incremental summary on $name", ({ open }) => {
+  it("gives the same counts as reading the whole trail, for windows that start mid-day", async () => {
+    const store = await open();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 300; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    const summaries = new AuditSummaries(store);
+    const now = new Date(Date.UTC(2026, 2, 30));
+    for (const since of [new Date(Date.UTC(2026, 0, 20, 13, 30)), new Date(Date.UTC(2026, 1, 3, 0, 0)), new Date(Date.UTC(2025, 11, 1))]) {
+      const fast = await summaries.refresh(1, since, now);
+      const slow = await trail.summary(1, since);
+      expect(fast.countsByKind).toEqual(slow.countsByKind);
+      expect(fast.earliest).toBe(slow.earliest);
+      expect(fast.total).toBe(slow.total);
+      expect(fast.exported).toBe(300);
+    }
+    await store.close();
+  });
+
+  it("hashes only the links added since the last read, and none when nothing was added", async () => {
+    const store = await open();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 50; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    const summaries = new AuditSummaries(store);
+    const since = new Date(Date.UTC(2025, 0, 1));
+    expect((await summaries.refresh(1, since)).hashedNow).toBe(50);
+    expect((await summaries.refresh(1, since)).hashedNow).toBe(0);
+    await trail.append(1, "webhook", "d50", event(50));
+    await trail.append(1, "webhook", "d51", event(51));
+    const third = await summaries.refresh(1, since);
+    expect(third.hashedNow).toBe(2);
+    expect(third.verification).toMatchObject({ ok: true, throughSeq: 52 });
+    expect(third.total).toBe(52);
+    // Another installation's chain is its own.
+    await trail.append(2, "webhook", "d0", event(0));
+    expect(await summaries.refresh(2, since)).toMatchObject({ total: 1, hashedNow: 1 });
+    expect(await summaries.refresh(1, since)).toMatchObject({ total: 52, hashedNow: 0 });
+    await store.close();
+  });
+
   it("follows a retention prune: pruned events leave the counts and verification continues from the checkpoint", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     for (let i = 0; i < 100; i += 1) await trail.append(1, "webhook", `d${i}`, event(i, 24));
     const summaries = new AuditSummaries(store);
@@ -139,7 +179,7 @@ describe("the audit trail's incremental summary", () => {
   });
 
   it("counts an event recorded late on the window's first day (an audit-log entry read hours after it happened)", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     for (let i = 0; i < 40; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
     const summaries = new AuditSummaries(store);
@@ -154,27 +194,10 @@ describe("the audit trail's incremental summary", () => {
     await store.close();
   });
 
-  it("reads the counts another process wrote, not the ones it read before", async () => {
-    const { store, path } = await fileStore();
-    const trail = new AuditTrail(store);
-    for (let i = 0; i < 20; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
-    const since = new Date(Date.UTC(2025, 0, 1));
-    const now = new Date(Date.UTC(2026, 2, 30));
-    expect((await new AuditSummaries(store).refresh(1, since, now)).total).toBe(20);
-    // Another process (the CLI, a second replica) appends and brings the summary up to date itself.
-    const other = await Store.open(path);
-    for (let i = 20; i < 30; i += 1) await new AuditTrail(other).append(1, "webhook", `d${i}`, event(i));
-    expect((await new AuditSummaries(other).refresh(1, since, now)).hashedNow).toBe(10);
-    await other.close();
-    const again = await new AuditSummaries(store).refresh(1, since, now);
-    expect(again).toMatchObject({ hashedNow: 0, total: 30, countsByKind: (await trail.summary(1, since)).countsByKind });
-    await store.close();
-  });
-
   it("counts a link as exported only if its export line has every field its hash covers", async () => {
     // The summary checks each exported column instead of hashing a link twice: that is the same
     // proof only while the columns include every field of the hash.
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     await trail.append(1, "webhook", "d0", event(0));
     const row = (await trail.latest(1, 1))[0]!;
@@ -185,7 +208,7 @@ describe("the audit trail's incremental summary", () => {
   });
 
   it("hashes a long trail in slices: until caught up, what depends on every link is unknown, not guessed", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     for (let i = 0; i < 120; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
     const summaries = new AuditSummaries(store);
@@ -194,9 +217,9 @@ describe("the audit trail's incremental summary", () => {
     const caught = await summaries.catchUp(1);
     expect(caught).toMatchObject({ pending: 0, total: 120 });
 
-    const other = await Store.open(":memory:");
+    const other = await open();
     const long = new AuditTrail(other);
-    for (let i = 0; i < MAX_LINKS_PER_READ + 10; i += 1) await long.append(1, "webhook", `d${i}`, event(i, 1));
+    await appendMany(other, long, MAX_LINKS_PER_READ + 10);
     const pendingFindings = await auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" });
     const verified = pendingFindings.find((f) => f.id === "audit.chain-verified")!;
     expect(verified.value).toBeNull();

@@ -6,6 +6,7 @@ import type { AuditEventInput } from "../../src/audit/normalise.js";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { Store } from "../../src/store/store.js";
 import { fileStore as newFileStore, removeFileStores } from "../helpers/file-store.js";
+import { dialects } from "../helpers/dialects.js";
 import { collect } from "../helpers/async-items.js";
 
 afterEach(removeFileStores);
@@ -28,27 +29,7 @@ describe("canonicalJson", () => {
   });
 });
 
-describe("AuditTrail", () => {
-  it("chains events per installation and verifies end to end", async () => {
-    const store = await Store.open(":memory:");
-    const trail = new AuditTrail(store);
-    for (let i = 0; i < 5; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
-    await trail.append(2, "webhook", "d0", event(0));
-    const result = await trail.verify(1);
-    expect(result).toMatchObject({ ok: true, checked: 5, fromSeq: 1 });
-    expect(await trail.verify(2)).toMatchObject({ ok: true, checked: 1 });
-    await store.close();
-  });
-
-  it("records a redelivered webhook once", async () => {
-    const store = await Store.open(":memory:");
-    const trail = new AuditTrail(store);
-    expect(await trail.append(1, "webhook", "same", event(1))).toEqual({ recorded: true, seq: 1 });
-    expect(await trail.append(1, "webhook", "same", event(1))).toEqual({ recorded: false, seq: 1 });
-    expect((await collect(trail.events(1)))).toHaveLength(1);
-    await store.close();
-  });
-
+describe("AuditTrail on SQLite's own file", () => {
   it("refuses updates and unchecked deletes at the database", async () => {
     const { store, path } = await fileStore();
     await new AuditTrail(store).append(1, "webhook", "d1", event(1));
@@ -88,9 +69,31 @@ describe("AuditTrail", () => {
     expect(await new AuditTrail(reopened).verify(1)).toMatchObject({ ok: false, brokenAt: { seq: 3, reason: expect.stringContaining("missing") } });
     await reopened.close();
   });
+});
+
+describe.each(dialects("audit trail"))("AuditTrail on $name", ({ open }) => {
+  it("chains events per installation and verifies end to end", async () => {
+    const store = await open();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 5; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    await trail.append(2, "webhook", "d0", event(0));
+    const result = await trail.verify(1);
+    expect(result).toMatchObject({ ok: true, checked: 5, fromSeq: 1 });
+    expect(await trail.verify(2)).toMatchObject({ ok: true, checked: 1 });
+    await store.close();
+  });
+
+  it("records a redelivered webhook once", async () => {
+    const store = await open();
+    const trail = new AuditTrail(store);
+    expect(await trail.append(1, "webhook", "same", event(1))).toEqual({ recorded: true, seq: 1 });
+    expect(await trail.append(1, "webhook", "same", event(1))).toEqual({ recorded: false, seq: 1 });
+    expect((await collect(trail.events(1)))).toHaveLength(1);
+    await store.close();
+  });
 
   it("prunes past the retention period behind a checkpoint, and the rest still verifies and still chains on", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     for (let i = 0; i < 10; i += 1) await trail.append(1, "webhook", `d${i}`, event(i * 10));
     const now = new Date(Date.UTC(2026, 2, 1));
@@ -106,7 +109,7 @@ describe("AuditTrail", () => {
   });
 
   it("never reads another installation's events", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     await trail.append(1, "webhook", "a", event(1, { target: "secret of org one" }));
     await trail.append(2, "webhook", "b", event(2));
@@ -117,7 +120,7 @@ describe("AuditTrail", () => {
   });
 
   it("exports JSONL and CSV with the chain fields", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     await trail.append(1, "webhook", "d1", event(1, { target: 'name, with "quotes"' }));
     await trail.append(1, "webhook", "d2", event(2, { actor: "=cmd" }));

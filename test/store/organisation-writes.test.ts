@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { backfillOf, enqueueBackfillInSlices, pendingRepositories, settleRepository } from "../../src/store/backfill-records.js";
 import { latestAssessmentHeads, loadLatestAssessments } from "../../src/store/issue-records.js";
-import { ROWS_PER_SLICE, Store } from "../../src/store/store.js";
+import { ROWS_PER_SLICE, type Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 import { turnsDuring } from "../helpers/turns.js";
 
 /*
@@ -16,10 +17,10 @@ const trigger = { name: "installation.created", deliveryId: "d1" };
 const at = new Date("2026-11-28T10:00:00Z");
 const names = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `acme/repo-${from + i}`);
 
-describe("writes over a whole organisation", () => {
+describe.each(dialects("writes and reads over a whole organisation"))("writes over a whole organisation on $name", ({ open }) => {
   let store: Store;
   beforeEach(async () => {
-    store = await Store.open(":memory:");
+    store = await open();
     await store.upsertInstallation(INSTALLATION, "acme", "Organization");
   });
   afterEach(async () => await store.close());
@@ -58,10 +59,10 @@ describe("writes over a whole organisation", () => {
   });
 });
 
-describe("reads over a whole organisation", () => {
+describe.each(dialects("writes and reads over a whole organisation"))("reads over a whole organisation on $name", ({ open }) => {
   let store: Store;
   beforeEach(async () => {
-    store = await Store.open(":memory:");
+    store = await open();
     await store.upsertInstallation(INSTALLATION, "acme", "Organization");
   });
   afterEach(async () => await store.close());
