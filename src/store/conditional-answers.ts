@@ -23,6 +23,13 @@ const KEPT_HEADERS = ["etag", "link", "content-type", "last-modified"];
 
 const headersSchema = z.record(z.string(), z.unknown());
 
+/**
+ * The key as PostgreSQL stores it: its text cannot hold the NUL that separates the route from the
+ * parameters in `requestKey`. A newline takes its place: routes are the app's own constants, never
+ * with a newline, and the parameters' JSON escapes any it holds, so no two keys become one.
+ */
+const pgKey = (key: string) => key.replace("\u0000", "\n");
+
 export class StoredAnswerCache implements AnswerCache {
   private readonly writes = new Map<number, number>();
 
@@ -62,7 +69,7 @@ export class StoredAnswerCache implements AnswerCache {
     const row = { etag: answer.etag, status: answer.status, data: JSON.stringify(answer.data ?? null), headers: JSON.stringify(headers), usedAt: this.clock() };
     const values = { installationId, key: requestKey(route, params), ...row };
     if (this.store.dialect === "postgres") {
-      await this.store.db.insert(pg.conditionalAnswers).values(values).onConflictDoUpdate({ target: [pg.conditionalAnswers.installationId, pg.conditionalAnswers.key], set: row });
+      await this.store.db.insert(pg.conditionalAnswers).values({ ...values, key: pgKey(values.key) }).onConflictDoUpdate({ target: [pg.conditionalAnswers.installationId, pg.conditionalAnswers.key], set: row });
     } else {
       this.store.db.insert(conditionalAnswers).values(values).onConflictDoUpdate({ target: [conditionalAnswers.installationId, conditionalAnswers.key], set: row }).run();
     }
@@ -73,14 +80,14 @@ export class StoredAnswerCache implements AnswerCache {
 
   private async read(installationId: number, key: string): Promise<typeof conditionalAnswers.$inferSelect | undefined> {
     const { db, dialect } = this.store;
-    if (dialect === "postgres") return (await db.select().from(pg.conditionalAnswers).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, key))))[0];
+    if (dialect === "postgres") return (await db.select().from(pg.conditionalAnswers).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, pgKey(key)))))[0];
     return db.select().from(conditionalAnswers).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).get();
   }
 
   private async used(installationId: number, key: string): Promise<void> {
     const { db, dialect } = this.store;
     const usedAt = this.clock();
-    if (dialect === "postgres") await db.update(pg.conditionalAnswers).set({ usedAt }).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, key)));
+    if (dialect === "postgres") await db.update(pg.conditionalAnswers).set({ usedAt }).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, pgKey(key))));
     else db.update(conditionalAnswers).set({ usedAt }).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).run();
   }
 
