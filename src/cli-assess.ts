@@ -62,7 +62,8 @@ environment:
   GITHUB_TOKEN            a token that can read ORG (a fine-grained token, or \`gh auth token\`), or else
   APP_ID                  with PRIVATE_KEY (the PEM) or PRIVATE_KEY_PATH (its file): the app's installation on ORG
   GHE_HOST                GitHub Enterprise Server's host name (with GHE_PROTOCOL, default https), like Probot
-  DATABASE_URL            the app's SQLite database for --store (default file:./data/claimcheck.db)
+  DATABASE_URL            the app's database for --store: a SQLite file (default file:./data/claimcheck.db)
+                          or a PostgreSQL server (postgres://user@host:5432/database)
 
 exit codes: 0 assessed, 1 gaps found with --fail-on gap, 2 usage, credential or connection error,
 3 stopped by GitHub's rate limit (no report: its evidence would have been unknown).`;

@@ -33,7 +33,8 @@ options:
   -h, --help             show this help
 
 environment:
-  DATABASE_URL           the app's SQLite database (default file:./data/claimcheck.db)
+  DATABASE_URL           the app's database: a SQLite file (default file:./data/claimcheck.db)
+                         or a PostgreSQL server (postgres://user@host:5432/database)
 
 exit codes: 0 printed, 2 usage or setup error.`;
 

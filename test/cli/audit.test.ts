@@ -7,6 +7,7 @@ import { normaliseWebhook } from "../../src/audit/normalise.js";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { runCli } from "../../src/cli.js";
 import { Store } from "../../src/store/store.js";
+import { freshPostgresStore, skipPostgres } from "../helpers/postgres.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
 let dir: string;
@@ -21,8 +22,8 @@ async function cli(...argv: string[]) {
 }
 
 /** A small trail made of real webhook payloads, recorded at fixed times so the example export is stable. */
-async function seed(): Promise<void> {
-  const store = await Store.open(dbPath);
+async function seed(url = dbPath): Promise<void> {
+  const store = await Store.open(url);
   await store.upsertInstallation(1, "octo-org", "Organization");
   await store.upsertInstallation(2, "other-org", "Organization");
   const trail = new AuditTrail(store);
@@ -110,5 +111,31 @@ describe("claimcheck audit export", () => {
     const again = await cli("audit", "export", "--org", "octo-org", "--format", "csv", "--out", out);
     expect(again.code).toBe(2);
     expect(again.err[0]).toContain(`--out ${out}: the file already exists`);
+  });
+});
+
+describe("claimcheck audit on a PostgreSQL DATABASE_URL", () => {
+  it("says in one line, without the password, that the database could not be opened (exit 2)", async () => {
+    process.env.DATABASE_URL = "postgres://claimcheck:s3cret-pw@127.0.0.1:1/claimcheck";
+    const result = await cli("audit", "verify", "--org", "octo-org");
+    expect(result.code).toBe(2);
+    expect(result.err[0]).toMatch(/^claimcheck: environment variable DATABASE_URL: the database could not be opened \(could not open the PostgreSQL database at 127\.0\.0\.1:1\/claimcheck: .*ECONNREFUSED.*\)$/);
+    expect(result.err.join("\n")).not.toContain("s3cret-pw");
+  });
+
+  it.skipIf(skipPostgres("claimcheck audit on PostgreSQL"))("verifies the chain and exports the very lines SQLite does", async () => {
+    const { databaseUrl, drop } = await freshPostgresStore();
+    try {
+      await seed(databaseUrl);
+      process.env.DATABASE_URL = databaseUrl;
+      const ok = await cli("audit", "verify", "--org", "octo-org");
+      expect(ok.code).toBe(0);
+      expect(ok.out[0]).toMatch(/^audit trail of octo-org verified: 4 events from link 1, head [0-9a-f]{64}$/);
+      const all = await cli("audit", "export", "--org", "octo-org");
+      expect(all.code).toBe(0);
+      expect(`${all.out.join("\n")}\n`).toBe(readFileSync("docs/examples/audit-export.jsonl", "utf8"));
+    } finally {
+      await drop();
+    }
   });
 });

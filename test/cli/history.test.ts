@@ -6,6 +6,7 @@ import { runCli } from "../../src/cli.js";
 import { CLAIMS } from "../../src/core/catalogue.js";
 import type { CheckStatus } from "../../src/core/status.js";
 import { Store } from "../../src/store/store.js";
+import { freshPostgresStore, skipPostgres } from "../helpers/postgres.js";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
 const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * 86_400_000).toISOString();
@@ -97,6 +98,30 @@ describe("claimcheck history", () => {
       const result = await cli([...args]);
       expect(result.code).toBe(2);
       expect(result.err.split("\n")[0]).toContain(message);
+    }
+  });
+});
+
+describe.skipIf(skipPostgres("claimcheck history on PostgreSQL"))("claimcheck history on a PostgreSQL DATABASE_URL", () => {
+  it("prints the history SQLite gives for the same assessments", async () => {
+    const { store, databaseUrl, drop } = await freshPostgresStore();
+    try {
+      await store.upsertInstallation(1, "octo-org", "Organization");
+      await store.upsertInstallation(2, "other-org", "Organization");
+      await store.addRepositories(1, [{ id: 10, fullName: "octo-org/api" }]);
+      await store.addRepositories(2, [{ id: 20, fullName: "other-org/api" }]);
+      await record(store, 1, "octo-org/api", 40, "gap", "delivery-gap");
+      await record(store, 1, "octo-org/api", 10, "met", "delivery-met");
+      await record(store, 2, "other-org/api", 5, "gap", "delivery-other");
+      const fromSqlite = await cli(["--org", "octo-org", "--format", "json"]);
+      env = { DATABASE_URL: databaseUrl };
+      const fromPostgres = await cli(["--org", "octo-org", "--format", "json"]);
+      expect(fromPostgres.code).toBe(0);
+      expect(fromPostgres.out).toBe(fromSqlite.out);
+      expect(fromPostgres.out).toContain("delivery-met");
+      expect(fromPostgres.out).not.toContain("delivery-other");
+    } finally {
+      await drop();
     }
   });
 });

@@ -77,12 +77,15 @@ export async function freshSchema(): Promise<{ pool: pg.Pool; schema: string; ur
  * the app opens one (migrations applied at open); `drop` closes it and removes the schema (a store
  * `reopen` gave is the caller's to close).
  */
-export async function freshPostgresStore(): Promise<{ store: PostgresStore; reopen: () => Promise<PostgresStore>; drop: () => Promise<void> }> {
+export async function freshPostgresStore(): Promise<{ store: PostgresStore; databaseUrl: string; reopen: () => Promise<PostgresStore>; drop: () => Promise<void> }> {
   if (!("url" in postgres)) throw new Error(postgres.skipped);
   const url = postgres.url;
   const schema = `test_${randomBytes(6).toString("hex")}`;
   await withClient(url, (client) => client.query(`create schema "${schema}"`));
-  const reopen = () => PostgresStore.open(url, { options: `-c search_path=${schema}` });
+  // The DATABASE_URL an operator would give for this schema: libpq's `options` parameter sets the search_path.
+  const databaseUrl = new URL(url);
+  databaseUrl.searchParams.set("options", `-c search_path=${schema}`);
+  const reopen = () => PostgresStore.open(databaseUrl.toString());
   const store = await reopen();
   let closed = false;
   const close = store.close.bind(store);
@@ -94,6 +97,7 @@ export async function freshPostgresStore(): Promise<{ store: PostgresStore; reop
   };
   return {
     store,
+    databaseUrl: databaseUrl.toString(),
     // Another replica, or the same app started again, on the same database.
     reopen,
     drop: async () => {
