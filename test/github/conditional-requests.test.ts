@@ -8,6 +8,7 @@ import { Store } from "../../src/store/store.js";
 import { API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { TestOctokit } from "../helpers/probot.js";
+import { dialects } from "../helpers/dialects.js";
 
 const ROUTE = "GET /repos/{owner}/{repo}";
 const repoSchema = z.looseObject({ full_name: z.string() });
@@ -91,9 +92,13 @@ describe("conditional answers kept in the store, per installation", () => {
     expect((await cache.get("1", reads[0]!, { owner: "big", repo: "r0" }))?.headers).toEqual({ etag: `0${reads[0]}`, link: '<https://api.github.com/x?page=2>; rel="next"' });
     await store.close();
   }, 60_000);
+});
+
+describe.each(dialects("conditional answers in the store"))("conditional answers kept in the store on $name", ({ open }) => {
+  const answer = (etag: string) => ({ etag, status: 200, data: { etag }, headers: { etag, link: '<https://api.github.com/x?page=2>; rel="next"', "x-ratelimit-remaining": "10" } });
 
   it("drops the least recently used answers of an installation beyond its bound, and only that installation's", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "small", "Organization");
     await store.upsertInstallation(2, "other", "Organization");
     let tick = 0;
