@@ -36,10 +36,8 @@ async function record(store: Store, installationId: number, repo: string, daysAg
   });
 }
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "claimcheck-history-"));
-  env = { DATABASE_URL: `file:${join(dir, "claimcheck.db")}` };
-  const store = await Store.open(env.DATABASE_URL!);
+/** Two organisations' installations, one repository each, and their assessments. */
+async function seed(store: Store): Promise<void> {
   await store.upsertInstallation(1, "octo-org", "Organization");
   await store.upsertInstallation(2, "other-org", "Organization");
   await store.addRepositories(1, [{ id: 10, fullName: "octo-org/api" }]);
@@ -47,6 +45,13 @@ beforeEach(async () => {
   await record(store, 1, "octo-org/api", 40, "gap", "delivery-gap");
   await record(store, 1, "octo-org/api", 10, "met", "delivery-met");
   await record(store, 2, "other-org/api", 5, "gap", "delivery-other");
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "claimcheck-history-"));
+  env = { DATABASE_URL: `file:${join(dir, "claimcheck.db")}` };
+  const store = await Store.open(env.DATABASE_URL!);
+  await seed(store);
   await store.close();
 });
 afterEach(async () => rmSync(dir, { recursive: true, force: true }));
@@ -106,13 +111,7 @@ describe.skipIf(skipPostgres("claimcheck history on PostgreSQL"))("claimcheck hi
   it("prints the history SQLite gives for the same assessments", async () => {
     const { store, databaseUrl, drop } = await freshPostgresStore();
     try {
-      await store.upsertInstallation(1, "octo-org", "Organization");
-      await store.upsertInstallation(2, "other-org", "Organization");
-      await store.addRepositories(1, [{ id: 10, fullName: "octo-org/api" }]);
-      await store.addRepositories(2, [{ id: 20, fullName: "other-org/api" }]);
-      await record(store, 1, "octo-org/api", 40, "gap", "delivery-gap");
-      await record(store, 1, "octo-org/api", 10, "met", "delivery-met");
-      await record(store, 2, "other-org/api", 5, "gap", "delivery-other");
+      await seed(store);
       const fromSqlite = await cli(["--org", "octo-org", "--format", "json"]);
       env = { DATABASE_URL: databaseUrl };
       const fromPostgres = await cli(["--org", "octo-org", "--format", "json"]);
