@@ -53,6 +53,15 @@ async function enqueueOnPostgres(store: Store & { dialect: "postgres" }, install
       const values = repos.slice(start, start + ROWS_PER_SLICE).map((fullName) => ({ installationId, fullName }));
       added += (await tx.insert(pg.backfillRepositories).values(values).onConflictDoNothing().returning({ id: pg.backfillRepositories.id })).length;
     }
+    if (existing && existing.state !== "finished") {
+      // Grown in place: a replica settling one of its repositories meanwhile (without this lock) keeps its count.
+      const [grown] = await tx
+        .update(pg.backfills)
+        .set({ total: sql`${pg.backfills.total} + ${added}`, updatedAt: at.toISOString() })
+        .where(eq(pg.backfills.installationId, installationId))
+        .returning();
+      return grown!;
+    }
     const [queued] = await tx.select({ n: count() }).from(pg.backfillRepositories).where(eq(pg.backfillRepositories.installationId, installationId));
     const next = nextBackfill(existing, installationId, queued?.n ?? 0, added, trigger, at);
     await tx.insert(pg.backfills).values(next).onConflictDoUpdate({ target: pg.backfills.installationId, set: next });

@@ -103,6 +103,19 @@ describe.each(dialects("the store's record modules"))("the store's records on $n
     expect(await backfillOf(store, B)).toBeUndefined();
   });
 
+  it("counts every repository settled and every one queued when both happen at once", async () => {
+    const trigger = { name: "installation.created", deliveryId: "d1" };
+    const names = Array.from({ length: 20 }, (_, i) => `acme/r${i}`);
+    await enqueueBackfill(store, A, names, trigger, at(1));
+    await Promise.all([
+      ...names.map((name) => settleRepository(store, A, name, true, at(2))),
+      enqueueBackfill(store, A, ["acme/x", "acme/y"], trigger, at(3)),
+      enqueueBackfill(store, A, ["acme/y", "acme/z"], trigger, at(3)),
+    ]);
+    expect(await backfillOf(store, A)).toMatchObject({ total: 23, assessed: 20, failed: 0 });
+    expect((await pendingRepositories(store, A)).sort()).toEqual(["acme/x", "acme/y", "acme/z"]);
+  });
+
   it("works out what recent full assessments cost, leaving out partial ones", async () => {
     expect(await recentAssessmentCost(store, A)).toBeNull();
     await store.recordAssessment({ installationId: A, configProblems: [], ...assessment("a", at(1).toISOString(), "installation.created", 10) });
