@@ -13,18 +13,19 @@ import { dialects } from "../helpers/dialects.js";
 afterEach(removeFileStores);
 
 /**
- * `count` links for installation 1, an hour apart. On PostgreSQL each append is a transaction of
- * several round trips under the chain's lock: thousands are written as the same links (chained by
+ * `count` links for installation 1, `hours` apart. On PostgreSQL each append is a transaction of
+ * several round trips under the chain's lock (the trail's own tests append there one by one, and
+ * from several stores at once): hundreds or thousands are written as the same links (chained by
  * `nextLink`) in a few statements instead, the chain no different from one appended link by link.
  */
-async function appendMany(store: Store, trail: AuditTrail, count: number): Promise<void> {
+async function appendMany(store: Store, trail: AuditTrail, count: number, hours = 7): Promise<void> {
   if (store.dialect === "sqlite") {
-    for (let i = 0; i < count; i += 1) await trail.append(1, "webhook", `d${i}`, event(i, 1));
+    for (let i = 0; i < count; i += 1) await trail.append(1, "webhook", `d${i}`, event(i, hours));
     return;
   }
   let head: { seq: number; hash: string } | undefined;
   const links = Array.from({ length: count }, (_, i) => {
-    const link = nextLink({ installationId: 1, head, checkpoint: undefined }, "webhook", `d${i}`, event(i, 1), new Date());
+    const link = nextLink({ installationId: 1, head, checkpoint: undefined }, "webhook", `d${i}`, event(i, hours), new Date());
     head = link;
     return link;
   });
@@ -120,7 +121,7 @@ describe.each(dialects("audit trail summary"))("the audit trail's incremental su
   it("gives the same counts as reading the whole trail, for windows that start mid-day", async () => {
     const store = await open();
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 300; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    await appendMany(store, trail, 300);
     const summaries = new AuditSummaries(store);
     const now = new Date(Date.UTC(2026, 2, 30));
     for (const since of [new Date(Date.UTC(2026, 0, 20, 13, 30)), new Date(Date.UTC(2026, 1, 3, 0, 0)), new Date(Date.UTC(2025, 11, 1))]) {
@@ -137,7 +138,7 @@ describe.each(dialects("audit trail summary"))("the audit trail's incremental su
   it("hashes only the links added since the last read, and none when nothing was added", async () => {
     const store = await open();
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 50; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    await appendMany(store, trail, 50);
     const summaries = new AuditSummaries(store);
     const since = new Date(Date.UTC(2025, 0, 1));
     expect((await summaries.refresh(1, since)).hashedNow).toBe(50);
@@ -158,7 +159,7 @@ describe.each(dialects("audit trail summary"))("the audit trail's incremental su
   it("follows a retention prune: pruned events leave the counts and verification continues from the checkpoint", async () => {
     const store = await open();
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 100; i += 1) await trail.append(1, "webhook", `d${i}`, event(i, 24));
+    await appendMany(store, trail, 100, 24);
     const summaries = new AuditSummaries(store);
     const since = new Date(Date.UTC(2025, 0, 1));
     const now = new Date(Date.UTC(2026, 3, 1));
@@ -210,7 +211,7 @@ describe.each(dialects("audit trail summary"))("the audit trail's incremental su
   it("hashes a long trail in slices: until caught up, what depends on every link is unknown, not guessed", async () => {
     const store = await open();
     const trail = new AuditTrail(store);
-    for (let i = 0; i < 120; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    await appendMany(store, trail, 120);
     const summaries = new AuditSummaries(store);
     const first = await summaries.refresh(1, new Date(0), new Date(), 50);
     expect(first).toMatchObject({ hashedNow: 50, pending: 70, verification: { ok: true, throughSeq: 50 } });
@@ -219,7 +220,7 @@ describe.each(dialects("audit trail summary"))("the audit trail's incremental su
 
     const other = await open();
     const long = new AuditTrail(other);
-    await appendMany(other, long, MAX_LINKS_PER_READ + 10);
+    await appendMany(other, long, MAX_LINKS_PER_READ + 10, 1);
     const pendingFindings = await auditFindings(other, 1, { now: new Date(), since: new Date(0), org: "octo-org" });
     const verified = pendingFindings.find((f) => f.id === "audit.chain-verified")!;
     expect(verified.value).toBeNull();
