@@ -59,13 +59,28 @@ export async function unfinishedBackfill(store: Store, installationId: number): 
   return store.db.select({ id: backfills.installationId }).from(backfills).where(and(eq(backfills.installationId, installationId), ne(backfills.state, "finished"))).get() !== undefined;
 }
 
-/** Repositories still to assess, in the order they were queued. */
-export async function pendingRepositories(store: Store, installationId: number): Promise<string[]> {
-  return store.db
+/** Repositories still to assess, in the order they were queued (the first `limit` of them, when given). */
+export async function pendingRepositories(store: Store, installationId: number, limit?: number): Promise<string[]> {
+  const query = store.db
     .select({ fullName: backfillRepositories.fullName })
     .from(backfillRepositories)
     .where(eq(backfillRepositories.installationId, installationId))
-    .orderBy(asc(backfillRepositories.id))
+    .orderBy(asc(backfillRepositories.id));
+  return (limit === undefined ? query.all() : query.limit(limit).all()).map((r) => r.fullName);
+}
+
+/** How many repositories the installation's backfill has still to assess, counted by the database. */
+export async function pendingCount(store: Store, installationId: number): Promise<number> {
+  return store.db.select({ n: count() }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).get()?.n ?? 0;
+}
+
+/** Which of `repos` the installation's backfill has still to assess. */
+export async function stillPending(store: Store, installationId: number, repos: readonly string[]): Promise<string[]> {
+  if (repos.length === 0) return [];
+  return store.db
+    .select({ fullName: backfillRepositories.fullName })
+    .from(backfillRepositories)
+    .where(and(eq(backfillRepositories.installationId, installationId), inArray(backfillRepositories.fullName, [...repos])))
     .all()
     .map((r) => r.fullName);
 }

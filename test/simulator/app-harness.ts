@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { createClaimcheckApp, type AppDeps, type ClaimcheckApp } from "../../src/app/index.js";
-import type { InProcessQueue } from "../../src/queue/in-process.js";
+import type { JobQueue } from "../../src/queue/job-queue.js";
 import { Store } from "../../src/store/store.js";
 
 /*
@@ -40,7 +40,7 @@ export type AppOptions = {
   browser?: AppDeps["browser"];
 };
 
-export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => InProcessQueue | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"]; recoverDeliveries: ClaimcheckApp["recoverDeliveries"] };
+export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => JobQueue | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"]; recoverDeliveries: ClaimcheckApp["recoverDeliveries"] };
 
 /** The service's own throttling policy (src/github/throttle.ts), with an adjustable retry back-off. */
 export function productionOctokit(retryBaseMs?: number, spaceWrites = true) {
