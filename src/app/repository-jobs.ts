@@ -60,7 +60,14 @@ export type RepositoryJobDeps = {
  * issues written when the backfill ends. Only an optimisation and the issues' configurations:
  * the backfill's progress is in the store.
  */
-type BackfillRun = { configs: RunConfigCache; intern: (config: RepoConfig) => RepoConfig; assessed: Map<string, RepoConfig> };
+type BackfillRun = { configs: RunConfigCache; intern: (config: RepoConfig) => RepoConfig; assessed: Map<string, RepoConfig>; touchedAt: number };
+
+/**
+ * A run this process has not touched for this long is forgotten: another replica finished the
+ * backfill. Longer than a pause for the budgets to reset (an hour), so the process that
+ * finishes a backfill still knows what it assessed before the pause.
+ */
+const FORGET_RUN_AFTER_MS = 2 * 60 * 60 * 1000;
 
 function splitName(fullName: string): { owner: string; repo: string } {
   const [owner, repo] = fullName.split("/") as [string, string];
@@ -145,12 +152,15 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
   }
 
   function runOf(installationId: number, repos: readonly string[]): BackfillRun {
+    const now = Date.now();
+    for (const [id, stale] of runs) if (now - stale.touchedAt > FORGET_RUN_AFTER_MS) runs.delete(id);
     let run = runs.get(installationId);
     if (!run) {
-      run = { configs: announced(repos), intern: configInterner<RepoConfig>(), assessed: new Map() };
+      run = { configs: announced(repos), intern: configInterner<RepoConfig>(), assessed: new Map(), touchedAt: now };
       runs.set(installationId, run);
     } else {
       for (const [owner, names] of byOwner(repos)) run.configs.expect(owner, names);
+      run.touchedAt = now;
     }
     return run;
   }
