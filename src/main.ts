@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(env.LOG_LEVEL);
   const queue: JobQueue | undefined = isPostgresUrl(env.DATABASE_URL) ? new PostgresQueue({ connectionString: env.DATABASE_URL, log: log.child({ name: "claimcheck-queue" }), concurrency: env.ASSESS_CONCURRENCY }) : undefined;
-  const { app, readiness, jobs, stopBackfills } = createClaimcheckApp({ store, ...(queue ? { queue } : {}), concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
+  const { app, readiness, jobs } = createClaimcheckApp({ store, ...(queue ? { queue } : {}), concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
   if (setupMode) {
@@ -140,7 +140,6 @@ async function main(): Promise<void> {
     // Not ready from the first moment: a probe answered while the server closes says so.
     readiness.stopping();
     await server.stop();
-    stopBackfills();
     // Running jobs get the grace period; on PostgreSQL those still running are then handed back
     // for another replica, and in one process a backfill resumes from the store at the next start.
     await jobs()?.stop({ graceMs: SHUTDOWN_GRACE_MS });

@@ -7,8 +7,13 @@ import type { RateBudgets } from "./rate-budget.js";
 /*
  * Assessing every repository of an installation, in batches the installation's hourly budgets
  * pay for. When the budget left (less the reserve for webhooks and check runs) is spent, the
- * backfill sleeps until GitHub resets it instead of sending requests that would fail and leave
+ * backfill waits until GitHub resets it instead of sending requests that would fail and leave
  * `unknown` findings. Progress lives in the store, so a restart resumes where it stopped.
+ *
+ * `step` plans one step and `settle` records one repository: the app takes each step as a job
+ * of its queue and each repository as another (app/repository-jobs.ts), so no job sleeps and any
+ * process can take the next one. `run`/`resume` take every step in this process, sleeping
+ * through the pauses: the same planning, driven without a queue.
  */
 
 export type Clock = { now: () => Date; sleep: (ms: number) => Promise<void> };

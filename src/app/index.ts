@@ -58,10 +58,9 @@ export type AppDeps = {
   browser?: BrowserSignInConfig | undefined;
 };
 /**
- * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
  * `sweep`: one scheduled re-assessment tick now (what the timer runs).
  */
-export type ClaimcheckApp = { app: ApplicationFunction; readiness: Readiness; jobs: () => JobQueue | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
+export type ClaimcheckApp = { app: ApplicationFunction; readiness: Readiness; jobs: () => JobQueue | undefined; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
 
 type AnyContext = Context;
 
@@ -84,7 +83,6 @@ export const SCHEDULED_JOBS = { maintenance: "maintenance", sweep: "reassessment
  */
 export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
   let jobs: JobQueue | undefined;
-  let backfills: Backfiller<Assessed> | undefined;
   let sweep: (() => Promise<SweepOutcome[]>) | undefined;
   let recover: (() => Promise<RedeliveryOutcome | null>) | undefined;
 
@@ -97,7 +95,6 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const budgets = new RateBudgets();
     // Batches of a few times the background lane's concurrency: planned on fresh budget readings, and work for the same repository never waits long behind them.
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: BACKGROUND_BATCH_FACTOR * concurrency, ...deps.backfill } });
-    backfills = backfiller;
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
@@ -315,7 +312,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
   };
 
-  return { app, readiness, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
+  return { app, readiness, jobs: () => jobs, sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
 }
 
 /** An error's own message and, when it wraps one, its cause: the log line must name what actually failed. */

@@ -88,12 +88,6 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
     return octokit;
   };
 
-  /** A repository job that fails records why on the delivery it came from (no row for scheduled work: nothing changes). */
-  async function failed(trigger: Trigger, fullName: string, error: unknown): Promise<never> {
-    await store.finishDelivery(trigger.deliveryId, { ok: false, error: `${fullName}: ${causeOf(error)}` });
-    throw error;
-  }
-
   /** The repositories' issues, as a job of their own: issue writes wait on GitHub's content budget, and no check run waits for them. */
   async function issuesAfter(installationId: number, assessed: readonly Assessed[]): Promise<void> {
     for (const a of assessed) {
@@ -102,40 +96,42 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
     }
   }
 
+  /**
+   * A repository job's assessment (null: nothing to do), then its issues queued. A failure is
+   * recorded, with its repository, on the delivery the job came from (scheduled work has no
+   * delivery row: nothing changes), and the job fails.
+   */
+  async function assessThenIssues(job: z.infer<typeof repositoryData>, assess: () => Promise<Assessed | null>): Promise<void> {
+    let assessed: Assessed | null;
+    try {
+      assessed = await assess();
+    } catch (error) {
+      await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+      throw error;
+    }
+    if (assessed) await issuesAfter(job.installationId, [assessed]);
+  }
+
   queue.define(REPOSITORY_JOBS.checkRun, {
     schema: checkRunData,
     retry: NO_RETRY,
-    run: async (job) => {
-      const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
-      const octokit = await deps.octokitFor(job.installationId);
-      let assessed: Assessed;
-      try {
+    run: (job) =>
+      assessThenIssues(job, async () => {
+        const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
+        const octokit = await deps.octokitFor(job.installationId);
         await store.ensureInstallation(target.installationId, target.owner);
         if (job.onlyIfNew && (await store.hasCheckRun(target.installationId, job.fullName, job.headSha))) {
           log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
-          return;
+          return null;
         }
-        assessed = await assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger);
-      } catch (error) {
-        return failed(job.trigger, job.fullName, error);
-      }
-      await issuesAfter(job.installationId, [assessed]);
-    },
+        return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger);
+      }),
   });
 
   queue.define(REPOSITORY_JOBS.reassess, {
     schema: repositoryData,
     retry: NO_RETRY,
-    run: async (job) => {
-      const octokit = await observed(job.installationId);
-      let assessed: Assessed;
-      try {
-        assessed = await reassess(pipeline, octokit, { installationId: job.installationId, owner: job.owner, repo: job.repo }, job.trigger);
-      } catch (error) {
-        return failed(job.trigger, job.fullName, error);
-      }
-      await issuesAfter(job.installationId, [assessed]);
-    },
+    run: (job) => assessThenIssues(job, async () => reassess(pipeline, await observed(job.installationId), { installationId: job.installationId, owner: job.owner, repo: job.repo }, job.trigger)),
   });
 
   queue.define(REPOSITORY_JOBS.issues, {
