@@ -134,3 +134,31 @@ describe.each(queues)("the app on the $name job queue", ({ make, skip }) => {
     for (const repo of rest) expect((await store.assessments(INSTALLATION, repo)).map((a) => a.trigger)).toEqual(["installation.created"]);
   });
 });
+
+describe("two replicas of the app on one PostgreSQL job queue", () => {
+  it.skipIf(!("url" in database))("handle a delivery sent to both once, whichever takes it", async () => {
+    const url = (database as { url: string }).url;
+    const schema = freshSchemaName();
+    cleanups.push(() => dropSchema(url, schema));
+    const sim = await startSimulator(ACME);
+    // One store for both, as replicas share one database; the queue is what is under test.
+    const store = await Store.open(":memory:");
+    const replicas = [0, 1].map(() => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }));
+    const apps: RunningApp[] = [];
+    try {
+      for (const queue of replicas) apps.push(await startApp({ githubUrl: sim.url, store, queue, retryBaseMs: 5, spaceWrites: false }));
+      for (const app of apps) await vi.waitFor(async () => expect((await fetch(`${app.url}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 50 });
+      const delivery = pullRequestOpened(sim.model, sim.model.repos.get("api")!, sha("replicas", "api"));
+      const statuses = await Promise.all(apps.map(async (app) => (await deliver(app.webhookUrl, app.secret, delivery)).status));
+      expect(statuses.every((status) => status < 300)).toBe(true);
+      for (const app of apps) await app.idle();
+      expect(sim.model.checkRuns.filter((r) => r.head_sha === sha("replicas", "api"))).toHaveLength(1);
+      expect(await store.assessments(INSTALLATION, "acme/api")).toHaveLength(1);
+    } finally {
+      for (const app of apps) await app.stop();
+      for (const queue of replicas) await queue.stop({ graceMs: 0 });
+      await store.close();
+      await sim.stop();
+    }
+  }, 90_000);
+});

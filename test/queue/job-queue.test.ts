@@ -229,6 +229,14 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
     expect(ran).toEqual([]);
   });
 
+  it.skipIf(needsDatabase || !replicas)("starts two replicas at once on a new schema", async () => {
+    const h = harness();
+    const [a, b] = await h.pair();
+    const outcomes = await Promise.allSettled([a.start(), b.start()]);
+    started.push(a, b);
+    expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "started"))).toEqual(["started", "started"]);
+  });
+
   it.skipIf(needsDatabase || !replicas)("fires a scheduled job once across replicas", async () => {
     const h = harness();
     const [a, b] = await h.pair();
