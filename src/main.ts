@@ -6,13 +6,20 @@ import { boundHeapGrowth } from "./app/heap-policy.js";
 import { createLogger } from "./app/logger.js";
 import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
+import { PostgresQueue } from "./queue/postgres.js";
+import type { JobQueue } from "./queue/job-queue.js";
+import { isPostgresUrl } from "./store/postgres.js";
 import { nodeRuntimeProblem } from "./store/node-runtime.js";
 import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
 
+/** How long running jobs are given at shutdown: inside Kubernetes' default 30 s before SIGKILL. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
 /*
  * The service: validate the environment, open (and migrate) the database, and hand the app to
- * Probot's server. Without credentials Probot serves its GitHub App registration flow from app.yml.
+ * Probot's server. On PostgreSQL the work goes through the PostgreSQL job queue, so any replica
+ * can take any job; on SQLite (one process), through the in-process queue the app builds itself. Without credentials Probot serves its GitHub App registration flow from app.yml.
  * What a person needs to read at start (where to register, where webhooks go) is printed as a
  * short plain-text banner on stderr; the JSON log lines on stdout are for machines.
  */
@@ -110,7 +117,8 @@ async function main(): Promise<void> {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
   const log = createLogger(env.LOG_LEVEL);
-  const { app, readiness, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
+  const queue: JobQueue | undefined = isPostgresUrl(env.DATABASE_URL) ? new PostgresQueue({ connectionString: env.DATABASE_URL, log: log.child({ name: "claimcheck-queue" }), concurrency: env.ASSESS_CONCURRENCY }) : undefined;
+  const { app, readiness, jobs } = createClaimcheckApp({ store, ...(queue ? { queue } : {}), concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
   if (setupMode) {
@@ -132,8 +140,9 @@ async function main(): Promise<void> {
     // Not ready from the first moment: a probe answered while the server closes says so.
     readiness.stopping();
     await server.stop();
-    stopBackfills();
-    await jobs()?.stop();
+    // Running jobs get the grace period; on PostgreSQL those still running are then handed back
+    // for another replica, and in one process a backfill resumes from the store at the next start.
+    await jobs()?.stop({ graceMs: SHUTDOWN_GRACE_MS });
     await store.close();
     process.exit(0);
   };

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { backfillOf, enqueueBackfillInSlices, pendingRepositories, recentAssessmentCost, settleRepository, unfinishedBackfill, updateBackfill, type BackfillRow } from "../store/backfill-records.js";
+import { backfillOf, enqueueBackfillInSlices, pendingCount, pendingRepositories, recentAssessmentCost, settleRepository, unfinishedBackfill, updateBackfill, type BackfillRow } from "../store/backfill-records.js";
 import type { Store } from "../store/store.js";
 import { DEFAULT_RESERVE_FRACTION, MEASURED_COST, WINDOW_MS, describeProgress, planBackfill, type CostPerRepository } from "./backfill-plan.js";
 import type { RateBudgets } from "./rate-budget.js";
@@ -7,8 +7,13 @@ import type { RateBudgets } from "./rate-budget.js";
 /*
  * Assessing every repository of an installation, in batches the installation's hourly budgets
  * pay for. When the budget left (less the reserve for webhooks and check runs) is spent, the
- * backfill sleeps until GitHub resets it instead of sending requests that would fail and leave
+ * backfill waits until GitHub resets it instead of sending requests that would fail and leave
  * `unknown` findings. Progress lives in the store, so a restart resumes where it stopped.
+ *
+ * `step` plans one step and `settle` records one repository: the app takes each step as a job
+ * of its queue and each repository as another (app/repository-jobs.ts), so no job sleeps and any
+ * process can take the next one. `run`/`resume` take every step in this process, sleeping
+ * through the pauses: the same planning, driven without a queue.
  */
 
 export type Clock = { now: () => Date; sleep: (ms: number) => Promise<void> };
@@ -37,6 +42,16 @@ export type BackfillWork<T> = {
 
 /** `interrupted`: the process is shutting down; what is left stays in the store for the next start. */
 export type BackfillOutcome<T> = { assessed: T[]; failed: number; interrupted?: boolean };
+
+/**
+ * What a backfill does next: assess a batch now, wait `waitMs` for the budgets to reset, or
+ * nothing more (`justFinished`: this step recorded the end; false: it had ended already, or
+ * there is none).
+ */
+export type BackfillStep = { kind: "batch"; repos: string[] } | { kind: "paused"; waitMs: number } | { kind: "finished"; justFinished: boolean };
+
+/** What a process taking every step of one backfill itself remembers between them. */
+export type StepMemory = { probed?: boolean; announced?: boolean; secondsPerRepository?: number; pending?: string[] };
 
 /** Slack after GitHub's reset second before the first request of the new window. */
 const RESET_MARGIN_MS = 1000;
@@ -102,75 +117,98 @@ export class Backfiller<T> {
     return mine;
   }
 
+  /** The steps of one backfill taken in this process, one after the other, sleeping through pauses. */
   private async loop(installationId: number, work: BackfillWork<T>): Promise<BackfillOutcome<T>> {
+    const outcome: BackfillOutcome<T> = { assessed: [], failed: 0 };
+    const memory: StepMemory = {};
+    for (;;) {
+      if (this.stopping) {
+        this.deps.log.info({ installation: installationId, pending: memory.pending?.length ?? 0 }, "backfill left for the next start: the process is shutting down");
+        return { ...outcome, interrupted: true };
+      }
+      const next = await this.step(installationId, work, memory);
+      if (next.kind === "finished") return outcome;
+      if (next.kind === "paused") {
+        await this.sleepUnlessStopped(next.waitMs);
+        continue;
+      }
+      const started = this.clock.now().getTime();
+      const settled = await Promise.allSettled(next.repos.map((fullName) => this.settle(installationId, fullName, () => work.assess(fullName))));
+      const elapsed = (this.clock.now().getTime() - started) / 1000;
+      if (elapsed > 0) memory.secondsPerRepository = elapsed / next.repos.length;
+      const done = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+      outcome.assessed.push(...done);
+      outcome.failed += settled.length - done.length;
+    }
+  }
+
+  /**
+   * What the installation's backfill does next, planned on the budgets as they stand: a batch of
+   * repositories to assess now, a pause until the budgets reset (recorded for the report), or
+   * the end (recorded, once). The repositories of a batch stay pending until each is settled, so
+   * a step taken again before they are (another replica, a restart) names them again rather than
+   * skipping them. Without `memory` (a step taken off the job queue, by whichever process) the
+   * store is asked for a count and the batch only; the loop above keeps the list between steps.
+   */
+  async step(installationId: number, work: Pick<BackfillWork<T>, "probe">, memory?: StepMemory): Promise<BackfillStep> {
     const { store, log, budgets } = this.deps;
     const options = this.deps.options ?? {};
     const reserveFraction = options.reserveFraction ?? DEFAULT_RESERVE_FRACTION;
     const maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     const budget = budgets.of(installationId);
-    const outcome: BackfillOutcome<T> = { assessed: [], failed: 0 };
-    let probed = false;
-    let announced = false;
-    let secondsPerRepository = 0;
+    const before = await backfillOf(store, installationId);
+    if (!before || before.state === "finished") return { kind: "finished", justFinished: false };
 
     // Read once and consumed batch by batch: reading the whole list again for every small batch
     // would make a large backfill quadratic in the store. Re-read when used up, for late additions.
-    let pending = await pendingRepositories(store, installationId);
-    for (;;) {
-      if (this.stopping) {
-        log.info({ installation: installationId, pending: pending.length }, "backfill left for the next start: the process is shutting down");
-        return { ...outcome, interrupted: true };
-      }
-      if (pending.length === 0) pending = await pendingRepositories(store, installationId);
-      if (pending.length === 0) break;
-      const cost = options.cost ?? costOf(await recentAssessmentCost(store, installationId));
-      const planFor = () => planBackfill({ pending: pending.length, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository });
-      let plan = planFor();
-      // GitHub's own figures, not a default: asking costs nothing.
-      if (!probed && plan.assumed.length > 0 && work.probe) {
-        probed = true;
-        await work.probe();
-        plan = planFor();
-      }
-      const row = (await backfillOf(store, installationId))!;
-      const progress = { assessed: row.assessed, total: row.total, nextBatchAt: plan.runNow > 0 ? plan.nextBatchAt : (plan.batches[0]?.at ?? null), finishAt: plan.finishAt };
-      const fields = { installation: installationId, cost, assessed: row.assessed, failed: row.failed, total: row.total, pending: pending.length, nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString(), boundBy: plan.boundBy, perWindow: plan.perWindow, assumed: plan.assumed };
-
-      if (plan.runNow === 0) {
-        const wake = progress.nextBatchAt ?? new Date(this.clock.now().getTime() + WINDOW_MS);
-        await updateBackfill(store, installationId, { state: "paused", nextBatchAt: wake.toISOString(), expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
-        log.info(fields, `backfill paused until the rate limit resets: ${describeProgress(progress)}`);
-        announced = true;
-        await this.sleepUnlessStopped(Math.max(0, wake.getTime() - this.clock.now().getTime()) + RESET_MARGIN_MS);
-        continue;
-      }
-
-      await updateBackfill(store, installationId, { state: "running", nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
-      if (!announced) log.info(fields, `backfill started: ${describeProgress(progress)}`);
-      announced = true;
-      const batch = pending.slice(0, Math.min(plan.runNow, maxBatch));
-      pending = pending.slice(batch.length);
-      const started = this.clock.now().getTime();
-      const settled = await Promise.allSettled(batch.map((fullName) => this.settle(installationId, fullName, work)));
-      const elapsed = (this.clock.now().getTime() - started) / 1000;
-      if (elapsed > 0) secondsPerRepository = elapsed / batch.length;
-      const done = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-      outcome.assessed.push(...done);
-      outcome.failed += settled.length - done.length;
+    let pending: number;
+    if (memory) {
+      if (!memory.pending?.length) memory.pending = await pendingRepositories(store, installationId);
+      pending = memory.pending.length;
+    } else {
+      pending = await pendingCount(store, installationId);
     }
-
-    const row = await backfillOf(store, installationId);
-    if (row && row.state !== "finished") {
+    if (pending === 0) {
       const at = this.clock.now();
       await updateBackfill(store, installationId, { state: "finished", nextBatchAt: null, expectedFinishAt: at.toISOString(), finishedAt: at.toISOString() }, at);
+      const row = (await backfillOf(store, installationId)) ?? before;
       log.info({ installation: installationId, assessed: row.assessed, failed: row.failed, total: row.total }, `backfill finished: ${row.assessed} of ${row.total} assessed${row.failed > 0 ? `, ${row.failed} failed` : ""}`);
+      return { kind: "finished", justFinished: true };
     }
-    return outcome;
+    const cost = options.cost ?? costOf(await recentAssessmentCost(store, installationId));
+    const planFor = () => planBackfill({ pending, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository: memory?.secondsPerRepository ?? 0 });
+    let plan = planFor();
+    // GitHub's own figures, not a default: asking costs nothing.
+    if (!memory?.probed && plan.assumed.length > 0 && work.probe) {
+      if (memory) memory.probed = true;
+      await work.probe();
+      plan = planFor();
+    }
+    const row = (await backfillOf(store, installationId))!;
+    // A step off the queue knows the backfill was announced from what it has done or a pause it logged.
+    const announced = memory ? (memory.announced ?? false) : row.assessed + row.failed > 0 || row.state === "paused";
+    if (memory) memory.announced = true;
+    const progress = { assessed: row.assessed, total: row.total, nextBatchAt: plan.runNow > 0 ? plan.nextBatchAt : (plan.batches[0]?.at ?? null), finishAt: plan.finishAt };
+    const fields = { installation: installationId, cost, assessed: row.assessed, failed: row.failed, total: row.total, pending, nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString(), boundBy: plan.boundBy, perWindow: plan.perWindow, assumed: plan.assumed };
+
+    if (plan.runNow === 0) {
+      const wake = progress.nextBatchAt ?? new Date(this.clock.now().getTime() + WINDOW_MS);
+      await updateBackfill(store, installationId, { state: "paused", nextBatchAt: wake.toISOString(), expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
+      log.info(fields, `backfill paused until the rate limit resets: ${describeProgress(progress)}`);
+      return { kind: "paused", waitMs: Math.max(0, wake.getTime() - this.clock.now().getTime()) + RESET_MARGIN_MS };
+    }
+
+    await updateBackfill(store, installationId, { state: "running", nextBatchAt: progress.nextBatchAt?.toISOString() ?? null, expectedFinishAt: plan.finishAt.toISOString() }, this.clock.now());
+    if (!announced) log.info(fields, `backfill started: ${describeProgress(progress)}`);
+    const size = Math.min(plan.runNow, maxBatch);
+    const repos = memory?.pending ? memory.pending.splice(0, size) : await pendingRepositories(store, installationId, size);
+    return { kind: "batch", repos };
   }
 
-  private async settle(installationId: number, fullName: string, work: BackfillWork<T>): Promise<T> {
+  /** One repository of the backfill assessed (or not) and settled in the store; rethrows the failure, counted. */
+  async settle<R>(installationId: number, fullName: string, assess: () => Promise<R>): Promise<R> {
     try {
-      const value = await work.assess(fullName);
+      const value = await assess();
       await settleRepository(this.deps.store, installationId, fullName, true, this.clock.now());
       return value;
     } catch (error) {

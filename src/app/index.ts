@@ -16,9 +16,9 @@ import { browserReport, oauthRoutes, type BrowserSignInConfig } from "./oauth-ro
 import { reportPage } from "./report-page.js";
 import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
-import { InProcessQueue } from "../queue/in-process.js";
+import { BACKGROUND_BATCH_FACTOR, InProcessQueue } from "../queue/in-process.js";
 import { yieldToEventLoop } from "../core/event-loop.js";
-import { NO_RETRY, scheduledData } from "../queue/job-queue.js";
+import { NO_RETRY, scheduledData, type JobQueue } from "../queue/job-queue.js";
 import { MAINTENANCE_INTERVAL_MS, orgConfig, runMaintenance } from "./maintenance.js";
 import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, type RedeliveryOutcome } from "./redelivery.js";
 import { SCHEDULED_TRIGGER, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
@@ -35,14 +35,17 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { StoredAnswerCache } from "../store/conditional-answers.js";
-import { announced, configInterner, withRunConfig } from "../config/config-cache.js";
-import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
-import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
+import { unfinishedBackfill } from "../store/backfill-records.js";
+import type { Assessed, InstallationOctokit, PipelineDeps } from "./pipeline.js";
+import { Backfiller, systemClock, type BackfillOptions } from "./backfill.js";
 import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
+import { checkRunData, defineRepositoryJobs } from "./repository-jobs.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
 export type AppDeps = {
   store: Store;
+  /** What carries the app's work; by default the in-process queue on `store` (one process). */
+  queue?: JobQueue;
   concurrency?: number;
   now?: () => Date;
   maintenanceIntervalMs?: number | null;
@@ -55,17 +58,19 @@ export type AppDeps = {
   browser?: BrowserSignInConfig | undefined;
 };
 /**
- * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
  * `sweep`: one scheduled re-assessment tick now (what the timer runs).
  */
-export type ClaimcheckApp = { app: ApplicationFunction; readiness: Readiness; jobs: () => InProcessQueue | undefined; stopBackfills: () => void; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
+export type ClaimcheckApp = { app: ApplicationFunction; readiness: Readiness; jobs: () => JobQueue | undefined; sweep: () => Promise<SweepOutcome[]>; recoverDeliveries: () => Promise<RedeliveryOutcome | null> };
 
 type AnyContext = Context;
 
-/** A webhook delivery's work, by the kind the queue knows it by: data only, so any process can run it. */
+/**
+ * A webhook delivery's work, by the kind the queue knows it by: data only, so any process can run
+ * it. Each queues repository jobs (repository-jobs.ts), which do the assessments.
+ */
 export const DELIVERY_JOBS = { checkRun: "check-run", reassess: "reassess-repositories", issueEvent: "issue-event" } as const;
 const triggerData = z.object({ name: z.string().min(1), deliveryId: z.string().min(1) });
-const checkRunJob = z.object({ installationId: z.number().int(), owner: z.string().min(1), repo: z.string().min(1), fullName: z.string().min(1), headSha: z.string().regex(/^[0-9a-f]{40}$/), onlyIfNew: z.boolean(), trigger: triggerData });
+const checkRunJob = checkRunData;
 const reassessJob = z.object({ installationId: z.number().int(), event: z.string().min(1), repos: z.array(z.string().min(1)), trigger: triggerData });
 const issueEventJob = z.object({ payload: issueEventPayload, trigger: triggerData });
 
@@ -77,19 +82,19 @@ export const SCHEDULED_JOBS = { maintenance: "maintenance", sweep: "reassessment
  * delivery, and queue the work for the repository it concerns.
  */
 export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
-  let jobs: InProcessQueue | undefined;
-  let backfills: Backfiller<Assessed> | undefined;
+  let jobs: JobQueue | undefined;
   let sweep: (() => Promise<SweepOutcome[]>) | undefined;
   let recover: (() => Promise<RedeliveryOutcome | null>) | undefined;
 
   const readiness = new Readiness();
   const app: ApplicationFunction = (probot: Probot, { addHandler }) => {
     const log = probot.log.child({ name: "claimcheck" });
-    const queue = new InProcessQueue(deps.store, log, deps.concurrency ?? 4);
+    const concurrency = deps.concurrency ?? 4;
+    const queue: JobQueue = deps.queue ?? new InProcessQueue(deps.store, log, concurrency, deps.sleep ? { sleep: deps.sleep } : {});
     jobs = queue;
     const budgets = new RateBudgets();
-    const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: queue.backgroundBatch, ...deps.backfill } });
-    backfills = backfiller;
+    // Batches of a few times the background lane's concurrency: planned on fresh budget readings, and work for the same repository never waits long behind them.
+    const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: BACKGROUND_BATCH_FACTOR * concurrency, ...deps.backfill } });
     const orgEvidence = new OrgEvidence();
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
@@ -106,12 +111,15 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     // Periodic work goes through the queue's schedules: in one process a timer each; on the
     // PostgreSQL queue, once per period across replicas.
     const octokitFor = async (id: number) => (await probot.auth(id)) as unknown as InstallationOctokit;
+    const repositories = defineRepositoryJobs({ queue, store: deps.store, log, pipeline, backfiller, budgets, now: () => deps.now?.() ?? new Date(), octokitFor });
+    // A restart left repositories of an installation's backfill unassessed: maintenance resumes it.
+    const resumeBackfill = (installationId: number) => void repositories.resumeBackfill(installationId).catch((error: unknown) => log.error({ installation: installationId, err: causeOf(error) }, "unfinished backfill could not be resumed"));
     queue.define(SCHEDULED_JOBS.maintenance, { schema: scheduledData, retry: NO_RETRY, run: () => runMaintenance({ store: deps.store, log, octokitFor, issues, resumeBackfill }) });
     if (deps.maintenanceIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.maintenance, deps.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS);
 
     const sweepTickMs = deps.sweepIntervalMs ?? SWEEP_TICK_MS;
     sweep = () =>
-      sweepOnce<InstallationOctokit, Assessed>({
+      sweepOnce<InstallationOctokit>({
         store: deps.store,
         log,
         budgets,
@@ -124,11 +132,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         },
         orgConfig,
         probe: (octokit, id) => probeRateLimits(octokit, budgets.of(id)),
-        reassess: (octokit, installationId, fullName) => {
-          const [owner, repo] = fullName.split("/") as [string, string];
-          return queue.forKey(fullName, () => reassess(pipeline, octokit, { installationId, owner, repo }, { name: SCHEDULED_TRIGGER, deliveryId: `scheduled-${installationId}` }), "background");
-        },
-        publish: (octokit, installationId, org, assessed) => publishIssues(pipeline, octokit, { installationId, org }, assessed),
+        reassess: (installationId, fullName) => repositories.reassess(installationId, fullName, { name: SCHEDULED_TRIGGER, deliveryId: `scheduled-${installationId}` }, "background"),
       });
     const sweepNow = sweep;
     queue.define(SCHEDULED_JOBS.sweep, { schema: scheduledData, retry: NO_RETRY, run: async () => void (await sweepNow()) });
@@ -150,7 +154,10 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     queue.define(SCHEDULED_JOBS.redelivery, { schema: scheduledData, retry: NO_RETRY, run: async () => void (await recoverNow()) });
     if (deps.redeliveryIntervalMs !== null) queue.schedule(SCHEDULED_JOBS.redelivery, deps.redeliveryIntervalMs ?? REDELIVERY_INTERVAL_MS, { atStart: true });
     queue.start().then(
-      () => readiness.started(),
+      () => {
+        readiness.started();
+        void resumeBackfills();
+      },
       (error: unknown) => {
         readiness.failed();
         log.error({ err: causeOf(error) }, "the job queue could not start: this process answers /readyz with 503");
@@ -167,52 +174,21 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const octokitOf = (context: AnyContext) => context.octokit as unknown as InstallationOctokit;
     const trigger = (context: AnyContext) => ({ name: `${context.name}.${(context.payload as { action?: string }).action ?? ""}`.replace(/\.$/, ""), deliveryId: context.id });
 
+    // Backfills a killed or restarted process left unfinished, finished by whichever process starts next.
+    async function resumeBackfills(): Promise<void> {
+      try {
+        for (const installation of await deps.store.activeInstallations()) if (await unfinishedBackfill(deps.store, installation.id)) resumeBackfill(installation.id);
+      } catch (error) {
+        log.error({ err: causeOf(error) }, "unfinished backfills could not be looked for");
+      }
+    }
+
     function checkRunFor(context: AnyContext, payload: { installation: { id: number }; repository: { owner: { login: string }; name: string; full_name: string } }, headSha: string, onlyIfNew: boolean): Promise<boolean> {
       const data: z.infer<typeof checkRunJob> = { installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name, fullName: payload.repository.full_name, headSha, onlyIfNew, trigger: trigger(context) };
       return queue.enqueueDelivery(DELIVERY_JOBS.checkRun, { id: context.id, event: context.name, installationId: data.installationId }, data);
     }
 
-    queue.define(DELIVERY_JOBS.checkRun, {
-      schema: checkRunJob,
-      retry: NO_RETRY,
-      run: async (job) => {
-        const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
-        const octokit = await octokitFor(job.installationId);
-        const assessed = await queue.forKey(job.fullName, async () => {
-          await deps.store.ensureInstallation(target.installationId, target.owner);
-          if (job.onlyIfNew && (await deps.store.hasCheckRun(target.installationId, job.fullName, job.headSha))) {
-            log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
-            return null;
-          }
-          return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger);
-        });
-        if (assessed) await publishIssues(pipeline, octokit, { installationId: target.installationId, org: target.owner }, [assessed]);
-      },
-    });
-
-    function backfillWork(octokit: InstallationOctokit, installationId: number, trigger: { name: string; deliveryId: string }, repos: readonly string[] = []): BackfillWork<Assessed> {
-      observeRateLimits(octokit, budgets.of(installationId));
-      // The organisation's `.github` configuration is read once for the run, not per repository,
-      // and the repositories' own files a hundred at a time.
-      const shared = withRunConfig(octokit, announced(repos));
-      const sameConfig = configInterner<Assessed["config"]>();
-      return {
-        assess: async (fullName) => {
-          const [owner, repo] = fullName.split("/") as [string, string];
-          const assessed = await queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, trigger), "background");
-          return { ...assessed, config: sameConfig(assessed.config) };
-        },
-        probe: () => probeRateLimits(octokit, budgets.of(installationId)),
-      };
-    }
-
-    // A restart left repositories of an installation's backfill unassessed: maintenance resumes it.
-    function resumeBackfill(installationId: number, org: string, octokit: InstallationOctokit): void {
-      const running = backfiller.resume(installationId, (row) => backfillWork(octokit, installationId, { name: row.trigger, deliveryId: row.deliveryId }));
-      void running
-        .then((outcome) => (outcome ? publishIssues(pipeline, octokit, { installationId, org }, outcome.assessed) : undefined))
-        .catch((error: unknown) => log.error({ installation: installationId, err: error instanceof Error ? error.message : String(error) }, "resumed backfill failed"));
-    }
+    queue.define(DELIVERY_JOBS.checkRun, { schema: checkRunJob, retry: NO_RETRY, run: async (job) => void (await repositories.checkRun(job)) });
 
     function reassessAll(context: AnyContext, installationId: number, repos: string[]): Promise<boolean> {
       const data: z.infer<typeof reassessJob> = { installationId, event: context.name, repos, trigger: trigger(context) };
@@ -223,35 +199,13 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       schema: reassessJob,
       retry: NO_RETRY,
       run: async ({ installationId, event, repos, trigger: cause }) => {
-        const octokit = await octokitFor(installationId);
-        if (event === "installation" || event === "installation_repositories") {
-          orgEvidence.forget(installationId);
-          // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
-          const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, cause, backfillWork(octokit, installationId, cause, repos));
-          // Interrupted by a shutdown: issues wait for the resumed run to see the whole organisation.
-          if (interrupted) return;
-          if (repos.length > 0) await publishIssues(pipeline, octokit, { installationId, org: repos[0]!.split("/")[0]! }, assessed);
-          if (failed > 0) throw new Error(`${failed} of ${repos.length} repositories could not be assessed`);
-          return;
-        }
-        // One repository's change is webhook work; an organisation ruleset reassesses them all,
-        // which goes to the background lane a small batch at a time, as a backfill does.
-        const lane = repos.length > 1 ? "background" : "webhook";
-        const shared = withRunConfig(octokit, announced(repos));
-        const outcomes: PromiseSettledResult<Assessed>[] = [];
-        const sameConfig = configInterner<Assessed["config"]>();
-        for (let i = 0; i < repos.length; i += queue.backgroundBatch) {
-          const runs = repos.slice(i, i + queue.backgroundBatch).map(async (fullName) => {
-            const [owner, repo] = fullName.split("/") as [string, string];
-            const assessed = await queue.forKey(fullName, () => reassess(pipeline, shared, { installationId, owner, repo }, cause), lane);
-            return { ...assessed, config: sameConfig(assessed.config) };
-          });
-          outcomes.push(...(await Promise.allSettled(runs)));
-        }
-        const assessed = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
-        if (repos.length > 0) await publishIssues(pipeline, octokit, { installationId, org: repos[0]!.split("/")[0]! }, assessed);
-        const failures = outcomes.flatMap((o, i) => (o.status === "rejected" ? [`${repos[i]}: ${causeOf(o.reason)}`] : []));
-        if (failures.length > 0) throw new Error(`${failures.length} of ${repos.length} repositories could not be assessed (${failures.slice(0, 3).join("; ")}${failures.length > 3 ? "; …" : ""})`);
+        const installing = event === "installation" || event === "installation_repositories";
+        if (installing) orgEvidence.forget(installationId);
+        // Installing on a large organisation, or an organisation ruleset changing every repository:
+        // a backfill, in batches the hourly budgets pay for, each repository a background job.
+        if (installing || repos.length > 1) return repositories.backfill(installationId, repos, cause);
+        // One repository's change is webhook work.
+        for (const fullName of repos) await repositories.reassess(installationId, fullName, cause, "webhook");
       },
     });
 
@@ -344,11 +298,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokit);
         log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
         if (outcome.orgEvidence) orgEvidence.forget(installationId);
-        const again = outcome.reassess;
-        if (!again) return;
-        const [owner, repo] = again.split("/") as [string, string];
-        const assessed = await queue.forKey(again, () => reassess(pipeline, octokit, { installationId, owner, repo }, cause));
-        await publishIssues(pipeline, octokit, { installationId, org: owner }, [assessed]);
+        if (outcome.reassess) await repositories.reassess(installationId, outcome.reassess, cause, "webhook");
       },
     });
 
@@ -362,7 +312,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     });
   };
 
-  return { app, readiness, jobs: () => jobs, stopBackfills: () => backfills?.stop(), sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
+  return { app, readiness, jobs: () => jobs, sweep: async () => (sweep ? sweep() : []), recoverDeliveries: async () => (recover ? recover() : null) };
 }
 
 /** An error's own message and, when it wraps one, its cause: the log line must name what actually failed. */

@@ -85,7 +85,7 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
  * the organisation are read once for the whole run, however many repositories it assessed, a page
  * at a time, keeping whole only the repositories the run's gap issues are about.
  */
-export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, installation: { installationId: number; org: string }, assessed: readonly Assessed[]): Promise<void> {
+export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, installation: { installationId: number; org: string }, assessed: readonly Pick<Assessed, "fullName" | "config">[]): Promise<void> {
   if (!deps.issues) return;
   const enabled = assessed.filter((a) => a.config.issues.enabled).map((a) => ({ fullName: a.fullName, config: a.config }));
   if (enabled.length === 0) return;

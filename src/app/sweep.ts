@@ -7,20 +7,21 @@ import { planSweep, type SweepPlan } from "./sweep-plan.js";
 
 /*
  * Scheduled re-assessment: the thin runner around `planSweep`. Every tick, per installation, the
- * repositories whose evidence is due are re-assessed as background work (webhook work never
- * waits behind it), within the hourly budgets less the webhook reserve; REST reads go out with
- * the ETags of earlier answers, so unchanged settings come back 304 and cost no rate limit. The
- * assessments read organisation evidence too, so it is refreshed on the same cadence. Gap issues
- * and the summary are then updated from the store.
+ * repositories whose evidence is due are queued for re-assessment as background repository jobs
+ * (webhook work never waits behind them), within the hourly budgets less the webhook reserve;
+ * REST reads go out with the ETags of earlier answers, so unchanged settings come back 304 and
+ * cost no rate limit. The assessments read organisation evidence too, so it is refreshed on the
+ * same cadence. Each job, whichever process runs it, then has its repository's issues updated.
  */
 
 export const SWEEP_TICK_MS = 15 * 60 * 1000;
 /** The trigger stored with a scheduled assessment. */
 export const SCHEDULED_TRIGGER = "reassessment.scheduled";
 
-export type SweepOutcome = { installationId: number; plan: SweepPlan; assessed: number; failed: number; skipped?: string };
+/** `queued`: repository jobs queued this tick (one already waiting for a repository absorbs its new one). */
+export type SweepOutcome = { installationId: number; plan: SweepPlan; queued: number; skipped?: string };
 
-export type SweepDeps<O, A> = {
+export type SweepDeps<O> = {
   store: Store;
   log: Logger;
   budgets: RateBudgets;
@@ -32,14 +33,12 @@ export type SweepDeps<O, A> = {
   orgConfig: (octokit: O, org: string) => Promise<RepoConfig>;
   /** Asks GitHub for the budgets when none has been reported (free). */
   probe?: (octokit: O, installationId: number) => Promise<unknown>;
-  /** Re-assesses one repository, queued as background work. */
-  reassess: (octokit: O, installationId: number, fullName: string) => Promise<A>;
-  /** Gap issues of the assessed repositories, then the summary issue (built from the store). */
-  publish: (octokit: O, installationId: number, org: string, assessed: A[]) => Promise<void>;
+  /** Queues one repository's re-assessment as background work; false when a waiting job absorbed it. */
+  reassess: (installationId: number, fullName: string) => Promise<boolean>;
 };
 
 /** One tick over every active installation; one installation's failure does not stop the others. */
-export async function sweepOnce<O, A>(deps: SweepDeps<O, A>): Promise<SweepOutcome[]> {
+export async function sweepOnce<O>(deps: SweepDeps<O>): Promise<SweepOutcome[]> {
   const outcomes: SweepOutcome[] = [];
   for (const installation of await deps.store.activeInstallations()) {
     try {
@@ -51,8 +50,8 @@ export async function sweepOnce<O, A>(deps: SweepDeps<O, A>): Promise<SweepOutco
   return outcomes;
 }
 
-async function sweepInstallation<O, A>(deps: SweepDeps<O, A>, installationId: number, org: string): Promise<SweepOutcome> {
-  const empty = (skipped: string): SweepOutcome => ({ installationId, plan: { take: [], due: 0, deferred: 0, share: 0 }, assessed: 0, failed: 0, skipped });
+async function sweepInstallation<O>(deps: SweepDeps<O>, installationId: number, org: string): Promise<SweepOutcome> {
+  const empty = (skipped: string): SweepOutcome => ({ installationId, plan: { take: [], due: 0, deferred: 0, share: 0 }, queued: 0, skipped });
   // A backfill already reads every repository within the budgets: the sweep would only compete.
   if (await unfinishedBackfill(deps.store, installationId)) return empty("a backfill is under way");
   const known = new Map<string, string | null>((await deps.store.repositoriesOf(installationId)).map((name) => [name, null]));
@@ -68,13 +67,10 @@ async function sweepInstallation<O, A>(deps: SweepDeps<O, A>, installationId: nu
     await deps.probe(octokit, installationId);
     plan = planFor();
   }
-  if (plan.take.length === 0) return { installationId, plan, assessed: 0, failed: 0 };
-  const settled = await Promise.allSettled(plan.take.map((fullName) => deps.reassess(octokit, installationId, fullName)));
-  const assessed = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const failures = settled.flatMap((s, i) => (s.status === "rejected" ? [`${plan.take[i]}: ${s.reason instanceof Error ? s.reason.message : String(s.reason)}`] : []));
-  if (assessed.length > 0) await deps.publish(octokit, installationId, org, assessed);
-  const fields = { installation: installationId, everyHours: config.reassessment.everyHours, due: plan.due, taken: plan.take.length, deferred: plan.deferred, assessed: assessed.length, failed: failures.length };
-  if (failures.length > 0) deps.log.warn({ ...fields, failures: failures.slice(0, 5) }, "scheduled re-assessment: some repositories could not be assessed");
-  else deps.log.info(fields, plan.deferred > 0 ? "scheduled re-assessment: the hourly budgets leave some due repositories for a later tick" : "scheduled re-assessment done");
-  return { installationId, plan, assessed: assessed.length, failed: failures.length };
+  if (plan.take.length === 0) return { installationId, plan, queued: 0 };
+  let queued = 0;
+  for (const fullName of plan.take) if (await deps.reassess(installationId, fullName)) queued += 1;
+  const fields = { installation: installationId, everyHours: config.reassessment.everyHours, due: plan.due, taken: plan.take.length, deferred: plan.deferred, queued };
+  deps.log.info(fields, plan.deferred > 0 ? "scheduled re-assessment queued; the hourly budgets leave some due repositories for a later tick" : "scheduled re-assessment queued");
+  return { installationId, plan, queued };
 }

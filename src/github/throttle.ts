@@ -14,6 +14,10 @@ import { ProbotOctokit } from "probot";
  */
 
 const MAX_RATE_LIMIT_RETRIES = 2;
+const LONGEST_PRIMARY_WAIT_SECONDS = 120;
+const LONGEST_SECONDARY_WAIT_SECONDS = 300;
+/** The longest one request can be held by the waits below: every secondary-limit retry at its longest. */
+export const LONGEST_REQUEST_WAIT_SECONDS = (MAX_RATE_LIMIT_RETRIES + 1) * Math.max(LONGEST_PRIMARY_WAIT_SECONDS, LONGEST_SECONDARY_WAIT_SECONDS);
 export const GRAPHQL_AND_WRITE_SPACING_MS = 70;
 
 const writeQueue = new Bottleneck.Group({ id: "claimcheck-write", maxConcurrent: 4, minTime: GRAPHQL_AND_WRITE_SPACING_MS });
@@ -22,8 +26,8 @@ export const throttleOptions = {
   enabled: true,
   write: writeQueue,
   // Honour GitHub's Retry-After, but give up rather than wait out a long primary-limit reset.
-  onRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter <= 120,
-  onSecondaryRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount <= MAX_RATE_LIMIT_RETRIES && retryAfter <= 300,
+  onRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter <= LONGEST_PRIMARY_WAIT_SECONDS,
+  onSecondaryRateLimit: (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) => retryCount <= MAX_RATE_LIMIT_RETRIES && retryAfter <= LONGEST_SECONDARY_WAIT_SECONDS,
 };
 
 /** Probot's Octokit (throttling, retries, config) with the throttling above. */

@@ -9,6 +9,7 @@ import {
   DEFAULT_RETRY,
   UnknownJobKindError,
   type DeliveryRef,
+  type EnqueueOptions,
   type JobDefinition,
   type JobInfo,
   type JobQueue,
@@ -69,6 +70,8 @@ export class InProcessQueue implements JobQueue {
   /** Coalescing keys of repository jobs queued and not yet started. */
   private readonly waitingKeys = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
+  /** Ends the delays of jobs enqueued with one, when the queue stops: they are dropped. */
+  private readonly delays = new Set<() => void>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly schedules: { kind: string; everyMs: number; atStart: boolean }[] = [];
   private readonly installationCap: number;
@@ -148,7 +151,7 @@ export class InProcessQueue implements JobQueue {
     return this.serial.run(key, () => (installationId === undefined ? limit(task) : this.capped(lane, installationId, () => limit(task))));
   }
 
-  async enqueueRepository(kind: string, target: RepositoryTarget, data: unknown): Promise<boolean> {
+  async enqueueRepository(kind: string, target: RepositoryTarget, data: unknown, options: EnqueueOptions = {}): Promise<boolean> {
     if (this.stopping) return false;
     const definition = this.definition(kind);
     const stored = asStored(data);
@@ -157,19 +160,40 @@ export class InProcessQueue implements JobQueue {
       if (this.waitingKeys.has(coalesce)) return false;
       this.waitingKeys.add(coalesce);
     }
-    const job = this.forKey(
-      target.repository,
-      () => {
+    const queued = async () => {
+      if (options.delayMs !== undefined && options.delayMs > 0 && !(await this.delay(options.delayMs))) {
+        // Stopped during the delay: nothing outlives the process (a backfill's progress is in the store).
         if (coalesce !== null) this.waitingKeys.delete(coalesce);
-        return this.attempts(kind, definition, stored, { kind, attempt: 1, target });
-      },
-      target.lane ?? "webhook",
-      target.installationId,
-    ).catch((error: unknown) => {
+        return;
+      }
+      await this.forKey(
+        target.repository,
+        () => {
+          if (coalesce !== null) this.waitingKeys.delete(coalesce);
+          return this.attempts(kind, definition, stored, { kind, attempt: 1, target });
+        },
+        target.lane ?? "webhook",
+        target.installationId,
+      );
+    };
+    const job = queued().catch((error: unknown) => {
       this.log.error({ kind, repo: target.repository, err: error instanceof Error ? error.message : String(error) }, "repository job failed");
     });
     this.track(job);
     return true;
+  }
+
+  /** Waits `ms` (the queue's sleep); false if the queue stopped meanwhile. */
+  private async delay(ms: number): Promise<boolean> {
+    let cancel!: () => void;
+    const cancelled = new Promise<void>((resolve) => (cancel = resolve));
+    this.delays.add(cancel);
+    try {
+      await Promise.race([this.sleep(ms), cancelled]);
+    } finally {
+      this.delays.delete(cancel);
+    }
+    return !this.stopping;
   }
 
   /** Every `everyMs` in this process from `start` (and at `start` with `atStart`), never two at once. */
@@ -203,6 +227,7 @@ export class InProcessQueue implements JobQueue {
   async stop(options: StopOptions = {}): Promise<void> {
     this.stopping = true;
     for (const timer of this.timers.splice(0)) clearTimeout(timer);
+    for (const cancel of [...this.delays]) cancel();
     if (options.graceMs === undefined) return this.idle();
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((resolve) => (timeout = setTimeout(resolve, options.graceMs)))]);

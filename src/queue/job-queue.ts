@@ -48,6 +48,14 @@ export type JobDefinition<S extends z.ZodType> = {
 
 export type ScheduleOptions = { atStart?: boolean };
 
+export type EnqueueOptions = {
+  /**
+   * Not before this many milliseconds from now (a backfill waiting for its budgets to reset). A
+   * job waiting out its delay is waiting, so it absorbs later jobs of its coalescing key.
+   */
+  delayMs?: number;
+};
+
 export type StopOptions = {
   /** How long running jobs are given to finish; the PostgreSQL queue hands back those still running, for another replica. */
   graceMs?: number;
@@ -59,7 +67,7 @@ export interface JobQueue {
   /** A webhook delivery's work, at most once per delivery id (false: already queued or handled). */
   enqueueDelivery(kind: string, delivery: DeliveryRef, data: unknown): Promise<boolean>;
   /** Work on one repository (false: coalesced into a job of the same key that has not started, or the queue is stopping). */
-  enqueueRepository(kind: string, target: RepositoryTarget, data: unknown): Promise<boolean>;
+  enqueueRepository(kind: string, target: RepositoryTarget, data: unknown, options?: EnqueueOptions): Promise<boolean>;
   /**
    * Runs `kind` (data `{}`) once every `everyMs`, once across replicas, never two at once in a
    * process. `atStart`: also as soon as the queue starts (the PostgreSQL queue always runs a
@@ -69,6 +77,11 @@ export interface JobQueue {
   start(): Promise<void>;
   /** Takes no new jobs, gives running ones `graceMs`, then returns. */
   stop(options?: StopOptions): Promise<void>;
+  /**
+   * Resolves once nothing is queued, waiting out a delay, or running — including the jobs those
+   * jobs queue (tests; a process that wants to let its work drain).
+   */
+  idle(): Promise<void>;
 }
 
 /** What a scheduled job carries: nothing. */

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import pg from "pg";
 import PgBoss from "pg-boss";
+import { LONGEST_REQUEST_WAIT_SECONDS } from "../github/throttle.js";
 import { postgresConfig } from "../store/postgres.js";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -11,6 +12,7 @@ import {
   LANES,
   UnknownJobKindError,
   type DeliveryRef,
+  type EnqueueOptions,
   type JobDefinition,
   type JobInfo,
   type JobQueue,
@@ -66,7 +68,13 @@ export type PostgresQueueOptions = {
  */
 export const KEEP_FINISHED_SECONDS = 4 * 24 * 60 * 60;
 export const DEFAULT_SCHEMA = "claimcheck_queue";
-const DEFAULT_EXPIRE_SECONDS = 15 * 60;
+/**
+ * A job taken longer ago than this is presumed lost with its replica. It must exceed the longest
+ * run, one repository's assessment: a request held by rate-limit waits (the throttling's
+ * longest, src/github/throttle.ts) twice over, which leaves the assessment's own reads
+ * (seconds) and a second held request room. A backfill is many short jobs, never one long one.
+ */
+export const DEFAULT_EXPIRE_SECONDS = 2 * LONGEST_REQUEST_WAIT_SECONDS;
 
 const QUEUES = { delivery: "claimcheck-delivery", schedule: "claimcheck-schedule", webhook: "claimcheck-repository-webhook", background: "claimcheck-repository-background" } as const;
 type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -134,10 +142,23 @@ export class PostgresQueue implements JobQueue {
 
   async start(): Promise<void> {
     if (this.running) return;
-    await this.boss.start();
-    await this.boss.createQueue(QUEUES.delivery, { name: QUEUES.delivery, policy: "standard" });
-    await this.boss.createQueue(QUEUES.schedule, { name: QUEUES.schedule, policy: "standard" });
-    for (const lane of LANES) await this.boss.createQueue(QUEUES[lane], { name: QUEUES[lane], policy: "short" });
+    // Replicas starting together on a new schema: two pg-boss starts creating the schema and its
+    // queues at once end in "deadlock detected" and one replica never becomes ready. One at a
+    // time, under a lock of this schema's, the later ones find everything made.
+    const client = await this.pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [`${this.schema}:start`]);
+      try {
+        await this.boss.start();
+        await this.boss.createQueue(QUEUES.delivery, { name: QUEUES.delivery, policy: "standard" });
+        await this.boss.createQueue(QUEUES.schedule, { name: QUEUES.schedule, policy: "standard" });
+        for (const lane of LANES) await this.boss.createQueue(QUEUES[lane], { name: QUEUES[lane], policy: "short" });
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [`${this.schema}:start`]);
+      }
+    } finally {
+      client.release();
+    }
     this.running = true;
     for (const queue of Object.values(QUEUES)) this.loops.push(this.loop(queue));
     for (const [kind, everyMs] of this.schedules) this.startSchedule(kind, everyMs);
@@ -151,10 +172,11 @@ export class PostgresQueue implements JobQueue {
     return id !== null;
   }
 
-  async enqueueRepository(kind: string, repository: RepositoryTarget, data: unknown): Promise<boolean> {
+  async enqueueRepository(kind: string, repository: RepositoryTarget, data: unknown, options: EnqueueOptions = {}): Promise<boolean> {
     const definition = this.definition(kind);
     const lane = repository.lane ?? "webhook";
-    const id = await this.boss.send(QUEUES[lane], this.envelope({ kind, data, target: repository }), { singletonKey: this.singletonKey(kind, repository), ...this.retryOptions(definition) });
+    const later = options.delayMs !== undefined && options.delayMs > 0 ? { startAfter: new Date(Date.now() + options.delayMs) } : {};
+    const id = await this.boss.send(QUEUES[lane], this.envelope({ kind, data, target: repository }), { singletonKey: this.singletonKey(kind, repository), ...later, ...this.retryOptions(definition) });
     this.wake();
     return id !== null;
   }
@@ -181,6 +203,22 @@ export class PostgresQueue implements JobQueue {
     await this.handBack([...this.taken.values()]);
     await this.boss.stop({ graceful: false, close: true, wait: true });
     await this.pool.end();
+  }
+
+  /**
+   * Polls until no delivery or repository job is waiting, delayed, due for a retry or running,
+   * in this schema (every replica's), and this replica runs none. Schedules are left out: they
+   * recur for as long as a replica runs.
+   */
+  async idle(): Promise<void> {
+    const names = [QUEUES.delivery, QUEUES.webhook, QUEUES.background];
+    for (;;) {
+      if (this.taken.size === 0) {
+        const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.schema}.job WHERE name = ANY($1) AND state IN ('created', 'retry', 'active')`, [names]);
+        if (rows[0]?.n === 0 && this.taken.size === 0) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.pollMs, 100)));
+    }
   }
 
   /**

@@ -97,17 +97,44 @@ export async function unfinishedBackfill(store: Store, installationId: number): 
   return store.db.select({ id: backfills.installationId }).from(backfills).where(and(eq(backfills.installationId, installationId), ne(backfills.state, "finished"))).get() !== undefined;
 }
 
-/** Repositories still to assess, in the order they were queued. */
-export async function pendingRepositories(store: Store, installationId: number): Promise<string[]> {
+/** Repositories still to assess, in the order they were queued (the first `limit` of them, when given). */
+export async function pendingRepositories(store: Store, installationId: number, limit?: number): Promise<string[]> {
   if (store.dialect === "postgres") {
-    const rows = await store.db.select({ fullName: pg.backfillRepositories.fullName }).from(pg.backfillRepositories).where(eq(pg.backfillRepositories.installationId, installationId)).orderBy(asc(pg.backfillRepositories.id));
+    const query = store.db.select({ fullName: pg.backfillRepositories.fullName }).from(pg.backfillRepositories).where(eq(pg.backfillRepositories.installationId, installationId)).orderBy(asc(pg.backfillRepositories.id));
+    const rows = limit === undefined ? await query : await query.limit(limit);
+    return rows.map((r) => r.fullName);
+  }
+  const query = store.db
+    .select({ fullName: backfillRepositories.fullName })
+    .from(backfillRepositories)
+    .where(eq(backfillRepositories.installationId, installationId))
+    .orderBy(asc(backfillRepositories.id));
+  return (limit === undefined ? query.all() : query.limit(limit).all()).map((r) => r.fullName);
+}
+
+/** How many repositories the installation's backfill has still to assess, counted by the database. */
+export async function pendingCount(store: Store, installationId: number): Promise<number> {
+  if (store.dialect === "postgres") {
+    const [row] = await store.db.select({ n: count() }).from(pg.backfillRepositories).where(eq(pg.backfillRepositories.installationId, installationId));
+    return row?.n ?? 0;
+  }
+  return store.db.select({ n: count() }).from(backfillRepositories).where(eq(backfillRepositories.installationId, installationId)).get()?.n ?? 0;
+}
+
+/** Which of `repos` the installation's backfill has still to assess. */
+export async function stillPending(store: Store, installationId: number, repos: readonly string[]): Promise<string[]> {
+  if (repos.length === 0) return [];
+  if (store.dialect === "postgres") {
+    const rows = await store.db
+      .select({ fullName: pg.backfillRepositories.fullName })
+      .from(pg.backfillRepositories)
+      .where(and(eq(pg.backfillRepositories.installationId, installationId), inArray(pg.backfillRepositories.fullName, [...repos])));
     return rows.map((r) => r.fullName);
   }
   return store.db
     .select({ fullName: backfillRepositories.fullName })
     .from(backfillRepositories)
-    .where(eq(backfillRepositories.installationId, installationId))
-    .orderBy(asc(backfillRepositories.id))
+    .where(and(eq(backfillRepositories.installationId, installationId), inArray(backfillRepositories.fullName, [...repos])))
     .all()
     .map((r) => r.fullName);
 }

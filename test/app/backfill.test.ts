@@ -216,6 +216,22 @@ describe("Backfiller", () => {
     expect(clock.sleeps).toEqual([]);
   });
 
+  it("hands a step taken off the queue at most a batch, the first pending, and the same again until they settle", async () => {
+    const backfiller = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets: new RateBudgets(), clock: fakeClock(START), options: { cost: COST, maxBatch: 8 } });
+    const repos = Array.from({ length: 30 }, (_, i) => `o/r${i}`);
+    await enqueueBackfill(store, 5, repos, { name: "installation.created", deliveryId: "d5" }, START);
+    const first = await backfiller.step(5, {});
+    expect(first).toEqual({ kind: "batch", repos: repos.slice(0, 8) });
+    // Taken again (another replica, a restart) before the batch settles: the same repositories, none skipped.
+    expect(await backfiller.step(5, {})).toEqual(first);
+    for (const fullName of repos.slice(0, 8)) await backfiller.settle(5, fullName, async () => fullName);
+    expect(await backfiller.step(5, {})).toEqual({ kind: "batch", repos: repos.slice(8, 16) });
+    for (const fullName of repos.slice(8)) await backfiller.settle(5, fullName, async () => fullName);
+    expect(await backfiller.step(5, {})).toEqual({ kind: "finished", justFinished: true });
+    expect(await backfiller.step(5, {})).toEqual({ kind: "finished", justFinished: false });
+    expect(await backfillOf(store, 5)).toMatchObject({ state: "finished", total: 30, assessed: 30, failed: 0 });
+  });
+
   it("is resumed by maintenance when a restart left it unfinished", async () => {
     await store.upsertInstallation(21, "acme", "Organization");
     await store.upsertInstallation(22, "other", "Organization");

@@ -40,7 +40,7 @@ describe("scheduled re-assessment", () => {
     for (const repo of REPOS) expect((await app.store.assessments(INSTALLATION, repo, 1))[0]?.trigger).toBe("installation.created");
     sim.resetStats();
     const [outcome] = await app.sweep();
-    expect(outcome).toMatchObject({ installationId: INSTALLATION, assessed: 0, plan: { due: 0 } });
+    expect(outcome).toMatchObject({ installationId: INSTALLATION, queued: 0, plan: { due: 0 } });
     expect(readsOfRepositories()).toEqual([]);
   });
 
@@ -52,7 +52,7 @@ describe("scheduled re-assessment", () => {
     sim.resetStats();
     const [outcome] = await app.sweep();
     await app.idle();
-    expect(outcome).toMatchObject({ installationId: INSTALLATION, assessed: REPOS.length, failed: 0, plan: { due: REPOS.length, deferred: 0 } });
+    expect(outcome).toMatchObject({ installationId: INSTALLATION, queued: REPOS.length, plan: { due: REPOS.length, deferred: 0 } });
     for (const repo of REPOS) {
       const [latest] = await app.store.assessments(INSTALLATION, repo, 1);
       expect(latest?.trigger).toBe(SCHEDULED_TRIGGER);
@@ -68,7 +68,7 @@ describe("scheduled re-assessment", () => {
     // Just read: the next tick takes nothing.
     sim.resetStats();
     const [again] = await app.sweep();
-    expect(again?.assessed).toBe(0);
+    expect(again?.queued).toBe(0);
     expect(readsOfRepositories()).toEqual([]);
   });
 });

@@ -197,6 +197,22 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
     expect(attempts).toHaveLength(3);
   });
 
+  it.skipIf(needsDatabase)("starts a delayed job after its delay, absorbing a job of its key queued meanwhile, and is idle only once it ran", async () => {
+    const h = harness();
+    const [a, b] = await h.pair();
+    const ran: { mark: number; at: number }[] = [];
+    for (const queue of new Set([a, b])) queue.define("step", { schema: repoJob, run: async (data) => void ran.push({ mark: data.mark, at: Date.now() }) });
+    await start(a, b);
+    const target = { installationId: 1, repository: "backfill:1", lane: "background" as const, coalesce: "next" };
+    const queuedAt = Date.now();
+    expect(await a.enqueueRepository("step", target, { mark: 1 }, { delayMs: 1_000 })).toBe(true);
+    // Waiting out its delay, it is the key's waiting job: a later one (another replica's) is merged into it.
+    expect(await b.enqueueRepository("step", target, { mark: 2 })).toBe(false);
+    await a.idle();
+    expect(ran.map((r) => r.mark)).toEqual([1]);
+    expect(ran[0]!.at - queuedAt).toBeGreaterThanOrEqual(1_000 - 20);
+  });
+
   it.skipIf(needsDatabase)("refuses a job whose data its kind's schema does not accept", async () => {
     const h = harness();
     const [a] = await h.pair();
@@ -211,6 +227,14 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
       await vi.waitFor(async () => expect((await h.states!()).map((s) => s.state)).toEqual(["cancelled"]), { timeout: 10_000 });
     }
     expect(ran).toEqual([]);
+  });
+
+  it.skipIf(needsDatabase || !replicas)("starts two replicas at once on a new schema", async () => {
+    const h = harness();
+    const [a, b] = await h.pair();
+    const outcomes = await Promise.allSettled([a.start(), b.start()]);
+    started.push(a, b);
+    expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "started"))).toEqual(["started", "started"]);
   });
 
   it.skipIf(needsDatabase || !replicas)("fires a scheduled job once across replicas", async () => {
@@ -293,6 +317,18 @@ describe("in-process queue without replicas", () => {
     await queue.enqueueRepository("plain", { installationId: 1, repository: "acme/api" }, { at: new Date(0) });
     await queue.idle();
     expect(ran).toEqual([{ at: "1970-01-01T00:00:00.000Z" }]);
+    await store.close();
+  });
+
+  it("drops a job waiting out its delay when it stops, rather than holding the process until the delay ends", async () => {
+    const store = await Store.open(":memory:");
+    const queue = new InProcessQueue(store, silent, 2);
+    const ran: number[] = [];
+    queue.define("step", { schema: repoJob, run: async (data) => void ran.push(data.mark) });
+    await queue.start();
+    await queue.enqueueRepository("step", { installationId: 1, repository: "backfill:1", coalesce: "next" }, { mark: 1 }, { delayMs: 60 * 60_000 });
+    await queue.stop();
+    expect(ran).toEqual([]);
     await store.close();
   });
 

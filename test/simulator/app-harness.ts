@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { createNodeMiddleware, Probot, ProbotOctokit } from "probot";
 import { createClaimcheckApp, type AppDeps, type ClaimcheckApp } from "../../src/app/index.js";
-import type { InProcessQueue } from "../../src/queue/in-process.js";
+import type { JobQueue } from "../../src/queue/job-queue.js";
 import { Store } from "../../src/store/store.js";
 
 /*
@@ -38,9 +38,11 @@ export type AppOptions = {
   sleep?: (ms: number) => Promise<void>;
   /** Browser sign-in settings, as main.ts builds them from the environment. */
   browser?: AppDeps["browser"];
+  /** The job queue (the caller starts nothing and stops it); the app's in-process queue when omitted. */
+  queue?: JobQueue;
 };
 
-export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => InProcessQueue | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"]; recoverDeliveries: ClaimcheckApp["recoverDeliveries"] };
+export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => JobQueue | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"]; recoverDeliveries: ClaimcheckApp["recoverDeliveries"] };
 
 /** The service's own throttling policy (src/github/throttle.ts), with an adjustable retry back-off. */
 export function productionOctokit(retryBaseMs?: number, spaceWrites = true) {
@@ -63,7 +65,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const store = options.store ?? await Store.open(":memory:");
   const log = options.log ?? pino({ level: "silent" });
   const probot = new Probot({ appId: 1, privateKey: appPrivateKey(), secret, baseUrl: options.githubUrl, Octokit: productionOctokit(options.retryBaseMs, options.spaceWrites) as typeof ProbotOctokit, log });
-  const { app, jobs, sweep, recoverDeliveries } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, redeliveryIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}), ...(options.browser ? { browser: options.browser } : {}) });
+  const { app, jobs, sweep, recoverDeliveries } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, redeliveryIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}), ...(options.browser ? { browser: options.browser } : {}), ...(options.queue ? { queue: options.queue } : {}) });
   const middleware = await createNodeMiddleware(app, { probot, webhooksPath: WEBHOOK_PATH });
   const server: Server = createServer((req, res) => {
     void middleware(req, res, () => res.writeHead(404).end());

@@ -1,0 +1,248 @@
+import type { Logger } from "pino";
+import { z } from "zod";
+import { announced, configInterner, withRunConfig, type RunConfigCache } from "../config/config-cache.js";
+import { repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
+import { NO_RETRY, type JobQueue, type Lane, type RetryPolicy } from "../queue/job-queue.js";
+import { backfillOf, enqueueBackfillInSlices, stillPending, unfinishedBackfill } from "../store/backfill-records.js";
+import type { Store } from "../store/store.js";
+import type { Backfiller } from "./backfill.js";
+import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps, type Trigger } from "./pipeline.js";
+import { observeRateLimits, probeRateLimits, type RateBudgets } from "./rate-budget.js";
+
+/*
+ * The app's work on repositories as jobs of the queue: data only (installation, repository,
+ * head commit, trigger), so that whichever process takes a job off the queue can run it; each
+ * asks Probot for the installation's Octokit. A job's follow-up — the repository's issues after
+ * its assessment, a backfill's next batch after its last repository — is queued by the job
+ * itself, never awaited by whoever queued it.
+ *
+ * Keys: a repository's own work is keyed by its full name (one job at a time per repository);
+ * its issue writes by `issues:<full name>`, so that a check run never waits for them; a backfill's
+ * planning by `backfill:<installation id>` (one step at a time per installation).
+ */
+
+export const REPOSITORY_JOBS = {
+  checkRun: "repository-check-run",
+  reassess: "repository-reassessment",
+  issues: "repository-issues",
+  backfillBatch: "backfill-batch",
+  backfillRepository: "backfill-repository",
+} as const;
+
+const triggerData = z.object({ name: z.string().min(1), deliveryId: z.string().min(1) });
+const repositoryData = z.object({ installationId: z.number().int(), owner: z.string().min(1), repo: z.string().min(1), fullName: z.string().min(1), trigger: triggerData });
+export const checkRunData = repositoryData.extend({ headSha: z.string().regex(/^[0-9a-f]{40}$/), onlyIfNew: z.boolean() });
+const issuesData = z.object({ installationId: z.number().int(), org: z.string().min(1), assessed: z.array(z.object({ fullName: z.string().min(1), config: repoConfigSchema })).min(1) });
+const backfillBatchData = z.object({ installationId: z.number().int() });
+/** `batch`: the repositories planned with this one; the last of them to settle queues the next step. */
+const backfillRepositoryData = repositoryData.extend({ batch: z.array(z.string().min(1)).min(1).max(1000) });
+
+export type CheckRunData = z.infer<typeof checkRunData>;
+
+/** A planning step that failed (the store, a budget probe) is tried again, so the backfill does not stall until the next start. */
+const BACKFILL_STEP_RETRY: RetryPolicy = { limit: 3, delaySeconds: 30 };
+
+export type RepositoryJobDeps = {
+  queue: JobQueue;
+  store: Store;
+  log: Logger;
+  pipeline: PipelineDeps;
+  backfiller: Backfiller<Assessed>;
+  budgets: RateBudgets;
+  now: () => Date;
+  /** The installation's Octokit, from Probot. */
+  octokitFor: (installationId: number) => Promise<InstallationOctokit>;
+};
+
+/**
+ * What this process remembers of a backfill it queued or stepped: the configuration reads shared
+ * by its repositories (their own files read a hundred at a time), and what it assessed, for the
+ * issues written when the backfill ends. Only an optimisation and the issues' configurations:
+ * the backfill's progress is in the store.
+ */
+type BackfillRun = { configs: RunConfigCache; intern: (config: RepoConfig) => RepoConfig; assessed: Map<string, RepoConfig>; touchedAt: number };
+
+/**
+ * A run this process has not touched for this long is forgotten: another replica finished the
+ * backfill. Longer than a pause for the budgets to reset (an hour), so the process that
+ * finishes a backfill still knows what it assessed before the pause.
+ */
+const FORGET_RUN_AFTER_MS = 2 * 60 * 60 * 1000;
+
+function splitName(fullName: string): { owner: string; repo: string } {
+  const [owner, repo] = fullName.split("/") as [string, string];
+  return { owner, repo };
+}
+
+function causeOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function defineRepositoryJobs(deps: RepositoryJobDeps) {
+  const { queue, store, log, pipeline, backfiller, budgets } = deps;
+  const runs = new Map<number, BackfillRun>();
+
+  const observed = async (installationId: number) => {
+    const octokit = await deps.octokitFor(installationId);
+    observeRateLimits(octokit, budgets.of(installationId));
+    return octokit;
+  };
+
+  /** The repositories' issues, as a job of their own: issue writes wait on GitHub's content budget, and no check run waits for them. */
+  async function issuesAfter(installationId: number, assessed: readonly Assessed[]): Promise<void> {
+    for (const a of assessed) {
+      if (!a.config.issues.enabled) continue;
+      await queue.enqueueRepository(REPOSITORY_JOBS.issues, { installationId, repository: `issues:${a.fullName}`, lane: "background" }, { installationId, org: splitName(a.fullName).owner, assessed: [{ fullName: a.fullName, config: a.config }] });
+    }
+  }
+
+  /**
+   * A repository job's assessment (null: nothing to do), then its issues queued. A failure is
+   * recorded, with its repository, on the delivery the job came from (scheduled work has no
+   * delivery row: nothing changes), and the job fails.
+   */
+  async function assessThenIssues(job: z.infer<typeof repositoryData>, assess: () => Promise<Assessed | null>): Promise<void> {
+    let assessed: Assessed | null;
+    try {
+      assessed = await assess();
+    } catch (error) {
+      await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+      throw error;
+    }
+    if (assessed) await issuesAfter(job.installationId, [assessed]);
+  }
+
+  queue.define(REPOSITORY_JOBS.checkRun, {
+    schema: checkRunData,
+    retry: NO_RETRY,
+    run: (job) =>
+      assessThenIssues(job, async () => {
+        const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
+        const octokit = await deps.octokitFor(job.installationId);
+        await store.ensureInstallation(target.installationId, target.owner);
+        if (job.onlyIfNew && (await store.hasCheckRun(target.installationId, job.fullName, job.headSha))) {
+          log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
+          return null;
+        }
+        return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger);
+      }),
+  });
+
+  queue.define(REPOSITORY_JOBS.reassess, {
+    schema: repositoryData,
+    retry: NO_RETRY,
+    run: (job) => assessThenIssues(job, async () => reassess(pipeline, await observed(job.installationId), { installationId: job.installationId, owner: job.owner, repo: job.repo }, job.trigger)),
+  });
+
+  queue.define(REPOSITORY_JOBS.issues, {
+    schema: issuesData,
+    retry: NO_RETRY,
+    run: async (job) => publishIssues(pipeline, await deps.octokitFor(job.installationId), { installationId: job.installationId, org: job.org }, job.assessed),
+  });
+
+  const batchTarget = (installationId: number) => ({ installationId, repository: `backfill:${installationId}`, lane: "background" as Lane, coalesce: "next" });
+
+  /** The backfill's next planning step; one already waiting (or waiting out a pause) absorbs it. */
+  function nextBackfillStep(installationId: number, delayMs?: number): Promise<boolean> {
+    return queue.enqueueRepository(REPOSITORY_JOBS.backfillBatch, batchTarget(installationId), { installationId }, delayMs === undefined ? {} : { delayMs });
+  }
+
+  function runOf(installationId: number, repos: readonly string[]): BackfillRun {
+    const now = Date.now();
+    for (const [id, stale] of runs) if (now - stale.touchedAt > FORGET_RUN_AFTER_MS) runs.delete(id);
+    let run = runs.get(installationId);
+    if (!run) {
+      run = { configs: announced(repos), intern: configInterner<RepoConfig>(), assessed: new Map(), touchedAt: now };
+      runs.set(installationId, run);
+    } else {
+      for (const [owner, names] of byOwner(repos)) run.configs.expect(owner, names);
+      run.touchedAt = now;
+    }
+    return run;
+  }
+
+  queue.define(REPOSITORY_JOBS.backfillBatch, {
+    schema: backfillBatchData,
+    retry: BACKFILL_STEP_RETRY,
+    run: async ({ installationId }) => {
+      const next = await backfiller.step(installationId, { probe: async () => probeRateLimits(await observed(installationId), budgets.of(installationId)) });
+      if (next.kind === "paused") {
+        await nextBackfillStep(installationId, next.waitMs);
+        return;
+      }
+      if (next.kind === "finished") {
+        const run = runs.get(installationId);
+        runs.delete(installationId);
+        if (!next.justFinished || !run || run.assessed.size === 0) return;
+        const assessed = [...run.assessed].map(([fullName, config]) => ({ fullName, config }));
+        await publishIssues(pipeline, await deps.octokitFor(installationId), { installationId, org: splitName(assessed[0]!.fullName).owner }, assessed);
+        return;
+      }
+      const row = await backfillOf(store, installationId);
+      if (!row) return;
+      // A process that did not queue this backfill (a restart, another replica) shares reads within the batch.
+      if (!runs.has(installationId)) runOf(installationId, next.repos);
+      for (const fullName of next.repos) {
+        const data: z.infer<typeof backfillRepositoryData> = { installationId, ...splitName(fullName), fullName, batch: next.repos, trigger: { name: row.trigger, deliveryId: row.deliveryId } };
+        await queue.enqueueRepository(REPOSITORY_JOBS.backfillRepository, { installationId, repository: fullName, lane: "background", coalesce: "backfill" }, data);
+      }
+    },
+  });
+
+  queue.define(REPOSITORY_JOBS.backfillRepository, {
+    schema: backfillRepositoryData,
+    retry: NO_RETRY,
+    run: async (job) => {
+      const installationId = job.installationId;
+      // Settled by a job that ran before this one (a step taken twice): never assessed again.
+      if ((await stillPending(store, installationId, [job.fullName])).length === 0) return;
+      const run = runOf(installationId, []);
+      try {
+        const assessed = await backfiller.settle(installationId, job.fullName, async () => reassess(pipeline, withRunConfig(await observed(installationId), run.configs), { installationId, owner: job.owner, repo: job.repo }, job.trigger));
+        run.assessed.set(assessed.fullName, run.intern(assessed.config));
+      } catch (error) {
+        // Counted as failed in the backfill's progress; the delivery says which and why.
+        await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+      }
+      if ((await stillPending(store, installationId, job.batch)).length === 0) await nextBackfillStep(installationId);
+    },
+  });
+
+  return {
+    /** A pull request's (or check suite's) check run on `headSha`. */
+    checkRun: (data: CheckRunData) => queue.enqueueRepository(REPOSITORY_JOBS.checkRun, { installationId: data.installationId, repository: data.fullName, lane: "webhook" }, data),
+
+    /**
+     * One repository assessed again for `trigger`. Background work (the scheduled sweep) with the
+     * same trigger coalesces: a job that has not started reads the repository afresh anyway.
+     */
+    reassess: (installationId: number, fullName: string, trigger: Trigger, lane: Lane) =>
+      queue.enqueueRepository(REPOSITORY_JOBS.reassess, { installationId, repository: fullName, lane, ...(lane === "background" ? { coalesce: trigger.name } : {}) }, { installationId, ...splitName(fullName), fullName, trigger }),
+
+    /** Queues `repos` in the installation's backfill (starting one, or joining the unfinished one) and its next step. */
+    backfill: async (installationId: number, repos: readonly string[], trigger: Trigger) => {
+      await enqueueBackfillInSlices(store, installationId, repos, trigger, deps.now());
+      runOf(installationId, repos);
+      await nextBackfillStep(installationId);
+    },
+
+    /** The unfinished backfill of an installation (a restart, a killed process) taken up where its progress in the store stands. */
+    resumeBackfill: async (installationId: number) => {
+      if (!(await unfinishedBackfill(store, installationId))) return;
+      log.info({ installation: installationId }, "resuming an unfinished backfill");
+      await nextBackfillStep(installationId);
+    },
+  };
+}
+
+function byOwner(fullNames: readonly string[]): Map<string, string[]> {
+  const owners = new Map<string, string[]>();
+  for (const fullName of fullNames) {
+    const { owner, repo } = splitName(fullName);
+    if (!owner || !repo) continue;
+    const repos = owners.get(owner) ?? [];
+    repos.push(repo);
+    owners.set(owner, repos);
+  }
+  return owners;
+}

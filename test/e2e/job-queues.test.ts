@@ -1,0 +1,164 @@
+import { pino } from "pino";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { REPOSITORY_JOBS } from "../../src/app/repository-jobs.js";
+import { InProcessQueue } from "../../src/queue/in-process.js";
+import type { JobQueue } from "../../src/queue/job-queue.js";
+import { PostgresQueue } from "../../src/queue/postgres.js";
+import { backfillOf, enqueueBackfill, settleRepository } from "../../src/store/backfill-records.js";
+import { Store } from "../../src/store/store.js";
+import { dropSchema, freshSchemaName, jobStates, testDatabase } from "../helpers/queue-postgres.js";
+import { startApp, type RunningApp } from "../simulator/app-harness.js";
+import { sha } from "../simulator/model.js";
+import { startSimulator, type Simulator } from "../simulator/server.js";
+import { deliver, installationCreated, pullRequestOpened } from "../simulator/webhooks.js";
+import { ACME } from "./helpers.js";
+
+/*
+ * The app over real HTTP against the simulator, its work carried by each job queue: the
+ * in-process one (SQLite mode, the default) and the PostgreSQL one (with a SQLite store here;
+ * the queue is what is tested). What users see must be the same on both: one check run per pull
+ * request, a delivery handled once however often it arrives, a backfill run as repository jobs,
+ * and a backfill a killed process left half done finished by the next one without assessing
+ * again what was done.
+ */
+
+const silent = pino({ level: "silent" });
+const database = await testDatabase();
+if ("skip" in database) process.stderr.write(`\nthe app on the PostgreSQL job queue is not tested: ${database.skip}\n`);
+
+const INSTALLATION = ACME.installation.id;
+const REPOS = ACME.repositories.map((r) => `acme/${r.name}`);
+
+type Running = { sim: Simulator; app: RunningApp; store: Store; queue: JobQueue };
+const running: Running[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const { sim, app, store, queue } of running.splice(0)) {
+    await app.stop();
+    await queue.stop({ graceMs: 0 });
+    await store.close();
+    await sim.stop();
+  }
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** A queue for the app on `store`; `states`, on PostgreSQL, what the database kept of its jobs. */
+type QueueMaker = { queue: (store: Store) => JobQueue; states?: () => ReturnType<typeof jobStates> };
+
+const inProcess: QueueMaker = { queue: (store) => new InProcessQueue(store, silent, 4) };
+
+function onPostgres(url: string): QueueMaker {
+  const schema = freshSchemaName();
+  cleanups.push(() => dropSchema(url, schema));
+  return { queue: () => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }), states: () => jobStates(url, schema) };
+}
+
+const queues: { name: string; make: () => QueueMaker | null; skip?: string }[] = [
+  { name: "in-process", make: () => inProcess },
+  { name: "PostgreSQL", make: () => ("url" in database ? onPostgres(database.url) : null), ...("skip" in database ? { skip: database.skip } : {}) },
+];
+
+async function run(make: QueueMaker, prepare?: (store: Store) => Promise<void>): Promise<Running> {
+  const sim = await startSimulator(ACME);
+  const store = await Store.open(":memory:");
+  await prepare?.(store);
+  const queue = make.queue(store);
+  const enqueued = vi.spyOn(queue, "enqueueRepository");
+  const app = await startApp({ githubUrl: sim.url, store, queue, retryBaseMs: 5, spaceWrites: false });
+  const handle = { sim, app, store, queue, enqueued };
+  running.push(handle);
+  // As a load balancer would: no webhook before the process says it is ready (its queue started).
+  await vi.waitFor(async () => expect((await fetch(`${app.url}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 50 });
+  return handle;
+}
+
+describe.each(queues)("the app on the $name job queue", ({ make, skip }) => {
+  const maker = () => make()!;
+
+  it.skipIf(skip !== undefined)("publishes exactly one check run for a pull request, however often its delivery arrives", async () => {
+    const { sim, app } = await run(maker());
+    const repo = sim.model.repos.get("api")!;
+    const delivery = pullRequestOpened(sim.model, repo, sha("queues", "api"));
+    expect((await deliver(app.webhookUrl, app.secret, delivery)).status).toBeLessThan(300);
+    // GitHub's redelivery of the same delivery, while the first may still be running or after.
+    expect((await deliver(app.webhookUrl, app.secret, delivery)).status).toBeLessThan(300);
+    await app.idle();
+    expect((await deliver(app.webhookUrl, app.secret, delivery)).status).toBeLessThan(300);
+    await app.idle();
+    expect(sim.model.checkRuns.filter((r) => r.head_sha === sha("queues", "api"))).toHaveLength(1);
+    expect(await app.store.assessments(INSTALLATION, "acme/api")).toHaveLength(1);
+  });
+
+  it.skipIf(skip !== undefined)("runs an installation's backfill as background repository jobs, each repository once", async () => {
+    const made = maker();
+    const handle = await run(made);
+    const { sim, app, store } = handle;
+    expect((await deliver(app.webhookUrl, app.secret, installationCreated(sim.model))).status).toBeLessThan(300);
+    await vi.waitFor(async () => expect((await backfillOf(store, INSTALLATION))?.state).toBe("finished"), { timeout: 60_000, interval: 100 });
+    await app.idle();
+    expect(await backfillOf(store, INSTALLATION)).toMatchObject({ total: REPOS.length, assessed: REPOS.length, failed: 0 });
+    for (const repo of REPOS) {
+      const stored = await store.assessments(INSTALLATION, repo);
+      expect(stored.map((a) => a.trigger)).toEqual(["installation.created"]);
+    }
+    const calls = vi.mocked(handle.queue.enqueueRepository).mock.calls;
+    const backfillJobs = calls.filter(([kind]) => kind === REPOSITORY_JOBS.backfillRepository);
+    expect(backfillJobs.map(([, target]) => target.repository).sort()).toEqual([...REPOS].sort());
+    expect(backfillJobs.every(([, target]) => target.lane === "background")).toBe(true);
+    if (made.states) {
+      // Through the database: every repository's job completed there, none failed.
+      const states = await made.states();
+      const done = states.filter((j) => (j.data as { kind?: string }).kind === REPOSITORY_JOBS.backfillRepository);
+      expect(done).toHaveLength(REPOS.length);
+      expect(done.every((j) => j.state === "completed")).toBe(true);
+    }
+  });
+
+  it.skipIf(skip !== undefined)("finishes a backfill a killed process left half done, without assessing again what it had assessed", async () => {
+    const [first, second, ...rest] = REPOS as [string, string, ...string[]];
+    const { app, store } = await run(maker(), async (s) => {
+      // What a process killed mid-backfill leaves in the store: two repositories settled, the rest pending.
+      await s.upsertInstallation(INSTALLATION, "acme", "Organization");
+      await s.addRepositoriesInSlices(INSTALLATION, REPOS.map((fullName, i) => ({ id: 1000 + i, fullName })));
+      await enqueueBackfill(s, INSTALLATION, REPOS, { name: "installation.created", deliveryId: "killed-mid-backfill" }, new Date());
+      await settleRepository(s, INSTALLATION, first, true, new Date());
+      await settleRepository(s, INSTALLATION, second, true, new Date());
+    });
+    // The next process resumes it as it starts: nothing is delivered.
+    await vi.waitFor(async () => expect((await backfillOf(store, INSTALLATION))?.state).toBe("finished"), { timeout: 60_000, interval: 100 });
+    await app.idle();
+    expect(await backfillOf(store, INSTALLATION)).toMatchObject({ total: REPOS.length, assessed: REPOS.length, failed: 0 });
+    expect(await store.assessments(INSTALLATION, first)).toEqual([]);
+    expect(await store.assessments(INSTALLATION, second)).toEqual([]);
+    for (const repo of rest) expect((await store.assessments(INSTALLATION, repo)).map((a) => a.trigger)).toEqual(["installation.created"]);
+  });
+});
+
+describe("two replicas of the app on one PostgreSQL job queue", () => {
+  it.skipIf(!("url" in database))("handle a delivery sent to both once, whichever takes it", async () => {
+    const url = (database as { url: string }).url;
+    const schema = freshSchemaName();
+    cleanups.push(() => dropSchema(url, schema));
+    const sim = await startSimulator(ACME);
+    // One store for both, as replicas share one database; the queue is what is under test.
+    const store = await Store.open(":memory:");
+    const replicas = [0, 1].map(() => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }));
+    const apps: RunningApp[] = [];
+    try {
+      for (const queue of replicas) apps.push(await startApp({ githubUrl: sim.url, store, queue, retryBaseMs: 5, spaceWrites: false }));
+      for (const app of apps) await vi.waitFor(async () => expect((await fetch(`${app.url}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 50 });
+      const delivery = pullRequestOpened(sim.model, sim.model.repos.get("api")!, sha("replicas", "api"));
+      const statuses = await Promise.all(apps.map(async (app) => (await deliver(app.webhookUrl, app.secret, delivery)).status));
+      expect(statuses.every((status) => status < 300)).toBe(true);
+      for (const app of apps) await app.idle();
+      expect(sim.model.checkRuns.filter((r) => r.head_sha === sha("replicas", "api"))).toHaveLength(1);
+      expect(await store.assessments(INSTALLATION, "acme/api")).toHaveLength(1);
+    } finally {
+      for (const app of apps) await app.stop();
+      for (const queue of replicas) await queue.stop({ graceMs: 0 });
+      await store.close();
+      await sim.stop();
+    }
+  }, 90_000);
+});
