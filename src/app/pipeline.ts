@@ -127,13 +127,13 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   let checkRunId: number;
   try {
     checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl });
-    // Check runs spend the same content-creation budget as issues.
-    deps.issues?.budget(target.installationId).note();
   } catch (error) {
     // The evidence was read; keep it even though it could not be shown on GitHub.
     await deps.store.recordAssessment(base);
     throw error;
   }
+  // Check runs spend the same content-creation budget as issues.
+  await deps.issues?.budget(target.installationId).note();
   const assessmentId = await deps.store.recordAssessment({ ...base, checkRunId });
   deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
   return { assessmentId, checkRunId, fullName: `${target.owner}/${target.repo}`, config: config.config };

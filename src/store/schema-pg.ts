@@ -290,3 +290,49 @@ export const deliveryGaps = pgTable(
   },
   (t) => [uniqueIndex("delivery_gaps_window").on(t.installationId, t.fromAt)],
 );
+
+/*
+ * Limits every replica must keep together (PostgreSQL only: one SQLite process keeps them in memory).
+ * Times are milliseconds since the epoch, as `conditional_answers.used_at`.
+ */
+
+/** One row per installation, locked while a content write is counted, so replicas count one at a time. */
+export const contentBudgets = pgTable("content_budgets", {
+  installationId: id("installation_id").primaryKey(),
+});
+
+/** Each content write (issue, comment, label, check run) of the last hour, per installation. */
+export const contentWrites = pgTable(
+  "content_writes",
+  {
+    id: serialId(),
+    installationId: id("installation_id").notNull(),
+    at: bigint("at", { mode: "number" }).notNull(),
+  },
+  (t) => [index("content_writes_window").on(t.installationId, t.at)],
+);
+
+/** The lowest budget any replica was told of in the current window, per installation and resource. */
+export const rateReadings = pgTable(
+  "rate_readings",
+  {
+    installationId: id("installation_id").notNull(),
+    resource: text("resource", { enum: ["rest", "graphql"] }).notNull(),
+    limit: integer("limit").notNull(),
+    remaining: integer("remaining").notNull(),
+    resetAt: bigint("reset_at", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.resource] })],
+);
+
+/**
+ * Organisation evidence read for an installation, with when it was read. `generation` counts the
+ * times it was forgotten: a read that began before the latest forget does not store its answer.
+ */
+export const orgEvidence = pgTable("org_evidence", {
+  installationId: id("installation_id").primaryKey(),
+  org: text("org"),
+  readAt: bigint("read_at", { mode: "number" }),
+  findings: text("findings"),
+  generation: integer("generation").notNull().default(0),
+});
