@@ -124,6 +124,8 @@ export class Backfiller<T> {
       if (pending.length === 0) pending = await pendingRepositories(store, installationId);
       if (pending.length === 0) break;
       const cost = options.cost ?? costOf(await recentAssessmentCost(store, installationId));
+      // What other replicas spent of the installation's budgets counts here too.
+      await budget.refresh();
       const planFor = () => planBackfill({ pending: pending.length, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository });
       let plan = planFor();
       // GitHub's own figures, not a default: asking costs nothing.
