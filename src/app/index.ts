@@ -225,7 +225,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       run: async ({ installationId, event, repos, trigger: cause }) => {
         const octokit = await octokitFor(installationId);
         if (event === "installation" || event === "installation_repositories") {
-          orgEvidence.forget(installationId);
+          await orgEvidence.forget(installationId);
           // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
           const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, cause, backfillWork(octokit, installationId, cause, repos));
           // Interrupted by a shutdown: issues wait for the resumed run to see the whole organisation.
@@ -269,7 +269,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const { recorded, seq } = await trail.append(installationId, "webhook", context.id, input);
       log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
       if (!recorded) return;
-      if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
+      if (ORG_EVIDENCE_EVENTS.has(context.name)) await orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
       if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
     });
@@ -314,7 +314,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, installationPayload);
       if (!payload) return;
       await deps.store.markInstallationRemoved(payload.installation.id);
-      orgEvidence.forget(payload.installation.id);
+      await orgEvidence.forget(payload.installation.id);
     });
 
     probot.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {
@@ -343,7 +343,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const octokit = await octokitFor(installationId);
         const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokit);
         log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
-        if (outcome.orgEvidence) orgEvidence.forget(installationId);
+        if (outcome.orgEvidence) await orgEvidence.forget(installationId);
         const again = outcome.reassess;
         if (!again) return;
         const [owner, repo] = again.split("/") as [string, string];

@@ -12,7 +12,7 @@ import type { Store } from "../store/store.js";
 import { COLLECTORS } from "../collectors/index.js";
 import { auditFindings } from "../audit/evidence.js";
 import { AuditTrail } from "../audit/trail.js";
-import type { OrgEvidence } from "./org-evidence.js";
+import type { OrgEvidenceCache } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher } from "../publish/issues.js";
@@ -29,7 +29,7 @@ export type Trigger = { name: string; deliveryId: string };
 export type PipelineDeps = {
   store: Store;
   log: Logger;
-  orgEvidence: OrgEvidence;
+  orgEvidence: OrgEvidenceCache;
   now?: () => Date;
   issues?: IssuePublisher;
   /** ETags of earlier REST answers, so unchanged settings come back as 304s GitHub does not charge for. */
