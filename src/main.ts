@@ -6,7 +6,9 @@ import { boundHeapGrowth } from "./app/heap-policy.js";
 import { createLogger } from "./app/logger.js";
 import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
+import { sharedLimits } from "./app/shared-limits.js";
 import { nodeRuntimeProblem } from "./store/node-runtime.js";
+import { isPostgresUrl, postgresPool } from "./store/postgres.js";
 import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
 
@@ -110,7 +112,9 @@ async function main(): Promise<void> {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
   const log = createLogger(env.LOG_LEVEL);
-  const { app, readiness, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
+  // On PostgreSQL the replicas share their limits through the database (tables migrated with the store's).
+  const limitsPool = isPostgresUrl(env.DATABASE_URL) ? postgresPool(env.DATABASE_URL, { max: 4 }) : null;
+  const { app, readiness, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env), limits: sharedLimits(limitsPool, log) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
   if (setupMode) {
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
     stopBackfills();
     await jobs()?.stop();
     await store.close();
+    await limitsPool?.end();
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown());

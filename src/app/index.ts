@@ -22,7 +22,7 @@ import { NO_RETRY, scheduledData } from "../queue/job-queue.js";
 import { MAINTENANCE_INTERVAL_MS, orgConfig, runMaintenance } from "./maintenance.js";
 import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, type RedeliveryOutcome } from "./redelivery.js";
 import { SCHEDULED_TRIGGER, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
-import { OrgEvidence } from "./org-evidence.js";
+import { sharedLimits, type SharedLimits } from "./shared-limits.js";
 import {
   checkRunPayload,
   checkSuitePayload,
@@ -38,7 +38,7 @@ import { StoredAnswerCache } from "../store/conditional-answers.js";
 import { announced, configInterner, withRunConfig } from "../config/config-cache.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions, type BackfillWork } from "./backfill.js";
-import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
+import { observeRateLimits, probeRateLimits } from "./rate-budget.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
 export type AppDeps = {
@@ -53,6 +53,8 @@ export type AppDeps = {
   sleep?: (ms: number) => Promise<void>;
   backfill?: BackfillOptions;
   browser?: BrowserSignInConfig | undefined;
+  /** Limits shared by every replica (PostgreSQL); by default this process's own. */
+  limits?: SharedLimits;
 };
 /**
  * `stopBackfills`: on shutdown, backfills waiting for a rate-limit reset return instead of holding the process.
@@ -87,11 +89,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const log = probot.log.child({ name: "claimcheck" });
     const queue = new InProcessQueue(deps.store, log, deps.concurrency ?? 4);
     jobs = queue;
-    const budgets = new RateBudgets();
+    const limits = deps.limits ?? sharedLimits(null);
+    const budgets = limits.rateBudgets;
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: queue.backgroundBatch, ...deps.backfill } });
     backfills = backfiller;
-    const orgEvidence = new OrgEvidence();
-    const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
+    const orgEvidence = limits.orgEvidence;
+    const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}), ...(limits.contentBudgets ? { budgets: limits.contentBudgets } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
     guardProbotWebhooks(probot);
     // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
