@@ -151,6 +151,9 @@ export class Backfiller<T> {
       if (!announced) log.info(fields, `backfill started: ${describeProgress(progress)}`);
       announced = true;
       const batch = pending.slice(0, Math.min(plan.runNow, maxBatch));
+      // Another replica may have planned from the same readings: the batch's cost comes off the
+      // shared budget first, above the reserve, or the plan is made again from what is left.
+      if (!(await budget.claim({ rest: Math.ceil(batch.length * cost.rest), graphql: Math.ceil(batch.length * cost.graphql) }, reserveFraction, this.clock.now()))) continue;
       pending = pending.slice(batch.length);
       const started = this.clock.now().getTime();
       const settled = await Promise.allSettled(batch.map((fullName) => this.settle(installationId, fullName, work)));

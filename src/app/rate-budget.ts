@@ -43,7 +43,16 @@ export function mergeReading(known: BudgetReading | null, reading: BudgetReading
 export interface SharedReadings {
   record(installationId: number, resource: Resource, reading: BudgetReading): Promise<void>;
   read(installationId: number): Promise<BudgetReadings>;
+  /**
+   * Takes `spend` off the installation's current windows at once, as one replica's claim on them,
+   * when every window keeps its reserve (`reserveFraction` of its limit) after it; otherwise takes
+   * nothing and answers false. A resource with no reading for a window that has not reset yet is
+   * not held back: nothing is known to claim against.
+   */
+  claim(installationId: number, spend: Spend, reserveFraction: number, now: Date): Promise<boolean>;
 }
+
+export type Spend = Record<Resource, number>;
 
 export type SharedBudget = { readings: SharedReadings; installationId: number; onError?: (error: unknown) => void };
 
@@ -84,6 +93,31 @@ export class RateBudget {
       }
     }
     return this.current();
+  }
+
+  /**
+   * Before a backfill batch goes out: its cost is taken off the budget every replica plans from,
+   * so two replicas planning from the same readings cannot both spend the reserve. True when the
+   * batch may go (always, in one process: its backfill is the installation's only planner).
+   */
+  async claim(spend: Spend, reserveFraction: number, now: Date): Promise<boolean> {
+    if (!this.shared) return true;
+    let claimed: boolean;
+    try {
+      claimed = await this.shared.readings.claim(this.shared.installationId, spend, reserveFraction, now);
+    } catch (error) {
+      this.shared.onError?.(error);
+      // Unshared, the claim is this replica's own readings' to allow, as in one process.
+      return true;
+    }
+    if (claimed) {
+      // What was claimed is spent as far as this replica's plans go, too.
+      for (const resource of RESOURCES) {
+        const known = this.readings[resource];
+        if (known && spend[resource] > 0 && known.resetAt.getTime() > now.getTime()) this.readings[resource] = { ...known, remaining: Math.max(0, known.remaining - spend[resource]) };
+      }
+    }
+    return claimed;
   }
 
   /** Resolves once every reading observed so far has been offered to the shared readings. */

@@ -1,8 +1,8 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import { rateReadings } from "../store/schema-pg.js";
-import type { BudgetReading, BudgetReadings } from "./backfill-plan.js";
-import type { SharedReadings } from "./rate-budget.js";
+import { RESOURCES, type BudgetReading, type BudgetReadings } from "./backfill-plan.js";
+import type { SharedReadings, Spend } from "./rate-budget.js";
 
 /*
  * Each installation's hourly budgets as the replicas were told them, in PostgreSQL. A reading is
@@ -31,6 +31,32 @@ export class PostgresReadings implements SharedReadings {
         // A reading of a window already replaced is stale.
         setWhere: sql`excluded.reset_at >= ${rateReadings.resetAt}`,
       });
+  }
+
+  /**
+   * The installation's rows of the current windows are locked for the claim: replicas claiming at
+   * once take their turns, each seeing what the one before took.
+   */
+  async claim(installationId: number, spend: Spend, reserveFraction: number, now: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const current = await tx
+        .select()
+        .from(rateReadings)
+        .where(and(eq(rateReadings.installationId, installationId), gt(rateReadings.resetAt, now.getTime())))
+        .for("update");
+      const claimed = RESOURCES.flatMap((resource) => {
+        const row = current.find((r) => r.resource === resource);
+        return row && spend[resource] > 0 ? [{ row, spend: spend[resource] }] : [];
+      });
+      if (claimed.some(({ row, spend }) => row.remaining - spend < Math.ceil(row.limit * reserveFraction))) return false;
+      for (const { row, spend } of claimed) {
+        await tx
+          .update(rateReadings)
+          .set({ remaining: sql`${rateReadings.remaining} - ${spend}` })
+          .where(and(eq(rateReadings.installationId, installationId), eq(rateReadings.resource, row.resource)));
+      }
+      return true;
+    });
   }
 
   async read(installationId: number): Promise<BudgetReadings> {

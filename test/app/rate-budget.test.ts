@@ -101,6 +101,7 @@ describe("RateBudget with shared readings", () => {
         recorded.push(reading.remaining);
       },
       read: async () => ({ rest: { limit: 5000, remaining: 100, resetAt: reset }, graphql: null }),
+      claim: async () => true,
     };
     const budget = new RateBudgets({ readings }).of(7);
     for (let remaining = 4000; remaining > 3900; remaining -= 1) budget.observe("rest", { limit: 5000, remaining, resetAt: reset });
@@ -113,11 +114,12 @@ describe("RateBudget with shared readings", () => {
 
   it("keeps planning with its own readings when the shared ones cannot be read or written", async () => {
     const errors: unknown[] = [];
-    const readings: SharedReadings = { record: () => Promise.reject(new Error("down")), read: () => Promise.reject(new Error("down")) };
+    const readings: SharedReadings = { record: () => Promise.reject(new Error("down")), read: () => Promise.reject(new Error("down")), claim: () => Promise.reject(new Error("down")) };
     const budget = new RateBudget({ readings, installationId: 7, onError: (error) => errors.push(error) });
     budget.observe("graphql", { limit: 5000, remaining: 42, resetAt: reset });
     await budget.flushed();
     expect((await budget.refresh()).graphql?.remaining).toBe(42);
-    expect(errors).toHaveLength(2);
+    expect(await budget.claim({ rest: 0, graphql: 10 }, 0.2, new Date("2026-11-25T10:30:00Z"))).toBe(true);
+    expect(errors).toHaveLength(3);
   });
 });

@@ -64,6 +64,25 @@ describe.skipIf(skipPostgres("rate-budget readings on PostgreSQL"))("rate-budget
     expect((await stores[0]!.read(5)).rest?.remaining).toBe(2000);
   });
 
+  it("lets replicas planning from the same readings claim no more than the window holds above the reserve, together", async () => {
+    const now = new Date(RESET.getTime() - 30 * 60_000);
+    const [a, b] = [budgets[0]!.of(6), budgets[1]!.of(6)];
+    a.observe("rest", { limit: 1000, remaining: 500, resetAt: RESET });
+    a.observe("graphql", { limit: 1000, remaining: 900, resetAt: RESET });
+    await a.flushed();
+    await b.refresh();
+    // A reserve of 200 of each: 300 REST requests are there to claim, 50 a batch.
+    const claims = await Promise.all([a, b].flatMap((budget) => Array.from({ length: 10 }, () => budget.claim({ rest: 50, graphql: 10 }, 0.2, now))));
+    expect(claims.filter(Boolean)).toHaveLength(6);
+    const fresh = new RateBudgets({ readings: new PostgresReadings(drizzle(target.pool, { schema })) }).of(6);
+    expect(await fresh.refresh()).toEqual({ rest: { limit: 1000, remaining: 200, resetAt: RESET }, graphql: { limit: 1000, remaining: 840, resetAt: RESET } });
+    // Each replica plans from what it claimed itself at once, and from the rest once it reads again.
+    expect(a.current().rest!.remaining + b.current().rest!.remaining).toBe(500 + 500 - 300);
+    expect((await a.refresh()).rest?.remaining).toBe(200);
+    // A window that has reset holds no claim back: GitHub's next answer says what it holds.
+    expect(await b.claim({ rest: 5000, graphql: 0 }, 0.2, new Date(RESET.getTime() + 1))).toBe(true);
+  });
+
   it("never shows one installation's readings to another", async () => {
     budgets[0]!.of(3).observe("rest", { limit: 5000, remaining: 0, resetAt: RESET });
     await budgets[0]!.of(3).flushed();
