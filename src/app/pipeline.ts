@@ -132,9 +132,13 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
     await deps.store.recordAssessment(base);
     throw error;
   }
-  // Check runs spend the same content-creation budget as issues.
-  await deps.issues?.budget(target.installationId).note();
   const assessmentId = await deps.store.recordAssessment({ ...base, checkRunId });
+  // Check runs spend the same content-creation budget as issues. The check run is out either way:
+  // a budget that cannot count it (its database unreachable) must not fail the delivery.
+  await deps.issues
+    ?.budget(target.installationId)
+    .note()
+    .catch((error: unknown) => deps.log.warn({ installation: target.installationId, err: error instanceof Error ? error.message : String(error) }, "the check run could not be counted against the content-creation budget"));
   deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
   return { assessmentId, checkRunId, fullName: `${target.owner}/${target.repo}`, config: config.config };
 }

@@ -3,7 +3,8 @@ import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex
 
 /*
  * The PostgreSQL twin of schema.ts: the same tables, columns, indexes and constraints, so one
- * store interface reads and writes either. Differences are the dialect's only:
+ * store interface reads and writes either (and, at the end, the tables of the limits replicas share,
+ * which one SQLite process keeps in memory). Differences are the dialect's only:
  * - GitHub's ids (installations, repositories, check runs, deliveries) are `bigint`: SQLite's
  *   integer is 64-bit, PostgreSQL's `integer` is not, and check-run and delivery ids pass 2^31.
  * - Timestamps stay ISO-8601 text, as in SQLite: the store compares and sorts them as strings.
