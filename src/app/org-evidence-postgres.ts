@@ -44,7 +44,7 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
       const under = this.reading.get(installationId);
       if (under) return under;
     }
-    const [row] = await this.db.select().from(orgEvidence).where(eq(orgEvidence.installationId, installationId));
+    const row = await this.kept(installationId);
     if (!options.fresh) {
       const kept = row && row.org === read.org && row.readAt !== null && read.now.getTime() - row.readAt < this.maxAgeMs ? parse(row.findings) : null;
       if (kept) return kept;
@@ -60,6 +60,17 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
     // A failed read is not kept anywhere: the next ask reads again.
     findings.then(done, done);
     return findings;
+  }
+
+  /** The installation's row; none when the database cannot answer (the evidence is then read, not kept). */
+  private async kept(installationId: number): Promise<typeof orgEvidence.$inferSelect | undefined> {
+    try {
+      const [row] = await this.db.select().from(orgEvidence).where(eq(orgEvidence.installationId, installationId));
+      return row;
+    } catch (error) {
+      this.options.onError?.(error);
+      return undefined;
+    }
   }
 
   async forget(installationId: number): Promise<void> {

@@ -56,22 +56,24 @@ export class PostgresContentBudget implements ContentBudget {
     });
   }
 
-  /** Takes the installation's row lock for the rest of the transaction; the time to count from. */
+  /**
+   * Takes the installation's row lock for the rest of the transaction and drops the writes older
+   * than the hour, which no longer count against anything; the time to count from.
+   */
   private async lock(tx: Tx): Promise<number> {
-    await tx
+    const [locked] = await tx
       .insert(contentBudgets)
       .values({ installationId: this.installationId })
-      .onConflictDoUpdate({ target: contentBudgets.installationId, set: { installationId: sql`excluded.installation_id` } });
-    if (this.options.clock) return this.options.clock();
-    const { rows } = await tx.execute<{ now: string }>(sql`select floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now`);
-    return Number(rows[0]!.now);
+      .onConflictDoUpdate({ target: contentBudgets.installationId, set: { installationId: sql`excluded.installation_id` } })
+      .returning({ now: sql<string>`floor(extract(epoch from clock_timestamp()) * 1000)::bigint` });
+    const now = this.options.clock ? this.options.clock() : Number(locked!.now);
+    await tx.delete(contentWrites).where(and(eq(contentWrites.installationId, this.installationId), lte(contentWrites.at, now - HOUR_MS)));
+    return now;
   }
 
   private async attempt(tx: Tx): Promise<Outcome> {
     const now = await this.lock(tx);
     const mine = eq(contentWrites.installationId, this.installationId);
-    // Writes older than the hour no longer count against anything.
-    await tx.delete(contentWrites).where(and(mine, lte(contentWrites.at, now - HOUR_MS)));
     const [counts] = await tx
       .select({
         hour: sql<string>`count(*)`,

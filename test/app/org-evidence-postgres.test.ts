@@ -102,6 +102,18 @@ describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisati
     expect(github.reads).toEqual(["many", "broken", "broken"]);
   });
 
+  it("reads from GitHub when the database cannot answer, and says so", async () => {
+    const github = fakeGitHub();
+    const closed = postgresPool(target.url, { options: `-c search_path=${target.schema}` });
+    await closed.end();
+    const errors: unknown[] = [];
+    const evidence = new PostgresOrgEvidence(drizzle(closed, { schema }), { read: github.read, onError: (error) => errors.push(error) });
+    expect(await evidence.get(7, ask("acme"))).toEqual(owners("acme", "acme-owner"));
+    expect(github.reads).toEqual(["acme"]);
+    // Neither read nor kept: one error each.
+    expect(errors).toHaveLength(2);
+  });
+
   it("does not keep a read that began before another replica forgot the evidence", async () => {
     const { github, a, b } = pair();
     await a.get(6, ask("acme"));
