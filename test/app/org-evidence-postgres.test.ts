@@ -1,14 +1,13 @@
 import { drizzle } from "drizzle-orm/node-postgres";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresOrgEvidence } from "../../src/app/org-evidence-postgres.js";
 import type { OrgEvidenceRead } from "../../src/app/org-evidence.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import type { Finding } from "../../src/core/findings.js";
 import type { GitHubClient } from "../../src/github/client.js";
-import { migratePostgres, postgresPool } from "../../src/store/postgres.js";
+import { postgresPool } from "../../src/store/postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
-import { freshSchema, skipPostgres } from "../helpers/postgres.js";
+import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Organisation evidence shared by replicas: read by one, served to the other within the hour, for
@@ -53,21 +52,17 @@ function fakeGitHub() {
 const ask = (org: string, now = NOW): OrgEvidenceRead => ({ client: {} as GitHubClient, org, config: DEFAULT_CONFIG, now });
 
 describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisation evidence on PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof freshSchema>>;
-  let replicas: pg.Pool[];
+  let target: Awaited<ReturnType<typeof migratedReplicas>>;
   beforeAll(async () => {
-    target = await freshSchema();
-    await migratePostgres(target.pool);
-    replicas = [0, 1].map(() => postgresPool(target.url, { options: `-c search_path=${target.schema}`, max: 3 }));
+    target = await migratedReplicas(3);
   });
   afterAll(async () => {
-    await Promise.all((replicas ?? []).map((pool) => pool.end()));
     await target?.drop();
   });
 
   function pair() {
     const github = fakeGitHub();
-    const [a, b] = replicas.map((pool) => new PostgresOrgEvidence(drizzle(pool, { schema }), { read: github.read })) as [PostgresOrgEvidence, PostgresOrgEvidence];
+    const [a, b] = target.replicas.map((pool) => new PostgresOrgEvidence(drizzle(pool, { schema }), { read: github.read })) as [PostgresOrgEvidence, PostgresOrgEvidence];
     return { github, a, b };
   }
 

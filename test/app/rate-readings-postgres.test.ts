@@ -1,11 +1,9 @@
 import { drizzle } from "drizzle-orm/node-postgres";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RateBudgets } from "../../src/app/rate-budget.js";
 import { PostgresReadings } from "../../src/app/rate-readings-postgres.js";
-import { migratePostgres, postgresPool } from "../../src/store/postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
-import { freshSchema, skipPostgres } from "../helpers/postgres.js";
+import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Budget readings shared by replicas: each replica a pool and budgets of its own. What one was told
@@ -17,17 +15,13 @@ const RESET = new Date("2026-11-28T18:00:00Z");
 const LATER = new Date("2026-11-28T19:00:00Z");
 
 describe.skipIf(skipPostgres("rate-budget readings on PostgreSQL"))("rate-budget readings on PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof freshSchema>>;
-  let replicas: pg.Pool[];
+  let target: Awaited<ReturnType<typeof migratedReplicas>>;
   let budgets: RateBudgets[];
   beforeAll(async () => {
-    target = await freshSchema();
-    await migratePostgres(target.pool);
-    replicas = [0, 1].map(() => postgresPool(target.url, { options: `-c search_path=${target.schema}`, max: 4 }));
-    budgets = replicas.map((pool) => new RateBudgets({ readings: new PostgresReadings(drizzle(pool, { schema })) }));
+    target = await migratedReplicas(4);
+    budgets = target.replicas.map((pool) => new RateBudgets({ readings: new PostgresReadings(drizzle(pool, { schema })) }));
   });
   afterAll(async () => {
-    await Promise.all((replicas ?? []).map((pool) => pool.end()));
     await target?.drop();
   });
 
@@ -58,7 +52,7 @@ describe.skipIf(skipPostgres("rate-budget readings on PostgreSQL"))("rate-budget
   });
 
   it("leaves the lowest count of a window when many records race, whatever the order", async () => {
-    const stores = replicas.map((pool) => new PostgresReadings(drizzle(pool, { schema })));
+    const stores = target.replicas.map((pool) => new PostgresReadings(drizzle(pool, { schema })));
     const counts = Array.from({ length: 30 }, (_, i) => 2000 + ((i * 17) % 30));
     await Promise.all(counts.map((remaining, i) => stores[i % 2]!.record(5, "rest", { limit: 5000, remaining, resetAt: RESET })));
     expect((await stores[0]!.read(5)).rest?.remaining).toBe(2000);

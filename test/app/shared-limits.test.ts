@@ -1,15 +1,13 @@
 import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import nock from "nock";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrgEvidence } from "../../src/app/org-evidence.js";
 import { PostgresOrgEvidence } from "../../src/app/org-evidence-postgres.js";
 import { sharedLimits } from "../../src/app/shared-limits.js";
-import { migratePostgres, postgresPool } from "../../src/store/postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
 import { captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
-import { freshSchema, skipPostgres } from "../helpers/postgres.js";
+import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 import { testApp } from "../helpers/probot.js";
 import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
@@ -32,20 +30,16 @@ describe("the app's limits without PostgreSQL", () => {
 });
 
 describe.skipIf(skipPostgres("limits shared by replicas"))("the app's limits shared by replicas through PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof freshSchema>>;
-  let replicas: pg.Pool[];
+  let target: Awaited<ReturnType<typeof migratedReplicas>>;
   beforeAll(async () => {
-    target = await freshSchema();
-    await migratePostgres(target.pool);
-    replicas = [0, 1].map(() => postgresPool(target.url, { options: `-c search_path=${target.schema}`, max: 3 }));
+    target = await migratedReplicas(3);
   });
   afterAll(async () => {
-    await Promise.all((replicas ?? []).map((pool) => pool.end()));
     await target?.drop();
   });
 
   it("serve one replica's organisation evidence to the other's check run and count both check runs in one budget", async () => {
-    const [limitsA, limitsB] = replicas.map((pool) => sharedLimits(pool));
+    const [limitsA, limitsB] = target.replicas.map((pool) => sharedLimits(pool));
     expect(limitsA!.orgEvidence).toBeInstanceOf(PostgresOrgEvidence);
     const [a, b] = [await testApp({ limits: limitsA! }), await testApp({ limits: limitsB! })];
     try {

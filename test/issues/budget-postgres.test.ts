@@ -1,12 +1,10 @@
 import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresContentBudget } from "../../src/publish/content-budget-postgres.js";
 import type { BudgetLimits } from "../../src/publish/issue-budget.js";
-import { migratePostgres, postgresPool } from "../../src/store/postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
-import { freshSchema, skipPostgres } from "../helpers/postgres.js";
+import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * The content-creation budget shared by replicas: each replica is a pool of its own, racing the
@@ -17,21 +15,17 @@ import { freshSchema, skipPostgres } from "../helpers/postgres.js";
 class Waiting extends Error {}
 
 describe.skipIf(skipPostgres("content-creation budget on PostgreSQL"))("the content-creation budget on PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof freshSchema>>;
-  let replicas: pg.Pool[];
+  let target: Awaited<ReturnType<typeof migratedReplicas>>;
   beforeAll(async () => {
-    target = await freshSchema();
-    await migratePostgres(target.pool);
-    replicas = [0, 1].map(() => postgresPool(target.url, { options: `-c search_path=${target.schema}`, max: 6 }));
+    target = await migratedReplicas(6);
   });
   afterAll(async () => {
-    await Promise.all((replicas ?? []).map((pool) => pool.end()));
     await target?.drop();
   });
 
   /** A budget per replica for one installation; a write that would have to wait rejects with Waiting. */
   function budgets(installationId: number, limits: BudgetLimits, clock?: () => number, waits: number[] = []) {
-    return replicas.map(
+    return target.replicas.map(
       (pool) =>
         new PostgresContentBudget(drizzle(pool, { schema }), installationId, {
           limits,
