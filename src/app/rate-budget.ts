@@ -102,6 +102,8 @@ export class RateBudget {
    */
   async claim(spend: Spend, reserveFraction: number, now: Date): Promise<boolean> {
     if (!this.shared) return true;
+    // This replica's own answers go first: a window only it has seen so far is claimed against too.
+    await this.flushed();
     let claimed: boolean;
     try {
       claimed = await this.shared.readings.claim(this.shared.installationId, spend, reserveFraction, now);
