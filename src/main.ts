@@ -8,8 +8,9 @@ import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
 import { PostgresQueue } from "./queue/postgres.js";
 import type { JobQueue } from "./queue/job-queue.js";
-import { isPostgresUrl } from "./store/postgres.js";
+import { sharedLimits } from "./app/shared-limits.js";
 import { nodeRuntimeProblem } from "./store/node-runtime.js";
+import { isPostgresUrl, postgresPool } from "./store/postgres.js";
 import { Store } from "./store/store.js";
 import { VERSION } from "./version.js";
 
@@ -118,7 +119,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(env.LOG_LEVEL);
   const queue: JobQueue | undefined = isPostgresUrl(env.DATABASE_URL) ? new PostgresQueue({ connectionString: env.DATABASE_URL, log: log.child({ name: "claimcheck-queue" }), concurrency: env.ASSESS_CONCURRENCY }) : undefined;
-  const { app, readiness, jobs } = createClaimcheckApp({ store, ...(queue ? { queue } : {}), concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
+  // On PostgreSQL the replicas share their limits through the database (tables migrated with the store's).
+  const limitsPool = isPostgresUrl(env.DATABASE_URL) ? postgresPool(env.DATABASE_URL, { max: 4 }) : null;
+  const { app, readiness, jobs } = createClaimcheckApp({ store, ...(queue ? { queue } : {}), concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env), limits: sharedLimits(limitsPool, log) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
   if (setupMode) {
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
     // for another replica, and in one process a backfill resumes from the store at the next start.
     await jobs()?.stop({ graceMs: SHUTDOWN_GRACE_MS });
     await store.close();
+    await limitsPool?.end();
     process.exit(0);
   };
   process.once("SIGTERM", () => void shutdown());

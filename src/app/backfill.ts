@@ -177,12 +177,23 @@ export class Backfiller<T> {
     }
     const cost = options.cost ?? costOf(await recentAssessmentCost(store, installationId));
     const planFor = () => planBackfill({ pending, cost, budget: budget.current(), now: this.clock.now(), reserveFraction, secondsPerRepository: memory?.secondsPerRepository ?? 0 });
-    let plan = planFor();
-    // GitHub's own figures, not a default: asking costs nothing.
-    if (!memory?.probed && plan.assumed.length > 0 && work.probe) {
-      if (memory) memory.probed = true;
-      await work.probe();
+    let plan: ReturnType<typeof planFor>;
+    for (let attempt = 1; ; attempt++) {
+      // What other replicas spent of the installation's budgets counts here too.
+      await budget.refresh();
       plan = planFor();
+      // GitHub's own figures, not a default: asking costs nothing.
+      if (!memory?.probed && plan.assumed.length > 0 && work.probe) {
+        if (memory) memory.probed = true;
+        await work.probe();
+        plan = planFor();
+      }
+      if (plan.runNow === 0) break;
+      const size = Math.min(plan.runNow, maxBatch, pending);
+      // Another replica may have planned from the same readings: the batch's cost comes off the
+      // shared budget first, above the reserve, or the plan is made again from what is left.
+      if (await budget.claim({ rest: Math.ceil(size * cost.rest), graphql: Math.ceil(size * cost.graphql) }, reserveFraction, this.clock.now())) break;
+      if (attempt >= MAX_CLAIM_ATTEMPTS) return { kind: "paused", waitMs: CLAIM_RETRY_MS };
     }
     const row = (await backfillOf(store, installationId))!;
     // A step off the queue knows the backfill was announced from what it has done or a pause it logged.
@@ -218,6 +229,10 @@ export class Backfiller<T> {
     }
   }
 }
+
+/** Plans made again after another replica claimed the budget first, before the step waits a moment instead. */
+const MAX_CLAIM_ATTEMPTS = 3;
+const CLAIM_RETRY_MS = 5_000;
 
 /**
  * The cost to plan with: the measured mean of recent full assessments, never below one of each

@@ -22,7 +22,7 @@ import { NO_RETRY, scheduledData, type JobQueue } from "../queue/job-queue.js";
 import { MAINTENANCE_INTERVAL_MS, orgConfig, runMaintenance } from "./maintenance.js";
 import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, type RedeliveryOutcome } from "./redelivery.js";
 import { SCHEDULED_TRIGGER, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
-import { OrgEvidence } from "./org-evidence.js";
+import { sharedLimits, type SharedLimits } from "./shared-limits.js";
 import {
   checkRunPayload,
   checkSuitePayload,
@@ -56,6 +56,8 @@ export type AppDeps = {
   sleep?: (ms: number) => Promise<void>;
   backfill?: BackfillOptions;
   browser?: BrowserSignInConfig | undefined;
+  /** Limits shared by every replica (PostgreSQL); by default this process's own. */
+  limits?: SharedLimits;
 };
 /**
  * `sweep`: one scheduled re-assessment tick now (what the timer runs).
@@ -92,11 +94,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const concurrency = deps.concurrency ?? 4;
     const queue: JobQueue = deps.queue ?? new InProcessQueue(deps.store, log, concurrency, deps.sleep ? { sleep: deps.sleep } : {});
     jobs = queue;
-    const budgets = new RateBudgets();
+    const limits = deps.limits ?? sharedLimits(null);
+    const budgets = limits.rateBudgets;
     // Batches of a few times the background lane's concurrency: planned on fresh budget readings, and work for the same repository never waits long behind them.
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: BACKGROUND_BATCH_FACTOR * concurrency, ...deps.backfill } });
-    const orgEvidence = new OrgEvidence();
-    const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
+    const orgEvidence = limits.orgEvidence;
+    const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}), ...(limits.contentBudgets ? { budgets: limits.contentBudgets } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
     guardProbotWebhooks(probot);
     // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
@@ -200,7 +203,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       retry: NO_RETRY,
       run: async ({ installationId, event, repos, trigger: cause }) => {
         const installing = event === "installation" || event === "installation_repositories";
-        if (installing) orgEvidence.forget(installationId);
+        if (installing) await orgEvidence.forget(installationId);
         // Installing on a large organisation, or an organisation ruleset changing every repository:
         // a backfill, in batches the hourly budgets pay for, each repository a background job.
         if (installing || repos.length > 1) return repositories.backfill(installationId, repos, cause);
@@ -223,7 +226,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const { recorded, seq } = await trail.append(installationId, "webhook", context.id, input);
       log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
       if (!recorded) return;
-      if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
+      if (ORG_EVIDENCE_EVENTS.has(context.name)) await orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
       if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
     });
@@ -268,7 +271,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       const payload = parse(context, installationPayload);
       if (!payload) return;
       await deps.store.markInstallationRemoved(payload.installation.id);
-      orgEvidence.forget(payload.installation.id);
+      await orgEvidence.forget(payload.installation.id);
     });
 
     probot.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {
@@ -297,7 +300,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const octokit = await octokitFor(installationId);
         const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokit);
         log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
-        if (outcome.orgEvidence) orgEvidence.forget(installationId);
+        if (outcome.orgEvidence) await orgEvidence.forget(installationId);
         if (outcome.reassess) await repositories.reassess(installationId, outcome.reassess, cause, "webhook");
       },
     });

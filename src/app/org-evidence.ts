@@ -8,17 +8,28 @@ export const ORG_EVIDENCE_MAX_AGE_MS = 60 * 60 * 1000;
 
 type Entry = { at: number; findings: Promise<Finding[]> };
 
+/** What reading the organisation's evidence needs, and the time the read counts from. */
+export type OrgEvidenceRead = { client: GitHubClient; org: string; config: RepoConfig; now: Date };
+
+/** The organisation-evidence cache: this process's own, or shared by the replicas through PostgreSQL. */
+export interface OrgEvidenceCache {
+  /** The installation's organisation evidence: read within the last hour, or read now (always now with `fresh`). */
+  get(installationId: number, read: OrgEvidenceRead, options?: { fresh?: boolean }): Promise<Finding[]>;
+  /** Drops what is kept for the installation: the next `get` reads afresh. */
+  forget(installationId: number): Promise<void>;
+}
+
 /**
  * Organisation evidence (owners, 2FA, base permission) is read once and shared: by every
  * repository of an installation-wide run, and by pull-request check runs within the hour after.
  * Keyed by installation, so one organisation's evidence never serves another's.
  */
-export class OrgEvidence {
+export class OrgEvidence implements OrgEvidenceCache {
   private readonly entries = new Map<number, Entry>();
 
   constructor(private readonly maxAgeMs = ORG_EVIDENCE_MAX_AGE_MS) {}
 
-  get(installationId: number, read: { client: GitHubClient; org: string; config: RepoConfig; now: Date }, options: { fresh?: boolean } = {}): Promise<Finding[]> {
+  get(installationId: number, read: OrgEvidenceRead, options: { fresh?: boolean } = {}): Promise<Finding[]> {
     const cached = this.entries.get(installationId);
     if (cached && !options.fresh && read.now.getTime() - cached.at < this.maxAgeMs) return cached.findings;
     const findings = assessOrganisation(read);
@@ -31,7 +42,7 @@ export class OrgEvidence {
     return findings;
   }
 
-  forget(installationId: number): void {
+  async forget(installationId: number): Promise<void> {
     this.entries.delete(installationId);
   }
 }

@@ -12,7 +12,7 @@ import type { Store } from "../store/store.js";
 import { COLLECTORS } from "../collectors/index.js";
 import { auditFindings } from "../audit/evidence.js";
 import { AuditTrail } from "../audit/trail.js";
-import type { OrgEvidence } from "./org-evidence.js";
+import type { OrgEvidenceCache } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher } from "../publish/issues.js";
@@ -29,7 +29,7 @@ export type Trigger = { name: string; deliveryId: string };
 export type PipelineDeps = {
   store: Store;
   log: Logger;
-  orgEvidence: OrgEvidence;
+  orgEvidence: OrgEvidenceCache;
   now?: () => Date;
   issues?: IssuePublisher;
   /** ETags of earlier REST answers, so unchanged settings come back as 304s GitHub does not charge for. */
@@ -127,14 +127,18 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   let checkRunId: number;
   try {
     checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl });
-    // Check runs spend the same content-creation budget as issues.
-    deps.issues?.budget(target.installationId).note();
   } catch (error) {
     // The evidence was read; keep it even though it could not be shown on GitHub.
     await deps.store.recordAssessment(base);
     throw error;
   }
   const assessmentId = await deps.store.recordAssessment({ ...base, checkRunId });
+  // Check runs spend the same content-creation budget as issues. The check run is out either way:
+  // a budget that cannot count it (its database unreachable) must not fail the delivery.
+  await deps.issues
+    ?.budget(target.installationId)
+    .note()
+    .catch((error: unknown) => deps.log.warn({ installation: target.installationId, err: error instanceof Error ? error.message : String(error) }, "the check run could not be counted against the content-creation budget"));
   deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
   return { assessmentId, checkRunId, fullName: `${target.owner}/${target.repo}`, config: config.config };
 }

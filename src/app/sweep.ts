@@ -60,6 +60,7 @@ async function sweepInstallation<O>(deps: SweepDeps<O>, installationId: number, 
   const octokit = await deps.octokitFor(installationId);
   const config = await deps.orgConfig(octokit, org);
   const candidates = [...known].map(([fullName, lastAssessedAt]) => ({ fullName, lastAssessedAt }));
+  await deps.budgets.of(installationId).refresh();
   const planFor = () => planSweep({ repositories: candidates, everyHours: config.reassessment.everyHours, now: deps.now(), tickMs: deps.tickMs, budget: deps.budgets.of(installationId).current() });
   let plan = planFor();
   const readings = deps.budgets.of(installationId).current();

@@ -6,7 +6,19 @@
 export type BudgetLimits = { perMinute: number; perHour: number };
 export const CONTENT_CREATION_LIMITS: BudgetLimits = { perMinute: 80, perHour: 500 };
 
-export class WriteBudget {
+/** One installation's content-creation budget, whichever process or replica spends it. */
+export interface ContentBudget {
+  /** Resolves true when a write may go ahead (after waiting for the minute window), false when the hour is spent. */
+  take(): Promise<boolean>;
+  /** Counts a content write made outside the issue publisher (a check run). */
+  note(): Promise<void>;
+}
+
+/** Every installation's budget: in this process, or shared by the replicas through PostgreSQL. */
+export type ContentBudgets = (installationId: number) => ContentBudget;
+
+/** The budget of one process: enough where one process writes for every installation (SQLite). */
+export class WriteBudget implements ContentBudget {
   private stamps: number[] = [];
 
   constructor(
@@ -15,7 +27,6 @@ export class WriteBudget {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
-  /** Resolves true when a write may go ahead (after waiting for the minute window), false when the hour is spent. */
   async take(): Promise<boolean> {
     for (;;) {
       const now = this.clock();
@@ -30,8 +41,7 @@ export class WriteBudget {
     }
   }
 
-  /** Counts a content write made outside the issue publisher (a check run). */
-  note(): void {
+  async note(): Promise<void> {
     this.stamps.push(this.clock());
   }
 

@@ -27,7 +27,7 @@ import {
   type IssueRow,
 } from "../store/issue-records.js";
 import type { Store } from "../store/store.js";
-import { WriteBudget, type BudgetLimits } from "./issue-budget.js";
+import { WriteBudget, type BudgetLimits, type ContentBudget, type ContentBudgets } from "./issue-budget.js";
 import { describeNetworkFailure } from "../github/network-failure.js";
 
 /*
@@ -113,13 +113,15 @@ export type IssuePublisherDeps = {
   log: Logger;
   now?: () => Date;
   limits?: BudgetLimits;
+  /** Every installation's content-creation budget; by default this process's own (`WriteBudget`). */
+  budgets?: ContentBudgets;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
 };
 
 export class IssuePublisher {
   private readonly serial = new KeyedSerial();
-  private readonly budgets = new Map<number, WriteBudget>();
+  private readonly budgets = new Map<number, ContentBudget>();
   private readonly labelsEnsured = new Set<string>();
 
   constructor(private readonly deps: IssuePublisherDeps) {}
@@ -128,10 +130,10 @@ export class IssuePublisher {
     return this.deps.now?.() ?? new Date();
   }
 
-  budget(installationId: number): WriteBudget {
+  budget(installationId: number): ContentBudget {
     let budget = this.budgets.get(installationId);
     if (!budget) {
-      budget = new WriteBudget(this.deps.limits, this.deps.clock, this.deps.sleep);
+      budget = this.deps.budgets ? this.deps.budgets(installationId) : new WriteBudget(this.deps.limits, this.deps.clock, this.deps.sleep);
       this.budgets.set(installationId, budget);
     }
     return budget;

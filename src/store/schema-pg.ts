@@ -3,7 +3,8 @@ import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex
 
 /*
  * The PostgreSQL twin of schema.ts: the same tables, columns, indexes and constraints, so one
- * store interface reads and writes either. Differences are the dialect's only:
+ * store interface reads and writes either (and, at the end, the tables of the limits replicas share,
+ * which one SQLite process keeps in memory). Differences are the dialect's only:
  * - GitHub's ids (installations, repositories, check runs, deliveries) are `bigint`: SQLite's
  *   integer is 64-bit, PostgreSQL's `integer` is not, and check-run and delivery ids pass 2^31.
  * - Timestamps stay ISO-8601 text, as in SQLite: the store compares and sorts them as strings.
@@ -290,3 +291,49 @@ export const deliveryGaps = pgTable(
   },
   (t) => [uniqueIndex("delivery_gaps_window").on(t.installationId, t.fromAt)],
 );
+
+/*
+ * Limits every replica must keep together (PostgreSQL only: one SQLite process keeps them in memory).
+ * Times are milliseconds since the epoch, as `conditional_answers.used_at`.
+ */
+
+/** One row per installation, locked while a content write is counted, so replicas count one at a time. */
+export const contentBudgets = pgTable("content_budgets", {
+  installationId: id("installation_id").primaryKey(),
+});
+
+/** Each content write (issue, comment, label, check run) of the last hour, per installation. */
+export const contentWrites = pgTable(
+  "content_writes",
+  {
+    id: serialId(),
+    installationId: id("installation_id").notNull(),
+    at: bigint("at", { mode: "number" }).notNull(),
+  },
+  (t) => [index("content_writes_window").on(t.installationId, t.at)],
+);
+
+/** The lowest budget any replica was told of in the current window, per installation and resource. */
+export const rateReadings = pgTable(
+  "rate_readings",
+  {
+    installationId: id("installation_id").notNull(),
+    resource: text("resource", { enum: ["rest", "graphql"] }).notNull(),
+    limit: integer("limit").notNull(),
+    remaining: integer("remaining").notNull(),
+    resetAt: bigint("reset_at", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.installationId, t.resource] })],
+);
+
+/**
+ * Organisation evidence read for an installation, with when it was read. `generation` counts the
+ * times it was forgotten: a read that began before the latest forget does not store its answer.
+ */
+export const orgEvidence = pgTable("org_evidence", {
+  installationId: id("installation_id").primaryKey(),
+  org: text("org"),
+  readAt: bigint("read_at", { mode: "number" }),
+  findings: text("findings"),
+  generation: integer("generation").notNull().default(0),
+});

@@ -1,6 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { observeRateLimits, probeRateLimits, RateBudget, RateBudgets, readingFromHeaders } from "../../src/app/rate-budget.js";
+import { observeRateLimits, probeRateLimits, RateBudget, RateBudgets, readingFromHeaders, type SharedReadings } from "../../src/app/rate-budget.js";
 import { API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { TestOctokit } from "../helpers/probot.js";
@@ -87,5 +87,39 @@ describe("probeRateLimits", () => {
     expect(await probeRateLimits(new TestOctokit({ auth: "token" }), budget)).toBe(false);
     expect(await probeRateLimits(new TestOctokit({ auth: "token" }), budget)).toBe(false);
     expect(budget.current()).toEqual({ rest: null, graphql: null });
+  });
+});
+
+describe("RateBudget with shared readings", () => {
+  const reset = new Date("2026-11-25T11:00:00Z");
+
+  it("records many answers as few writes, keeping the lowest count, and merges what others recorded", async () => {
+    const recorded: number[] = [];
+    const readings: SharedReadings = {
+      record: async (_id, _resource, reading) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        recorded.push(reading.remaining);
+      },
+      read: async () => ({ rest: { limit: 5000, remaining: 100, resetAt: reset }, graphql: null }),
+      claim: async () => true,
+    };
+    const budget = new RateBudgets({ readings }).of(7);
+    for (let remaining = 4000; remaining > 3900; remaining -= 1) budget.observe("rest", { limit: 5000, remaining, resetAt: reset });
+    await budget.flushed();
+    // The first answer goes at once; the 99 after it wait for that write and go as one.
+    expect(recorded).toEqual([4000, 3901]);
+    expect(budget.current().rest?.remaining).toBe(3901);
+    expect((await budget.refresh()).rest?.remaining).toBe(100);
+  });
+
+  it("keeps planning with its own readings when the shared ones cannot be read or written", async () => {
+    const errors: unknown[] = [];
+    const readings: SharedReadings = { record: () => Promise.reject(new Error("down")), read: () => Promise.reject(new Error("down")), claim: () => Promise.reject(new Error("down")) };
+    const budget = new RateBudget({ readings, installationId: 7, onError: (error) => errors.push(error) });
+    budget.observe("graphql", { limit: 5000, remaining: 42, resetAt: reset });
+    await budget.flushed();
+    expect((await budget.refresh()).graphql?.remaining).toBe(42);
+    expect(await budget.claim({ rest: 0, graphql: 10 }, 0.2, new Date("2026-11-25T10:30:00Z"))).toBe(true);
+    expect(errors).toHaveLength(3);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { postgresConfig } from "../../src/store/postgres.js";
+import { migratePostgres, postgresConfig } from "../../src/store/postgres.js";
 import { PostgresStore } from "../../src/store/postgres-store.js";
 
 /*
@@ -103,6 +103,25 @@ export async function freshPostgresStore(): Promise<{ store: PostgresStore; data
     drop: async () => {
       await store.close();
       await dropSchema(url, schema);
+    },
+  };
+}
+
+/**
+ * A new, migrated schema and two more pools on it, each standing for a replica of the app; `drop`
+ * ends every pool and removes the schema.
+ */
+export async function migratedReplicas(max: number): Promise<Awaited<ReturnType<typeof freshSchema>> & { replicas: [pg.Pool, pg.Pool] }> {
+  const target = await freshSchema();
+  await migratePostgres(target.pool);
+  const replica = () => new pg.Pool(postgresConfig(target.url, { options: `-c search_path=${target.schema}`, max }));
+  const replicas: [pg.Pool, pg.Pool] = [replica(), replica()];
+  return {
+    ...target,
+    replicas,
+    drop: async () => {
+      await Promise.all(replicas.map((pool) => pool.end()));
+      await target.drop();
     },
   };
 }

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
+import type { SharedLimits } from "../../src/app/shared-limits.js";
 import { createClaimcheckApp } from "../../src/app/index.js";
 import { Store } from "../../src/store/store.js";
 
@@ -27,10 +28,10 @@ export type TestApp = {
 
 let deliveries = 0;
 
-export async function testApp(options: { now?: () => Date; store?: Store } = {}): Promise<TestApp> {
+export async function testApp(options: { now?: () => Date; store?: Store; limits?: SharedLimits } = {}): Promise<TestApp> {
   const store = options.store ?? await Store.open(":memory:");
   const probot = new Probot({ appId: 1, privateKey: key(), Octokit: TestOctokit, log: pino({ level: "silent" }) });
-  const { app, jobs } = createClaimcheckApp({ store, concurrency: 2, maintenanceIntervalMs: null, redeliveryIntervalMs: null, ...(options.now ? { now: options.now } : {}) });
+  const { app, jobs } = createClaimcheckApp({ store, concurrency: 2, maintenanceIntervalMs: null, redeliveryIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   const handlers: Handler[] = [];
   await probot.load(app, { cwd: process.cwd(), addHandler: (h) => handlers.push(h) });
   const idle = async () => jobs()?.idle();

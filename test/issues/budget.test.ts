@@ -20,7 +20,7 @@ describe("WriteBudget", () => {
 
   it("counts check runs written elsewhere against the same budget", async () => {
     const budget = new WriteBudget({ perMinute: 80, perHour: 1 }, () => 0, async () => undefined);
-    budget.note();
+    await budget.note();
     expect(await budget.take()).toBe(false);
   });
 });

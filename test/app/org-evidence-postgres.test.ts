@@ -1,0 +1,130 @@
+import { drizzle } from "drizzle-orm/node-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresOrgEvidence } from "../../src/app/org-evidence-postgres.js";
+import type { OrgEvidenceRead } from "../../src/app/org-evidence.js";
+import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
+import type { Finding } from "../../src/core/findings.js";
+import type { GitHubClient } from "../../src/github/client.js";
+import { postgresPool } from "../../src/store/postgres.js";
+import * as schema from "../../src/store/schema-pg.js";
+import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
+
+/*
+ * Organisation evidence shared by replicas: read by one, served to the other within the hour, for
+ * its own installation and organisation only; forgotten by either, never served again.
+ */
+
+const NOW = new Date("2026-11-28T12:00:00Z");
+const HOUR = 3_600_000;
+
+function owners(org: string, ...logins: string[]): Finding[] {
+  return [{ id: "org.owners", scope: "org", value: logins, source: `GET /orgs/${org}/members?role=admin`, url: `https://github.com/orgs/${org}/people`, observedAt: NOW.toISOString() }];
+}
+
+/** A GitHub standing in for the organisation collectors: counts its reads, answers with the organisation's owners. */
+function fakeGitHub() {
+  const reads: string[] = [];
+  let release: (() => void) | null = null;
+  let started: (() => void) | null = null;
+  let hold = false;
+  const read = async ({ org }: OrgEvidenceRead): Promise<Finding[]> => {
+    reads.push(org);
+    started?.();
+    if (hold) await new Promise<void>((resolve) => (release = resolve));
+    if (org === "broken") throw new Error("GitHub did not answer");
+    return owners(org, `${org}-owner`);
+  };
+  return {
+    reads,
+    read,
+    /** Holds the next read until `release`; resolves once it has begun. */
+    holdNext: () => {
+      hold = true;
+      return new Promise<void>((resolve) => (started = resolve));
+    },
+    release: () => {
+      hold = false;
+      release?.();
+    },
+  };
+}
+
+const ask = (org: string, now = NOW): OrgEvidenceRead => ({ client: {} as GitHubClient, org, config: DEFAULT_CONFIG, now });
+
+describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisation evidence on PostgreSQL", () => {
+  let target: Awaited<ReturnType<typeof migratedReplicas>>;
+  beforeAll(async () => {
+    target = await migratedReplicas(3);
+  });
+  afterAll(async () => {
+    await target?.drop();
+  });
+
+  function pair() {
+    const github = fakeGitHub();
+    const [a, b] = target.replicas.map((pool) => new PostgresOrgEvidence(drizzle(pool, { schema }), { read: github.read })) as [PostgresOrgEvidence, PostgresOrgEvidence];
+    return { github, a, b };
+  }
+
+  it("serves one replica's read to the other within the hour, and reads again once it is an hour old", async () => {
+    const { github, a, b } = pair();
+    expect(await a.get(1, ask("acme"))).toEqual(owners("acme", "acme-owner"));
+    expect(await b.get(1, ask("acme", new Date(NOW.getTime() + HOUR - 1)))).toEqual(owners("acme", "acme-owner"));
+    expect(github.reads).toEqual(["acme"]);
+    await b.get(1, ask("acme", new Date(NOW.getTime() + HOUR)));
+    expect(github.reads).toEqual(["acme", "acme"]);
+    // `fresh` always reads.
+    await a.get(1, ask("acme", new Date(NOW.getTime() + HOUR)), { fresh: true });
+    expect(github.reads).toHaveLength(3);
+  });
+
+  it("never serves one installation's evidence to another, nor evidence about another organisation", async () => {
+    const { github, a, b } = pair();
+    await a.get(2, ask("first"));
+    expect(await b.get(3, ask("second"))).toEqual(owners("second", "second-owner"));
+    // The same installation asking about another organisation (the account was renamed) reads it.
+    expect(await b.get(2, ask("renamed"))).toEqual(owners("renamed", "renamed-owner"));
+    expect(github.reads).toEqual(["first", "second", "renamed"]);
+  });
+
+  it("shares one read among the repositories of a run assessed at once, and keeps no failed read", async () => {
+    const { github, a, b } = pair();
+    const all = await Promise.all(Array.from({ length: 10 }, () => a.get(4, ask("many"))));
+    expect(all.every((findings) => findings[0]?.value?.toString() === "many-owner")).toBe(true);
+    expect(github.reads).toEqual(["many"]);
+    await expect(b.get(5, ask("broken"))).rejects.toThrow("GitHub did not answer");
+    await expect(a.get(5, ask("broken"))).rejects.toThrow("GitHub did not answer");
+    expect(github.reads).toEqual(["many", "broken", "broken"]);
+  });
+
+  it("reads from GitHub when the database cannot answer, and says so", async () => {
+    const github = fakeGitHub();
+    const closed = postgresPool(target.url, { options: `-c search_path=${target.schema}` });
+    await closed.end();
+    const errors: unknown[] = [];
+    const evidence = new PostgresOrgEvidence(drizzle(closed, { schema }), { read: github.read, onError: (error) => errors.push(error) });
+    expect(await evidence.get(7, ask("acme"))).toEqual(owners("acme", "acme-owner"));
+    expect(github.reads).toEqual(["acme"]);
+    // Neither read nor kept: one error each.
+    expect(errors).toHaveLength(2);
+  });
+
+  it("does not keep a read that began before another replica forgot the evidence", async () => {
+    const { github, a, b } = pair();
+    await a.get(6, ask("acme"));
+    await b.forget(6);
+    expect(github.reads).toHaveLength(1);
+    await a.get(6, ask("acme"));
+    expect(github.reads).toHaveLength(2);
+
+    // A read under way on one replica while the other forgets (an owner was just removed).
+    const begun = github.holdNext();
+    const underWay = a.get(6, ask("acme"), { fresh: true });
+    await begun;
+    await b.forget(6);
+    github.release();
+    await underWay;
+    await b.get(6, ask("acme"));
+    expect(github.reads).toHaveLength(4);
+  });
+});
