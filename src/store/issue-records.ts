@@ -216,7 +216,7 @@ export async function loadLatestAssessments(store: Store, installationId: number
  * `heads` (the small columns, read first in the same statement as `loadLatestAssessments`) lets the
  * caller decide before any large column is read.
  */
-export async function forEachLatestAssessment(store: Store, installationId: number, visit: (assessment: StoredAssessment) => void, given?: readonly LatestHead[]): Promise<void> {
+export async function forEachLatestAssessment(store: Store, installationId: number, visit: (assessment: StoredAssessment) => void | Promise<void>, given?: readonly LatestHead[]): Promise<void> {
   const heads = given ?? (await latestAssessmentHeads(store, installationId));
   if (heads.length === 0) return;
   // One statement prepared for every page (a short last page is padded with an id no row has).
@@ -235,7 +235,7 @@ export async function forEachLatestAssessment(store: Store, installationId: numb
     // In the heads' order (by repository); a row deleted in between is left out, not an error.
     for (const id of ids) {
       const row = rows.get(id);
-      if (row) visit(storedAssessment(row));
+      if (row) await visit(storedAssessment(row));
     }
   }
 }

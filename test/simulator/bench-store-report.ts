@@ -34,7 +34,8 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (used.user + used.system) / 1000;
 };
 
-async function fill(file: string, size: number): Promise<void> {
+/** Fills a store file with `size` real assessments of a small simulated organisation, repeated under new names. */
+export async function fill(file: string, size: number): Promise<void> {
   const sim = await startSimulator(parseScenario(generateScenario({ repos: 20, seed: 7 })), { latencyMs: 0, primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 } });
   const Octokit = productionOctokit(undefined, false);
   const octokit = new Octokit({ auth: "bench-token", baseUrl: sim.url, log: pino({ level: "silent" }) } as never) as unknown as RunOctokit;
