@@ -252,8 +252,9 @@ export async function latestResults(store: Store, installationId: number): Promi
  * results only of the repositories whose gap issues the run writes (`wanted`) and of the newest one
  * in scope (the organisation's claims are judged on it). With `central`, one issue per claim lists
  * every repository, so every repository's claim results are kept, without findings or evidence
- * links, which a central issue does not show. Holding every repository's findings at once made
- * the issue run of a 10,000-repository backfill the app's largest allocation.
+ * links, which a central issue does not show. The app reads this way for runs with central
+ * issues; runs with issues in each repository read through `StoredResults` instead, which keeps
+ * none whole beyond a page of the issues being written.
  */
 export async function issueRunResults(store: Store, installationId: number, wanted: ReadonlySet<string>, central: boolean): Promise<{ latest: RepositoryResults[]; facts: SummaryFacts }> {
   const heads = await latestAssessmentHeads(store, installationId);

@@ -1,7 +1,3 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
@@ -11,7 +7,7 @@ import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { IssuePublisher } from "../../src/publish/issues.js";
 import { latestAssessmentHeads } from "../../src/store/issue-records.js";
 import { Store } from "../../src/store/store.js";
-import { fill } from "./bench-store-report.js";
+import { STORE_BENCH_OPTIONS, storeBench } from "./bench-store-report.js";
 
 /*
  * The issue run that follows an installation's first backfill, on its own: every stored
@@ -23,8 +19,6 @@ import { fill } from "./bench-store-report.js";
  * `npx tsx test/simulator/bench-issue-run.ts --sizes 1000,10000`; `--heap-cap 64` runs it with
  * V8's old space capped at 64 MB, to show what it needs live. Prints figures; never a test.
  */
-
-/* eslint-disable no-console -- a command-line program: its output is the point */
 
 const mb = (n: number) => Math.round(n / 1024 / 1024);
 
@@ -74,42 +68,11 @@ async function measure(file: string, size: number): Promise<Row> {
   return { size, ms, cpuMs: (used.user + used.system) / 1000, rssBefore: before.rss, peakRss, heapBefore: before.heapUsed, peakHeap, writes, listings: counts.get("GET /repos/{owner}/{repo}/issues") ?? 0 };
 }
 
-function child(args: string[], flags: string[] = []): Promise<string> {
-  const script = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, [...flags, "--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  let output = "";
-  proc.stdout.on("data", (data: Buffer) => (output += data.toString()));
-  return new Promise((resolve, reject) => proc.once("exit", (code) => (code === 0 ? resolve(output.trim().split("\n").at(-1) ?? "") : reject(new Error(`bench-issue-run ${args.join(" ")} exited with ${code}`)))));
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,10000" }, fill: { type: "string" }, measure: { type: "string" }, size: { type: "string" }, "heap-cap": { type: "string" } } });
-  if (values.fill !== undefined) {
-    await fill(values.fill, Number(values.size));
-    console.log("{}");
-    process.exit(0);
-  }
-  if (values.measure !== undefined) {
-    console.log(JSON.stringify(await measure(values.measure, Number(values.size))));
-    process.exit(0);
-  }
-  console.log("| repos | issue run | peak RSS | peak heap | requests that write | repositories listed |");
-  console.log("| --- | --- | --- | --- | --- | --- |");
-  for (const size of values.sizes.split(",").map(Number).filter((n) => n > 0)) {
-    const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-issue-run-"));
-    const file = join(dir, "store.db");
-    try {
-      await child(["--fill", file, "--size", String(size)]);
-      const cap = values["heap-cap"] ? [`--max-old-space-size=${Number(values["heap-cap"])}`] : [];
-      const measured: string | Error = await child(["--measure", file, "--size", String(size)], ["--expose-gc", ...cap]).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-      if (measured instanceof Error) {
-        console.log(`| ${size} | did not finish with the heap capped at ${values["heap-cap"] ?? "the default"} MB (${measured.message}) | | | | |`);
-        continue;
-      }
-      const r = JSON.parse(measured) as Row;
-      console.log(`| ${size} | ${Math.round(r.ms)} ms (CPU ${Math.round(r.cpuMs)} ms) | ${mb(r.peakRss)} MB (${mb(r.rssBefore)} before) | ${mb(r.peakHeap)} MB (${mb(r.heapBefore)} before) | ${r.writes} | ${r.listings} |`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
+  const { values } = parseArgs({ options: { ...STORE_BENCH_OPTIONS, "heap-cap": { type: "string" } } });
+  const cap = values["heap-cap"] ? [`--max-old-space-size=${Number(values["heap-cap"])}`] : [];
+  await storeBench(fileURLToPath(import.meta.url), values, measure, "| repos | issue run | peak RSS | peak heap | requests that write | repositories listed |", (size, r) => {
+    if (r instanceof Error) return `| ${size} | did not finish with the heap capped at ${values["heap-cap"] ?? "the default"} MB (${r.message}) | | | | |`;
+    return `| ${size} | ${Math.round(r.ms)} ms (CPU ${Math.round(r.cpuMs)} ms) | ${mb(r.peakRss)} MB (${mb(r.rssBefore)} before) | ${mb(r.peakHeap)} MB (${mb(r.heapBefore)} before) | ${r.writes} | ${r.listings} |`;
+  }, ["--expose-gc", ...cap]);
 }
