@@ -174,8 +174,9 @@ export class IssuePublisher {
     if (!routing.central) return this.publishOwnGaps(octokit, run, isListed(latest) ? listedResults(latest) : latest, wanted);
     const all = isListed(latest) ? latest : await everyResult(latest);
     const subjects = subjectsOf(all, routing);
+    const options = this.renderOptions(run);
     await this.serial.run(String(run.installationId), async () => {
-      const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, this.renderOptions(run)) }));
+      const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, options) }));
       const known = await this.known(octokit, run, "gap", intended.map((i) => ({ key: issueKey(i.subject.claimId, i.subject.scope), target: i.target })));
       const exceptions = await activeExceptions(this.deps.store, run.installationId);
       const plan = planGapIssues({ intended, known: knownIssues(known), exceptions, maxNew: this.maxNew(run), now: this.now() });
