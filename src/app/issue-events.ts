@@ -5,7 +5,7 @@ import type { RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import { untickedEntries } from "../issues/access-review.js";
 import { parseMarker } from "../issues/marker.js";
-import { SummaryFacts, type RepositoryResults } from "../issues/subjects.js";
+import { SummaryFacts, type RepositoryResults, type ResultsSource } from "../issues/subjects.js";
 import type { IssuePublisher, IssueRun } from "../publish/issues.js";
 import {
   accessReviewByNumber,
@@ -18,8 +18,9 @@ import {
   recordAccessReviewClosed,
   recordException,
   updateIssue,
+  type LatestHead,
 } from "../store/issue-records.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoredAssessment } from "../store/store.js";
 
 /*
  * People's decisions on claimcheck's issues, from `issues` webhooks: closed as not planned is an
@@ -159,7 +160,7 @@ export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayl
  * settings (usually one group: the organisation's), then the summary issue. Never fails the
  * assessments it follows.
  */
-export async function publishRunIssues(issues: IssuePublisher, log: Logger, octokit: OctokitLike, run: IssueRun, latest: readonly RepositoryResults[], assessed: readonly { fullName: string; config: RepoConfig }[], facts?: SummaryFacts): Promise<void> {
+export async function publishRunIssues(issues: IssuePublisher, log: Logger, octokit: OctokitLike, run: IssueRun, latest: readonly RepositoryResults[] | StoredResults, assessed: readonly { fullName: string; config: RepoConfig }[], facts?: SummaryFacts): Promise<void> {
   const groups = new Map<string, { config: RepoConfig; repositories: Set<string> }>();
   for (const a of assessed) {
     const key = JSON.stringify([a.config.issues, a.config.exceptions, a.config.dryRun]);
@@ -178,16 +179,71 @@ export async function publishRunIssues(issues: IssuePublisher, log: Logger, octo
     }
   }
   try {
-    await issues.publishSummary(octokit, run, facts ?? latest);
+    await issues.publishSummary(octokit, run, latest instanceof StoredResults ? await latest.summaryFacts() : (facts ?? latest));
   } catch (error) {
     run.failures.push(error instanceof Error ? error.message : String(error));
   }
   log.info({ installation: run.installationId, ...issues.report(run) }, "issue writes of the assessment run");
 }
 
+function resultsOf(a: StoredAssessment): RepositoryResults {
+  return { fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt };
+}
+
+/**
+ * The installation's newest results as an issue run in each repository reads them: the small
+ * columns read once when it starts, the whole results a page at a time when asked and let go after
+ * each is visited (`publishGaps` plans from one pass and reads again only the repositories it
+ * writes issues for). The summary issue's facts are gathered on the first pass over every
+ * repository, so the run reads each repository once for both.
+ */
+export class StoredResults implements ResultsSource {
+  private facts: SummaryFacts | null = null;
+
+  private constructor(
+    private readonly store: Store,
+    private readonly installationId: number,
+    private readonly heads: readonly LatestHead[],
+    readonly newest: string | undefined,
+  ) {}
+
+  static async open(store: Store, installationId: number): Promise<StoredResults> {
+    const heads = await latestAssessmentHeads(store, installationId);
+    let newest: LatestHead | undefined;
+    for (const h of heads) if (h.inScope && (!newest || h.finishedAt > newest.finishedAt)) newest = h;
+    return new StoredResults(store, installationId, heads, newest?.repositoryFullName);
+  }
+
+  async forEach(visit: (r: RepositoryResults) => void | Promise<void>): Promise<void> {
+    const facts = this.facts ? null : new SummaryFacts();
+    await forEachLatestAssessment(
+      this.store,
+      this.installationId,
+      async (a) => {
+        const r = resultsOf(a);
+        facts?.add(r);
+        await visit(r);
+      },
+      this.heads,
+    );
+    if (facts) this.facts = facts;
+  }
+
+  async forSome(fullNames: ReadonlySet<string>, visit: (r: RepositoryResults) => void | Promise<void>): Promise<void> {
+    const heads = this.heads.filter((h) => fullNames.has(h.repositoryFullName));
+    await forEachLatestAssessment(this.store, this.installationId, (a) => visit(resultsOf(a)), heads);
+  }
+
+  /** What the summary issue says, from a pass of its own when no pass over every repository was made. */
+  async summaryFacts(): Promise<SummaryFacts> {
+    if (!this.facts) await this.forEach(() => undefined);
+    return this.facts ?? new SummaryFacts();
+  }
+}
+
 /** The newest results of every repository of the installation: one store read, parsed a few rows at a time. */
 export async function latestResults(store: Store, installationId: number): Promise<RepositoryResults[]> {
-  return (await loadLatestAssessments(store, installationId)).map((a) => ({ fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt }));
+  return (await loadLatestAssessments(store, installationId)).map(resultsOf);
 }
 
 /**
@@ -196,8 +252,9 @@ export async function latestResults(store: Store, installationId: number): Promi
  * results only of the repositories whose gap issues the run writes (`wanted`) and of the newest one
  * in scope (the organisation's claims are judged on it). With `central`, one issue per claim lists
  * every repository, so every repository's claim results are kept, without findings or evidence
- * links, which a central issue does not show. Holding every repository's findings at once made
- * the issue run of a 10,000-repository backfill the app's largest allocation.
+ * links, which a central issue does not show. The app reads this way for runs with central
+ * issues; runs with issues in each repository read through `StoredResults` instead, which keeps
+ * none whole beyond a page of the issues being written.
  */
 export async function issueRunResults(store: Store, installationId: number, wanted: ReadonlySet<string>, central: boolean): Promise<{ latest: RepositoryResults[]; facts: SummaryFacts }> {
   const heads = await latestAssessmentHeads(store, installationId);
@@ -209,7 +266,7 @@ export async function issueRunResults(store: Store, installationId: number, want
     store,
     installationId,
     (a) => {
-      const r: RepositoryResults = { fullName: a.repositoryFullName, inScope: a.inScope, results: a.results, findings: a.findings, finishedAt: a.finishedAt };
+      const r = resultsOf(a);
       facts.add(r);
       if (wanted.has(r.fullName) || a.id === newest?.id) latest.push(r);
       else if (central) latest.push({ ...r, findings: [], results: r.results.map((c) => ({ ...c, checks: c.checks.map((k) => ({ ...k, evidence: [] })) })) });

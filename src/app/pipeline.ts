@@ -16,7 +16,7 @@ import type { OrgEvidenceCache } from "./org-evidence.js";
 import { collectorsToRefresh } from "./refresh.js";
 import { accessReviewFindings } from "../issues/access-review-evidence.js";
 import type { IssuePublisher } from "../publish/issues.js";
-import { issueRunResults, publishRunIssues } from "./issue-events.js";
+import { issueRunResults, publishRunIssues, StoredResults } from "./issue-events.js";
 import { issueLinksOf } from "./issue-links.js";
 import { IssueRunQueue } from "./issue-run-queue.js";
 
@@ -82,8 +82,10 @@ export async function reassess(deps: PipelineDeps, octokit: InstallationOctokit,
  * assessments have given back their concurrency slots: issue writes wait on GitHub's
  * content-creation budget, and check runs of other pull requests must not wait behind them.
  * Nothing is read when no repository of the run has issues on; otherwise the newest results of
- * the organisation are read once for the whole run, however many repositories it assessed, a page
- * at a time, keeping whole only the repositories the run's gap issues are about.
+ * the organisation are read for the whole run, however many repositories it assessed, a page at a
+ * time: once to plan the issues and gather the summary's facts, then again only the repositories
+ * whose issues are written, a page of issues at a time (central issues keep every repository's
+ * claim statuses instead, without findings).
  */
 export async function publishIssues(deps: PipelineDeps, octokit: InstallationOctokit, installation: { installationId: number; org: string }, assessed: readonly Pick<Assessed, "fullName" | "config">[]): Promise<void> {
   if (!deps.issues) return;
@@ -99,9 +101,15 @@ function issueRunsOf(deps: PipelineDeps, issues: IssuePublisher): IssueRunQueue<
   let queue = issueRuns.get(issues);
   if (!queue) {
     queue = new IssueRunQueue(async (installationId, request) => {
+      const run = issues.newRun(installationId, request.org);
+      if (!request.assessed.some((a) => a.config.issues.central)) {
+        // Issues in each repository: planned from one pass over the store, written from a second over only the repositories they are about.
+        await publishRunIssues(issues, deps.log, request.octokit, run, await StoredResults.open(deps.store, installationId), request.assessed);
+        return;
+      }
       const wanted = new Set(request.assessed.map((a) => a.fullName));
-      const { latest, facts } = await issueRunResults(deps.store, installationId, wanted, request.assessed.some((a) => a.config.issues.central));
-      await publishRunIssues(issues, deps.log, request.octokit, issues.newRun(installationId, request.org), latest, request.assessed, facts);
+      const { latest, facts } = await issueRunResults(deps.store, installationId, wanted, true);
+      await publishRunIssues(issues, deps.log, request.octokit, run, latest, request.assessed, facts);
     });
     issueRuns.set(issues, queue);
   }

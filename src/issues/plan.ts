@@ -1,5 +1,7 @@
-import { STATUS_ORDER } from "../core/status.js";
+import { STATUS_ORDER, type Status } from "../core/status.js";
 import { evidenceKind, isUnmet, metComment, reopenComment, statusChangeComment, type GapSubject, type RenderedIssue } from "./gap-issue.js";
+
+type ReopenReason = Parameters<typeof reopenComment>[1];
 
 /*
  * Pure planning: given each claim's result per scope, the issues claimcheck already keeps, and the
@@ -63,26 +65,77 @@ function statusLabels(status: string) {
   return `status:${status}`;
 }
 
-/** Writes that bring an existing issue's body and labels up to date. */
-function refresh(known: KnownIssue, intended: Intended, withStatusComment: boolean): Write[] {
-  const writes: Write[] = [];
-  const { subject, rendered } = intended;
-  if (known.hash !== rendered.hash) writes.push({ op: "update", title: rendered.title, body: rendered.body });
-  if (known.status !== subject.status && isUnmet(subject.status)) {
-    writes.push({ op: "label", add: [statusLabels(subject.status)], remove: isUnmet(known.status as never) ? [statusLabels(known.status)] : [] });
-    if (withStatusComment && isUnmet(known.status as never)) writes.push({ op: "comment", body: statusChangeComment(subject, known.status) });
-  }
-  return writes;
+/**
+ * What planning needs of one intended issue: its key, the status and kind it orders and decides by,
+ * the hash of its rendered body and where it goes. No findings and no body, so an organisation's
+ * issues can be planned from a pass over its repositories that keeps none of them whole.
+ */
+export type GapFacts = {
+  claimId: string;
+  scope: string;
+  status: Status;
+  evidenceKind: string;
+  /** The rendered body's hash. Not read for a met claim: its issue keeps the body last written. */
+  hash: string;
+  target: IssueTarget;
+};
+
+/** A write decided but not written out: its text is rendered from the whole subject when it is made. */
+export type Step =
+  | { op: "create" }
+  | { op: "update" }
+  | { op: "label"; add: string[]; remove: string[] }
+  | { op: "comment"; about: "met" }
+  | { op: "comment"; about: "status-change"; from: string }
+  | { op: "comment"; about: "reopen"; why: ReopenReason }
+  | { op: "close" }
+  | { op: "reopen" };
+
+export type Decided<T extends GapFacts> = { key: string; item: T; number: number | null; steps: Step[]; after: IssueState; endException?: string };
+
+/** A plan of steps: as `Plan`, each issue's writes not yet written out. */
+export type Decisions<T extends GapFacts> = {
+  issues: Decided<T>[];
+  deferred: T[];
+  excepted: { item: T; acceptedBy: string; expiresAt: string }[];
+  closedByPeople: { item: T; url: string }[];
+};
+
+export function gapFacts(intended: Intended): GapFacts {
+  const { subject, target, rendered } = intended;
+  return { claimId: subject.claimId, scope: subject.scope, status: subject.status, evidenceKind: evidenceKind(subject), hash: rendered.hash, target };
 }
 
-function stateOf(known: KnownIssue | undefined, intended: Intended, change: Partial<IssueState> = {}): IssueState {
+/**
+ * The facts of a subject the plan can act on, or null for one it leaves alone whatever the issues
+ * (unknown, not applicable, attested). `hashOf` renders the body: called only for unmet claims,
+ * since a met claim's issue is closed with its body as it was.
+ */
+export function plannable(subject: GapSubject, target: IssueTarget, hashOf: (subject: GapSubject) => string): GapFacts | null {
+  if (subject.status !== "met" && !isUnmet(subject.status)) return null;
+  const hash = subject.status === "met" ? "" : hashOf(subject);
+  return { claimId: subject.claimId, scope: subject.scope, status: subject.status, evidenceKind: evidenceKind(subject), hash, target };
+}
+
+/** Steps that bring an existing issue's body and labels up to date. */
+function refresh(known: KnownIssue, facts: GapFacts, withStatusComment: boolean): Step[] {
+  const steps: Step[] = [];
+  if (known.hash !== facts.hash) steps.push({ op: "update" });
+  if (known.status !== facts.status && isUnmet(facts.status)) {
+    steps.push({ op: "label", add: [statusLabels(facts.status)], remove: isUnmet(known.status as never) ? [statusLabels(known.status)] : [] });
+    if (withStatusComment && isUnmet(known.status as never)) steps.push({ op: "comment", about: "status-change", from: known.status });
+  }
+  return steps;
+}
+
+function stateOf(known: KnownIssue | undefined, facts: GapFacts, change: Partial<IssueState> = {}): IssueState {
   return {
     state: known?.state ?? "open",
     closedBy: known?.closedBy ?? null,
     stateReason: known?.stateReason ?? null,
-    status: intended.subject.status,
-    evidenceKind: evidenceKind(intended.subject),
-    hash: intended.rendered.hash,
+    status: facts.status,
+    evidenceKind: facts.evidenceKind,
+    hash: facts.hash,
     reopenedOnce: known?.reopenedOnce ?? false,
     ...change,
   };
@@ -90,64 +143,61 @@ function stateOf(known: KnownIssue | undefined, intended: Intended, change: Part
 
 const reopened = { state: "open" as const, closedBy: null, stateReason: null };
 
-export function planGapIssues(input: {
-  intended: readonly Intended[];
-  known: ReadonlyMap<string, KnownIssue>;
-  exceptions: readonly ActiveException[];
-  maxNew: number;
-  now: Date;
-}): Plan {
-  const plan: Plan = { issues: [], deferred: [], excepted: [], closedByPeople: [] };
+/**
+ * What to do with each intended issue, from its facts alone: which to open (gaps before partials,
+ * at most `maxNew`), update, close and reopen, and the state each is left in.
+ */
+export function decideGapIssues<T extends GapFacts>(input: { intended: readonly T[]; known: ReadonlyMap<string, KnownIssue>; exceptions: readonly ActiveException[]; maxNew: number; now: Date }): Decisions<T> {
+  const plan: Decisions<T> = { issues: [], deferred: [], excepted: [], closedByPeople: [] };
   let created = 0;
   // Gaps before partials, so a cap keeps the most pressing ones.
-  const ordered = [...input.intended].sort((a, b) => STATUS_ORDER[a.subject.status] - STATUS_ORDER[b.subject.status] || a.subject.claimId.localeCompare(b.subject.claimId, "en", { numeric: true }) || a.subject.scope.localeCompare(b.subject.scope));
-  for (const intended of ordered) {
-    const { subject } = intended;
-    const key = issueKey(subject.claimId, subject.scope);
+  const ordered = [...input.intended].sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.claimId.localeCompare(b.claimId, "en", { numeric: true }) || a.scope.localeCompare(b.scope));
+  for (const item of ordered) {
+    const key = issueKey(item.claimId, item.scope);
     const known = input.known.get(key);
-    const exception = input.exceptions.find((e) => e.claimId === subject.claimId && e.scope === subject.scope);
-    const kind = evidenceKind(subject);
-    const push = (number: number | null, writes: Write[], after: IssueState, endException?: string) => {
-      plan.issues.push({ key, intended, number, writes, after, ...(endException ? { endException } : {}) });
+    const exception = input.exceptions.find((e) => e.claimId === item.claimId && e.scope === item.scope);
+    const kind = item.evidenceKind;
+    const push = (number: number | null, steps: Step[], after: IssueState, endException?: string) => {
+      plan.issues.push({ key, item, number, steps, after, ...(endException ? { endException } : {}) });
     };
 
-    if (subject.status === "met") {
+    if (item.status === "met") {
       // The labels and body stay as last written, so the stored status and hash do too.
       const unchanged = known ? { hash: known.hash, status: known.status } : {};
-      if (known?.state === "open") push(known.number, [{ op: "comment", body: metComment(subject) }, { op: "close" }], stateOf(known, intended, { ...unchanged, state: "closed", closedBy: "claimcheck", stateReason: "completed", reopenedOnce: false }), exception ? "the claim is met" : undefined);
-      else if (known && exception) push(known.number, [], stateOf(known, intended, unchanged), "the claim is met");
+      if (known?.state === "open") push(known.number, [{ op: "comment", about: "met" }, { op: "close" }], stateOf(known, item, { ...unchanged, state: "closed", closedBy: "claimcheck", stateReason: "completed", reopenedOnce: false }), exception ? "the claim is met" : undefined);
+      else if (known && exception) push(known.number, [], stateOf(known, item, unchanged), "the claim is met");
       continue;
     }
-    if (!isUnmet(subject.status)) continue; // unknown, not applicable, attested: nothing to assert
+    if (!isUnmet(item.status)) continue; // unknown, not applicable, attested: nothing to assert
 
     if (exception) {
       const expired = Date.parse(exception.expiresAt) <= input.now.getTime();
       const changed = exception.evidenceKind !== kind;
       if (!expired && !changed) {
-        plan.excepted.push({ intended, acceptedBy: exception.acceptedBy, expiresAt: exception.expiresAt });
+        plan.excepted.push({ item, acceptedBy: exception.acceptedBy, expiresAt: exception.expiresAt });
         continue;
       }
       const because = expired ? "expired" : `the evidence changed from ${exception.evidenceKind} to ${kind}`;
       if (known) {
-        const writes: Write[] = known.state === "closed" ? [{ op: "reopen" }, ...refresh(known, intended, false), { op: "comment", body: reopenComment(subject, "exception-lapsed") }] : refresh(known, intended, true);
-        push(known.number, writes, stateOf(known, intended, reopened), because);
+        const steps: Step[] = known.state === "closed" ? [{ op: "reopen" }, ...refresh(known, item, false), { op: "comment", about: "reopen", why: "exception-lapsed" }] : refresh(known, item, true);
+        push(known.number, steps, stateOf(known, item, reopened), because);
         continue;
       }
     }
 
     if (!known) {
       if (created >= input.maxNew) {
-        plan.deferred.push(intended);
+        plan.deferred.push(item);
         continue;
       }
       created += 1;
-      push(null, [{ op: "create", title: intended.rendered.title, body: intended.rendered.body, labels: intended.rendered.labels }], stateOf(undefined, intended));
+      push(null, [{ op: "create" }], stateOf(undefined, item));
       continue;
     }
 
     if (known.state === "open") {
-      const writes = refresh(known, intended, true);
-      if (writes.length > 0 || known.evidenceKind !== kind) push(known.number, writes, stateOf(known, intended));
+      const steps = refresh(known, item, true);
+      if (steps.length > 0 || known.evidenceKind !== kind) push(known.number, steps, stateOf(known, item));
       continue;
     }
 
@@ -155,13 +205,47 @@ export function planGapIssues(input: {
     if (known.closedBy === "person") {
       if (known.stateReason === "not_planned") continue; // a person's decision, recorded as an exception by the webhook
       if (known.reopenedOnce) {
-        plan.closedByPeople.push({ intended, url: known.url });
+        plan.closedByPeople.push({ item, url: known.url });
         continue;
       }
-      push(known.number, [{ op: "reopen" }, ...refresh(known, intended, false), { op: "comment", body: reopenComment(subject, "still-unmet") }], stateOf(known, intended, { ...reopened, reopenedOnce: true }));
+      push(known.number, [{ op: "reopen" }, ...refresh(known, item, false), { op: "comment", about: "reopen", why: "still-unmet" }], stateOf(known, item, { ...reopened, reopenedOnce: true }));
       continue;
     }
-    push(known.number, [{ op: "reopen" }, ...refresh(known, intended, false), { op: "comment", body: reopenComment(subject, "regressed") }], stateOf(known, intended, reopened));
+    push(known.number, [{ op: "reopen" }, ...refresh(known, item, false), { op: "comment", about: "reopen", why: "regressed" }], stateOf(known, item, reopened));
   }
   return plan;
+}
+
+/** The writes of decided steps, their text rendered from the whole subject. */
+export function writesOf(steps: readonly Step[], intended: Intended): Write[] {
+  const { subject, rendered } = intended;
+  return steps.map((step): Write => {
+    switch (step.op) {
+      case "create":
+        return { op: "create", title: rendered.title, body: rendered.body, labels: rendered.labels };
+      case "update":
+        return { op: "update", title: rendered.title, body: rendered.body };
+      case "comment":
+        return { op: "comment", body: step.about === "met" ? metComment(subject) : step.about === "status-change" ? statusChangeComment(subject, step.from) : reopenComment(subject, step.why) };
+      default:
+        return step;
+    }
+  });
+}
+
+/** A decided issue written out with its whole subject. */
+export function plannedIssue(decided: Decided<GapFacts>, intended: Intended): PlannedIssue {
+  const { key, number, steps, after, endException } = decided;
+  return { key, intended, number, writes: writesOf(steps, intended), after, ...(endException ? { endException } : {}) };
+}
+
+/** The writes that bring the issues in line with the intended ones, every subject at hand. */
+export function planGapIssues(input: { intended: readonly Intended[]; known: ReadonlyMap<string, KnownIssue>; exceptions: readonly ActiveException[]; maxNew: number; now: Date }): Plan {
+  const decided = decideGapIssues({ ...input, intended: input.intended.map((intended) => ({ ...gapFacts(intended), intended })) });
+  return {
+    issues: decided.issues.map((d) => plannedIssue(d, d.item.intended)),
+    deferred: decided.deferred.map((d) => d.intended),
+    excepted: decided.excepted.map(({ item, ...rest }) => ({ intended: item.intended, ...rest })),
+    closedByPeople: decided.closedByPeople.map(({ item, url }) => ({ intended: item.intended, url })),
+  };
 }

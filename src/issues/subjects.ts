@@ -31,6 +31,54 @@ function rolledChecks(claimId: string, perRepo: { fullName: string; result: Clai
 }
 
 /**
+ * The newest results of an installation's repositories, read when asked rather than held: an
+ * organisation-wide issue run reads each repository once to plan, then again only those whose
+ * issues it writes, so it never holds every repository's findings at once.
+ */
+export interface ResultsSource {
+  /** The newest repository in scope (organisation claims are judged on it; the first of equals). */
+  readonly newest: string | undefined;
+  /** Every repository, in a stable order, each handed to `visit` as it is read and not kept. */
+  forEach(visit: (r: RepositoryResults) => void | Promise<void>): Promise<void>;
+  /** Only the named repositories, in the same order and the same way. */
+  forSome(fullNames: ReadonlySet<string>, visit: (r: RepositoryResults) => void | Promise<void>): Promise<void>;
+}
+
+/** The newest repository in scope, the first of equals (as a stable sort by time would give). */
+export function newestInScope(latest: readonly RepositoryResults[]): RepositoryResults | undefined {
+  let newest: RepositoryResults | undefined;
+  for (const r of latest) if (r.inScope && (!newest || r.finishedAt > newest.finishedAt)) newest = r;
+  return newest;
+}
+
+/** A list already read, as a source. */
+export function listedResults(latest: readonly RepositoryResults[]): ResultsSource {
+  const visitAll = async (keep: (r: RepositoryResults) => boolean, visit: (r: RepositoryResults) => void | Promise<void>) => {
+    for (const r of latest) if (keep(r)) await visit(r);
+  };
+  return {
+    newest: newestInScope(latest)?.fullName,
+    forEach: (visit) => visitAll(() => true, visit),
+    forSome: (fullNames, visit) => visitAll((r) => fullNames.has(r.fullName), visit),
+  };
+}
+
+/** The subject of an organisation claim, judged on the newest repository in scope. */
+export function orgSubject(newest: RepositoryResults, claimId: string, routing: Routing): Subject | null {
+  const result = newest.results.find((r) => r.claimId === claimId);
+  if (!result) return null;
+  const findings = newest.findings.filter((f) => f.scope === "org");
+  return { target: targetOf(`${routing.org}/${routing.centralRepository}`), subject: { org: routing.org, claimId, scope: "org", status: result.status, reason: result.reason, checks: result.checks, findings, checkedAt: newest.finishedAt } };
+}
+
+/** The subject of a repository claim in its own repository (issues not central). */
+export function repositorySubject(r: RepositoryResults, claimId: string, routing: Routing): Subject | null {
+  const result = r.results.find((x) => x.claimId === claimId);
+  if (!result) return null;
+  return { target: targetOf(r.fullName), subject: { org: routing.org, claimId, scope: r.fullName, status: result.status, reason: result.reason, checks: result.checks, findings: r.findings, checkedAt: r.finishedAt } };
+}
+
+/**
  * One subject per claim and scope: repository claims in their repository (or, with `central`,
  * one per claim in the central repository listing the repositories), organisation claims once in
  * the central repository, judged on the newest assessment.
@@ -39,32 +87,31 @@ export function subjectsOf(latest: readonly RepositoryResults[], routing: Routin
   const inScope = latest.filter((r) => r.inScope);
   const central = targetOf(`${routing.org}/${routing.centralRepository}`);
   const subjects: Subject[] = [];
-  const newest = [...inScope].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
+  const newest = newestInScope(latest);
   for (const claim of CLAIMS) {
     if (claim.scope === "org") {
-      const result = newest?.results.find((r) => r.claimId === claim.id);
-      if (!newest || !result) continue;
-      const findings = newest.findings.filter((f) => f.scope === "org");
-      subjects.push({ target: central, subject: { org: routing.org, claimId: claim.id, scope: "org", status: result.status, reason: result.reason, checks: result.checks, findings, checkedAt: newest.finishedAt } });
+      const subject = newest && orgSubject(newest, claim.id, routing);
+      if (subject) subjects.push(subject);
+      continue;
+    }
+    if (!routing.central) {
+      for (const r of inScope) {
+        const subject = repositorySubject(r, claim.id, routing);
+        if (subject) subjects.push(subject);
+      }
       continue;
     }
     const perRepo = inScope.flatMap((r) => {
       const result = r.results.find((x) => x.claimId === claim.id);
       return result ? [{ fullName: r.fullName, result, findings: r.findings, finishedAt: r.finishedAt }] : [];
     });
-    if (routing.central) {
-      if (perRepo.length === 0) continue;
-      const status: Status = rollUpRepositories(perRepo.map((r) => r.result.status));
-      const repositories = perRepo.map((r) => ({ fullName: r.fullName, status: r.result.status, reason: r.result.reason }));
-      const unmet = repositories.filter((r) => r.status === "gap" || r.status === "partial").length;
-      const reason = unmet === 0 ? `met in every repository judged` : `${unmet} of ${perRepo.length} repositories do not meet the claim`;
-      const checkedAt = perRepo.map((r) => r.finishedAt).sort().at(-1) ?? "";
-      subjects.push({ target: central, subject: { org: routing.org, claimId: claim.id, scope: "central", status, reason, checks: rolledChecks(claim.id, perRepo), findings: [], repositories, checkedAt } });
-      continue;
-    }
-    for (const r of perRepo) {
-      subjects.push({ target: targetOf(r.fullName), subject: { org: routing.org, claimId: claim.id, scope: r.fullName, status: r.result.status, reason: r.result.reason, checks: r.result.checks, findings: r.findings, checkedAt: r.finishedAt } });
-    }
+    if (perRepo.length === 0) continue;
+    const status: Status = rollUpRepositories(perRepo.map((r) => r.result.status));
+    const repositories = perRepo.map((r) => ({ fullName: r.fullName, status: r.result.status, reason: r.result.reason }));
+    const unmet = repositories.filter((r) => r.status === "gap" || r.status === "partial").length;
+    const reason = unmet === 0 ? `met in every repository judged` : `${unmet} of ${perRepo.length} repositories do not meet the claim`;
+    const checkedAt = perRepo.map((r) => r.finishedAt).sort().at(-1) ?? "";
+    subjects.push({ target: central, subject: { org: routing.org, claimId: claim.id, scope: "central", status, reason, checks: rolledChecks(claim.id, perRepo), findings: [], repositories, checkedAt } });
   }
   return subjects;
 }
@@ -74,7 +121,7 @@ export type OrgStatus = { claimId: string; status: Status; counts: { met: number
 
 export function orgStatuses(latest: readonly RepositoryResults[]): OrgStatus[] {
   const inScope = latest.filter((r) => r.inScope);
-  const newest = [...inScope].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0];
+  const newest = newestInScope(latest);
   return CLAIMS.flatMap((claim): OrgStatus[] => {
     if (claim.scope === "org") {
       const result = newest?.results.find((r) => r.claimId === claim.id);

@@ -3,15 +3,16 @@ import { backfillOf } from "../store/backfill-records.js";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { KeyedSerial } from "../queue/keyed-serial.js";
-import { mapYielding } from "../core/event-loop.js";
+import { mapYielding, yieldToEventLoop } from "../core/event-loop.js";
+import { CLAIMS } from "../core/catalogue.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, GitHubReadError, type OctokitLike } from "../github/client.js";
 import { accessReviewDue, accessSnapshot, renderAccessReview } from "../issues/access-review.js";
 import { acceptedExceptions } from "../issues/exceptions.js";
-import { renderGapIssue } from "../issues/gap-issue.js";
+import { renderGapIssue, type GapSubject } from "../issues/gap-issue.js";
 import { ISSUE_LABEL, parseMarker } from "../issues/marker.js";
-import { issueKey, planGapIssues, type IssueTarget, type KnownIssue, type Plan, type Write } from "../issues/plan.js";
-import { SummaryFacts, subjectsOf, type RepositoryResults, type Routing } from "../issues/subjects.js";
+import { decideGapIssues, issueKey, plannable, plannedIssue, planGapIssues, type Decided, type GapFacts, type IssueTarget, type KnownIssue, type PlannedIssue, type Write } from "../issues/plan.js";
+import { listedResults, orgSubject, repositorySubject, SummaryFacts, subjectsOf, type RepositoryResults, type ResultsSource, type Routing, type Subject } from "../issues/subjects.js";
 import { renderSummaryIssue, SUMMARY_LABEL } from "../issues/summary-issue.js";
 import {
   accessReviewRows,
@@ -108,6 +109,11 @@ const createdIssue = z.looseObject({ number: z.number().int(), html_url: z.strin
 
 const full = (t: IssueTarget) => `${t.owner}/${t.repo}`;
 
+/** Planned issues written per read of their repositories in pass 2 (at most this many repositories held whole). */
+const REREAD_PAGE = 25;
+/** Bodies rendered between turns of the event loop in pass 1. */
+const YIELD_EVERY = 50;
+
 export type IssuePublisherDeps = {
   store: Store;
   log: Logger;
@@ -154,36 +160,168 @@ export class IssuePublisher {
 
   /**
    * Opens, updates, closes and reopens gap issues from the latest results. With `only`, only those
-   * repositories' issues and the organisation's are considered (the repositories a run assessed):
-   * `latest` is the run's one read of every repository's newest results, and each repository's
-   * subjects come from its own entry, so a run over N repositories does work in N, not N².
+   * repositories' issues and the organisation's are considered (the repositories a run assessed).
+   * `latest` is either the run's one read of the newest results or a source that reads them when
+   * asked: issues in each repository are planned from one pass over the results and written from a
+   * second over only the repositories they are about (`publishOwnGaps`), so the issue run of an
+   * organisation-wide backfill does not hold every repository whole. Central issues list every
+   * repository, so they are planned from the whole list at once (the app hands them one without
+   * findings or evidence links).
    */
-  async publishGaps(octokit: Octokit, run: IssueRun, latest: readonly RepositoryResults[], only?: string | ReadonlySet<string>): Promise<void> {
+  async publishGaps(octokit: Octokit, run: IssueRun, latest: readonly RepositoryResults[] | ResultsSource, only?: string | ReadonlySet<string>): Promise<void> {
     const config = run.config ?? DEFAULT_CONFIG;
     if (!config.issues.enabled) return;
     const routing = this.routing(run);
     const wanted = typeof only === "string" ? new Set([only]) : only;
-    const subjects = subjectsOf(wanted && !routing.central ? ownResults(latest, wanted) : latest, routing).filter((s) => routing.central || !wanted || wanted.has(s.subject.scope) || s.subject.scope === "org");
+    if (!routing.central) return this.publishOwnGaps(octokit, run, isListed(latest) ? listedResults(latest) : latest, wanted);
+    const all = isListed(latest) ? latest : await everyResult(latest);
+    const subjects = subjectsOf(all, routing);
+    const options = this.renderOptions(run);
     await this.serial.run(String(run.installationId), async () => {
-      const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, { expireAfterDays: config.exceptions.expireAfterDays, everyHours: config.reassessment.everyHours }) }));
+      const intended = await mapYielding(subjects, (s) => ({ ...s, rendered: renderGapIssue(s.subject, options) }));
       const known = await this.known(octokit, run, "gap", intended.map((i) => ({ key: issueKey(i.subject.claimId, i.subject.scope), target: i.target })));
       const exceptions = await activeExceptions(this.deps.store, run.installationId);
-      const plan = planGapIssues({ intended, known: new Map([...known].map(([k, row]) => [k, knownOf(row)])), exceptions, maxNew: Math.max(0, config.issues.maxOpenPerRun - run.created), now: this.now() });
-      for (const d of plan.deferred) if (!run.unavailable.has(full(d.target))) run.deferred.push({ claimId: d.subject.claimId, scope: d.subject.scope });
-      run.closedByPeople.push(...plan.closedByPeople.map((c) => ({ claimId: c.intended.subject.claimId, scope: c.intended.subject.scope, url: c.url })));
-      await this.execute(octokit, run, plan, known);
+      const plan = planGapIssues({ intended, known: knownIssues(known), exceptions, maxNew: this.maxNew(run), now: this.now() });
+      this.noteLeftAlone(run, plan.deferred.map((d) => ({ claimId: d.subject.claimId, scope: d.subject.scope, target: d.target })), plan.closedByPeople.map((c) => ({ claimId: c.intended.subject.claimId, scope: c.intended.subject.scope, url: c.url })));
+      for (const planned of plan.issues) if ((await this.execute(octokit, run, planned, known)) === "stop") return;
     });
+  }
+
+  /**
+   * Issues in each repository, planned from facts and written from the results read again. Pass 1
+   * reads every repository once and keeps of each claim only what planning needs (`plannable`: its
+   * status, the kind of gap, the hash of the body it would have) and which repositories have issues
+   * to look for; the plan then picks which issues to open (within `issues.maxOpenPerRun`), update,
+   * close and reopen; pass 2 goes through the plan in order a page at a time, reading again only
+   * the repositories of that page to render and write their issues. The writes are exactly those
+   * planning from every repository whole would make, in the same order.
+   */
+  private async publishOwnGaps(octokit: Octokit, run: IssueRun, source: ResultsSource, wanted: ReadonlySet<string> | undefined): Promise<void> {
+    const routing = this.routing(run);
+    const options = this.renderOptions(run);
+    const hashOf = (subject: GapSubject) => renderGapIssue(subject, options).hash;
+    await this.serial.run(String(run.installationId), async () => {
+      const stored = await this.storedIssues(run, "gap");
+      const { intended, listing } = await this.planningPass(source, wanted, routing, stored, hashOf);
+      const known = await this.afterListing(octokit, run, "gap", stored, listing);
+      const exceptions = await activeExceptions(this.deps.store, run.installationId);
+      const decided = decideGapIssues({ intended, known: knownIssues(known), exceptions, maxNew: this.maxNew(run), now: this.now() });
+      this.noteLeftAlone(run, decided.deferred, decided.closedByPeople.map((c) => ({ claimId: c.item.claimId, scope: c.item.scope, url: c.url })));
+      await this.writeDecided(octokit, run, source, decided.issues, known);
+    });
+  }
+
+  /**
+   * Pass 1: the facts of every subject the plan can act on, in the order of `subjectsOf` (claim by
+   * claim, repositories in the source's order), and the repositories to look in for issues not
+   * stored, in the order the subjects first name them, so both come out as from the whole list.
+   */
+  private async planningPass(source: ResultsSource, wanted: ReadonlySet<string> | undefined, routing: Routing, stored: ReadonlyMap<string, IssueRow>, hashOf: (subject: GapSubject) => string): Promise<{ intended: GapFacts[]; listing: IssueTarget[] }> {
+    const byClaim: GapFacts[][] = CLAIMS.map(() => []);
+    const toList = new Map<string, { target: IssueTarget; claim: number; seen: number }>();
+    // Kept for every subject of every repository: one target per repository, one string per kind of gap.
+    const kinds = new Map<string, string>();
+    let target: IssueTarget | undefined;
+    let seen = 0;
+    let rendered = 0;
+    const consider = async (subject: Subject, claim: number) => {
+      const name = full(subject.target);
+      if (!target || full(target) !== name) target = subject.target;
+      if (!stored.has(issueKey(subject.subject.claimId, subject.subject.scope))) {
+        const listed = toList.get(name);
+        if (!listed) toList.set(name, { target, claim, seen });
+        else listed.claim = Math.min(listed.claim, claim);
+      }
+      const facts = plannable(subject.subject, target, hashOf);
+      if (!facts) return;
+      const kind = kinds.get(facts.evidenceKind) ?? facts.evidenceKind;
+      kinds.set(kind, kind);
+      byClaim[claim]!.push({ ...facts, evidenceKind: kind });
+      if (facts.status !== "met" && ++rendered % YIELD_EVERY === 0) await yieldToEventLoop();
+    };
+    await source.forEach(async (r) => {
+      seen += 1;
+      if (!r.inScope || (wanted && !wanted.has(r.fullName))) return;
+      for (const [claim, spec] of CLAIMS.entries()) {
+        const subject = spec.scope !== "org" && repositorySubject(r, spec.id, routing);
+        if (subject) await consider(subject, claim);
+      }
+    });
+    seen = -1;
+    await this.forNewest(source, async (newest) => {
+      for (const [claim, spec] of CLAIMS.entries()) {
+        const subject = spec.scope === "org" && orgSubject(newest, spec.id, routing);
+        if (subject) await consider(subject, claim);
+      }
+    });
+    const listing = [...toList.values()].sort((a, b) => a.claim - b.claim || a.seen - b.seen).map((l) => l.target);
+    return { intended: byClaim.flat(), listing };
+  }
+
+  /** Pass 2: the decided issues in order, a page at a time, each page's repositories read again to render their issues. */
+  private async writeDecided(octokit: Octokit, run: IssueRun, source: ResultsSource, decided: readonly Decided<GapFacts>[], known: Map<string, IssueRow>): Promise<void> {
+    const routing = this.routing(run);
+    const options = this.renderOptions(run);
+    const repositoryOf = (d: Decided<GapFacts>) => (d.item.scope === "org" ? source.newest : d.item.scope);
+    for (let start = 0; start < decided.length; start += REREAD_PAGE) {
+      // Once the hour's budget is spent nothing more is written this run: nothing more to read either.
+      if (run.budgetExhausted) return;
+      const page = decided.slice(start, start + REREAD_PAGE);
+      const read = new Map<string, RepositoryResults>();
+      await source.forSome(new Set(page.flatMap((d) => repositoryOf(d) ?? [])), (r) => void read.set(r.fullName, r));
+      for (const d of page) {
+        const r = read.get(repositoryOf(d) ?? "");
+        const subject = r && (d.item.scope === "org" ? orgSubject(r, d.item.claimId, routing) : repositorySubject(r, d.item.claimId, routing));
+        if (!subject) {
+          // Its assessment was removed after planning (the repository left the installation): the next run plans without it.
+          this.deps.log.warn({ installation: run.installationId, claim: d.item.claimId, scope: d.item.scope }, "gap issue skipped: its results were no longer stored");
+          continue;
+        }
+        if ((await this.execute(octokit, run, plannedIssue(d, { ...subject, rendered: renderGapIssue(subject.subject, options) }), known)) === "stop") return;
+      }
+    }
+  }
+
+  /** Runs `use` with the newest repository in scope, read again (organisation claims are judged on it). */
+  private async forNewest(source: ResultsSource, use: (newest: RepositoryResults) => Promise<void>): Promise<void> {
+    if (source.newest === undefined) return;
+    const read: RepositoryResults[] = [];
+    await source.forSome(new Set([source.newest]), (r) => void read.push(r));
+    if (read[0]) await use(read[0]);
+  }
+
+  private renderOptions(run: IssueRun): { expireAfterDays: number; everyHours: number } {
+    const config = run.config ?? DEFAULT_CONFIG;
+    return { expireAfterDays: config.exceptions.expireAfterDays, everyHours: config.reassessment.everyHours };
+  }
+
+  private maxNew(run: IssueRun): number {
+    return Math.max(0, (run.config ?? DEFAULT_CONFIG).issues.maxOpenPerRun - run.created);
+  }
+
+  /** Gaps deferred by the cap (where issues can be written) and those people closed twice, for the summary. */
+  private noteLeftAlone(run: IssueRun, deferred: readonly { claimId: string; scope: string; target: IssueTarget }[], closedByPeople: readonly { claimId: string; scope: string; url: string }[]): void {
+    for (const d of deferred) if (!run.unavailable.has(full(d.target))) run.deferred.push({ claimId: d.claimId, scope: d.scope });
+    run.closedByPeople.push(...closedByPeople);
   }
 
   /** Issues claimcheck keeps, by key; those not stored are looked for in their repository's labelled issues. */
   private async known(octokit: Octokit, run: IssueRun, kind: "gap" | "summary", wanted: { key: string; target: IssueTarget }[]): Promise<Map<string, IssueRow>> {
-    const byKey = async () => new Map((await issueRows(this.deps.store, run.installationId, kind)).map((r) => [issueKey(r.claimId, r.scope), r]));
-    const stored = await byKey();
+    const stored = await this.storedIssues(run, kind);
     const toList = new Map<string, IssueTarget>();
     for (const w of wanted) if (!stored.has(w.key)) toList.set(full(w.target), w.target);
-    if (toList.size === 0) return stored;
-    for (const target of toList.values()) await this.list(octokit, run, target);
-    return await byKey();
+    return this.afterListing(octokit, run, kind, stored, [...toList.values()]);
+  }
+
+  private async storedIssues(run: IssueRun, kind: "gap" | "summary"): Promise<Map<string, IssueRow>> {
+    return new Map((await issueRows(this.deps.store, run.installationId, kind)).map((r) => [issueKey(r.claimId, r.scope), r]));
+  }
+
+  /** The stored issues once the repositories `toList` have been listed and their marked issues adopted. */
+  private async afterListing(octokit: Octokit, run: IssueRun, kind: "gap" | "summary", stored: Map<string, IssueRow>, toList: readonly IssueTarget[]): Promise<Map<string, IssueRow>> {
+    if (toList.length === 0) return stored;
+    for (const target of toList) await this.list(octokit, run, target);
+    return await this.storedIssues(run, kind);
   }
 
   /** Reads a repository's `code-of-practice` issues (open and closed) and adopts those with a marker. */
@@ -250,36 +388,35 @@ export class IssuePublisher {
     this.deps.log.error({ installation: run.installationId, repository: name, err: message }, "issue publication failed");
   }
 
-  private async execute(octokit: Octokit, run: IssueRun, plan: Plan, known: Map<string, IssueRow>): Promise<void> {
+  /** The writes of one planned issue, then its stored state; "stop" when the hour's budget is spent. */
+  private async execute(octokit: Octokit, run: IssueRun, planned: PlannedIssue, known: Map<string, IssueRow>): Promise<"stop" | undefined> {
     const dryRun = (run.config ?? DEFAULT_CONFIG).dryRun;
-    for (const planned of plan.issues) {
-      const { target, subject } = planned.intended;
-      const name = full(target);
-      if (run.unavailable.has(name) || run.blocked.has(name) || run.budgetExhausted) continue;
-      const row = known.get(planned.key);
-      let number = planned.number;
-      let url = row?.issueUrl ?? "";
-      try {
-        for (const write of planned.writes) {
-          if (dryRun) {
-            run.dryRunWrites.push(`${write.op} ${name}#${number ?? "new"} (${subject.claimId})`);
-            continue;
-          }
-          const done = await this.write(octokit, run, target, number, write);
-          if (done === "budget") return;
-          if (write.op === "create" && done) {
-            ({ number, url } = done);
-            run.created += 1;
-          }
+    const { target, subject } = planned.intended;
+    const name = full(target);
+    if (run.unavailable.has(name) || run.blocked.has(name) || run.budgetExhausted) return;
+    const row = known.get(planned.key);
+    let number = planned.number;
+    let url = row?.issueUrl ?? "";
+    try {
+      for (const write of planned.writes) {
+        if (dryRun) {
+          run.dryRunWrites.push(`${write.op} ${name}#${number ?? "new"} (${subject.claimId})`);
+          continue;
         }
-      } catch (error) {
-        await this.failed(run, target, error, `${planned.writes[0]?.op ?? "write"} issue for ${subject.claimId} in`);
-        if (number === null || number === planned.number) continue;
+        const done = await this.write(octokit, run, target, number, write);
+        if (done === "budget") return "stop";
+        if (write.op === "create" && done) {
+          ({ number, url } = done);
+          run.created += 1;
+        }
       }
-      if (dryRun || number === null) continue;
-      await saveIssue(this.deps.store, { installationId: run.installationId, kind: "gap", claimId: subject.claimId, scope: subject.scope, repository: row?.repository ?? name, issueNumber: number, issueUrl: url, ...planned.after, updatedAt: this.now().toISOString() });
-      if (planned.endException) await endException(this.deps.store, run.installationId, subject.claimId, subject.scope, this.now(), planned.endException);
+    } catch (error) {
+      await this.failed(run, target, error, `${planned.writes[0]?.op ?? "write"} issue for ${subject.claimId} in`);
+      if (number === null || number === planned.number) return;
     }
+    if (dryRun || number === null) return;
+    await saveIssue(this.deps.store, { installationId: run.installationId, kind: "gap", claimId: subject.claimId, scope: subject.scope, repository: row?.repository ?? name, issueNumber: number, issueUrl: url, ...planned.after, updatedAt: this.now().toISOString() });
+    if (planned.endException) await endException(this.deps.store, run.installationId, subject.claimId, subject.scope, this.now(), planned.endException);
   }
 
   /** One write through the installation's budget; "budget" when the hour's budget is spent. */
@@ -479,15 +616,18 @@ function knownOf(row: IssueRow): KnownIssue {
   };
 }
 
-/**
- * The entries of `wanted` plus the newest in-scope repository of all, which organisation-level
- * subjects are judged on: enough for those repositories' subjects without the rest.
- */
-function ownResults(latest: readonly RepositoryResults[], wanted: ReadonlySet<string>): RepositoryResults[] {
-  const own = latest.filter((r) => wanted.has(r.fullName));
-  let newest: RepositoryResults | undefined;
-  for (const r of latest) if (r.inScope && (!newest || r.finishedAt > newest.finishedAt)) newest = r;
-  return newest && !wanted.has(newest.fullName) ? [...own, newest] : own;
+function knownIssues(rows: ReadonlyMap<string, IssueRow>): Map<string, KnownIssue> {
+  return new Map([...rows].map(([key, row]) => [key, knownOf(row)]));
+}
+
+function isListed(latest: readonly RepositoryResults[] | ResultsSource): latest is readonly RepositoryResults[] {
+  return Array.isArray(latest);
+}
+
+async function everyResult(source: ResultsSource): Promise<RepositoryResults[]> {
+  const all: RepositoryResults[] = [];
+  await source.forEach((r) => void all.push(r));
+  return all;
 }
 
 /** The progress of an unfinished installation backfill, as the summary issue states it. */

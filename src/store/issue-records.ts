@@ -299,7 +299,7 @@ export async function loadLatestAssessments(store: Store, installationId: number
  * `heads` (the small columns, read first in the same statement as `loadLatestAssessments`) lets the
  * caller decide before any large column is read.
  */
-export async function forEachLatestAssessment(store: Store, installationId: number, visit: (assessment: StoredAssessment) => void, given?: readonly LatestHead[]): Promise<void> {
+export async function forEachLatestAssessment(store: Store, installationId: number, visit: (assessment: StoredAssessment) => void | Promise<void>, given?: readonly LatestHead[]): Promise<void> {
   const heads = given ?? (await latestAssessmentHeads(store, installationId));
   if (heads.length === 0) return;
   if (store.dialect === "postgres") {
@@ -307,7 +307,7 @@ export async function forEachLatestAssessment(store: Store, installationId: numb
       if (start > 0) await yieldToEventLoop();
       const ids = heads.slice(start, start + LATEST_PAGE).map((h) => h.id);
       const rows = new Map((await store.db.select().from(pg.assessments).where(and(eq(pg.assessments.installationId, installationId), inArray(pg.assessments.id, ids)))).map((row) => [row.id, row]));
-      visitInOrder(ids, rows, visit);
+      await visitInOrder(ids, rows, visit);
     }
     return;
   }
@@ -323,14 +323,14 @@ export async function forEachLatestAssessment(store: Store, installationId: numb
     const ids = heads.slice(start, start + LATEST_PAGE).map((h) => h.id);
     const params: Record<string, number> = { installationId };
     slots.forEach((_, i) => (params[`id${i}`] = ids[i] ?? -1));
-    visitInOrder(ids, new Map(page.all(params).map((row) => [row.id, row])), visit);
+    await visitInOrder(ids, new Map(page.all(params).map((row) => [row.id, row])), visit);
   }
 }
 
 /** In the heads' order (by repository); a row deleted in between is left out, not an error. */
-function visitInOrder(ids: readonly number[], rows: ReadonlyMap<number, AssessmentRow>, visit: (assessment: StoredAssessment) => void): void {
+async function visitInOrder(ids: readonly number[], rows: ReadonlyMap<number, AssessmentRow>, visit: (assessment: StoredAssessment) => void | Promise<void>): Promise<void> {
   for (const id of ids) {
     const row = rows.get(id);
-    if (row) visit(storedAssessment(row));
+    if (row) await visit(storedAssessment(row));
   }
 }

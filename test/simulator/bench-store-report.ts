@@ -89,36 +89,56 @@ async function measure(file: string, size: number): Promise<Row> {
   return { size, buildMs, buildCpuMs, markdownMs, markdownCpuMs, jsonMs, markdownBytes, jsonBytes, rssBefore, peakRss: peak, peakHeap };
 }
 
-function child(args: string[]): Promise<string> {
-  const script = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+/** Runs `script` in a fresh process with `args`; its last line of output. */
+function child(script: string, args: string[], flags: readonly string[] = []): Promise<string> {
+  const proc = spawn(process.execPath, [...flags, "--import", "tsx", script, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   let output = "";
   proc.stdout.on("data", (data: Buffer) => (output += data.toString()));
-  return new Promise((resolve, reject) => proc.once("exit", (code) => (code === 0 ? resolve(output.trim().split("\n").at(-1) ?? "") : reject(new Error(`bench-store-report ${args.join(" ")} exited with ${code}`)))));
+  return new Promise((resolve, reject) => proc.once("exit", (code) => (code === 0 ? resolve(output.trim().split("\n").at(-1) ?? "") : reject(new Error(`${script} ${args.join(" ")} exited with ${code}`)))));
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { values } = parseArgs({ options: { sizes: { type: "string", default: "1000,10000" }, fill: { type: "string" }, measure: { type: "string" }, size: { type: "string" } } });
-  if (values.fill !== undefined) {
-    await fill(values.fill, Number(values.size));
+export type StoreBenchArgs = { sizes: string; fill?: string | undefined; measure?: string | undefined; size?: string | undefined };
+export const STORE_BENCH_OPTIONS = { sizes: { type: "string", default: "1000,10000" }, fill: { type: "string" }, measure: { type: "string" }, size: { type: "string" } } as const;
+
+/**
+ * A bench over a store filled by one process and read by a fresh one, both children of `script`:
+ * with `--fill FILE --size N` this process fills the store, with `--measure FILE --size N` it
+ * prints what `measure` gives as JSON, and otherwise it runs both for each of `--sizes` in a
+ * temporary folder and prints what `line` makes of each measurement (an error when the measuring
+ * process failed). `flags` go to the measuring process's node.
+ */
+export async function storeBench<R>(script: string, args: StoreBenchArgs, measure: (file: string, size: number) => Promise<R>, header: string, line: (size: number, measured: R | Error) => string, flags: readonly string[] = []): Promise<void> {
+  if (args.fill !== undefined) {
+    await fill(args.fill, Number(args.size));
     console.log("{}");
     process.exit(0);
   }
-  if (values.measure !== undefined) {
-    console.log(JSON.stringify(await measure(values.measure, Number(values.size))));
+  if (args.measure !== undefined) {
+    console.log(JSON.stringify(await measure(args.measure, Number(args.size))));
     process.exit(0);
   }
-  console.log("| repos | build (read, validate, digest, roll up) | Markdown | JSON | Markdown size | JSON size | peak RSS | peak heap |");
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
-  for (const size of values.sizes.split(",").map(Number).filter((n) => n > 0)) {
-    const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-store-report-"));
+  console.log(header);
+  console.log(`|${" --- |".repeat(header.split("|").length - 2)}`);
+  for (const size of args.sizes.split(",").map(Number).filter((n) => n > 0)) {
+    const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-store-"));
     const file = join(dir, "store.db");
     try {
-      await child(["--fill", file, "--size", String(size)]);
-      const r = JSON.parse(await child(["--measure", file, "--size", String(size)])) as Row;
-      console.log(`| ${size} | ${Math.round(r.buildMs)} ms (CPU ${Math.round(r.buildCpuMs)} ms) | ${Math.round(r.markdownMs)} ms (CPU ${Math.round(r.markdownCpuMs)} ms) | ${Math.round(r.jsonMs)} ms | ${mb(r.markdownBytes)} MB | ${mb(r.jsonBytes)} MB | ${mb(r.peakRss)} MB (${mb(r.rssBefore)} before) | ${mb(r.peakHeap)} MB |`);
+      await child(script, ["--fill", file, "--size", String(size)]);
+      const measured = await child(script, ["--measure", file, "--size", String(size)], flags).then(
+        (out) => JSON.parse(out) as R,
+        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+      );
+      console.log(line(size, measured));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { values } = parseArgs({ options: STORE_BENCH_OPTIONS });
+  await storeBench(fileURLToPath(import.meta.url), values, measure, "| repos | build (read, validate, digest, roll up) | Markdown | JSON | Markdown size | JSON size | peak RSS | peak heap |", (size, r) => {
+    if (r instanceof Error) throw r;
+    return `| ${size} | ${Math.round(r.buildMs)} ms (CPU ${Math.round(r.buildCpuMs)} ms) | ${Math.round(r.markdownMs)} ms (CPU ${Math.round(r.markdownCpuMs)} ms) | ${Math.round(r.jsonMs)} ms | ${mb(r.markdownBytes)} MB | ${mb(r.jsonBytes)} MB | ${mb(r.peakRss)} MB (${mb(r.rssBefore)} before) | ${mb(r.peakHeap)} MB |`;
+  });
 }
