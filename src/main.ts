@@ -103,13 +103,14 @@ async function main(): Promise<void> {
     stop("environment variable APP_ID is required in production (NODE_ENV=production): register the app first, see docs/deployment.md");
   }
   const proxyNote = configureWebhookProxy(env);
+  const log = createLogger(env.LOG_LEVEL);
   let store: Store;
   try {
-    store = await Store.open(env.DATABASE_URL);
+    // Checkpoints of SQLite's log on a worker thread: the event loop serving webhooks does not wait on the disk.
+    store = await Store.open(env.DATABASE_URL, { checkpoints: { inBackground: true, onError: (message) => log.warn({ err: message }, "the database's background checkpoint failed; the app's own connection checkpoints past its backstop") } });
   } catch (error) {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
-  const log = createLogger(env.LOG_LEVEL);
   const { app, readiness, jobs, stopBackfills } = createClaimcheckApp({ store, concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env) });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;

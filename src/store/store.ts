@@ -14,6 +14,7 @@ import type { ConfigProblem } from "../config/repo-config.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import * as schema from "./schema.js";
 import { assertSupportedNodeRuntime } from "./node-runtime.js";
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from "./wal-checkpointer.js";
 
 /** Rows written between two turns of the event loop by the `…InSlices` writers: a few milliseconds of work. */
 export const ROWS_PER_SLICE = 500;
@@ -117,11 +118,18 @@ export function databasePath(url: string): string {
 export class Store {
   readonly db: BetterSQLite3Database<typeof schema>;
 
+  private checkpointer: WalCheckpointer | null = null;
+
   private constructor(private readonly sqlite: Database.Database) {
     this.db = drizzle(sqlite, { schema });
   }
 
-  static async open(url: string): Promise<Store> {
+  /**
+   * `checkpoints`: for the app, whose event loop serves webhooks: the write-ahead log is
+   * checkpointed by a worker thread (`wal-checkpointer.ts`), not by whichever commit crossed the
+   * threshold; `onError` hears a checkpoint that failed. Ignored for an in-memory database.
+   */
+  static async open(url: string, options: { checkpoints?: { inBackground: true; onError: (message: string) => void } } = {}): Promise<Store> {
     // Refuse before any database or statement exists rather than let a garbage collection abort the process later.
     assertSupportedNodeRuntime();
     const path = databasePath(url);
@@ -134,11 +142,23 @@ export class Store {
     migrate(store.db, { migrationsFolder: SQLITE_MIGRATIONS });
     // A delivery left `processing` by a process that died was never finished: let a redelivery run it.
     store.db.update(schema.webhookDeliveries).set({ state: "failed", error: "interrupted by a restart" }).where(eq(schema.webhookDeliveries.state, "processing")).run();
+    if (options.checkpoints && path !== ":memory:") {
+      sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+      store.checkpointer = startWalCheckpointer(resolve(path), options.checkpoints.onError);
+    }
     return store;
   }
 
   async close(): Promise<void> {
+    // The worker's connection first: the last one closed checkpoints what is left and removes the log.
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
     this.sqlite.close();
+  }
+
+  /** Checkpoints run off the event loop so far; null when they are not (see `open`). */
+  async backgroundCheckpoints(): Promise<number | null> {
+    return this.checkpointer ? this.checkpointer.checkpoints() : null;
   }
 
   async healthy(): Promise<boolean> {
