@@ -18,9 +18,9 @@ function profile(samples: number[], deltas?: number[]): CpuProfile {
 }
 
 describe("stretchesOf", () => {
-  it("splits the main thread's samples at every idle one and keeps those with enough CPU", () => {
+  it("splits the main thread's samples at every idle one and keeps those sampled long enough", () => {
     const s = stretchesOf(profile([2, 5, 5, 6, 3, 5, 2, 5, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 2]), 10);
-    expect(s.map((x) => [x.samples, x.cpuMs])).toEqual([
+    expect(s.map((x) => [x.samples, x.sampledMs])).toEqual([
       [10, 20],
       [5, 10],
     ]);
@@ -31,10 +31,10 @@ describe("stretchesOf", () => {
     ]);
   });
 
-  it("charges the CPU at the sampling interval and the wall time from the gaps, so waiting for a core shows apart", () => {
+  it("counts the samples at the sampling interval and the wall time from the gaps, so waiting for a core shows apart", () => {
     // Four samples 2 ms apart but one 300 ms gap: the thread ran about 8 ms across 306 ms.
     const [s] = stretchesOf(profile([2, 5, 5, 5, 5, 2], [2000, 2000, 2000, 300_000, 2000, 2000]), 0);
-    expect(s!.cpuMs).toBe(8);
+    expect(s!.sampledMs).toBe(8);
     expect(s!.wallMs).toBe(306);
     expect(s!.atMs).toBe(4);
   });
