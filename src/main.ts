@@ -111,13 +111,14 @@ async function main(): Promise<void> {
     stop("environment variable APP_ID is required in production (NODE_ENV=production): register the app first, see docs/deployment.md");
   }
   const proxyNote = configureWebhookProxy(env);
+  const log = createLogger(env.LOG_LEVEL);
   let store: Store;
   try {
-    store = await Store.open(env.DATABASE_URL);
+    // Checkpoints of SQLite's log on a worker thread: the event loop serving webhooks does not wait on the disk.
+    store = await Store.open(env.DATABASE_URL, { checkpoints: { inBackground: true, onError: (message) => log.warn({ err: message }, "the database's background checkpoint failed; the app's own connection checkpoints past its backstop") } });
   } catch (error) {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
-  const log = createLogger(env.LOG_LEVEL);
   const queue: JobQueue | undefined = isPostgresUrl(env.DATABASE_URL) ? new PostgresQueue({ connectionString: env.DATABASE_URL, log: log.child({ name: "claimcheck-queue" }), concurrency: env.ASSESS_CONCURRENCY }) : undefined;
   // On PostgreSQL the replicas share their limits through the database (tables migrated with the store's).
   const limitsPool = isPostgresUrl(env.DATABASE_URL) ? postgresPool(env.DATABASE_URL, { max: 4 }) : null;

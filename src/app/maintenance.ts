@@ -42,7 +42,7 @@ export async function runMaintenance(deps: {
         // The periodic access review (claim 2.1.6), listing access from the newest assessments.
         const run = deps.issues.newRun(installation.id, installation.accountLogin);
         run.config = config;
-        const opened = await deps.issues.openAccessReviewIfDue(octokit, run, await latestResults(deps.store, installation.id));
+        const opened = await deps.issues.openAccessReviewIfDue(octokit, run, () => latestResults(deps.store, installation.id));
         if (opened) deps.log.info({ installation: installation.id, issue: opened }, "access review opened");
       }
       const { pruned } = await trail.prune(installation.id, retentionDays, now);

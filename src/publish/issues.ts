@@ -554,13 +554,20 @@ export class IssuePublisher {
     });
   }
 
-  /** Opens the periodic access review issue (claim 2.1.6) when one is due. Returns its URL when opened. */
-  async openAccessReviewIfDue(octokit: Octokit, run: IssueRun, latest: readonly RepositoryResults[]): Promise<string | null> {
+  /**
+   * Opens the periodic access review issue (claim 2.1.6) when one is due. Returns its URL when opened.
+   * `latest` reads every repository's newest results, and is called only once a review is due: asked
+   * every maintenance tick, reading them first held the whole organisation's findings in memory
+   * (10,000 repositories' at 10,000) every half hour to find, most times, that none was due.
+   */
+  async openAccessReviewIfDue(octokit: Octokit, run: IssueRun, latestResults: () => Promise<readonly RepositoryResults[]>): Promise<string | null> {
     const config = run.config ?? DEFAULT_CONFIG;
     const now = this.now();
-    if (!config.issues.enabled || latest.every((r) => !r.inScope)) return null;
+    if (!config.issues.enabled) return null;
     const previous = (await accessReviewRows(this.deps.store, run.installationId))[0];
     if (!accessReviewDue(previous, config.accessReview.everyDays, now)) return null;
+    const latest = await latestResults();
+    if (latest.every((r) => !r.inScope)) return null;
     const target = { owner: run.org, repo: this.routing(run).centralRepository };
     const dueAt = new Date(now.getTime() + config.accessReview.graceDays * 86_400_000).toISOString();
     const takenAt = latest.map((r) => r.finishedAt).sort().at(-1) ?? now.toISOString();

@@ -30,8 +30,32 @@ const headersSchema = z.record(z.string(), z.unknown());
  */
 const pgKey = (key: string) => key.replace("\u0000", "\n");
 
+/**
+ * SQLite's statements every REST read runs (one or two per read, six to eight reads a repository):
+ * prepared once per cache, so neither Drizzle's query builder nor SQLite's compiler runs per read
+ * (built anew each time, they were a twelfth of the app's CPU in a profiled backfill, and much of
+ * its garbage). The same SQL as the builder's calls would make.
+ */
+function prepareSqliteStatements(store: Store & { dialect: "sqlite" }) {
+  const byKey = and(eq(conditionalAnswers.installationId, sql.placeholder("installationId")), eq(conditionalAnswers.key, sql.placeholder("key")));
+  return {
+    read: store.db.select().from(conditionalAnswers).where(byKey).prepare(),
+    touch: store.db.update(conditionalAnswers).set({ usedAt: sql`${sql.placeholder("usedAt")}` }).where(byKey).prepare(),
+    write: store.db
+      .insert(conditionalAnswers)
+      .values({ installationId: sql.placeholder("installationId"), key: sql.placeholder("key"), etag: sql.placeholder("etag"), status: sql.placeholder("status"), data: sql.placeholder("data"), headers: sql.placeholder("headers"), usedAt: sql.placeholder("usedAt") })
+      .onConflictDoUpdate({ target: [conditionalAnswers.installationId, conditionalAnswers.key], set: { etag: sql`excluded.etag`, status: sql`excluded.status`, data: sql`excluded.data`, headers: sql`excluded.headers`, usedAt: sql`excluded.used_at` } })
+      .prepare(),
+  };
+}
+
 export class StoredAnswerCache implements AnswerCache {
   private readonly writes = new Map<number, number>();
+  private prepared?: ReturnType<typeof prepareSqliteStatements>;
+
+  private sqliteStatements(store: Store & { dialect: "sqlite" }): ReturnType<typeof prepareSqliteStatements> {
+    return (this.prepared ??= prepareSqliteStatements(store));
+  }
 
   constructor(
     private readonly store: Store,
@@ -71,7 +95,7 @@ export class StoredAnswerCache implements AnswerCache {
     if (this.store.dialect === "postgres") {
       await this.store.db.insert(pg.conditionalAnswers).values({ ...values, key: pgKey(values.key) }).onConflictDoUpdate({ target: [pg.conditionalAnswers.installationId, pg.conditionalAnswers.key], set: row });
     } else {
-      this.store.db.insert(conditionalAnswers).values(values).onConflictDoUpdate({ target: [conditionalAnswers.installationId, conditionalAnswers.key], set: row }).run();
+      this.sqliteStatements(this.store).write.run(values);
     }
     const writes = (this.writes.get(installationId) ?? 0) + 1;
     this.writes.set(installationId, writes);
@@ -79,16 +103,16 @@ export class StoredAnswerCache implements AnswerCache {
   }
 
   private async read(installationId: number, key: string): Promise<typeof conditionalAnswers.$inferSelect | undefined> {
-    const { db, dialect } = this.store;
-    if (dialect === "postgres") return (await db.select().from(pg.conditionalAnswers).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, pgKey(key)))))[0];
-    return db.select().from(conditionalAnswers).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).get();
+    const store = this.store;
+    if (store.dialect === "postgres") return (await store.db.select().from(pg.conditionalAnswers).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, pgKey(key)))))[0];
+    return this.sqliteStatements(store).read.get({ installationId, key });
   }
 
   private async used(installationId: number, key: string): Promise<void> {
-    const { db, dialect } = this.store;
+    const store = this.store;
     const usedAt = this.clock();
-    if (dialect === "postgres") await db.update(pg.conditionalAnswers).set({ usedAt }).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, pgKey(key))));
-    else db.update(conditionalAnswers).set({ usedAt }).where(and(eq(conditionalAnswers.installationId, installationId), eq(conditionalAnswers.key, key))).run();
+    if (store.dialect === "postgres") await store.db.update(pg.conditionalAnswers).set({ usedAt }).where(and(eq(pg.conditionalAnswers.installationId, installationId), eq(pg.conditionalAnswers.key, pgKey(key))));
+    else this.sqliteStatements(store).touch.run({ installationId, key, usedAt });
   }
 
   /** The installation's bound: its repositories' reads, at least the floor. */

@@ -146,3 +146,6 @@ export interface StoreContract {
 }
 
 export type AuditLogSourceRow = typeof schema.auditLogSources.$inferSelect;
+
+/** How a store is opened: `checkpoints` (SQLite only; PostgreSQL checkpoints on its server) for the app's process. */
+export type OpenOptions = { checkpoints?: { inBackground: true; onError: (message: string) => void } };

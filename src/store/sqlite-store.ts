@@ -10,7 +10,8 @@ import type { Finding } from "../core/findings.js";
 import { forEachSlice } from "../core/event-loop.js";
 import * as schema from "./schema.js";
 import { assertSupportedNodeRuntime } from "./node-runtime.js";
-import { assessmentRow, findingsOf, ROWS_PER_SLICE, storedAssessment, type AssessmentRecord, type StoreContract, type StoredAssessment } from "./shared.js";
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from "./wal-checkpointer.js";
+import { assessmentRow, findingsOf, ROWS_PER_SLICE, storedAssessment, type AssessmentRecord, type OpenOptions, type StoreContract, type StoredAssessment } from "./shared.js";
 
 /** The SQLite migrations (drizzle-kit, `npm run db:generate`); PostgreSQL has its own folder beside it. */
 export const SQLITE_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations/sqlite");
@@ -47,7 +48,14 @@ export class SqliteStore implements StoreContract {
     this.db = drizzle(sqlite, { schema });
   }
 
-  static async open(url: string): Promise<SqliteStore> {
+  private checkpointer: WalCheckpointer | null = null;
+
+  /**
+   * `checkpoints`: for the app, whose event loop serves webhooks: the write-ahead log is
+   * checkpointed by a worker thread (`wal-checkpointer.ts`), not by whichever commit crossed the
+   * threshold; `onError` hears a checkpoint that failed. Ignored for an in-memory database.
+   */
+  static async open(url: string, options: OpenOptions = {}): Promise<SqliteStore> {
     // Refuse before any database or statement exists rather than let a garbage collection abort the process later.
     assertSupportedNodeRuntime();
     const path = databasePath(url);
@@ -60,11 +68,23 @@ export class SqliteStore implements StoreContract {
     migrate(store.db, { migrationsFolder: SQLITE_MIGRATIONS });
     // A delivery left `processing` by a process that died was never finished: let a redelivery run it.
     store.db.update(schema.webhookDeliveries).set({ state: "failed", error: "interrupted by a restart" }).where(eq(schema.webhookDeliveries.state, "processing")).run();
+    if (options.checkpoints && path !== ":memory:") {
+      sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+      store.checkpointer = startWalCheckpointer(resolve(path), options.checkpoints.onError);
+    }
     return store;
   }
 
   async close(): Promise<void> {
+    // The worker's connection first: the last one closed checkpoints what is left and removes the log.
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
     this.sqlite.close();
+  }
+
+  /** Checkpoints run off the event loop so far; null when they are not (see `open`). */
+  async backgroundCheckpoints(): Promise<number | null> {
+    return this.checkpointer ? this.checkpointer.checkpoints() : null;
   }
 
   async healthy(): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { isPostgresUrl } from "./postgres.js";
 import { PostgresStore } from "./postgres-store.js";
 import { SqliteStore } from "./sqlite-store.js";
+import type { OpenOptions } from "./shared.js";
 
 /*
  * The app's store: one interface (StoreContract), on SQLite or on PostgreSQL as DATABASE_URL says.
@@ -16,11 +17,11 @@ export const Store = {
    * The store `url` names: postgres:// or postgresql:// → PostgreSQL (a pool, the migrations applied
    * at open under an advisory lock); anything else a SQLite file (a path, a file: URL, `:memory:`).
    */
-  async open(url: string): Promise<Store> {
-    return isPostgresUrl(url) ? PostgresStore.open(url) : SqliteStore.open(url);
+  async open(url: string, options: OpenOptions = {}): Promise<Store> {
+    return isPostgresUrl(url) ? PostgresStore.open(url) : SqliteStore.open(url, options);
   },
 };
 
 export { databasePath, SQLITE_MIGRATIONS, SqliteStore } from "./sqlite-store.js";
 export { PostgresStore } from "./postgres-store.js";
-export { ROWS_PER_SLICE, storedAssessment, type AssessmentRecord, type StoredAssessment, type StoreContract } from "./shared.js";
+export { ROWS_PER_SLICE, storedAssessment, type AssessmentRecord, type StoredAssessment, type StoreContract, type OpenOptions } from "./shared.js";

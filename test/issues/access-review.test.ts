@@ -5,8 +5,9 @@ import { evaluateClaims } from "../../src/evaluation/evaluate.js";
 import { accessReviewDue, accessSnapshot, renderAccessReview, untickedEntries } from "../../src/issues/access-review.js";
 import { accessReviewFindings } from "../../src/issues/access-review-evidence.js";
 import { recordAccessReviewClosed, recordAccessReviewOpened, accessReviewRows } from "../../src/store/issue-records.js";
+import { IssuePublisher } from "../../src/publish/issues.js";
 import { Store } from "../../src/store/store.js";
-import { config } from "./fixtures.js";
+import { config, octokit, silent } from "./fixtures.js";
 
 const where = { source: "test", url: "https://github.com/orgs/acme", observedAt: "2026-03-12T10:00:00.000Z" };
 
@@ -84,5 +85,44 @@ describe("access review issue", () => {
     expect(accessReviewDue({ openedAt: "2025-12-01T00:00:00.000Z", closedAt: null }, 90, now)).toBe(false);
     expect(accessReviewDue({ openedAt: "2025-12-01T00:00:00.000Z", closedAt: "2025-12-05T00:00:00.000Z" }, 90, now)).toBe(true);
     expect(accessReviewDue({ openedAt: "2026-01-01T00:00:00.000Z", closedAt: "2026-01-05T00:00:00.000Z" }, 90, now)).toBe(false);
+  });
+});
+
+describe("opening the access review", () => {
+  const now = new Date("2026-03-12T10:00:00Z");
+  const inScope = [{ fullName: "acme/api", inScope: true, finishedAt: "2026-03-12T09:00:00.000Z", results: [], findings: [] }];
+
+  it("reads the organisation's newest results only once a review is due, not on every maintenance tick", async () => {
+    const store = await Store.open(":memory:");
+    const publisher = new IssuePublisher({ store, log: silent, now: () => now, sleep: async () => undefined });
+    let reads = 0;
+    const latestResults = async () => {
+      reads += 1;
+      return inScope;
+    };
+    // A review opened last week is still open: none is due, and nothing is read.
+    await recordAccessReviewOpened(store, { installationId: 7, repository: "acme/.github", issueNumber: 1, issueUrl: "https://github.com/acme/.github/issues/1", openedAt: new Date("2026-03-05T10:00:00Z") });
+    const notDue = publisher.newRun(7, "acme");
+    notDue.config = config({ dryRun: true });
+    expect(await publisher.openAccessReviewIfDue(octokit() as never, notDue, latestResults)).toBeNull();
+    expect(reads).toBe(0);
+    expect(notDue.dryRunWrites).toEqual([]);
+    // None was ever opened for another installation: due, read once, and (a dry run) written down.
+    const due = publisher.newRun(8, "acme");
+    due.config = config({ dryRun: true });
+    expect(await publisher.openAccessReviewIfDue(octokit() as never, due, latestResults)).toBeNull();
+    expect(reads).toBe(1);
+    expect(due.dryRunWrites).toEqual([expect.stringContaining("(access review)")]);
+    await store.close();
+  });
+
+  it("opens none when no repository is in scope, even when one is due", async () => {
+    const store = await Store.open(":memory:");
+    const publisher = new IssuePublisher({ store, log: silent, now: () => now, sleep: async () => undefined });
+    const run = publisher.newRun(8, "acme");
+    run.config = config({ dryRun: true });
+    expect(await publisher.openAccessReviewIfDue(octokit() as never, run, async () => inScope.map((r) => ({ ...r, inScope: false })))).toBeNull();
+    expect(run.dryRunWrites).toEqual([]);
+    await store.close();
   });
 });

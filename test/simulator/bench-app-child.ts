@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,8 +25,22 @@ if (!githubUrl || !process.send) {
 // As src/main.ts does for the deployed app.
 boundHeapGrowth();
 const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-"));
-const store = await SqliteStore.open(join(dir, "bench.db"));
+// As src/main.ts opens it: the log checkpointed on a worker thread.
+const store = await SqliteStore.open(join(dir, "bench.db"), { checkpoints: { inBackground: true, onError: (message) => console.error(`bench-app-child: a background checkpoint failed: ${message}`) } });
 const app = await startApp({ githubUrl, store, concurrency: Number(concurrency ?? 4), spaceWrites: spaceWrites !== "relaxed" });
+
+/**
+ * The calling thread's time on a core and its time ready to run but waiting for one, in ms
+ * (the first two fields of Linux's schedstat, in ns); null where the file is not there.
+ */
+function mainThreadTimes(): { runMs: number; waitMs: number } | null {
+  try {
+    const [run, wait] = readFileSync("/proc/thread-self/schedstat", "utf8").split(" ").map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { runMs: run! / 1e6, waitMs: wait! / 1e6 } : null;
+  } catch {
+    return null;
+  }
+}
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
@@ -35,17 +49,27 @@ loop.enable();
 const TICK_MS = 20;
 // With it, the CPU time the process used meanwhile: on a shared machine a late timer is as often
 // the process waiting for a core as the app holding its thread, and only the CPU time tells which.
-let blocks: { atS: number; ms: number; cpuMs: number }[] = [];
+// The process's CPU counts every thread (the collector's helpers, the thread pool); the main
+// thread's own CPU, and the time it was ready to run but waited for a core, are the scheduler's
+// figures for this thread (Linux only: null elsewhere).
+let blocks: { atS: number; ms: number; cpuMs: number; mainCpuMs: number | null; waitMs: number | null }[] = [];
 let since = performance.now();
 let lastTick = since;
 let lastCpu = process.cpuUsage();
+let lastMain = mainThreadTimes();
 const blockWatch = setInterval(() => {
   const now = performance.now();
   const cpu = process.cpuUsage(lastCpu);
+  const main = mainThreadTimes();
   const late = now - lastTick - TICK_MS;
-  if (late > 100) blocks.push({ atS: (now - since) / 1000, ms: late, cpuMs: (cpu.user + cpu.system) / 1000 });
+  if (late > 100) {
+    const mainCpuMs = main && lastMain ? main.runMs - lastMain.runMs : null;
+    const waitMs = main && lastMain ? main.waitMs - lastMain.waitMs : null;
+    blocks.push({ atS: (now - since) / 1000, ms: late, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs, waitMs });
+  }
   lastTick = now;
   lastCpu = process.cpuUsage();
+  lastMain = main;
 }, TICK_MS);
 let peakRss = process.memoryUsage().rss;
 let peakHeapUsed = process.memoryUsage().heapUsed;
