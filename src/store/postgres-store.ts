@@ -64,7 +64,9 @@ export class PostgresStore implements StoreContract {
     return store;
   }
 
+  /** Ends the pool; closing again (a shutdown path and a test both closing) is a no-op rather than pg's error. */
   async close(): Promise<void> {
+    if (this.pool.ending) return;
     await this.pool.end();
   }
 

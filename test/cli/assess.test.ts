@@ -8,6 +8,7 @@ import { runCli } from "../../src/cli.js";
 import { Store } from "../../src/store/store.js";
 import { API, mockRepository } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
+import { freshPostgresStore, skipPostgres } from "../helpers/postgres.js";
 import { mockOrganisationRun, mockOwnConfigFiles, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { schemaProblems } from "../report/schema-validator.js";
 
@@ -136,25 +137,39 @@ describe("claimcheck assess", () => {
     expect(result.err[0]).toContain(message);
   });
 
-  it("with --store records every repository assessment in the app's database", async () => {
-    const db = join(dir, "claimcheck.db");
-    const seeded = await Store.open(db);
+  /** `assess --store` against the database `url` names; `open` opens it again to look. */
+  async function assessIntoStore(url: string, open: () => Promise<Store>): Promise<void> {
+    const seeded = await open();
     await seeded.upsertInstallation(7, ORG, "Organization");
     await seeded.close();
     mockSmallOrg(false);
     mockRepository(ORG, "api");
     mockRepository(ORG, "docs");
-    const result = await cli(["assess", "--org", ORG, "--repo", "api", "--repo", "docs", "--store", "--format", "json"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: `file:${db}` });
+    const result = await cli(["assess", "--org", ORG, "--repo", "api", "--repo", "docs", "--store", "--format", "json"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: url });
     expect(result.code).toBe(0);
     expect(result.err).toContain(`stored 2 repository assessments for ${ORG}`);
-    const store = await Store.open(db);
+    const store = await open();
     expect(await store.assessments(7, `${ORG}/docs`)).toHaveLength(1);
     expect((await store.assessments(7, `${ORG}/api`))[0]?.trigger).toBe("cli.assess");
     await store.close();
 
-    const missing = await cli(["assess", "--org", "other-org", "--store"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: `file:${db}` });
+    const missing = await cli(["assess", "--org", "other-org", "--store"], { GITHUB_TOKEN: "ghp_test", DATABASE_URL: url });
     expect(missing.code).toBe(2);
     expect(missing.err[0]).toContain('no installation of claimcheck for organisation "other-org"');
+  }
+
+  it("with --store records every repository assessment in the app's database", async () => {
+    const db = join(dir, "claimcheck.db");
+    await assessIntoStore(`file:${db}`, () => Store.open(db));
+  });
+
+  it.skipIf(skipPostgres("claimcheck assess --store on PostgreSQL"))("with --store records them in a PostgreSQL database too", async () => {
+    const { databaseUrl, drop } = await freshPostgresStore();
+    try {
+      await assessIntoStore(databaseUrl, () => Store.open(databaseUrl));
+    } finally {
+      await drop();
+    }
   });
 });
 

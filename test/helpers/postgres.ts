@@ -87,19 +87,12 @@ export async function freshPostgresStore(): Promise<{ store: PostgresStore; data
   databaseUrl.searchParams.set("options", `-c search_path=${schema}`);
   const reopen = () => PostgresStore.open(databaseUrl.toString());
   const store = await reopen();
-  let closed = false;
-  const close = store.close.bind(store);
-  // A test may close the store itself; the schema goes either way.
-  store.close = async () => {
-    if (closed) return;
-    closed = true;
-    await close();
-  };
   return {
     store,
     databaseUrl: databaseUrl.toString(),
     // Another replica, or the same app started again, on the same database.
     reopen,
+    // A test may have closed the store itself (closing twice is harmless); the schema goes either way.
     drop: async () => {
       await store.close();
       await dropSchema(url, schema);
