@@ -5,6 +5,7 @@ import { repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import { NO_RETRY, type JobQueue, type Lane, type RetryPolicy } from "../queue/job-queue.js";
 import { backfillOf, enqueueBackfillInSlices, stillPending, unfinishedBackfill } from "../store/backfill-records.js";
 import type { Store } from "../store/store.js";
+import { RUN_MAX_AGE_MS } from "../assessment/run-shared.js";
 import type { Backfiller } from "./backfill.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps, type Trigger } from "./pipeline.js";
 import { observeRateLimits, probeRateLimits, type RateBudgets } from "./rate-budget.js";
@@ -60,7 +61,7 @@ export type RepositoryJobDeps = {
  * issues written when the backfill ends. Only an optimisation and the issues' configurations:
  * the backfill's progress is in the store.
  */
-type BackfillRun = { configs: RunConfigCache; intern: (config: RepoConfig) => RepoConfig; assessed: Map<string, RepoConfig>; touchedAt: number };
+type BackfillRun = { configs: RunConfigCache; intern: (config: RepoConfig) => RepoConfig; assessed: Map<string, RepoConfig>; touchedAt: number; octokit?: Promise<InstallationOctokit> };
 
 /**
  * A run this process has not touched for this long is forgotten: another replica finished the
@@ -87,6 +88,34 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
     observeRateLimits(octokit, budgets.of(installationId));
     return octokit;
   };
+
+  /*
+   * A run's repositories share one Octokit in this process: the assessment recognises a run by
+   * its Octokit and reads organisation-wide facts (the teams' repositories) once for all of them
+   * (assessment/run-shared.ts). A backfill's is kept with the run; the sweep's, per installation,
+   * for as long as such a run lasts. Each webhook delivery still gets an Octokit of its own.
+   */
+  const background = new Map<number, { octokit: Promise<InstallationOctokit>; at: number }>();
+  function backgroundOctokit(installationId: number): Promise<InstallationOctokit> {
+    const now = Date.now();
+    for (const [id, entry] of background) if (now - entry.at > RUN_MAX_AGE_MS) background.delete(id);
+    let entry = background.get(installationId);
+    if (!entry) {
+      entry = { octokit: observed(installationId), at: now };
+      background.set(installationId, entry);
+      const made = entry;
+      made.octokit.catch(() => background.get(installationId) === made && background.delete(installationId));
+    }
+    return entry.octokit;
+  }
+  function runOctokit(installationId: number, run: BackfillRun): Promise<InstallationOctokit> {
+    if (!run.octokit) {
+      const made = observed(installationId).then((octokit) => withRunConfig(octokit, run.configs));
+      run.octokit = made;
+      made.catch(() => run.octokit === made && delete run.octokit);
+    }
+    return run.octokit;
+  }
 
   /** The repositories' issues, as a job of their own: issue writes wait on GitHub's content budget, and no check run waits for them. */
   async function issuesAfter(installationId: number, assessed: readonly Assessed[]): Promise<void> {
@@ -131,7 +160,11 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
   queue.define(REPOSITORY_JOBS.reassess, {
     schema: repositoryData,
     retry: NO_RETRY,
-    run: (job) => assessThenIssues(job, async () => reassess(pipeline, await observed(job.installationId), { installationId: job.installationId, owner: job.owner, repo: job.repo }, job.trigger)),
+    run: (job, info) =>
+      assessThenIssues(job, async () => {
+        const octokit = info.target?.lane === "background" ? await backgroundOctokit(job.installationId) : await observed(job.installationId);
+        return reassess(pipeline, octokit, { installationId: job.installationId, owner: job.owner, repo: job.repo }, job.trigger);
+      }),
   });
 
   queue.define(REPOSITORY_JOBS.issues, {
@@ -198,7 +231,7 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
       if ((await stillPending(store, installationId, [job.fullName])).length === 0) return;
       const run = runOf(installationId, []);
       try {
-        const assessed = await backfiller.settle(installationId, job.fullName, async () => reassess(pipeline, withRunConfig(await observed(installationId), run.configs), { installationId, owner: job.owner, repo: job.repo }, job.trigger));
+        const assessed = await backfiller.settle(installationId, job.fullName, async () => reassess(pipeline, await runOctokit(installationId, run), { installationId, owner: job.owner, repo: job.repo }, job.trigger));
         run.assessed.set(assessed.fullName, run.intern(assessed.config));
       } catch (error) {
         // Counted as failed in the backfill's progress; the delivery says which and why.
