@@ -3,6 +3,7 @@ import type { ClaimSpec } from "../core/catalogue.js";
 import { FINDING_IDS, isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
 import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
+import { ERROR, FIELDS, NO_REFS, OBSERVED, REPO, SOURCE, TextTable, URL, type DigestRefs } from "./evidence.js";
 
 /*
  * What the report keeps of one repository's assessment: its statuses per claim and check, its
@@ -14,7 +15,7 @@ import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
 
 export type RepoStatus = { repo: string; status: Status; reason: string };
 
-export type EvidenceRef = { findingId: FindingId; repo: string | null; url: string; source: string; observedAt: string; error: string | null };
+export type { EvidenceRef } from "./evidence.js";
 
 export type RepositoryRow = { name: string; fullName: string; url: string; inScope: boolean; reason: string | null };
 
@@ -27,10 +28,8 @@ export type RepositoryDigest = {
    * 10,000 repositories would otherwise hold 630,000 small lists.
    */
   slots: RepoStatus[];
-  /** The repository's own findings as evidence references, in the assessment's order. */
-  refs: EvidenceRef[];
-  /** Each reference's finding id as its catalogue position (`findingMask`). */
-  positions: Uint16Array;
+  /** The repository's own findings as evidence references, in the assessment's order, as numbers (src/report/evidence.ts). */
+  refs: DigestRefs;
   /** The value (or the reason it was not read) of the first repository finding of each id the report quotes (FACT_FINDINGS and LISTED). */
   quoted: QuotedFindings;
   /**
@@ -59,6 +58,8 @@ export function slotsOf(claims: readonly ClaimSpec[]): Uint32Array {
  */
 export class Interner {
   private readonly seen = new Map<string, string>();
+  /** The references' strings, numbered for every digest of the report. */
+  readonly table = new TextTable();
   /** The finding id last seen at each place of a repository's findings, with its catalogue position (`positionOf`). */
   readonly idAt: ({ id: string; position: number | undefined } | undefined)[] = [];
   /** The text last kept for each slot of a digest (`slotsOf`): neighbouring repositories mostly give a slot the same reason. */
@@ -153,7 +154,7 @@ export function findingMask(ids: Iterable<string>): Uint8Array {
 export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], interner?: Interner): RepositoryDigest {
   const intern = interner ?? SAME;
   const row = rowOf(a);
-  if (!a.scope.inScope) return { name: a.name, row, slots: [], refs: [], positions: new Uint16Array(0), quoted: new QuotedFindings(), ownRefs: true };
+  if (!a.scope.inScope) return { name: a.name, row, slots: [], refs: NO_REFS, quoted: new QuotedFindings(), ownRefs: true };
   const byClaim = new Map<string, Assessment["results"][number]>();
   for (const r of a.results) if (!byClaim.has(r.claimId)) byClaim.set(r.claimId, r);
   const slots: RepoStatus[] = [];
@@ -164,47 +165,40 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
     // The last result of a check id counts, as it did when they were indexed in a map.
     for (const check of claim.checks) slots.push(status(result?.checks.findLast((c) => c.checkId === check.id)));
   }
-  const refs: EvidenceRef[] = [];
   const positions = new Uint16Array(a.findings.length);
+  const columns = new Uint32Array(a.findings.length * FIELDS);
   let count = 0;
   const quoted = new QuotedFindings();
-  // A repository's pages are its own: shared within it, not looked up among every repository's.
-  const urls = interner ? new Map<string, string>() : undefined;
-  const urlOf = (url: string) => {
-    if (!urls) return url;
-    const known = urls.get(url);
-    if (known !== undefined) return known;
-    urls.set(url, url);
-    return url;
-  };
+  // Without an interner the digest numbers its own strings.
+  const table = interner?.table ?? new TextTable();
   // Neighbouring findings mostly share their repository, page, source and time: those are not looked up again.
-  let prev: EvidenceRef | undefined;
+  let prev: Finding | undefined;
   let ownRefs = true;
   let checkedRepo: string | null = null;
   for (const f of a.findings) {
     if (f.scope !== "repo") continue;
+    const at = count * FIELDS;
     const position = positionOf(f.id, count, interner);
-    const ref: EvidenceRef = {
-      // The catalogue's own string for a known id.
-      findingId: position === undefined ? f.id : FINDING_IDS[position]!,
-      repo: f.repo === undefined ? null : prev && f.repo === prev.repo ? prev.repo : intern.of(f.repo),
-      url: prev && f.url === prev.url ? prev.url : urlOf(f.url),
-      source: prev && f.source === prev.source ? prev.source : intern.of(f.source),
-      observedAt: prev && f.observedAt === prev.observedAt ? prev.observedAt : intern.of(f.observedAt),
-      error: isUnreadable(f) ? intern.of(f.error ?? "not read") : null,
-    };
-    refs.push(ref);
-    // A reference of no repository is shown with the organisation's.
-    if (ref.repo === null) ownRefs = false;
-    else if (ref.repo !== checkedRepo) {
-      // As the renderers group references by repository: the name after the owner.
-      ownRefs &&= ref.repo.slice(ref.repo.indexOf("/") + 1) === a.name;
-      checkedRepo = ref.repo;
+    if (f.repo === undefined) {
+      // A reference of no repository is shown with the organisation's.
+      ownRefs = false;
+    } else {
+      columns[at + REPO] = prev && f.repo === prev.repo ? columns[at - FIELDS + REPO]! : table.id(f.repo) + 1;
+      if (f.repo !== checkedRepo) {
+        // As the renderers group references by repository: the name after the owner.
+        ownRefs &&= f.repo.slice(f.repo.indexOf("/") + 1) === a.name;
+        checkedRepo = f.repo;
+      }
     }
+    columns[at + URL] = prev && f.url === prev.url ? columns[at - FIELDS + URL]! : table.id(f.url);
+    columns[at + SOURCE] = prev && f.source === prev.source ? columns[at - FIELDS + SOURCE]! : table.id(f.source);
+    columns[at + OBSERVED] = prev && f.observedAt === prev.observedAt ? columns[at - FIELDS + OBSERVED]! : table.id(f.observedAt);
+    if (isUnreadable(f)) columns[at + ERROR] = table.id(f.error ?? "not read") + 1;
     // An id outside the catalogue is in no claim's mask.
     positions[count++] = position ?? FINDING_IDS.length;
-    prev = ref;
+    prev = f;
     quoted.keep(f);
   }
-  return { name: a.name, row, slots, refs, positions: positions.slice(0, count), quoted, ownRefs };
+  const refs: DigestRefs = { count, positions: positions.slice(0, count), columns: columns.slice(0, count * FIELDS), texts: table.texts };
+  return { name: a.name, row, slots, refs, quoted, ownRefs };
 }

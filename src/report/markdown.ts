@@ -136,7 +136,7 @@ function observed(refs: readonly EvidenceRef[], from = 0, to = refs.length): str
 type OrgFindings = ReadonlyMap<string, ReportFinding>;
 
 /** A claim's evidence by repository name, grouped once: a row per repository must not scan it all again. */
-function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, EvidenceRef[]> {
+function evidenceByRepository(evidence: Iterable<EvidenceRef>): Map<string, EvidenceRef[]> {
   const byRepo = new Map<string, EvidenceRef[]>();
   // A repository's references come together: its name is found once, not once per reference.
   let lastRepo: string | null = null;
@@ -156,8 +156,8 @@ function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, Evi
 
 function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCache): string[] {
   const lines: string[] = ["#### Evidence", ""];
-  // With rows by position the organisation's references are the first ones: no walk over every repository's.
-  const org = c.evidenceRows ? c.evidence.slice(0, c.evidenceRows[0]) : c.evidence.filter((e) => e.repo === null);
+  // By repository, the organisation's references are the view's own: no walk over every repository's.
+  const org = c.evidence.byRepository ? c.evidence.org : [...c.evidence].filter((e) => e.repo === null);
   if (org.length > 0) {
     lines.push("| Finding | Value | Source | Observed |", "|---|---|---|---|");
     for (const e of org) {
@@ -171,13 +171,12 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
     const rows = c.scope === "repo" ? c.repositories : [];
     if (rows.length > 0) {
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
-      const starts = c.evidenceRows;
-      if (starts && c.scope === "repo") {
-        // Each repository's references by position (the model's `evidenceRows`), not grouped by name.
+      if (c.evidence.byRepository && c.scope === "repo") {
+        // Each repository's references by its place, not grouped by name.
         for (let i = 0; i < rows.length; i += 1) {
           const r = rows[i]!;
-          const [from, to] = [starts[i]!, starts[i + 1]!];
-          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(c.evidence, cache, from, to)} | ${observed(c.evidence, from, to)} |`);
+          const refs = c.evidence.ofRepository(i);
+          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
         }
       } else {
         const byRepo = evidenceByRepository(c.evidence);
@@ -281,9 +280,7 @@ function crosswalkLine(c: ClaimReport): string[] {
 }
 
 function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number, cache: RowCache): string[] {
-  let readAt: string | null = null;
-  if (c.firstObserved !== undefined) readAt = c.firstObserved;
-  else for (const e of c.evidence) if (readAt === null || e.observedAt < readAt) readAt = e.observedAt;
+  const readAt = c.firstObserved;
   return [
     `<a id="${anchor(c)}"></a>`,
     "",
