@@ -3,6 +3,7 @@ import type { ClaimSpec } from "../core/catalogue.js";
 import { FINDING_IDS, isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
 import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
+import { STATUS_CODE } from "./statuses.js";
 import { ERROR, FIELDS, NO_REFS, OBSERVED, REPO, SOURCE, TextTable, URL, type DigestRefs } from "./evidence.js";
 
 /*
@@ -13,7 +14,7 @@ import { ERROR, FIELDS, NO_REFS, OBSERVED, REPO, SOURCE, TextTable, URL, type Di
  * go to the JSON report straight from where they are stored).
  */
 
-export type RepoStatus = { repo: string; status: Status; reason: string };
+export type { RepoStatus } from "./statuses.js";
 
 export type { EvidenceRef } from "./evidence.js";
 
@@ -23,11 +24,13 @@ export type RepositoryDigest = {
   name: string;
   row: RepositoryRow;
   /**
-   * The repository's status and reason per claim of the catalogue digested against, each followed
-   * by those of the claim's checks (`slotsOf`): one list, not a list per claim, as a report of
-   * 10,000 repositories would otherwise hold 630,000 small lists.
+   * The repository's status (its byte, `STATUS_CODE`) per claim of the catalogue digested
+   * against, each followed by those of the claim's checks (`slotsOf`): one list, not a list per
+   * claim, and no object per status (a report of 10,000 repositories has 630,000).
    */
-  slots: RepoStatus[];
+  statuses: Uint8Array;
+  /** Each slot's reason, beside its status. */
+  reasons: string[];
   /** The repository's own findings as evidence references, in the assessment's order, as numbers (src/report/evidence.ts). */
   refs: DigestRefs;
   /** The value (or the reason it was not read) of the first repository finding of each id the report quotes (FACT_FINDINGS and LISTED). */
@@ -154,16 +157,20 @@ export function findingMask(ids: Iterable<string>): Uint8Array {
 export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], interner?: Interner): RepositoryDigest {
   const intern = interner ?? SAME;
   const row = rowOf(a);
-  if (!a.scope.inScope) return { name: a.name, row, slots: [], refs: NO_REFS, quoted: new QuotedFindings(), ownRefs: true };
+  if (!a.scope.inScope) return { name: a.name, row, statuses: new Uint8Array(0), reasons: [], refs: NO_REFS, quoted: new QuotedFindings(), ownRefs: true };
   const byClaim = new Map<string, Assessment["results"][number]>();
   for (const r of a.results) if (!byClaim.has(r.claimId)) byClaim.set(r.claimId, r);
-  const slots: RepoStatus[] = [];
-  const status = (s: { status: Status; reason: string } | undefined): RepoStatus => ({ repo: a.name, status: s?.status ?? "unknown", reason: intern.atSlot(slots.length, s?.reason ?? NOT_JUDGED) });
+  const statuses = new Uint8Array(slotsOf(claims)[claims.length]!);
+  const reasons: string[] = [];
+  const status = (s: { status: Status; reason: string } | undefined) => {
+    statuses[reasons.length] = STATUS_CODE.get(s?.status ?? "unknown")!;
+    reasons.push(intern.atSlot(reasons.length, s?.reason ?? NOT_JUDGED));
+  };
   for (const claim of claims) {
     const result = byClaim.get(claim.id);
-    slots.push(status(result));
+    status(result);
     // The last result of a check id counts, as it did when they were indexed in a map.
-    for (const check of claim.checks) slots.push(status(result?.checks.findLast((c) => c.checkId === check.id)));
+    for (const check of claim.checks) status(result?.checks.findLast((c) => c.checkId === check.id));
   }
   const positions = new Uint16Array(a.findings.length);
   const columns = new Uint32Array(a.findings.length * FIELDS);
@@ -200,5 +207,5 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
     quoted.keep(f);
   }
   const refs: DigestRefs = { count, positions: positions.slice(0, count), columns: columns.slice(0, count * FIELDS), texts: table.texts };
-  return { name: a.name, row, slots, refs, quoted, ownRefs };
+  return { name: a.name, row, statuses, reasons, refs, quoted, ownRefs };
 }

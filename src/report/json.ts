@@ -14,6 +14,10 @@ class Streamed {
 /** A JSON array whose items are made only as it is written (a claim's evidence), synchronously. */
 class Made {
   constructor(readonly items: Iterable<unknown>) {}
+  /** Inside what is stringified whole (a check's repositories). */
+  toJSON(): unknown[] {
+    return [...this.items];
+  }
 }
 
 async function* allFindings(report: Report): AsyncGenerator<ReportFinding> {
@@ -53,9 +57,9 @@ function shapeOf<F, L>(report: Report, findings: F, list: (items: Iterable<unkno
         status: k.status,
         reason: k.level === "org" ? k.reason : null,
         counts: k.counts,
-        repositories: k.repositories,
+        repositories: list(k.repositories),
       })),
-      repositories: c.repositories,
+      repositories: list(c.repositories),
       evidence: list(c.evidence),
       listed: c.listed,
       beyondGitHub: c.beyondGitHub,
@@ -105,10 +109,6 @@ type StreamedAt = { streamed: Streamed; indent: string; depth: number };
 function* pieces(value: unknown, indent: string, depth: number): Generator<string | StreamedAt> {
   if (value instanceof Streamed) {
     yield { streamed: value, indent, depth };
-    return;
-  }
-  if (value instanceof Made && depth >= WHOLE_BELOW) {
-    yield* pieces([...value.items], indent, depth);
     return;
   }
   if ((Array.isArray(value) || value instanceof Made) && depth < WHOLE_BELOW) {

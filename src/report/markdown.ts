@@ -4,6 +4,7 @@ import { freshness, freshnessText } from "../render/freshness.js";
 import { STATUS_LABEL, cell, link, showValue } from "../render/markdown.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
+import { StatusList } from "./statuses.js";
 import { remediationPage } from "../core/remediation.js";
 import { pageLabel } from "../render/page-label.js";
 import { names, withoutFullStop } from "./words.js";
@@ -168,15 +169,14 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
     lines.push("");
   }
   if (c.scope === "repo" || c.checks.some((k) => k.level === "repo")) {
-    const rows = c.scope === "repo" ? c.repositories : [];
+    const rows = c.scope === "repo" ? c.repositories : StatusList.EMPTY;
     if (rows.length > 0) {
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
       if (c.evidence.byRepository && c.scope === "repo") {
         // Each repository's references by its place, not grouped by name.
         for (let i = 0; i < rows.length; i += 1) {
-          const r = rows[i]!;
           const refs = c.evidence.ofRepository(i);
-          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
+          lines.push(`| \`${rows.repo(i)}\` | ${STATUS_LABEL[rows.status(i)]} | ${reasonCell(rows.reason(i), cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
         }
       } else {
         const byRepo = evidenceByRepository(c.evidence);

@@ -10,7 +10,8 @@ import type { History } from "./history.js";
 import { claimNarrative, claimSummary, type NarrativeContext } from "./narrative.js";
 import { digestAssessment, findingMask, type RepositoryDigest, type RepositoryRow } from "./digest.js";
 import { ClaimEvidence, OBSERVED, FIELDS, type EvidenceRef } from "./evidence.js";
-import { rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
+import type { StatusList } from "./statuses.js";
+import { rollUpClaims, type CheckRollUp, type ClaimRollUp, type RollUpOptions, type StatusCounts } from "./rollup.js";
 
 /*
  * The self-assessment report as data: what both renderers (Markdown and JSON) show. Built from
@@ -38,6 +39,7 @@ export type ReportException = {
 
 export type { EvidenceRef } from "./evidence.js";
 export { ClaimEvidence } from "./evidence.js";
+export { StatusList } from "./statuses.js";
 export type Listed = { label: string; repo: string; findingId: FindingId; urls: string[] };
 export type ToClose = { checkId: string; status: Status; action: string; repositories: string[] };
 export type Unseen = { checkId: string; reason: string; repositories: string[] };
@@ -53,7 +55,8 @@ export type ClaimReport = {
   narrative: string;
   counts: StatusCounts;
   checks: CheckRollUp[];
-  repositories: RepoStatus[];
+  /** Each repository's status of a repository claim, in report order (empty for an organisation claim). */
+  repositories: StatusList;
   /**
    * The organisation's references the claim reads, then each repository's: made as they are
    * read, never held (src/report/evidence.ts). With `byRepository`, the i-th repository in scope
@@ -176,10 +179,11 @@ function listedOf(rollUp: ClaimRollUp, inScope: readonly RepositoryDigest[]): Li
 function withStatus(check: CheckRollUp, a: Status, b: Status): string[] {
   const repos: string[] = [];
   let left = check.counts[a] + check.counts[b];
-  for (let i = 0; i < check.repositories.length && left > 0; i += 1) {
-    const r = check.repositories[i]!;
-    if (r.status === a || r.status === b) {
-      repos.push(r.repo);
+  const list = check.repositories;
+  for (let i = 0; i < list.length && left > 0; i += 1) {
+    const status = list.status(i);
+    if (status === a || status === b) {
+      repos.push(list.repo(i));
       left -= 1;
     }
   }
@@ -203,11 +207,12 @@ function unseenOf(rollUp: ClaimRollUp): Unseen[] {
     if (c.level === "org") return c.status === "unknown" ? [{ checkId: c.checkId, reason: c.reason, repositories: [] }] : [];
     const byReason = new Map<string, string[]>();
     if (c.counts.unknown === 0) return [];
-    for (const r of c.repositories) {
-      if (r.status !== "unknown") continue;
-      const repos = byReason.get(r.reason);
-      if (repos) repos.push(r.repo);
-      else byReason.set(r.reason, [r.repo]);
+    const list = c.repositories;
+    for (let i = 0; i < list.length; i += 1) {
+      if (list.status(i) !== "unknown") continue;
+      const repos = byReason.get(list.reason(i));
+      if (repos) repos.push(list.repo(i));
+      else byReason.set(list.reason(i), [list.repo(i)]);
     }
     return [...byReason].map(([reason, repositories]) => ({ checkId: c.checkId, reason, repositories }));
   });
