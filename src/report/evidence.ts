@@ -63,9 +63,6 @@ export function refAt(refs: DigestRefs, i: number): EvidenceRef {
   };
 }
 
-/** What a claim's evidence view reads of each repository in scope. */
-export type EvidenceSource = { refs: DigestRefs };
-
 /**
  * A claim's evidence: the organisation's references it reads, then each repository's (report
  * order) whose finding it reads, each in the repository's own finding order. Nothing is held per
@@ -75,7 +72,12 @@ export class ClaimEvidence implements Iterable<EvidenceRef> {
   constructor(
     /** The organisation's references. */
     readonly org: readonly EvidenceRef[],
-    private readonly repositories: readonly EvidenceSource[],
+    /**
+     * Each repository's references, in report order: a list of their own, shared by the claims'
+     * views, never the list of digests the sentences were read from (their readings are kept
+     * only while that list lives).
+     */
+    private readonly repositories: readonly DigestRefs[],
     /** Over catalogue positions: the findings the claim reads. */
     private readonly mask: Uint8Array,
     readonly length: number,
@@ -90,14 +92,14 @@ export class ClaimEvidence implements Iterable<EvidenceRef> {
   *[Symbol.iterator](): Iterator<EvidenceRef> {
     yield* this.org;
     for (let r = 0; r < this.repositories.length; r += 1) {
-      const refs = this.repositories[r]!.refs;
+      const refs = this.repositories[r]!;
       for (let i = 0; i < refs.count; i += 1) if (this.mask[refs.positions[i]!] === 1) yield refAt(refs, i);
     }
   }
 
   /** The references of the i-th repository in scope (report order). */
   ofRepository(at: number): EvidenceRef[] {
-    const refs = this.repositories[at]!.refs;
+    const refs = this.repositories[at]!;
     const out: EvidenceRef[] = [];
     for (let i = 0; i < refs.count; i += 1) if (this.mask[refs.positions[i]!] === 1) out.push(refAt(refs, i));
     return out;

@@ -153,8 +153,9 @@ function evidenceOf(rollUps: readonly ClaimRollUp[], orgFindings: readonly Findi
   }
   // By repository when each repository's references are its own and no two repositories share a name.
   const byPosition = inScope.every((d) => d.ownRefs) && new Set(inScope.map((d) => d.name)).size === inScope.length;
+  const refs = inScope.map((d) => d.refs);
   return rollUps.map((_, claimAt) => ({
-    evidence: new ClaimEvidence(org[claimAt]!, inScope, masks[claimAt]!, counts[claimAt]!, byPosition && org[claimAt]!.every((e) => e.repo === null)),
+    evidence: new ClaimEvidence(org[claimAt]!, refs, masks[claimAt]!, counts[claimAt]!, byPosition && org[claimAt]!.every((e) => e.repo === null)),
     firstObserved: first[claimAt]!,
   }));
 }
