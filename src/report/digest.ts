@@ -3,7 +3,7 @@ import type { ClaimSpec } from "../core/catalogue.js";
 import { FINDING_IDS, isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
 import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
-import { STATUS_CODE } from "./statuses.js";
+import { statusCode } from "./statuses.js";
 import { ERROR, FIELDS, NO_REFS, OBSERVED, REPO, SOURCE, TextTable, URL, type DigestRefs } from "./evidence.js";
 
 /*
@@ -61,8 +61,6 @@ export function slotsOf(claims: readonly ClaimSpec[]): Uint32Array {
  */
 export class Interner {
   private readonly seen = new Map<string, string>();
-  /** The references' strings, numbered for every digest of the report. */
-  readonly table = new TextTable();
   /** The finding id last seen at each place of a repository's findings, with its catalogue position (`positionOf`). */
   readonly idAt: ({ id: string; position: number | undefined } | undefined)[] = [];
   /** The text last kept for each slot of a digest (`slotsOf`): neighbouring repositories mostly give a slot the same reason. */
@@ -171,7 +169,7 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
   const statuses = new Uint8Array(slotsOf(claims)[claims.length]!);
   const reasons: string[] = [];
   const status = (s: { status: Status; reason: string } | undefined) => {
-    statuses[reasons.length] = STATUS_CODE.get(s?.status ?? "unknown")!;
+    statuses[reasons.length] = statusCode(s?.status ?? "unknown");
     reasons.push(intern.atSlot(reasons.length, s?.reason ?? NOT_JUDGED));
   };
   for (const claim of claims) {
@@ -181,11 +179,11 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
     for (const check of claim.checks) status(result?.checks.findLast((c) => c.checkId === check.id));
   }
   const positions = new Uint16Array(a.findings.length);
-  const columns = new Uint32Array(a.findings.length * FIELDS);
+  // A repository numbers its own strings (its pages are its own; a table of every repository's would be looked up in a map of 100,000 addresses): fewer than 2^16 but for a giant.
+  const columns = a.findings.length * FIELDS < 0xffff ? new Uint16Array(a.findings.length * FIELDS) : new Uint32Array(a.findings.length * FIELDS);
   let count = 0;
   const quoted = new QuotedFindings();
-  // Without an interner the digest numbers its own strings.
-  const table = interner?.table ?? new TextTable();
+  const table = new TextTable();
   // Neighbouring findings mostly share their repository, page, source and time: those are not looked up again.
   let prev: Finding | undefined;
   let ownRefs = true;
@@ -198,7 +196,7 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
       // A reference of no repository is shown with the organisation's.
       ownRefs = false;
     } else {
-      columns[at + REPO] = prev && f.repo === prev.repo ? columns[at - FIELDS + REPO]! : table.id(f.repo) + 1;
+      columns[at + REPO] = prev && f.repo === prev.repo ? columns[at - FIELDS + REPO]! : table.id(intern.of(f.repo)) + 1;
       if (f.repo !== checkedRepo) {
         // As the renderers group references by repository: the name after the owner.
         ownRefs &&= f.repo.slice(f.repo.indexOf("/") + 1) === a.name;
@@ -206,9 +204,9 @@ export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], in
       }
     }
     columns[at + URL] = prev && f.url === prev.url ? columns[at - FIELDS + URL]! : table.id(f.url);
-    columns[at + SOURCE] = prev && f.source === prev.source ? columns[at - FIELDS + SOURCE]! : table.id(f.source);
-    columns[at + OBSERVED] = prev && f.observedAt === prev.observedAt ? columns[at - FIELDS + OBSERVED]! : table.id(f.observedAt);
-    if (isUnreadable(f)) columns[at + ERROR] = table.id(f.error ?? "not read") + 1;
+    columns[at + SOURCE] = prev && f.source === prev.source ? columns[at - FIELDS + SOURCE]! : table.id(intern.of(f.source));
+    columns[at + OBSERVED] = prev && f.observedAt === prev.observedAt ? columns[at - FIELDS + OBSERVED]! : table.id(intern.of(f.observedAt));
+    if (isUnreadable(f)) columns[at + ERROR] = table.id(intern.of(f.error ?? "not read")) + 1;
     // An id outside the catalogue is in no claim's mask.
     positions[count++] = position ?? FINDING_IDS.length;
     prev = f;

@@ -3,14 +3,14 @@ import { FINDING_IDS, type FindingId } from "../core/findings.js";
 /*
  * Evidence references kept as numbers. A report of 10,000 repositories has about 650,000 of them;
  * as objects (six fields each) and as each claim's list of them they were the largest part of
- * the report's memory. A repository's references are now columns of numbers into a table of the
- * report's strings, and a claim's evidence is a view that makes each reference object only while
+ * the report's memory. A repository's references are now columns of numbers into a table of its
+ * strings (the strings themselves shared between repositories where they repeat), and a claim's evidence is a view that makes each reference object only while
  * it is written (`ClaimEvidence`).
  */
 
 export type EvidenceRef = { findingId: FindingId; repo: string | null; url: string; source: string; observedAt: string; error: string | null };
 
-/** The strings of a report's references, each kept once and numbered. */
+/** The strings of a repository's references, each kept once and numbered. */
 export class TextTable {
   readonly texts: string[] = [];
   private readonly ids = new Map<string, number>();
@@ -40,11 +40,11 @@ export type DigestRefs = {
   /** Each reference's finding id as its catalogue position (one past the catalogue for an id outside it). */
   positions: Uint16Array;
   /** `FIELDS` numbers per reference into `texts`. */
-  columns: Uint32Array;
+  columns: Uint16Array | Uint32Array;
   texts: readonly string[];
 };
 
-export const NO_REFS: DigestRefs = { count: 0, positions: new Uint16Array(0), columns: new Uint32Array(0), texts: [] };
+export const NO_REFS: DigestRefs = { count: 0, positions: new Uint16Array(0), columns: new Uint16Array(0), texts: [] };
 
 /** The i-th reference as an object; only of a finding in the catalogue (one outside it is in no claim's evidence). */
 export function refAt(refs: DigestRefs, i: number): EvidenceRef {
@@ -61,6 +61,70 @@ export function refAt(refs: DigestRefs, i: number): EvidenceRef {
     observedAt: texts[c[at + OBSERVED]!]!,
     error: error === 0 ? null : texts[error - 1]!,
   };
+}
+
+/** References read field by field, by their place (`k`, from 0 to `count`): a renderer's row. */
+export interface RefsView {
+  readonly count: number;
+  /** Whether the reference names a repository. */
+  named(k: number): boolean;
+  findingId(k: number): string;
+  url(k: number): string;
+  observedAt(k: number): string;
+}
+
+/** A list of references as a `RefsView`. */
+export class ListedRefs implements RefsView {
+  constructor(private readonly list: readonly EvidenceRef[]) {}
+  get count(): number {
+    return this.list.length;
+  }
+  named(k: number): boolean {
+    return this.list[k]!.repo !== null;
+  }
+  findingId(k: number): string {
+    return this.list[k]!.findingId;
+  }
+  url(k: number): string {
+    return this.list[k]!.url;
+  }
+  observedAt(k: number): string {
+    return this.list[k]!.observedAt;
+  }
+}
+
+/**
+ * The references of one repository a claim reads, straight from the digest's columns: the
+ * Markdown's rows at 10,000 repositories would otherwise make 650,000 reference objects. Refilled
+ * for each row (`ClaimEvidence.readInto`).
+ */
+export class ColumnRefs implements RefsView {
+  private refs: DigestRefs = NO_REFS;
+  private picked = new Uint32Array(64);
+  count = 0;
+  fill(refs: DigestRefs, mask: Uint8Array): this {
+    this.refs = refs;
+    if (this.picked.length < refs.count) this.picked = new Uint32Array(refs.count);
+    let n = 0;
+    for (let i = 0; i < refs.count; i += 1) if (mask[refs.positions[i]!] === 1) this.picked[n++] = i;
+    this.count = n;
+    return this;
+  }
+  private field(k: number, field: number): number {
+    return this.refs.columns[this.picked[k]! * FIELDS + field]!;
+  }
+  named(k: number): boolean {
+    return this.field(k, REPO) !== 0;
+  }
+  findingId(k: number): string {
+    return FINDING_IDS[this.refs.positions[this.picked[k]!]!]!;
+  }
+  url(k: number): string {
+    return this.refs.texts[this.field(k, URL)]!;
+  }
+  observedAt(k: number): string {
+    return this.refs.texts[this.field(k, OBSERVED)]!;
+  }
 }
 
 /**
@@ -95,6 +159,11 @@ export class ClaimEvidence implements Iterable<EvidenceRef> {
       const refs = this.repositories[r]!;
       for (let i = 0; i < refs.count; i += 1) if (this.mask[refs.positions[i]!] === 1) yield refAt(refs, i);
     }
+  }
+
+  /** The references of the i-th repository in scope (report order), into a view refilled for each. */
+  readInto(at: number, view: ColumnRefs): ColumnRefs {
+    return view.fill(this.repositories[at]!, this.mask);
   }
 
   /** The references of the i-th repository in scope (report order). */

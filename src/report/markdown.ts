@@ -5,6 +5,7 @@ import { STATUS_LABEL, cell, link, showValue } from "../render/markdown.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
 import { StatusList } from "./statuses.js";
+import { ColumnRefs, ListedRefs, type RefsView } from "./evidence.js";
 import { remediationPage } from "../core/remediation.js";
 import { pageLabel } from "../render/page-label.js";
 import { names, withoutFullStop } from "./words.js";
@@ -86,21 +87,18 @@ function pageLink(url: string, cache: RowCache): string | null {
   return known;
 }
 
-/**
- * Evidence links of one repository, one per page, labelled by what the page shows: its references
- * are `refs[from .. to)`, those naming a repository (an organisation's reference has its own table).
- */
-function linksOf(refs: readonly EvidenceRef[], cache: RowCache, from = 0, to = refs.length): string {
+/** Evidence links of one repository, one per page, labelled by what the page shows: its references naming a repository (an organisation's reference has its own table). */
+function linksOf(refs: RefsView, cache: RowCache): string {
   // A row has a few references: small lists, not a map and sets per row.
   const urls: string[] = [];
   const families: string[][] = [];
-  for (let i = from; i < to; i += 1) {
-    const r = refs[i]!;
-    if (r.repo === null) continue;
-    const name = family(r.findingId, cache);
-    const at = urls.indexOf(r.url);
+  for (let k = 0; k < refs.count; k += 1) {
+    if (!refs.named(k)) continue;
+    const name = family(refs.findingId(k), cache);
+    const url = refs.url(k);
+    const at = urls.indexOf(url);
     if (at < 0) {
-      urls.push(r.url);
+      urls.push(url);
       families.push([name]);
     } else if (!families[at]!.includes(name)) families[at]!.push(name);
   }
@@ -119,15 +117,15 @@ function reasonCell(reason: string, cache: RowCache): string {
   return text;
 }
 
-/** The days the references `refs[from .. to)` naming a repository were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
-function observed(refs: readonly EvidenceRef[], from = 0, to = refs.length): string {
+/** The days the references naming a repository were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
+function observed(refs: RefsView): string {
   let first: string | null = null;
   let last: string | null = null;
-  for (let i = from; i < to; i += 1) {
-    const r = refs[i]!;
-    if (r.repo === null) continue;
-    if (first === null || r.observedAt < first) first = r.observedAt;
-    if (last === null || r.observedAt > last) last = r.observedAt;
+  for (let k = 0; k < refs.count; k += 1) {
+    if (!refs.named(k)) continue;
+    const at = refs.observedAt(k);
+    if (first === null || at < first) first = at;
+    if (last === null || at > last) last = at;
   }
   if (first === null || last === null) return "—";
   return day(first) === day(last) ? day(first) : `${day(first)} – ${day(last)}`;
@@ -174,14 +172,15 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
       if (c.evidence.byRepository && c.scope === "repo") {
         // Each repository's references by its place, not grouped by name.
+        const view = new ColumnRefs();
         for (let i = 0; i < rows.length; i += 1) {
-          const refs = c.evidence.ofRepository(i);
+          const refs = c.evidence.readInto(i, view);
           lines.push(`| \`${rows.repo(i)}\` | ${STATUS_LABEL[rows.status(i)]} | ${reasonCell(rows.reason(i), cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
         }
       } else {
         const byRepo = evidenceByRepository(c.evidence);
         for (const r of rows) {
-          const refs = byRepo.get(r.repo) ?? [];
+          const refs = new ListedRefs(byRepo.get(r.repo) ?? []);
           lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
         }
       }

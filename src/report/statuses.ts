@@ -11,6 +11,12 @@ export type RepoStatus = { repo: string; status: Status; reason: string };
 /** A status's byte. */
 export const STATUS_CODE: ReadonlyMap<Status, number> = new Map(STATUSES.map((s, i) => [s, i]));
 
+/** `STATUS_CODE` by comparison: a parsed status is a new string, cheaper to compare than to hash. */
+export function statusCode(status: Status): number {
+  for (let i = 0; i < STATUSES.length; i += 1) if (STATUSES[i] === status) return i;
+  throw new Error(`not a status: ${String(status)}`);
+}
+
 export class StatusList implements Iterable<RepoStatus> {
   static readonly EMPTY = new StatusList([], new Uint8Array(0), []);
 
