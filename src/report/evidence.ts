@@ -147,7 +147,7 @@ export class ClaimEvidence implements Iterable<EvidenceRef> {
     readonly length: number,
     /**
      * Whether each repository's references name it alone and no two repositories share a name:
-     * the renderers then take a repository's references by its place (`ofRepository`) rather
+     * the renderers then take a repository's references by its place (`readInto`) rather
      * than grouping every reference by name.
      */
     readonly byRepository: boolean,
@@ -164,13 +164,5 @@ export class ClaimEvidence implements Iterable<EvidenceRef> {
   /** The references of the i-th repository in scope (report order), into a view refilled for each. */
   readInto(at: number, view: ColumnRefs): ColumnRefs {
     return view.fill(this.repositories[at]!, this.mask);
-  }
-
-  /** The references of the i-th repository in scope (report order). */
-  ofRepository(at: number): EvidenceRef[] {
-    const refs = this.repositories[at]!;
-    const out: EvidenceRef[] = [];
-    for (let i = 0; i < refs.count; i += 1) if (this.mask[refs.positions[i]!] === 1) out.push(refAt(refs, i));
-    return out;
   }
 }

@@ -60,7 +60,7 @@ export type ClaimReport = {
   /**
    * The organisation's references the claim reads, then each repository's: made as they are
    * read, never held (src/report/evidence.ts). With `byRepository`, the i-th repository in scope
-   * (report order, as in `repositories` of a repository claim) has `ofRepository(i)`.
+   * (report order, as in `repositories` of a repository claim) has `readInto(i, view)`.
    */
   evidence: ClaimEvidence;
   /** The earliest `observedAt` of `evidence` (null for none), worked out as it was gathered. */
