@@ -3,6 +3,8 @@ import type { ClaimSpec } from "../core/catalogue.js";
 import { FINDING_IDS, isUnreadable, type Finding, type FindingId } from "../core/findings.js";
 import type { Status } from "../core/status.js";
 import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
+import { statusCode } from "./statuses.js";
+import { ERROR, FIELDS, NO_REFS, OBSERVED, REPO, SOURCE, TextTable, URL, type DigestRefs } from "./evidence.js";
 
 /*
  * What the report keeps of one repository's assessment: its statuses per claim and check, its
@@ -12,9 +14,9 @@ import { FACT_FINDINGS, LISTED, type QuotedFinding } from "./facts.js";
  * go to the JSON report straight from where they are stored).
  */
 
-export type RepoStatus = { repo: string; status: Status; reason: string };
+export type { RepoStatus } from "./statuses.js";
 
-export type EvidenceRef = { findingId: FindingId; repo: string | null; url: string; source: string; observedAt: string; error: string | null };
+export type { EvidenceRef } from "./evidence.js";
 
 export type RepositoryRow = { name: string; fullName: string; url: string; inScope: boolean; reason: string | null };
 
@@ -22,15 +24,15 @@ export type RepositoryDigest = {
   name: string;
   row: RepositoryRow;
   /**
-   * The repository's status and reason per claim of the catalogue digested against, each followed
-   * by those of the claim's checks (`slotsOf`): one list, not a list per claim, as a report of
-   * 10,000 repositories would otherwise hold 630,000 small lists.
+   * The repository's status (its byte, `STATUS_CODE`) per claim of the catalogue digested
+   * against, each followed by those of the claim's checks (`slotsOf`): one list, not a list per
+   * claim, and no object per status (a report of 10,000 repositories has 630,000).
    */
-  slots: RepoStatus[];
-  /** The repository's own findings as evidence references, in the assessment's order. */
-  refs: EvidenceRef[];
-  /** Each reference's finding id as its catalogue position (`findingMask`). */
-  positions: Uint16Array;
+  statuses: Uint8Array;
+  /** Each slot's reason, beside its status. */
+  reasons: string[];
+  /** The repository's own findings as evidence references, in the assessment's order, as numbers (src/report/evidence.ts). */
+  refs: DigestRefs;
   /** The value (or the reason it was not read) of the first repository finding of each id the report quotes (FACT_FINDINGS and LISTED). */
   quoted: QuotedFindings;
   /**
@@ -93,16 +95,24 @@ const QUOTED = new Map<string, number>(QUOTED_IDS.map((id, i) => [id, i]));
  * repository (at 10,000 repositories those were a third of the digests' memory).
  */
 export class QuotedFindings {
-  private readonly at: (QuotedFinding | undefined)[] = [];
+  /** Each quoted id's value (undefined: no finding of that id), and beside it the reason it was not read. */
+  private readonly values: unknown[] = [];
+  private errors: (string | undefined)[] | undefined;
   get(id: FindingId): QuotedFinding | undefined {
     const i = QUOTED.get(id);
-    return i === undefined ? undefined : this.at[i];
+    if (i === undefined || !(i in this.values)) return undefined;
+    const error = this.errors?.[i];
+    // Made when read: at 10,000 repositories an object per quoted finding held was 300,000 objects.
+    return error === undefined ? { value: this.values[i] as Finding["value"] } : { value: this.values[i] as Finding["value"], error };
   }
   /** Keeps the first finding of an id the report quotes; false for another id. */
   keep(f: Finding): boolean {
     const i = QUOTED.get(f.id);
     if (i === undefined) return false;
-    this.at[i] ??= f.error === undefined ? { value: f.value } : { value: f.value, error: f.error };
+    if (!(i in this.values)) {
+      this.values[i] = f.value;
+      if (f.error !== undefined) (this.errors ??= [])[i] = f.error;
+    }
     return true;
   }
 }
@@ -153,58 +163,55 @@ export function findingMask(ids: Iterable<string>): Uint8Array {
 export function digestAssessment(a: Assessment, claims: readonly ClaimSpec[], interner?: Interner): RepositoryDigest {
   const intern = interner ?? SAME;
   const row = rowOf(a);
-  if (!a.scope.inScope) return { name: a.name, row, slots: [], refs: [], positions: new Uint16Array(0), quoted: new QuotedFindings(), ownRefs: true };
+  if (!a.scope.inScope) return { name: a.name, row, statuses: new Uint8Array(0), reasons: [], refs: NO_REFS, quoted: new QuotedFindings(), ownRefs: true };
   const byClaim = new Map<string, Assessment["results"][number]>();
   for (const r of a.results) if (!byClaim.has(r.claimId)) byClaim.set(r.claimId, r);
-  const slots: RepoStatus[] = [];
-  const status = (s: { status: Status; reason: string } | undefined): RepoStatus => ({ repo: a.name, status: s?.status ?? "unknown", reason: intern.atSlot(slots.length, s?.reason ?? NOT_JUDGED) });
+  const statuses = new Uint8Array(slotsOf(claims)[claims.length]!);
+  const reasons: string[] = [];
+  const status = (s: { status: Status; reason: string } | undefined) => {
+    statuses[reasons.length] = statusCode(s?.status ?? "unknown");
+    reasons.push(intern.atSlot(reasons.length, s?.reason ?? NOT_JUDGED));
+  };
   for (const claim of claims) {
     const result = byClaim.get(claim.id);
-    slots.push(status(result));
+    status(result);
     // The last result of a check id counts, as it did when they were indexed in a map.
-    for (const check of claim.checks) slots.push(status(result?.checks.findLast((c) => c.checkId === check.id)));
+    for (const check of claim.checks) status(result?.checks.findLast((c) => c.checkId === check.id));
   }
-  const refs: EvidenceRef[] = [];
   const positions = new Uint16Array(a.findings.length);
+  // A repository numbers its own strings (its pages are its own; a table of every repository's would be looked up in a map of 100,000 addresses): fewer than 2^16 but for a giant.
+  const columns = a.findings.length * FIELDS < 0xffff ? new Uint16Array(a.findings.length * FIELDS) : new Uint32Array(a.findings.length * FIELDS);
   let count = 0;
   const quoted = new QuotedFindings();
-  // A repository's pages are its own: shared within it, not looked up among every repository's.
-  const urls = interner ? new Map<string, string>() : undefined;
-  const urlOf = (url: string) => {
-    if (!urls) return url;
-    const known = urls.get(url);
-    if (known !== undefined) return known;
-    urls.set(url, url);
-    return url;
-  };
+  const table = new TextTable();
   // Neighbouring findings mostly share their repository, page, source and time: those are not looked up again.
-  let prev: EvidenceRef | undefined;
+  let prev: Finding | undefined;
   let ownRefs = true;
   let checkedRepo: string | null = null;
   for (const f of a.findings) {
     if (f.scope !== "repo") continue;
+    const at = count * FIELDS;
     const position = positionOf(f.id, count, interner);
-    const ref: EvidenceRef = {
-      // The catalogue's own string for a known id.
-      findingId: position === undefined ? f.id : FINDING_IDS[position]!,
-      repo: f.repo === undefined ? null : prev && f.repo === prev.repo ? prev.repo : intern.of(f.repo),
-      url: prev && f.url === prev.url ? prev.url : urlOf(f.url),
-      source: prev && f.source === prev.source ? prev.source : intern.of(f.source),
-      observedAt: prev && f.observedAt === prev.observedAt ? prev.observedAt : intern.of(f.observedAt),
-      error: isUnreadable(f) ? intern.of(f.error ?? "not read") : null,
-    };
-    refs.push(ref);
-    // A reference of no repository is shown with the organisation's.
-    if (ref.repo === null) ownRefs = false;
-    else if (ref.repo !== checkedRepo) {
-      // As the renderers group references by repository: the name after the owner.
-      ownRefs &&= ref.repo.slice(ref.repo.indexOf("/") + 1) === a.name;
-      checkedRepo = ref.repo;
+    if (f.repo === undefined) {
+      // A reference of no repository is shown with the organisation's.
+      ownRefs = false;
+    } else {
+      columns[at + REPO] = prev && f.repo === prev.repo ? columns[at - FIELDS + REPO]! : table.id(intern.of(f.repo)) + 1;
+      if (f.repo !== checkedRepo) {
+        // As the renderers group references by repository: the name after the owner.
+        ownRefs &&= f.repo.slice(f.repo.indexOf("/") + 1) === a.name;
+        checkedRepo = f.repo;
+      }
     }
+    columns[at + URL] = prev && f.url === prev.url ? columns[at - FIELDS + URL]! : table.id(f.url);
+    columns[at + SOURCE] = prev && f.source === prev.source ? columns[at - FIELDS + SOURCE]! : table.id(intern.of(f.source));
+    columns[at + OBSERVED] = prev && f.observedAt === prev.observedAt ? columns[at - FIELDS + OBSERVED]! : table.id(intern.of(f.observedAt));
+    if (isUnreadable(f)) columns[at + ERROR] = table.id(intern.of(f.error ?? "not read")) + 1;
     // An id outside the catalogue is in no claim's mask.
     positions[count++] = position ?? FINDING_IDS.length;
-    prev = ref;
+    prev = f;
     quoted.keep(f);
   }
-  return { name: a.name, row, slots, refs, positions: positions.slice(0, count), quoted, ownRefs };
+  const refs: DigestRefs = { count, positions: positions.slice(0, count), columns: columns.slice(0, count * FIELDS), texts: table.texts };
+  return { name: a.name, row, statuses, reasons, refs, quoted, ownRefs };
 }

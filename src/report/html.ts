@@ -170,7 +170,7 @@ function showValue(value: unknown): string {
 
 function evidence(c: ClaimReport, orgFindings: ReadonlyMap<string, ReportFinding>): string {
   const parts: string[] = [];
-  const org = c.evidence.filter((x) => x.repo === null);
+  const org = c.evidence.byRepository ? c.evidence.org : [...c.evidence].filter((x) => x.repo === null);
   if (org.length > 0) {
     const rows = org.map((x) => {
       const value = x.error ? `<span class="s-unknown">? not read:</span> ${e(x.error)}` : `<code>${e(showValue(orgFindings.get(x.findingId)?.value ?? null))}</code>`;

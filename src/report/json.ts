@@ -11,6 +11,15 @@ class Streamed {
   constructor(readonly items: () => AsyncIterable<unknown>) {}
 }
 
+/** A JSON array whose items are made only as it is written (a claim's evidence), synchronously. */
+class Made {
+  constructor(readonly items: Iterable<unknown>) {}
+  /** Inside what is stringified whole (a check's repositories). */
+  toJSON(): unknown[] {
+    return [...this.items];
+  }
+}
+
 async function* allFindings(report: Report): AsyncGenerator<ReportFinding> {
   yield* report.findings;
   yield* report.repositoryFindings();
@@ -20,10 +29,10 @@ async function* allFindings(report: Report): AsyncGenerator<ReportFinding> {
 export async function reportJson(report: Report) {
   const findings: ReportFinding[] = [];
   for await (const f of allFindings(report)) findings.push(f);
-  return shapeOf(report, findings);
+  return shapeOf(report, findings, (items) => [...items]);
 }
 
-function shapeOf<F>(report: Report, findings: F) {
+function shapeOf<F, L>(report: Report, findings: F, list: (items: Iterable<unknown>) => L) {
   return {
     schema: report.schema,
     org: report.org,
@@ -48,10 +57,10 @@ function shapeOf<F>(report: Report, findings: F) {
         status: k.status,
         reason: k.level === "org" ? k.reason : null,
         counts: k.counts,
-        repositories: k.repositories,
+        repositories: list(k.repositories),
       })),
-      repositories: c.repositories,
-      evidence: c.evidence,
+      repositories: list(c.repositories),
+      evidence: list(c.evidence),
       listed: c.listed,
       beyondGitHub: c.beyondGitHub,
       attested: c.attested ? { url: c.attested.url, note: c.attested.note ?? null } : null,
@@ -102,10 +111,10 @@ function* pieces(value: unknown, indent: string, depth: number): Generator<strin
     yield { streamed: value, indent, depth };
     return;
   }
-  if (Array.isArray(value) && depth < WHOLE_BELOW) {
+  if ((Array.isArray(value) || value instanceof Made) && depth < WHOLE_BELOW) {
     const inner = `${indent}  `;
     let first = true;
-    for (const item of value as unknown[]) {
+    for (const item of value instanceof Made ? value.items : (value as unknown[])) {
       yield `${first ? "[" : ","}\n${inner}`;
       first = false;
       if (omitted(item)) yield "null";
@@ -150,7 +159,7 @@ async function* streamedPieces({ streamed, indent, depth }: StreamedAt): AsyncGe
  */
 export async function* jsonChunks(report: Report, size = 64 * 1024): AsyncGenerator<string> {
   let buffer = "";
-  for (const piece of pieces(shapeOf(report, new Streamed(() => allFindings(report))), "", 0)) {
+  for (const piece of pieces(shapeOf(report, new Streamed(() => allFindings(report)), (items) => new Made(items)), "", 0)) {
     // The shape's text is added without an await: only the findings' array waits.
     if (typeof piece === "string") buffer += piece;
     else {

@@ -4,6 +4,8 @@ import { freshness, freshnessText } from "../render/freshness.js";
 import { STATUS_LABEL, cell, link, showValue } from "../render/markdown.js";
 import { CROSSWALK_NOTE } from "./guidance.js";
 import type { ClaimReport, EvidenceRef, Report, ReportFinding } from "./model.js";
+import { StatusList } from "./statuses.js";
+import { ColumnRefs, ListedRefs, type RefsView } from "./evidence.js";
 import { remediationPage } from "../core/remediation.js";
 import { pageLabel } from "../render/page-label.js";
 import { names, withoutFullStop } from "./words.js";
@@ -85,21 +87,18 @@ function pageLink(url: string, cache: RowCache): string | null {
   return known;
 }
 
-/**
- * Evidence links of one repository, one per page, labelled by what the page shows: its references
- * are `refs[from .. to)`, those naming a repository (an organisation's reference has its own table).
- */
-function linksOf(refs: readonly EvidenceRef[], cache: RowCache, from = 0, to = refs.length): string {
+/** Evidence links of one repository, one per page, labelled by what the page shows: its references naming a repository (an organisation's reference has its own table). */
+function linksOf(refs: RefsView, cache: RowCache): string {
   // A row has a few references: small lists, not a map and sets per row.
   const urls: string[] = [];
   const families: string[][] = [];
-  for (let i = from; i < to; i += 1) {
-    const r = refs[i]!;
-    if (r.repo === null) continue;
-    const name = family(r.findingId, cache);
-    const at = urls.indexOf(r.url);
+  for (let k = 0; k < refs.count; k += 1) {
+    if (!refs.named(k)) continue;
+    const name = family(refs.findingId(k), cache);
+    const url = refs.url(k);
+    const at = urls.indexOf(url);
     if (at < 0) {
-      urls.push(r.url);
+      urls.push(url);
       families.push([name]);
     } else if (!families[at]!.includes(name)) families[at]!.push(name);
   }
@@ -118,15 +117,15 @@ function reasonCell(reason: string, cache: RowCache): string {
   return text;
 }
 
-/** The days the references `refs[from .. to)` naming a repository were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
-function observed(refs: readonly EvidenceRef[], from = 0, to = refs.length): string {
+/** The days the references naming a repository were read on: one day, or the first and last (an ISO time's day sorts as the time does). */
+function observed(refs: RefsView): string {
   let first: string | null = null;
   let last: string | null = null;
-  for (let i = from; i < to; i += 1) {
-    const r = refs[i]!;
-    if (r.repo === null) continue;
-    if (first === null || r.observedAt < first) first = r.observedAt;
-    if (last === null || r.observedAt > last) last = r.observedAt;
+  for (let k = 0; k < refs.count; k += 1) {
+    if (!refs.named(k)) continue;
+    const at = refs.observedAt(k);
+    if (first === null || at < first) first = at;
+    if (last === null || at > last) last = at;
   }
   if (first === null || last === null) return "—";
   return day(first) === day(last) ? day(first) : `${day(first)} – ${day(last)}`;
@@ -136,7 +135,7 @@ function observed(refs: readonly EvidenceRef[], from = 0, to = refs.length): str
 type OrgFindings = ReadonlyMap<string, ReportFinding>;
 
 /** A claim's evidence by repository name, grouped once: a row per repository must not scan it all again. */
-function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, EvidenceRef[]> {
+function evidenceByRepository(evidence: Iterable<EvidenceRef>): Map<string, EvidenceRef[]> {
   const byRepo = new Map<string, EvidenceRef[]>();
   // A repository's references come together: its name is found once, not once per reference.
   let lastRepo: string | null = null;
@@ -156,8 +155,8 @@ function evidenceByRepository(evidence: readonly EvidenceRef[]): Map<string, Evi
 
 function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCache): string[] {
   const lines: string[] = ["#### Evidence", ""];
-  // With rows by position the organisation's references are the first ones: no walk over every repository's.
-  const org = c.evidenceRows ? c.evidence.slice(0, c.evidenceRows[0]) : c.evidence.filter((e) => e.repo === null);
+  // By repository, the organisation's references are the view's own: no walk over every repository's.
+  const org = c.evidence.byRepository ? c.evidence.org : [...c.evidence].filter((e) => e.repo === null);
   if (org.length > 0) {
     lines.push("| Finding | Value | Source | Observed |", "|---|---|---|---|");
     for (const e of org) {
@@ -168,21 +167,20 @@ function evidenceSection(c: ClaimReport, orgFindings: OrgFindings, cache: RowCac
     lines.push("");
   }
   if (c.scope === "repo" || c.checks.some((k) => k.level === "repo")) {
-    const rows = c.scope === "repo" ? c.repositories : [];
+    const rows = c.scope === "repo" ? c.repositories : StatusList.EMPTY;
     if (rows.length > 0) {
       lines.push("| Repository | Status | Why | Evidence | Observed |", "|---|---|---|---|---|");
-      const starts = c.evidenceRows;
-      if (starts && c.scope === "repo") {
-        // Each repository's references by position (the model's `evidenceRows`), not grouped by name.
+      if (c.evidence.byRepository && c.scope === "repo") {
+        // Each repository's references by its place, not grouped by name.
+        const view = new ColumnRefs();
         for (let i = 0; i < rows.length; i += 1) {
-          const r = rows[i]!;
-          const [from, to] = [starts[i]!, starts[i + 1]!];
-          lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(c.evidence, cache, from, to)} | ${observed(c.evidence, from, to)} |`);
+          const refs = c.evidence.readInto(i, view);
+          lines.push(`| \`${rows.repo(i)}\` | ${STATUS_LABEL[rows.status(i)]} | ${reasonCell(rows.reason(i), cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
         }
       } else {
         const byRepo = evidenceByRepository(c.evidence);
         for (const r of rows) {
-          const refs = byRepo.get(r.repo) ?? [];
+          const refs = new ListedRefs(byRepo.get(r.repo) ?? []);
           lines.push(`| \`${r.repo}\` | ${STATUS_LABEL[r.status]} | ${reasonCell(r.reason, cache)} | ${linksOf(refs, cache)} | ${observed(refs)} |`);
         }
       }
@@ -281,9 +279,7 @@ function crosswalkLine(c: ClaimReport): string[] {
 }
 
 function claimSection(c: ClaimReport, orgFindings: OrgFindings, report: Report, everyHours: number, cache: RowCache): string[] {
-  let readAt: string | null = null;
-  if (c.firstObserved !== undefined) readAt = c.firstObserved;
-  else for (const e of c.evidence) if (readAt === null || e.observedAt < readAt) readAt = e.observedAt;
+  const readAt = c.firstObserved;
   return [
     `<a id="${anchor(c)}"></a>`,
     "",

@@ -8,8 +8,10 @@ import { whatWouldClose } from "../core/remediation.js";
 import { crosswalkOf, type Crosswalk } from "./guidance.js";
 import type { History } from "./history.js";
 import { claimNarrative, claimSummary, type NarrativeContext } from "./narrative.js";
-import { digestAssessment, findingMask, type EvidenceRef, type RepositoryDigest, type RepositoryRow } from "./digest.js";
-import { rollUpClaims, type CheckRollUp, type ClaimRollUp, type RepoStatus, type RollUpOptions, type StatusCounts } from "./rollup.js";
+import { digestAssessment, findingMask, type RepositoryDigest, type RepositoryRow } from "./digest.js";
+import { ClaimEvidence, OBSERVED, FIELDS, type EvidenceRef } from "./evidence.js";
+import type { StatusList } from "./statuses.js";
+import { rollUpClaims, type CheckRollUp, type ClaimRollUp, type RollUpOptions, type StatusCounts } from "./rollup.js";
 
 /*
  * The self-assessment report as data: what both renderers (Markdown and JSON) show. Built from
@@ -35,7 +37,9 @@ export type ReportException = {
   expiresAt?: string | undefined;
 };
 
-export type { EvidenceRef } from "./digest.js";
+export type { EvidenceRef } from "./evidence.js";
+export { ClaimEvidence } from "./evidence.js";
+export { StatusList } from "./statuses.js";
 export type Listed = { label: string; repo: string; findingId: FindingId; urls: string[] };
 export type ToClose = { checkId: string; status: Status; action: string; repositories: string[] };
 export type Unseen = { checkId: string; reason: string; repositories: string[] };
@@ -51,19 +55,16 @@ export type ClaimReport = {
   narrative: string;
   counts: StatusCounts;
   checks: CheckRollUp[];
-  repositories: RepoStatus[];
-  evidence: EvidenceRef[];
+  /** Each repository's status of a repository claim, in report order (empty for an organisation claim). */
+  repositories: StatusList;
   /**
-   * Where each repository's references are in `evidence`, for the renderers: those of the i-th
-   * repository in scope (report order, as in `repositories` of a repository claim) are
-   * `evidence[evidenceRows[i] .. evidenceRows[i + 1])`, and the organisation's come before
-   * `evidenceRows[0]`. Absent when a reference names another repository than its own, or none,
-   * or two repositories share a name: the renderers then group the references by name. A report
-   * whose `evidence` or `repositories` are changed after it is built must leave it out.
+   * The organisation's references the claim reads, then each repository's: made as they are
+   * read, never held (src/report/evidence.ts). With `byRepository`, the i-th repository in scope
+   * (report order, as in `repositories` of a repository claim) has `readInto(i, view)`.
    */
-  evidenceRows?: Uint32Array;
+  evidence: ClaimEvidence;
   /** The earliest `observedAt` of `evidence` (null for none), worked out as it was gathered. */
-  firstObserved?: string | null;
+  firstObserved: string | null;
   listed: Listed[];
   beyondGitHub: string | null;
   attested: { url: string; note?: string } | null;
@@ -110,56 +111,53 @@ function refOf(f: Finding): EvidenceRef {
   return { findingId: f.id, repo: f.scope === "repo" ? (f.repo ?? null) : null, url: f.url, source: f.source, observedAt: f.observedAt, error: isUnreadable(f) ? (f.error ?? "not read") : null };
 }
 
-type ClaimEvidence = { evidence: EvidenceRef[]; rows: Uint32Array | undefined; firstObserved: string | null };
+type Gathered = { evidence: ClaimEvidence; firstObserved: string | null };
 
 /**
  * Every claim's evidence: the organisation's findings it reads, then each repository's references
- * it reads, in each repository's own finding order (the references are the digest's, shared by
- * every claim). One pass over the repositories hands each reference to the claims that read its
- * finding, rather than each claim scanning every repository's references.
+ * it reads, in each repository's own finding order. One pass over the repositories counts each
+ * claim's references and finds its earliest observation (each reference to the claims that read
+ * its finding, rather than each claim scanning every repository's references); the references
+ * themselves stay numbers in the digests until a renderer reads them.
  */
-function evidenceOf(rollUps: readonly ClaimRollUp[], orgFindings: readonly Finding[], inScope: readonly RepositoryDigest[]): ClaimEvidence[] {
-  const evidence = rollUps.map((r) => {
+function evidenceOf(rollUps: readonly ClaimRollUp[], orgFindings: readonly Finding[], inScope: readonly RepositoryDigest[]): Gathered[] {
+  const org = rollUps.map((r) => {
     const wanted = new Set<string>(r.findingIds);
     return orgFindings.filter((f) => wanted.has(f.id)).map(refOf);
   });
+  const masks = rollUps.map((r) => findingMask(r.findingIds));
   const readers: number[][] = Array.from({ length: FINDING_IDS.length + 1 }, () => []);
-  rollUps.forEach((r, claimAt) => {
-    const mask = findingMask(r.findingIds);
+  masks.forEach((mask, claimAt) => {
     for (let p = 0; p < mask.length; p += 1) if (mask[p] === 1) readers[p]!.push(claimAt);
   });
-  // Rows by position hold when each repository's references are its own and no two repositories share a name.
-  const byPosition = inScope.every((d) => d.ownRefs) && new Set(inScope.map((d) => d.name)).size === inScope.length;
-  const rows = rollUps.map((_, claimAt) => (byPosition && evidence[claimAt]!.every((e) => e.repo === null) ? new Uint32Array(inScope.length + 1) : undefined));
-  // Each repository's references were made together and are read together here, so the earliest is found now rather than by a later walk over every claim's.
-  const first = evidence.map((refs) => {
+  const counts = org.map((refs) => refs.length);
+  // The earliest observation by the number of its text: compared as text only when the number differs.
+  const first = org.map((refs) => {
     let at: string | null = null;
     for (const e of refs) if (at === null || e.observedAt < at) at = e.observedAt;
     return at;
   });
   for (let at = 0; at < inScope.length; at += 1) {
-    for (let claimAt = 0; claimAt < rows.length; claimAt += 1) {
-      const starts = rows[claimAt];
-      if (starts) starts[at] = evidence[claimAt]!.length;
-    }
-    const { refs, positions } = inScope[at]!;
-    for (let i = 0; i < refs.length; i += 1) {
+    const { positions, columns, texts, count } = inScope[at]!.refs;
+    for (let i = 0; i < count; i += 1) {
       const claimsReading = readers[positions[i]!]!;
       if (claimsReading.length === 0) continue;
-      const ref = refs[i]!;
+      const observedAt = texts[columns[i * FIELDS + OBSERVED]!]!;
       for (let k = 0; k < claimsReading.length; k += 1) {
         const claimAt = claimsReading[k]!;
-        evidence[claimAt]!.push(ref);
-        const at = first[claimAt]!;
-        if (at === null || ref.observedAt < at) first[claimAt] = ref.observedAt;
+        counts[claimAt]! += 1;
+        const earliest = first[claimAt]!;
+        if (earliest === null || (earliest !== observedAt && observedAt < earliest)) first[claimAt] = observedAt;
       }
     }
   }
-  return rollUps.map((_, claimAt) => {
-    const starts = rows[claimAt];
-    if (starts) starts[inScope.length] = evidence[claimAt]!.length;
-    return { evidence: evidence[claimAt]!, rows: starts, firstObserved: first[claimAt]! };
-  });
+  // By repository when each repository's references are its own and no two repositories share a name.
+  const byPosition = inScope.every((d) => d.ownRefs) && new Set(inScope.map((d) => d.name)).size === inScope.length;
+  const refs = inScope.map((d) => d.refs);
+  return rollUps.map((_, claimAt) => ({
+    evidence: new ClaimEvidence(org[claimAt]!, refs, masks[claimAt]!, counts[claimAt]!, byPosition && org[claimAt]!.every((e) => e.repo === null)),
+    firstObserved: first[claimAt]!,
+  }));
 }
 
 function listedOf(rollUp: ClaimRollUp, inScope: readonly RepositoryDigest[]): Listed[] {
@@ -182,10 +180,11 @@ function listedOf(rollUp: ClaimRollUp, inScope: readonly RepositoryDigest[]): Li
 function withStatus(check: CheckRollUp, a: Status, b: Status): string[] {
   const repos: string[] = [];
   let left = check.counts[a] + check.counts[b];
-  for (let i = 0; i < check.repositories.length && left > 0; i += 1) {
-    const r = check.repositories[i]!;
-    if (r.status === a || r.status === b) {
-      repos.push(r.repo);
+  const list = check.repositories;
+  for (let i = 0; i < list.length && left > 0; i += 1) {
+    const status = list.status(i);
+    if (status === a || status === b) {
+      repos.push(list.repo(i));
       left -= 1;
     }
   }
@@ -209,11 +208,12 @@ function unseenOf(rollUp: ClaimRollUp): Unseen[] {
     if (c.level === "org") return c.status === "unknown" ? [{ checkId: c.checkId, reason: c.reason, repositories: [] }] : [];
     const byReason = new Map<string, string[]>();
     if (c.counts.unknown === 0) return [];
-    for (const r of c.repositories) {
-      if (r.status !== "unknown") continue;
-      const repos = byReason.get(r.reason);
-      if (repos) repos.push(r.repo);
-      else byReason.set(r.reason, [r.repo]);
+    const list = c.repositories;
+    for (let i = 0; i < list.length; i += 1) {
+      if (list.status(i) !== "unknown") continue;
+      const repos = byReason.get(list.reason(i));
+      if (repos) repos.push(list.repo(i));
+      else byReason.set(list.reason(i), [list.repo(i)]);
     }
     return [...byReason].map(([reason, repositories]) => ({ checkId: c.checkId, reason, repositories }));
   });
@@ -289,7 +289,6 @@ export function reportFromDigests(run: Omit<OrgAssessment, "repositories">, dige
       checks: r.checks,
       repositories: r.repositories,
       evidence: evidence[claimAt]!.evidence,
-      ...(evidence[claimAt]!.rows ? { evidenceRows: evidence[claimAt]!.rows } : {}),
       firstObserved: evidence[claimAt]!.firstObserved,
       listed: listedOf(r, inScope),
       beyondGitHub: r.claim.beyondGitHub ?? null,

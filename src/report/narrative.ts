@@ -1,6 +1,7 @@
 import type { Status } from "../core/status.js";
 import { factsFor, type FactSource } from "./facts.js";
-import type { CheckRollUp, ClaimRollUp, RepoStatus, StatusCounts } from "./rollup.js";
+import type { CheckRollUp, ClaimRollUp, StatusCounts } from "./rollup.js";
+import type { StatusList } from "./statuses.js";
 import { names, namesOf } from "./words.js";
 
 /*
@@ -32,23 +33,24 @@ function repositoriesWord(n: number): string {
 }
 
 /** Repositories grouped by the same status and reason, most pressing first. */
-function groups(statuses: readonly RepoStatus[], wanted: readonly Status[], counts: StatusCounts): { status: Status; reason: string; repos: string[] }[] {
+function groups(statuses: StatusList, wanted: readonly Status[], counts: StatusCounts): { status: Status; reason: string; repos: string[] }[] {
   // The counts say how many repositories are wanted: none, no pass; the pass ends at the last.
   let left = wanted.reduce((n, s) => n + counts[s], 0);
   // By status, then by reason (the digests share their reasons' strings): no key made per repository.
   const byStatus = new Map<Status, Map<string, { status: Status; reason: string; repos: string[] }>>();
   const found: { status: Status; reason: string; repos: string[] }[] = [];
   for (let i = 0; i < statuses.length && left > 0; i += 1) {
-    const s = statuses[i]!;
-    if (!wanted.includes(s.status)) continue;
+    const status = statuses.status(i);
+    if (!wanted.includes(status)) continue;
     left -= 1;
-    let byReason = byStatus.get(s.status);
-    if (!byReason) byStatus.set(s.status, (byReason = new Map()));
-    const group = byReason.get(s.reason);
-    if (group) group.repos.push(s.repo);
+    let byReason = byStatus.get(status);
+    if (!byReason) byStatus.set(status, (byReason = new Map()));
+    const reason = statuses.reason(i);
+    const group = byReason.get(reason);
+    if (group) group.repos.push(statuses.repo(i));
     else {
-      const made = { status: s.status, reason: s.reason, repos: [s.repo] };
-      byReason.set(s.reason, made);
+      const made = { status, reason, repos: [statuses.repo(i)] };
+      byReason.set(reason, made);
       found.push(made);
     }
   }
@@ -140,11 +142,11 @@ export function claimSummary(rollUp: ClaimRollUp, ctx: NarrativeContext): string
   // The first five of each status are named, the rest counted: one pass, stopped once every status has its five.
   const first = new Map<Status, string[]>(byStatus.map((s) => [s, []]));
   let wanted = byStatus.reduce((n, s) => n + Math.min(5, rollUp.counts[s]), 0);
-  for (let i = 0; i < rollUp.repositories.length && wanted > 0; i += 1) {
-    const r = rollUp.repositories[i]!;
-    const list = first.get(r.status);
+  const statuses = rollUp.repositories;
+  for (let i = 0; i < statuses.length && wanted > 0; i += 1) {
+    const list = first.get(statuses.status(i));
     if (list && list.length < 5) {
-      list.push(r.repo);
+      list.push(statuses.repo(i));
       wanted -= 1;
     }
   }

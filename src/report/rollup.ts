@@ -5,7 +5,8 @@ import { claimStatusFromChecks, rollUpRepositories, STATUSES, type CheckStatus, 
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import { JUDGES } from "../evaluation/judges.js";
 import type { CheckJudge, ClaimResult, EvidenceLink } from "../evaluation/types.js";
-import { slotsOf, type RepoStatus, type RepositoryDigest } from "./digest.js";
+import { slotsOf, type RepositoryDigest } from "./digest.js";
+import { StatusList } from "./statuses.js";
 
 /*
  * The organisation-wide status of each claim and check, from the per-repository results the
@@ -15,7 +16,7 @@ import { slotsOf, type RepoStatus, type RepositoryDigest } from "./digest.js";
  */
 
 export type StatusCounts = Record<Status, number>;
-export type { RepoStatus } from "./digest.js";
+export type { RepoStatus } from "./statuses.js";
 
 export type CheckRollUp = {
   checkId: string;
@@ -27,7 +28,7 @@ export type CheckRollUp = {
   /** The judge's reason for an organisation check; empty for a repository check (see `repositories`). */
   reason: string;
   counts: StatusCounts;
-  repositories: RepoStatus[];
+  repositories: StatusList;
   /** An organisation check's evidence links; empty for a repository check, whose evidence is the claim's (`ClaimReport.evidence`). */
   evidence: EvidenceLink[];
 };
@@ -37,7 +38,7 @@ export type ClaimRollUp = {
   status: Status;
   /** Repositories per status (repository claims only: an organisation claim is judged once). */
   counts: StatusCounts;
-  repositories: RepoStatus[];
+  repositories: StatusList;
   checks: CheckRollUp[];
   attested: { url: string; note?: string } | null;
   /** The finding ids the claim's checks are judged on. */
@@ -48,7 +49,7 @@ export function emptyCounts(): StatusCounts {
   return Object.fromEntries(STATUSES.map((s) => [s, 0])) as StatusCounts;
 }
 
-type Gathered = { repositories: RepoStatus[]; counts: StatusCounts; status: Status };
+type Gathered = { repositories: StatusList; counts: StatusCounts; status: Status };
 
 /**
  * Each slot's (`slotsOf`) statuses over the repositories, counted as they are gathered. One pass
@@ -56,18 +57,21 @@ type Gathered = { repositories: RepoStatus[]; counts: StatusCounts; status: Stat
  * fetched from memory far from the last.
  */
 function gatherAll(inScope: readonly RepositoryDigest[], slots: number): Gathered[] {
-  const lists = Array.from({ length: slots }, () => new Array<RepoStatus>(inScope.length));
+  const codes = Array.from({ length: slots }, () => new Uint8Array(inScope.length));
+  const reasons = Array.from({ length: slots }, () => new Array<string>(inScope.length));
   const counts = Array.from({ length: slots }, () => new Uint32Array(STATUSES.length));
-  const code = new Map<Status, number>(STATUSES.map((s, i) => [s, i]));
   for (let i = 0; i < inScope.length; i += 1) {
-    const own = inScope[i]!.slots;
+    const { statuses, reasons: own } = inScope[i]!;
     for (let slot = 0; slot < slots; slot += 1) {
-      const s = own[slot]!;
-      lists[slot]![i] = s;
-      counts[slot]![code.get(s.status)!]! += 1;
+      const code = statuses[slot]!;
+      codes[slot]![i] = code;
+      reasons[slot]![i] = own[slot]!;
+      counts[slot]![code]! += 1;
     }
   }
-  return lists.map((repositories, slot) => {
+  const names = inScope.map((d) => d.name);
+  return codes.map((statuses, slot) => {
+    const repositories = new StatusList(names, statuses, reasons[slot]!);
     const n = counts[slot]!;
     const byStatus = emptyCounts();
     STATUSES.forEach((s, k) => (byStatus[s] = n[k]!));
@@ -96,7 +100,7 @@ function rollUpCheck(claim: ClaimSpec, check: CheckSpec, gathered: Gathered, org
   if (level === "org") {
     const result = orgResult?.checks.find((c) => c.checkId === check.id);
     const status: CheckStatus = result?.status ?? "unknown";
-    return { ...base, status, reason: result?.reason ?? "not judged", counts: emptyCounts(), repositories: [], evidence: result?.evidence ?? [] };
+    return { ...base, status, reason: result?.reason ?? "not judged", counts: emptyCounts(), repositories: StatusList.EMPTY, evidence: result?.evidence ?? [] };
   }
   const { repositories, counts, status } = gathered;
   // A repository check's evidence is each repository's, shown with the claim's evidence (`ClaimReport.evidence`).
@@ -113,9 +117,9 @@ function rollUpClaim(claim: ClaimSpec, slot: number, gathered: readonly Gathered
     return { ...base, status, counts, repositories };
   }
   // GitHub cannot show an `outside` claim: its status is the organisation's attested evidence or unknown, never its supporting checks.
-  if (claim.coverage === "outside") return { ...base, status: orgResult?.status ?? "unknown", counts: emptyCounts(), repositories: [] };
+  if (claim.coverage === "outside") return { ...base, status: orgResult?.status ?? "unknown", counts: emptyCounts(), repositories: StatusList.EMPTY };
   const deciding = checks.filter((c) => !c.supporting).map((c) => (c.status === "attested" ? "unknown" : c.status));
-  return { ...base, status: claimStatusFromChecks(deciding), counts: emptyCounts(), repositories: [] };
+  return { ...base, status: claimStatusFromChecks(deciding), counts: emptyCounts(), repositories: StatusList.EMPTY };
 }
 
 export type RollUpOptions = {

@@ -4,7 +4,7 @@ import { STATUSES } from "../../src/core/status.js";
 import { buildHistory } from "../../src/report/history.js";
 import { contentSecurityPolicy } from "../../src/report/html-assets.js";
 import { renderHtml, STATUS_SYMBOL, STATUS_WORD } from "../../src/report/html.js";
-import { buildReport, type Report } from "../../src/report/model.js";
+import { buildReport, StatusList, type Report } from "../../src/report/model.js";
 import { fact, orgRun, TEST_CLAIMS, TEST_JUDGES, TEST_OPTIONS } from "./fixtures.js";
 
 const count = (text: string, part: string) => text.split(part).length - 1;
@@ -47,7 +47,7 @@ describe("the HTML report", () => {
       ...base,
       org: `evil"><script>alert(1)</script>`,
       repositories: [...base.repositories, { name: "<b>x</b>", fullName: "octo-org/<b>x</b>", url: "javascript:alert(1)", inScope: false, reason: "<i>archived</i>" }],
-      claims: base.claims.map((c) => ({ ...c, repositories: c.repositories.map((r) => ({ ...r, reason: `<img src=x onerror=alert(1)> and \`code\`` })) })),
+      claims: base.claims.map((c) => ({ ...c, repositories: StatusList.of(c.repositories.map((r) => ({ ...r, reason: `<img src=x onerror=alert(1)> and \`code\`` }))) })),
     };
     const html = renderHtml(report);
     expect(html).not.toMatch(/<script>alert|<img src=x|<b>x<\/b>|<i>archived/);

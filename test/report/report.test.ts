@@ -53,7 +53,7 @@ describe("roll-up and narrative", () => {
     expect(c.status).toBe("not_applicable");
     expect(c.summary).toBe("no repository in scope");
     expect(c.narrative).toBe("No repository is in scope (1 out of scope, listed at the end of this report), so there is no repository evidence for this claim and it is reported as not applicable.");
-    expect(c.repositories).toEqual([]);
+    expect([...c.repositories]).toEqual([]);
     // The organisation claim is still judged once.
     expect(claim(report, "2.2.92").status).toBe("met");
     expect(renderMarkdown(report)).toContain("| [octo-org/legacy](https://github.com/octo-org/legacy) | archived |");
