@@ -31,6 +31,7 @@ import {
   installationPayload,
   installationRepositoriesPayload,
   pullRequestPayload,
+  pushPayload,
   repositoryEventPayload,
   type ListedRepo,
 } from "./payloads.js";
@@ -90,7 +91,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const budgets = new RateBudgets();
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: queue.backgroundBatch, ...deps.backfill } });
     backfills = backfiller;
-    const orgEvidence = new OrgEvidence();
+    const orgEvidence = new OrgEvidence(undefined, () => (deps.now?.() ?? new Date()).getTime());
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}) });
     const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
     guardProbotWebhooks(probot);
@@ -272,6 +273,14 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
       if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
+    });
+
+    // A configuration file the installation's assessments share may have changed: read it again.
+    probot.on("push", async (context) => {
+      const parsed = pushPayload.safeParse(context.payload);
+      if (!parsed.success) return;
+      const { installation, ref, repository } = parsed.data;
+      if (ref === `refs/heads/${repository.default_branch}`) orgEvidence.forgetConfigOf(installation.id, repository.owner.login, repository.name);
     });
 
     probot.on(["installation.created", "installation.new_permissions_accepted"], async (context) => {

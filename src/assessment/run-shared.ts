@@ -33,7 +33,7 @@ export function runReadsFor(client: GitHubClient, now: () => number = Date.now):
       let read = shared.teams.get(key);
       if (!read) {
         // Charged to the repository that asked first: the run's total is what GitHub charged.
-        read = readTeamRepositories(client, org);
+        read = readTeamRepositories(client, org, new Date(now()));
         shared.teams.set(key, read);
       }
       return read;
