@@ -237,6 +237,12 @@ export function alertCounts(alerts: z.infer<typeof alertsSchema>, now: Date, max
 
 async function readAlerts({ client, repo, now, config }: CollectContext): Promise<Finding> {
   const where: Where = { repo: repo.fullName, source: ALERTS_ROUTE, url: `${repo.htmlUrl}/security/secret-scanning`, observedAt: now.toISOString() };
+  // GitHub already said secret scanning is off, and documents its alerts route answering 404 for
+  // such a repository: asking would only spend a request on that 404.
+  if (repo.securityAndAnalysis?.secret_scanning?.status === "disabled") {
+    const source = `${repo.source ?? "GET /repos/{owner}/{repo}"} security_and_analysis`;
+    return unreadable("secrets.alerts", `secret scanning is disabled for this repository (${source}), so GitHub lists no alerts for it (${ALERTS_ROUTE} answers 404)`, { ...where, source });
+  }
   try {
     const { data } = await client.rest(ALERTS_ROUTE, { owner: repo.owner, repo: repo.name, state: "open", sort: "created", direction: "asc", per_page: ALERTS_PAGE }, alertsSchema);
     if (data === null) throw new Error("GitHub sent no body");

@@ -27,7 +27,7 @@ describe("a repository with 100 merged pull requests and 100 commits in the wind
   });
   afterAll(async () => sim?.stop());
 
-  it("costs 3 GraphQL points and at most 6 REST requests within a run, with all of its evidence", async () => {
+  it("costs 3 GraphQL points and 4 REST requests within a run, with all of its evidence", async () => {
     // One at a time, so that which repository pays for what the run reads once is known.
     const run = await runOrganisation({ octokit: withRunConfig(octokit, new RunConfigCache()), org: sim.model.org.login, concurrency: 1 });
     const repositories = run.assessment.repositories;
@@ -39,7 +39,10 @@ describe("a repository with 100 merged pull requests and 100 commits in the wind
       expect(value("ci.merged-green")).toBe(100);
       expect(value("commits.verified")).toEqual({ total: 100, verified: 100 });
       expect(value("commits.direct-pushes")).toBe(0);
-      expect(a.requests.rest).toBeLessThanOrEqual(6);
+      // Classic protection, the branch's rules, the Actions token settings, the list of workflows: the
+      // repository comes from the run's list, its own configuration file from the run's batched read,
+      // and no alerts are asked for where the list says secret scanning is off.
+      expect(a.requests.rest).toBe(4);
     }
     // The batched query (146 requests), then 69 commits with 26 pull requests (149 requests), then
     // 44 pull requests (133): one point each.
@@ -64,7 +67,10 @@ describe("a lone pull request's check run on a busy repository (the app, one web
   let sim: Simulator;
   let app: RunningApp;
   beforeAll(async () => {
-    sim = await startSimulator(parseScenario(busyScenario({ repos: 2, mergedPullRequests: 100 })), { latencyMs: 0 });
+    const scenario = busyScenario({ repos: 3, mergedPullRequests: 100 });
+    // The third has secret scanning on: its open alerts are read too.
+    scenario.repositories[2] = { ...scenario.repositories[2]!, secretScanning: true };
+    sim = await startSimulator(parseScenario(scenario), { latencyMs: 0 });
     app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false });
   });
   afterAll(async () => {
@@ -74,7 +80,7 @@ describe("a lone pull request's check run on a busy repository (the app, one web
 
   const snapshot = () => ({ rest: sim.stats.rest, graphql: sim.stats.graphql, points: sim.stats.graphqlCost, byRoute: { ...sim.stats.byRoute } });
 
-  it("costs 7 REST requests (6 without workflow files) and 3 points, the organisation's facts read once for the installation's hour", async () => {
+  it("costs 6 REST requests (7 with secret scanning on) and 3 points, the organisation's facts read once for the installation's hour", async () => {
     const installationId = sim.model.scenario.installation.id;
     const lone = async (name: string) => {
       const before = snapshot();
@@ -90,16 +96,26 @@ describe("a lone pull request's check run on a busy repository (the app, one web
 
     const first = await lone("busy-000");
     const second = await lone("busy-001");
-    for (const a of [first, second]) {
+    const scanned = await lone("busy-002");
+    for (const a of [first, second, scanned]) {
       expect(value(a, "reviews.merged-prs")?.value).toBe(100);
       expect(value(a, "ci.merged-green")?.value).toBe(100);
       expect(value(a, "commits.verified")?.value).toEqual({ total: 100, verified: 100 });
       expect(value(a, "access.team-grants")?.value).toEqual([]);
-      // The repository's own configuration file, the repository, classic protection, the branch's
-      // rules, the Actions token settings, the list of workflows (it has workflow files), open
-      // secret-scanning alerts; the batched query (146 requests) and two follow-up pages: a point each.
-      expect(a.stored.requests).toMatchObject({ rest: 7, graphql: 3, graphqlCost: 3 });
+      // The batched query (146 requests) and two follow-up pages: a point each.
+      expect(a.stored.requests).toMatchObject({ graphql: 3, graphqlCost: 3 });
     }
+    // The repository's own configuration file, the repository, classic protection, the branch's
+    // rules, the Actions token settings and the list of workflows (it has workflow files). Its open
+    // secret-scanning alerts are not asked for where the repository's answer says scanning is off.
+    for (const a of [first, second]) {
+      expect(a.stored.requests.rest).toBe(6);
+      expect(a.routes("GET /repos/{owner}/{repo}/secret-scanning/alerts")).toBe(0);
+      expect(value(a, "secrets.scanning")?.value).toBe(false);
+    }
+    expect(scanned.stored.requests.rest).toBe(7);
+    expect(scanned.routes("GET /repos/{owner}/{repo}/secret-scanning/alerts")).toBe(1);
+    expect(value(scanned, "secrets.alerts")?.value).toEqual({ open: 0, overdue: 0 });
     // The first of the hour also reads the organisation's facts, not charged to the repository: its
     // `.github` configuration file (REST), its settings, owners, members without 2FA and outside
     // collaborators (4 REST), and 3 GraphQL queries of a point each (single sign-on, outside access,
