@@ -65,6 +65,8 @@ export class OrgEvidence {
   private cached<K, T>(entries: Map<K, Entry<T>>, key: K, now: Date, fresh: boolean, read: () => Promise<T>, failed: (value: T) => boolean): Promise<T> {
     const known = entries.get(key);
     if (known && !fresh && now.getTime() - known.at < this.maxAgeMs) return known.value;
+    // Stale entries of installations that have not asked since are dropped, not kept until a restart.
+    for (const [k, e] of entries) if (now.getTime() - e.at >= this.maxAgeMs) entries.delete(k);
     const entry = { at: now.getTime(), value: read() };
     entries.set(key, entry);
     // A failed read must not be served from the cache.

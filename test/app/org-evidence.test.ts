@@ -41,6 +41,11 @@ describe("the installation's organisation-wide reads", () => {
     mockTeams();
     expect(await cache.teamRepositories(1, { client: testClient(), org: "octo-org", now: later(ORG_EVIDENCE_MAX_AGE_MS) })).toMatchObject({ readAt: later(ORG_EVIDENCE_MAX_AGE_MS).toISOString() });
     expect(nock.pendingMocks()).toEqual([]);
+    // The other installation's map, as old, was dropped then rather than kept: asked with an earlier
+    // clock, which a kept entry would still answer, it is read again.
+    mockTeams();
+    await cache.teamRepositories(2, { client: testClient(), org: "octo-org", now: later(ORG_EVIDENCE_MAX_AGE_MS / 2) });
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   it("does not keep a map that could not be read, and forgets one when told", async () => {
