@@ -64,7 +64,7 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
     config: config.config,
     now,
     orgFindings,
-    shared: { teamRepositories: (org) => deps.orgEvidence.teamRepositories(target.installationId, { client: orgClient, org, now }) },
+    shared: { teamRepositories: (org, at) => deps.orgEvidence.teamRepositories(target.installationId, { client: orgClient, org, now: at }) },
     ...(partial ? { collectors: COLLECTORS.filter((c) => refresh.includes(c.id)), carriedOver: previous.findings } : {}),
   });
   return { assessment, config };

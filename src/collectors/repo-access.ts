@@ -180,7 +180,7 @@ function teamGrantsOfOwner(owner: unknown, fullName: string): Read<"access.team-
 async function teamGrantsOfRun(ctx: CollectContext, owner: unknown): Promise<Read<"access.team-grants"> & { readAt?: string }> {
   if (typeof owner !== "object" || owner === null || !("__typename" in owner)) return { value: null, error: "GitHub's answer had no repository owner" };
   if (owner.__typename !== "Organization") return { value: [] };
-  const map = await ctx.run!.teamRepositories(ctx.repo.owner);
+  const map = await ctx.run!.teamRepositories(ctx.repo.owner, ctx.now);
   if ("error" in map) return { value: null, error: map.error };
   return { value: [...(map.grants.get(ctx.repo.fullName.toLowerCase()) ?? [])], readAt: map.readAt };
 }

@@ -68,8 +68,10 @@ describe("the organisation's teams, read once for a run", () => {
     const second = runReadsFor(client())!;
     const third = runReadsFor(client())!;
     mockTeams();
-    const [a, b] = await Promise.all([second.teamRepositories("octo-org"), third.teamRepositories("Octo-Org")]);
+    const [a, b] = await Promise.all([second.teamRepositories("octo-org", new Date("2026-11-24T09:00:00Z")), third.teamRepositories("Octo-Org", new Date("2026-11-24T09:05:00Z"))]);
     expect(a).toBe(b);
+    // Read when the first asked: that is when every repository's team grants were observed.
+    expect(a).toMatchObject({ readAt: "2026-11-24T09:00:00.000Z" });
     expect(nock.pendingMocks()).toEqual([]);
     // Another installation's Octokit starts a run of its own.
     expect(runReadsFor(new GitHubClient(new TestOctokit({ auth: "ghs_other" }) as unknown as OctokitLike))).toBeNull();
