@@ -14,7 +14,8 @@ import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Organisation evidence shared by replicas: read by one, served to the other within the hour, for
- * its own installation and organisation only; forgotten by either, never served again.
+ * its own installation and organisation only; forgotten by either, never served again. The teams'
+ * maps and configuration files each replica keeps itself are not served after either forgot them.
  */
 
 const NOW = new Date("2026-11-28T12:00:00Z");
@@ -64,7 +65,7 @@ function mockTeamMap(org: string): nock.Scope {
 
 const teamsOf = (org: string, now = NOW) => ({ client: testClient(), org, now });
 
-describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisation evidence on PostgreSQL", () => {
+describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisation evidence, teams' maps and configuration files on PostgreSQL", () => {
   let target: Awaited<ReturnType<typeof migratedReplicas>>;
   beforeAll(async () => {
     target = await migratedReplicas(3);
@@ -140,22 +141,6 @@ describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisati
     await b.get(6, ask("acme"));
     expect(github.reads).toHaveLength(4);
   });
-});
-
-describe.skipIf(skipPostgres("teams' maps and configuration files on PostgreSQL replicas"))("teams' maps and configuration files kept by PostgreSQL replicas", () => {
-  let target: Awaited<ReturnType<typeof migratedReplicas>>;
-  beforeAll(async () => {
-    target = await migratedReplicas(3);
-  });
-  afterAll(async () => {
-    await target?.drop();
-  });
-
-  function pair() {
-    const github = fakeGitHub();
-    const [a, b] = target.replicas.map((pool) => new PostgresOrgEvidence(drizzle(pool, { schema }), { read: github.read })) as [PostgresOrgEvidence, PostgresOrgEvidence];
-    return { github, a, b };
-  }
 
   /** The shared read of `key` through `evidence`'s configuration files for installation `id`, recorded in `reads`. */
   const configRead = async (evidence: PostgresOrgEvidence, id: number, key: string, reads: string[]) => (await evidence.configReads(id)).shared(key, async () => (reads.push(`${id} ${key}`), { kind: "absent" }));
