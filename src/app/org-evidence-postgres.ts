@@ -31,7 +31,7 @@ export type PostgresOrgEvidenceOptions = {
   maxAgeMs?: number;
   /** Reads the organisation's evidence from GitHub (by default every organisation collector). */
   read?: (read: OrgEvidenceRead) => Promise<Finding[]>;
-  /** Told when the evidence could be read but not kept: the read is still used, and asked again next time. */
+  /** Told when the evidence could be read but not kept, or the generation not read: GitHub's answer is still used, and asked again next time. */
   onError?: (error: unknown) => void;
   /** The clock this replica's kept configuration files age by (the app's own in tests). */
   clock?: () => number;
@@ -75,7 +75,7 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
   /**
    * This replica's copies of the installation's teams' maps and configuration files, once they are
    * known to have been read under the row's current generation (dropped first when they were not);
-   * null when the database cannot say, or answers with a generation older than one already seen.
+   * null when the database cannot say.
    */
   private async currentCopies(installationId: number): Promise<OrgEvidence | null> {
     let generation: number;
@@ -86,12 +86,12 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
       this.options.onError?.(error);
       return null;
     }
-    const held = this.copiesGeneration.get(installationId);
-    if (held === generation) return this.copies;
-    // An answer that left before a later one came back: serve nothing, and keep what the later one tagged.
-    if (held !== undefined && generation < held) return null;
-    this.copiesGeneration.set(installationId, generation);
-    await this.copies.forget(installationId);
+    // Any other generation drops the copies, an older one too (an answer overtaken by a later one):
+    // what is read next is tagged with it, and dropped again by the next ask that sees the later one.
+    if (this.copiesGeneration.get(installationId) !== generation) {
+      this.copiesGeneration.set(installationId, generation);
+      await this.copies.forget(installationId);
+    }
     return this.copies;
   }
 
