@@ -31,6 +31,7 @@ import {
   installationPayload,
   installationRepositoriesPayload,
   pullRequestPayload,
+  pushPayload,
   repositoryEventPayload,
   type ListedRepo,
 } from "./payloads.js";
@@ -38,7 +39,7 @@ import { StoredAnswerCache } from "../store/conditional-answers.js";
 import { unfinishedBackfill } from "../store/backfill-records.js";
 import type { Assessed, InstallationOctokit, PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions } from "./backfill.js";
-import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
+import { observeRateLimits, probeRateLimits } from "./rate-budget.js";
 import { checkRunData, defineRepositoryJobs } from "./repository-jobs.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
@@ -94,7 +95,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const concurrency = deps.concurrency ?? 4;
     const queue: JobQueue = deps.queue ?? new InProcessQueue(deps.store, log, concurrency, deps.sleep ? { sleep: deps.sleep } : {});
     jobs = queue;
-    const limits = deps.limits ?? sharedLimits(null);
+    const limits = deps.limits ?? sharedLimits(null, log, { clock: () => (deps.now?.() ?? new Date()).getTime() });
     const budgets = limits.rateBudgets;
     // Batches of a few times the background lane's concurrency: planned on fresh budget readings, and work for the same repository never waits long behind them.
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: BACKGROUND_BATCH_FACTOR * concurrency, ...deps.backfill } });
@@ -229,6 +230,14 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       if (ORG_EVIDENCE_EVENTS.has(context.name)) await orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
       if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
+    });
+
+    // A configuration file the installation's assessments share may have changed: read it again.
+    probot.on("push", async (context) => {
+      const parsed = pushPayload.safeParse(context.payload);
+      if (!parsed.success) return;
+      const { installation, ref, repository } = parsed.data;
+      if (ref === `refs/heads/${repository.default_branch}`) await orgEvidence.forgetConfigOf(installation.id, repository.owner.login, repository.name);
     });
 
     probot.on(["installation.created", "installation.new_permissions_accepted"], async (context) => {

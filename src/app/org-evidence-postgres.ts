@@ -2,9 +2,11 @@ import { and, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import { z } from "zod";
 import { assessOrganisation } from "../assessment/assess-org.js";
+import { readTeamRepositories, type TeamRepositories } from "../collectors/team-repositories.js";
+import { RunConfigCache } from "../config/config-cache.js";
 import { findingSchema, type Finding } from "../core/findings.js";
 import { orgEvidence } from "../store/schema-pg.js";
-import { ORG_EVIDENCE_MAX_AGE_MS, type OrgEvidenceCache, type OrgEvidenceRead } from "./org-evidence.js";
+import { ORG_EVIDENCE_MAX_AGE_MS, OrgEvidence, type OrgEvidenceCache, type OrgEvidenceRead, type TeamMapRead } from "./org-evidence.js";
 
 /*
  * Organisation evidence kept in PostgreSQL, so a read by one replica serves the pull requests
@@ -12,6 +14,14 @@ import { ORG_EVIDENCE_MAX_AGE_MS, type OrgEvidenceCache, type OrgEvidenceRead } 
  * about and when it was read: it serves only that installation, about that organisation, and
  * not once it is an hour old. Forgetting counts a generation up; a read that began before the
  * latest forget does not store its answer, so evidence an event made stale never comes back.
+ *
+ * The teams' map and the shared configuration files are larger and kept by each replica itself,
+ * tagged with the generation of the installation's row read before them. Each ask reads the
+ * row's generation first (a primary-key lookup) and drops this replica's copies when another
+ * replica forgot since, so no replica keeps using what any replica was told had changed. A push
+ * to a configuration repository forgets through the generation too: it is rare, and reading the
+ * organisation's evidence again then costs a few requests. When the database cannot answer, the
+ * copies are not served: the map and files are read from GitHub and kept nowhere.
  */
 
 type Db = NodePgDatabase<Record<string, unknown>>;
@@ -21,8 +31,10 @@ export type PostgresOrgEvidenceOptions = {
   maxAgeMs?: number;
   /** Reads the organisation's evidence from GitHub (by default every organisation collector). */
   read?: (read: OrgEvidenceRead) => Promise<Finding[]>;
-  /** Told when the evidence could be read but not kept: the read is still used, and asked again next time. */
+  /** Told when the evidence could be read but not kept, or the generation not read: GitHub's answer is still used, and asked again next time. */
   onError?: (error: unknown) => void;
+  /** The clock this replica's kept configuration files age by (the app's own in tests). */
+  clock?: () => number;
 };
 
 export class PostgresOrgEvidence implements OrgEvidenceCache {
@@ -30,6 +42,10 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
   private readonly reading = new Map<number, Promise<Finding[]>>();
   private readonly maxAgeMs: number;
   private readonly readFromGitHub: (read: OrgEvidenceRead) => Promise<Finding[]>;
+  /** This replica's teams' maps and configuration files (its organisation findings are unused: those are the row's). */
+  private readonly copies: OrgEvidence;
+  /** The generation of each installation's row this replica's copies of it were read under. */
+  private readonly copiesGeneration = new Map<number, number>();
 
   constructor(
     private readonly db: Db,
@@ -37,6 +53,46 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
   ) {
     this.maxAgeMs = options.maxAgeMs ?? ORG_EVIDENCE_MAX_AGE_MS;
     this.readFromGitHub = options.read ?? assessOrganisation;
+    this.copies = new OrgEvidence(this.maxAgeMs, options.clock);
+  }
+
+  async teamRepositories(installationId: number, read: TeamMapRead): Promise<TeamRepositories> {
+    const copies = await this.currentCopies(installationId);
+    return copies ? copies.teamRepositories(installationId, read) : readTeamRepositories(read.client, read.org, read.now);
+  }
+
+  async configReads(installationId: number): Promise<RunConfigCache> {
+    const copies = await this.currentCopies(installationId);
+    // Without the database the files are this assessment's own reads, kept for no other.
+    return copies ? copies.configReads(installationId) : new RunConfigCache(undefined, this.options.clock);
+  }
+
+  /** Every replica's copies of the installation go (whichever repository was pushed to), through the generation, with its organisation evidence. */
+  forgetConfigOf(installationId: number, _owner: string, _repo: string): Promise<void> {
+    return this.forget(installationId);
+  }
+
+  /**
+   * This replica's copies of the installation's teams' maps and configuration files, once they are
+   * known to have been read under the row's current generation (dropped first when they were not);
+   * null when the database cannot say.
+   */
+  private async currentCopies(installationId: number): Promise<OrgEvidence | null> {
+    let generation: number;
+    try {
+      const [row] = await this.db.select({ generation: orgEvidence.generation }).from(orgEvidence).where(eq(orgEvidence.installationId, installationId));
+      generation = row?.generation ?? 0;
+    } catch (error) {
+      this.options.onError?.(error);
+      return null;
+    }
+    // Any other generation drops the copies, an older one too (an answer overtaken by a later one):
+    // what is read next is tagged with it, and dropped again by the next ask that sees the later one.
+    if (this.copiesGeneration.get(installationId) !== generation) {
+      this.copiesGeneration.set(installationId, generation);
+      await this.copies.forget(installationId);
+    }
+    return this.copies;
   }
 
   async get(installationId: number, read: OrgEvidenceRead, options: { fresh?: boolean } = {}): Promise<Finding[]> {
@@ -75,6 +131,8 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
 
   async forget(installationId: number): Promise<void> {
     this.reading.delete(installationId);
+    this.copiesGeneration.delete(installationId);
+    await this.copies.forget(installationId);
     await this.db
       .insert(orgEvidence)
       .values({ installationId, generation: 1 })

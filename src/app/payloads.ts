@@ -20,6 +20,13 @@ export const pullRequestPayload = z.looseObject({
   pull_request: z.looseObject({ head: z.looseObject({ sha }) }),
 });
 
+/** A push: which branch of which repository moved (the configuration reads are of the default branch). */
+export const pushPayload = z.looseObject({
+  installation,
+  ref: z.string(),
+  repository: repository.extend({ default_branch: z.string().min(1) }),
+});
+
 export const checkSuitePayload = z.looseObject({
   installation,
   repository,

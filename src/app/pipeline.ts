@@ -41,10 +41,17 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
   // Any event may be the first the store sees of an installation (installed while the app was
   // down, a store restored from backup): register it before anything refers to it.
   await deps.store.ensureInstallation(target.installationId, target.owner);
-  const client = new GitHubClient(octokit, deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined);
-  const config = await loadRepoConfig(client, target.owner, target.repo, runConfigOf(octokit));
-  // Organisation reads are shared by the run and counted once, not against each repository.
-  const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: new GitHubClient(octokit), org: target.owner, config: config.config, now });
+  const conditional = deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined;
+  const client = new GitHubClient(octokit, conditional);
+  // Organisation reads are shared by the installation's assessments and counted once, not against
+  // each repository: its evidence, its teams, and the configuration files that are not the
+  // repository's own (a run's Octokit carries a cache of its own for those, charged as before).
+  const orgClient = new GitHubClient(octokit);
+  const runConfig = runConfigOf(octokit);
+  const config = runConfig
+    ? await loadRepoConfig(client, target.owner, target.repo, runConfig)
+    : await loadRepoConfig(client, target.owner, target.repo, await deps.orgEvidence.configReads(target.installationId), new GitHubClient(octokit, conditional));
+  const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: orgClient, org: target.owner, config: config.config, now });
   const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);
   const orgFindings = [...fromGitHub, ...(await auditFindings(deps.store, target.installationId, { now, since, org: target.owner })), ...(await accessReviewFindings(deps.store, target.installationId, { now, org: target.owner }))];
   const refresh = collectorsToRefresh(trigger.name.split(".")[0] ?? "");
@@ -57,6 +64,7 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
     config: config.config,
     now,
     orgFindings,
+    shared: { teamRepositories: (org, at) => deps.orgEvidence.teamRepositories(target.installationId, { client: orgClient, org, now: at }) },
     ...(partial ? { collectors: COLLECTORS.filter((c) => refresh.includes(c.id)), carriedOver: previous.findings } : {}),
   });
   return { assessment, config };

@@ -15,8 +15,11 @@ const REFRESH_BY_EVENT: Record<string, readonly string[]> = {
 /** Events recorded in the audit trail that also re-assess the repository they name. */
 export const REASSESSED_AFTER_AUDIT: ReadonlySet<string> = new Set(["deploy_key", "member", "team_add"]);
 
-/** Events after which organisation evidence read earlier (owners, members, teams, settings) may be stale. */
-export const ORG_EVIDENCE_EVENTS: ReadonlySet<string> = new Set(["member", "membership", "organization", "team", "team_add"]);
+/**
+ * Events after which organisation evidence read earlier (owners, members, teams, settings) may be
+ * stale. `repository` too: the team map is keyed by repository name, which a rename or transfer changes.
+ */
+export const ORG_EVIDENCE_EVENTS: ReadonlySet<string> = new Set(["member", "membership", "organization", "repository", "team", "team_add"]);
 
 /** Collector ids to re-read for an event; null means all of them. */
 export function collectorsToRefresh(event: string): readonly string[] | null {

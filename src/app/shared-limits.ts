@@ -23,15 +23,18 @@ export type SharedLimits = {
   orgEvidence: OrgEvidenceCache;
 };
 
-/** The limits kept through `pool` (PostgreSQL), or in this process when there is none. */
-export function sharedLimits(pool: pg.Pool | null, log?: Logger): SharedLimits {
-  if (!pool) return { rateBudgets: new RateBudgets(), orgEvidence: new OrgEvidence() };
+/**
+ * The limits kept through `pool` (PostgreSQL), or in this process when there is none. `clock` is
+ * what the kept configuration files age by (the app's injected clock in tests).
+ */
+export function sharedLimits(pool: pg.Pool | null, log?: Logger, options: { clock?: () => number } = {}): SharedLimits {
+  if (!pool) return { rateBudgets: new RateBudgets(), orgEvidence: new OrgEvidence(undefined, options.clock) };
   const db = drizzle(pool, { schema });
   // Neither failure loses what this process knows: it goes on with its own readings or its fresh read.
   const warn = (what: string) => (error: unknown) => log?.warn({ err: error instanceof Error ? error.message : String(error) }, `${what} could not be shared through the database`);
   return {
     contentBudgets: postgresContentBudgets(db),
     rateBudgets: new RateBudgets({ readings: new PostgresReadings(db), onError: warn("rate-limit readings") }),
-    orgEvidence: new PostgresOrgEvidence(db, { onError: warn("organisation evidence") }),
+    orgEvidence: new PostgresOrgEvidence(db, { onError: warn("organisation evidence"), ...(options.clock ? { clock: options.clock } : {}) }),
   };
 }

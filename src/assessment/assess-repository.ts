@@ -4,7 +4,7 @@ import { runReadsFor } from "./run-shared.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { COLLECTORS } from "../collectors/index.js";
 import { readRepository, REPOSITORY_ROUTE, type ListedRepository } from "../collectors/repository.js";
-import type { CollectContext, Collector, RepoRef } from "../collectors/types.js";
+import type { CollectContext, Collector, RepoRef, RunReads } from "../collectors/types.js";
 import { evaluateClaims } from "../evaluation/evaluate.js";
 import type { ClaimResult } from "../evaluation/types.js";
 import { explainReadFailure, GitHubReadError, RateLimitedError, type GitHubClient, type GraphqlFieldError, type RequestCounts } from "../github/client.js";
@@ -97,10 +97,15 @@ export type AssessInput = {
   carriedOver?: readonly Finding[];
   /** The repository as the run's list of the organisation's repositories gave it: read from there while fresh. */
   listed?: ListedRepository;
+  /**
+   * Organisation-wide reads kept beyond this assessment (the app's, per installation): used instead
+   * of a run's (run-shared.ts), and the batched query leaves out what they read.
+   */
+  shared?: RunReads;
 };
 
 /** Reads one repository's evidence and judges every claim on it. Never throws for GitHub failures. */
-export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS, orgFindings = [], carriedOver = [], listed }: AssessInput): Promise<Assessment> {
+export async function assessRepository({ client, owner, name, config, now = new Date(), collectors = COLLECTORS, orgFindings = [], carriedOver = [], listed, shared }: AssessInput): Promise<Assessment> {
   const startedAt = new Date().toISOString();
   const finish = (repo: RepoRef | null, scope: RepoScope, findings: Finding[], results: ClaimResult[]): Assessment => ({
     owner,
@@ -133,7 +138,7 @@ export async function assessRepository({ client, owner, name, config, now = new 
   const since = new Date(now.getTime() - config.windowDays * 86_400_000);
   // The batched query and the collectors' own REST reads go out together: an assessment costs
   // about one round trip per collector, not one after another. Results keep the collectors' order.
-  const run = runReadsFor(client);
+  const run = shared ?? runReadsFor(client);
   const batched = readRepositoryData(client, repo, collectors, since, run !== null);
   const collected = await Promise.all(
     collectors.map(async (collector) => {

@@ -28,12 +28,12 @@ export function runReadsFor(client: GitHubClient, now: () => number = Date.now):
   if (run.repositories < 2) return null;
   const shared = run;
   return {
-    teamRepositories(org) {
+    teamRepositories(org, at) {
       const key = org.toLowerCase();
       let read = shared.teams.get(key);
       if (!read) {
         // Charged to the repository that asked first: the run's total is what GitHub charged.
-        read = readTeamRepositories(client, org);
+        read = readTeamRepositories(client, org, at);
         shared.teams.set(key, read);
       }
       return read;

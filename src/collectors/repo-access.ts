@@ -173,13 +173,16 @@ function teamGrantsOfOwner(owner: unknown, fullName: string): Read<"access.team-
   return teamGrants(owner.acc_teams, fullName);
 }
 
-/** Within a run: this repository's entry in the organisation's team map, read once for the run. */
-async function teamGrantsOfRun(ctx: CollectContext, owner: unknown): Promise<Read<"access.team-grants">> {
+/**
+ * Within a run: this repository's entry in the organisation's team map, read once for the run (or,
+ * in the app, for the installation's hour), with the time that map was read.
+ */
+async function teamGrantsOfRun(ctx: CollectContext, owner: unknown): Promise<Read<"access.team-grants"> & { readAt?: string }> {
   if (typeof owner !== "object" || owner === null || !("__typename" in owner)) return { value: null, error: "GitHub's answer had no repository owner" };
   if (owner.__typename !== "Organization") return { value: [] };
-  const map = await ctx.run!.teamRepositories(ctx.repo.owner);
+  const map = await ctx.run!.teamRepositories(ctx.repo.owner, ctx.now);
   if ("error" in map) return { value: null, error: map.error };
-  return { value: [...(map.grants.get(ctx.repo.fullName.toLowerCase()) ?? [])] };
+  return { value: [...(map.grants.get(ctx.repo.fullName.toLowerCase()) ?? [])], readAt: map.readAt };
 }
 
 /** Pure: titles of deploy keys that can push. A longer list than read could hide one only when none was found. */
@@ -234,6 +237,12 @@ export function alertCounts(alerts: z.infer<typeof alertsSchema>, now: Date, max
 
 async function readAlerts({ client, repo, now, config }: CollectContext): Promise<Finding> {
   const where: Where = { repo: repo.fullName, source: ALERTS_ROUTE, url: `${repo.htmlUrl}/security/secret-scanning`, observedAt: now.toISOString() };
+  // GitHub already said secret scanning is off, and documents its alerts route answering 404 for
+  // such a repository: asking would only spend a request on that 404.
+  if (repo.securityAndAnalysis?.secret_scanning?.status === "disabled") {
+    const source = `${repo.source ?? "GET /repos/{owner}/{repo}"} security_and_analysis`;
+    return unreadable("secrets.alerts", `secret scanning is disabled for this repository (${source}), so GitHub lists no alerts for it (${ALERTS_ROUTE} answers 404)`, { ...where, source });
+  }
   try {
     const { data } = await client.rest(ALERTS_ROUTE, { owner: repo.owner, repo: repo.name, state: "open", sort: "created", direction: "asc", per_page: ALERTS_PAGE }, alertsSchema);
     if (data === null) throw new Error("GitHub sent no body");
@@ -287,8 +296,8 @@ async function fromFragment(ctx: CollectContext): Promise<Finding[]> {
   const envRefused = fieldError(ctx.repositoryErrors, "repository", "acc_environments");
   const env = envRefused ? null : environments(await allEnvironments(ctx, data.acc_environments));
   const teamsHint = "the organisation 'Members: read' permission";
-  const teams = ctx.run
-    ? await (async (): Promise<Read<"access.team-grants">> => {
+  const teams: Read<"access.team-grants"> & { readAt?: string } = ctx.run
+    ? await (async (): Promise<Read<"access.team-grants"> & { readAt?: string }> => {
         const refused = fieldError(ctx.repositoryErrors, "repository", "acc_owner");
         if (refused) return { value: null, error: `${refused}; the app may lack ${teamsHint}` };
         const read = await teamGrantsOfRun(ctx, data.acc_owner);
@@ -298,7 +307,8 @@ async function fromFragment(ctx: CollectContext): Promise<Finding[]> {
   const envError = `${envRefused}; the app may lack the 'Actions: read' or 'Deployments: read' repository permission`;
   return [
     toFinding("access.individual-grants", field(ctx, ["acc_direct"], "the 'Metadata: read' repository permission or push access", () => individualGrants(data.acc_direct)), at("collaborators(affiliation: DIRECT)", "access")),
-    toFinding("access.team-grants", teams, at("owner.teams.repositories", "access")),
+    // A team map read earlier (once for the run or the installation's hour) was observed then, not now.
+    toFinding("access.team-grants", teams, { ...at("owner.teams.repositories", "access"), ...(teams.readAt ? { observedAt: teams.readAt } : {}) }),
     toFinding("deploy-keys.write", field(ctx, ["acc_deployKeys"], ADMIN_PERMISSION, () => writeDeployKeys(data.acc_deployKeys)), at("deployKeys", "keys")),
     toFinding("environments.names", env ? env.names : { value: null, error: envError }, envWhere),
     toFinding("environments.unguarded", env ? env.unguarded : { value: null, error: envError }, envWhere),

@@ -58,11 +58,15 @@ const teamsSchema = z.looseObject({
 const teamPageSchema = z.looseObject({ organization: z.looseObject({ team: z.looseObject({ repositories: repositoryPage }).nullable() }).nullable() });
 
 export type TeamGrant = FindingValue<"access.team-grants">[number];
-/** Team grants by repository (`owner/name`, lower case); or why the organisation's teams could not be read. */
-export type TeamRepositories = { grants: ReadonlyMap<string, TeamGrant[]> } | { error: string };
+/**
+ * Team grants by repository (`owner/name`, lower case), with when the read began (the time a team
+ * grant taken from it was observed); or why the organisation's teams could not be read.
+ */
+export type TeamRepositories = { grants: ReadonlyMap<string, TeamGrant[]>; readAt: string } | { error: string };
 
 /** Every team of `org` with every repository it can reach, paging both connections. */
-export async function readTeamRepositories(client: GitHubClient, org: string): Promise<TeamRepositories> {
+export async function readTeamRepositories(client: GitHubClient, org: string, now: Date = new Date()): Promise<TeamRepositories> {
+  const readAt = now.toISOString();
   const grants = new Map<string, TeamGrant[]>();
   const add = (team: string, edges: z.infer<typeof repositoryPage>["edges"]) => {
     for (const e of edges) {
@@ -94,7 +98,7 @@ export async function readTeamRepositories(client: GitHubClient, org: string): P
           page = repositories;
         }
       }
-      if (!teams.pageInfo.hasNextPage || !teams.pageInfo.endCursor) return { grants };
+      if (!teams.pageInfo.hasNextPage || !teams.pageInfo.endCursor) return { grants, readAt };
       cursor = teams.pageInfo.endCursor;
     }
   } catch (error) {

@@ -45,8 +45,8 @@ export type CollectContext = {
   run?: RunReads;
 };
 
-/** Reads a run makes once for all its repositories. */
-export type RunReads = { teamRepositories(org: string): Promise<TeamRepositories> };
+/** Reads a run makes once for all its repositories; `now` is the asking assessment's, the read's time if it is the first. */
+export type RunReads = { teamRepositories(org: string, now: Date): Promise<TeamRepositories> };
 
 /**
  * One evidence source. `produces` is a promise to the evaluator: every id listed comes back,

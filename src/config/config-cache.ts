@@ -66,6 +66,12 @@ export class RunConfigCache {
     return read.then((m) => m.get(repo.toLowerCase()));
   }
 
+  /** Forgets the shared reads of `owner/repo`'s files (keys `owner/repo:path`), which a push may have changed. */
+  forgetRepository(owner: string, repo: string): void {
+    const prefix = `${owner}/${repo}:`.toLowerCase();
+    for (const key of this.reads.keys()) if (key.startsWith(prefix)) this.reads.delete(key);
+  }
+
   /** The outcome of `read` for `key`, asked once for the run while it is fresh. */
   shared<T>(key: string, read: () => Promise<T>): Promise<T> {
     const now = this.clock();

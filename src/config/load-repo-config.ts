@@ -180,16 +180,17 @@ async function readOwnFile(client: GitHubClient, own: ConfigLocation, shared: Ru
  * repositories. Each `_extends` is checked before anything is requested for it, and one that
  * names a file that cannot be read is a problem: otherwise the file's own settings would apply
  * without the defaults its author built them on. Any problem means the defaults are used and the
- * check run names the problem.
+ * check run names the problem. `sharedClient` reads (and counts) the files `shared` keeps for
+ * more than this repository.
  */
-export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string, shared?: RunConfigCache): Promise<ConfigOutcome> {
+export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string, shared?: RunConfigCache, sharedClient: GitHubClient = client): Promise<ConfigOutcome> {
   const own: ConfigLocation = { owner, repo, path: CONFIG_PATH };
   // Files of other repositories (the organisation's, what `_extends` names) are the same for every
   // repository of a run: read once when the run shares them, and counted against the first.
   const isShared = (location: ConfigLocation) => location !== own || repo.toLowerCase() === ORG_CONFIG_REPO;
   const read = (location: ConfigLocation) =>
     shared && isShared(location)
-      ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(client, location))
+      ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(sharedClient, location))
       : location === own
         ? readOwnFile(client, own, shared)
         : readConfigFile(client, location);

@@ -2,7 +2,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CHECK_RUN_NAME } from "../../src/render/check-run.js";
 import { captureCheckRuns, mockConfig, mockInstallationToken, mockNoConfig, mockRepository, mockWorkflowTokenSettings, API } from "../helpers/github-api.js";
-import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
+import { mockOrganisationEvidence, mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { example } from "../helpers/openapi-examples.js";
 import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
@@ -45,6 +45,7 @@ describe("pull request → check run", () => {
     const payload = prOpened();
     mockInstallationToken(payload.installation.id);
     mockOrganisationEvidence(OWNER);
+    mockOrganisationTeams();
     mockRepositoryEvidence(OWNER, REPO, { protection: strongProtection() });
     const runs = captureCheckRuns(OWNER, REPO);
 
@@ -78,7 +79,12 @@ describe("pull request → check run", () => {
     expect(stored!.conclusion).toBe("neutral");
     expect(stored!.findings.find((f) => f.id === "branch-protection.pr-required")?.value).toBe(true);
     expect(stored!.results.find((r) => r.claimId === "2.2.2")?.status).toBe("partial");
-    expect(stored!.requests).toMatchObject({ rest: 7, graphql: 1 });
+    // The organisation's teams come from the installation's shared reads, not the batched query.
+    expect(stored!.findings.find((f) => f.id === "access.team-grants")?.value).toEqual([]);
+    // The repository's own configuration file, the repository, classic protection, the branch's
+    // rules, the Actions token settings, secret-scanning alerts. The organisation's `.github` file
+    // is read as one of the installation's shared reads, not charged to this repository.
+    expect(stored!.requests).toMatchObject({ rest: 6, graphql: 1 });
   });
 
   it("processes a redelivered webhook once", async () => {

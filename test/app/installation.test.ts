@@ -72,12 +72,14 @@ describe("installation and protection events", () => {
     mockRepositoryEvidence(owner, repo);
     await app.deliver("branch_protection_rule", payload, "first");
 
-    mockRepositoryEvidence(owner, repo, { protection: example("branch-protection"), protectionOnly: true });
+    // The organisation's `.github` file read by the first is the installation's shared read: only the repository's own is asked again.
+    mockRepositoryEvidence(owner, repo, { protection: example("branch-protection"), protectionOnly: true, config: "run" });
     await app.deliver("branch_protection_rule", { ...payload, action: "edited" }, "second");
 
     expect(nock.pendingMocks()).toEqual([]);
     const [latest, first] = await app.store.assessments(payload.installation.id, `${owner}/${repo}`);
-    expect(latest!.requests).toMatchObject({ rest: 5, graphql: 0 });
+    // Its own configuration file, the repository, classic protection and the branch rules.
+    expect(latest!.requests).toMatchObject({ rest: 4, graphql: 0 });
     expect(latest!.findings.find((f) => f.id === "branch-protection.pr-required")?.value).toBe(true);
     const carried = latest!.findings.find((f) => f.id === "reviews.merged-prs");
     expect(carried).toEqual(first!.findings.find((f) => f.id === "reviews.merged-prs"));

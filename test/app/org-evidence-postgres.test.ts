@@ -1,4 +1,5 @@
 import { drizzle } from "drizzle-orm/node-postgres";
+import nock from "nock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresOrgEvidence } from "../../src/app/org-evidence-postgres.js";
 import type { OrgEvidenceRead } from "../../src/app/org-evidence.js";
@@ -7,11 +8,14 @@ import type { Finding } from "../../src/core/findings.js";
 import type { GitHubClient } from "../../src/github/client.js";
 import { postgresPool } from "../../src/store/postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
+import { testClient } from "../helpers/collect.js";
+import { API } from "../helpers/github-api.js";
 import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Organisation evidence shared by replicas: read by one, served to the other within the hour, for
- * its own installation and organisation only; forgotten by either, never served again.
+ * its own installation and organisation only; forgotten by either, never served again. The teams'
+ * maps and configuration files each replica keeps itself are not served after either forgot them.
  */
 
 const NOW = new Date("2026-11-28T12:00:00Z");
@@ -51,7 +55,17 @@ function fakeGitHub() {
 
 const ask = (org: string, now = NOW): OrgEvidenceRead => ({ client: {} as GitHubClient, org, config: DEFAULT_CONFIG, now });
 
-describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisation evidence on PostgreSQL", () => {
+/** GitHub's answer to the next teams' map query about `org`: one team, `core`, writing to `org/api`. */
+function mockTeamMap(org: string): nock.Scope {
+  const body = { data: { rateLimit: { cost: 1, remaining: 4990, resetAt: "2026-11-28T13:00:00Z" }, organization: { teams: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ slug: "core", repositories: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ permission: "WRITE", node: { nameWithOwner: `${org}/api` } }] } }] } } } };
+  return nock(API)
+    .post("/graphql", (b: { query: string; variables?: { org?: string } }) => b.query.includes("query claimcheckTeamRepositories(") && b.variables?.org === org)
+    .reply(200, body);
+}
+
+const teamsOf = (org: string, now = NOW) => ({ client: testClient(), org, now });
+
+describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisation evidence, teams' maps and configuration files on PostgreSQL", () => {
   let target: Awaited<ReturnType<typeof migratedReplicas>>;
   beforeAll(async () => {
     target = await migratedReplicas(3);
@@ -126,5 +140,89 @@ describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisati
     await underWay;
     await b.get(6, ask("acme"));
     expect(github.reads).toHaveLength(4);
+  });
+
+  /** The shared read of `key` through `evidence`'s configuration files for installation `id`, recorded in `reads`. */
+  const configRead = async (evidence: PostgresOrgEvidence, id: number, key: string, reads: string[]) => (await evidence.configReads(id)).shared(key, async () => (reads.push(`${id} ${key}`), { kind: "absent" }));
+
+  it("reads a replica's teams' map again once another replica was told the teams changed", async () => {
+    const { a, b } = pair();
+    mockTeamMap("acme");
+    const first = await a.teamRepositories(11, teamsOf("acme"));
+    expect("grants" in first && first.grants.get("acme/api")).toEqual([{ team: "core", permission: "write" }]);
+    // Kept by replica A: no request.
+    expect(await a.teamRepositories(11, teamsOf("acme"))).toBe(first);
+    expect(nock.pendingMocks()).toEqual([]);
+
+    // Replica B receives `team_add`: A's next ask reads GitHub again.
+    await b.forget(11);
+    const again = mockTeamMap("acme");
+    const second = await a.teamRepositories(11, teamsOf("acme"));
+    expect(again.isDone()).toBe(true);
+    expect(second).not.toBe(first);
+    // And keeps that one.
+    expect(await a.teamRepositories(11, teamsOf("acme"))).toBe(second);
+  });
+
+  it("reads a replica's configuration file again once another replica saw a push to its repository", async () => {
+    const { github, a, b } = pair();
+    const reads: string[] = [];
+    const file = "acme/.github:.github/claimcheck.yml";
+    await a.get(12, ask("acme"));
+    await configRead(a, 12, file, reads);
+    await configRead(a, 12, file, reads);
+    expect(reads).toEqual([`12 ${file}`]);
+    // A push to the organisation's `.github` repository reaches replica B.
+    await b.forgetConfigOf(12, "acme", ".github");
+    await configRead(a, 12, file, reads);
+    expect(reads).toEqual([`12 ${file}`, `12 ${file}`]);
+    // Through the installation's generation: its organisation evidence is read again too.
+    await a.get(12, ask("acme"));
+    expect(github.reads).toEqual(["acme", "acme"]);
+  });
+
+  it("keeps each installation's maps and files to itself, and forgetting one leaves the other's", async () => {
+    const { a, b } = pair();
+    const reads: string[] = [];
+    mockTeamMap("first");
+    mockTeamMap("second");
+    const firstMap = await a.teamRepositories(21, teamsOf("first"));
+    const secondMap = await a.teamRepositories(22, teamsOf("second"));
+    expect("grants" in secondMap && [...secondMap.grants.keys()]).toEqual(["second/api"]);
+    await configRead(a, 21, "first/.github:.github/claimcheck.yml", reads);
+    await configRead(a, 22, "first/.github:.github/claimcheck.yml", reads);
+    // The same file asked by two installations is read for each.
+    expect(reads).toEqual(["21 first/.github:.github/claimcheck.yml", "22 first/.github:.github/claimcheck.yml"]);
+
+    await b.forget(21);
+    await b.forgetConfigOf(21, "first", ".github");
+    expect(await a.teamRepositories(22, teamsOf("second"))).toBe(secondMap);
+    await configRead(a, 22, "first/.github:.github/claimcheck.yml", reads);
+    expect(reads).toHaveLength(2);
+    mockTeamMap("first");
+    expect(await a.teamRepositories(21, teamsOf("first"))).not.toBe(firstMap);
+    await configRead(a, 21, "first/.github:.github/claimcheck.yml", reads);
+    expect(reads).toHaveLength(3);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("serves no kept map or file when the database cannot answer, and reads them from GitHub", async () => {
+    const closed = postgresPool(target.url, { options: `-c search_path=${target.schema}` });
+    const errors: unknown[] = [];
+    const evidence = new PostgresOrgEvidence(drizzle(closed, { schema }), { onError: (error) => errors.push(error) });
+    mockTeamMap("acme");
+    const kept = await evidence.teamRepositories(31, teamsOf("acme"));
+    const reads: string[] = [];
+    await configRead(evidence, 31, "acme/.github:.github/claimcheck.yml", reads);
+    await closed.end();
+    // The database is gone: both are read again, each time.
+    for (let i = 0; i < 2; i++) {
+      mockTeamMap("acme");
+      expect(await evidence.teamRepositories(31, teamsOf("acme"))).not.toBe(kept);
+      await configRead(evidence, 31, "acme/.github:.github/claimcheck.yml", reads);
+    }
+    expect(reads).toHaveLength(3);
+    expect(errors).toHaveLength(4);
+    expect(nock.pendingMocks()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
-import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
+import { mockOrganisationEvidence, mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { example } from "../helpers/openapi-examples.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
@@ -28,6 +28,7 @@ describe("documented check run example", () => {
     protection.allow_deletions.enabled = false;
     mockInstallationToken(payload.installation.id);
     mockOrganisationEvidence("Codertocat");
+    mockOrganisationTeams();
     mockRepositoryEvidence("Codertocat", "Hello-World", { protection: protection });
     const runs = captureCheckRuns("Codertocat", "Hello-World");
     await app.deliver("pull_request", payload);

@@ -6,7 +6,7 @@ import { OrgEvidence } from "../../src/app/org-evidence.js";
 import { PostgresOrgEvidence } from "../../src/app/org-evidence-postgres.js";
 import { sharedLimits } from "../../src/app/shared-limits.js";
 import * as schema from "../../src/store/schema-pg.js";
-import { captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
+import { API, captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
 import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 import { testApp } from "../helpers/probot.js";
 import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
@@ -63,6 +63,42 @@ describe.skipIf(skipPostgres("limits shared by replicas"))("the app's limits sha
       expect(stored!.findings.find((f) => f.id === "org.owners")).toMatchObject({ value: ["mona"] });
       const [writes] = await drizzle(target.pool, { schema }).select({ n: count() }).from(schema.contentWrites).where(eq(schema.contentWrites.installationId, installationId));
       expect(writes?.n).toBe(2);
+    } finally {
+      await Promise.all([a.store.close(), b.store.close()]);
+    }
+  });
+
+  it("make every replica read the organisation's configuration file again after a push to it reached one of them", async () => {
+    const [limitsA, limitsB] = target.replicas.map((pool) => sharedLimits(pool));
+    const [a, b] = [await testApp({ limits: limitsA! }), await testApp({ limits: limitsB! })];
+    try {
+      const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
+      const installationId = payload.installation.id + 1;
+      const pr = { ...payload, installation: { ...payload.installation, id: installationId } };
+      const push = { ...webhookExample("push", null), ref: "refs/heads/main", installation: pr.installation, repository: { ...payload.repository, name: ".github", full_name: `${OWNER}/.github`, default_branch: "main" } };
+      const runs: ReturnType<typeof captureCheckRuns>[] = [];
+
+      // Replica A reads the organisation's file (there is none), then serves it from its copy.
+      mockInstallationToken(installationId);
+      mockOrganisationEvidence(OWNER);
+      mockRepositoryEvidence(OWNER, REPO);
+      runs.push(captureCheckRuns(OWNER, REPO));
+      await a.deliver("pull_request", pr);
+      mockRepositoryEvidence(OWNER, REPO, { config: "run" });
+      runs.push(captureCheckRuns(OWNER, REPO));
+      await a.deliver("pull_request", pr);
+      expect(nock.pendingMocks()).toEqual([]);
+
+      // The push reaches replica B only; A's next check run reads the new file (and the organisation's evidence).
+      await b.deliver("push", push);
+      mockOrganisationEvidence(OWNER);
+      mockRepositoryEvidence(OWNER, REPO, { config: "run" });
+      nock(API).get(`/repos/${OWNER}/.github/contents/.github%2Fclaimcheck.yml`).reply(200, "mode: enforce\n", { "content-type": "application/vnd.github.v3.raw; charset=utf-8" });
+      runs.push(captureCheckRuns(OWNER, REPO));
+      await a.deliver("pull_request", pr);
+      expect(nock.pendingMocks()).toEqual([]);
+      // Enforcing now, as the new file says: the gaps fail the check.
+      expect(runs.map((run) => run[0]?.conclusion)).toEqual(["neutral", "neutral", "failure"]);
     } finally {
       await Promise.all([a.store.close(), b.store.close()]);
     }

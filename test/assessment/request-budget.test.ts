@@ -4,7 +4,7 @@ import { API, captureCheckRuns, mockInstallationToken } from "../helpers/github-
 import type { GraphqlRequest } from "../helpers/graphql.js";
 import { checkRollup } from "../helpers/repository-graphql.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
-import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
+import { mockOrganisationEvidence, mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
 /*
@@ -14,8 +14,9 @@ import { webhookExample } from "../helpers/webhooks.js";
  * queries of at most 149 requests each (one point each) read exactly those, the commits' page and
  * the pull requests' sharing the first: 3 GraphQL requests. (What GitHub charges for them in points
  * is measured against the simulator, which applies GitHub's cost formula: test/e2e/real-world-configs.)
- * Organisation evidence is read once per run and is not part of a repository's count. This counts
- * requests; it does not time anything.
+ * Organisation evidence is read once per run and is not part of a repository's count; in the app,
+ * neither are the organisation's teams nor its `.github` configuration file, which an installation's
+ * assessments share (app/org-evidence.ts). This counts requests; it does not time anything.
  */
 
 const NOW = new Date("2026-11-24T09:30:00Z");
@@ -83,6 +84,7 @@ describe("requests per repository assessment", () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
     mockInstallationToken(payload.installation.id);
     mockOrganisationEvidence("Codertocat");
+    mockOrganisationTeams();
     const prs = Array.from({ length: 100 }, (_, i) => mergedPr(i + 1));
     const commits = Array.from({ length: 100 }, (_, i) => commit(i));
     mockRepositoryEvidence("Codertocat", "Hello-World", {
@@ -113,9 +115,11 @@ describe("requests per repository assessment", () => {
     ]);
     expect(pages[1]!.variables).not.toHaveProperty("histFirst");
     const { rest, graphql } = stored!.requests;
-    // Configuration (repository and organisation .github), the repository, classic protection,
-    // the rules that apply, Actions token settings, secret-scanning alerts.
-    expect(rest).toBe(7);
+    expect(stored!.findings.find((f) => f.id === "access.team-grants")?.value).toEqual([]);
+    // The repository's own configuration file, the repository, classic protection, the rules that
+    // apply, Actions token settings, secret-scanning alerts. The organisation's `.github` file (read
+    // as the repository has none) is one of the installation's shared reads, as its teams are.
+    expect(rest).toBe(6);
     expect(graphql).toBe(3);
   });
 
@@ -123,6 +127,7 @@ describe("requests per repository assessment", () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
     mockInstallationToken(payload.installation.id);
     mockOrganisationEvidence("Codertocat");
+    mockOrganisationTeams();
     const prs = Array.from({ length: 40 }, (_, i) => mergedPr(i + 1));
     const old = { updatedAt: new Date(NOW.getTime() - 200 * 86_400_000).toISOString() };
     mockRepositoryEvidence("Codertocat", "Hello-World", {
@@ -140,13 +145,14 @@ describe("requests per repository assessment", () => {
     expect(stored!.findings.find((f) => f.id === "reviews.merged-prs")?.value).toBe(40);
     // 9 left in the window, and one past it to show where the window ends (the list gives no numbers).
     expect(prPage[0]!.variables).toMatchObject({ prFirst: 10 });
-    expect(stored!.requests).toMatchObject({ rest: 7, graphql: 2 });
+    expect(stored!.requests).toMatchObject({ rest: 6, graphql: 2 });
   });
 
   it("adds one request, GitHub's list of workflows and their state, when the repository has workflow files", async () => {
     const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
     mockInstallationToken(payload.installation.id);
     mockOrganisationEvidence("Codertocat");
+    mockOrganisationTeams();
     const ci = "on: pull_request\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n";
     mockRepositoryEvidence("Codertocat", "Hello-World", {
       graphql: { wf_workflows: { entries: [{ name: "ci.yml", path: ".github/workflows/ci.yml", type: "blob", mode: 33188, object: { text: ci, byteSize: ci.length, isBinary: false, isTruncated: false } }] } },
@@ -158,6 +164,6 @@ describe("requests per repository assessment", () => {
 
     const [stored] = await app.store.assessments(payload.installation.id, "Codertocat/Hello-World");
     expect(stored!.findings.find((f) => f.id === "ci.test-workflows")?.value).toEqual([".github/workflows/ci.yml"]);
-    expect(stored!.requests).toMatchObject({ rest: 8, graphql: 1 });
+    expect(stored!.requests).toMatchObject({ rest: 7, graphql: 1 });
   });
 });

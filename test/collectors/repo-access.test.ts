@@ -1,7 +1,9 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { environments, individualGrants, repoAccessCollector, REPO_ACCESS_FINDINGS, securityFeature, teamGrants, writeDeployKeys } from "../../src/collectors/repo-access.js";
+import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { findingSchema, type Finding } from "../../src/core/findings.js";
+import { evaluateClaims } from "../../src/evaluation/evaluate.js";
 import { buildRepositoryQuery } from "../../src/github/repository-query.js";
 import { collectContext, NOW, testRepo } from "../helpers/collect.js";
 import { API } from "../helpers/github-api.js";
@@ -151,6 +153,21 @@ describe("repoAccessCollector", () => {
     expect(byId(findings, "secrets.alerts")).toMatchObject({ value: null, error: expect.stringContaining("Secret scanning alerts: read") });
     expect(byId(findings, "secrets.scanning")).toMatchObject({ value: null, error: expect.stringContaining("security_and_analysis") });
     expect(byId(findings, "access.individual-grants").value).toEqual([{ login: "contractor", permission: "write" }]);
+  });
+
+  it("does not ask for the alerts of a repository GitHub says has secret scanning off: the judge finds the gap on that alone", async () => {
+    // No alerts mock: nock refuses any request, so one made would show as a network error.
+    const off = { secret_scanning: { status: "disabled" }, secret_scanning_push_protection: { status: "disabled" } };
+    const findings = await repoAccessCollector.collect(collectContext({ repo: testRepo({ securityAndAnalysis: off }), repositoryData }));
+    expect(byId(findings, "secrets.scanning").value).toBe(false);
+    expect(byId(findings, "secrets.alerts")).toMatchObject({ value: null, source: "GET /repos/{owner}/{repo} security_and_analysis", error: expect.stringContaining("secret scanning is disabled") });
+    const check = evaluateClaims(findings, DEFAULT_CONFIG).find((c) => c.claimId === "2.1.4")?.checks.find((c) => c.checkId === "secret-scanning");
+    expect(check).toMatchObject({ status: "gap", reason: expect.stringContaining("secret scanning is off") });
+    // Not disclosed is not off: then the alerts are asked for.
+    const alerts = nock(API).get(ALERTS).query(true).reply(200, []);
+    const undisclosed = await repoAccessCollector.collect(collectContext({ repo: testRepo({ securityAndAnalysis: null }), repositoryData }));
+    expect(alerts.isDone()).toBe(true);
+    expect(byId(undisclosed, "secrets.alerts").value).toEqual({ open: 0, overdue: 0 });
   });
 
   it("reads a user-owned repository as having no team grants", async () => {

@@ -45,7 +45,8 @@ function mockTeams() {
 describe("the organisation's teams, read once for a run", () => {
   it("maps every repository to the teams that reach it, paging a team's repositories", async () => {
     mockTeams();
-    const read = await readTeamRepositories(testClient(), "octo-org");
+    const read = await readTeamRepositories(testClient(), "octo-org", new Date("2026-11-24T09:00:00Z"));
+    expect(read).toMatchObject({ readAt: "2026-11-24T09:00:00.000Z" });
     expect("grants" in read && read.grants.get("octo-org/api")).toEqual([
       { team: "core", permission: "admin" },
       { team: "everyone", permission: "write" },
@@ -67,8 +68,10 @@ describe("the organisation's teams, read once for a run", () => {
     const second = runReadsFor(client())!;
     const third = runReadsFor(client())!;
     mockTeams();
-    const [a, b] = await Promise.all([second.teamRepositories("octo-org"), third.teamRepositories("Octo-Org")]);
+    const [a, b] = await Promise.all([second.teamRepositories("octo-org", new Date("2026-11-24T09:00:00Z")), third.teamRepositories("Octo-Org", new Date("2026-11-24T09:05:00Z"))]);
     expect(a).toBe(b);
+    // Read when the first asked: that is when every repository's team grants were observed.
+    expect(a).toMatchObject({ readAt: "2026-11-24T09:00:00.000Z" });
     expect(nock.pendingMocks()).toEqual([]);
     // Another installation's Octokit starts a run of its own.
     expect(runReadsFor(new GitHubClient(new TestOctokit({ auth: "ghs_other" }) as unknown as OctokitLike))).toBeNull();
@@ -79,8 +82,10 @@ describe("the organisation's teams, read once for a run", () => {
     const alerts = () => nock(API).get("/repos/octo-org/api/secret-scanning/alerts").query(true).reply(200, []);
     alerts();
     const grants = new Map([["octo-org/api", [{ team: "core", permission: "admin" as const }]]]);
-    const found = await repoAccessCollector.collect(collectContext({ repositoryData, run: { teamRepositories: async () => ({ grants }) } }));
-    expect(found.find((f) => f.id === "access.team-grants")!.value).toEqual([{ team: "core", permission: "admin" }]);
+    // The map was read earlier in the run (or the installation's hour): the grant was observed then.
+    const readAt = "2026-11-24T08:45:00.000Z";
+    const found = await repoAccessCollector.collect(collectContext({ repositoryData, run: { teamRepositories: async () => ({ grants, readAt }) } }));
+    expect(found.find((f) => f.id === "access.team-grants")).toMatchObject({ value: [{ team: "core", permission: "admin" }], observedAt: readAt });
 
     alerts();
     const failed = await repoAccessCollector.collect(collectContext({ repositoryData, run: { teamRepositories: async () => ({ error: "the organisation's teams could not be read: HTTP 502" }) } }));

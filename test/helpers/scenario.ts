@@ -82,9 +82,17 @@ export function mockOrganisationRun(org: string, evidence: OrganisationEvidence 
     nock(API).get(`/orgs/${org}/repos`).query({ type: "all", per_page: "100", page: "1" }).reply(200, listed);
     mockOwnConfigFiles(evidence.repositories);
     // From a run's second repository on, the organisation's teams are read once for all of them.
-    if (listed.length > 1) mockNamedGraphql("query claimcheckTeamRepositories(", { organization: { teams: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } });
+    if (listed.length > 1) mockOrganisationTeams();
   }
   mockOrganisationEvidence(org, evidence);
+}
+
+/**
+ * The organisation's teams and their repositories (none), read once: by a run from its second
+ * repository on, and by the app once for an installation's hour (with its organisation evidence).
+ */
+export function mockOrganisationTeams(): void {
+  mockNamedGraphql("query claimcheckTeamRepositories(", { organization: { teams: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] } } });
 }
 
 /** The own configuration files of a run's repositories, read together (a lone one through REST): none has one. */

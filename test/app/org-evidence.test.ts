@@ -1,0 +1,131 @@
+import nock from "nock";
+import { describe, expect, it } from "vitest";
+import { ORG_EVIDENCE_MAX_AGE_MS, OrgEvidence } from "../../src/app/org-evidence.js";
+import { CONFIG_CACHE_MAX_AGE_MS } from "../../src/config/config-cache.js";
+import { API, captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
+import { testClient } from "../helpers/collect.js";
+import { testApp } from "../helpers/probot.js";
+import { mockOrganisationEvidence, mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
+import { webhookExample } from "../helpers/webhooks.js";
+
+/*
+ * The installation's organisation-wide reads kept for later assessments: the teams' map (read at
+ * most once an hour, never kept when it failed, forgotten with the rest of the organisation's
+ * evidence) and the configuration files shared by its repositories.
+ */
+
+const T0 = new Date("2026-11-24T09:00:00Z");
+const later = (ms: number) => new Date(T0.getTime() + ms);
+
+function mockTeams(status = 200): void {
+  const body = { data: { rateLimit: { cost: 1, remaining: 4990, resetAt: "2026-11-24T13:00:00Z" }, organization: { teams: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ slug: "core", repositories: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ permission: "WRITE", node: { nameWithOwner: "octo-org/api" } }] } }] } } } };
+  nock(API)
+    .post("/graphql", (b: { query: string }) => b.query.includes("query claimcheckTeamRepositories("))
+    .reply(status, status === 200 ? body : { message: "Server Error" });
+}
+
+describe("the installation's organisation-wide reads", () => {
+  it("reads the teams' map once for the hour, with the time of that read, and per installation", async () => {
+    const cache = new OrgEvidence();
+    mockTeams();
+    const first = await cache.teamRepositories(1, { client: testClient(), org: "octo-org", now: T0 });
+    // Within the hour (and whatever the case of the organisation's name): no request.
+    const again = await cache.teamRepositories(1, { client: testClient(), org: "Octo-Org", now: later(ORG_EVIDENCE_MAX_AGE_MS - 1) });
+    expect(again).toBe(first);
+    expect(first).toMatchObject({ readAt: T0.toISOString() });
+    expect("grants" in first && first.grants.get("octo-org/api")).toEqual([{ team: "core", permission: "write" }]);
+    // Another installation never gets this one's map.
+    mockTeams();
+    expect(await cache.teamRepositories(2, { client: testClient(), org: "octo-org", now: T0 })).not.toBe(first);
+    // An hour on, it is read again.
+    mockTeams();
+    expect(await cache.teamRepositories(1, { client: testClient(), org: "octo-org", now: later(ORG_EVIDENCE_MAX_AGE_MS) })).toMatchObject({ readAt: later(ORG_EVIDENCE_MAX_AGE_MS).toISOString() });
+    expect(nock.pendingMocks()).toEqual([]);
+    // The other installation's map, as old, was dropped then rather than kept: asked with an earlier
+    // clock, which a kept entry would still answer, it is read again.
+    mockTeams();
+    await cache.teamRepositories(2, { client: testClient(), org: "octo-org", now: later(ORG_EVIDENCE_MAX_AGE_MS / 2) });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("does not keep a map that could not be read, and forgets one when told", async () => {
+    const cache = new OrgEvidence();
+    mockTeams(502);
+    expect(await cache.teamRepositories(1, { client: testClient(), org: "octo-org", now: T0 })).toMatchObject({ error: expect.stringContaining("could not be read") });
+    mockTeams();
+    const read = await cache.teamRepositories(1, { client: testClient(), org: "octo-org", now: later(1) });
+    expect(read).toMatchObject({ readAt: later(1).toISOString() });
+    await cache.forget(1);
+    mockTeams();
+    expect(await cache.teamRepositories(1, { client: testClient(), org: "octo-org", now: later(2) })).not.toBe(read);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("shares configuration files per installation, forgets a repository's on a push to it, and all of them with the organisation's evidence", async () => {
+    let clock = T0.getTime();
+    const cache = new OrgEvidence(undefined, () => clock);
+    const reads: string[] = [];
+    const read = async (key: string) => (await cache.configReads(1)).shared(key, async () => (reads.push(key), { kind: "absent" }));
+    expect(await cache.configReads(1)).toBe(await cache.configReads(1));
+    expect(await cache.configReads(2)).not.toBe(await cache.configReads(1));
+    await read("octo-org/.github:.github/claimcheck.yml");
+    await read("octo-org/policies:base.yml");
+    await read("octo-org/.github:.github/claimcheck.yml");
+    expect(reads).toEqual(["octo-org/.github:.github/claimcheck.yml", "octo-org/policies:base.yml"]);
+    // A push to the organisation's `.github` repository: its file is read again, the other is not.
+    await cache.forgetConfigOf(1, "Octo-Org", ".github");
+    await read("octo-org/.github:.github/claimcheck.yml");
+    await read("octo-org/policies:base.yml");
+    expect(reads).toHaveLength(3);
+    // Past the shared reads' bound, and after the organisation's evidence was forgotten.
+    clock += CONFIG_CACHE_MAX_AGE_MS;
+    await read("octo-org/policies:base.yml");
+    await cache.forget(1);
+    await read("octo-org/policies:base.yml");
+    expect(reads).toEqual(["octo-org/.github:.github/claimcheck.yml", "octo-org/policies:base.yml", "octo-org/.github:.github/claimcheck.yml", "octo-org/policies:base.yml", "octo-org/policies:base.yml"]);
+  });
+});
+
+describe("pull requests of one installation", () => {
+  it("read the organisation's .github configuration once, and again after a push to its default branch", async () => {
+    const app = await testApp();
+    try {
+      const pr = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
+      const [owner, repo] = ["Codertocat", "Hello-World"];
+      const push = { ...webhookExample("push", null), ref: "refs/heads/main", installation: pr.installation, repository: { ...pr.repository, name: ".github", full_name: `${owner}/.github`, default_branch: "main" } };
+      mockInstallationToken(pr.installation.id);
+      mockOrganisationEvidence(owner);
+      mockOrganisationTeams();
+      const stored = async () => (await app.store.assessments(pr.installation.id, `${owner}/${repo}`, 1))[0]!;
+
+      // The first reads both files (the repository has none of its own, nor has the organisation).
+      mockRepositoryEvidence(owner, repo);
+      captureCheckRuns(owner, repo);
+      await app.deliver("pull_request", pr);
+      expect(nock.pendingMocks()).toEqual([]);
+
+      // The second only its own: the organisation's answer is the installation's shared read.
+      mockRepositoryEvidence(owner, repo, { config: "run" });
+      const second = captureCheckRuns(owner, repo);
+      await app.deliver("pull_request", pr);
+      expect(nock.pendingMocks()).toEqual([]);
+      expect((await stored()).configProblems).toEqual([]);
+
+      // A push to the organisation's `.github` repository on another branch changes nothing read;
+      // one to its default branch makes the next pull request read the organisation's file again.
+      await app.deliver("push", { ...push, ref: "refs/heads/draft" });
+      await app.deliver("push", push);
+      mockRepositoryEvidence(owner, repo, { config: "run" });
+      nock(API).get(`/repos/${owner}/.github/contents/.github%2Fclaimcheck.yml`).reply(200, "mode: enforce\n", { "content-type": "application/vnd.github.v3.raw; charset=utf-8" });
+      const third = captureCheckRuns(owner, repo);
+      await app.deliver("pull_request", pr);
+      expect(nock.pendingMocks()).toEqual([]);
+      // Enforcing now, as the organisation's file says: its gaps fail the check.
+      expect(second[0]!.conclusion).toBe("neutral");
+      expect(third[0]!.conclusion).toBe("failure");
+      expect((await stored()).configProblems).toEqual([]);
+    } finally {
+      await app.store.close();
+    }
+  });
+});
