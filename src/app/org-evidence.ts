@@ -43,6 +43,8 @@ export class OrgEvidence {
 
   /** The installation's shared configuration reads (the organisation's file and what `_extends` names). */
   configReads(installationId: number): RunConfigCache {
+    // Installations whose reads have all aged out are dropped, not kept until a restart.
+    for (const [id, reads] of this.configs) if (id !== installationId && reads.prune()) this.configs.delete(id);
     let cache = this.configs.get(installationId);
     if (!cache) {
       cache = new RunConfigCache(undefined, this.clock);

@@ -72,12 +72,22 @@ export class RunConfigCache {
     for (const key of this.reads.keys()) if (key.startsWith(prefix)) this.reads.delete(key);
   }
 
+  /** Drops the reads no longer fresh; true when nothing is left (the cache can then be dropped too). */
+  prune(): boolean {
+    const now = this.clock();
+    for (const [key, entry] of this.reads) if (now - entry.at >= this.maxAgeMs) this.reads.delete(key);
+    return this.reads.size === 0 && this.batched.size === 0 && [...this.upcoming.values()].every((names) => names.size === 0);
+  }
+
   /** The outcome of `read` for `key`, asked once for the run while it is fresh. */
   shared<T>(key: string, read: () => Promise<T>): Promise<T> {
     const now = this.clock();
     const known = this.reads.get(key);
     // A copy every time: callers take `_extends` out of what they are given.
     if (known && now - known.at < this.maxAgeMs) return known.outcome.then((o) => structuredClone(o) as T);
+    // Kept for the installation's life in the app: what is no longer served is not kept either.
+    if (known) this.reads.delete(key);
+    this.prune();
     const entry = { at: now, outcome: read() as Promise<unknown> };
     this.reads.set(key, entry);
     // A failed request is asked again by the next repository; an absent or invalid file is an answer.

@@ -84,6 +84,32 @@ describe("the installation's organisation-wide reads", () => {
     await read("octo-org/policies:base.yml");
     expect(reads).toEqual(["octo-org/.github:.github/claimcheck.yml", "octo-org/policies:base.yml", "octo-org/.github:.github/claimcheck.yml", "octo-org/policies:base.yml", "octo-org/policies:base.yml"]);
   });
+
+  it("drops configuration reads past their bound, and the caches of installations left with none", async () => {
+    let clock = T0.getTime();
+    const cache = new OrgEvidence(undefined, () => clock);
+    const reads: string[] = [];
+    const read = (installation: number, key: string) => cache.configReads(installation).shared(key, async () => (reads.push(key), { kind: "absent" }));
+    await read(1, "octo-org/.github:.github/claimcheck.yml");
+    await read(1, "octo-org/policies:base.yml");
+    const first = cache.configReads(1);
+    clock += CONFIG_CACHE_MAX_AGE_MS - 1;
+    await read(1, "octo-org/policies:base.yml");
+    // Still within the bound: a prune keeps both.
+    expect(first.prune()).toBe(false);
+    clock += 1;
+    // Installation 1 idle past the bound: another installation's read drops its cache, not keeps it.
+    await read(2, "other-org/.github:.github/claimcheck.yml");
+    expect(cache.configReads(1)).not.toBe(first);
+    // An expired read is not kept beside a fresh one of the same cache.
+    clock += CONFIG_CACHE_MAX_AGE_MS;
+    const second = cache.configReads(2);
+    await read(2, "other-org/policies:base.yml");
+    expect(second.prune()).toBe(false);
+    clock += CONFIG_CACHE_MAX_AGE_MS;
+    expect(second.prune()).toBe(true);
+    expect(reads).toEqual(["octo-org/.github:.github/claimcheck.yml", "octo-org/policies:base.yml", "other-org/.github:.github/claimcheck.yml", "other-org/policies:base.yml"]);
+  });
 });
 
 describe("pull requests of one installation", () => {
