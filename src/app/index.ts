@@ -224,9 +224,11 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       schema: reassessJob,
       retry: NO_RETRY,
       run: async ({ installationId, event, repos, trigger: cause }) => {
+        const installing = event === "installation" || event === "installation_repositories";
+        // Before anything that can fail: the installation's repositories, so what it keeps, changed.
+        if (installing) orgEvidence.forget(installationId);
         const octokit = await octokitFor(installationId);
-        if (event === "installation" || event === "installation_repositories") {
-          orgEvidence.forget(installationId);
+        if (installing) {
           // Installing on a large organisation: batches the hourly budgets pay for, pausing between.
           const { assessed, failed, interrupted } = await backfiller.run(installationId, repos, cause, backfillWork(octokit, installationId, cause, repos));
           // Interrupted by a shutdown: issues wait for the resumed run to see the whole organisation.
@@ -265,12 +267,13 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         log.warn({ delivery: context.id, event: context.name }, "audit event without an installation; not attributable, not recorded");
         return;
       }
+      // Forgotten first: an append that fails, or a delivery already recorded, still says the kept evidence may be stale.
+      if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
       const input = normaliseWebhook(context.name, context.payload as Record<string, unknown>, deps.now?.() ?? new Date());
       if (!input) return;
       const { recorded, seq } = await trail.append(installationId, "webhook", context.id, input);
       log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
       if (!recorded) return;
-      if (ORG_EVIDENCE_EVENTS.has(context.name)) orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
       if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
     });
@@ -329,6 +332,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     probot.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {
       const payload = parse(context, installationRepositoriesPayload);
       if (!payload) return;
+      // A repository leaving the installation sends no more pushes: what was kept from it is not kept on.
+      orgEvidence.forget(payload.installation.id);
       const account = payload.installation.account;
       await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       await deps.store.addRepositoriesInSlices(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
@@ -353,6 +358,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokit);
         log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
         if (outcome.orgEvidence) orgEvidence.forget(installationId);
+        else if (outcome.reassess) orgEvidence.forgetTeams(installationId);
         const again = outcome.reassess;
         if (!again) return;
         const [owner, repo] = again.split("/") as [string, string];

@@ -60,8 +60,13 @@ export class OrgEvidence {
 
   forget(installationId: number): void {
     this.findings.delete(installationId);
-    for (const key of this.teams.keys()) if (key.startsWith(`${installationId}\u0000`)) this.teams.delete(key);
+    this.forgetTeams(installationId);
     this.configs.delete(installationId);
+  }
+
+  /** Only the teams' map: the next assessment reads it afresh (and keeps that read for the others). */
+  forgetTeams(installationId: number): void {
+    for (const key of this.teams.keys()) if (key.startsWith(`${installationId}\u0000`)) this.teams.delete(key);
   }
 
   private cached<K, T>(entries: Map<K, Entry<T>>, key: K, now: Date, fresh: boolean, read: () => Promise<T>, failed: (value: T) => boolean): Promise<T> {

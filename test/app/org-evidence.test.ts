@@ -113,6 +113,33 @@ describe("the installation's organisation-wide reads", () => {
 });
 
 describe("pull requests of one installation", () => {
+  it("read the organisation's evidence again after a team event, even one delivered again after it was recorded", async () => {
+    const app = await testApp();
+    try {
+      const pr = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
+      const [owner, repo] = ["Codertocat", "Hello-World"];
+      const team = { ...webhookExample("team", "edited"), installation: pr.installation };
+      mockInstallationToken(pr.installation.id);
+      const assessWithFreshTeams = async () => {
+        mockOrganisationEvidence(owner);
+        mockOrganisationTeams();
+        mockRepositoryEvidence(owner, repo);
+        captureCheckRuns(owner, repo);
+        await app.deliver("pull_request", pr);
+        expect(nock.pendingMocks()).toEqual([]);
+      };
+      await assessWithFreshTeams();
+      await app.deliver("team", team, "team-delivery");
+      await assessWithFreshTeams();
+      // GitHub sends the same delivery again (its answer was lost): already in the audit trail, and
+      // still a sign that what the installation keeps may be stale.
+      await app.deliver("team", team, "team-delivery");
+      await assessWithFreshTeams();
+    } finally {
+      await app.store.close();
+    }
+  });
+
   it("read the organisation's .github configuration once, and again after a push to its default branch", async () => {
     const app = await testApp();
     try {
