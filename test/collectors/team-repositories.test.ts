@@ -1,6 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { repoAccessCollector } from "../../src/collectors/repo-access.js";
+import { absentFromMap, repoAccessCollector, repoAccessRunFragment } from "../../src/collectors/repo-access.js";
 import { readTeamRepositories } from "../../src/collectors/team-repositories.js";
 import { runReadsFor } from "../../src/assessment/run-shared.js";
 import { GitHubClient, type OctokitLike } from "../../src/github/client.js";
@@ -122,5 +122,28 @@ describe("the organisation's teams, read once for a run", () => {
     alerts();
     const user = await repoAccessCollector.collect(collectContext({ repositoryData: { ...repositoryData, acc_owner: { __typename: "User" } }, run: { teamRepositories: async () => ({ error: "not asked" }) } }));
     expect(user.find((f) => f.id === "access.team-grants")!.value).toEqual([]);
+  });
+
+  it("trusts the map's silence about a repository only when the repository existed when the map was read", async () => {
+    const readAt = "2026-11-24T08:45:00.000Z";
+    const run = { teamRepositories: async () => ({ grants: new Map([["octo-org/web", [{ team: "core", permission: "admin" as const }]]]), readAt }) };
+    const teamGrantsOf = async (createdAt: unknown) => {
+      nock(API).get("/repos/octo-org/api/secret-scanning/alerts").query(true).reply(200, []);
+      const repositoryData = { ...quietRepositoryData(), acc_owner: { __typename: "Organization" }, acc_createdAt: createdAt };
+      return (await repoAccessCollector.collect(collectContext({ repositoryData, run }))).find((f) => f.id === "access.team-grants");
+    };
+    // Older than the map: no team reached it then.
+    expect(await teamGrantsOf("2025-01-01T00:00:00Z")).toMatchObject({ value: [], observedAt: readAt });
+    // Created after the map was read: the map cannot say, so the grants are unknown rather than none.
+    expect(await teamGrantsOf("2026-11-24T08:50:00Z")).toMatchObject({ value: null, error: expect.stringContaining("before this repository was created (2026-11-24T08:50:00.000Z)") });
+    // No creation time: the same.
+    expect(await teamGrantsOf(null)).toMatchObject({ value: null, error: expect.stringContaining("did not say when the repository was created") });
+    expect(absentFromMap("2026-11-24T08:45:00Z", readAt)).toMatchObject({ value: null });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("asks for the repository's creation time in the run's batched query", () => {
+    expect(repoAccessRunFragment.text).toContain("acc_createdAt: createdAt");
+    expect(repoAccessRunFragment.text).not.toContain("acc_teams");
   });
 });
