@@ -41,13 +41,17 @@ export class OrgEvidence {
     return this.cached(this.teams, `${installationId}\u0000${read.org.toLowerCase()}`, read.now, false, () => readTeamRepositories(read.client, read.org, read.now), (t) => "error" in t);
   }
 
-  /** The installation's shared configuration reads (the organisation's file and what `_extends` names). */
-  configReads(installationId: number): RunConfigCache {
+  /**
+   * The installation's shared configuration reads (the organisation's file and what `_extends`
+   * names). `keeps` says whether a repository's files may be kept: made when the installation's
+   * cache is, for its life.
+   */
+  configReads(installationId: number, keeps?: (repository: string) => Promise<boolean>): RunConfigCache {
     // Installations whose reads have all aged out are dropped, not kept until a restart.
     for (const [id, reads] of this.configs) if (id !== installationId && reads.prune()) this.configs.delete(id);
     let cache = this.configs.get(installationId);
     if (!cache) {
-      cache = new RunConfigCache(undefined, this.clock);
+      cache = new RunConfigCache(undefined, this.clock, keeps);
       this.configs.set(installationId, cache);
     }
     return cache;
