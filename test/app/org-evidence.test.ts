@@ -4,7 +4,7 @@ import { ORG_EVIDENCE_MAX_AGE_MS, OrgEvidence } from "../../src/app/org-evidence
 import { CONFIG_CACHE_MAX_AGE_MS } from "../../src/config/config-cache.js";
 import { API, captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
 import { testClient } from "../helpers/collect.js";
-import { testApp } from "../helpers/probot.js";
+import { testApp, type TestApp } from "../helpers/probot.js";
 import { mockOrganisationEvidence, mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -131,6 +131,16 @@ describe("the installation's organisation-wide reads", () => {
   });
 });
 
+/** A pull request whose assessment reads the organisation's evidence and teams' map afresh: each is asked for once. */
+async function pullRequestReadingAll(app: TestApp, pr: ReturnType<typeof webhookExample>, owner: string, repo: string): Promise<void> {
+  mockOrganisationEvidence(owner);
+  mockOrganisationTeams();
+  mockRepositoryEvidence(owner, repo);
+  captureCheckRuns(owner, repo);
+  await app.deliver("pull_request", pr);
+  expect(nock.pendingMocks()).toEqual([]);
+}
+
 describe("pull requests of one installation", () => {
   it("read the organisation's evidence again after a team event, even one delivered again after it was recorded", async () => {
     const app = await testApp();
@@ -139,14 +149,7 @@ describe("pull requests of one installation", () => {
       const [owner, repo] = ["Codertocat", "Hello-World"];
       const team = { ...webhookExample("team", "edited"), installation: pr.installation };
       mockInstallationToken(pr.installation.id);
-      const assessWithFreshTeams = async () => {
-        mockOrganisationEvidence(owner);
-        mockOrganisationTeams();
-        mockRepositoryEvidence(owner, repo);
-        captureCheckRuns(owner, repo);
-        await app.deliver("pull_request", pr);
-        expect(nock.pendingMocks()).toEqual([]);
-      };
+      const assessWithFreshTeams = () => pullRequestReadingAll(app, pr, owner, repo);
       await assessWithFreshTeams();
       await app.deliver("team", team, "team-delivery");
       await assessWithFreshTeams();
@@ -217,12 +220,7 @@ describe("pull requests of one installation", () => {
       await app.store.upsertInstallation(pr.installation.id, owner, "Organization");
       await app.store.addRepositories(pr.installation.id, [{ id: 9002, fullName: `${owner}/${repo}` }]);
       mockInstallationToken(pr.installation.id);
-      mockOrganisationEvidence(owner);
-      mockOrganisationTeams();
-      mockRepositoryEvidence(owner, repo);
-      captureCheckRuns(owner, repo);
-      await app.deliver("pull_request", pr);
-      expect(nock.pendingMocks()).toEqual([]);
+      await pullRequestReadingAll(app, pr, owner, repo);
       // The organisation switches to enforcing: the next pull request sees it at once.
       mockRepositoryEvidence(owner, repo, { config: "run" });
       nock(API).get(`/repos/${owner}/.github/contents/.github%2Fclaimcheck.yml`).reply(200, "mode: enforce\n", { "content-type": "application/vnd.github.v3.raw; charset=utf-8" });
