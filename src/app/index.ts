@@ -204,6 +204,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       retry: NO_RETRY,
       run: async ({ installationId, event, repos, trigger: cause }) => {
         const installing = event === "installation" || event === "installation_repositories";
+        // Before anything that can fail: the installation's repositories, so what it keeps, changed.
         if (installing) await orgEvidence.forget(installationId);
         // Installing on a large organisation, or an organisation ruleset changing every repository:
         // a backfill, in batches the hourly budgets pay for, each repository a background job.
@@ -222,12 +223,13 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         log.warn({ delivery: context.id, event: context.name }, "audit event without an installation; not attributable, not recorded");
         return;
       }
+      // Forgotten first: an append that fails, or a delivery already recorded, still says the kept evidence may be stale.
+      if (ORG_EVIDENCE_EVENTS.has(context.name)) await orgEvidence.forget(installationId);
       const input = normaliseWebhook(context.name, context.payload as Record<string, unknown>, deps.now?.() ?? new Date());
       if (!input) return;
       const { recorded, seq } = await trail.append(installationId, "webhook", context.id, input);
       log.info({ delivery: context.id, kind: input.kind, seq, recorded }, recorded ? "audit event recorded" : "audit event already recorded");
       if (!recorded) return;
-      if (ORG_EVIDENCE_EVENTS.has(context.name)) await orgEvidence.forget(installationId);
       const repository = (context.payload as { repository?: { full_name?: unknown } }).repository?.full_name;
       if (REASSESSED_AFTER_AUDIT.has(context.name) && typeof repository === "string") await reassessAll(context, installationId, [repository]);
     });
@@ -286,6 +288,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     probot.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {
       const payload = parse(context, installationRepositoriesPayload);
       if (!payload) return;
+      // A repository leaving the installation sends no more pushes: what was kept from it is not kept on.
+      await orgEvidence.forget(payload.installation.id);
       const account = payload.installation.account;
       await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       await deps.store.addRepositoriesInSlices(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));
@@ -310,6 +314,8 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
         const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokit);
         log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
         if (outcome.orgEvidence) await orgEvidence.forget(installationId);
+        // A gap closed as completed is checked on a fresh teams' map, not the one kept for the hour.
+        else if (outcome.reassess) await orgEvidence.forgetTeams(installationId);
         if (outcome.reassess) await repositories.reassess(installationId, outcome.reassess, cause, "webhook");
       },
     });

@@ -49,7 +49,10 @@ export type IssueEventPayload = z.infer<typeof issueEventPayload>;
 export type IssueEventOutcome = {
   /** What the event did, for the log and tests. */
   did: "ignored" | "exception-recorded" | "closed-by-person" | "reopened" | "exception-ended" | "marker-restore" | "access-review-closed" | "access-review-reopened";
-  /** A repository to assess again, so a person's "completed" is checked against fresh evidence. */
+  /**
+   * A repository to assess again, so a person's "completed" is checked against fresh evidence:
+   * the installation's teams' map is read afresh for it too (team grants come from there).
+   */
   reassess?: string;
   /** The issue concerned organisation evidence: read it afresh rather than from the run's cache. */
   orgEvidence?: boolean;

@@ -61,10 +61,15 @@ export class PostgresOrgEvidence implements OrgEvidenceCache {
     return copies ? copies.teamRepositories(installationId, read) : readTeamRepositories(read.client, read.org, read.now);
   }
 
-  async configReads(installationId: number): Promise<RunConfigCache> {
+  async configReads(installationId: number, keeps?: (repository: string) => Promise<boolean>): Promise<RunConfigCache> {
     const copies = await this.currentCopies(installationId);
     // Without the database the files are this assessment's own reads, kept for no other.
-    return copies ? copies.configReads(installationId) : new RunConfigCache(undefined, this.options.clock);
+    return copies ? copies.configReads(installationId, keeps) : new RunConfigCache(undefined, this.options.clock, keeps);
+  }
+
+  /** Every replica's teams' maps go, through the generation (with the rest of the installation's evidence: a rare event, cheap to read again). */
+  forgetTeams(installationId: number): Promise<void> {
+    return this.forget(installationId);
   }
 
   /** Every replica's copies of the installation go (whichever repository was pushed to), through the generation, with its organisation evidence. */

@@ -22,12 +22,17 @@ export interface OrgEvidenceCache {
   get(installationId: number, read: OrgEvidenceRead, options?: { fresh?: boolean }): Promise<Finding[]>;
   /** The organisation's teams and the repositories each can reach: read within the last hour, or read now. */
   teamRepositories(installationId: number, read: TeamMapRead): Promise<TeamRepositories>;
-  /** The installation's shared configuration reads (the organisation's file and what `_extends` names). */
-  configReads(installationId: number): Promise<RunConfigCache>;
+  /**
+   * The installation's shared configuration reads (the organisation's file and what `_extends` names);
+   * `keeps` says whether a repository's files may be kept (one whose pushes the installation receives).
+   */
+  configReads(installationId: number, keeps?: (repository: string) => Promise<boolean>): Promise<RunConfigCache>;
   /** A push to `owner/repo`'s default branch may have changed a configuration file read from it. */
   forgetConfigOf(installationId: number, owner: string, repo: string): Promise<void>;
   /** Drops what is kept for the installation (its teams' map and configuration files too): the next asks read afresh. */
   forget(installationId: number): Promise<void>;
+  /** Drops the installation's teams' map at least: the next assessment reads it afresh. */
+  forgetTeams(installationId: number): Promise<void>;
 }
 
 /**
@@ -59,11 +64,17 @@ export class OrgEvidence implements OrgEvidenceCache {
     return this.cached(this.teams, `${installationId}\u0000${read.org.toLowerCase()}`, read.now, false, () => readTeamRepositories(read.client, read.org, read.now), (t) => "error" in t);
   }
 
-  /** The same cache for the installation until it is forgotten. */
-  async configReads(installationId: number): Promise<RunConfigCache> {
+  /**
+   * The installation's shared configuration reads (the organisation's file and what `_extends`
+   * names). `keeps` says whether a repository's files may be kept: made when the installation's
+   * cache is, for its life.
+   */
+  async configReads(installationId: number, keeps?: (repository: string) => Promise<boolean>): Promise<RunConfigCache> {
+    // Installations whose reads have all aged out are dropped, not kept until a restart.
+    for (const [id, reads] of this.configs) if (id !== installationId && reads.prune()) this.configs.delete(id);
     let cache = this.configs.get(installationId);
     if (!cache) {
-      cache = new RunConfigCache(undefined, this.clock);
+      cache = new RunConfigCache(undefined, this.clock, keeps);
       this.configs.set(installationId, cache);
     }
     return cache;
@@ -75,8 +86,13 @@ export class OrgEvidence implements OrgEvidenceCache {
 
   async forget(installationId: number): Promise<void> {
     this.findings.delete(installationId);
-    for (const key of this.teams.keys()) if (key.startsWith(`${installationId}\u0000`)) this.teams.delete(key);
+    await this.forgetTeams(installationId);
     this.configs.delete(installationId);
+  }
+
+  /** Only the teams' map: the next assessment reads it afresh (and keeps that read for the others). */
+  async forgetTeams(installationId: number): Promise<void> {
+    for (const key of this.teams.keys()) if (key.startsWith(`${installationId}\u0000`)) this.teams.delete(key);
   }
 
   private cached<K, T>(entries: Map<K, Entry<T>>, key: K, now: Date, fresh: boolean, read: () => Promise<T>, failed: (value: T) => boolean): Promise<T> {

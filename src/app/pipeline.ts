@@ -50,7 +50,7 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
   const runConfig = runConfigOf(octokit);
   const config = runConfig
     ? await loadRepoConfig(client, target.owner, target.repo, runConfig)
-    : await loadRepoConfig(client, target.owner, target.repo, await deps.orgEvidence.configReads(target.installationId), new GitHubClient(octokit, conditional));
+    : await loadRepoConfig(client, target.owner, target.repo, await deps.orgEvidence.configReads(target.installationId, (repository) => receivesPushesOf(deps.store, target.installationId, repository)), new GitHubClient(octokit, conditional));
   const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: orgClient, org: target.owner, config: config.config, now });
   const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);
   const orgFindings = [...fromGitHub, ...(await auditFindings(deps.store, target.installationId, { now, since, org: target.owner })), ...(await accessReviewFindings(deps.store, target.installationId, { now, org: target.owner }))];
@@ -68,6 +68,18 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
     ...(partial ? { collectors: COLLECTORS.filter((c) => refresh.includes(c.id)), carriedOver: previous.findings } : {}),
   });
   return { assessment, config };
+}
+
+/**
+ * Whether the installation hears of pushes to `repository` (`owner/repo`, lower case): it is one of
+ * the installation's repositories, and the installation has not declined push events. Only then is
+ * a configuration file read from it kept beyond this assessment (a push forgets it); a public
+ * `.github` outside a selected-repositories installation is read afresh every time.
+ */
+async function receivesPushesOf(store: Store, installationId: number, repository: string): Promise<boolean> {
+  const events = await store.installationEvents(installationId);
+  if (events && !events.includes("push")) return false;
+  return (await store.repositoriesOf(installationId)).some((fullName) => fullName.toLowerCase() === repository);
 }
 
 function problemsOf(config: ConfigOutcome) {

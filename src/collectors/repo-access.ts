@@ -78,10 +78,13 @@ fragment claimcheckAccess on Repository {
 ${ENVIRONMENT_FIELDS}`,
 };
 
-/** Within a run the organisation's teams are read once for all repositories (team-repositories.ts). */
+/**
+ * Within a run the organisation's teams are read once for all repositories (team-repositories.ts);
+ * the repository's creation time says whether that map, read earlier, can know it.
+ */
 export const repoAccessRunFragment = {
   name: "claimcheckAccess",
-  text: repoAccessFragment.text.replace(/ {2}acc_owner: owner \{[\s\S]*?\n {2}\}\n/, "  acc_owner: owner { __typename }\n"),
+  text: repoAccessFragment.text.replace(/ {2}acc_owner: owner \{[\s\S]*?\n {2}\}\n/, "  acc_owner: owner { __typename }\n  acc_createdAt: createdAt\n"),
 };
 
 /** Further environments, when a repository has more than one page of them. */
@@ -177,12 +180,26 @@ function teamGrantsOfOwner(owner: unknown, fullName: string): Read<"access.team-
  * Within a run: this repository's entry in the organisation's team map, read once for the run (or,
  * in the app, for the installation's hour), with the time that map was read.
  */
-async function teamGrantsOfRun(ctx: CollectContext, owner: unknown): Promise<Read<"access.team-grants"> & { readAt?: string }> {
+async function teamGrantsOfRun(ctx: CollectContext, owner: unknown, createdAt: unknown): Promise<Read<"access.team-grants"> & { readAt?: string }> {
   if (typeof owner !== "object" || owner === null || !("__typename" in owner)) return { value: null, error: "GitHub's answer had no repository owner" };
   if (owner.__typename !== "Organization") return { value: [] };
   const map = await ctx.run!.teamRepositories(ctx.repo.owner, ctx.now);
   if ("error" in map) return { value: null, error: map.error };
-  return { value: [...(map.grants.get(ctx.repo.fullName.toLowerCase()) ?? [])], readAt: map.readAt };
+  const grants = map.grants.get(ctx.repo.fullName.toLowerCase());
+  if (grants) return { value: [...grants], readAt: map.readAt };
+  return absentFromMap(createdAt, map.readAt);
+}
+
+/**
+ * Pure: a repository the team map does not name. No team reached it when the map was read, if it
+ * existed then; one created since (or whose creation time GitHub did not give) the map cannot speak
+ * for. Renames and transfers forget the map (app/refresh.ts), so it is read again under the new name.
+ */
+export function absentFromMap(createdAt: unknown, readAt: string): Read<"access.team-grants"> & { readAt?: string } {
+  const created = typeof createdAt === "string" ? Date.parse(createdAt) : Number.NaN;
+  if (Number.isNaN(created)) return { value: null, error: `the organisation's teams were read at ${readAt} and name no team for this repository, but GitHub did not say when the repository was created, so it may not have existed then` };
+  if (created >= Date.parse(readAt)) return { value: null, error: `the organisation's teams were read at ${readAt}, before this repository was created (${new Date(created).toISOString()}); they are read again within the hour` };
+  return { value: [], readAt };
 }
 
 /** Pure: titles of deploy keys that can push. A longer list than read could hide one only when none was found. */
@@ -300,7 +317,7 @@ async function fromFragment(ctx: CollectContext): Promise<Finding[]> {
     ? await (async (): Promise<Read<"access.team-grants"> & { readAt?: string }> => {
         const refused = fieldError(ctx.repositoryErrors, "repository", "acc_owner");
         if (refused) return { value: null, error: `${refused}; the app may lack ${teamsHint}` };
-        const read = await teamGrantsOfRun(ctx, data.acc_owner);
+        const read = await teamGrantsOfRun(ctx, data.acc_owner, data.acc_createdAt);
         return read.value === null ? { value: null, error: `${"error" in read ? read.error : "not read"}; the app may lack ${teamsHint}` } : read;
       })()
     : field(ctx, ["acc_owner"], teamsHint, () => teamGrantsOfOwner(data.acc_owner, repo.fullName));

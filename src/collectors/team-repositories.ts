@@ -64,7 +64,23 @@ export type TeamGrant = FindingValue<"access.team-grants">[number];
  */
 export type TeamRepositories = { grants: ReadonlyMap<string, TeamGrant[]>; readAt: string } | { error: string };
 
-/** Every team of `org` with every repository it can reach, paging both connections. */
+/** Why a page is not whole: GitHub answered some of its teams or repositories with null. */
+function missing(what: string, items: readonly unknown[]): string | null {
+  const count = items.filter((i) => i === null).length;
+  return count > 0 ? `GitHub left out ${count} of ${what}` : null;
+}
+
+/** Why a connection is not whole: fewer read than GitHub counts. */
+function short(what: string, totalCount: number, read: number): string | null {
+  return read < totalCount ? `GitHub counted ${totalCount} of ${what}, of which only ${read} were read` : null;
+}
+
+/**
+ * Every team of `org` with every repository it can reach, paging both connections. The map is kept
+ * (an hour, in the app) and a team missing from it would be a grant nobody sees, so anything short of
+ * the whole answer is an error: a GraphQL error beside partial data, a missing team or repository, a
+ * count GitHub gives that the pages read do not reach.
+ */
 export async function readTeamRepositories(client: GitHubClient, org: string, now: Date = new Date()): Promise<TeamRepositories> {
   const readAt = now.toISOString();
   const grants = new Map<string, TeamGrant[]>();
@@ -77,28 +93,50 @@ export async function readTeamRepositories(client: GitHubClient, org: string, no
       else grants.set(key, [{ team, permission: e.permission }]);
     }
   };
+  const tooMany = { error: `the organisation's teams and their repositories take more than ${MAX_TEAM_PAGES} pages` };
+  const ask = async <S extends z.ZodType>(name: string, query: string, variables: Record<string, unknown>, schema: S): Promise<z.infer<S>> => {
+    const { data, errors } = await client.graphqlPartial(name, query, variables, schema);
+    if (errors.length > 0) throw new Error(`GitHub answered in part: ${errors.map((e) => e.message).join("; ")}`);
+    return data;
+  };
   let pages = 0;
+  let teamsRead = 0;
   let cursor: string | null = null;
   try {
     for (;;) {
-      if ((pages += 1) > MAX_TEAM_PAGES) return { error: `the organisation's teams and their repositories take more than ${MAX_TEAM_PAGES} pages` };
-      const data: z.infer<typeof teamsSchema> = await client.graphql("claimcheckTeamRepositories", TEAM_REPOSITORIES_QUERY, { org, cursor }, teamsSchema);
+      if ((pages += 1) > MAX_TEAM_PAGES) return tooMany;
+      const data: z.infer<typeof teamsSchema> = await ask("claimcheckTeamRepositories", TEAM_REPOSITORIES_QUERY, { org, cursor }, teamsSchema);
       if (!data.organization) return { error: `GitHub did not show organisation ${org}'s teams` };
       const { teams } = data.organization;
+      const missingTeam = missing("the organisation's teams", teams.nodes);
+      if (missingTeam) return { error: missingTeam };
       for (const team of teams.nodes) {
         if (!team) continue;
-        add(team.slug, team.repositories.edges);
+        const what = `the repositories of team ${team.slug}`;
+        let read = team.repositories.edges.length;
         let page = team.repositories;
+        const missingFirst = missing(what, page.edges);
+        if (missingFirst) return { error: missingFirst };
+        add(team.slug, page.edges);
         while (page.pageInfo.hasNextPage && page.pageInfo.endCursor) {
-          if ((pages += 1) > MAX_TEAM_PAGES) return { error: `the organisation's teams and their repositories take more than ${MAX_TEAM_PAGES} pages` };
-          const next: z.infer<typeof teamPageSchema> = await client.graphql("claimcheckTeamRepositoriesPage", TEAM_REPOSITORIES_PAGE_QUERY, { org, slug: team.slug, cursor: page.pageInfo.endCursor }, teamPageSchema);
+          if ((pages += 1) > MAX_TEAM_PAGES) return tooMany;
+          const next: z.infer<typeof teamPageSchema> = await ask("claimcheckTeamRepositoriesPage", TEAM_REPOSITORIES_PAGE_QUERY, { org, slug: team.slug, cursor: page.pageInfo.endCursor }, teamPageSchema);
           const repositories = next.organization?.team?.repositories;
-          if (!repositories) return { error: `GitHub did not show the repositories of team ${team.slug} beyond the first ${page.edges.length}` };
+          if (!repositories) return { error: `GitHub did not show ${what} beyond the first ${read}` };
+          const missingNext = missing(what, repositories.edges);
+          if (missingNext) return { error: missingNext };
           add(team.slug, repositories.edges);
+          read += repositories.edges.length;
           page = repositories;
         }
+        const shortOfTeam = short(what, team.repositories.totalCount, read);
+        if (shortOfTeam) return { error: shortOfTeam };
       }
-      if (!teams.pageInfo.hasNextPage || !teams.pageInfo.endCursor) return { grants, readAt };
+      teamsRead += teams.nodes.length;
+      if (!teams.pageInfo.hasNextPage || !teams.pageInfo.endCursor) {
+        const shortOfTeams = short("the organisation's teams", teams.totalCount, teamsRead);
+        return shortOfTeams ? { error: shortOfTeams } : { grants, readAt };
+      }
       cursor = teams.pageInfo.endCursor;
     }
   } catch (error) {

@@ -24,6 +24,11 @@ export class RunConfigCache {
   constructor(
     private readonly maxAgeMs = CONFIG_CACHE_MAX_AGE_MS,
     private readonly clock: () => number = Date.now,
+    /**
+     * Whether a file of `owner/repo` (lower case) may be kept: only one whose changes will be
+     * heard of (forgetRepository) should be. Without it, every file is kept for `maxAgeMs`.
+     */
+    private readonly keeps?: (repository: string) => Promise<boolean>,
   ) {}
 
   /** Announces the repositories this run will assess, so their own files can be read together. */
@@ -72,12 +77,28 @@ export class RunConfigCache {
     for (const key of this.reads.keys()) if (key.startsWith(prefix)) this.reads.delete(key);
   }
 
-  /** The outcome of `read` for `key`, asked once for the run while it is fresh. */
-  shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+  /** Drops the reads no longer fresh; true when nothing is left (the cache can then be dropped too). */
+  prune(): boolean {
+    const now = this.clock();
+    for (const [key, entry] of this.reads) if (now - entry.at >= this.maxAgeMs) this.reads.delete(key);
+    return this.reads.size === 0 && this.batched.size === 0 && [...this.upcoming.values()].every((names) => names.size === 0);
+  }
+
+  /**
+   * The outcome of `read` for `key` (`owner/repo:path`), asked once for the run while it is fresh;
+   * `kept` hears when an answer read earlier is given, and when it was read.
+   */
+  shared<T>(key: string, read: () => Promise<T>, kept?: (at: number) => void): Promise<T> {
     const now = this.clock();
     const known = this.reads.get(key);
     // A copy every time: callers take `_extends` out of what they are given.
-    if (known && now - known.at < this.maxAgeMs) return known.outcome.then((o) => structuredClone(o) as T);
+    if (known && now - known.at < this.maxAgeMs) {
+      if (known.at < now) kept?.(known.at);
+      return known.outcome.then((o) => structuredClone(o) as T);
+    }
+    // Kept for the installation's life in the app: what is no longer served is not kept either.
+    if (known) this.reads.delete(key);
+    this.prune();
     const entry = { at: now, outcome: read() as Promise<unknown> };
     this.reads.set(key, entry);
     // A failed request is asked again by the next repository; an absent or invalid file is an answer.
@@ -89,6 +110,13 @@ export class RunConfigCache {
         if (this.reads.get(key) === entry) this.reads.delete(key);
       },
     );
+    // Shared by the reads already waiting on it, then dropped if its changes would go unheard.
+    if (this.keeps) {
+      const unkept = () => {
+        if (this.reads.get(key) === entry) this.reads.delete(key);
+      };
+      void this.keeps(key.slice(0, key.indexOf(":"))).then((keep) => (keep ? undefined : unkept()), unkept);
+    }
     return entry.outcome.then((o) => structuredClone(o) as T);
   }
 }

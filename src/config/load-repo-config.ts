@@ -184,13 +184,21 @@ async function readOwnFile(client: GitHubClient, own: ConfigLocation, shared: Ru
  * more than this repository.
  */
 export async function loadRepoConfig(client: GitHubClient, owner: string, repo: string, shared?: RunConfigCache, sharedClient: GitHubClient = client): Promise<ConfigOutcome> {
+  let keptAt: number | undefined;
+  const outcome = await loadChain(client, owner, repo, shared, sharedClient, (at) => {
+    keptAt = Math.min(at, keptAt ?? at);
+  });
+  return keptAt === undefined ? outcome : { ...outcome, sharedReadAt: new Date(keptAt).toISOString() };
+}
+
+async function loadChain(client: GitHubClient, owner: string, repo: string, shared: RunConfigCache | undefined, sharedClient: GitHubClient, kept: (at: number) => void): Promise<ConfigOutcome> {
   const own: ConfigLocation = { owner, repo, path: CONFIG_PATH };
   // Files of other repositories (the organisation's, what `_extends` names) are the same for every
   // repository of a run: read once when the run shares them, and counted against the first.
   const isShared = (location: ConfigLocation) => location !== own || repo.toLowerCase() === ORG_CONFIG_REPO;
   const read = (location: ConfigLocation) =>
     shared && isShared(location)
-      ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(sharedClient, location))
+      ? shared.shared(describeLocation(location).toLowerCase(), () => readConfigFile(sharedClient, location), kept)
       : location === own
         ? readOwnFile(client, own, shared)
         : readConfigFile(client, location);

@@ -97,9 +97,10 @@ export const DEFAULT_CONFIG: RepoConfig = repoConfigSchema.parse({});
 
 export type ConfigProblem = { path: string; message: string };
 
+/** `sharedReadAt`: when the oldest of the files not the repository's own was read, if kept from an earlier assessment. */
 export type ConfigOutcome =
-  | { ok: true; config: RepoConfig; files: string[] }
-  | { ok: false; config: RepoConfig; files: string[]; problems: ConfigProblem[] };
+  | { ok: true; config: RepoConfig; files: string[]; sharedReadAt?: string }
+  | { ok: false; config: RepoConfig; files: string[]; problems: ConfigProblem[]; sharedReadAt?: string };
 
 function pathOf(segments: readonly PropertyKey[]): string {
   if (segments.length === 0) return "(top level)";

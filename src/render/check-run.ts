@@ -155,6 +155,7 @@ export function renderCheckRun(assessment: Assessment, config: ConfigOutcome, re
     ...configSection(config),
     ...noticesSection(notices),
     `Evidence for the UK Software Security Code of Practice, read from GitHub for \`${full}\`${branch} at ${when}.`,
+    ...(config.sharedReadAt ? ["", `The organisation configuration was read at ${config.sharedReadAt.slice(0, 16).replace("T", " ")} UTC (kept since; a push to its repository's default branch reads it again).`] : []),
     "",
     ...nextSection(assessment, links),
     "Statuses: met, partial, gap, not applicable, unknown (could not be seen; never counted as met), attested (supplied by the organisation, not verified).",

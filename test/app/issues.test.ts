@@ -6,7 +6,7 @@ import { issueRows } from "../../src/store/issue-records.js";
 import { API, captureCheckRuns, mockConfig, mockNoConfig } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
-import { mockRepositoryEvidence } from "../helpers/scenario.js";
+import { mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
 import { FakeIssues, type FakeIssue } from "../issues/fake-issues.js";
 
@@ -120,6 +120,22 @@ describe("gap issues from webhooks", () => {
     mockRepositoryEvidence(OWNER, REPO, { protection: protection(), config: "skip" });
     await app.deliver("issues", issueEvent("closed", issue, "completed"));
     expect(issue.state).toBe("closed");
+  });
+
+  it("checks a repository gap closed as completed against a teams' map read afresh, not the installation's kept one", async () => {
+    mockOrganisationTeams();
+    await assess();
+    // The map is kept for the hour: a pull request within it does not ask again.
+    await assess();
+    // (The fake issues answer every issue request, so only GitHub's GraphQL answers are looked at.)
+    const unread = () => nock.pendingMocks().filter((m) => m.includes("/graphql"));
+    expect(unread()).toEqual([]);
+    const issue = github.personCloses(FULL, gapIssue("2.2.2").number, "completed");
+    mockConfig(OWNER, REPO, "issues:\n  maxOpenPerRun: 50\n");
+    mockRepositoryEvidence(OWNER, REPO, { protection: protection(), config: "skip" });
+    mockOrganisationTeams();
+    await app.deliver("issues", issueEvent("closed", issue, "completed"));
+    expect(unread()).toEqual([]);
   });
 
   it("writes the marker back when a person's edit removed it", async () => {

@@ -1,6 +1,6 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
-import { repoAccessCollector } from "../../src/collectors/repo-access.js";
+import { absentFromMap, repoAccessCollector, repoAccessRunFragment } from "../../src/collectors/repo-access.js";
 import { readTeamRepositories } from "../../src/collectors/team-repositories.js";
 import { runReadsFor } from "../../src/assessment/run-shared.js";
 import { GitHubClient, type OctokitLike } from "../../src/github/client.js";
@@ -61,6 +61,34 @@ describe("the organisation's teams, read once for a run", () => {
     expect(read).toEqual({ error: expect.stringContaining("the organisation's teams could not be read") });
   });
 
+  // The map is kept for an hour: a team it leaves out is a grant nobody sees, so only a whole answer is a map.
+  const teamsAnswer = (nodes: unknown[], totalCount = nodes.length) => ({ rateLimit: rate, organization: { teams: { totalCount, pageInfo: { hasNextPage: false, endCursor: null }, nodes } } });
+  it.each([
+    ["an error beside partial data", { data: teamsAnswer([{ slug: "core", repositories: page([edge("octo-org/api", "ADMIN")], null) }]), errors: [{ path: ["organization", "teams", "nodes", 1], message: "Something went wrong" }] }, "GitHub answered in part: Something went wrong"],
+    ["a team answered with null", { data: teamsAnswer([{ slug: "core", repositories: page([edge("octo-org/api", "ADMIN")], null) }, null]) }, "GitHub left out 1 of the organisation's teams"],
+    ["a repository edge answered with null", { data: teamsAnswer([{ slug: "core", repositories: page([edge("octo-org/api", "ADMIN"), null], null, 2) }]) }, "GitHub left out 1 of the repositories of team core"],
+    ["fewer teams than GitHub counts", { data: teamsAnswer([{ slug: "core", repositories: page([edge("octo-org/api", "ADMIN")], null) }], 2) }, "GitHub counted 2 of the organisation's teams, of which only 1 were read"],
+    ["fewer repositories of a team than GitHub counts", { data: teamsAnswer([{ slug: "admins", repositories: page([edge("octo-org/api", "ADMIN")], null, 3) }]) }, "GitHub counted 3 of the repositories of team admins, of which only 1 were read"],
+  ])("is an error, not a map, for %s", async (_, body, reason) => {
+    nock(API).post("/graphql", isQuery("claimcheckTeamRepositories")).reply(200, body);
+    const read = await readTeamRepositories(testClient(), "octo-org");
+    expect(read).toEqual({ error: expect.stringContaining(reason) });
+  });
+
+  it("is an error when a further page of a team's repositories comes with an error or a null edge", async () => {
+    const cases: [unknown, string][] = [
+      [{ data: { rateLimit: rate, organization: { team: { repositories: page([edge("octo-org/web", "ADMIN")], null, 2) } } }, errors: [{ path: ["organization", "team"], message: "timeout" }] }, "GitHub answered in part: timeout"],
+      [{ data: { rateLimit: rate, organization: { team: { repositories: page([null], null, 2) } } } }, "GitHub left out 1 of the repositories of team ops"],
+    ];
+    for (const [next, reason] of cases) {
+      nock(API).post("/graphql", isQuery("claimcheckTeamRepositories")).reply(200, { data: teamsAnswer([{ slug: "ops", repositories: page([edge("octo-org/api", "ADMIN")], "r1", 2) }]) });
+      nock(API).post("/graphql", isQuery("claimcheckTeamRepositoriesPage")).reply(200, next as Record<string, unknown>);
+      const read = await readTeamRepositories(testClient(), "octo-org");
+      expect(read).toEqual({ error: expect.stringContaining(reason) });
+    }
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it("is shared from a run's second repository on, one read for all of them, and never across Octokits (installations)", async () => {
     const octokit = new TestOctokit({ auth: "ghs_test" }) as unknown as OctokitLike;
     const client = () => new GitHubClient(octokit);
@@ -94,5 +122,28 @@ describe("the organisation's teams, read once for a run", () => {
     alerts();
     const user = await repoAccessCollector.collect(collectContext({ repositoryData: { ...repositoryData, acc_owner: { __typename: "User" } }, run: { teamRepositories: async () => ({ error: "not asked" }) } }));
     expect(user.find((f) => f.id === "access.team-grants")!.value).toEqual([]);
+  });
+
+  it("trusts the map's silence about a repository only when the repository existed when the map was read", async () => {
+    const readAt = "2026-11-24T08:45:00.000Z";
+    const run = { teamRepositories: async () => ({ grants: new Map([["octo-org/web", [{ team: "core", permission: "admin" as const }]]]), readAt }) };
+    const teamGrantsOf = async (createdAt: unknown) => {
+      nock(API).get("/repos/octo-org/api/secret-scanning/alerts").query(true).reply(200, []);
+      const repositoryData = { ...quietRepositoryData(), acc_owner: { __typename: "Organization" }, acc_createdAt: createdAt };
+      return (await repoAccessCollector.collect(collectContext({ repositoryData, run }))).find((f) => f.id === "access.team-grants");
+    };
+    // Older than the map: no team reached it then.
+    expect(await teamGrantsOf("2025-01-01T00:00:00Z")).toMatchObject({ value: [], observedAt: readAt });
+    // Created after the map was read: the map cannot say, so the grants are unknown rather than none.
+    expect(await teamGrantsOf("2026-11-24T08:50:00Z")).toMatchObject({ value: null, error: expect.stringContaining("before this repository was created (2026-11-24T08:50:00.000Z)") });
+    // No creation time: the same.
+    expect(await teamGrantsOf(null)).toMatchObject({ value: null, error: expect.stringContaining("did not say when the repository was created") });
+    expect(absentFromMap("2026-11-24T08:45:00Z", readAt)).toMatchObject({ value: null });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("asks for the repository's creation time in the run's batched query", () => {
+    expect(repoAccessRunFragment.text).toContain("acc_createdAt: createdAt");
+    expect(repoAccessRunFragment.text).not.toContain("acc_teams");
   });
 });

@@ -123,8 +123,11 @@ describe("a lone pull request's check run on a busy repository (the app, one web
     expect(first.routes("GET /repos/{owner}/{repo}/contents/{path}")).toBe(2);
     expect(first.routes("GET /orgs/{org}") + first.routes("GET /orgs/{org}/members") + first.routes("GET /orgs/{org}/outside_collaborators")).toBe(4);
     expect({ graphql: first.graphql, points: first.points }).toEqual({ graphql: 6, points: 6 });
-    // The second reads none of them again: its team grants are those of the first's read, and say so.
-    expect(second.routes("GET /repos/{owner}/{repo}/contents/{path}")).toBe(1);
+    // The second reads none of them again but the organisation's configuration file: the organisation
+    // has no `.github` repository among the installation's, so no push would say the file changed
+    // (read with the answer's ETag, so an unchanged one is a 304 not charged). Its team grants are
+    // those of the first's read, and say so.
+    expect(second.routes("GET /repos/{owner}/{repo}/contents/{path}")).toBe(2);
     expect(second.routes("GET /orgs/{org}") + second.routes("GET /orgs/{org}/members") + second.routes("GET /orgs/{org}/outside_collaborators")).toBe(0);
     expect({ graphql: second.graphql, points: second.points }).toEqual({ graphql: 3, points: 3 });
     const observed = (a: typeof first) => a.stored.findings.find((f) => f.id === "access.team-grants")!.observedAt;

@@ -28,6 +28,8 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     co_errors: { errors: [] },
     acc_direct: { totalCount: 0, edges: [] },
     acc_owner: { __typename: "Organization", acc_teams: { totalCount: 0, nodes: [] } },
+    // Long before any team map a test reads (the run fragment's question).
+    acc_createdAt: "2020-01-01T00:00:00Z",
     acc_deployKeys: { totalCount: 0, nodes: [] },
     acc_environments: { totalCount: 0, nodes: [] },
     // A repository with files but no manifest, no update configuration and no open alert.

@@ -24,6 +24,13 @@ function assessment(findingCount = 0): Assessment {
 }
 
 describe("check run rendering", () => {
+  it("says when the organisation configuration it went by was read, when that was an earlier assessment's read", () => {
+    const fresh = parseRepoConfig({}, ["Codertocat/.github:.github/claimcheck.yml"]);
+    expect(renderCheckRun(assessment(), fresh).summary).not.toContain("organisation configuration was read at");
+    const kept = renderCheckRun(assessment(), { ...fresh, sharedReadAt: "2026-11-24T09:47:12.000Z" }).summary;
+    expect(kept).toContain("The organisation configuration was read at 2026-11-24 09:47 UTC (kept since; a push to its repository's default branch reads it again).");
+  });
+
   it("summarises per principle with a title counting statuses", () => {
     const out = renderCheckRun(assessment(), { ok: true, config: DEFAULT_CONFIG, files: [] });
     expect(out.title).toBe("Code of Practice: 1 gap, 17 unknown");

@@ -229,6 +229,8 @@ function repositoryNode(model: Model, repo: Repo): Node {
     name: repo.spec.name,
     nameWithOwner: repo.fullName,
     url: `https://github.com/${repo.fullName}`,
+    // The simulated organisation's repositories all predate the simulated day.
+    createdAt: "2020-01-01T00:00:00Z",
     isArchived: repo.spec.archived,
     isFork: repo.spec.fork,
     isPrivate: repo.spec.visibility !== "public",
