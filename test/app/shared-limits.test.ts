@@ -78,6 +78,11 @@ describe.skipIf(skipPostgres("limits shared by replicas"))("the app's limits sha
       const push = { ...webhookExample("push", null), ref: "refs/heads/main", installation: pr.installation, repository: { ...payload.repository, name: ".github", full_name: `${OWNER}/.github`, default_branch: "main" } };
       const runs: ReturnType<typeof captureCheckRuns>[] = [];
 
+      // The organisation's .github repository is one of the installation's, so its pushes reach the
+      // replicas and its file may be kept between check runs.
+      await a.store.upsertInstallation(installationId, OWNER, "Organization");
+      await a.store.addRepositoriesInSlices(installationId, [{ id: 9_001, fullName: `${OWNER}/.github` }]);
+
       // Replica A reads the organisation's file (there is none), then serves it from its copy.
       mockInstallationToken(installationId);
       mockOrganisationEvidence(OWNER);
