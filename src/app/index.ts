@@ -38,7 +38,7 @@ import { StoredAnswerCache } from "../store/conditional-answers.js";
 import { unfinishedBackfill } from "../store/backfill-records.js";
 import type { Assessed, InstallationOctokit, PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions } from "./backfill.js";
-import { observeRateLimits, probeRateLimits, RateBudgets } from "./rate-budget.js";
+import { observeRateLimits, probeRateLimits } from "./rate-budget.js";
 import { checkRunData, defineRepositoryJobs } from "./repository-jobs.js";
 import { ORG_EVIDENCE_EVENTS, REASSESSED_AFTER_AUDIT } from "./refresh.js";
 
@@ -100,7 +100,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: BACKGROUND_BATCH_FACTOR * concurrency, ...deps.backfill } });
     const orgEvidence = limits.orgEvidence;
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}), ...(limits.contentBudgets ? { budgets: limits.contentBudgets } : {}) });
-    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), issueRuns: limits.issueRuns, ...(deps.now ? { now: deps.now } : {}) };
     guardProbotWebhooks(probot);
     // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
     void catchUpAuditSummaries(deps.store, log);
