@@ -55,12 +55,13 @@ describe("npm run bench: its arguments", () => {
   it("runs the replicas stage alone for --replicas, on --database-url or else TEST_DATABASE_URL", () => {
     const given = parseBenchArgs(["--replicas", "3", "--database-url", "postgres://db:5432/x"], {});
     const fromEnv = parseBenchArgs(["--replicas", "2"], { TEST_DATABASE_URL: "postgres://127.0.0.1:5432/test" });
-    const none = parseBenchArgs(["--replicas", "3"], {});
-    if (given === "help" || fromEnv === "help" || none === "help") throw new Error("unexpected help");
+    if (given === "help" || fromEnv === "help") throw new Error("unexpected help");
     expect(given).toMatchObject({ stages: ["replicas"], replicas: 3, databaseUrl: "postgres://db:5432/x" });
     expect(fromEnv).toMatchObject({ stages: ["replicas"], replicas: 2, databaseUrl: "postgres://127.0.0.1:5432/test" });
-    // The stage itself refuses to run without one, saying how to give it.
-    expect(none.databaseUrl).toBeNull();
+    // Without one it refuses before anything starts, saying how to give it.
+    expect(() => parseBenchArgs(["--replicas", "3"], {})).toThrow(/set TEST_DATABASE_URL or pass --database-url/);
+    expect(() => parseBenchArgs(["--stages", "replicas"], {})).toThrow(BenchUsageError);
+    expect(parseBenchArgs(["--stages", "app"], {})).toMatchObject({ databaseUrl: null });
     expect(BENCH_HELP).toContain("--replicas N");
   });
 });

@@ -120,6 +120,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const stages = values["plan-only"] ? ["plan" as const] : (values.stages ?? defaults).split(",").map((s) => s.trim());
   const unknown = stages.filter((s) => !(STAGE_NAMES as readonly string[]).includes(s));
   if (unknown.length > 0 || stages.length === 0) throw new BenchUsageError(`--stages takes ${STAGE_NAMES.join(", ")}, not "${unknown.join(",") || values.stages}"`);
+  const databaseUrl = postgresUrl(values["database-url"] ?? env.TEST_DATABASE_URL);
+  if (stages.includes("replicas") && !databaseUrl) throw new BenchUsageError("--replicas runs the app on PostgreSQL: set TEST_DATABASE_URL or pass --database-url postgres://…");
   return {
     sizes,
     backfillSize: values["backfill-size"] === undefined ? Math.max(...sizes) : positiveInt("--backfill-size", values["backfill-size"], 100_000),
@@ -133,6 +135,6 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     profileApp: profileDir(values["profile-app"]),
     appPasses: positiveInt("--app-passes", values["app-passes"] ?? "3", 3, 2) as 2 | 3,
     replicas,
-    databaseUrl: postgresUrl(values["database-url"] ?? env.TEST_DATABASE_URL),
+    databaseUrl,
   };
 }

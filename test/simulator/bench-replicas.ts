@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { REPOSITORY_JOBS } from "../../src/app/repository-jobs.js";
-import { postgresConfig } from "../../src/store/postgres.js";
+import { withClient } from "../helpers/postgres.js";
 import { mb, ms, type BenchStage, type Figure, type StageContext } from "./bench-figures.js";
 import { generateScenario } from "./generate.js";
 import { sha } from "./model.js";
@@ -26,16 +25,6 @@ import { deliver, installationCreated, pullRequestOpened } from "./webhooks.js";
 const PULL_REQUESTS = 40;
 
 type Run = { label: string; repositories: number; backfillS: number; checkRunsS: number; checkRunsSeen: number; replicas: ReplicaStats[] };
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(postgresConfig(url));
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** One deployment: `count` processes on `databaseUrl`, a backfill of `repositories` and a burst of pull requests. */
 async function measure(label: string, count: number, databaseUrl: string, queueSchema: string | undefined, repositories: number, ctx: StageContext): Promise<Run> {
