@@ -2,7 +2,6 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { DELIVERY_JOBS } from "../../src/app/index.js";
 import { REPOSITORY_JOBS } from "../../src/app/repository-jobs.js";
-import { deliveryJobId } from "../../src/queue/postgres.js";
 import { backfillOf } from "../../src/store/backfill-records.js";
 import { Store } from "../../src/store/store.js";
 import { dropSchema, postgres, withClient } from "../helpers/postgres.js";
@@ -144,15 +143,17 @@ describe("three replicas of the app on one PostgreSQL", () => {
       // Each delivery handled once, whichever replica took it: the installation's and the pull
       // requests' as one completed job each, the settings changes as one audit event each.
       const { deliveryJobs, audited } = await withClient(url, async (client) => {
-        const jobs = await client.query<{ id: string; state: string }>(
-          `SELECT id::text, state::text FROM "${queueSchema}".job WHERE name = 'claimcheck-delivery' UNION ALL SELECT id::text, state::text FROM "${queueSchema}".archive WHERE name = 'claimcheck-delivery'`,
+        // By the delivery id each job carries, not by the job id derived from it: a second job for
+        // one delivery, under whatever id, is a delivery handled twice.
+        const jobs = await client.query<{ delivery: string; state: string }>(
+          `SELECT data->'delivery'->>'id' AS delivery, state::text FROM "${queueSchema}".job WHERE name = 'claimcheck-delivery' UNION ALL SELECT data->'delivery'->>'id', state::text FROM "${queueSchema}".archive WHERE name = 'claimcheck-delivery'`,
         );
         const events = await client.query<{ source_id: string }>(`SELECT source_id FROM "${schema}".audit_events WHERE source = 'webhook'`);
         return { deliveryJobs: jobs.rows, audited: events.rows.map((r) => r.source_id) };
       });
       const queued = sent.filter((d) => d.name !== "repository");
       for (const delivery of queued) {
-        const jobs = deliveryJobs.filter((j) => j.id === deliveryJobId(delivery.id));
+        const jobs = deliveryJobs.filter((j) => j.delivery === delivery.id);
         expect(jobs.map((j) => j.state), `${delivery.name} ${delivery.id}`).toEqual(["completed"]);
       }
       expect(deliveryJobs).toHaveLength(queued.length);
