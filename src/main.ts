@@ -122,7 +122,8 @@ async function main(): Promise<void> {
   const queue: JobQueue | undefined = isPostgresUrl(env.DATABASE_URL) ? new PostgresQueue({ connectionString: env.DATABASE_URL, log: log.child({ name: "claimcheck-queue" }), concurrency: env.ASSESS_CONCURRENCY }) : undefined;
   // On PostgreSQL the replicas share their limits through the database (tables migrated with the store's).
   const limitsPool = isPostgresUrl(env.DATABASE_URL) ? postgresPool(env.DATABASE_URL, { max: 4 }) : null;
-  const { app, readiness, jobs } = createClaimcheckApp({ store, ...(queue ? { queue } : {}), concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env), limits: sharedLimits(limitsPool, log) });
+  const limits = sharedLimits(limitsPool, log);
+  const { app, readiness, jobs } = createClaimcheckApp({ store, ...(queue ? { queue } : {}), concurrency: env.ASSESS_CONCURRENCY, browser: browserSignIn(env, process.env), limits });
   const server = await run(app, { Octokit: ThrottledOctokit as typeof ProbotOctokit, log: setupMode ? withoutSetupChatter(log) : log });
   const address = `http://${process.env.HOST && process.env.HOST !== "0.0.0.0" ? process.env.HOST : "localhost"}:${server.port}`;
   if (setupMode) {
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
     // for another replica, and in one process a backfill resumes from the store at the next start.
     await jobs()?.stop({ graceMs: SHUTDOWN_GRACE_MS });
     await store.close();
+    await limits.close();
     await limitsPool?.end();
     process.exit(0);
   };

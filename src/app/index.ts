@@ -101,7 +101,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     const backfiller = new Backfiller<Assessed>({ store: deps.store, log, budgets, clock: { now: deps.now ?? systemClock.now, sleep: deps.sleep ?? systemClock.sleep }, options: { maxBatch: BACKGROUND_BATCH_FACTOR * concurrency, ...deps.backfill } });
     const orgEvidence = limits.orgEvidence;
     const issues = new IssuePublisher({ store: deps.store, log, ...(deps.now ? { now: deps.now } : {}), ...(limits.contentBudgets ? { budgets: limits.contentBudgets } : {}) });
-    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), ...(deps.now ? { now: deps.now } : {}) };
+    const pipeline: PipelineDeps = { store: deps.store, log, orgEvidence, issues, conditional: new StoredAnswerCache(deps.store), issueRuns: limits.issueRuns, ...(deps.now ? { now: deps.now } : {}) };
     guardProbotWebhooks(probot);
     // A long audit trail (first start after an upgrade) is summarised in slices, off the webhook path.
     void catchUpAuditSummaries(deps.store, log);

@@ -1,3 +1,4 @@
+import { inProcessIssueRuns, type IssueRunLock } from "./issue-run-lock.js";
 import type { Logger } from "pino";
 import { assessRepository, type Assessment } from "../assessment/assess-repository.js";
 import { runConfigOf } from "../config/config-cache.js";
@@ -34,6 +35,8 @@ export type PipelineDeps = {
   issues?: IssuePublisher;
   /** ETags of earlier REST answers, so unchanged settings come back as 304s GitHub does not charge for. */
   conditional?: AnswerCache;
+  /** One issue run per installation across replicas (shared-limits.ts); this process's own queue is enough without it. */
+  issueRuns?: IssueRunLock;
 };
 
 async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, trigger: Trigger): Promise<{ assessment: Assessment; config: ConfigOutcome }> {
@@ -120,7 +123,8 @@ const issueRuns = new WeakMap<IssuePublisher, IssueRunQueue<InstallationOctokit>
 function issueRunsOf(deps: PipelineDeps, issues: IssuePublisher): IssueRunQueue<InstallationOctokit> {
   let queue = issueRuns.get(issues);
   if (!queue) {
-    queue = new IssueRunQueue(async (installationId, request) => {
+    const lock = deps.issueRuns ?? inProcessIssueRuns;
+    queue = new IssueRunQueue((installationId, request) => lock(installationId, async () => {
       const run = issues.newRun(installationId, request.org);
       if (!request.assessed.some((a) => a.config.issues.central)) {
         // Issues in each repository: planned from one pass over the store, written from a second over only the repositories they are about.
@@ -130,7 +134,7 @@ function issueRunsOf(deps: PipelineDeps, issues: IssuePublisher): IssueRunQueue<
       const wanted = new Set(request.assessed.map((a) => a.fullName));
       const { latest, facts } = await issueRunResults(deps.store, installationId, wanted, true);
       await publishRunIssues(issues, deps.log, request.octokit, run, latest, request.assessed, facts);
-    });
+    }));
     issueRuns.set(issues, queue);
   }
   return queue;

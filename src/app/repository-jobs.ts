@@ -42,6 +42,14 @@ export type CheckRunData = z.infer<typeof checkRunData>;
 
 /** A planning step that failed (the store, a budget probe) is tried again, so the backfill does not stall until the next start. */
 const BACKFILL_STEP_RETRY: RetryPolicy = { limit: 3, delaySeconds: 30 };
+/**
+ * A backfill's repository job is retried only when it never finished: its replica died holding it
+ * (the job expired) or the store failed around it; an assessment that fails is counted, not
+ * thrown. Without a retry the lost repository would stay pending, its batch would never be
+ * settled, and no next step would be queued until a process started or maintenance looked. The
+ * retry finds a repository another job settled meanwhile and does nothing, so none is assessed twice.
+ */
+const BACKFILL_REPOSITORY_RETRY: RetryPolicy = { limit: 3, delaySeconds: 5 };
 
 export type RepositoryJobDeps = {
   queue: JobQueue;
@@ -224,18 +232,22 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
 
   queue.define(REPOSITORY_JOBS.backfillRepository, {
     schema: backfillRepositoryData,
-    retry: NO_RETRY,
+    retry: BACKFILL_REPOSITORY_RETRY,
     run: async (job) => {
       const installationId = job.installationId;
-      // Settled by a job that ran before this one (a step taken twice): never assessed again.
-      if ((await stillPending(store, installationId, [job.fullName])).length === 0) return;
-      const run = runOf(installationId, []);
-      try {
-        const assessed = await backfiller.settle(installationId, job.fullName, async () => reassess(pipeline, await runOctokit(installationId, run), { installationId, owner: job.owner, repo: job.repo }, job.trigger));
-        run.assessed.set(assessed.fullName, run.intern(assessed.config));
-      } catch (error) {
-        // Counted as failed in the backfill's progress; the delivery says which and why.
-        await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+      // Settled by a job that ran before this one (a step taken twice, or this job's first attempt
+      // on a replica that died before it could queue the next step): never assessed again, but the
+      // batch is still looked at, or a batch whose last repository was settled that way would end
+      // the backfill's progress.
+      if ((await stillPending(store, installationId, [job.fullName])).length > 0) {
+        const run = runOf(installationId, []);
+        try {
+          const assessed = await backfiller.settle(installationId, job.fullName, async () => reassess(pipeline, await runOctokit(installationId, run), { installationId, owner: job.owner, repo: job.repo }, job.trigger));
+          run.assessed.set(assessed.fullName, run.intern(assessed.config));
+        } catch (error) {
+          // Counted as failed in the backfill's progress; the delivery says which and why.
+          await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+        }
       }
       if ((await stillPending(store, installationId, job.batch)).length === 0) await nextBackfillStep(installationId);
     },

@@ -1,9 +1,10 @@
 import { drizzle } from "drizzle-orm/node-postgres";
-import type pg from "pg";
+import pg from "pg";
 import type { Logger } from "pino";
 import { postgresContentBudgets } from "../publish/content-budget-postgres.js";
-import type { ContentBudgets } from "../publish/issue-budget.js";
+import type { BudgetLimits, ContentBudgets } from "../publish/issue-budget.js";
 import * as schema from "../store/schema-pg.js";
+import { inProcessIssueRuns, postgresIssueRuns, type IssueRunLock } from "./issue-run-lock.js";
 import { OrgEvidence, type OrgEvidenceCache } from "./org-evidence.js";
 import { PostgresOrgEvidence } from "./org-evidence-postgres.js";
 import { RateBudgets } from "./rate-budget.js";
@@ -21,20 +22,34 @@ export type SharedLimits = {
   contentBudgets?: ContentBudgets;
   rateBudgets: RateBudgets;
   orgEvidence: OrgEvidenceCache;
+  /** One issue run per installation at a time, across replicas. */
+  issueRuns: IssueRunLock;
+  /** Closes what these limits opened of their own (the issue-run locks' connections). */
+  close: () => Promise<void>;
 };
+
+/** Issue runs of this many installations at once per replica hold their lock; more wait for a connection. */
+const ISSUE_RUN_LOCK_CONNECTIONS = 8;
 
 /**
  * The limits kept through `pool` (PostgreSQL), or in this process when there is none. `clock` is
- * what the kept configuration files age by (the app's injected clock in tests).
+ * what the kept configuration files age by (the app's injected clock in tests); `contentLimits`:
+ * GitHub's content-creation limits unless given (a test that makes them bind).
  */
-export function sharedLimits(pool: pg.Pool | null, log?: Logger, options: { clock?: () => number } = {}): SharedLimits {
-  if (!pool) return { rateBudgets: new RateBudgets(), orgEvidence: new OrgEvidence(undefined, options.clock) };
+export function sharedLimits(pool: pg.Pool | null, log?: Logger, options: { clock?: () => number; contentLimits?: BudgetLimits } = {}): SharedLimits {
+  const contentLimits = options.contentLimits;
+  if (!pool) return { rateBudgets: new RateBudgets(), orgEvidence: new OrgEvidence(undefined, options.clock), issueRuns: inProcessIssueRuns, close: async () => undefined };
   const db = drizzle(pool, { schema });
   // Neither failure loses what this process knows: it goes on with its own readings or its fresh read.
   const warn = (what: string) => (error: unknown) => log?.warn({ err: error instanceof Error ? error.message : String(error) }, `${what} could not be shared through the database`);
+  // The locks' own connections, to the same database: a run holding one spends the budget through `pool`.
+  const locks = new pg.Pool({ ...pool.options, max: ISSUE_RUN_LOCK_CONNECTIONS });
+  locks.on("error", (error) => log?.warn({ err: error.message }, "issue-run lock connection failed"));
   return {
-    contentBudgets: postgresContentBudgets(db),
+    contentBudgets: postgresContentBudgets(db, contentLimits ? { limits: contentLimits } : {}),
     rateBudgets: new RateBudgets({ readings: new PostgresReadings(db), onError: warn("rate-limit readings") }),
     orgEvidence: new PostgresOrgEvidence(db, { onError: warn("organisation evidence"), ...(options.clock ? { clock: options.clock } : {}) }),
+    issueRuns: postgresIssueRuns(locks),
+    close: () => locks.end(),
   };
 }

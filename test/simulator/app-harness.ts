@@ -40,6 +40,8 @@ export type AppOptions = {
   browser?: AppDeps["browser"];
   /** The job queue (the caller starts nothing and stops it); the app's in-process queue when omitted. */
   queue?: JobQueue;
+  /** The limits shared by replicas (content creation, rate budgets), as main.ts builds them; this process's own when omitted. */
+  limits?: AppDeps["limits"];
 };
 
 export type RunningApp = { url: string; webhookUrl: string; secret: string; store: Store; probot: Probot; jobs: () => JobQueue | undefined; idle: () => Promise<void>; stop: () => Promise<void>; sweep: ClaimcheckApp["sweep"]; recoverDeliveries: ClaimcheckApp["recoverDeliveries"] };
@@ -65,7 +67,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const store = options.store ?? await Store.open(":memory:");
   const log = options.log ?? pino({ level: "silent" });
   const probot = new Probot({ appId: 1, privateKey: appPrivateKey(), secret, baseUrl: options.githubUrl, Octokit: productionOctokit(options.retryBaseMs, options.spaceWrites) as typeof ProbotOctokit, log });
-  const { app, jobs, sweep, recoverDeliveries } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, redeliveryIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}), ...(options.browser ? { browser: options.browser } : {}), ...(options.queue ? { queue: options.queue } : {}) });
+  const { app, jobs, sweep, recoverDeliveries } = createClaimcheckApp({ store, concurrency: options.concurrency ?? 4, maintenanceIntervalMs: null, redeliveryIntervalMs: null, sweepIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}), ...(options.browser ? { browser: options.browser } : {}), ...(options.queue ? { queue: options.queue } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   const middleware = await createNodeMiddleware(app, { probot, webhooksPath: WEBHOOK_PATH });
   const server: Server = createServer((req, res) => {
     void middleware(req, res, () => res.writeHead(404).end());

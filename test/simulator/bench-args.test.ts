@@ -12,11 +12,13 @@ describe("npm run bench: its arguments", () => {
     [["--sizes", "abc"], /--sizes must be a comma-separated list of whole numbers/],
     [["--sizes", "0"], /--sizes must be/],
     [["--latency", "-5"], /--latency|option/],
-    [["--stages", "assess,fly"], /--stages takes assess, app, render, plan, audit, memory, not "fly"/],
+    [["--stages", "assess,fly"], /--stages takes assess, app, render, plan, audit, memory, replicas, not "fly"/],
     [["--audit-events", "many"], /--audit-events must be a whole number/],
     [["--memory-sizes", "1000,x"], /--memory-sizes must be/],
     [["--colour"], /Unknown option '--colour'/],
     [["--profile-app", ""], /--profile-app takes a directory/],
+    [["--replicas", "0"], /--replicas must be a whole number from 1 to 16/],
+    [["--replicas", "3", "--database-url", "mysql://db"], /--database-url takes a postgres:\/\/ URL/],
   ])("refuses %j with a message saying what is wrong", (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
     expect(() => parseBenchArgs(argv)).toThrow(message);
@@ -48,5 +50,18 @@ describe("npm run bench: its arguments", () => {
     expect(two.appPasses).toBe(2);
     expect(() => parseBenchArgs(["--app-passes", "1"])).toThrow(/--app-passes/);
     expect(BENCH_HELP).toContain("--app-passes");
+  });
+
+  it("runs the replicas stage alone for --replicas, on --database-url or else TEST_DATABASE_URL", () => {
+    const given = parseBenchArgs(["--replicas", "3", "--database-url", "postgres://db:5432/x"], {});
+    const fromEnv = parseBenchArgs(["--replicas", "2"], { TEST_DATABASE_URL: "postgres://127.0.0.1:5432/test" });
+    if (given === "help" || fromEnv === "help") throw new Error("unexpected help");
+    expect(given).toMatchObject({ stages: ["replicas"], replicas: 3, databaseUrl: "postgres://db:5432/x" });
+    expect(fromEnv).toMatchObject({ stages: ["replicas"], replicas: 2, databaseUrl: "postgres://127.0.0.1:5432/test" });
+    // Without one it refuses before anything starts, saying how to give it.
+    expect(() => parseBenchArgs(["--replicas", "3"], {})).toThrow(/set TEST_DATABASE_URL or pass --database-url/);
+    expect(() => parseBenchArgs(["--stages", "replicas"], {})).toThrow(BenchUsageError);
+    expect(parseBenchArgs(["--stages", "app"], {})).toMatchObject({ databaseUrl: null });
+    expect(BENCH_HELP).toContain("--replicas N");
   });
 });

@@ -5,8 +5,8 @@ import { parseArgs } from "node:util";
  * line and exit 2, not a run of an hour with nonsense sizes.
  */
 
-export const STAGE_NAMES = ["assess", "app", "render", "plan", "audit", "memory"] as const;
-/** Run unless --stages says otherwise; the audit-trail and memory stages take long and are asked for by name. */
+export const STAGE_NAMES = ["assess", "app", "render", "plan", "audit", "memory", "replicas"] as const;
+/** Run unless --stages says otherwise; the audit-trail and memory stages take long and are asked for by name; --replicas alone runs the replicas stage. */
 const DEFAULT_STAGES = ["assess", "app", "render", "plan"] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
@@ -24,6 +24,10 @@ export type BenchArgs = {
   appPasses: 2 | 3;
   /** A directory for a CPU profile of the app process of the app stage (`node --cpu-prof`), or null. */
   profileApp: string | null;
+  /** App processes of the replicas stage, on PostgreSQL. */
+  replicas: number;
+  /** The PostgreSQL server of the replicas stage (--database-url, else TEST_DATABASE_URL), or null. */
+  databaseUrl: string | null;
 };
 
 export const BENCH_HELP = `usage: npm run bench -- [options]
@@ -43,6 +47,11 @@ Measures claimcheck against the local GitHub simulator and prints each figure be
                            the first backfill and makes no third pass
   --profile-app DIR        write a CPU profile of the app stage's app process into DIR (.cpuprofile,
                            for the browser's or an editor's profiler): what blocked its event loop
+  --replicas N             the replicas stage (alone, unless --stages names others): the app as N
+                           processes on one PostgreSQL database, webhooks round-robin over them,
+                           beside one process on SQLite: throughput and each process's figures
+  --database-url URL       the PostgreSQL server for --replicas (default: TEST_DATABASE_URL); the
+                           stage works in a schema of its own and drops it afterwards
   --relaxed                no spacing of GraphQL and writes (GitHub's own limits still apply)
   --plan-only              only the backfill plan for 10,000 repositories (same as --stages plan)
   -h, --help               this text
@@ -70,8 +79,14 @@ function profileDir(value: string | undefined): string | null {
   return value;
 }
 
+function postgresUrl(value: string | undefined): string | null {
+  if (value === undefined || value === "") return null;
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new BenchUsageError(`--database-url takes a postgres:// URL, not "${value}"`);
+  return value;
+}
+
 /** The parsed arguments, or "help". Throws BenchUsageError for anything it cannot use. */
-export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchArgs | "help" {
   let values;
   try {
     ({ values } = parseArgs({
@@ -90,6 +105,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
         "memory-sizes": { type: "string" },
         "profile-app": { type: "string" },
         "app-passes": { type: "string" },
+        replicas: { type: "string" },
+        "database-url": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -98,9 +115,13 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
   }
   if (values.help) return "help";
   const sizes = positiveInts("--sizes", values.sizes ?? "100,1000", 100_000);
-  const stages = values["plan-only"] ? ["plan" as const] : (values.stages ?? DEFAULT_STAGES.join(",")).split(",").map((s) => s.trim());
+  const replicas = values.replicas === undefined ? 3 : positiveInt("--replicas", values.replicas, 16);
+  const defaults = values.replicas === undefined ? DEFAULT_STAGES.join(",") : "replicas";
+  const stages = values["plan-only"] ? ["plan" as const] : (values.stages ?? defaults).split(",").map((s) => s.trim());
   const unknown = stages.filter((s) => !(STAGE_NAMES as readonly string[]).includes(s));
   if (unknown.length > 0 || stages.length === 0) throw new BenchUsageError(`--stages takes ${STAGE_NAMES.join(", ")}, not "${unknown.join(",") || values.stages}"`);
+  const databaseUrl = postgresUrl(values["database-url"] ?? env.TEST_DATABASE_URL);
+  if (stages.includes("replicas") && !databaseUrl) throw new BenchUsageError("--replicas runs the app on PostgreSQL: set TEST_DATABASE_URL or pass --database-url postgres://…");
   return {
     sizes,
     backfillSize: values["backfill-size"] === undefined ? Math.max(...sizes) : positiveInt("--backfill-size", values["backfill-size"], 100_000),
@@ -113,5 +134,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     memorySizes: positiveInts("--memory-sizes", values["memory-sizes"] ?? "1000,10000", 100_000),
     profileApp: profileDir(values["profile-app"]),
     appPasses: positiveInt("--app-passes", values["app-passes"] ?? "3", 3, 2) as 2 | 3,
+    replicas,
+    databaseUrl,
   };
 }

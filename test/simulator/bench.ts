@@ -4,6 +4,7 @@ import { appStage } from "./bench-app.js";
 import { assessStage, type AssessOutcome } from "./bench-assess.js";
 import { printFigures, type BenchStage, type Figure, type StageContext } from "./bench-figures.js";
 import { renderStage } from "./bench-render.js";
+import { replicasStage } from "./bench-replicas.js";
 import { auditStage, memoryStage } from "./bench-history-stages.js";
 
 /*
@@ -64,6 +65,7 @@ function stagesFor(a: BenchArgs): BenchStage[] {
     plan: planStage(outcome),
     audit: auditStage(a.auditEvents),
     memory: memoryStage(a.memorySizes),
+    replicas: replicasStage(a.replicas, a.databaseUrl, a.backfillSize),
   };
   return a.stages.map((s) => all[s]!);
 }

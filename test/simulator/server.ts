@@ -117,7 +117,10 @@ export class Simulator {
 
   private bucket(req: IncomingMessage): Bucket {
     const auth = String(req.headers.authorization ?? "anonymous");
-    const key = /^bearer\s+ey/i.test(auth) ? "app-jwt" : auth;
+    // GitHub counts an installation's requests and creations whatever token of it they carry: the
+    // tokens of several replicas (or a renewed one) spend one budget.
+    const installation = /^(?:token|bearer)\s+ghs_sim_(\d+)_/i.exec(auth)?.[1];
+    const key = /^bearer\s+ey/i.test(auth) ? "app-jwt" : installation ? `installation:${installation}` : auth;
     let bucket = this.buckets.get(key);
     if (!bucket || bucket.resetAt.getTime() <= Date.now()) {
       bucket = { restUsed: 0, graphqlUsed: 0, resetAt: new Date(Date.now() + 3_600_000), inFlight: bucket?.inFlight ?? 0, created: bucket?.created ?? [] };
