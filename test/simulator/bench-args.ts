@@ -24,6 +24,8 @@ export type BenchArgs = {
   appPasses: 2 | 3;
   /** A directory for a CPU profile of the app process of the app stage (`node --cpu-prof`), or null. */
   profileApp: string | null;
+  /** How far to raise the app process's scheduling priority in the app stage (its nice value lowered by this), or null. */
+  appPriority: number | null;
 };
 
 export const BENCH_HELP = `usage: npm run bench -- [options]
@@ -43,6 +45,10 @@ Measures claimcheck against the local GitHub simulator and prints each figure be
                            the first backfill and makes no third pass
   --profile-app DIR        write a CPU profile of the app stage's app process into DIR (.cpuprofile,
                            for the browser's or an editor's profiler): what blocked its event loop
+  --app-priority N         start the app stage's app process N steps above the benchmark's scheduling
+                           priority (nice lowered by N, 1 to 20; needs the privilege to): as if the
+                           app had its own cores, no other tenant, GitHub not on its machine; without
+                           the privilege it says so and measures without
   --relaxed                no spacing of GraphQL and writes (GitHub's own limits still apply)
   --plan-only              only the backfill plan for 10,000 repositories (same as --stages plan)
   -h, --help               this text
@@ -90,6 +96,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
         "memory-sizes": { type: "string" },
         "profile-app": { type: "string" },
         "app-passes": { type: "string" },
+        "app-priority": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -113,5 +120,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     memorySizes: positiveInts("--memory-sizes", values["memory-sizes"] ?? "1000,10000", 100_000),
     profileApp: profileDir(values["profile-app"]),
     appPasses: positiveInt("--app-passes", values["app-passes"] ?? "3", 3, 2) as 2 | 3,
+    appPriority: values["app-priority"] === undefined ? null : positiveInt("--app-priority", values["app-priority"], 20),
   };
 }
