@@ -99,7 +99,7 @@ class AppProcess {
 }
 
 /** Pull requests opened one every `gapMs`, while `until` is not done (or `count` are sent); each one's check-run latency. */
-async function pullRequests(sim: Simulator, webhookUrl: string, secret: string, opts: { count: number; gapMs: number; tag: string; until?: Promise<unknown> }): Promise<number[]> {
+async function pullRequests(sim: Simulator, webhookUrl: string, secret: string, opts: { count: number; gapMs: number; tag: string; until?: Promise<unknown>; onLost?: (reason: string) => void }): Promise<number[]> {
   let done = false;
   void opts.until?.then(() => (done = true));
   const sent = new Map<string, number>();
@@ -108,7 +108,9 @@ async function pullRequests(sim: Simulator, webhookUrl: string, secret: string, 
     const repo = model.repoList[(i * 7) % model.repoList.length]!;
     const head = sha(opts.tag, i);
     sent.set(head, Date.now());
-    await deliver(webhookUrl, secret, pullRequestOpened(model, repo, head, 10_000 + i));
+    // A delivery the connection dropped is a pull request whose check run never comes (counted so,
+    // as GitHub would not redeliver it either), not the end of a run of half an hour.
+    await deliver(webhookUrl, secret, pullRequestOpened(model, repo, head, 10_000 + i)).catch((error: unknown) => opts.onLost?.(error instanceof Error ? error.message : String(error)));
     await new Promise((r) => setTimeout(r, opts.gapMs));
   }
   // Every check run is waited for (up to two minutes): one not yet published is not left out of the percentiles.
@@ -225,7 +227,7 @@ export function appStage(repositories: number, passes: 2 | 3 = 3): BenchStage {
         // With 2 passes the pull requests come during the first backfill (the one an installation
         // starts with), and the second pass is alone: the figures of the backfill are then those of
         // an app that serves pull requests meanwhile, as in production.
-        const prsDuring = (done: Promise<unknown>) => pullRequests(sim, webhookUrl, secret, { count: 2_000, gapMs: 2_000, tag: "during", until: done });
+        const prsDuring = (done: Promise<unknown>) => pullRequests(sim, webhookUrl, secret, { count: 2_000, gapMs: 2_000, tag: "during", until: done, onLost: (reason) => ctx.progress(`app: a pull request's delivery failed (${reason}); its check run is counted as never published`) });
         ctx.progress(`app: installation backfill of ${repositories} repositories, ${passes === 2 ? "with a pull request every 2 s meanwhile" : "alone"}`);
         await app.ask("reset");
         const first = await backfill("first backfill", passes === 2 ? prsDuring : undefined);
