@@ -55,8 +55,34 @@ export function auditRecords(store: Store): AuditRecords {
 
 const day = (occurredAt: Column) => sql<string>`substr(${occurredAt}, 1, 10)`;
 
+/**
+ * SQLite's reads that bring an installation's summary up to date, which every assessment does
+ * (the trail's evidence is in each): prepared once per store, so neither Drizzle's builder nor
+ * SQLite's compiler runs for them per repository of a backfill. The same SQL the builder makes.
+ */
+function prepareSummaryReads(store: SqliteStore) {
+  const c = sqlite.auditCheckpoints;
+  const e = sqlite.auditEvents;
+  const installation = sql.placeholder("installationId");
+  return {
+    latestCheckpoint: store.db.select().from(c).where(eq(c.installationId, installation)).orderBy(desc(c.throughSeq)).limit(1).prepare(),
+    summaryRow: store.db.select().from(sqlite.auditSummaries).where(eq(sqlite.auditSummaries.installationId, installation)).limit(1).prepare(),
+    hashAt: store.db.select({ hash: e.hash }).from(e).where(and(eq(e.installationId, installation), eq(e.seq, sql.placeholder("seq")))).limit(1).prepare(),
+    page: store.db.select().from(e).where(and(eq(e.installationId, installation), gt(e.seq, sql.placeholder("afterSeq")))).orderBy(asc(e.seq)).limit(sql.placeholder("limit")).prepare(),
+    earliest: store.db.select({ at: min(e.occurredAt) }).from(e).where(eq(e.installationId, installation)).prepare(),
+  };
+}
+
+const summaryReadsOf = new WeakMap<SqliteStore, ReturnType<typeof prepareSummaryReads>>();
+
 class SqliteAuditRecords implements AuditRecords {
   constructor(private readonly store: SqliteStore) {}
+
+  private get reads(): ReturnType<typeof prepareSummaryReads> {
+    let reads = summaryReadsOf.get(this.store);
+    if (!reads) summaryReadsOf.set(this.store, (reads = prepareSummaryReads(this.store)));
+    return reads;
+  }
 
   private checkpointOf(db: Pick<SqliteStore["db"], "select">, installationId: number): CheckpointRow | undefined {
     const c = sqlite.auditCheckpoints;
@@ -64,7 +90,7 @@ class SqliteAuditRecords implements AuditRecords {
   }
 
   async latestCheckpoint(installationId: number): Promise<CheckpointRow | undefined> {
-    return this.checkpointOf(this.store.db, installationId);
+    return this.reads.latestCheckpoint.get({ installationId });
   }
 
   async append(installationId: number, source: AuditRow["source"], sourceId: string, link: (end: ChainEnd) => AuditLink): Promise<{ recorded: boolean; seq: number }> {
@@ -81,6 +107,7 @@ class SqliteAuditRecords implements AuditRecords {
   }
 
   async page(installationId: number, afterSeq: number, limit: number, since?: string): Promise<AuditRow[]> {
+    if (since === undefined) return this.reads.page.all({ installationId, afterSeq, limit });
     const e = sqlite.auditEvents;
     const where = and(eq(e.installationId, installationId), gt(e.seq, afterSeq), since === undefined ? undefined : gte(e.occurredAt, since));
     return this.store.db.select().from(e).where(where).orderBy(asc(e.seq)).limit(limit).all();
@@ -122,7 +149,7 @@ class SqliteAuditRecords implements AuditRecords {
   }
 
   async summaryRow(installationId: number): Promise<SummaryRow | undefined> {
-    return this.store.db.select().from(sqlite.auditSummaries).where(eq(sqlite.auditSummaries.installationId, installationId)).get();
+    return this.reads.summaryRow.get({ installationId });
   }
 
   async saveSummary(row: SummaryRow): Promise<void> {
@@ -130,8 +157,7 @@ class SqliteAuditRecords implements AuditRecords {
   }
 
   async hashAt(installationId: number, seq: number): Promise<string | undefined> {
-    const e = sqlite.auditEvents;
-    return this.store.db.select({ hash: e.hash }).from(e).where(and(eq(e.installationId, installationId), eq(e.seq, seq))).get()?.hash;
+    return this.reads.hashAt.get({ installationId, seq })?.hash;
   }
 
   async countAfter(installationId: number, seq: number): Promise<number> {
@@ -150,8 +176,7 @@ class SqliteAuditRecords implements AuditRecords {
   }
 
   async earliest(installationId: number): Promise<string | null> {
-    const e = sqlite.auditEvents;
-    return this.store.db.select({ at: min(e.occurredAt) }).from(e).where(eq(e.installationId, installationId)).get()?.at ?? null;
+    return this.reads.earliest.get({ installationId })?.at ?? null;
   }
 }
 

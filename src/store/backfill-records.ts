@@ -164,16 +164,37 @@ export async function settleRepository(store: Store, installationId: number, ful
     });
     return;
   }
-  store.db.transaction((tx) => {
-    const removed = tx.delete(backfillRepositories).where(and(eq(backfillRepositories.installationId, installationId), eq(backfillRepositories.fullName, fullName))).run();
-    if (removed.changes === 0) return;
-    const row = tx.select().from(backfills).where(eq(backfills.installationId, installationId)).get();
-    if (!row) return;
-    tx.update(backfills)
-      .set(ok ? { assessed: row.assessed + 1, updatedAt: at.toISOString() } : { failed: row.failed + 1, updatedAt: at.toISOString() })
-      .where(eq(backfills.installationId, installationId))
-      .run();
+  const statements = settleStatements(store);
+  store.db.transaction(() => {
+    if (statements.dequeue.run({ installationId, fullName }).changes === 0) return;
+    (ok ? statements.assessed : statements.failed).run({ installationId, updatedAt: at.toISOString() });
   });
+}
+
+/**
+ * SQLite's statements of `settleRepository`, run once per repository of every backfill: prepared
+ * once per store, so neither Drizzle's builder nor SQLite's compiler runs per repository. The
+ * count grows in place, in the same transaction as the delete that says this call settled it.
+ */
+function prepareSettleStatements(store: Store & { dialect: "sqlite" }) {
+  const ofInstallation = eq(backfills.installationId, sql.placeholder("installationId"));
+  const updatedAt = sql`${sql.placeholder("updatedAt")}`;
+  return {
+    dequeue: store.db
+      .delete(backfillRepositories)
+      .where(and(eq(backfillRepositories.installationId, sql.placeholder("installationId")), eq(backfillRepositories.fullName, sql.placeholder("fullName"))))
+      .prepare(),
+    assessed: store.db.update(backfills).set({ assessed: sql`${backfills.assessed} + 1`, updatedAt }).where(ofInstallation).prepare(),
+    failed: store.db.update(backfills).set({ failed: sql`${backfills.failed} + 1`, updatedAt }).where(ofInstallation).prepare(),
+  };
+}
+
+const settleStatementsOf = new WeakMap<Store, ReturnType<typeof prepareSettleStatements>>();
+
+function settleStatements(store: Store & { dialect: "sqlite" }): ReturnType<typeof prepareSettleStatements> {
+  let statements = settleStatementsOf.get(store);
+  if (!statements) settleStatementsOf.set(store, (statements = prepareSettleStatements(store)));
+  return statements;
 }
 
 export async function updateBackfill(store: Store, installationId: number, change: Partial<Pick<BackfillRow, "state" | "nextBatchAt" | "expectedFinishAt" | "finishedAt" | "total">>, at: Date): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { and, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, sql, type Placeholder } from "drizzle-orm";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { z } from "zod";
@@ -15,6 +15,14 @@ import { assessmentRow, findingsOf, ROWS_PER_SLICE, storedAssessment, type Asses
 
 /** The SQLite migrations (drizzle-kit, `npm run db:generate`); PostgreSQL has its own folder beside it. */
 export const SQLITE_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "../../migrations/sqlite");
+
+/**
+ * A placeholder for every column of `row` (its values only give the names, and the type makes
+ * leaving one out a compile error): for a statement prepared once and run with each row.
+ */
+function placeholders<T extends Record<string, unknown>>(row: Required<T>): Record<keyof T, Placeholder> {
+  return Object.fromEntries(Object.keys(row).map((k) => [k, sql.placeholder(k)])) as Record<keyof T, Placeholder>;
+}
 
 /** A SQLite `DATABASE_URL` (a file path, `file:` URL or `:memory:`) as the path better-sqlite3 opens. */
 export function databasePath(url: string): string {
@@ -136,9 +144,12 @@ export class SqliteStore implements StoreContract {
     return this.db.select({ id: schema.installations.id, accountLogin: schema.installations.accountLogin }).from(schema.installations).where(isNull(schema.installations.removedAt)).all();
   }
 
-  /** Records an installation first seen through a repository event, keeping what is already known. */
+  private insertInstallation?: { run: (values: { id: number; accountLogin: string }) => unknown };
+
+  /** Records an installation first seen through a repository event, keeping what is already known. Asked before every assessment: prepared once. */
   async ensureInstallation(id: number, accountLogin: string): Promise<void> {
-    this.db.insert(schema.installations).values({ id, accountLogin, accountType: "unknown" }).onConflictDoNothing().run();
+    this.insertInstallation ??= this.db.insert(schema.installations).values({ id: sql.placeholder("id"), accountLogin: sql.placeholder("accountLogin"), accountType: "unknown" }).onConflictDoNothing().prepare();
+    this.insertInstallation.run({ id, accountLogin });
   }
 
   async markInstallationRemoved(id: number, at: Date = new Date()): Promise<void> {
@@ -179,13 +190,21 @@ export class SqliteStore implements StoreContract {
       .run();
   }
 
-  /** Appends an assessment: history is kept, never overwritten. */
+  private insertAssessment?: { get: (values: ReturnType<typeof assessmentRow>) => { id: number } | undefined };
+
+  /**
+   * Appends an assessment: history is kept, never overwritten. One statement prepared once per
+   * store, the same SQL the query builder makes: built per call, Drizzle and SQLite's compiler ran
+   * for every repository of a backfill, and left their garbage.
+   */
   async recordAssessment(record: AssessmentRecord): Promise<number> {
-    const row = this.db
+    this.insertAssessment ??= this.db
       .insert(schema.assessments)
-      .values(assessmentRow(record))
+      .values(placeholders({ installationId: 0, repositoryFullName: "", repositoryId: 0, trigger: "", deliveryId: "", headSha: "", startedAt: "", finishedAt: "", inScope: true, findings: "", results: "", configProblems: "", requests: "", checkRunId: 0, conclusion: "" }))
       .returning({ id: schema.assessments.id })
-      .get();
+      .prepare();
+    const row = this.insertAssessment.get(assessmentRow(record));
+    if (!row) throw new Error("SQLite returned no id for a stored assessment");
     return row.id;
   }
 

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditEventInput } from "../../src/audit/normalise.js";
 import { AuditSummaries, MAX_LINKS_PER_READ } from "../../src/audit/summary.js";
 import { auditFindings } from "../../src/audit/evidence.js";
@@ -45,6 +45,25 @@ const event = (i: number, hours = 7): AuditEventInput => ({
 });
 
 describe("the audit trail's incremental summary on SQLite's own file", () => {
+  it("brings the summary up to date, as every assessment does, without preparing a statement each time", async () => {
+    const { store } = await fileStore();
+    const trail = new AuditTrail(store);
+    for (let i = 0; i < 30; i += 1) await trail.append(1, "webhook", `d${i}`, event(i));
+    const since = new Date(Date.UTC(2025, 0, 1));
+    const first = await new AuditSummaries(store).refresh(1, since);
+    const prepare = vi.spyOn(Database.prototype, "prepare");
+    try {
+      // A new reader per assessment, as the evidence makes: the statements belong to the store.
+      for (let i = 0; i < 5; i += 1) expect(await new AuditSummaries(store).refresh(1, since)).toEqual({ ...first, hashedNow: 0 });
+      expect(prepare).not.toHaveBeenCalled();
+    } finally {
+      prepare.mockRestore();
+    }
+    await trail.append(1, "webhook", "d30", event(30));
+    expect(await new AuditSummaries(store).refresh(1, since)).toMatchObject({ total: 31, hashedNow: 1, verification: { ok: true, throughSeq: 31 }, earliest: first.earliest });
+    await store.close();
+  });
+
   it("catches an edited or removed link after the checkpoint, and a cut tail", async () => {
     const { store, path } = await fileStore();
     const trail = new AuditTrail(store);

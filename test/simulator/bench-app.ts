@@ -36,17 +36,17 @@ type ChildMessage = { type: string; webhookUrl?: string; secret?: string; maxBlo
 const SIMULATOR_NICENESS = 10;
 
 /**
- * Sets every thread of this process (the simulator's, the pull requests' sender's) to `nice`: on
- * Linux a priority is a thread's, so the collector's and the thread pool's threads are set one by
- * one. Called after the app's process is started, which keeps the priority it was started with.
- * Returns what it could not do, for the progress line, or null.
+ * Sets every thread of a process (this one by default) to `nice`: on Linux a priority is a
+ * thread's, so the collector's and the thread pool's threads are set one by one; threads started
+ * later inherit the priority of the thread that starts them. Returns what it could not do, for
+ * the progress line, or null.
  */
-function setOwnPriority(nice: number): string | null {
+function setThreadsPriority(nice: number, pid: number | "self" = "self"): string | null {
   let threads: number[];
   try {
-    threads = readdirSync("/proc/self/task").map(Number).filter(Number.isInteger);
+    threads = readdirSync(`/proc/${pid}/task`).map(Number).filter(Number.isInteger);
   } catch {
-    threads = [0];
+    threads = [pid === "self" ? 0 : pid];
   }
   try {
     for (const tid of threads) setPriority(tid, nice);
@@ -55,6 +55,9 @@ function setOwnPriority(nice: number): string | null {
     return error instanceof Error ? error.message : String(error);
   }
 }
+
+/** Sets every thread of this process (the simulator's, the pull requests' sender's); called after the app's process is started, which keeps its own priority. */
+const setOwnPriority = (nice: number) => setThreadsPriority(nice);
 
 class AppProcess {
   private waiting = new Map<string, (m: ChildMessage) => void>();
@@ -66,14 +69,19 @@ class AppProcess {
     });
   }
 
-  static async start(githubUrl: string, ctx: StageContext): Promise<{ app: AppProcess; webhookUrl: string; secret: string }> {
+  static async start(githubUrl: string, ctx: StageContext): Promise<{ app: AppProcess; webhookUrl: string; secret: string; raisedBy: number; priorityFailure: string | null }> {
     // A profile sampled every 2 ms: blocks worth finding are 100 ms and more, and a backfill of
     // thousands of repositories sampled every 1 ms (the default) makes a file too large to open.
     const profile = ctx.profileApp ? ["--cpu-prof", "--cpu-prof-dir", ctx.profileApp, "--cpu-prof-interval", "2000"] : [];
     const child = fork(fileURLToPath(new URL("./bench-app-child.ts", import.meta.url)), [githubUrl, String(ctx.concurrency), ctx.relaxed ? "relaxed" : "production"], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [...process.execArgv, ...profile] });
     const app = new AppProcess(child);
+    // Raised at once, so the threads the app starts from its main thread inherit it, then every
+    // thread again once it is ready (those Node started before this line ran).
+    const raised = ctx.appPriority === null || child.pid === undefined ? null : () => setThreadsPriority(getPriority() - ctx.appPriority!, child.pid!);
+    const early = raised?.() ?? null;
     const ready = await app.next("ready");
-    return { app, webhookUrl: ready.webhookUrl!, secret: ready.secret! };
+    const failed = early ?? raised?.() ?? null;
+    return { app, webhookUrl: ready.webhookUrl!, secret: ready.secret!, raisedBy: ctx.appPriority !== null && failed === null ? ctx.appPriority : 0, priorityFailure: failed };
   }
 
   private next(type: string): Promise<ChildMessage> {
@@ -91,7 +99,7 @@ class AppProcess {
 }
 
 /** Pull requests opened one every `gapMs`, while `until` is not done (or `count` are sent); each one's check-run latency. */
-async function pullRequests(sim: Simulator, webhookUrl: string, secret: string, opts: { count: number; gapMs: number; tag: string; until?: Promise<unknown> }): Promise<number[]> {
+async function pullRequests(sim: Simulator, webhookUrl: string, secret: string, opts: { count: number; gapMs: number; tag: string; until?: Promise<unknown>; onLost?: (reason: string) => void }): Promise<number[]> {
   let done = false;
   void opts.until?.then(() => (done = true));
   const sent = new Map<string, number>();
@@ -100,7 +108,9 @@ async function pullRequests(sim: Simulator, webhookUrl: string, secret: string, 
     const repo = model.repoList[(i * 7) % model.repoList.length]!;
     const head = sha(opts.tag, i);
     sent.set(head, Date.now());
-    await deliver(webhookUrl, secret, pullRequestOpened(model, repo, head, 10_000 + i));
+    // A delivery the connection dropped is a pull request whose check run never comes (counted so,
+    // as GitHub would not redeliver it either), not the end of a run of half an hour.
+    await deliver(webhookUrl, secret, pullRequestOpened(model, repo, head, 10_000 + i)).catch((error: unknown) => opts.onLost?.(error instanceof Error ? error.message : String(error)));
     await new Promise((r) => setTimeout(r, opts.gapMs));
   }
   // Every check run is waited for (up to two minutes): one not yet published is not left out of the percentiles.
@@ -189,10 +199,13 @@ export function appStage(repositories: number, passes: 2 | 3 = 3): BenchStage {
       // 10,000 (20 minutes here) makes more check runs than that, and the refused ones would time
       // GitHub's limit (their check runs never come) instead of claimcheck.
       const sim = await startSimulator(parseScenario(generateScenario({ repos: repositories, seed: 7, orgConfig: "issues:\n  enabled: false\n" })), { latencyMs: ctx.latencyMs, primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 }, secondary: { contentPerHour: 1e9 } });
-      const { app, webhookUrl, secret } = await AppProcess.start(sim.url, ctx);
+      const { app, webhookUrl, secret, raisedBy, priorityFailure } = await AppProcess.start(sim.url, ctx);
       const ownPriority = getPriority();
+      const appNice = ownPriority - raisedBy;
+      const priority = raisedBy > 0 ? `the app at nice ${appNice}, raised by ${raisedBy} (--app-priority)` : priorityFailure === null ? `the app at the benchmark's nice ${ownPriority}` : `the app's priority not raised (${priorityFailure}): taken without it`;
       const lowered = setOwnPriority(ownPriority + SIMULATOR_NICENESS);
-      ctx.progress(lowered === null ? `app: the simulator runs at nice ${ownPriority + SIMULATOR_NICENESS}, the app at ${ownPriority}` : `app: the simulator's priority could not be lowered (${lowered}); it competes with the app for the cores`);
+      ctx.progress(lowered === null ? `app: the simulator runs at nice ${ownPriority + SIMULATOR_NICENESS}, the app at ${appNice}` : `app: the simulator's priority could not be lowered (${lowered}); it competes with the app for the cores`);
+      if (priorityFailure !== null) ctx.progress(`app: the app's priority could not be raised (${priorityFailure}): the figures are taken without it, the app sharing the cores with the rest of the machine`);
       try {
         const per = (n: number) => (n / repositories).toFixed(2);
         const backfill = async (label: string, during?: (done: Promise<unknown>) => Promise<number[]>) => {
@@ -214,7 +227,7 @@ export function appStage(repositories: number, passes: 2 | 3 = 3): BenchStage {
         // With 2 passes the pull requests come during the first backfill (the one an installation
         // starts with), and the second pass is alone: the figures of the backfill are then those of
         // an app that serves pull requests meanwhile, as in production.
-        const prsDuring = (done: Promise<unknown>) => pullRequests(sim, webhookUrl, secret, { count: 2_000, gapMs: 2_000, tag: "during", until: done });
+        const prsDuring = (done: Promise<unknown>) => pullRequests(sim, webhookUrl, secret, { count: 2_000, gapMs: 2_000, tag: "during", until: done, onLost: (reason) => ctx.progress(`app: a pull request's delivery failed (${reason}); its check run is counted as never published`) });
         ctx.progress(`app: installation backfill of ${repositories} repositories, ${passes === 2 ? "with a pull request every 2 s meanwhile" : "alone"}`);
         await app.ask("reset");
         const first = await backfill("first backfill", passes === 2 ? prsDuring : undefined);
@@ -245,7 +258,7 @@ export function appStage(repositories: number, passes: 2 | 3 = 3): BenchStage {
         figures.push(
           { name: "webhook → check run p50 / p95, idle", measured: `${ms(idle.p50)} / ${ms(idle.p95)} (${idle.seen} of ${idle.sent} PRs)`, target: "—", met: null },
           { name: "webhook → check run p50 / p95, during a backfill", measured: `${ms(during.p50)} / ${ms(during.p95)} (${during.seen} of ${during.sent} PRs)`, target: `p95 ≤ 2 × idle (${ms(2 * idle.p95)})`, met: during.sent > 0 ? during.p95 <= 2 * idle.p95 : null },
-          { name: "app event loop, longest block during the backfill", measured: longestBlock(stats.maxBlockMs ?? Number.NaN, stats.blocks ?? []), target: "≤ 100 ms", met: (stats.maxBlockMs ?? Infinity) <= 100, note: `p99 ${ms(stats.p99BlockMs ?? Number.NaN)}; the backfill of ${repositories} took ${first.wall.toFixed(0)} s; ${describeBlocks(stats.blocks ?? [])}` },
+          { name: "app event loop, longest block during the backfill", measured: longestBlock(stats.maxBlockMs ?? Number.NaN, stats.blocks ?? []), target: "≤ 100 ms", met: (stats.maxBlockMs ?? Infinity) <= 100, note: `${priority}; p99 ${ms(stats.p99BlockMs ?? Number.NaN)}; the backfill of ${repositories} took ${first.wall.toFixed(0)} s; ${describeBlocks(stats.blocks ?? [])}` },
           { name: "app process peak RSS during the backfill", measured: mb(stats.peakRss ?? 0), target: "≤ 300 MB", met: (stats.peakRss ?? Infinity) <= 300 * 1024 * 1024, note: describeMemory(stats.milestones ?? [], stats.peakHeapUsed ?? 0) },
           ...(passes === 3 ? [{ name: "app process peak RSS, pass with pull requests", measured: mb(thirdStats.peakRss ?? 0), target: "≤ 300 MB", met: (thirdStats.peakRss ?? Infinity) <= 300 * 1024 * 1024, note: `longest block ${ms(thirdStats.maxBlockMs ?? Number.NaN)}, p99 ${ms(thirdStats.p99BlockMs ?? Number.NaN)}; ${describeMemory(thirdStats.milestones ?? [], thirdStats.peakHeapUsed ?? 0)}` }] : []),
           { name: "backfill: REST / GraphQL / points per repository", measured: `${per(charged(first.counts))} / ${per(first.counts.graphql)} / ${per(first.counts.points)}`, target: "≤ 6 REST, ≤ 3 points", met: charged(first.counts) / repositories <= 6 && first.counts.points / repositories <= 3, note: `${first.counts.notModified} REST reads answered 304 (ETags of the idle pull requests' reads)${passes === 2 ? `; the ${first.prs.length} pull requests' own reads included` : ""}` },

@@ -64,4 +64,14 @@ describe("npm run bench: its arguments", () => {
     expect(parseBenchArgs(["--stages", "app"], {})).toMatchObject({ databaseUrl: null });
     expect(BENCH_HELP).toContain("--replicas N");
   });
+
+  it("leaves the app's scheduling priority alone unless --app-priority raises it, by 1 to 20", () => {
+    const plain = parseBenchArgs(["--stages", "app"]);
+    const raised = parseBenchArgs(["--stages", "app", "--app-priority", "10"]);
+    if (plain === "help" || raised === "help") throw new Error("unexpected help");
+    expect(plain.appPriority).toBeNull();
+    expect(raised.appPriority).toBe(10);
+    for (const bad of ["0", "21", "-5", "high"]) expect(() => parseBenchArgs(["--app-priority", bad])).toThrow(/--app-priority|option/);
+    expect(BENCH_HELP).toContain("--app-priority");
+  });
 });

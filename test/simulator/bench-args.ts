@@ -28,6 +28,8 @@ export type BenchArgs = {
   replicas: number;
   /** The PostgreSQL server of the replicas stage (--database-url, else TEST_DATABASE_URL), or null. */
   databaseUrl: string | null;
+  /** How far to raise the app process's scheduling priority in the app stage (its nice value lowered by this), or null. */
+  appPriority: number | null;
 };
 
 export const BENCH_HELP = `usage: npm run bench -- [options]
@@ -52,6 +54,10 @@ Measures claimcheck against the local GitHub simulator and prints each figure be
                            beside one process on SQLite: throughput and each process's figures
   --database-url URL       the PostgreSQL server for --replicas (default: TEST_DATABASE_URL); the
                            stage works in a schema of its own and drops it afterwards
+  --app-priority N         start the app stage's app process N steps above the benchmark's scheduling
+                           priority (nice lowered by N, 1 to 20; needs the privilege to): as if the
+                           app had its own cores, no other tenant, GitHub not on its machine; without
+                           the privilege it says so and measures without
   --relaxed                no spacing of GraphQL and writes (GitHub's own limits still apply)
   --plan-only              only the backfill plan for 10,000 repositories (same as --stages plan)
   -h, --help               this text
@@ -107,6 +113,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         "app-passes": { type: "string" },
         replicas: { type: "string" },
         "database-url": { type: "string" },
+        "app-priority": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -136,5 +143,6 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     appPasses: positiveInt("--app-passes", values["app-passes"] ?? "3", 3, 2) as 2 | 3,
     replicas,
     databaseUrl,
+    appPriority: values["app-priority"] === undefined ? null : positiveInt("--app-priority", values["app-priority"], 20),
   };
 }

@@ -11,6 +11,8 @@ export type StageContext = {
   relaxed: boolean;
   /** Where the app stage writes a CPU profile of its app process; null for none. */
   profileApp: string | null;
+  /** How far the app stage raises its app process's scheduling priority (lowers its nice value); null to leave it. */
+  appPriority: number | null;
   /** A progress line on stderr: what is running and how far it got. */
   progress: (line: string) => void;
 };

@@ -32,7 +32,7 @@ try {
 
 const started = Date.now();
 const progress = (line: string) => console.error(`[bench +${Math.round((Date.now() - started) / 1000)} s] ${line}`);
-const ctx: StageContext = { latencyMs: args.latencyMs, concurrency: args.concurrency, relaxed: args.relaxed, profileApp: args.profileApp, progress };
+const ctx: StageContext = { latencyMs: args.latencyMs, concurrency: args.concurrency, relaxed: args.relaxed, profileApp: args.profileApp, appPriority: args.appPriority, progress };
 
 /*
  * The backfill scheduler's verdict for 10,000 repositories under the hourly budgets GitHub gives

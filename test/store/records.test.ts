@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { StoredAnswerCache } from "../../src/store/conditional-answers.js";
 import { backfillOf, dropPending, enqueueBackfill, pendingRepositories, recentAssessmentCost, settleRepository, unfinishedBackfill, updateBackfill } from "../../src/store/backfill-records.js";
@@ -23,7 +24,7 @@ import {
   untickedOf,
   updateIssue,
 } from "../../src/store/issue-records.js";
-import type { Store } from "../../src/store/store.js";
+import { Store } from "../../src/store/store.js";
 import { dialects } from "../helpers/dialects.js";
 
 /*
@@ -207,5 +208,29 @@ describe.each(dialects("the store's record modules"))("the store's records on $n
     expect(await cache.get(String(B), "GET /repos/{owner}/{repo}", { owner: "acme", repo: "a" })).toBeUndefined();
     expect(await cache.size(A)).toBe(1);
     expect(await cache.prune(A)).toBe(0);
+  });
+});
+
+describe("a backfill's repositories settled on SQLite", () => {
+  it("prepares its statements once per store, not once per repository, and counts as before", async () => {
+    const store = await Store.open(":memory:");
+    try {
+      await store.upsertInstallation(A, "acme", "Organization");
+      const names = Array.from({ length: 30 }, (_, i) => `acme/r${i}`);
+      await enqueueBackfill(store, A, names, { name: "installation.created", deliveryId: "d1" }, at(1));
+      await settleRepository(store, A, names[0]!, true, at(2));
+      const prepare = vi.spyOn(Database.prototype, "prepare");
+      try {
+        for (const [i, name] of names.entries()) await settleRepository(store, A, name, i % 3 !== 0, at(3));
+        expect(prepare).not.toHaveBeenCalled();
+      } finally {
+        prepare.mockRestore();
+      }
+      // The first was settled (assessed) before the loop, whose second settling of it changes nothing: 1 + 20 assessed, 9 failed.
+      expect(await backfillOf(store, A)).toMatchObject({ total: 30, assessed: 21, failed: 9, updatedAt: at(3).toISOString() });
+      expect(await pendingRepositories(store, A)).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { observed } from "../../src/core/findings.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { evaluateClaims } from "../../src/evaluation/evaluate.js";
+import { assessments } from "../../src/store/schema.js";
+import { assessmentRow, type AssessmentRecord } from "../../src/store/shared.js";
 import { databasePath, Store } from "../../src/store/store.js";
 import { dialects, sqliteOnly } from "../helpers/dialects.js";
 import { freshPostgresStore, skipPostgres } from "../helpers/postgres.js";
@@ -48,6 +50,38 @@ describe("Store on SQLite", () => {
     const tables = raw.prepare("select name from sqlite_master where type = 'table' order by name").all().map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(["assessments", "installations", "repositories", "webhook_deliveries"]));
     raw.close();
+  });
+
+  it("stores an assessment exactly as the query builder's insert did, with statements prepared once for a whole backfill", async () => {
+    const store = sqliteOnly(await Store.open(":memory:"));
+    const outOfScope = { ...assessment("acme", "old", false), scope: { inScope: false, reason: "archived" }, repo: { id: 42, fullName: "acme/old" } } as Assessment;
+    const records: AssessmentRecord[] = [
+      { installationId: 1, trigger: "installation.created", assessment: assessment("acme", "api", true), configProblems: [] },
+      { installationId: 1, trigger: "pull_request.opened", deliveryId: "d-1", headSha: "abc", checkRunId: 7, conclusion: "neutral", assessment: outOfScope, configProblems: [{ path: "issues", message: "not a map" }] },
+    ];
+    const prepare = vi.spyOn(Database.prototype, "prepare");
+    try {
+      // Twice over: the second round and every later one prepare nothing.
+      for (const r of records) await store.ensureInstallation(r.installationId, "acme");
+      for (const r of records) await store.recordAssessment(r);
+      const first = prepare.mock.calls.length;
+      for (const r of records) await store.ensureInstallation(r.installationId, "acme");
+      for (const r of records) await store.recordAssessment(r);
+      expect(first).toBe(2);
+      expect(prepare.mock.calls.length).toBe(first);
+    } finally {
+      prepare.mockRestore();
+    }
+    // The rows the statements stored are those the builder stores from the same records, column for column.
+    for (const r of records) store.db.insert(assessments).values(assessmentRow(r)).run();
+    const rows = store.db.select().from(assessments).orderBy(assessments.id).all().map(({ id: _id, ...row }) => row);
+    expect(rows).toHaveLength(6);
+    expect(rows.slice(0, 2)).toEqual(rows.slice(4, 6));
+    expect(rows.slice(2, 4)).toEqual(rows.slice(4, 6));
+    expect(rows[1]).toMatchObject({ inScope: false, repositoryId: 42, deliveryId: "d-1", headSha: "abc", checkRunId: 7, conclusion: "neutral" });
+    expect(rows[0]).toMatchObject({ inScope: true, repositoryId: null, deliveryId: null, headSha: null, checkRunId: null, conclusion: null });
+    expect(await store.installationByLogin("acme")).toMatchObject({ id: 1, accountLogin: "acme" });
+    await store.close();
   });
 
   it("accepts plain paths and :memory:", async () => {
