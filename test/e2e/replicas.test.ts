@@ -109,16 +109,24 @@ describe("three replicas of the app on one PostgreSQL", () => {
       // retried only after its job expires (docs/queue.md); this run is about the backfill's.
       await vi.waitFor(() => expect(new Set(sim.model.checkRuns.map((c) => c.head_sha)).size).toBeGreaterThanOrEqual(heads.length), { timeout: 90_000, interval: 200 });
 
-      // Killed once some of the backfill is settled, while the victim is assessing a repository of it.
-      const victim = replicas[1]!;
+      // Killed once some of the backfill is settled: whichever replica is assessing a repository of
+      // it then (the queue decides which replica takes which job, so none is chosen beforehand).
+      let victim: (typeof replicas)[number] | undefined;
       await vi.waitFor(
         async () => {
           const row = await backfill();
           expect(row?.assessed ?? 0).toBeGreaterThanOrEqual(10);
-          expect((await victim.stats()).running[REPOSITORY_JOBS.backfillRepository] ?? 0).toBeGreaterThan(0);
+          for (const replica of replicas) {
+            if (((await replica.stats()).running[REPOSITORY_JOBS.backfillRepository] ?? 0) > 0) {
+              victim = replica;
+              return;
+            }
+          }
+          throw new Error("no replica is assessing a repository of the backfill yet");
         },
         { timeout: 120_000, interval: 50 },
       );
+      if (!victim) throw new Error("no replica was assessing a repository of the backfill");
       const atKill = await backfill();
       expect(atKill?.state, "the backfill was over before the kill: nothing was tested").not.toBe("finished");
       expect(atKill!.assessed).toBeLessThan(total);
