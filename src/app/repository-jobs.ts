@@ -3,7 +3,7 @@ import { z } from "zod";
 import { announced, configInterner, withRunConfig, type RunConfigCache } from "../config/config-cache.js";
 import { repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import { NO_RETRY, type JobQueue, type Lane, type RetryPolicy } from "../queue/job-queue.js";
-import { backfillOf, enqueueBackfillInSlices, stillPending, unfinishedBackfill } from "../store/backfill-records.js";
+import { backfillOf, enqueueBackfillInSlices, settleRepository, stillPending, unfinishedBackfill } from "../store/backfill-records.js";
 import type { Store } from "../store/store.js";
 import { RUN_MAX_AGE_MS } from "../assessment/run-shared.js";
 import type { Backfiller } from "./backfill.js";
@@ -239,7 +239,13 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
       // on a replica that died before it could queue the next step): never assessed again, but the
       // batch is still looked at, or a batch whose last repository was settled that way would end
       // the backfill's progress.
-      if ((await stillPending(store, installationId, [job.fullName])).length > 0) {
+      const pending = (await stillPending(store, installationId, [job.fullName])).length > 0;
+      if (pending && (await store.hasAssessmentFromDelivery(installationId, job.fullName, job.trigger.deliveryId))) {
+        // Assessed for this backfill by a job whose replica died (killed) after storing the
+        // assessment and before settling the repository; this is its retry, or another step's job
+        // for it: settled now, not assessed a second time.
+        await settleRepository(store, installationId, job.fullName, true, deps.now());
+      } else if (pending) {
         const run = runOf(installationId, []);
         try {
           const assessed = await backfiller.settle(installationId, job.fullName, async () => reassess(pipeline, await runOctokit(installationId, run), { installationId, owner: job.owner, repo: job.repo }, job.trigger));

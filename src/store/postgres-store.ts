@@ -207,6 +207,16 @@ export class PostgresStore implements StoreContract {
     return rows.map(storedAssessment);
   }
 
+  async hasAssessmentFromDelivery(installationId: number, repositoryFullName: string, deliveryId: string): Promise<boolean> {
+    const a = schema.assessments;
+    const rows = await this.db
+      .select({ id: a.id })
+      .from(a)
+      .where(and(eq(a.installationId, installationId), eq(a.repositoryFullName, repositoryFullName), eq(a.deliveryId, deliveryId)))
+      .limit(1);
+    return rows.length > 0;
+  }
+
   async hasCheckRun(installationId: number, repositoryFullName: string, headSha: string): Promise<boolean> {
     const a = schema.assessments;
     const rows = await this.db

@@ -138,6 +138,8 @@ export interface StoreContract {
   findingsByIds(installationId: number, ids: readonly number[]): Promise<{ id: number; findings: Finding[] }[]>;
   assessments(installationId: number, repositoryFullName: string, limit?: number): Promise<StoredAssessment[]>;
   hasCheckRun(installationId: number, repositoryFullName: string, headSha: string): Promise<boolean>;
+  /** Whether an assessment of the repository was stored for this delivery (a backfill's, whose repository job is tried again after its replica died). */
+  hasAssessmentFromDelivery(installationId: number, repositoryFullName: string, deliveryId: string): Promise<boolean>;
   repositoriesOf(installationId: number): Promise<string[]>;
   claimDelivery(deliveryId: string, event: string, installationId: number | null, at?: Date): Promise<boolean>;
   finishDelivery(deliveryId: string, outcome: { ok: true } | { ok: false; error: string }, at?: Date): Promise<void>;

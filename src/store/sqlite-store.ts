@@ -286,6 +286,16 @@ export class SqliteStore implements StoreContract {
     return rows.map(storedAssessment);
   }
 
+  async hasAssessmentFromDelivery(installationId: number, repositoryFullName: string, deliveryId: string): Promise<boolean> {
+    const a = schema.assessments;
+    const row = this.db
+      .select({ id: a.id })
+      .from(a)
+      .where(and(eq(a.installationId, installationId), eq(a.repositoryFullName, repositoryFullName), eq(a.deliveryId, deliveryId)))
+      .get();
+    return row !== undefined;
+  }
+
   /** Whether a check run was already published for this commit (a push raises several events). */
   async hasCheckRun(installationId: number, repositoryFullName: string, headSha: string): Promise<boolean> {
     const row = this.db

@@ -151,6 +151,18 @@ describe.each(dialects("store"))("Store on $name", ({ open }) => {
     await store.close();
   });
 
+  it("says whether a repository's assessment was stored for a delivery, for that installation only", async () => {
+    const store = await open();
+    await store.upsertInstallation(1, "acme", "Organization");
+    await store.upsertInstallation(2, "other", "Organization");
+    await store.recordAssessment({ installationId: 1, trigger: "installation.created", deliveryId: "d-1", assessment: assessment("acme", "api", true), configProblems: [] });
+    expect(await store.hasAssessmentFromDelivery(1, "acme/api", "d-1")).toBe(true);
+    expect(await store.hasAssessmentFromDelivery(1, "acme/api", "d-2")).toBe(false);
+    expect(await store.hasAssessmentFromDelivery(1, "acme/web", "d-1")).toBe(false);
+    expect(await store.hasAssessmentFromDelivery(2, "acme/api", "d-1")).toBe(false);
+    await store.close();
+  });
+
   it("never returns one installation's assessments to another", async () => {
     const store = await open();
     await store.upsertInstallation(1, "acme", "Organization");
