@@ -18,7 +18,7 @@ import { HistoryCache } from "./history-cache.js";
 import { apiBaseUrl } from "../cli-auth.js";
 import { BACKGROUND_BATCH_FACTOR, InProcessQueue } from "../queue/in-process.js";
 import { yieldToEventLoop } from "../core/event-loop.js";
-import { NO_RETRY, scheduledData, type JobQueue } from "../queue/job-queue.js";
+import { NO_RETRY, scheduledData, type JobQueue, type RetryPolicy } from "../queue/job-queue.js";
 import { MAINTENANCE_INTERVAL_MS, orgConfig, runMaintenance } from "./maintenance.js";
 import { recoverMissedDeliveries, REDELIVERY_INTERVAL_MS, type RedeliveryOutcome } from "./redelivery.js";
 import { SCHEDULED_TRIGGER, sweepOnce, SWEEP_TICK_MS, type SweepOutcome } from "./sweep.js";
@@ -36,7 +36,7 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { StoredAnswerCache } from "../store/conditional-answers.js";
-import { unfinishedBackfill } from "../store/backfill-records.js";
+import { backfillOf, unfinishedBackfill } from "../store/backfill-records.js";
 import type { Assessed, InstallationOctokit, PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions } from "./backfill.js";
 import { observeRateLimits, probeRateLimits } from "./rate-budget.js";
@@ -76,6 +76,14 @@ const triggerData = z.object({ name: z.string().min(1), deliveryId: z.string().m
 const checkRunJob = checkRunData;
 const reassessJob = z.object({ installationId: z.number().int(), event: z.string().min(1), repos: z.array(z.string().min(1)), trigger: triggerData });
 const issueEventJob = z.object({ payload: issueEventPayload, trigger: triggerData });
+
+/**
+ * A delivery's job is tried again when it failed or its replica was lost before it finished: the
+ * delivery was acknowledged, so GitHub will not send it again. Each is safe to run twice: the jobs
+ * it queues find what an earlier attempt did (repository-jobs.ts), and a person's decision on an
+ * issue is recorded once however often it is read (issue-records.ts `recordException`).
+ */
+const DELIVERY_RETRY: RetryPolicy = { limit: 3, delaySeconds: 5 };
 
 /** The app's periodic jobs, by the kind the queue knows them by. */
 export const SCHEDULED_JOBS = { maintenance: "maintenance", sweep: "reassessment-sweep", redelivery: "redelivery" } as const;
@@ -192,7 +200,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       return queue.enqueueDelivery(DELIVERY_JOBS.checkRun, { id: context.id, event: context.name, installationId: data.installationId }, data);
     }
 
-    queue.define(DELIVERY_JOBS.checkRun, { schema: checkRunJob, retry: NO_RETRY, run: async (job) => void (await repositories.checkRun(job)) });
+    queue.define(DELIVERY_JOBS.checkRun, { schema: checkRunJob, retry: DELIVERY_RETRY, run: async (job) => void (await repositories.checkRun(job)) });
 
     function reassessAll(context: AnyContext, installationId: number, repos: string[]): Promise<boolean> {
       const data: z.infer<typeof reassessJob> = { installationId, event: context.name, repos, trigger: trigger(context) };
@@ -201,9 +209,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     queue.define(DELIVERY_JOBS.reassess, {
       schema: reassessJob,
-      retry: NO_RETRY,
-      run: async ({ installationId, event, repos, trigger: cause }) => {
+      retry: DELIVERY_RETRY,
+      run: async ({ installationId, event, repos, trigger: cause }, info) => {
         const installing = event === "installation" || event === "installation_repositories";
+        // Tried again after the backfill this delivery started was queued: resumed, not queued again
+        // (its settled repositories would be assessed a second time).
+        if (info.attempt > 1 && (await backfillOf(deps.store, installationId))?.deliveryId === cause.deliveryId) return repositories.resumeBackfill(installationId);
         // Before anything that can fail: the installation's repositories, so what it keeps, changed.
         if (installing) await orgEvidence.forget(installationId);
         // Installing on a large organisation, or an organisation ruleset changing every repository:
@@ -307,7 +318,7 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     queue.define(DELIVERY_JOBS.issueEvent, {
       schema: issueEventJob,
-      retry: NO_RETRY,
+      retry: DELIVERY_RETRY,
       run: async ({ payload, trigger: cause }, info) => {
         const installationId = payload.installation.id;
         const octokit = await octokitFor(installationId);

@@ -6,7 +6,7 @@ import { CONFIG_PATH, loadRepoConfig, type ConfigReader } from "../config/load-r
 import type { ConfigOutcome, RepoConfig } from "../config/repo-config.js";
 import { GitHubClient, type OctokitLike } from "../github/client.js";
 import type { AnswerCache } from "../github/conditional-cache.js";
-import { publishCheckRun } from "../publish/check-run.js";
+import { findCheckRunOf, publishCheckRun } from "../publish/check-run.js";
 import { decideConclusion, renderCheckRun, type IssueNotice } from "../render/check-run.js";
 import { unavailableIssueRepositories } from "../store/issue-records.js";
 import type { Store } from "../store/store.js";
@@ -50,10 +50,7 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
   // each repository: its evidence, its teams, and the configuration files that are not the
   // repository's own (a run's Octokit carries a cache of its own for those, charged as before).
   const orgClient = new GitHubClient(octokit);
-  const runConfig = runConfigOf(octokit);
-  const config = runConfig
-    ? await loadRepoConfig(client, target.owner, target.repo, runConfig)
-    : await loadRepoConfig(client, target.owner, target.repo, await deps.orgEvidence.configReads(target.installationId, (repository) => receivesPushesOf(deps.store, target.installationId, repository)), new GitHubClient(octokit, conditional));
+  const config = await readConfig(deps, octokit, client, target);
   const fromGitHub = await deps.orgEvidence.get(target.installationId, { client: orgClient, org: target.owner, config: config.config, now });
   const since = new Date(now.getTime() - config.config.windowDays * 86_400_000);
   const orgFindings = [...fromGitHub, ...(await auditFindings(deps.store, target.installationId, { now, since, org: target.owner })), ...(await accessReviewFindings(deps.store, target.installationId, { now, org: target.owner }))];
@@ -71,6 +68,14 @@ async function assess(deps: PipelineDeps, octokit: InstallationOctokit, target: 
     ...(partial ? { collectors: COLLECTORS.filter((c) => refresh.includes(c.id)), carriedOver: previous.findings } : {}),
   });
   return { assessment, config };
+}
+
+/** The repository's configuration, with the organisation's: through a run's reads when `octokit` is a run's, else through the installation's kept files. */
+async function readConfig(deps: PipelineDeps, octokit: InstallationOctokit, client: GitHubClient, target: Target): Promise<ConfigOutcome> {
+  const runConfig = runConfigOf(octokit);
+  if (runConfig) return loadRepoConfig(client, target.owner, target.repo, runConfig);
+  const conditional = deps.conditional ? { cache: deps.conditional, scope: String(target.installationId) } : undefined;
+  return loadRepoConfig(client, target.owner, target.repo, await deps.orgEvidence.configReads(target.installationId, (repository) => receivesPushesOf(deps.store, target.installationId, repository)), new GitHubClient(octokit, conditional));
 }
 
 /**
@@ -147,30 +152,47 @@ async function issueNotices(store: Store, target: Target, config: RepoConfig): P
   return (await unavailableIssueRepositories(store, target.installationId)).filter((r) => relevant.has(r.repository));
 }
 
-/** Assesses a repository and publishes the check run on `headSha`, then stores both. */
-export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<Assessed & { checkRunId: number }> {
+/**
+ * Assesses a repository and publishes the check run on `headSha` for the delivery `trigger`: the
+ * assessment is stored first, then published, then linked to its run. A job run again for the same
+ * delivery (its replica lost, or GitHub failing, mid-way) finds what the attempt before it did: a
+ * run already linked is left alone (null); a stored assessment without one is looked for on GitHub
+ * by the delivery id the run carries, and linked if it was published; only otherwise is the
+ * repository assessed and published again. One delivery never shows two check runs.
+ */
+export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<(Assessed & { checkRunId: number }) | null> {
+  const fullName = `${target.owner}/${target.repo}`;
+  const earlier = await deps.store.checkRunAssessment(target.installationId, fullName, trigger.deliveryId, headSha);
+  if (earlier && earlier.checkRunId !== null) {
+    deps.log.info({ assessment: earlier.id, checkRun: earlier.checkRunId, repo: fullName, delivery: trigger.deliveryId }, "check run of this delivery already published");
+    return null;
+  }
+  if (earlier) {
+    const published = await findCheckRunOf(octokit, { owner: target.owner, repo: target.repo, headSha, externalId: trigger.deliveryId });
+    if (published !== null) {
+      await deps.store.attachCheckRun(target.installationId, earlier.id, published);
+      deps.log.info({ assessment: earlier.id, checkRun: published, repo: fullName, delivery: trigger.deliveryId }, "check run of this delivery was published by an earlier attempt; linked, not published again");
+      const config = await readConfig(deps, octokit, new GitHubClient(octokit), target);
+      return { assessmentId: earlier.id, checkRunId: published, fullName, config: config.config };
+    }
+  }
   const { assessment, config } = await assess(deps, octokit, target, trigger);
-  const recent = await new AuditTrail(deps.store).latest(target.installationId, 10, `${target.owner}/${target.repo}`);
-  const links = await issueLinksOf(deps.store, target.installationId, `${target.owner}/${target.repo}`, assessment.repo?.htmlUrl, config.config);
+  const recent = await new AuditTrail(deps.store).latest(target.installationId, 10, fullName);
+  const links = await issueLinksOf(deps.store, target.installationId, fullName, assessment.repo?.htmlUrl, config.config);
   const output = renderCheckRun(assessment, config, recent, await issueNotices(deps.store, target, config.config), links);
   const conclusion = decideConclusion(assessment, config);
   const detailsUrl = !config.ok && assessment.repo ? `${assessment.repo.htmlUrl}/blob/${assessment.repo.defaultBranch}/${CONFIG_PATH}` : undefined;
-  const base = { installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion };
-  let checkRunId: number;
-  try {
-    checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl });
-  } catch (error) {
-    // The evidence was read; keep it even though it could not be shown on GitHub.
-    await deps.store.recordAssessment(base);
-    throw error;
-  }
-  const assessmentId = await deps.store.recordAssessment({ ...base, checkRunId });
+  // Stored before it is shown: the evidence is kept even if GitHub refuses the run, and an attempt
+  // after this one knows to look for the run on GitHub before publishing.
+  const assessmentId = await deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion });
+  const checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl, externalId: trigger.deliveryId });
+  await deps.store.attachCheckRun(target.installationId, assessmentId, checkRunId);
   // Check runs spend the same content-creation budget as issues. The check run is out either way:
   // a budget that cannot count it (its database unreachable) must not fail the delivery.
   await deps.issues
     ?.budget(target.installationId)
     .note()
     .catch((error: unknown) => deps.log.warn({ installation: target.installationId, err: error instanceof Error ? error.message : String(error) }, "the check run could not be counted against the content-creation budget"));
-  deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: `${target.owner}/${target.repo}`, conclusion, requests: assessment.requests }, "check run published");
-  return { assessmentId, checkRunId, fullName: `${target.owner}/${target.repo}`, config: config.config };
+  deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: fullName, conclusion, requests: assessment.requests }, "check run published");
+  return { assessmentId, checkRunId, fullName, config: config.config };
 }

@@ -2,13 +2,14 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { announced, configInterner, withRunConfig, type RunConfigCache } from "../config/config-cache.js";
 import { repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
-import { NO_RETRY, type JobQueue, type Lane, type RetryPolicy } from "../queue/job-queue.js";
+import type { JobInfo, JobQueue, Lane, RetryPolicy } from "../queue/job-queue.js";
 import { backfillOf, enqueueBackfillInSlices, settleRepository, stillPending, unfinishedBackfill } from "../store/backfill-records.js";
 import type { Store } from "../store/store.js";
 import { RUN_MAX_AGE_MS } from "../assessment/run-shared.js";
 import type { Backfiller } from "./backfill.js";
 import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps, type Trigger } from "./pipeline.js";
 import { observeRateLimits, probeRateLimits, type RateBudgets } from "./rate-budget.js";
+import { SCHEDULED_TRIGGER } from "./sweep.js";
 
 /*
  * The app's work on repositories as jobs of the queue: data only (installation, repository,
@@ -39,6 +40,30 @@ const backfillBatchData = z.object({ installationId: z.number().int() });
 const backfillRepositoryData = repositoryData.extend({ batch: z.array(z.string().min(1)).min(1).max(1000) });
 
 export type CheckRunData = z.infer<typeof checkRunData>;
+
+/**
+ * A check run's job is tried again when it failed or its replica was lost: the pull request would
+ * otherwise never get its check run. Safe, because the pipeline finds what an earlier attempt for
+ * the same delivery stored and published (pipeline.ts `assessForCheckRun`).
+ */
+const CHECK_RUN_RETRY: RetryPolicy = { limit: 3, delaySeconds: 10 };
+/**
+ * A webhook's reassessment (a setting changed) is tried again too; a retry finds the assessment an
+ * earlier attempt stored for the delivery and does nothing. The scheduled sweep's is not retried by
+ * the job: its next tick finds the repository still due.
+ */
+const REASSESS_RETRY: RetryPolicy = { limit: 2, delaySeconds: 30 };
+/**
+ * Issue writes are tried again: a retry plans from the store and lists on GitHub the repositories
+ * whose issues it does not know, so an issue created by an attempt whose replica died before
+ * storing it is found by its marker and adopted, not opened twice (publish/issues.ts).
+ */
+const ISSUES_RETRY: RetryPolicy = { limit: 2, delaySeconds: 60 };
+
+/** Whether an attempt that failed is the job's last: only then is its delivery marked failed. */
+function lastAttempt(info: JobInfo, policy: RetryPolicy): boolean {
+  return info.attempt > policy.limit;
+}
 
 /** A planning step that failed (the store, a budget probe) is tried again, so the backfill does not stall until the next start. */
 const BACKFILL_STEP_RETRY: RetryPolicy = { limit: 3, delaySeconds: 30 };
@@ -134,16 +159,16 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
   }
 
   /**
-   * A repository job's assessment (null: nothing to do), then its issues queued. A failure is
-   * recorded, with its repository, on the delivery the job came from (scheduled work has no
-   * delivery row: nothing changes), and the job fails.
+   * A repository job's assessment (null: nothing to do), then its issues queued. A failure of the
+   * last attempt is recorded, with its repository, on the delivery the job came from (scheduled work
+   * has no delivery row: nothing changes); the job fails, and is retried while its policy allows.
    */
-  async function assessThenIssues(job: z.infer<typeof repositoryData>, assess: () => Promise<Assessed | null>): Promise<void> {
+  async function assessThenIssues(job: z.infer<typeof repositoryData>, info: JobInfo, policy: RetryPolicy, assess: () => Promise<Assessed | null>): Promise<void> {
     let assessed: Assessed | null;
     try {
       assessed = await assess();
     } catch (error) {
-      await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+      if (lastAttempt(info, policy)) await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
       throw error;
     }
     if (assessed) await issuesAfter(job.installationId, [assessed]);
@@ -151,9 +176,9 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
 
   queue.define(REPOSITORY_JOBS.checkRun, {
     schema: checkRunData,
-    retry: NO_RETRY,
-    run: (job) =>
-      assessThenIssues(job, async () => {
+    retry: CHECK_RUN_RETRY,
+    run: (job, info) =>
+      assessThenIssues(job, info, CHECK_RUN_RETRY, async () => {
         const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
         const octokit = await deps.octokitFor(job.installationId);
         await store.ensureInstallation(target.installationId, target.owner);
@@ -167,9 +192,16 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
 
   queue.define(REPOSITORY_JOBS.reassess, {
     schema: repositoryData,
-    retry: NO_RETRY,
+    retry: REASSESS_RETRY,
     run: (job, info) =>
-      assessThenIssues(job, async () => {
+      assessThenIssues(job, info, REASSESS_RETRY, async () => {
+        if (job.trigger.name === SCHEDULED_TRIGGER) {
+          if (info.attempt > 1) return null;
+        } else if (await store.hasAssessmentFromDelivery(job.installationId, job.fullName, job.trigger.deliveryId)) {
+          // A retry after the assessment was stored, or a second job for the delivery (its delivery job was tried again).
+          log.info({ repo: job.fullName, delivery: job.trigger.deliveryId }, "reassessment of this delivery already stored");
+          return null;
+        }
         const octokit = info.target?.lane === "background" ? await backgroundOctokit(job.installationId) : await observed(job.installationId);
         return reassess(pipeline, octokit, { installationId: job.installationId, owner: job.owner, repo: job.repo }, job.trigger);
       }),
@@ -177,7 +209,7 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
 
   queue.define(REPOSITORY_JOBS.issues, {
     schema: issuesData,
-    retry: NO_RETRY,
+    retry: ISSUES_RETRY,
     run: async (job) => publishIssues(pipeline, await deps.octokitFor(job.installationId), { installationId: job.installationId, org: job.org }, job.assessed),
   });
 

@@ -85,11 +85,16 @@ export async function activeExceptions(store: Store, installationId: number): Pr
     .all();
 }
 
-/** Records an accepted exception, ending any earlier one for the same claim and scope. */
+/**
+ * Records a person's decision to accept a gap, ending the one it replaces. The same decision read again (its
+ * event's job tried again after a lost replica) is recorded once: same issue, same time, still active.
+ */
 export async function recordException(store: Store, row: Omit<typeof claimExceptions.$inferInsert, "id" | "endedAt" | "endedBecause">): Promise<void> {
   if (store.dialect === "postgres") {
     const t = pg.claimExceptions;
     await store.db.transaction(async (tx) => {
+      const [same] = await tx.select({ id: t.id }).from(t).where(and(eq(t.installationId, row.installationId), eq(t.claimId, row.claimId), eq(t.scope, row.scope), isNull(t.endedAt), eq(t.issueUrl, row.issueUrl), eq(t.acceptedAt, row.acceptedAt))).limit(1);
+      if (same) return;
       await tx
         .update(t)
         .set({ endedAt: row.acceptedAt, endedBecause: "replaced by a later decision" })
@@ -99,6 +104,9 @@ export async function recordException(store: Store, row: Omit<typeof claimExcept
     return;
   }
   store.db.transaction((tx) => {
+    const t = claimExceptions;
+    const same = tx.select({ id: t.id }).from(t).where(and(eq(t.installationId, row.installationId), eq(t.claimId, row.claimId), eq(t.scope, row.scope), isNull(t.endedAt), eq(t.issueUrl, row.issueUrl), eq(t.acceptedAt, row.acceptedAt))).get();
+    if (same) return;
     tx.update(claimExceptions)
       .set({ endedAt: row.acceptedAt, endedBecause: "replaced by a later decision" })
       .where(and(eq(claimExceptions.installationId, row.installationId), eq(claimExceptions.claimId, row.claimId), eq(claimExceptions.scope, row.scope), isNull(claimExceptions.endedAt)))

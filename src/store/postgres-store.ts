@@ -207,6 +207,22 @@ export class PostgresStore implements StoreContract {
     return rows.map(storedAssessment);
   }
 
+  async checkRunAssessment(installationId: number, repositoryFullName: string, deliveryId: string, headSha: string): Promise<{ id: number; checkRunId: number | null } | undefined> {
+    const a = schema.assessments;
+    const [row] = await this.db
+      .select({ id: a.id, checkRunId: a.checkRunId })
+      .from(a)
+      .where(and(eq(a.installationId, installationId), eq(a.repositoryFullName, repositoryFullName), eq(a.deliveryId, deliveryId), eq(a.headSha, headSha)))
+      .orderBy(sql`${a.checkRunId} is null`, desc(a.id))
+      .limit(1);
+    return row;
+  }
+
+  async attachCheckRun(installationId: number, assessmentId: number, checkRunId: number): Promise<void> {
+    const a = schema.assessments;
+    await this.db.update(a).set({ checkRunId }).where(and(eq(a.installationId, installationId), eq(a.id, assessmentId)));
+  }
+
   async hasAssessmentFromDelivery(installationId: number, repositoryFullName: string, deliveryId: string): Promise<boolean> {
     const a = schema.assessments;
     const rows = await this.db

@@ -140,6 +140,14 @@ export interface StoreContract {
   hasCheckRun(installationId: number, repositoryFullName: string, headSha: string): Promise<boolean>;
   /** Whether an assessment of the repository was stored for this delivery (a backfill's, whose repository job is tried again after its replica died). */
   hasAssessmentFromDelivery(installationId: number, repositoryFullName: string, deliveryId: string): Promise<boolean>;
+  /**
+   * The assessment stored for the check run a delivery asked for on a commit, and the check run
+   * that shows it (null: stored, but not known to be published: its job was lost or failed between
+   * storing it and GitHub's answer). A row with a check run comes first, then the newest.
+   */
+  checkRunAssessment(installationId: number, repositoryFullName: string, deliveryId: string, headSha: string): Promise<{ id: number; checkRunId: number | null } | undefined>;
+  /** Links a stored assessment to the check run that shows it. */
+  attachCheckRun(installationId: number, assessmentId: number, checkRunId: number): Promise<void>;
   repositoriesOf(installationId: number): Promise<string[]>;
   claimDelivery(deliveryId: string, event: string, installationId: number | null, at?: Date): Promise<boolean>;
   finishDelivery(deliveryId: string, outcome: { ok: true } | { ok: false; error: string }, at?: Date): Promise<void>;

@@ -286,6 +286,22 @@ export class SqliteStore implements StoreContract {
     return rows.map(storedAssessment);
   }
 
+  async checkRunAssessment(installationId: number, repositoryFullName: string, deliveryId: string, headSha: string): Promise<{ id: number; checkRunId: number | null } | undefined> {
+    const a = schema.assessments;
+    return this.db
+      .select({ id: a.id, checkRunId: a.checkRunId })
+      .from(a)
+      .where(and(eq(a.installationId, installationId), eq(a.repositoryFullName, repositoryFullName), eq(a.deliveryId, deliveryId), eq(a.headSha, headSha)))
+      .orderBy(sql`${a.checkRunId} is null`, desc(a.id))
+      .limit(1)
+      .get();
+  }
+
+  async attachCheckRun(installationId: number, assessmentId: number, checkRunId: number): Promise<void> {
+    const a = schema.assessments;
+    this.db.update(a).set({ checkRunId }).where(and(eq(a.installationId, installationId), eq(a.id, assessmentId))).run();
+  }
+
   async hasAssessmentFromDelivery(installationId: number, repositoryFullName: string, deliveryId: string): Promise<boolean> {
     const a = schema.assessments;
     const row = this.db

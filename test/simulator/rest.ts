@@ -178,7 +178,19 @@ function createCheckRun(model: Model, repo: Repo, req: RestRequest): RestAnswer 
   const record = { id, repo: repo.fullName, name: body.name, head_sha: body.head_sha, status: String(body.status ?? "queued"), conclusion: (body.conclusion as string | undefined) ?? null, output: body.output ?? null, createdAt: new Date(), raw: body };
   model.checkRuns.push(record);
   repo.checkRuns.push(record);
-  return { status: 201, contentCreation: true, body: { id, node_id: `CR_${id}`, head_sha: record.head_sha, name: record.name, status: record.status, conclusion: record.conclusion, html_url: `https://github.com/${repo.fullName}/runs/${id}`, output: record.output } };
+  return { status: 201, contentCreation: true, body: checkRunJson(repo, record) };
+}
+
+function checkRunJson(repo: Repo, run: Repo["checkRuns"][number]) {
+  const externalId = (run.raw as { external_id?: unknown } | undefined)?.external_id;
+  return { id: run.id, node_id: `CR_${run.id}`, head_sha: run.head_sha, external_id: typeof externalId === "string" ? externalId : null, name: run.name, status: run.status, conclusion: run.conclusion, html_url: `https://github.com/${repo.fullName}/runs/${run.id}`, output: run.output };
+}
+
+/** The check runs of a commit (GitHub answers the full SHA as a ref), newest first, by name when asked. */
+function listCheckRuns(_model: Model, repo: Repo, req: RestRequest): RestAnswer {
+  const name = req.query.get("check_name");
+  const runs = repo.checkRuns.filter((r) => r.head_sha === req.params.ref && (name === null || r.name === name)).reverse();
+  return paginate(runs.map((r) => checkRunJson(repo, r)), req, (page) => ({ total_count: runs.length, check_runs: page }));
 }
 
 function labelJson(repo: Repo, name: string) {
@@ -293,6 +305,7 @@ const DEFINITIONS: [string, string, Handler][] = [
     return { status: 201, contentCreation: true, body: { id, body, html_url: `https://github.com/${repo.fullName}/issues/${issue.number}#issuecomment-${id}` } };
   })],
   ["POST", "/repos/{owner}/{repo}/check-runs", withRepo(createCheckRun)],
+  ["GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", withRepo(listCheckRuns)],
   ["GET", "/repos/{owner}/{repo}/issues", withRepo((_model, repo, req) => {
     const state = req.query.get("state") ?? "open";
     const labels = req.query.get("labels")?.split(",").filter(Boolean) ?? [];

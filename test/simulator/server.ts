@@ -34,6 +34,12 @@ export type SimulatorOptions = {
   now?: Date;
   /** Called with every request as it finishes (method, path, status, ms): a trace for debugging. */
   trace?: (entry: { method: string; path: string; status: number; ms: number }) => void;
+  /**
+   * Called once a REST request's route has changed the model, before its answer is sent: a test can
+   * hold the answer (a replica killed while waiting for it) or replace it (GitHub answering 502
+   * after it created what was asked).
+   */
+  afterHandled?: (request: { method: string; path: string; status: number }) => Promise<RestAnswer | void> | RestAnswer | void;
   /** Fixed answers for routes the simulator does not model, for a test of one odd case. */
   overrides?: (method: string, path: string) => RestAnswer | null;
   /** The GitHub App's OAuth client: enables the user authorisation flow and the user routes (oauth.ts). */
@@ -226,7 +232,7 @@ export class Simulator {
     send(res, outcome.status, outcome.body, this.rateHeaders(bucket, "graphql"));
   }
 
-  private rest(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL, body: unknown, bucket: Bucket): void {
+  private async rest(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL, body: unknown, bucket: Bucket): Promise<void> {
     const override = this.options.overrides?.(method, path) ?? this.oauth.answer(method, path, url.searchParams, body, req.headers);
     const matched = matchRoute(method, path);
     const key = matched ? `${method} ${matched.route.template}` : `${method} ${path}`;
@@ -247,6 +253,7 @@ export class Simulator {
     } else {
       answer = matched.route.handler(this.model, { method, params: matched.params, query: url.searchParams, body, headers: req.headers, origin: `http://${req.headers.host}`, path: url.pathname });
     }
+    if (this.options.afterHandled) answer = (await this.options.afterHandled({ method, path, status: answer.status })) ?? answer;
     const payload = answer.raw ?? (answer.body === undefined ? "" : JSON.stringify(answer.body));
     const etag = `W/"${createHash("sha1").update(payload).digest("hex")}"`;
     if (method === "GET" && answer.status === 200 && req.headers["if-none-match"] === etag) {

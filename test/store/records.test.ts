@@ -139,6 +139,10 @@ describe.each(dialects("the store's record modules"))("the store's records on $n
 
     const exception = { installationId: A, claimId: "2.2.2", scope: "acme/a", issueUrl: row.issueUrl, acceptedBy: "octocat", acceptedAt: at(2).toISOString(), reason: "solo", expiresAt: at(50).toISOString(), evidenceKind: "gap:x" };
     await recordException(store, exception);
+    // The same decision read twice (its event's job tried again) stays one decision, not one replacing itself.
+    const first = (await activeExceptions(store, A)).map((e) => e.id);
+    await recordException(store, exception);
+    expect((await activeExceptions(store, A)).map((e) => e.id)).toEqual(first);
     await recordException(store, { ...exception, acceptedAt: at(3).toISOString(), reason: "still solo" });
     expect((await activeExceptions(store, A)).map((e) => e.reason)).toEqual(["still solo"]);
     await endException(store, A, "2.2.2", "acme/a", at(4), "the evidence changed");

@@ -163,6 +163,28 @@ describe.each(dialects("store"))("Store on $name", ({ open }) => {
     await store.close();
   });
 
+  it("finds the assessment a delivery's check run stored, and the run it was linked to, for that installation only", async () => {
+    const store = await open();
+    await store.upsertInstallation(1, "acme", "Organization");
+    await store.upsertInstallation(2, "other", "Organization");
+    const record = (deliveryId: string, headSha: string) => ({ installationId: 1, trigger: "pull_request.opened", deliveryId, headSha, assessment: assessment("acme", "api", true), configProblems: [], conclusion: "neutral" });
+    expect(await store.checkRunAssessment(1, "acme/api", "d-1", "a".repeat(40))).toBeUndefined();
+    const failed = await store.recordAssessment(record("d-1", "a".repeat(40)));
+    expect(await store.checkRunAssessment(1, "acme/api", "d-1", "a".repeat(40))).toEqual({ id: failed, checkRunId: null });
+    const retried = await store.recordAssessment(record("d-1", "a".repeat(40)));
+    expect(await store.checkRunAssessment(1, "acme/api", "d-1", "a".repeat(40))).toEqual({ id: retried, checkRunId: null });
+    await store.attachCheckRun(2, retried, 99);
+    expect(await store.checkRunAssessment(1, "acme/api", "d-1", "a".repeat(40)), "another installation links nothing").toEqual({ id: retried, checkRunId: null });
+    await store.attachCheckRun(1, failed, 77);
+    // A row with its run comes before a newer one without.
+    expect(await store.checkRunAssessment(1, "acme/api", "d-1", "a".repeat(40))).toEqual({ id: failed, checkRunId: 77 });
+    expect(await store.hasCheckRun(1, "acme/api", "a".repeat(40))).toBe(true);
+    expect(await store.checkRunAssessment(1, "acme/api", "d-1", "b".repeat(40))).toBeUndefined();
+    expect(await store.checkRunAssessment(1, "acme/api", "d-2", "a".repeat(40))).toBeUndefined();
+    expect(await store.checkRunAssessment(2, "acme/api", "d-1", "a".repeat(40))).toBeUndefined();
+    await store.close();
+  });
+
   it("never returns one installation's assessments to another", async () => {
     const store = await open();
     await store.upsertInstallation(1, "acme", "Organization");
