@@ -13,7 +13,8 @@ import { webhookExample } from "../helpers/webhooks.js";
 describe("events for an installation the store has not registered", () => {
   let app: TestApp;
   beforeEach(async () => {
-    app = await testApp();
+    // Retries without their waits: the delivery's state is what is left once they are spent.
+    app = await testApp({ sleep: async () => undefined });
   });
   afterEach(async () => {
     await app.idle();
@@ -51,10 +52,12 @@ describe("events for an installation the store has not registered", () => {
     const [owner, repo] = (payload.repository.full_name as string).split("/") as [string, string];
     mockInstallationToken(4243);
     mockRepositoryEvidence(owner, repo);
-    vi.spyOn(app.store, "recordAssessment").mockImplementation(() => {
+    const record = vi.spyOn(app.store, "recordAssessment").mockImplementation(() => {
       throw new Error("database or disk is full");
     });
     await app.deliver("deploy_key", payload, "fails");
+    // Tried again twice (a webhook's reassessment), then recorded as failed.
+    expect(record).toHaveBeenCalledTimes(3);
     const delivery = await app.store.delivery("fails");
     expect(delivery?.state).toBe("failed");
     expect(delivery?.error).toContain(`${owner}/${repo}`);

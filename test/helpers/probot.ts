@@ -28,10 +28,11 @@ export type TestApp = {
 
 let deliveries = 0;
 
-export async function testApp(options: { now?: () => Date; store?: Store; limits?: SharedLimits } = {}): Promise<TestApp> {
+/** `sleep`: the waits of the queue's retries and the backfill's pauses (a test of what is left after the retries gives one that does not wait). */
+export async function testApp(options: { now?: () => Date; store?: Store; limits?: SharedLimits; sleep?: (ms: number) => Promise<void> } = {}): Promise<TestApp> {
   const store = options.store ?? await Store.open(":memory:");
   const probot = new Probot({ appId: 1, privateKey: key(), Octokit: TestOctokit, log: pino({ level: "silent" }) });
-  const { app, jobs } = createClaimcheckApp({ store, concurrency: 2, maintenanceIntervalMs: null, redeliveryIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.limits ? { limits: options.limits } : {}) });
+  const { app, jobs } = createClaimcheckApp({ store, concurrency: 2, maintenanceIntervalMs: null, redeliveryIntervalMs: null, ...(options.now ? { now: options.now } : {}), ...(options.limits ? { limits: options.limits } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
   const handlers: Handler[] = [];
   await probot.load(app, { cwd: process.cwd(), addHandler: (h) => handlers.push(h) });
   const idle = async () => jobs()?.idle();
