@@ -29,3 +29,11 @@ export async function jobStates(url: string, schema: string): Promise<{ name: st
     return rows.map((r) => ({ name: r.name, state: r.state, retryCount: r.retry_count, data: r.data }));
   });
 }
+
+/** How many seconds ago, on the database's clock, each of the schema's active jobs started. */
+export async function activeForSeconds(url: string, schema: string): Promise<number[]> {
+  return withClient(url, async (client) => {
+    const { rows } = await client.query<{ seconds: number }>(`SELECT extract(epoch FROM now() - started_on)::float8 AS seconds FROM "${schema}".job WHERE state = 'active'`);
+    return rows.map((r) => r.seconds);
+  });
+}
