@@ -103,8 +103,12 @@ const target = z.object({ installationId: z.number().int(), repository: z.string
 const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional(), deferrals: z.number().int().min(0).optional() });
 type Envelope = z.infer<typeof envelope>;
 
-/** A job this replica took: its locks' connection while it runs, and its outcome (recorded) once started. */
-type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null; outcome?: Promise<void> };
+/**
+ * A job this replica took: its locks' connection while it runs, and its outcome (recorded) once
+ * started. `lost`: that connection ended under it, and with it the job's lock: another replica may
+ * be retrying the job, so this one's outcome is not recorded, nor is the job handed back.
+ */
+type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null; outcome?: Promise<void>; lost?: boolean; onLost?: (error: Error) => void };
 
 /** A delivery id as the uuid pg-boss keys jobs by: the same id always gives the same uuid. */
 export function deliveryJobId(deliveryId: string): string {
@@ -272,6 +276,7 @@ export class PostgresQueue implements JobQueue {
     if (this.supervising || !this.running) return;
     this.supervising = (async () => {
       const client = await this.pool.connect();
+      client.on("error", this.lockConnectionLost);
       let broken: Error | undefined;
       try {
         await failLostJobs(client, { boss: this.boss, schema: this.schema, queues: Object.values(QUEUES), mine: [...this.taken.keys()], lostAfterSeconds: this.options.lostAfterSeconds ?? DEFAULT_LOST_AFTER_SECONDS, log: this.log });
@@ -280,6 +285,7 @@ export class PostgresQueue implements JobQueue {
         broken = error instanceof Error ? error : new Error(String(error));
         throw error;
       } finally {
+        client.removeListener("error", this.lockConnectionLost);
         client.release(broken);
       }
     })()
@@ -366,7 +372,8 @@ export class PostgresQueue implements JobQueue {
       const taken: Taken = { queue, job, handedBack: false, locks: null };
       this.taken.set(job.id, taken);
       void this.run(taken).finally(() => {
-        this.taken.delete(job.id);
+        // A lost job's retry may have been taken here again, under the same id, before its first run ended.
+        if (this.taken.get(job.id) === taken) this.taken.delete(job.id);
         this.wake();
       });
     }
@@ -404,13 +411,19 @@ export class PostgresQueue implements JobQueue {
       return;
     }
     taken.locks = locked;
+    taken.onLost = (error) => {
+      taken.lost = true;
+      this.log.warn({ job: job.id, kind: parsed.kind, queue, err: error.message }, "a running job's lock connection ended: its outcome here is not recorded, and another replica may retry it");
+    };
+    locked.on("error", taken.onLost);
+    locked.removeListener("error", this.lockConnectionLost);
     const info: JobInfo = { kind: parsed.kind, attempt: job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}) };
     try {
       await definition.run(data, info);
-      if (!taken.handedBack) await this.boss.complete(queue, job.id);
+      if (!taken.handedBack && !taken.lost) await this.boss.complete(queue, job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (!taken.handedBack) {
+      if (!taken.handedBack && !taken.lost) {
         this.log.warn({ job: job.id, kind: parsed.kind, attempt: info.attempt, err: message }, "job failed; retried with backoff while attempts remain");
         await this.boss.fail(queue, job.id, { message });
       }
@@ -428,6 +441,7 @@ export class PostgresQueue implements JobQueue {
    */
   private async lock(jobId: string, repository: RepositoryTarget | undefined): Promise<pg.PoolClient | null> {
     const client = await this.pool.connect();
+    client.on("error", this.lockConnectionLost);
     try {
       await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [jobLockKey(this.schema, jobId)]);
       if (!repository) return client;
@@ -440,25 +454,44 @@ export class PostgresQueue implements JobQueue {
         }
       }
       await client.query("SELECT pg_advisory_unlock_all()");
+      client.removeListener("error", this.lockConnectionLost);
       client.release();
       return null;
     } catch (error) {
+      client.removeListener("error", this.lockConnectionLost);
       client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
   }
 
+  /**
+   * A lock connection that ends while it is checked out (the server restarted, the network
+   * failed): logged, not thrown (a pooled connection in use has no other listener, and the process
+   * would exit); a query under way fails too. While a job runs, its own listener stands in.
+   */
+  private readonly lockConnectionLost = (error: Error) => this.log.warn({ err: error.message }, "a job queue lock connection ended");
+
   private unlock(taken: Taken): void {
     const client = taken.locks;
     if (!client) return;
     taken.locks = null;
+    if (taken.onLost) {
+      // The job's outcome is settled: an error from here on is only logged.
+      client.on("error", this.lockConnectionLost);
+      client.removeListener("error", taken.onLost);
+    }
     void this.release(client);
   }
 
   private release(client: pg.PoolClient): Promise<void> {
+    const done = (error?: Error) => {
+      // Back in the pool, its errors are the pool's.
+      client.removeListener("error", this.lockConnectionLost);
+      client.release(error);
+    };
     return client.query("SELECT pg_advisory_unlock_all()").then(
-      () => client.release(),
-      (error: unknown) => client.release(error instanceof Error ? error : new Error(String(error))),
+      () => done(),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   }
 
@@ -488,8 +521,10 @@ export class PostgresQueue implements JobQueue {
   private async handBack(jobs: Taken[]): Promise<void> {
     if (jobs.length === 0) return;
     for (const t of jobs) t.handedBack = true;
-    for (const queue of new Set(jobs.map((t) => t.queue))) {
-      const ids = jobs.filter((t) => t.queue === queue).map((t) => t.job.id);
+    // A lost job may be another replica's by now: handing it back would undo that replica's run.
+    const ours = jobs.filter((t) => !t.lost);
+    for (const queue of new Set(ours.map((t) => t.queue))) {
+      const ids = ours.filter((t) => t.queue === queue).map((t) => t.job.id);
       await this.transaction(async (db) => {
         await this.boss.cancel(queue, ids, { db });
         await this.boss.resume(queue, ids, { db });

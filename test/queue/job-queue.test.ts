@@ -5,7 +5,7 @@ import type { JobInfo, JobQueue, RetryPolicy } from "../../src/queue/job-queue.j
 import { InProcessQueue } from "../../src/queue/in-process.js";
 import { PostgresQueue } from "../../src/queue/postgres.js";
 import { Store } from "../../src/store/store.js";
-import { activeForSeconds, dropSchema, freshSchemaName, jobStates, testDatabase } from "../helpers/queue-postgres.js";
+import { activeForSeconds, dropSchema, endJobLockSessions, freshSchemaName, jobStates, testDatabase } from "../helpers/queue-postgres.js";
 
 /*
  * One suite, run on both queues. "Two replicas" are two queue instances: for PostgreSQL two
@@ -30,6 +30,8 @@ type Harness = {
   states?: () => ReturnType<typeof jobStates>;
   /** How long ago, on the database's clock, each active job started (PostgreSQL only). */
   startedSecondsAgo?: () => Promise<number[]>;
+  /** Ends the sessions holding the lock of the schema's active jobs; says how many (PostgreSQL only). */
+  cutJobLock?: () => Promise<number>;
 };
 
 const started: JobQueue[] = [];
@@ -56,7 +58,7 @@ function postgres(url: string): Harness {
   cleanups.push(() => dropSchema(url, schema));
   const make = (options: Options = {}) =>
     new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: POLL_MS, deferMs: 200, maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 120, ...(options.installationCap === undefined ? {} : { installationCap: options.installationCap }), ...(options.expireInSeconds === undefined ? {} : { expireInSeconds: options.expireInSeconds }), ...(options.superviseEveryMs === undefined ? {} : { superviseEveryMs: options.superviseEveryMs }), ...(options.lostAfterSeconds === undefined ? {} : { lostAfterSeconds: options.lostAfterSeconds }) });
-  return { name: "PostgreSQL", pair: async (options) => [make(options), make(options)], another: make, states: () => jobStates(url, schema), startedSecondsAgo: () => activeForSeconds(url, schema) };
+  return { name: "PostgreSQL", pair: async (options) => [make(options), make(options)], another: make, states: () => jobStates(url, schema), startedSecondsAgo: () => activeForSeconds(url, schema), cutJobLock: () => endJobLockSessions(url, schema) };
 }
 
 function gate() {
@@ -375,6 +377,31 @@ describe.skipIf("skip" in database)("PostgreSQL queue, a lost replica's jobs", (
     expect((await h.states!()).map((s) => s.state)).toEqual(["failed"]);
     done();
   });
+
+  it("keeps a replica running when a job's lock connection is cut; the job is retried, and its first run's late outcome is not recorded", async () => {
+    const h = harness();
+    const [a, b] = await h.pair(FAST);
+    const events: string[] = [];
+    const runs = [gate(), gate()];
+    // Either replica may take the retry (a is alive): what matters is which run ends when.
+    for (const queue of [a, b])
+      queue.define("assess", { schema: repoJob, retry: FAST_RETRY, run: async (_d, info) => void (events.push(`starts attempt ${info.attempt}`), await runs[info.attempt - 1]!.opened, events.push(`attempt ${info.attempt} ends`)) });
+    await start(a);
+    await a.enqueueRepository("assess", { installationId: 1, repository: "acme/api" }, { mark: 1 });
+    await vi.waitFor(() => expect(events).toEqual(["starts attempt 1"]), { timeout: 10_000 });
+    await start(b);
+    // The server ends the session holding the job's lock (a restart, a network cut); a goes on.
+    expect(await h.cutJobLock!()).toBe(1);
+    await vi.waitFor(() => expect(events).toEqual(["starts attempt 1", "starts attempt 2"]), { timeout: 20_000, interval: 100 });
+    // The first run ending late does not complete the retry under way.
+    runs[0]!.open();
+    await vi.waitFor(() => expect(events).toContain("attempt 1 ends"), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, POLL_MS * 3));
+    expect((await h.states!()).map((s) => s.state)).toEqual(["active"]);
+    runs[1]!.open();
+    await vi.waitFor(async () => expect((await h.states!()).map((s) => s.state)).toEqual(["completed"]), { timeout: 10_000 });
+    expect(events.filter((e) => e.startsWith("starts"))).toEqual(["starts attempt 1", "starts attempt 2"]);
+  }, 60_000);
 
   it("never fails, nor runs twice, a job whose replica is alive but slow", async () => {
     const h = harness();
