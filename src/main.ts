@@ -7,6 +7,7 @@ import { createLogger } from "./app/logger.js";
 import { browserSignIn, readEnv, type Env } from "./config/env.js";
 import { ThrottledOctokit } from "./github/throttle.js";
 import { PostgresQueue } from "./queue/postgres.js";
+import { queueSchemaOf } from "./queue/postgres-schema.js";
 import type { JobQueue } from "./queue/job-queue.js";
 import { sharedLimits } from "./app/shared-limits.js";
 import { nodeRuntimeProblem } from "./store/node-runtime.js";
@@ -119,7 +120,12 @@ async function main(): Promise<void> {
   } catch (error) {
     stop(`environment variable DATABASE_URL: the database could not be opened (${error instanceof Error ? error.message : String(error)})`);
   }
-  const queue: JobQueue | undefined = isPostgresUrl(env.DATABASE_URL) ? new PostgresQueue({ connectionString: env.DATABASE_URL, log: log.child({ name: "claimcheck-queue" }), concurrency: env.ASSESS_CONCURRENCY }) : undefined;
+  let queue: JobQueue | undefined;
+  if (isPostgresUrl(env.DATABASE_URL)) {
+    // The queue's schema follows the store's, so deployments sharing a database never share jobs.
+    const schema = await queueSchemaOf(env.DATABASE_URL).catch((error: unknown) => stop(`environment variable DATABASE_URL: no job queue for this store (${error instanceof Error ? error.message : String(error)})`));
+    queue = new PostgresQueue({ connectionString: env.DATABASE_URL, schema, log: log.child({ name: "claimcheck-queue" }), concurrency: env.ASSESS_CONCURRENCY });
+  }
   // On PostgreSQL the replicas share their limits through the database (tables migrated with the store's).
   const limitsPool = isPostgresUrl(env.DATABASE_URL) ? postgresPool(env.DATABASE_URL, { max: 4 }) : null;
   const limits = sharedLimits(limitsPool, log);

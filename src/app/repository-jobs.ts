@@ -19,7 +19,8 @@ import { SCHEDULED_TRIGGER } from "./sweep.js";
  * itself, never awaited by whoever queued it.
  *
  * Keys: a repository's own work is keyed by its full name (one job at a time per repository);
- * its issue writes by `issues:<full name>`, so that a check run never waits for them; a backfill's
+ * its issue writes by `issues:<full name>` in a lane of their own, so that neither a check run nor a
+ * backfill's repositories wait for them (they wait on the installation's issue run); a backfill's
  * planning by `backfill:<installation id>` (one step at a time per installation).
  */
 
@@ -154,7 +155,7 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
   async function issuesAfter(installationId: number, assessed: readonly Assessed[]): Promise<void> {
     for (const a of assessed) {
       if (!a.config.issues.enabled) continue;
-      await queue.enqueueRepository(REPOSITORY_JOBS.issues, { installationId, repository: `issues:${a.fullName}`, lane: "background" }, { installationId, org: splitName(a.fullName).owner, assessed: [{ fullName: a.fullName, config: a.config }] });
+      await queue.enqueueRepository(REPOSITORY_JOBS.issues, { installationId, repository: `issues:${a.fullName}`, lane: "issues" }, { installationId, org: splitName(a.fullName).owner, assessed: [{ fullName: a.fullName, config: a.config }] });
     }
   }
 

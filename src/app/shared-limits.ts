@@ -3,6 +3,7 @@ import pg from "pg";
 import type { Logger } from "pino";
 import { postgresContentBudgets } from "../publish/content-budget-postgres.js";
 import type { BudgetLimits, ContentBudgets } from "../publish/issue-budget.js";
+import { keepSessionsAlive } from "../store/postgres.js";
 import * as schema from "../store/schema-pg.js";
 import { inProcessIssueRuns, postgresIssueRuns, type IssueRunLock } from "./issue-run-lock.js";
 import { OrgEvidence, type OrgEvidenceCache } from "./org-evidence.js";
@@ -45,6 +46,8 @@ export function sharedLimits(pool: pg.Pool | null, log?: Logger, options: { cloc
   // The locks' own connections, to the same database: a run holding one spends the budget through `pool`.
   const locks = new pg.Pool({ ...pool.options, max: ISSUE_RUN_LOCK_CONNECTIONS });
   locks.on("error", (error) => log?.warn({ err: error.message }, "issue-run lock connection failed"));
+  // A lost machine's lock must not keep its installation's issue runs waiting for hours.
+  keepSessionsAlive(locks, (message) => log?.warn({ err: message }, "the server's TCP keepalives could not be set on an issue-run lock connection"));
   return {
     contentBudgets: postgresContentBudgets(db, contentLimits ? { limits: contentLimits } : {}),
     rateBudgets: new RateBudgets({ readings: new PostgresReadings(db), onError: warn("rate-limit readings") }),

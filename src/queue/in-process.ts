@@ -7,6 +7,7 @@ import {
   backoffSeconds,
   checkedData,
   DEFAULT_RETRY,
+  laneInstallationCap,
   UnknownJobKindError,
   type DeliveryRef,
   type EnqueueOptions,
@@ -27,10 +28,11 @@ export type { Lane } from "./job-queue.js";
  * bounded number at once overall. The delivery's state is kept in the store, so a redelivery of
  * finished work is skipped and a failed one retried.
  *
- * Two lanes, each with its own pool of `concurrency` slots: "webhook" (a pull request waiting
- * for its check run) and "background" (an installation backfill, a scheduled sweep). A check run
- * never queues behind hundreds of background assessments; background work only ever waits for
- * background work. Callers of the background lane feed it in small batches (BACKGROUND_BATCH_FACTOR
+ * Three lanes, each with its own pool of `concurrency` slots: "webhook" (a pull request waiting
+ * for its check run), "background" (an installation backfill, a scheduled sweep) and "issues" (a
+ * repository's issue writes, one at a time per installation). A check run never queues behind
+ * hundreds of background assessments; background work only ever waits for background work, never
+ * for issue writes waiting on the installation's issue run or GitHub's content budget. Callers of the background lane feed it in small batches (BACKGROUND_BATCH_FACTOR
  * times the concurrency) so that, per repository, a webhook waits for at most the background
  * job already queued for that same repository.
  *
@@ -43,7 +45,7 @@ export type { Lane } from "./job-queue.js";
 export const BACKGROUND_BATCH_FACTOR = 2;
 
 export type InProcessOptions = {
-  /** Jobs of one installation running at once, per lane (at most `concurrency`, the default). */
+  /** Jobs of one installation running at once, per lane (at most `concurrency`, the default; one in the "issues" lane). */
   installationCap?: number;
   /** Waits between retries; tests make them short. */
   sleep?: (ms: number) => Promise<void>;
@@ -85,7 +87,7 @@ export class InProcessQueue implements JobQueue {
     readonly concurrency: number,
     options: InProcessOptions = {},
   ) {
-    this.lanes = { webhook: pLimit(concurrency), background: pLimit(concurrency) };
+    this.lanes = { webhook: pLimit(concurrency), background: pLimit(concurrency), issues: pLimit(concurrency) };
     this.installationCap = Math.max(1, Math.min(concurrency, options.installationCap ?? concurrency));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
@@ -266,7 +268,7 @@ export class InProcessQueue implements JobQueue {
     const key = `${lane}:${installationId}`;
     let entry = this.installations.get(key);
     if (!entry) {
-      entry = { limit: pLimit(this.installationCap), users: 0 };
+      entry = { limit: pLimit(laneInstallationCap(lane, this.installationCap)), users: 0 };
       this.installations.set(key, entry);
     }
     entry.users += 1;

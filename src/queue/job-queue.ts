@@ -9,16 +9,31 @@ import { z } from "zod";
  * it needs (an installation's Octokit, the store) from that data.
  */
 
-/** "webhook": a pull request waiting for its check run; "background": a backfill, a scheduled sweep. Webhook work never waits behind background work. */
-export type Lane = "webhook" | "background";
-export const LANES: readonly Lane[] = ["webhook", "background"];
+/**
+ * "webhook": a pull request waiting for its check run; "background": a backfill, a scheduled
+ * sweep; "issues": a repository's issue writes. Webhook work never waits behind background work,
+ * and neither waits behind issue writes, which spend most of their time waiting (for the
+ * installation's issue run, for GitHub's content-creation budget) and would otherwise hold the
+ * slots a backfill needs.
+ */
+export type Lane = "webhook" | "background" | "issues";
+export const LANES = ["webhook", "background", "issues"] as const satisfies readonly Lane[];
+
+/**
+ * Jobs of one installation running at once in `lane` (across replicas on PostgreSQL): the
+ * queue's cap, but one for issue writes, since an installation's issue runs go one at a time
+ * anyway (app/issue-run-lock.ts) and a second job would only hold a slot while it waits.
+ */
+export function laneInstallationCap(lane: Lane, installationCap: number): number {
+  return lane === "issues" ? 1 : installationCap;
+}
 
 /** The delivery a webhook job comes from: its `X-GitHub-Delivery` id keys the job. */
 export type DeliveryRef = { id: string; event: string; installationId: number | null };
 
 /**
  * Work on one repository. Jobs for the same repository run one at a time; at most the queue's
- * installation cap run at once for one installation (per lane). Jobs with the same `coalesce`
+ * installation cap run at once for one installation (per lane; one in the "issues" lane). Jobs with the same `coalesce`
  * key (and kind) that have not started are one: a later one is dropped while one waits, since
  * the waiting job reads the repository afresh when it starts. Without `coalesce`, nothing is
  * merged.

@@ -2,13 +2,14 @@ import { createHash, randomUUID } from "node:crypto";
 import pg from "pg";
 import PgBoss from "pg-boss";
 import { LONGEST_REQUEST_WAIT_SECONDS } from "../github/throttle.js";
-import { postgresConfig } from "../store/postgres.js";
+import { keepSessionsAlive, postgresConfig } from "../store/postgres.js";
 import type { Logger } from "pino";
 import { z } from "zod";
 import {
   checkedData,
   DEFAULT_RETRY,
   InvalidJobDataError,
+  laneInstallationCap,
   LANES,
   UnknownJobKindError,
   type DeliveryRef,
@@ -20,6 +21,7 @@ import {
   type ScheduleOptions,
   type StopOptions,
 } from "./job-queue.js";
+import { ensureSupervisionIndex, failLostJobs, jobLockKey } from "./postgres-supervision.js";
 
 /*
  * The PostgreSQL queue, on pg-boss 10 (docs/queue.md says why pg-boss, and why 10). Every
@@ -31,12 +33,14 @@ import {
  * - repository jobs go to one queue per lane with pg-boss's "short" policy: one job per
  *   singleton key waits at a time, so a job with the coalescing key of one already waiting is
  *   dropped;
- * - a repository job runs only while its replica holds PostgreSQL advisory locks on the
- *   repository and on one of the installation's `installationCap` slots (per lane), on a
- *   connection kept for the job. A job that cannot take them is put back with a short delay.
- *   The locks go with the connection, so a replica that dies releases them;
- * - a job a dead replica had taken stays active until its expiry (`expireInSeconds`), when
- *   pg-boss's supervision (whichever replica runs it) fails it, and it is retried with backoff;
+ * - every job runs while its replica holds a PostgreSQL advisory lock on the job, on a connection
+ *   kept for the job; a repository job also holds locks on the repository and on one of the
+ *   installation's slots (per lane). A repository job that cannot take them is put back with a
+ *   short delay. The locks go with the connection, so a replica that dies releases them (a lost
+ *   machine's, once the server's TCP keepalives give up on it: about a minute);
+ * - every replica looks, every `superviseEveryMs`, for active jobs whose lock is free: their
+ *   replica is gone, and they are failed, so retried per their kind's policy
+ *   (postgres-supervision.ts). pg-boss's own expiry (`expireInSeconds`) stays as the backstop;
  * - a schedule is a job sent with a singleton slot of its period: every replica sends it, the
  *   database keeps one per period;
  * - stopping hands back, in one transaction, the jobs that did not finish within the grace
@@ -45,8 +49,8 @@ import {
 
 export type PostgresQueueOptions = {
   connectionString: string;
-  /** pg-boss's schema (created on start). */
-  schema?: string;
+  /** pg-boss's schema (created on start): for the app's store, `queueSchemaOf` its URL (postgres-schema.ts). */
+  schema: string;
   log: Logger;
   /** Jobs run at once by this replica, per lane (and for webhook deliveries, and schedules). */
   concurrency: number;
@@ -54,8 +58,12 @@ export type PostgresQueueOptions = {
   installationCap?: number;
   /** How often an idle loop asks the database for work; work queued by this replica wakes it at once. */
   pollMs?: number;
-  /** A job taken longer ago than this is presumed lost with its replica, failed, and retried. */
+  /** A job taken longer ago than this is failed (and retried) even if its lock says it runs: the backstop. */
   expireInSeconds?: number;
+  /** How often this replica looks for jobs whose replica was lost (their lock free). */
+  superviseEveryMs?: number;
+  /** A running job is looked at only once it started this long ago: by then its replica holds its lock. */
+  lostAfterSeconds?: number;
   /** How often a replica checks for expired jobs and archives finished ones (one replica at a time does). */
   maintenanceIntervalSeconds?: number;
   /** How long a repository job that could not take its locks first waits before it is tried again (doubling each time, up to 8 times this). */
@@ -67,26 +75,40 @@ export type PostgresQueueOptions = {
  * keeps a delivery it can be asked to redeliver, so a redelivery of handled work is not run again.
  */
 export const KEEP_FINISHED_SECONDS = 4 * 24 * 60 * 60;
-export const DEFAULT_SCHEMA = "claimcheck_queue";
+/** How often each replica looks for lost jobs: one indexed query over the active jobs. */
+export const DEFAULT_SUPERVISE_EVERY_MS = 20_000;
 /**
- * A job taken longer ago than this is presumed lost with its replica. It must exceed the longest
+ * Jobs younger than this are not looked at: a replica takes a job's lock a moment after taking
+ * the job, so a younger job with a free lock may simply be starting. A lost job is thus failed
+ * between this and this plus `DEFAULT_SUPERVISE_EVERY_MS` after it started, or, if it had run
+ * longer, within one pass of its lock being dropped.
+ */
+export const DEFAULT_LOST_AFTER_SECONDS = 60;
+/**
+ * A job taken longer ago than this is failed by pg-boss even if it is still locked: the backstop
+ * behind the locks, should a lock outlive its replica (a connection the server has not yet
+ * dropped). It must exceed the longest
  * run, one repository's assessment: a request held by rate-limit waits (the throttling's
  * longest, src/github/throttle.ts) twice over, which leaves the assessment's own reads
  * (seconds) and a second held request room. A backfill is many short jobs, never one long one.
  */
 export const DEFAULT_EXPIRE_SECONDS = 2 * LONGEST_REQUEST_WAIT_SECONDS;
 
-const QUEUES = { delivery: "claimcheck-delivery", schedule: "claimcheck-schedule", webhook: "claimcheck-repository-webhook", background: "claimcheck-repository-background" } as const;
+const QUEUES = { delivery: "claimcheck-delivery", schedule: "claimcheck-schedule", webhook: "claimcheck-repository-webhook", background: "claimcheck-repository-background", issues: "claimcheck-repository-issues" } as const;
 type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 const deliveryRef = z.object({ id: z.string().min(1), event: z.string(), installationId: z.number().int().nullable() });
-const target = z.object({ installationId: z.number().int(), repository: z.string().min(1), lane: z.enum(["webhook", "background"]).optional(), coalesce: z.string().optional() });
+const target = z.object({ installationId: z.number().int(), repository: z.string().min(1), lane: z.enum(LANES).optional(), coalesce: z.string().optional() });
 /** What every job carries, checked when it is taken; the kind's own schema then checks `data`. */
 const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional(), deferrals: z.number().int().min(0).optional() });
 type Envelope = z.infer<typeof envelope>;
 
-/** A job this replica took: its locks' connection while it runs, and its outcome (recorded) once started. */
-type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null; outcome?: Promise<void> };
+/**
+ * A job this replica took: its locks' connection while it runs, and its outcome (recorded) once
+ * started. `lost`: that connection ended under it, and with it the job's lock: another replica may
+ * be retrying the job, so this one's outcome is not recorded, nor is the job handed back.
+ */
+type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null; outcome?: Promise<void>; lost?: boolean; onLost?: (error: Error) => void };
 
 /** A delivery id as the uuid pg-boss keys jobs by: the same id always gives the same uuid. */
 export function deliveryJobId(deliveryId: string): string {
@@ -110,9 +132,11 @@ export class PostgresQueue implements JobQueue {
   private readonly pollMs: number;
   private readonly deferMs: number;
   private running = false;
+  /** The supervision pass under way, if any: passes never overlap, and stopping waits for one. */
+  private supervising: Promise<void> | null = null;
 
   constructor(private readonly options: PostgresQueueOptions) {
-    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    this.schema = options.schema;
     if (!/^[a-z_][a-z0-9_]*$/.test(this.schema)) throw new Error(`queue schema "${this.schema}": lower-case letters, digits and underscores only`);
     this.log = options.log;
     this.installationCap = Math.max(1, options.installationCap ?? options.concurrency);
@@ -131,9 +155,10 @@ export class PostgresQueue implements JobQueue {
       archiveFailedAfterSeconds: KEEP_FINISHED_SECONDS,
     });
     this.boss.on("error", (error) => this.log.error({ err: error.message }, "job queue maintenance failed"));
-    // One connection per running job (its advisory locks live on it), and a few for hand-backs.
-    this.pool = new pg.Pool({ ...postgresConfig(options.connectionString), max: (LANES.length + 2) * options.concurrency + 2, application_name: "claimcheck-queue-locks" });
+    // One connection per running job (its advisory locks live on it), a few for hand-backs, one for supervision.
+    this.pool = new pg.Pool({ ...postgresConfig(options.connectionString), max: (LANES.length + 2) * options.concurrency + 3, application_name: "claimcheck-queue-locks" });
     this.pool.on("error", (error) => this.log.error({ err: error.message }, "job queue connection failed"));
+    keepSessionsAlive(this.pool, (message) => this.log.warn({ err: message }, "the server's TCP keepalives could not be set: a lost machine's locks outlive it until its own keepalives end them"));
   }
 
   define<S extends z.ZodType>(kind: string, definition: JobDefinition<S>): void {
@@ -153,6 +178,7 @@ export class PostgresQueue implements JobQueue {
         await this.boss.createQueue(QUEUES.delivery, { name: QUEUES.delivery, policy: "standard" });
         await this.boss.createQueue(QUEUES.schedule, { name: QUEUES.schedule, policy: "standard" });
         for (const lane of LANES) await this.boss.createQueue(QUEUES[lane], { name: QUEUES[lane], policy: "short" });
+        await ensureSupervisionIndex(client, this.schema);
       } finally {
         await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [`${this.schema}:start`]);
       }
@@ -162,6 +188,9 @@ export class PostgresQueue implements JobQueue {
     this.running = true;
     for (const queue of Object.values(QUEUES)) this.loops.push(this.loop(queue));
     for (const [kind, everyMs] of this.schedules) this.startSchedule(kind, everyMs);
+    const supervision = setInterval(() => this.supervise(), this.options.superviseEveryMs ?? DEFAULT_SUPERVISE_EVERY_MS);
+    supervision.unref();
+    this.timers.push(supervision);
   }
 
   async enqueueDelivery(kind: string, delivery: DeliveryRef, data: unknown): Promise<boolean> {
@@ -195,6 +224,7 @@ export class PostgresQueue implements JobQueue {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     this.wake();
     await Promise.all(this.loops.splice(0));
+    await this.supervising;
     const graceMs = options.graceMs ?? 20_000;
     let timeout: NodeJS.Timeout | undefined;
     const finished = Promise.allSettled([...this.taken.values()].map((t) => t.outcome));
@@ -211,7 +241,7 @@ export class PostgresQueue implements JobQueue {
    * recur for as long as a replica runs.
    */
   async idle(): Promise<void> {
-    const names = [QUEUES.delivery, QUEUES.webhook, QUEUES.background];
+    const names = [QUEUES.delivery, ...LANES.map((lane) => QUEUES[lane])];
     for (;;) {
       if (this.taken.size === 0) {
         const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.schema}.job WHERE name = ANY($1) AND state IN ('created', 'retry', 'active')`, [names]);
@@ -230,6 +260,7 @@ export class PostgresQueue implements JobQueue {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     this.wake();
     await Promise.all(this.loops.splice(0));
+    await this.supervising;
     for (const t of this.taken.values()) {
       t.handedBack = true;
       t.locks?.release(new Error("abandoned"));
@@ -238,6 +269,28 @@ export class PostgresQueue implements JobQueue {
     this.taken.clear();
     await this.boss.stop({ graceful: false, close: true, wait: true });
     await this.pool.end();
+  }
+
+  /** One supervision pass (postgres-supervision.ts), unless one is under way; its failure is logged, and the next pass tries again. */
+  private supervise(): void {
+    if (this.supervising || !this.running) return;
+    this.supervising = (async () => {
+      const client = await this.pool.connect();
+      client.on("error", this.lockConnectionLost);
+      let broken: Error | undefined;
+      try {
+        await failLostJobs(client, { boss: this.boss, schema: this.schema, queues: Object.values(QUEUES), mine: [...this.taken.keys()], lostAfterSeconds: this.options.lostAfterSeconds ?? DEFAULT_LOST_AFTER_SECONDS, log: this.log });
+      } catch (error) {
+        // Not given back to the pool: it may still hold a probe's lock.
+        broken = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      } finally {
+        client.removeListener("error", this.lockConnectionLost);
+        client.release(broken);
+      }
+    })()
+      .catch((error: unknown) => this.log.error({ err: error instanceof Error ? error.message : String(error) }, "lost jobs could not be looked for"))
+      .finally(() => (this.supervising = null));
   }
 
   private definition(kind: string): JobDefinition<z.ZodType> {
@@ -319,7 +372,8 @@ export class PostgresQueue implements JobQueue {
       const taken: Taken = { queue, job, handedBack: false, locks: null };
       this.taken.set(job.id, taken);
       void this.run(taken).finally(() => {
-        this.taken.delete(job.id);
+        // A lost job's retry may have been taken here again, under the same id, before its first run ended.
+        if (this.taken.get(job.id) === taken) this.taken.delete(job.id);
         this.wake();
       });
     }
@@ -346,27 +400,30 @@ export class PostgresQueue implements JobQueue {
       await this.boss.cancel(queue, job.id);
       return;
     }
-    if (parsed.target) {
-      const locked = await this.lock(parsed.target);
-      if (taken.handedBack) {
-        // Handed back (the queue is stopping) while the locks were asked for: not run here.
-        if (locked) await this.release(locked);
-        return;
-      }
-      if (!locked) {
-        await this.defer(taken, parsed);
-        return;
-      }
-      taken.locks = locked;
+    const locked = await this.lock(job.id, parsed.target);
+    if (taken.handedBack) {
+      // Handed back (the queue is stopping) while the locks were asked for: not run here.
+      if (locked) await this.release(locked);
+      return;
     }
-    if (taken.handedBack) return;
+    if (!locked) {
+      await this.defer(taken, parsed);
+      return;
+    }
+    taken.locks = locked;
+    taken.onLost = (error) => {
+      taken.lost = true;
+      this.log.warn({ job: job.id, kind: parsed.kind, queue, err: error.message }, "a running job's lock connection ended: its outcome here is not recorded, and another replica may retry it");
+    };
+    locked.on("error", taken.onLost);
+    locked.removeListener("error", this.lockConnectionLost);
     const info: JobInfo = { kind: parsed.kind, attempt: job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}) };
     try {
       await definition.run(data, info);
-      if (!taken.handedBack) await this.boss.complete(queue, job.id);
+      if (!taken.handedBack && !taken.lost) await this.boss.complete(queue, job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (!taken.handedBack) {
+      if (!taken.handedBack && !taken.lost) {
         this.log.warn({ job: job.id, kind: parsed.kind, attempt: info.attempt, err: message }, "job failed; retried with backoff while attempts remain");
         await this.boss.fail(queue, job.id, { message });
       }
@@ -375,38 +432,66 @@ export class PostgresQueue implements JobQueue {
     }
   }
 
-  /** The repository's lock and one of the installation's slots, on a connection of their own; null if either is held elsewhere. */
-  private async lock(repository: RepositoryTarget): Promise<pg.PoolClient | null> {
-    const lane = repository.lane ?? "webhook";
+  /**
+   * On a connection of their own, kept while the job runs: the job's lock (which tells other
+   * replicas' supervision it is not lost) and, for a repository job, the repository's lock and one
+   * of the installation's slots in its lane; null if either of those is held elsewhere. The job's
+   * own lock is waited for: only a supervision pass holds it, for a moment, and it then finds the
+   * job taken again and leaves it.
+   */
+  private async lock(jobId: string, repository: RepositoryTarget | undefined): Promise<pg.PoolClient | null> {
     const client = await this.pool.connect();
+    client.on("error", this.lockConnectionLost);
     try {
+      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [jobLockKey(this.schema, jobId)]);
+      if (!repository) return client;
+      const lane = repository.lane ?? "webhook";
       const repo = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [`${this.schema}:repository:${repository.repository}`]);
       if (repo.rows[0]?.ok) {
-        for (let slot = 0; slot < this.installationCap; slot++) {
+        for (let slot = 0; slot < laneInstallationCap(lane, this.installationCap); slot++) {
           const got = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [`${this.schema}:installation:${lane}:${repository.installationId}:${slot}`]);
           if (got.rows[0]?.ok) return client;
         }
       }
       await client.query("SELECT pg_advisory_unlock_all()");
+      client.removeListener("error", this.lockConnectionLost);
       client.release();
       return null;
     } catch (error) {
+      client.removeListener("error", this.lockConnectionLost);
       client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
   }
 
+  /**
+   * A lock connection that ends while it is checked out (the server restarted, the network
+   * failed): logged, not thrown (a pooled connection in use has no other listener, and the process
+   * would exit); a query under way fails too. While a job runs, its own listener stands in.
+   */
+  private readonly lockConnectionLost = (error: Error) => this.log.warn({ err: error.message }, "a job queue lock connection ended");
+
   private unlock(taken: Taken): void {
     const client = taken.locks;
     if (!client) return;
     taken.locks = null;
+    if (taken.onLost) {
+      // The job's outcome is settled: an error from here on is only logged.
+      client.on("error", this.lockConnectionLost);
+      client.removeListener("error", taken.onLost);
+    }
     void this.release(client);
   }
 
   private release(client: pg.PoolClient): Promise<void> {
+    const done = (error?: Error) => {
+      // Back in the pool, its errors are the pool's.
+      client.removeListener("error", this.lockConnectionLost);
+      client.release(error);
+    };
     return client.query("SELECT pg_advisory_unlock_all()").then(
-      () => client.release(),
-      (error: unknown) => client.release(error instanceof Error ? error : new Error(String(error))),
+      () => done(),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   }
 
@@ -436,8 +521,10 @@ export class PostgresQueue implements JobQueue {
   private async handBack(jobs: Taken[]): Promise<void> {
     if (jobs.length === 0) return;
     for (const t of jobs) t.handedBack = true;
-    for (const queue of new Set(jobs.map((t) => t.queue))) {
-      const ids = jobs.filter((t) => t.queue === queue).map((t) => t.job.id);
+    // A lost job may be another replica's by now: handing it back would undo that replica's run.
+    const ours = jobs.filter((t) => !t.lost);
+    for (const queue of new Set(ours.map((t) => t.queue))) {
+      const ids = ours.filter((t) => t.queue === queue).map((t) => t.job.id);
       await this.transaction(async (db) => {
         await this.boss.cancel(queue, ids, { db });
         await this.boss.resume(queue, ids, { db });

@@ -39,6 +39,29 @@ export function postgresConfig(url: string, options: pg.PoolConfig = {}): pg.Poo
   return { ...options, connectionString: parsed.toString() };
 }
 
+/**
+ * The server's TCP keepalives for a session, so that it notices within about a minute
+ * (30 s idle, then 3 probes 10 s apart) a peer that vanished without closing its connection.
+ * A killed process's connections are closed by its operating system at once; a lost machine
+ * (powered off, cut off the network) closes nothing, and the server keeps its sessions —
+ * and their session advisory locks, which hold a repository, an installation's slot or its issue
+ * run — for the operating system's keepalive time, two hours and more by default. Per-session
+ * settings any user may make; the server ignores them on Unix-domain sockets, where a peer
+ * cannot be lost that way.
+ */
+export const SERVER_KEEPALIVES = "SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
+
+/**
+ * Sets `SERVER_KEEPALIVES` on each connection `pool` opens (for pools whose connections hold
+ * session advisory locks), before anything else runs on it. A server that refuses them leaves the
+ * connection as it was, and says so in the log.
+ */
+export function keepSessionsAlive(pool: pg.Pool, onError: (message: string) => void): void {
+  pool.on("connect", (client) => {
+    client.query(SERVER_KEEPALIVES).catch((error: unknown) => onError(error instanceof Error ? error.message : String(error)));
+  });
+}
+
 /** A pool for `url`; the caller ends it. */
 export function postgresPool(url: string, options: pg.PoolConfig = {}): pg.Pool {
   return new pg.Pool(postgresConfig(url, options));

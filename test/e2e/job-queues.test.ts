@@ -77,7 +77,7 @@ describe.each(queues)("the app on the $name job queue", ({ make, skip }) => {
   const maker = () => make()!;
 
   it.skipIf(skip !== undefined)("publishes exactly one check run for a pull request, however often its delivery arrives", async () => {
-    const { sim, app } = await run(maker());
+    const { sim, app, queue } = await run(maker());
     const repo = sim.model.repos.get("api")!;
     const delivery = pullRequestOpened(sim.model, repo, sha("queues", "api"));
     expect((await deliver(app.webhookUrl, app.secret, delivery)).status).toBeLessThan(300);
@@ -88,6 +88,9 @@ describe.each(queues)("the app on the $name job queue", ({ make, skip }) => {
     await app.idle();
     expect(sim.model.checkRuns.filter((r) => r.head_sha === sha("queues", "api"))).toHaveLength(1);
     expect(await app.store.assessments(INSTALLATION, "acme/api")).toHaveLength(1);
+    // Its issues are written by a job in the issues lane, which holds no slot of the other lanes.
+    const issueJobs = vi.mocked(queue.enqueueRepository).mock.calls.filter(([kind]) => kind === REPOSITORY_JOBS.issues);
+    expect(issueJobs.map(([, target]) => [target.repository, target.lane])).toEqual([["issues:acme/api", "issues"]]);
   });
 
   it.skipIf(skip !== undefined)("runs an installation's backfill as background repository jobs, each repository once", async () => {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { DELIVERY_JOBS } from "../../src/app/index.js";
 import { REPOSITORY_JOBS } from "../../src/app/repository-jobs.js";
+import { queueSchemaFor } from "../../src/queue/postgres-schema.js";
 import { backfillOf } from "../../src/store/backfill-records.js";
 import { Store } from "../../src/store/store.js";
 import { dropSchema, postgres, withClient } from "../helpers/postgres.js";
@@ -52,7 +53,8 @@ describe("three replicas of the app on one PostgreSQL", () => {
     async () => {
       const url = (postgres as { url: string }).url;
       const schema = `replicas_${freshSchemaName()}`;
-      const queueSchema = `${schema}_queue`;
+      // The queue each replica derives from its store's schema, as main.ts does.
+      const queueSchema = queueSchemaFor(schema);
       await withClient(url, (client) => client.query(`create schema "${schema}"`));
       cleanups.push(() => dropSchema(url, queueSchema), () => dropSchema(url, schema));
       const databaseUrl = `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
@@ -73,7 +75,6 @@ describe("three replicas of the app on one PostgreSQL", () => {
       const replicas: Replica[] = await startReplicas(3, {
         githubUrl: sim.url,
         databaseUrl,
-        queueSchema,
         concurrency: 3,
         expireInSeconds: EXPIRE_SECONDS,
         contentLimits: { perMinute: CONTENT_PER_MINUTE, perHour: CONTENT_PER_HOUR },

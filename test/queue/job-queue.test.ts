@@ -5,7 +5,7 @@ import type { JobInfo, JobQueue, RetryPolicy } from "../../src/queue/job-queue.j
 import { InProcessQueue } from "../../src/queue/in-process.js";
 import { PostgresQueue } from "../../src/queue/postgres.js";
 import { Store } from "../../src/store/store.js";
-import { dropSchema, freshSchemaName, jobStates, testDatabase } from "../helpers/queue-postgres.js";
+import { activeForSeconds, dropSchema, endJobLockSessions, freshSchemaName, jobStates, testDatabase } from "../helpers/queue-postgres.js";
 
 /*
  * One suite, run on both queues. "Two replicas" are two queue instances: for PostgreSQL two
@@ -20,7 +20,7 @@ if ("skip" in database) process.stderr.write(`\nPostgreSQL queue tests skipped: 
 
 const POLL_MS = 100;
 
-type Options = { installationCap?: number; expireInSeconds?: number; maintenanceIntervalSeconds?: number };
+type Options = { installationCap?: number; expireInSeconds?: number; maintenanceIntervalSeconds?: number; superviseEveryMs?: number; lostAfterSeconds?: number };
 type Harness = {
   name: string;
   /** Two instances that share the work; for the in-process queue, one instance twice. */
@@ -28,6 +28,10 @@ type Harness = {
   /** A third instance on the same work (PostgreSQL only). */
   another?: (options?: Options) => PostgresQueue;
   states?: () => ReturnType<typeof jobStates>;
+  /** How long ago, on the database's clock, each active job started (PostgreSQL only). */
+  startedSecondsAgo?: () => Promise<number[]>;
+  /** Ends the sessions holding the lock of the schema's active jobs; says how many (PostgreSQL only). */
+  cutJobLock?: () => Promise<number>;
 };
 
 const started: JobQueue[] = [];
@@ -53,8 +57,8 @@ function postgres(url: string): Harness {
   const schema = freshSchemaName();
   cleanups.push(() => dropSchema(url, schema));
   const make = (options: Options = {}) =>
-    new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: POLL_MS, deferMs: 200, maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 120, ...(options.installationCap === undefined ? {} : { installationCap: options.installationCap }), ...(options.expireInSeconds === undefined ? {} : { expireInSeconds: options.expireInSeconds }) });
-  return { name: "PostgreSQL", pair: async (options) => [make(options), make(options)], another: make, states: () => jobStates(url, schema) };
+    new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: POLL_MS, deferMs: 200, maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 120, ...(options.installationCap === undefined ? {} : { installationCap: options.installationCap }), ...(options.expireInSeconds === undefined ? {} : { expireInSeconds: options.expireInSeconds }), ...(options.superviseEveryMs === undefined ? {} : { superviseEveryMs: options.superviseEveryMs }), ...(options.lostAfterSeconds === undefined ? {} : { lostAfterSeconds: options.lostAfterSeconds }) });
+  return { name: "PostgreSQL", pair: async (options) => [make(options), make(options)], another: make, states: () => jobStates(url, schema), startedSecondsAgo: () => activeForSeconds(url, schema), cutJobLock: () => endJobLockSessions(url, schema) };
 }
 
 function gate() {
@@ -174,6 +178,41 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
     expect(highest.get(7)).toBe(2);
   });
 
+  it.skipIf(needsDatabase)("runs an installation's background jobs while its issue jobs wait for its issue run, and those one at a time", async () => {
+    const h = harness();
+    const [a, b] = await h.pair({ installationCap: 2 });
+    // Stands for the installation's issue run held elsewhere (another replica's, a long content-budget wait).
+    const issueRun = gate();
+    let issuesRunning = 0;
+    let issuesAtOnce = 0;
+    const done: string[] = [];
+    for (const queue of new Set([a, b])) {
+      queue.define("issues", {
+        schema: repoJob,
+        run: async (_data, info) => {
+          issuesRunning += 1;
+          issuesAtOnce = Math.max(issuesAtOnce, issuesRunning);
+          await issueRun.opened;
+          issuesRunning -= 1;
+          done.push(info.target!.repository);
+        },
+      });
+      queue.define("assess", { schema: repoJob, run: async (_data, info) => void done.push(info.target!.repository) });
+    }
+    await start(a, b);
+    // More issue jobs than the installation has background slots, queued first, from both replicas.
+    for (let i = 0; i < 4; i++) await (i % 2 === 0 ? a : b).enqueueRepository("issues", { installationId: 7, repository: `issues:acme/repo-${i}`, lane: "issues" }, { mark: i });
+    await vi.waitFor(() => expect(issuesRunning).toBe(1), { timeout: 10_000 });
+    // The installation's backfill goes on meanwhile, in its own slots.
+    for (let i = 0; i < 6; i++) await (i % 2 === 0 ? b : a).enqueueRepository("assess", { installationId: 7, repository: `acme/repo-${i}`, lane: "background" }, { mark: i });
+    await vi.waitFor(() => expect(done.filter((r) => !r.startsWith("issues:"))).toHaveLength(6), { timeout: 20_000 });
+    expect(done.filter((r) => r.startsWith("issues:"))).toEqual([]);
+    issueRun.open();
+    await vi.waitFor(() => expect(done.filter((r) => r.startsWith("issues:"))).toHaveLength(4), { timeout: 20_000 });
+    // An installation's issue runs go one at a time anyway: a second job would only hold a slot.
+    expect(issuesAtOnce).toBe(1);
+  });
+
   it.skipIf(needsDatabase)("retries a failing job with a growing wait, then stops on success", async () => {
     const h = harness();
     const [a] = await h.pair();
@@ -287,6 +326,106 @@ describe.each(harnesses)("$name queue", ({ make, skip, replicas }) => {
     await start(b);
     await vi.waitFor(() => expect(events).toContain("b runs attempt 2"), { timeout: 15_000, interval: 100 });
     never.open();
+  });
+});
+
+/*
+ * Supervision: every job runs under a lock of its own, and each replica looks for active jobs
+ * whose lock is free. Intervals are short here; the expiry stays at its default (30 minutes), so
+ * only supervision can be what fails a job in these tests.
+ */
+describe.skipIf("skip" in database)("PostgreSQL queue, a lost replica's jobs", () => {
+  const FAST = { superviseEveryMs: 100, lostAfterSeconds: 1 };
+  const harness = () => postgres((database as { url: string }).url);
+
+  /**
+   * Replica a takes a job of `kind` (queued by `enqueue`) and hangs in it; b starts; a is then
+   * abandoned, as SIGKILL leaves it: its connections, and with them its locks, are gone, nothing is
+   * completed or handed back. `events` says who ran what, by attempt.
+   */
+  async function loseReplicaRunning(h: Harness, kind: string, retry: RetryPolicy, enqueue: (a: JobQueue) => Promise<unknown>) {
+    const a = h.another!(FAST);
+    const b = h.another!(FAST);
+    const events: string[] = [];
+    const never = gate();
+    a.define(kind, { schema: z.object({}), retry, run: async (_d, info) => void (events.push(`a starts attempt ${info.attempt}`), await never.opened) });
+    b.define(kind, { schema: z.object({}), retry, run: async (_d, info) => void events.push(`b runs attempt ${info.attempt}`) });
+    await start(a);
+    await enqueue(a);
+    await vi.waitFor(() => expect(events).toEqual(["a starts attempt 1"]), { timeout: 10_000 });
+    await start(b);
+    await a.abandon();
+    started.splice(started.indexOf(a), 1);
+    return { events, done: () => never.open() };
+  }
+
+  it("fails a dead replica's job within the supervision interval, and the survivor runs a retried kind again", async () => {
+    const h = harness();
+    const { events, done } = await loseReplicaRunning(h, "assess", FAST_RETRY, (a) => a.enqueueRepository("assess", { installationId: 1, repository: "acme/api" }, {}));
+    await vi.waitFor(() => expect(events).toEqual(["a starts attempt 1", "b runs attempt 2"]), { timeout: 20_000, interval: 100 });
+    await vi.waitFor(async () => expect((await h.states!()).map((s) => s.state)).toEqual(["completed"]), { timeout: 10_000 });
+    done();
+  });
+
+  it("fails a dead replica's job of a kind without retries for good, and runs it nowhere again", async () => {
+    const h = harness();
+    const { events, done } = await loseReplicaRunning(h, "webhook", { limit: 0, delaySeconds: 0 }, (a) => a.enqueueDelivery("webhook", { id: "d-lost-with-its-replica", event: "pull_request", installationId: 1 }, {}));
+    await vi.waitFor(async () => expect((await h.states!()).map((s) => s.state)).toEqual(["failed"]), { timeout: 20_000, interval: 100 });
+    // Polls and supervision passes later, nothing has run it again.
+    await new Promise((r) => setTimeout(r, POLL_MS * 10));
+    expect(events).toEqual(["a starts attempt 1"]);
+    expect((await h.states!()).map((s) => s.state)).toEqual(["failed"]);
+    done();
+  });
+
+  it("keeps a replica running when a job's lock connection is cut; the job is retried, and its first run's late outcome is not recorded", async () => {
+    const h = harness();
+    const [a, b] = await h.pair(FAST);
+    const events: string[] = [];
+    const runs = [gate(), gate()];
+    // Either replica may take the retry (a is alive): what matters is which run ends when.
+    for (const queue of [a, b])
+      queue.define("assess", { schema: repoJob, retry: FAST_RETRY, run: async (_d, info) => void (events.push(`starts attempt ${info.attempt}`), await runs[info.attempt - 1]!.opened, events.push(`attempt ${info.attempt} ends`)) });
+    await start(a);
+    await a.enqueueRepository("assess", { installationId: 1, repository: "acme/api" }, { mark: 1 });
+    await vi.waitFor(() => expect(events).toEqual(["starts attempt 1"]), { timeout: 10_000 });
+    await start(b);
+    // The server ends the session holding the job's lock (a restart, a network cut); a goes on.
+    expect(await h.cutJobLock!()).toBe(1);
+    await vi.waitFor(() => expect(events).toEqual(["starts attempt 1", "starts attempt 2"]), { timeout: 20_000, interval: 100 });
+    // The first run ending late does not complete the retry under way.
+    runs[0]!.open();
+    await vi.waitFor(() => expect(events).toContain("attempt 1 ends"), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, POLL_MS * 3));
+    expect((await h.states!()).map((s) => s.state)).toEqual(["active"]);
+    runs[1]!.open();
+    await vi.waitFor(async () => expect((await h.states!()).map((s) => s.state)).toEqual(["completed"]), { timeout: 10_000 });
+    expect(events.filter((e) => e.startsWith("starts"))).toEqual(["starts attempt 1", "starts attempt 2"]);
+  }, 60_000);
+
+  it("never fails, nor runs twice, a job whose replica is alive but slow", async () => {
+    const h = harness();
+    const [a, b] = await h.pair(FAST);
+    const events: string[] = [];
+    const slow = gate();
+    for (const [name, queue] of [["a", a], ["b", b]] as const) {
+      queue.define("assess", { schema: repoJob, retry: FAST_RETRY, run: async (_d, info) => void (events.push(`${name} starts attempt ${info.attempt}`), await slow.opened, events.push(`${name} ends`)) });
+      queue.define("webhook", { schema: z.object({}), retry: { limit: 0, delaySeconds: 0 }, run: async () => void (events.push(`${name} starts the delivery`), await slow.opened) });
+    }
+    await start(a, b);
+    await a.enqueueRepository("assess", { installationId: 1, repository: "acme/api" }, { mark: 1 });
+    await b.enqueueDelivery("webhook", { id: "d-slow", event: "pull_request", installationId: 1 }, {});
+    // Both running, and for three times as long as a lost job is given, as the database counts.
+    await vi.waitFor(async () => {
+      const ages = await h.startedSecondsAgo!();
+      expect(ages).toHaveLength(2);
+      expect(Math.min(...ages)).toBeGreaterThan(3 * FAST.lostAfterSeconds);
+    }, { timeout: 20_000, interval: 100 });
+    expect(events.filter((e) => e.includes("starts"))).toHaveLength(2);
+    expect((await h.states!()).map((s) => s.state)).toEqual(["active", "active"]);
+    slow.open();
+    await vi.waitFor(async () => expect((await h.states!()).map((s) => s.state)).toEqual(["completed", "completed"]), { timeout: 10_000 });
+    expect(events.filter((e) => e.includes("starts"))).toHaveLength(2);
   });
 });
 

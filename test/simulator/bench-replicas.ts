@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPOSITORY_JOBS } from "../../src/app/repository-jobs.js";
+import { queueSchemaFor } from "../../src/queue/postgres-schema.js";
 import { withClient } from "../helpers/postgres.js";
 import { mb, ms, type BenchStage, type Figure, type StageContext } from "./bench-figures.js";
 import { generateScenario } from "./generate.js";
@@ -27,11 +28,11 @@ const PULL_REQUESTS = 40;
 type Run = { label: string; repositories: number; backfillS: number; checkRunsS: number; checkRunsSeen: number; replicas: ReplicaStats[] };
 
 /** One deployment: `count` processes on `databaseUrl`, a backfill of `repositories` and a burst of pull requests. */
-async function measure(label: string, count: number, databaseUrl: string, queueSchema: string | undefined, repositories: number, ctx: StageContext): Promise<Run> {
+async function measure(label: string, count: number, databaseUrl: string, repositories: number, ctx: StageContext): Promise<Run> {
   // GitHub's hourly budgets lifted, as in the app stage: the figures are claimcheck's, not a wait for GitHub's reset.
   const sim = await startSimulator(parseScenario(generateScenario({ repos: repositories, seed: 7, orgConfig: "issues:\n  enabled: false\n" })), { latencyMs: ctx.latencyMs, primary: { restPerHour: 1e9, graphqlPointsPerHour: 1e9 }, secondary: { contentPerHour: 1e9 } });
   try {
-    const replicas = await startReplicas(count, { githubUrl: sim.url, databaseUrl, ...(queueSchema ? { queueSchema } : {}), concurrency: ctx.concurrency, spaceWrites: !ctx.relaxed });
+    const replicas = await startReplicas(count, { githubUrl: sim.url, databaseUrl, concurrency: ctx.concurrency, spaceWrites: !ctx.relaxed });
     try {
       const idle = () => Promise.all(replicas.map((r) => r.idle()));
       ctx.progress(`replicas: ${label}: installation backfill of ${repositories} repositories`);
@@ -99,13 +100,14 @@ export function replicasStage(replicas: number, databaseUrl: string | null, repo
     async run(ctx) {
       if (!databaseUrl) throw new Error("--replicas needs PostgreSQL: set TEST_DATABASE_URL or pass --database-url postgres://…");
       const schema = `bench_replicas_${randomBytes(6).toString("hex")}`;
-      const queueSchema = `${schema}_queue`;
+      // The queue the replicas derive from their store's schema (as main.ts does).
+      const queueSchema = queueSchemaFor(schema);
       await withClient(databaseUrl, (c) => c.query(`CREATE SCHEMA "${schema}"`));
       const url = new URL(databaseUrl);
       url.searchParams.set("options", `-c search_path=${schema}`);
       const figures: Figure[] = [];
       try {
-        figures.push(...figuresOf(await measure(`${replicas} replicas, PostgreSQL`, replicas, url.toString(), queueSchema, repositories, ctx)));
+        figures.push(...figuresOf(await measure(`${replicas} replicas, PostgreSQL`, replicas, url.toString(), repositories, ctx)));
       } finally {
         await withClient(databaseUrl, async (c) => {
           await c.query(`DROP SCHEMA IF EXISTS "${queueSchema}" CASCADE`);
@@ -114,7 +116,7 @@ export function replicasStage(replicas: number, databaseUrl: string | null, repo
       }
       const dir = mkdtempSync(join(tmpdir(), "claimcheck-bench-replicas-"));
       try {
-        figures.push(...figuresOf(await measure("1 process, SQLite", 1, join(dir, "bench.db"), undefined, repositories, ctx)));
+        figures.push(...figuresOf(await measure("1 process, SQLite", 1, join(dir, "bench.db"), repositories, ctx)));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -5,6 +5,7 @@ import { sharedLimits } from "../../src/app/shared-limits.js";
 import { InProcessQueue } from "../../src/queue/in-process.js";
 import type { JobQueue } from "../../src/queue/job-queue.js";
 import { PostgresQueue } from "../../src/queue/postgres.js";
+import { queueSchemaOf } from "../../src/queue/postgres-schema.js";
 import { isPostgresUrl, postgresPool } from "../../src/store/postgres.js";
 import { Store } from "../../src/store/store.js";
 import { startApp } from "./app-harness.js";
@@ -22,8 +23,6 @@ export const replicaConfig = z.object({
   githubUrl: z.string().url(),
   /** The store's database: PostgreSQL (its search_path naming the deployment's schema), or a SQLite file for one process. */
   databaseUrl: z.string().min(1),
-  /** The queue's schema on PostgreSQL. */
-  queueSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
   concurrency: z.number().int().min(1).max(32),
   /** A lost job (its replica killed) is failed and retried after this long; production's is 30 min. */
   expireInSeconds: z.number().int().min(1).optional(),
@@ -53,7 +52,8 @@ const onPostgres = isPostgresUrl(config.databaseUrl);
 const queue: JobQueue = onPostgres
   ? new PostgresQueue({
       connectionString: config.databaseUrl,
-      schema: config.queueSchema,
+      // As main.ts: the queue of the store's schema.
+      schema: await queueSchemaOf(config.databaseUrl),
       log,
       concurrency: config.concurrency,
       pollMs: 200,
