@@ -201,7 +201,7 @@ describe("three replicas of the app on one PostgreSQL", () => {
     async () => {
       const url = (postgres as { url: string }).url;
       const schema = `replicas_${freshSchemaName()}`;
-      const queueSchema = `${schema}_queue`;
+      const queueSchema = queueSchemaFor(schema);
       await withClient(url, (client) => client.query(`create schema "${schema}"`));
       cleanups.push(() => dropSchema(url, queueSchema), () => dropSchema(url, schema));
       const databaseUrl = `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
@@ -221,7 +221,7 @@ describe("three replicas of the app on one PostgreSQL", () => {
       });
       cleanups.push(() => sim.stop());
       const installation = sim.model.scenario.installation.id;
-      const replicas = await startReplicas(2, { githubUrl: sim.url, databaseUrl, queueSchema, concurrency: 2, expireInSeconds: LOST_PR_EXPIRE_SECONDS, spaceWrites: false });
+      const replicas = await startReplicas(2, { githubUrl: sim.url, databaseUrl, concurrency: 2, expireInSeconds: LOST_PR_EXPIRE_SECONDS, spaceWrites: false });
       cleanups.push(() => Promise.all(replicas.map((r) => r.stop())).then(() => undefined));
       let turn = 0;
       const send = async (delivery: Delivery) => {
