@@ -9,7 +9,7 @@ import { healthHandler } from "./health.js";
 import { Readiness } from "./readiness.js";
 import { guardProbotWebhooks } from "./webhook-guard.js";
 import { IssuePublisher } from "../publish/issues.js";
-import { issueEventPayload, onIssueEvent } from "./issue-events.js";
+import { issueEventPayload, onIssueEvent, stillAsTheEventLeftIt } from "./issue-events.js";
 import { githubAdminCheck, installationConfig, reportHandler } from "./report-route.js";
 import { BrowserSessions } from "./browser-session.js";
 import { browserReport, oauthRoutes, type BrowserSignInConfig } from "./oauth-routes.js";
@@ -36,7 +36,7 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { StoredAnswerCache } from "../store/conditional-answers.js";
-import { backfillOf, unfinishedBackfill } from "../store/backfill-records.js";
+import { backfillOf, repositoriesAssessedFor, unfinishedBackfill } from "../store/backfill-records.js";
 import type { Assessed, InstallationOctokit, PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions } from "./backfill.js";
 import { observeRateLimits, probeRateLimits } from "./rate-budget.js";
@@ -202,6 +202,12 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     queue.define(DELIVERY_JOBS.checkRun, { schema: checkRunJob, retry: DELIVERY_RETRY, run: async (job) => void (await repositories.checkRun(job)) });
 
+    async function notAssessedFor(installationId: number, repos: readonly string[], deliveryId: string): Promise<string[]> {
+      const backfill = await backfillOf(deps.store, installationId);
+      const done = await repositoriesAssessedFor(deps.store, installationId, backfill ? [deliveryId, backfill.deliveryId] : [deliveryId]);
+      return repos.filter((fullName) => !done.has(fullName));
+    }
+
     function reassessAll(context: AnyContext, installationId: number, repos: string[]): Promise<boolean> {
       const data: z.infer<typeof reassessJob> = { installationId, event: context.name, repos, trigger: trigger(context) };
       return queue.enqueueDelivery(DELIVERY_JOBS.reassess, { id: context.id, event: context.name, installationId }, data);
@@ -212,16 +218,18 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       retry: DELIVERY_RETRY,
       run: async ({ installationId, event, repos, trigger: cause }, info) => {
         const installing = event === "installation" || event === "installation_repositories";
-        // Tried again after the backfill this delivery started was queued: resumed, not queued again
-        // (its settled repositories would be assessed a second time).
-        if (info.attempt > 1 && (await backfillOf(deps.store, installationId))?.deliveryId === cause.deliveryId) return repositories.resumeBackfill(installationId);
+        // Tried again: queued again, since an attempt can fail between two slices of a large
+        // installation, less what is already assessed for this delivery or for the backfill it
+        // started or joined (a repository still pending is not queued twice: the store ignores it).
+        const todo = info.attempt > 1 ? await notAssessedFor(installationId, repos, cause.deliveryId) : repos;
+        if (todo.length === 0) return repositories.resumeBackfill(installationId);
         // Before anything that can fail: the installation's repositories, so what it keeps, changed.
         if (installing) await orgEvidence.forget(installationId);
         // Installing on a large organisation, or an organisation ruleset changing every repository:
         // a backfill, in batches the hourly budgets pay for, each repository a background job.
-        if (installing || repos.length > 1) return repositories.backfill(installationId, repos, cause);
+        if (installing || repos.length > 1) return repositories.backfill(installationId, todo, cause);
         // One repository's change is webhook work.
-        for (const fullName of repos) await repositories.reassess(installationId, fullName, cause, "webhook");
+        for (const fullName of todo) await repositories.reassess(installationId, fullName, cause, "webhook");
       },
     });
 
@@ -322,6 +330,10 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       run: async ({ payload, trigger: cause }, info) => {
         const installationId = payload.installation.id;
         const octokit = await octokitFor(installationId);
+        if (info.attempt > 1 && !(await stillAsTheEventLeftIt(octokit, payload))) {
+          log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, action: payload.action }, "issue event tried again after the issue changed on GitHub: a later event decides");
+          return;
+        }
         const outcome = await onIssueEvent({ store: deps.store, log, now: () => deps.now?.() ?? new Date() }, payload, octokit);
         log.info({ delivery: info.delivery?.id, issue: payload.issue.html_url, did: outcome.did }, "issue event handled");
         if (outcome.orgEvidence) await orgEvidence.forget(installationId);

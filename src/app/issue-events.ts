@@ -87,6 +87,26 @@ async function repositoryFor(store: Store, installationId: number, scope: string
     .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0]?.repositoryFullName;
 }
 
+const currentIssue = z.looseObject({ state: z.string(), closed_at: z.string().nullable() });
+
+/**
+ * Whether the issue on GitHub is still as the event left it: closed at the event's time for a
+ * close, open for a reopen. An event's job tried again (its first attempt failed, or its replica
+ * was lost) can come after a later event on the same issue was handled; applying it then would undo
+ * the person's later decision, so a retry first asks GitHub. Edits are written back whatever came later.
+ */
+export async function stillAsTheEventLeftIt(octokit: OctokitLike, payload: IssueEventPayload): Promise<boolean> {
+  if (payload.action !== "closed" && payload.action !== "reopened") return true;
+  const { data } = await new GitHubClient(octokit).rest(
+    "GET /repos/{owner}/{repo}/issues/{issue_number}",
+    { owner: payload.repository.owner.login, repo: payload.repository.name, issue_number: payload.issue.number },
+    currentIssue,
+  );
+  if (!data) return false;
+  if (payload.action === "reopened") return data.state === "open";
+  return data.state === "closed" && data.closed_at !== null && payload.issue.closed_at != null && Date.parse(data.closed_at) === Date.parse(payload.issue.closed_at);
+}
+
 export async function onIssueEvent(deps: IssueEventDeps, payload: IssueEventPayload, octokit: OctokitLike & ConfigReader): Promise<IssueEventOutcome> {
   const installationId = payload.installation.id;
   const repository = payload.repository.full_name;

@@ -78,6 +78,11 @@ async function readConfig(deps: PipelineDeps, octokit: InstallationOctokit, clie
   return loadRepoConfig(client, target.owner, target.repo, await deps.orgEvidence.configReads(target.installationId, (repository) => receivesPushesOf(deps.store, target.installationId, repository)), new GitHubClient(octokit, conditional));
 }
 
+/** The repository's configuration as an assessment would read it (a job tried again after the assessment was stored, to queue its issues). */
+export async function configOf(deps: PipelineDeps, octokit: InstallationOctokit, target: Target): Promise<RepoConfig> {
+  return (await readConfig(deps, octokit, new GitHubClient(octokit), target)).config;
+}
+
 /**
  * Whether the installation hears of pushes to `repository` (`owner/repo`, lower case): it is one of
  * the installation's repositories, and the installation has not declined push events. Only then is
@@ -165,15 +170,16 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   const earlier = await deps.store.checkRunAssessment(target.installationId, fullName, trigger.deliveryId, headSha);
   if (earlier && earlier.checkRunId !== null) {
     deps.log.info({ assessment: earlier.id, checkRun: earlier.checkRunId, repo: fullName, delivery: trigger.deliveryId }, "check run of this delivery already published");
-    return null;
+    // Its issues are queued again: the attempt that published it may have died before queueing them.
+    return { assessmentId: earlier.id, checkRunId: earlier.checkRunId, fullName, config: await configOf(deps, octokit, target) };
   }
   if (earlier) {
     const published = await findCheckRunOf(octokit, { owner: target.owner, repo: target.repo, headSha, externalId: trigger.deliveryId });
     if (published !== null) {
       await deps.store.attachCheckRun(target.installationId, earlier.id, published);
+      await noteCheckRun(deps, target.installationId);
       deps.log.info({ assessment: earlier.id, checkRun: published, repo: fullName, delivery: trigger.deliveryId }, "check run of this delivery was published by an earlier attempt; linked, not published again");
-      const config = await readConfig(deps, octokit, new GitHubClient(octokit), target);
-      return { assessmentId: earlier.id, checkRunId: published, fullName, config: config.config };
+      return { assessmentId: earlier.id, checkRunId: published, fullName, config: await configOf(deps, octokit, target) };
     }
   }
   const { assessment, config } = await assess(deps, octokit, target, trigger);
@@ -187,12 +193,18 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   const assessmentId = await deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion });
   const checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl, externalId: trigger.deliveryId });
   await deps.store.attachCheckRun(target.installationId, assessmentId, checkRunId);
-  // Check runs spend the same content-creation budget as issues. The check run is out either way:
-  // a budget that cannot count it (its database unreachable) must not fail the delivery.
-  await deps.issues
-    ?.budget(target.installationId)
-    .note()
-    .catch((error: unknown) => deps.log.warn({ installation: target.installationId, err: error instanceof Error ? error.message : String(error) }, "the check run could not be counted against the content-creation budget"));
+  await noteCheckRun(deps, target.installationId);
   deps.log.info({ assessment: assessmentId, checkRun: checkRunId, repo: fullName, conclusion, requests: assessment.requests }, "check run published");
   return { assessmentId, checkRunId, fullName, config: config.config };
+}
+
+/**
+ * Check runs spend the same content-creation budget as issues. The check run is out either way: a
+ * budget that cannot count it (its database unreachable) must not fail the delivery.
+ */
+async function noteCheckRun(deps: PipelineDeps, installationId: number): Promise<void> {
+  await deps.issues
+    ?.budget(installationId)
+    .note()
+    .catch((error: unknown) => deps.log.warn({ installation: installationId, err: error instanceof Error ? error.message : String(error) }, "the check run could not be counted against the content-creation budget"));
 }

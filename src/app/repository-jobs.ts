@@ -7,7 +7,7 @@ import { backfillOf, enqueueBackfillInSlices, settleRepository, stillPending, un
 import type { Store } from "../store/store.js";
 import { RUN_MAX_AGE_MS } from "../assessment/run-shared.js";
 import type { Backfiller } from "./backfill.js";
-import { assessForCheckRun, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps, type Trigger } from "./pipeline.js";
+import { assessForCheckRun, configOf, publishIssues, reassess, type Assessed, type InstallationOctokit, type PipelineDeps, type Trigger } from "./pipeline.js";
 import { observeRateLimits, probeRateLimits, type RateBudgets } from "./rate-budget.js";
 import { SCHEDULED_TRIGGER } from "./sweep.js";
 
@@ -104,6 +104,23 @@ type BackfillRun = { configs: RunConfigCache; intern: (config: RepoConfig) => Re
  */
 const FORGET_RUN_AFTER_MS = 2 * 60 * 60 * 1000;
 
+/**
+ * GitHub refused the request itself: the repository or commit is gone (404, 410: deleted,
+ * renamed, transferred, force-pushed away) or the request is invalid (400, 422). The same request
+ * again would be refused again; a rate limit (403, 429) or a server error (5xx) may pass later.
+ */
+const REFUSED_FOR_GOOD = new Set([400, 404, 410, 422]);
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+function refusedForGood(error: unknown): boolean {
+  const status = statusOf(error);
+  return status !== undefined && REFUSED_FOR_GOOD.has(status);
+}
+
 function splitName(fullName: string): { owner: string; repo: string } {
   const [owner, repo] = fullName.split("/") as [string, string];
   return { owner, repo };
@@ -152,7 +169,7 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
   }
 
   /** The repositories' issues, as a job of their own: issue writes wait on GitHub's content budget, and no check run waits for them. */
-  async function issuesAfter(installationId: number, assessed: readonly Assessed[]): Promise<void> {
+  async function issuesAfter(installationId: number, assessed: readonly Pick<Assessed, "fullName" | "config">[]): Promise<void> {
     for (const a of assessed) {
       if (!a.config.issues.enabled) continue;
       await queue.enqueueRepository(REPOSITORY_JOBS.issues, { installationId, repository: `issues:${a.fullName}`, lane: "issues" }, { installationId, org: splitName(a.fullName).owner, assessed: [{ fullName: a.fullName, config: a.config }] });
@@ -160,17 +177,23 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
   }
 
   /**
-   * A repository job's assessment (null: nothing to do), then its issues queued. A failure of the
-   * last attempt is recorded, with its repository, on the delivery the job came from (scheduled work
-   * has no delivery row: nothing changes); the job fails, and is retried while its policy allows.
+   * A repository job's assessment (null: nothing to do), then its issues queued — also when an
+   * earlier attempt did the assessment, since it may have died before queueing them (issue writes
+   * find what was written). A failure of the last attempt, or one no attempt can mend (GitHub
+   * refusing the request itself), is recorded, with its repository, on the delivery the job came
+   * from (scheduled work has no delivery row: nothing changes); otherwise the job fails, and is
+   * retried while its policy allows.
    */
-  async function assessThenIssues(job: z.infer<typeof repositoryData>, info: JobInfo, policy: RetryPolicy, assess: () => Promise<Assessed | null>): Promise<void> {
-    let assessed: Assessed | null;
+  async function assessThenIssues(job: z.infer<typeof repositoryData>, info: JobInfo, policy: RetryPolicy, assess: () => Promise<Pick<Assessed, "fullName" | "config"> | null>): Promise<void> {
+    let assessed: Pick<Assessed, "fullName" | "config"> | null;
     try {
       assessed = await assess();
     } catch (error) {
-      if (lastAttempt(info, policy)) await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
-      throw error;
+      const permanent = refusedForGood(error);
+      if (permanent || lastAttempt(info, policy)) await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+      if (!permanent) throw error;
+      log.warn({ repo: job.fullName, delivery: job.trigger.deliveryId, status: statusOf(error), err: causeOf(error) }, "GitHub refused the request itself; not tried again");
+      return;
     }
     if (assessed) await issuesAfter(job.installationId, [assessed]);
   }
@@ -196,15 +219,17 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
     retry: REASSESS_RETRY,
     run: (job, info) =>
       assessThenIssues(job, info, REASSESS_RETRY, async () => {
-        if (job.trigger.name === SCHEDULED_TRIGGER) {
-          if (info.attempt > 1) return null;
-        } else if (await store.hasAssessmentFromDelivery(job.installationId, job.fullName, job.trigger.deliveryId)) {
+        const scheduled = job.trigger.name === SCHEDULED_TRIGGER;
+        // The sweep's retry is its next tick, which finds the repository still due.
+        if (scheduled && info.attempt > 1) return null;
+        const octokit = info.target?.lane === "background" ? await backgroundOctokit(job.installationId) : await observed(job.installationId);
+        const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
+        if (!scheduled && (await store.hasAssessmentFromDelivery(job.installationId, job.fullName, job.trigger.deliveryId))) {
           // A retry after the assessment was stored, or a second job for the delivery (its delivery job was tried again).
           log.info({ repo: job.fullName, delivery: job.trigger.deliveryId }, "reassessment of this delivery already stored");
-          return null;
+          return { fullName: job.fullName, config: await configOf(pipeline, octokit, target) };
         }
-        const octokit = info.target?.lane === "background" ? await backgroundOctokit(job.installationId) : await observed(job.installationId);
-        return reassess(pipeline, octokit, { installationId: job.installationId, owner: job.owner, repo: job.repo }, job.trigger);
+        return reassess(pipeline, octokit, target, job.trigger);
       }),
   });
 

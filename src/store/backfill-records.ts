@@ -84,6 +84,18 @@ export async function enqueueBackfillInSlices(store: Store, installationId: numb
   });
 }
 
+/** The repositories with an assessment stored for any of `deliveryIds` (a delivery's work tried again skips them). */
+export async function repositoriesAssessedFor(store: Store, installationId: number, deliveryIds: readonly string[]): Promise<Set<string>> {
+  if (deliveryIds.length === 0) return new Set();
+  if (store.dialect === "postgres") {
+    const a = pg.assessments;
+    const rows = await store.db.selectDistinct({ fullName: a.repositoryFullName }).from(a).where(and(eq(a.installationId, installationId), inArray(a.deliveryId, [...deliveryIds])));
+    return new Set(rows.map((r) => r.fullName));
+  }
+  const rows = store.db.selectDistinct({ fullName: assessments.repositoryFullName }).from(assessments).where(and(eq(assessments.installationId, installationId), inArray(assessments.deliveryId, [...deliveryIds]))).all();
+  return new Set(rows.map((r) => r.fullName));
+}
+
 export async function backfillOf(store: Store, installationId: number): Promise<BackfillRow | undefined> {
   if (store.dialect === "postgres") return (await store.db.select().from(pg.backfills).where(eq(pg.backfills.installationId, installationId)))[0];
   return store.db.select().from(backfills).where(eq(backfills.installationId, installationId)).get();

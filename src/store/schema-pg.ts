@@ -66,7 +66,8 @@ export const assessments = pgTable(
     checkRunId: id("check_run_id"),
     conclusion: text("conclusion"),
   },
-  (t) => [index("assessments_repo_time").on(t.installationId, t.repositoryFullName, t.finishedAt), index("assessments_installation_scope").on(t.installationId, t.inScope)],
+  // By delivery: a job tried again looks for what an earlier attempt stored for its delivery.
+  (t) => [index("assessments_repo_time").on(t.installationId, t.repositoryFullName, t.finishedAt), index("assessments_installation_scope").on(t.installationId, t.inScope), index("assessments_delivery").on(t.installationId, t.deliveryId)],
 );
 
 export const webhookDeliveries = pgTable("webhook_deliveries", {

@@ -59,6 +59,8 @@ export const assessments = sqliteTable(
     // newest first straight from the index: without it SQLite read and sorted every stored
     // assessment of the installation, large JSON columns and all, seconds at 10,000 repositories.
     index("assessments_installation_scope").on(t.installationId, t.inScope),
+    // By delivery: a job tried again looks for what an earlier attempt stored for its delivery.
+    index("assessments_delivery").on(t.installationId, t.deliveryId),
   ],
 );
 

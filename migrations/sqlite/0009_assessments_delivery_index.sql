@@ -1,0 +1,1 @@
+CREATE INDEX `assessments_delivery` ON `assessments` (`installation_id`,`delivery_id`);
