@@ -125,7 +125,8 @@ describe.each(dialects("the Backfiller"))("Backfiller on $name", ({ open }) => {
     const row = (await backfillOf(store, 1))!;
     expect(row).toMatchObject({ state: "finished", total: 10_000, assessed: 10_000, failed: 0 });
     expect(describeBackfill(row)).toBe(`10000 of 10000 repositories assessed by ${new Date(finished).toISOString()}`);
-  });
+    // 10,000 settlements, each a transaction: PostgreSQL takes seconds, more beside other test files.
+  }, 60_000);
 
   it("keeps the state of a paused backfill for the report", async () => {
     const clock = fakeClock(START);

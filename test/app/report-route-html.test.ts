@@ -1,18 +1,19 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { browserReport } from "../../src/app/oauth-routes.js";
 import { githubAdminCheck, reportHandler } from "../../src/app/report-route.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import type { Store } from "../../src/store/store.js";
-import { dialects } from "../helpers/dialects.js";
+import { dialects, storeForEachTest } from "../helpers/dialects.js";
 import { API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { fact, orgRun } from "../report/fixtures.js";
 
 let server: Server | undefined;
 let store: Store;
+const closeServer = () => new Promise<void>((done) => (server ? server.close(() => done()) : done()));
 /** One organisation's stored assessment in `store`. */
 async function seed(store: Store): Promise<void> {
   await store.upsertInstallation(1, "octo-org", "Organization");
@@ -38,15 +39,8 @@ const admin = () =>
     .reply(200, { ...example("org-membership"), state: "active", role: "admin", organization: { ...example("org-membership").organization, login: "octo-org" } });
 
 describe.each(dialects("the report route, for browsers and for the HTML page"))("the report route, for browsers and for the HTML page, on $name", ({ open }) => {
-  beforeEach(async () => {
-    store = await open();
-    await seed(store);
-  });
-  // The server first: a response still streaming reads the store.
-  afterEach(async () => {
-    await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
-    await store.close();
-  });
+  // The server closes first: a response still streaming reads the store.
+  storeForEachTest(open, async (opened) => seed((store = opened)), closeServer);
 
   it("tells a browser when sign-in is not set up, without serving anything", async () => {
     const base = await serve();

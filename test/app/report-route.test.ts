@@ -1,14 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { githubAdminCheck, reportHandler } from "../../src/app/report-route.js";
 import { latestReport } from "../../src/app/latest-report.js";
 import { renderJson } from "../../src/report/json.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import type { Store } from "../../src/store/store.js";
-import { dialects } from "../helpers/dialects.js";
+import { dialects, storeForEachTest } from "../helpers/dialects.js";
 import { API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { fact, orgRun } from "../report/fixtures.js";
@@ -17,6 +17,7 @@ import { testApp } from "../helpers/probot.js";
 
 let server: Server | undefined;
 let store: Store;
+const closeServer = () => new Promise<void>((done) => (server ? server.close(() => done()) : done()));
 
 /** Two organisations' stored assessments in `store`. */
 async function seed(store: Store): Promise<void> {
@@ -52,15 +53,8 @@ function membership(token: string, org: string, role: "admin" | "member", state:
 const handler = () => reportHandler({ store, verifyAdmin: githubAdminCheck(), configFor: async () => DEFAULT_CONFIG, now: () => new Date("2026-11-24T12:00:00Z") });
 
 describe.each(dialects("report route"))("report route on $name", ({ open }) => {
-  beforeEach(async () => {
-    store = await open();
-    await seed(store);
-  });
-  // The server first: a response still streaming reads the store.
-  afterEach(async () => {
-    await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
-    await store.close();
-  });
+  // The server closes first: a response still streaming reads the store.
+  storeForEachTest(open, async (opened) => seed((store = opened)), closeServer);
 
   it("asks for a token (401), refuses a token GitHub rejects (401) and a non-admin (403)", async () => {
     const base = await serve(handler());

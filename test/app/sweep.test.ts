@@ -1,14 +1,14 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { dialects } from "../helpers/dialects.js";
 import { assessments } from "../../src/store/schema.js";
 import { assessments as pgAssessments } from "../../src/store/schema-pg.js";
 import type { Store } from "../../src/store/store.js";
 import { SCHEDULED_TRIGGER } from "../../src/app/sweep.js";
-import { startApp, type RunningApp } from "../simulator/app-harness.js";
-import { startSimulator, type Simulator } from "../simulator/server.js";
+import type { RunningApp } from "../simulator/app-harness.js";
+import type { Simulator } from "../simulator/server.js";
 import { deliver, installationCreated } from "../simulator/webhooks.js";
-import { ACME } from "../e2e/helpers.js";
+import { ACME, appForSuite } from "../e2e/helpers.js";
 
 /*
  * Scheduled re-assessment over real HTTP against the simulator: a quiet organisation is read
@@ -33,19 +33,10 @@ async function age(store: Store, at: string): Promise<void> {
 }
 
 describe.each(dialects("scheduled re-assessment"))("scheduled re-assessment on $name", ({ open }) => {
-  let store: Store;
+  appForSuite(open, ACME, (started) => ({ sim, app } = started));
   beforeAll(async () => {
-    store = await open();
-    sim = await startSimulator(ACME);
-    app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false, store });
     await deliver(app.webhookUrl, app.secret, installationCreated(sim.model));
     await app.idle();
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await sim?.stop();
-    await store?.close();
   });
 
   it("reads nothing again while every repository's evidence is fresh", async () => {

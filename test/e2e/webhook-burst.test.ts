@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuditTrail } from "../../src/audit/trail.js";
-import { startApp, type RunningApp } from "../simulator/app-harness.js";
+import type { RunningApp } from "../simulator/app-harness.js";
 import { sha } from "../simulator/model.js";
-import { startSimulator, type Simulator } from "../simulator/server.js";
+import type { Simulator } from "../simulator/server.js";
 import { deliverAll, pullRequestOpened, repositoryEdited, type Delivery } from "../simulator/webhooks.js";
-import { ACME } from "./helpers.js";
+import { ACME, appForSuite } from "./helpers.js";
 import { collect } from "../helpers/async-items.js";
 import { dialects } from "../helpers/dialects.js";
-import type { Store } from "../../src/store/store.js";
 
 /*
  * A burst of signed deliveries, some of them sent twice as GitHub does on redelivery: every one
@@ -18,18 +17,7 @@ let sim: Simulator;
 let app: RunningApp;
 
 describe.each(dialects("a burst of deliveries"))("a burst of deliveries on $name", ({ open }) => {
-  let store: Store;
-  beforeAll(async () => {
-    store = await open();
-    sim = await startSimulator(ACME);
-    app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false, store });
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await sim?.stop();
-    await store?.close();
-  });
+  appForSuite(open, ACME, (started) => ({ sim, app } = started));
 
   it("acknowledges 2,000 deliveries and processes each unique one once", async () => {
     const repos = sim.model.repoList;
