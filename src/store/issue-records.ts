@@ -17,25 +17,39 @@ export type IssueRowInput = Omit<typeof claimIssues.$inferInsert, "id">;
 export type ExceptionRow = typeof claimExceptions.$inferSelect;
 export type AccessReviewRow = typeof accessReviews.$inferSelect;
 
+/**
+ * The installation's issues (of one kind, when given) by claim, then scope: the order the summary
+ * lists a claim's gap issues in. Stated, not left to the database: SQLite gave its index's order
+ * and PostgreSQL the rows' ids, so one summary listed them differently on each.
+ */
 export async function issueRows(store: Store, installationId: number, kind?: "gap" | "summary"): Promise<IssueRow[]> {
   if (store.dialect === "postgres") {
     const t = pg.claimIssues;
-    return store.db.select().from(t).where(kind ? and(eq(t.installationId, installationId), eq(t.kind, kind)) : eq(t.installationId, installationId)).orderBy(t.id);
+    return store.db.select().from(t).where(kind ? and(eq(t.installationId, installationId), eq(t.kind, kind)) : eq(t.installationId, installationId)).orderBy(t.kind, t.claimId, t.scope);
   }
   const where = kind ? and(eq(claimIssues.installationId, installationId), eq(claimIssues.kind, kind)) : eq(claimIssues.installationId, installationId);
-  return store.db.select().from(claimIssues).where(where).all();
+  return store.db.select().from(claimIssues).where(where).orderBy(claimIssues.kind, claimIssues.claimId, claimIssues.scope).all();
 }
 
-/** Open issues of these scopes (a repository's full name, `org`, `central`) and the summary: what one check run links to. */
+/**
+ * Open issues of these scopes (a repository's full name, `org`, `central`) and the summary: what one
+ * check run links to. By repository, then number, on both databases: of two open issues for one
+ * claim (its repository's and the central one, say), the check run links to the last in this order.
+ */
 export async function openIssuesFor(store: Store, installationId: number, scopes: readonly string[]): Promise<IssueRow[]> {
   if (store.dialect === "postgres") {
     const t = pg.claimIssues;
-    return store.db.select().from(t).where(and(eq(t.installationId, installationId), eq(t.state, "open"), or(inArray(t.scope, [...scopes]), eq(t.kind, "summary")))).orderBy(t.id);
+    return store.db
+      .select()
+      .from(t)
+      .where(and(eq(t.installationId, installationId), eq(t.state, "open"), or(inArray(t.scope, [...scopes]), eq(t.kind, "summary"))))
+      .orderBy(t.repository, t.issueNumber);
   }
   return store.db
     .select()
     .from(claimIssues)
     .where(and(eq(claimIssues.installationId, installationId), eq(claimIssues.state, "open"), or(inArray(claimIssues.scope, [...scopes]), eq(claimIssues.kind, "summary"))))
+    .orderBy(claimIssues.repository, claimIssues.issueNumber)
     .all();
 }
 

@@ -5,7 +5,8 @@ import { Probot } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClaimcheckApp, type ClaimcheckApp } from "../../src/app/index.js";
 import { backfillOf } from "../../src/store/backfill-records.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 import { API, mockInstallationToken } from "../helpers/github-api.js";
 import { TestOctokit } from "../helpers/probot.js";
 import { mockRepositoryEvidence } from "../helpers/scenario.js";
@@ -31,7 +32,7 @@ function mockConfigReads(owner: string, repo: string, remaining: number, reset: 
   if (orgRead) nock(API).get(`/repos/${owner}/.github/contents/.github%2Fclaimcheck.yml`).reply(404, { message: "Not Found" }, limited(remaining - 1, reset));
 }
 
-describe("installation backfill under a spent rate budget", () => {
+describe.each(dialects("installation backfill under a spent rate budget"))("installation backfill under a spent rate budget on $name", ({ open }) => {
   let store: Store;
   let now: Date;
   let sleeps: number[];
@@ -39,7 +40,7 @@ describe("installation backfill under a spent rate budget", () => {
   let app: ClaimcheckApp;
 
   beforeEach(async () => {
-    store = await Store.open(":memory:");
+    store = await open();
     now = NOW;
     sleeps = [];
     const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();

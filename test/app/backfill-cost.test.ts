@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { sqliteOnly } from "../helpers/dialects.js";
+import { dialects, sqliteOnly } from "../helpers/dialects.js";
 import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { costOf } from "../../src/app/backfill.js";
 import { MEASURED_COST, planBackfill } from "../../src/app/backfill-plan.js";
@@ -15,10 +15,10 @@ async function record(store: Store, trigger: string, requests: Assessment["reque
   await store.recordAssessment({ installationId: INSTALLATION, trigger, assessment, configProblems: [] });
 }
 
-describe("the cost a backfill plans with", () => {
+describe.each(dialects("the cost a backfill plans with"))("the cost a backfill plans with, on $name", ({ open }) => {
   let store: Store;
   beforeEach(async () => {
-    store = await Store.open(":memory:");
+    store = await open();
     await store.upsertInstallation(INSTALLATION, "acme", "Organization");
   });
   afterEach(async () => await store.close());
@@ -38,6 +38,17 @@ describe("the cost a backfill plans with", () => {
     expect(costOf({ rest: 0, graphql: 0.2 })).toEqual({ rest: 1, graphql: 1 });
   });
 
+});
+
+describe("the cost a backfill plans with", () => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await Store.open(":memory:");
+    await store.upsertInstallation(INSTALLATION, "acme", "Organization");
+  });
+  afterEach(async () => await store.close());
+
+  // Reads SQLite's own query plan, so it runs on SQLite only.
   it("is read from an index, newest first, without reading and sorting every stored assessment", async () => {
     // Asked before every batch of a backfill: sorting all of an installation's assessments (their
     // JSON columns with them) blocked the event loop for seconds once thousands were stored.

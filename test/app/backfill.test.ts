@@ -5,7 +5,8 @@ import { Backfiller, describeBackfill, type Clock } from "../../src/app/backfill
 import { RateBudgets, type RateBudget } from "../../src/app/rate-budget.js";
 import { runMaintenance } from "../../src/app/maintenance.js";
 import { backfillOf, enqueueBackfill, pendingRepositories } from "../../src/store/backfill-records.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 
 /** The cost the arithmetic below is worked out for (measured costs change; the planner takes any). */
 const COST = { rest: 7, graphql: 6 };
@@ -66,15 +67,25 @@ function spending(budget: RateBudget) {
   };
 }
 
+/**
+ * A sleep that lasts past the test (the reset is minutes away), and the moment the backfill first
+ * calls it: it has paused, with its progress stored, however long the database took to get there.
+ */
+function endlessSleep(): { sleep: Clock["sleep"]; asleep: Promise<void> } {
+  let fellAsleep = () => undefined as void;
+  const asleep = new Promise<void>((resolve) => (fellAsleep = resolve));
+  return { asleep, sleep: () => (fellAsleep(), new Promise<void>(() => undefined)) };
+}
+
 function captureLog() {
   const lines: { msg: string; [k: string]: unknown }[] = [];
   return { lines, log: pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) }) };
 }
 
-describe("Backfiller", () => {
+describe.each(dialects("the Backfiller"))("Backfiller on $name", ({ open }) => {
   let store: Store;
   beforeEach(async () => {
-    store = await Store.open(":memory:");
+    store = await open();
   });
   afterEach(async () => await store.close());
 
@@ -114,7 +125,8 @@ describe("Backfiller", () => {
     const row = (await backfillOf(store, 1))!;
     expect(row).toMatchObject({ state: "finished", total: 10_000, assessed: 10_000, failed: 0 });
     expect(describeBackfill(row)).toBe(`10000 of 10000 repositories assessed by ${new Date(finished).toISOString()}`);
-  });
+    // 10,000 settlements, each a transaction: PostgreSQL takes seconds, more beside other test files.
+  }, 60_000);
 
   it("keeps the state of a paused backfill for the report", async () => {
     const clock = fakeClock(START);
@@ -122,13 +134,14 @@ describe("Backfiller", () => {
     budgets.of(1).observe("rest", { limit: 5000, remaining: 1020, resetAt: new Date(START.getTime() + 30 * 60_000) });
     budgets.of(1).observe("graphql", { limit: 5000, remaining: 5000, resetAt: new Date(START.getTime() + 60 * 60_000) });
     let seen: string | null = null;
-    const paused: Clock = { now: clock.now, sleep: async () => {
+    const { sleep, asleep } = endlessSleep();
+    const paused: Clock = { now: clock.now, sleep: async (ms) => {
       seen = describeBackfill(await backfillOf(store, 1));
-      await new Promise(() => undefined);
+      await sleep(ms);
     } };
     const backfiller = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: paused });
     void backfiller.run(1, ["o/a", "o/b", "o/c", "o/d"], { name: "installation.created", deliveryId: "d1" }, { assess: spending(budgets.of(1)) });
-    await new Promise((r) => setTimeout(r, 20));
+    await asleep;
     expect(seen).toBe("2 of 4 assessed; next batch at 2026-11-25T10:30:00.000Z; expected to finish at 2026-11-25T10:30:00.000Z");
     expect((await backfillOf(store, 1))?.state).toBe("paused");
     expect(await pendingRepositories(store, 1)).toEqual(["o/c", "o/d"]);
@@ -139,9 +152,10 @@ describe("Backfiller", () => {
     const budgets = new RateBudgets();
     budgets.of(3).observe("rest", { limit: 5000, remaining: 1000 + 2 * 7, resetAt: new Date(START.getTime() + 50 * 60_000) });
     // A sleep that would last the real 50 minutes to the reset.
-    const backfiller = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: { now: clock.now, sleep: () => new Promise(() => undefined) } });
+    const { sleep, asleep } = endlessSleep();
+    const backfiller = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: { now: clock.now, sleep } });
     const running = backfiller.run(3, ["o/a", "o/b", "o/c", "o/d"], { name: "installation.created", deliveryId: "d3" }, { assess: spending(budgets.of(3)) });
-    await new Promise((r) => setTimeout(r, 20));
+    await asleep;
     expect((await backfillOf(store, 3))?.state).toBe("paused");
 
     backfiller.stop();
@@ -156,10 +170,11 @@ describe("Backfiller", () => {
     const budgets = new RateBudgets();
     budgets.of(7).observe("rest", { limit: 5000, remaining: 1000 + 3 * 7, resetAt: new Date(START.getTime() + 10 * 60_000) });
     const assessedBefore: string[] = [];
-    const dying = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: { now: clock.now, sleep: () => new Promise(() => undefined) } });
+    const { sleep, asleep } = endlessSleep();
+    const dying = new Backfiller<string>({ store, log: pino({ level: "silent" }), budgets, clock: { now: clock.now, sleep } });
     const repos = Array.from({ length: 8 }, (_, i) => `o/r${i}`);
     void dying.run(7, repos, { name: "installation.created", deliveryId: "d7" }, { assess: async (r) => (assessedBefore.push(r), spending(budgets.of(7))(r)) });
-    await new Promise((r) => setTimeout(r, 20));
+    await asleep;
     expect(assessedBefore).toEqual(repos.slice(0, 3));
 
     // A new process: fresh budgets, the same store.

@@ -5,6 +5,7 @@ import { captureCheckRuns, mockConfig, mockInstallationToken, mockNoConfig, mock
 import { mockOrganisationEvidence, mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { example } from "../helpers/openapi-examples.js";
 import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
+import { dialects } from "../helpers/dialects.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -32,10 +33,10 @@ function strongProtection() {
   return p;
 }
 
-describe("pull request → check run", () => {
+describe.each(dialects("pull request → check run"))("pull request → check run on $name", ({ open }) => {
   let app: TestApp;
   beforeEach(async () => {
-    app = await testApp();
+    app = await testApp({ store: await open() });
   });
   afterEach(async () => {
     await app.store.close();
@@ -228,9 +229,9 @@ describe("pull request → check run", () => {
   });
 });
 
-describe("recent changes on the check run", () => {
+describe.each(dialects("recent changes on the check run"))("recent changes on the check run on $name", ({ open }) => {
   it("lists the repository's last build-environment changes, newest first, with actor and link", async () => {
-    const app = await testApp();
+    const app = await testApp({ store: await open() });
     const rule = webhookExample("branch_protection_rule", "created", (p) => Boolean(p.installation));
     const payload = prOpened();
     rule.installation.id = payload.installation.id;

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { healthHandler } from "../../src/app/health.js";
 import { Readiness } from "../../src/app/readiness.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 
 let server: Server | undefined;
 afterEach(async () => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
@@ -19,9 +20,9 @@ async function serve(store: Store, readiness?: Readiness): Promise<string> {
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
 
-describe("health route", () => {
+describe.each(dialects("health route"))("health route on $name", ({ open }) => {
   it("answers 200 while the database answers, 503 once it does not", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const base = await serve(store);
     const ok = await fetch(`${base}/healthz`);
     expect(ok.status).toBe(200);
@@ -33,7 +34,7 @@ describe("health route", () => {
   });
 
   it("answers /readyz with 503 while starting, 200 once the queue started, 503 once stopping, while /healthz stays 200", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const readiness = new Readiness();
     const base = await serve(store, readiness);
     const starting = await fetch(`${base}/readyz`);
@@ -58,14 +59,14 @@ describe("health route", () => {
   });
 
   it("answers /readyz with 503 when the queue failed to start or the database does not answer", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const readiness = new Readiness();
     const base = await serve(store, readiness);
     readiness.failed();
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: "queue unavailable" });
     const other = new Readiness();
     other.started();
-    const store2 = await Store.open(":memory:");
+    const store2 = await open();
     await new Promise<void>((done) => server!.close(() => done()));
     const base2 = await serve(store2, other);
     await store2.close();

@@ -1,12 +1,13 @@
 import { eq, lte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { sqliteOnly } from "../helpers/dialects.js";
+import { dialects } from "../helpers/dialects.js";
 import { HistoryCache } from "../../src/app/history-cache.js";
 import { loadStoredHistory, storedHistory } from "../../src/app/stored-history.js";
 import { historyAssessments, loadHistoryAssessments } from "../../src/store/history.js";
 import type { CheckStatus } from "../../src/core/status.js";
 import * as schema from "../../src/store/schema.js";
-import { Store } from "../../src/store/store.js";
+import * as pgSchema from "../../src/store/schema-pg.js";
+import type { Store } from "../../src/store/store.js";
 import { turnsDuring } from "../helpers/turns.js";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
@@ -32,9 +33,35 @@ async function record(store: Store, repo: string, daysAgo: number, status: Check
   });
 }
 
-describe("the history kept between page views", () => {
+/** Spoils the results of the assessments up to id `upTo` behind the store's back; the function returned puts them back. */
+async function spoil(store: Store, upTo: number): Promise<() => Promise<void>> {
+  if (store.dialect === "sqlite") {
+    const { db } = store;
+    const { assessments } = schema;
+    const originals = db.select({ id: assessments.id, results: assessments.results }).from(assessments).where(lte(assessments.id, upTo)).all();
+    db.update(assessments).set({ results: "spoilt" }).where(lte(assessments.id, upTo)).run();
+    return async () => {
+      for (const o of originals) db.update(assessments).set({ results: o.results }).where(eq(assessments.id, o.id)).run();
+    };
+  }
+  const { db } = store;
+  const { assessments } = pgSchema;
+  const originals = await db.select({ id: assessments.id, results: assessments.results }).from(assessments).where(lte(assessments.id, upTo));
+  await db.update(assessments).set({ results: "spoilt" }).where(lte(assessments.id, upTo));
+  return async () => {
+    for (const o of originals) await db.update(assessments).set({ results: o.results }).where(eq(assessments.id, o.id));
+  };
+}
+
+/** Every repository of the store removed at `at`, behind its back. */
+async function removeRepositories(store: Store, at: string): Promise<void> {
+  if (store.dialect === "sqlite") store.db.update(schema.repositories).set({ removedAt: at }).run();
+  else await store.db.update(pgSchema.repositories).set({ removedAt: at });
+}
+
+describe.each(dialects("the history kept between page views"))("the history kept between page views, on $name", ({ open }) => {
   it("is the history built from the store, view after view, reading only what was stored since", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "octo-org", "Organization");
     await store.addRepositories(1, [
       { id: 1, fullName: "octo-org/api" },
@@ -51,14 +78,13 @@ describe("the history kept between page views", () => {
     const later = new Date(NOW.getTime() + 3_600_000);
     const expected = await storedHistory(store, 1, later, 90);
     // The rows the first view read are spoilt: the next view must not read them again.
-    const originals = sqliteOnly(store).db.select({ id: schema.assessments.id, results: schema.assessments.results }).from(schema.assessments).where(lte(schema.assessments.id, 3)).all();
-    sqliteOnly(store).db.update(schema.assessments).set({ results: "spoilt" }).where(lte(schema.assessments.id, 3)).run();
+    const restore = await spoil(store, 3);
     await expect(storedHistory(store, 1, later, 90)).rejects.toThrow();
     expect(await cache.history(1, later, 90)).toEqual(expected);
-    for (const o of originals) sqliteOnly(store).db.update(schema.assessments).set({ results: o.results }).where(eq(schema.assessments.id, o.id)).run();
+    await restore();
 
     // A repository leaves the installation: built afresh, without it.
-    sqliteOnly(store).db.update(schema.repositories).set({ removedAt: later.toISOString() }).run();
+    await removeRepositories(store, later.toISOString());
     await store.addRepositories(1, [{ id: 1, fullName: "octo-org/api" }]);
     expect(await cache.history(1, later, 90)).toEqual(await storedHistory(store, 1, later, 90));
     expect(await cache.history(1, later, 30)).toEqual(await storedHistory(store, 1, later, 30));
@@ -66,9 +92,9 @@ describe("the history kept between page views", () => {
   });
 });
 
-describe("the history's assessments read a page at a time", () => {
+describe.each(dialects("the history's assessments read a page at a time"))("the history's assessments read a page at a time, on $name", ({ open }) => {
   it("are the rows of one read, in the same order, with other callbacks running between the pages", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     for (const id of [1, 2]) await store.upsertInstallation(id, id === 1 ? "octo-org" : "other-org", "Organization");
     const repos = Array.from({ length: 40 }, (_, i) => `r${i}`);
     await store.addRepositories(1, repos.map((name, i) => ({ id: i + 1, fullName: `octo-org/${name}` })));
@@ -97,7 +123,7 @@ describe("the history's assessments read a page at a time", () => {
   });
 
   it("are none for an installation without assessments in the period", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "octo-org", "Organization");
     expect(await loadHistoryAssessments(store, 1, new Date(NOW.getTime() - 86_400_000), NOW)).toEqual({ before: [], during: [] });
     await store.close();

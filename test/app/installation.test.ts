@@ -4,13 +4,14 @@ import { captureCheckRuns, mockInstallationToken, mockNoConfig, mockWorkflowToke
 import { mockRepositoryEvidence } from "../helpers/scenario.js";
 import { mockRepositoryQuery } from "../helpers/repository-graphql.js";
 import { example } from "../helpers/openapi-examples.js";
+import { dialects } from "../helpers/dialects.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
-describe("installation and protection events", () => {
+describe.each(dialects("installation and protection events"))("installation and protection events on $name", ({ open }) => {
   let app: TestApp;
   beforeEach(async () => {
-    app = await testApp();
+    app = await testApp({ store: await open() });
   });
   afterEach(async () => {
     await app.idle();

@@ -3,7 +3,8 @@ import type { Assessment } from "../../src/assessment/assess-repository.js";
 import { observed } from "../../src/core/findings.js";
 import { issueRunResults, latestResults } from "../../src/app/issue-events.js";
 import { SummaryFacts } from "../../src/issues/subjects.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects, type StoreDialect } from "../helpers/dialects.js";
 import { claimResult, ORG } from "../issues/fixtures.js";
 
 /*
@@ -15,8 +16,8 @@ import { claimResult, ORG } from "../issues/fixtures.js";
 const INSTALLATION = 7;
 const NOW = new Date("2026-03-12T10:00:00Z");
 
-async function stored(count: number): Promise<Store> {
-  const store = await Store.open(":memory:");
+async function stored(open: StoreDialect["open"], count: number): Promise<Store> {
+  const store = await open();
   await store.upsertInstallation(INSTALLATION, ORG, "Organization");
   for (let i = 0; i < count; i += 1) {
     const name = `repo-${i}`;
@@ -37,12 +38,12 @@ async function stored(count: number): Promise<Store> {
   return store;
 }
 
-describe("the newest results an issue run keeps", () => {
+describe.each(dialects("the newest results an issue run keeps"))("the newest results an issue run keeps, on $name", ({ open }) => {
   let store: Store | undefined;
   afterEach(() => store?.close());
 
   it("keeps whole only the repositories asked for and the newest in scope; the summary's facts cover them all", async () => {
-    store = await stored(300);
+    store = await stored(open, 300);
     const all = await latestResults(store, INSTALLATION);
     const { latest, facts } = await issueRunResults(store, INSTALLATION, new Set([`${ORG}/repo-42`]), false);
     // repo-295 finished last (NOW), and is in scope.
@@ -55,7 +56,7 @@ describe("the newest results an issue run keeps", () => {
   });
 
   it("for central issues keeps every repository's claim statuses and reasons, without findings or evidence links", async () => {
-    store = await stored(120);
+    store = await stored(open, 120);
     const all = await latestResults(store, INSTALLATION);
     const { latest } = await issueRunResults(store, INSTALLATION, new Set([`${ORG}/repo-3`]), true);
     expect(latest.map((r) => r.fullName)).toEqual(all.map((r) => r.fullName));

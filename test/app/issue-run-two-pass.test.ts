@@ -10,7 +10,8 @@ import { issueKey, planGapIssues, type KnownIssue, type Write } from "../../src/
 import { subjectsOf, type RepositoryResults, type ResultsSource } from "../../src/issues/subjects.js";
 import { IssuePublisher, type IssueRun } from "../../src/publish/issues.js";
 import { activeExceptions, issueRows, recordException, saveIssue, type IssueRow } from "../../src/store/issue-records.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects, type StoreDialect } from "../helpers/dialects.js";
 import { seeded } from "../helpers/random.js";
 import { claimResult, config, ORG, silent } from "../issues/fixtures.js";
 
@@ -53,8 +54,8 @@ function assessmentOf(random: Random, i: number): Assessment {
   };
 }
 
-async function storeOf(assessments: readonly Assessment[]): Promise<Store> {
-  const store = await Store.open(":memory:");
+async function storeOf(open: StoreDialect["open"], assessments: readonly Assessment[]): Promise<Store> {
+  const store = await open();
   await store.upsertInstallation(INSTALLATION, ORG, "Organization");
   for (const assessment of assessments) await store.recordAssessment({ installationId: INSTALLATION, trigger: "installation.created", assessment, configProblems: [] });
   return store;
@@ -198,14 +199,14 @@ async function publish(store: Store, latest: readonly RepositoryResults[] | Resu
   return { run, requests: github.requests };
 }
 
-describe("an issue run planned from one pass and written from a second", () => {
+describe.each(dialects("an issue run planned from one pass and written from a second"))("an issue run planned from one pass and written from a second, on $name", ({ open }) => {
   const stores: Store[] = [];
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
   });
 
   async function prepared(seed: number, org: Organisation): Promise<Store> {
-    const store = await storeOf(org.assessments);
+    const store = await storeOf(open, org.assessments);
     stores.push(store);
     await history(store, seed, await latestResults(store, INSTALLATION), org.raw);
     return store;
@@ -263,7 +264,7 @@ describe("an issue run planned from one pass and written from a second", () => {
   it("holds no more repositories whole at once with 1,000 stored than with 100, and reads again only those it writes issues for", async () => {
     const measure = async (count: number) => {
       const random = seeded(count);
-      const store = await storeOf(Array.from({ length: count }, (_, i) => assessmentOf(random, i)));
+      const store = await storeOf(open, Array.from({ length: count }, (_, i) => assessmentOf(random, i)));
       stores.push(store);
       const source = new Leasing(await StoredResults.open(store, INSTALLATION));
       const org = { assessments: [], raw: {}, wanted: undefined };

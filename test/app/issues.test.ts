@@ -5,6 +5,7 @@ import { parseMarker } from "../../src/issues/marker.js";
 import { issueRows } from "../../src/store/issue-records.js";
 import { API, captureCheckRuns, mockConfig, mockNoConfig } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
+import { dialects } from "../helpers/dialects.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
@@ -44,12 +45,12 @@ function issueEvent(action: "closed" | "reopened" | "edited", issue: FakeIssue, 
   return payload;
 }
 
-describe("gap issues from webhooks", () => {
+describe.each(dialects("gap issues from webhooks"))("gap issues from webhooks on $name", ({ open }) => {
   let app: TestApp;
   let github: FakeIssues;
 
   beforeEach(async () => {
-    app = await testApp({ now: () => NOW });
+    app = await testApp({ now: () => NOW, store: await open() });
     github = new FakeIssues();
     github.now = () => NOW;
     nock(API).persist().post(/\/app\/installations\/\d+\/access_tokens/).reply(201, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z", permissions: { issues: "write" }, repository_selection: "all" });

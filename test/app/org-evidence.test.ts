@@ -4,6 +4,7 @@ import { ORG_EVIDENCE_MAX_AGE_MS, OrgEvidence } from "../../src/app/org-evidence
 import { CONFIG_CACHE_MAX_AGE_MS } from "../../src/config/config-cache.js";
 import { API, captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
 import { testClient } from "../helpers/collect.js";
+import { dialects } from "../helpers/dialects.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { mockOrganisationEvidence, mockOrganisationTeams, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
@@ -141,9 +142,9 @@ async function pullRequestReadingAll(app: TestApp, pr: ReturnType<typeof webhook
   expect(nock.pendingMocks()).toEqual([]);
 }
 
-describe("pull requests of one installation", () => {
+describe.each(dialects("pull requests of one installation"))("pull requests of one installation on $name", ({ open }) => {
   it("read the organisation's evidence again after a team event, even one delivered again after it was recorded", async () => {
-    const app = await testApp();
+    const app = await testApp({ store: await open() });
     try {
       const pr = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
       const [owner, repo] = ["Codertocat", "Hello-World"];
@@ -164,7 +165,7 @@ describe("pull requests of one installation", () => {
 
   it("read the organisation's .github configuration once, say when in the check run, and read it again after a push to its default branch", async () => {
     let clock = T0.getTime();
-    const app = await testApp({ now: () => new Date((clock += 1000)) });
+    const app = await testApp({ now: () => new Date((clock += 1000)), store: await open() });
     try {
       const pr = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
       const [owner, repo] = ["Codertocat", "Hello-World"];
@@ -213,7 +214,7 @@ describe("pull requests of one installation", () => {
 
   it("read the organisation's .github configuration afresh each time when its repository is not the installation's (no push would say it changed)", async () => {
     let clock = T0.getTime();
-    const app = await testApp({ now: () => new Date((clock += 1000)) });
+    const app = await testApp({ now: () => new Date((clock += 1000)), store: await open() });
     try {
       const pr = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);
       const [owner, repo] = ["Codertocat", "Hello-World"];

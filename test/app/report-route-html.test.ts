@@ -1,25 +1,26 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { browserReport } from "../../src/app/oauth-routes.js";
 import { githubAdminCheck, reportHandler } from "../../src/app/report-route.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects, storeForEachTest } from "../helpers/dialects.js";
 import { API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { fact, orgRun } from "../report/fixtures.js";
 
 let server: Server | undefined;
 let store: Store;
-afterEach(async () => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
-beforeEach(async () => {
-  store = await Store.open(":memory:");
+const closeServer = () => new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+/** One organisation's stored assessment in `store`. */
+async function seed(store: Store): Promise<void> {
   await store.upsertInstallation(1, "octo-org", "Organization");
   await store.addRepositories(1, [{ id: 100, fullName: "octo-org/api" }]);
   const run = orgRun([{ name: "api", findings: [fact("branch-protection.pr-required", true, "api")] }]);
   await store.recordAssessment({ installationId: 1, trigger: "test", assessment: run.repositories[0]!, configProblems: [] });
-});
+}
 
 async function serve(): Promise<string> {
   const handler = reportHandler({ store, verifyAdmin: githubAdminCheck(), configFor: async () => DEFAULT_CONFIG, now: () => new Date("2026-11-24T12:00:00Z"), browser: browserReport(null) });
@@ -37,7 +38,10 @@ const admin = () =>
     .get("/user/memberships/orgs/octo-org")
     .reply(200, { ...example("org-membership"), state: "active", role: "admin", organization: { ...example("org-membership").organization, login: "octo-org" } });
 
-describe("the report route, for browsers and for the HTML page", () => {
+describe.each(dialects("the report route, for browsers and for the HTML page"))("the report route, for browsers and for the HTML page, on $name", ({ open }) => {
+  // The server closes first: a response still streaming reads the store.
+  storeForEachTest(open, async (opened) => seed((store = opened)), closeServer);
+
   it("tells a browser when sign-in is not set up, without serving anything", async () => {
     const base = await serve();
     const res = await fetch(`${base}/reports/octo-org`, { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });

@@ -1,13 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { githubAdminCheck, reportHandler } from "../../src/app/report-route.js";
 import { latestReport } from "../../src/app/latest-report.js";
 import { renderJson } from "../../src/report/json.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects, storeForEachTest } from "../helpers/dialects.js";
 import { API } from "../helpers/github-api.js";
 import { example } from "../helpers/openapi-examples.js";
 import { fact, orgRun } from "../report/fixtures.js";
@@ -16,10 +17,10 @@ import { testApp } from "../helpers/probot.js";
 
 let server: Server | undefined;
 let store: Store;
+const closeServer = () => new Promise<void>((done) => (server ? server.close(() => done()) : done()));
 
-afterEach(async () => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
-beforeEach(async () => {
-  store = await Store.open(":memory:");
+/** Two organisations' stored assessments in `store`. */
+async function seed(store: Store): Promise<void> {
   // Two organisations, each with one stored assessment: neither may see the other's.
   for (const [id, org] of [
     [1, "octo-org"],
@@ -31,7 +32,7 @@ beforeEach(async () => {
     const assessment = { ...run.repositories[0]!, owner: org, findings: run.repositories[0]!.findings.map((f) => (f.repo ? { ...f, repo: `${org}/api`, url: f.url.replace("octo-org", org) } : f)) };
     await store.recordAssessment({ installationId: id, trigger: "test", assessment, configProblems: [] });
   }
-});
+}
 
 async function serve(handler: (req: any, res: any) => Promise<boolean> | boolean): Promise<string> {
   server = createServer((req, res) => {
@@ -51,7 +52,10 @@ function membership(token: string, org: string, role: "admin" | "member", state:
 
 const handler = () => reportHandler({ store, verifyAdmin: githubAdminCheck(), configFor: async () => DEFAULT_CONFIG, now: () => new Date("2026-11-24T12:00:00Z") });
 
-describe("report route", () => {
+describe.each(dialects("report route"))("report route on $name", ({ open }) => {
+  // The server closes first: a response still streaming reads the store.
+  storeForEachTest(open, async (opened) => seed((store = opened)), closeServer);
+
   it("asks for a token (401), refuses a token GitHub rejects (401) and a non-admin (403)", async () => {
     const base = await serve(handler());
     const none = await fetch(`${base}/reports/octo-org`);

@@ -1,12 +1,14 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sqliteOnly } from "../helpers/dialects.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { dialects } from "../helpers/dialects.js";
 import { assessments } from "../../src/store/schema.js";
+import { assessments as pgAssessments } from "../../src/store/schema-pg.js";
+import type { Store } from "../../src/store/store.js";
 import { SCHEDULED_TRIGGER } from "../../src/app/sweep.js";
-import { startApp, type RunningApp } from "../simulator/app-harness.js";
-import { startSimulator, type Simulator } from "../simulator/server.js";
+import type { RunningApp } from "../simulator/app-harness.js";
+import type { Simulator } from "../simulator/server.js";
 import { deliver, installationCreated } from "../simulator/webhooks.js";
-import { ACME } from "../e2e/helpers.js";
+import { ACME, appForSuite } from "../e2e/helpers.js";
 
 /*
  * Scheduled re-assessment over real HTTP against the simulator: a quiet organisation is read
@@ -20,22 +22,23 @@ let app: RunningApp;
 const INSTALLATION = ACME.installation.id;
 const REPOS = ACME.repositories.map((r) => `acme/${r.name}`);
 
-beforeAll(async () => {
-  sim = await startSimulator(ACME);
-  app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false });
-  await deliver(app.webhookUrl, app.secret, installationCreated(sim.model));
-  await app.idle();
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await sim?.stop();
-});
 
 /** Requests that read a repository's evidence (the organisation's configuration read by a tick is not one). */
 const readsOfRepositories = () => Object.keys(sim.stats.byRoute).filter((route) => route.includes("{repo}") && !route.includes("contents") || route === "POST /graphql");
 
-describe("scheduled re-assessment", () => {
+/** Moves every stored assessment of the installation back to `at`, as if nothing had happened since. */
+async function age(store: Store, at: string): Promise<void> {
+  if (store.dialect === "sqlite") store.db.update(assessments).set({ startedAt: at, finishedAt: at }).where(eq(assessments.installationId, INSTALLATION)).run();
+  else await store.db.update(pgAssessments).set({ startedAt: at, finishedAt: at }).where(eq(pgAssessments.installationId, INSTALLATION));
+}
+
+describe.each(dialects("scheduled re-assessment"))("scheduled re-assessment on $name", ({ open }) => {
+  appForSuite(open, ACME, (started) => ({ sim, app } = started));
+  beforeAll(async () => {
+    await deliver(app.webhookUrl, app.secret, installationCreated(sim.model));
+    await app.idle();
+  });
+
   it("reads nothing again while every repository's evidence is fresh", async () => {
     for (const repo of REPOS) expect((await app.store.assessments(INSTALLATION, repo, 1))[0]?.trigger).toBe("installation.created");
     sim.resetStats();
@@ -48,7 +51,7 @@ describe("scheduled re-assessment", () => {
     const issuesBefore = sim.model.issues.length;
     // A day passes without an event.
     const dayAgo = new Date(Date.now() - 25 * HOUR).toISOString();
-    sqliteOnly(app.store).db.update(assessments).set({ startedAt: dayAgo, finishedAt: dayAgo }).where(eq(assessments.installationId, INSTALLATION)).run();
+    await age(app.store, dayAgo);
     sim.resetStats();
     const [outcome] = await app.sweep();
     await app.idle();

@@ -2,6 +2,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { mockInstallationToken } from "../helpers/github-api.js";
 import { mockRepositoryEvidence } from "../helpers/scenario.js";
+import { dialects } from "../helpers/dialects.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { webhookExample } from "../helpers/webhooks.js";
 
@@ -10,11 +11,11 @@ import { webhookExample } from "../helpers/webhooks.js";
  * while it was down, or the store was restored from an older backup) must register what they
  * need instead of failing on a foreign key after the whole assessment.
  */
-describe("events for an installation the store has not registered", () => {
+describe.each(dialects("events for an installation the store has not registered"))("events for an installation the store has not registered, on $name", ({ open }) => {
   let app: TestApp;
   beforeEach(async () => {
     // Retries without their waits: the delivery's state is what is left once they are spent.
-    app = await testApp({ sleep: async () => undefined });
+    app = await testApp({ store: await open(), sleep: async () => undefined });
   });
   afterEach(async () => {
     await app.idle();

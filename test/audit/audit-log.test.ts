@@ -2,7 +2,7 @@ import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { pollAuditLog, recordedByWebhook } from "../../src/audit/audit-log.js";
 import { AuditTrail } from "../../src/audit/trail.js";
-import { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 import { API } from "../helpers/github-api.js";
 import { testClient } from "../helpers/collect.js";
 import { ghecSpec } from "../helpers/openapi-examples.js";
@@ -15,9 +15,9 @@ function auditLogExample(): Record<string, any>[] {
 
 const NOW = new Date("2026-11-24T12:00:00Z");
 
-describe("organisation audit log", () => {
+describe.each(dialects("organisation audit log"))("organisation audit log, on $name", ({ open }) => {
   it("records entries after the stored cursor, once, and keeps the cursor", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const trail = new AuditTrail(store);
     const entries = auditLogExample();
     nock(API)
@@ -43,7 +43,7 @@ describe("organisation audit log", () => {
     [404, "Not Found"],
     [403, "Resource not accessible by integration"],
   ])("says once, plainly, that the plan or permission lacks the API (%i)", async (status, message) => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     nock(API).get("/orgs/octo-org/audit-log").query(true).reply(status, { message });
     const outcome = await pollAuditLog(testClient(), store, new AuditTrail(store), 1, "octo-org", NOW);
     expect(outcome.status).toBe("unavailable");

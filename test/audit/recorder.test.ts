@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AUDITED_EVENTS, normaliseWebhook } from "../../src/audit/normalise.js";
 import { AuditTrail } from "../../src/audit/trail.js";
+import { dialects } from "../helpers/dialects.js";
 import { testApp, type TestApp } from "../helpers/probot.js";
 import { allWebhookExamples, webhookExample } from "../helpers/webhooks.js";
 import { collect } from "../helpers/async-items.js";
@@ -43,10 +44,10 @@ describe("normaliseWebhook", () => {
   });
 });
 
-describe("recording through the app", () => {
+describe.each(dialects("recording through the app"))("recording through the app on $name", ({ open }) => {
   let app: TestApp;
   beforeEach(async () => {
-    app = await testApp();
+    app = await testApp({ store: await open() });
   });
   afterEach(async () => {
     await app.idle();

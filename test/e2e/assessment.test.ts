@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CHECK_RUN_NAME } from "../../src/render/check-run.js";
-import { startApp, type RunningApp } from "../simulator/app-harness.js";
+import type { RunningApp } from "../simulator/app-harness.js";
 import { sha } from "../simulator/model.js";
-import { startSimulator, type Simulator } from "../simulator/server.js";
+import type { Simulator } from "../simulator/server.js";
 import { deliver, installationCreated, pullRequestOpened } from "../simulator/webhooks.js";
-import { ACME, check, checkStatuses } from "./helpers.js";
+import { ACME, check, checkStatuses, appForSuite } from "./helpers.js";
+import { dialects } from "../helpers/dialects.js";
 
 /*
  * The whole app over real HTTP against the simulator: installation → assessment of every
@@ -18,18 +19,9 @@ const REPOS = ACME.repositories.map((r) => r.name);
 
 const latest = async (repo: string) => (await app.store.assessments(INSTALLATION, `acme/${repo}`, 1))[0];
 
-beforeAll(async () => {
-  sim = await startSimulator(ACME);
-  // Retry back-off scaled down (waits of ms, not seconds); writes unspaced so the test stays fast.
-  app = await startApp({ githubUrl: sim.url, retryBaseMs: 5, spaceWrites: false });
-});
+describe.each(dialects("installation → assessment → pull request → check run"))("installation → assessment → pull request → check run on $name", ({ open }) => {
+  appForSuite(open, ACME, (started) => ({ sim, app } = started));
 
-afterAll(async () => {
-  await app?.stop();
-  await sim?.stop();
-});
-
-describe("installation → assessment → pull request → check run", () => {
   it("assesses every repository when the app is installed", async () => {
     const { status } = await deliver(app.webhookUrl, app.secret, installationCreated(sim.model));
     expect(status).toBeLessThan(300);

@@ -6,6 +6,7 @@ import type { JobQueue } from "../../src/queue/job-queue.js";
 import { PostgresQueue } from "../../src/queue/postgres.js";
 import { backfillOf, enqueueBackfill, settleRepository } from "../../src/store/backfill-records.js";
 import { Store } from "../../src/store/store.js";
+import { freshPostgresStore } from "../helpers/postgres.js";
 import { dropSchema, freshSchemaName, jobStates, testDatabase } from "../helpers/queue-postgres.js";
 import { startApp, type RunningApp } from "../simulator/app-harness.js";
 import { sha } from "../simulator/model.js";
@@ -14,9 +15,9 @@ import { deliver, installationCreated, pullRequestOpened } from "../simulator/we
 import { ACME } from "./helpers.js";
 
 /*
- * The app over real HTTP against the simulator, its work carried by each job queue: the
- * in-process one (SQLite mode, the default) and the PostgreSQL one (with a SQLite store here;
- * the queue is what is tested). What users see must be the same on both: one check run per pull
+ * The app over real HTTP against the simulator, its work carried by each job queue on the store
+ * DATABASE_URL pairs it with: the in-process one on SQLite (the default) and the PostgreSQL one on
+ * PostgreSQL, whose backfill progress and deliveries the replicas share. What users see must be the same on both: one check run per pull
  * request, a delivery handled once however often it arrives, a backfill run as repository jobs,
  * and a backfill a killed process left half done finished by the next one without assessing
  * again what was done.
@@ -43,15 +44,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** A queue for the app on `store`; `states`, on PostgreSQL, what the database kept of its jobs. */
-type QueueMaker = { queue: (store: Store) => JobQueue; states?: () => ReturnType<typeof jobStates> };
+/** The store and a queue for the app on it; `states`, on PostgreSQL, what the database kept of its jobs. */
+type QueueMaker = { store: () => Promise<Store>; queue: (store: Store) => JobQueue; states?: () => ReturnType<typeof jobStates> };
 
-const inProcess: QueueMaker = { queue: (store) => new InProcessQueue(store, silent, 4) };
+const inProcess: QueueMaker = { store: () => Store.open(":memory:"), queue: (store) => new InProcessQueue(store, silent, 4) };
+
+/** A PostgreSQL store in a schema of its own, dropped after the test. */
+async function postgresStore(): Promise<Store> {
+  const { store, drop } = await freshPostgresStore();
+  cleanups.push(drop);
+  return store;
+}
 
 function onPostgres(url: string): QueueMaker {
   const schema = freshSchemaName();
   cleanups.push(() => dropSchema(url, schema));
-  return { queue: () => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }), states: () => jobStates(url, schema) };
+  return { store: postgresStore, queue: () => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }), states: () => jobStates(url, schema) };
 }
 
 const queues: { name: string; make: () => QueueMaker | null; skip?: string }[] = [
@@ -61,7 +69,7 @@ const queues: { name: string; make: () => QueueMaker | null; skip?: string }[] =
 
 async function run(make: QueueMaker, prepare?: (store: Store) => Promise<void>): Promise<Running> {
   const sim = await startSimulator(ACME);
-  const store = await Store.open(":memory:");
+  const store = await make.store();
   await prepare?.(store);
   const queue = make.queue(store);
   const enqueued = vi.spyOn(queue, "enqueueRepository");
@@ -144,12 +152,14 @@ describe("two replicas of the app on one PostgreSQL job queue", () => {
     const schema = freshSchemaName();
     cleanups.push(() => dropSchema(url, schema));
     const sim = await startSimulator(ACME);
-    // One store for both, as replicas share one database; the queue is what is under test.
-    const store = await Store.open(":memory:");
+    // One database for both, each replica with its own connections to it, as replicas are.
+    const { store, reopen, drop } = await freshPostgresStore();
+    cleanups.push(drop);
+    const stores = [store, await reopen()];
     const replicas = [0, 1].map(() => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }));
     const apps: RunningApp[] = [];
     try {
-      for (const queue of replicas) apps.push(await startApp({ githubUrl: sim.url, store, queue, retryBaseMs: 5, spaceWrites: false }));
+      for (const [r, queue] of replicas.entries()) apps.push(await startApp({ githubUrl: sim.url, store: stores[r]!, queue, retryBaseMs: 5, spaceWrites: false }));
       for (const app of apps) await vi.waitFor(async () => expect((await fetch(`${app.url}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 50 });
       const delivery = pullRequestOpened(sim.model, sim.model.repos.get("api")!, sha("replicas", "api"));
       const statuses = await Promise.all(apps.map(async (app) => (await deliver(app.webhookUrl, app.secret, delivery)).status));
@@ -160,7 +170,7 @@ describe("two replicas of the app on one PostgreSQL job queue", () => {
     } finally {
       for (const app of apps) await app.stop();
       for (const queue of replicas) await queue.stop({ graceMs: 0 });
-      await store.close();
+      for (const replica of stores) await replica.close();
       await sim.stop();
     }
   }, 90_000);

@@ -3,7 +3,8 @@ import { auditFindings } from "../../src/audit/evidence.js";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { DEFAULT_CONFIG, parseRepoConfig } from "../../src/config/repo-config.js";
 import { evaluateClaims } from "../../src/evaluation/evaluate.js";
-import { Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
 const SINCE = new Date("2026-08-26T12:00:00Z");
@@ -19,9 +20,9 @@ async function record(trail: AuditTrail, day: string, n = 1) {
   }
 }
 
-describe("audit trail evidence", () => {
+describe.each(dialects("audit trail evidence"))("audit trail evidence, on $name", ({ open }) => {
   it("is a gap with nothing recorded, and never met for an empty chain", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const check = await judge(store);
     expect(check("2.2.1", "audit-trail-recording").status).toBe("gap");
     expect(check("2.2.4", "chain-verified").status).toBe("not_applicable");
@@ -31,7 +32,7 @@ describe("audit trail evidence", () => {
   });
 
   it("reports recording, coverage from the installation's events, and retention still being built", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "octo-org", "Organization");
     await store.setInstallationEvents(1, ["branch_protection_rule", "repository_ruleset", "member", "push", "repository"]);
     await record(new AuditTrail(store), "2026-10-01", 3);
@@ -48,7 +49,7 @@ describe("audit trail evidence", () => {
   });
 
   it("does not call the trail recording when nothing reached it in the window", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, "octo-org", "Organization");
     await record(new AuditTrail(store), "2026-01-10", 2);
     expect((await judge(store))("2.2.1", "audit-trail-recording")).toMatchObject({ status: "unknown", reason: expect.stringContaining("no event in the window") });

@@ -1,4 +1,4 @@
-import { afterAll } from "vitest";
+import { afterAll, afterEach, beforeEach } from "vitest";
 import { SqliteStore, Store } from "../../src/store/store.js";
 import { freshPostgresStore, skipPostgres } from "./postgres.js";
 
@@ -33,4 +33,20 @@ export function dialects(suites: string): StoreDialect[] {
 export function sqliteOnly(store: Store): SqliteStore {
   if (store.dialect !== "sqlite") throw new Error("this test reads SQLite's own database");
   return store;
+}
+
+/**
+ * In the calling suite, a new store of `open` for each test, handed to `given` (to keep and fill),
+ * and closed after the test once `settle` has finished (a server still answering from it, say).
+ */
+export function storeForEachTest(open: StoreDialect["open"], given: (store: Store) => Promise<void>, settle: () => Promise<void> = async () => undefined): void {
+  let store: Store | undefined;
+  beforeEach(async () => {
+    store = await open();
+    await given(store);
+  });
+  afterEach(async () => {
+    await settle();
+    await store?.close();
+  });
 }

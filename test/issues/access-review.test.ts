@@ -6,7 +6,7 @@ import { accessReviewDue, accessSnapshot, renderAccessReview, untickedEntries } 
 import { accessReviewFindings } from "../../src/issues/access-review-evidence.js";
 import { recordAccessReviewClosed, recordAccessReviewOpened, accessReviewRows } from "../../src/store/issue-records.js";
 import { IssuePublisher } from "../../src/publish/issues.js";
-import { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 import { config, octokit, silent } from "./fixtures.js";
 
 const where = { source: "test", url: "https://github.com/orgs/acme", observedAt: "2026-03-12T10:00:00.000Z" };
@@ -26,8 +26,11 @@ describe("access-review-done", () => {
     expect(judge(null)).toMatchObject({ status: "gap", reason: expect.stringContaining("every 90 days") });
   });
 
+});
+
+describe.each(dialects("access-review-done from the stored reviews"))("access-review-done from the reviews stored on $name", ({ open }) => {
   it("counts only a review a person closed as completed", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await recordAccessReviewOpened(store, { installationId: 1, repository: "acme/.github", issueNumber: 9, issueUrl: "https://github.com/acme/.github/issues/9", openedAt: new Date("2026-01-01T00:00:00Z") });
     const [row] = await accessReviewRows(store, 1);
     await recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: "Codertocat", stateReason: "not_planned", unticked: [] });
@@ -38,7 +41,7 @@ describe("access-review-done", () => {
   });
 
   it("does not count a review an app or bot closed as completed (recorded without a person)", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await recordAccessReviewOpened(store, { installationId: 1, repository: "acme/.github", issueNumber: 9, issueUrl: "https://github.com/acme/.github/issues/9", openedAt: new Date("2026-01-01T00:00:00Z") });
     const [row] = await accessReviewRows(store, 1);
     await recordAccessReviewClosed(store, row!.id, { closedAt: "2026-01-05T00:00:00.000Z", closedBy: null, stateReason: "completed", unticked: [] });
@@ -88,12 +91,12 @@ describe("access review issue", () => {
   });
 });
 
-describe("opening the access review", () => {
+describe.each(dialects("opening the access review"))("opening the access review on $name", ({ open }) => {
   const now = new Date("2026-03-12T10:00:00Z");
   const inScope = [{ fullName: "acme/api", inScope: true, finishedAt: "2026-03-12T09:00:00.000Z", results: [], findings: [] }];
 
   it("reads the organisation's newest results only once a review is due, not on every maintenance tick", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const publisher = new IssuePublisher({ store, log: silent, now: () => now, sleep: async () => undefined });
     let reads = 0;
     const latestResults = async () => {
@@ -117,7 +120,7 @@ describe("opening the access review", () => {
   });
 
   it("opens none when no repository is in scope, even when one is due", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const publisher = new IssuePublisher({ store, log: silent, now: () => now, sleep: async () => undefined });
     const run = publisher.newRun(8, "acme");
     run.config = config({ dryRun: true });

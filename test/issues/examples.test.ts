@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseMarker } from "../../src/issues/marker.js";
 import { IssuePublisher } from "../../src/publish/issues.js";
 import { issueRows, recordException, recordOrgStatuses, updateIssue } from "../../src/store/issue-records.js";
-import { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 import { FakeIssues } from "./fake-issues.js";
 import { claimResult, config, octokit, ORG, repoResults, silent } from "./fixtures.js";
 
@@ -18,9 +18,9 @@ function golden(path: string, text: string): void {
   expect(text).toBe(readFileSync(path, "utf8"));
 }
 
-describe("documented issue examples", () => {
+describe.each(dialects("documented issue examples"))("documented issue examples on $name", ({ open }) => {
   it("match the issues the publisher writes", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     const github = new FakeIssues();
     let now = new Date("2026-03-12T09:30:00Z");
     const publisher = new IssuePublisher({ store, log: silent, now: () => now });

@@ -1,25 +1,25 @@
 import { enqueueBackfill, updateBackfill } from "../../src/store/backfill-records.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { sqliteOnly } from "../helpers/dialects.js";
+import { dialects } from "../helpers/dialects.js";
 import { acceptedExceptions } from "../../src/issues/exceptions.js";
 import { parseMarker } from "../../src/issues/marker.js";
 import { IssuePublisher, type IssueRun } from "../../src/publish/issues.js";
-import { issueRows, recordException } from "../../src/store/issue-records.js";
-import { Store } from "../../src/store/store.js";
+import { issueRows, recordException, updateIssue } from "../../src/store/issue-records.js";
+import type { Store } from "../../src/store/store.js";
 import { FakeIssues } from "./fake-issues.js";
 import { claimResult, config, octokit, ORG, repoResults, silent } from "./fixtures.js";
 
 const INSTALLATION = 7;
 let now = new Date("2026-03-12T10:00:00Z");
 
-describe("gap issue publisher", () => {
+describe.each(dialects("gap issue publisher"))("gap issue publisher on $name", ({ open }) => {
   let store: Store;
   let github: FakeIssues;
   let publisher: IssuePublisher;
 
   beforeEach(async () => {
     now = new Date("2026-03-12T10:00:00Z");
-    store = await Store.open(":memory:");
+    store = await open();
     github = new FakeIssues();
     publisher = new IssuePublisher({ store, log: silent, now: () => now, sleep: async () => undefined });
   });
@@ -83,7 +83,7 @@ describe("gap issue publisher", () => {
     await publish([gap]);
     github.issues("acme/api")[0]!.title = "Renamed by someone";
     await store.close();
-    store = await Store.open(":memory:");
+    store = await open();
     publisher = new IssuePublisher({ store, log: silent, now: () => now });
     const r = await publish([gap]);
     expect(github.issues("acme/api")).toHaveLength(1);
@@ -154,7 +154,7 @@ describe("gap issue publisher", () => {
     await publish(results({ "pr-required": "gap" }));
     const [row] = await issueRows(store, INSTALLATION, "gap");
     github.personCloses("acme/api", 1, "not_planned", "Solo maintainer; reviewed at release time.");
-    sqliteOnly(store).db.update((await import("../../src/store/schema.js")).claimIssues).set({ state: "closed", closedBy: "person", stateReason: "not_planned" }).run();
+    for (const issue of await issueRows(store, INSTALLATION)) await updateIssue(store, issue.id, { state: "closed", closedBy: "person", stateReason: "not_planned" });
     await recordException(store, { installationId: INSTALLATION, claimId: "2.2.2", scope: "acme/api", issueUrl: row!.issueUrl, acceptedBy: "Codertocat", acceptedAt: now.toISOString(), reason: "Solo maintainer; reviewed at release time.", expiresAt: "2026-09-08T10:00:00.000Z", evidenceKind: row!.evidenceKind });
     expect(await acceptedExceptions(store, INSTALLATION, now)).toEqual([expect.objectContaining({ claimId: "2.2.2", scope: "acme/api", acceptedBy: "Codertocat", reason: "Solo maintainer; reviewed at release time." })]);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildHistory, type HistoryAssessment } from "../../src/report/history.js";
 import { historyAssessments } from "../../src/store/history.js";
-import { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 import { reportJson } from "../../src/report/json.js";
 import { buildReport } from "../../src/report/model.js";
 import { fact, orgRun, TEST_CLAIMS, TEST_JUDGES, TEST_OPTIONS } from "./fixtures.js";
@@ -32,7 +32,7 @@ function assessed(repo: string, at: string, prRequired: "met" | "gap" | "unknown
 
 const build = (before: HistoryAssessment[], during: HistoryAssessment[], days = 30) => buildHistory({ before, during, until: UNTIL, days, claims: TEST_CLAIMS, judges: TEST_JUDGES });
 
-describe("claim history", () => {
+describe.each(dialects("claim history"))("claim history, on $name", ({ open }) => {
   it("rolls each day up from the newest assessment of every repository, and links each change to its cause", async () => {
     const website = assessed("website", daysAgo(10), "gap");
     const fixed = assessed("website", daysAgo(5), "met", { trigger: "branch_protection_rule.edited", headSha: null, checkRunId: null });
@@ -85,7 +85,7 @@ describe("claim history", () => {
   });
 
   it("reads only the asking installation's assessments of the repositories it covers", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     for (const [id, org] of [
       [1, "octo-org"],
       [2, "other-org"],

@@ -10,7 +10,7 @@ import { renderHtml } from "../../src/report/html.js";
 import { jsonChunks } from "../../src/report/json.js";
 import { markdownChunks } from "../../src/report/markdown.js";
 import { buildReport, type Report } from "../../src/report/model.js";
-import { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 
 /*
  * The JSON, Markdown and HTML reports of a generated organisation, byte for byte: 20 repositories
@@ -58,10 +58,10 @@ async function rendered(report: Report): Promise<Record<string, { bytes: number;
   return { json: of(json), markdown: of(markdown), html: of(html) };
 }
 
-describe("the reports of a generated organisation of 60 repositories", () => {
+describe.each(dialects("the reports of a generated organisation of 60 repositories"))("the reports of a generated organisation of 60 repositories, on $name", ({ open }) => {
   it("are byte for byte what they were, from the store and from memory", async () => {
     const run = organisation();
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, run.org, "Organization");
     for (const assessment of run.repositories) await store.recordAssessment({ installationId: 1, trigger: "test", assessment, configProblems: [] });
     const fromStore = await latestReport(store, 1, run.org, DEFAULT_CONFIG, NOW);

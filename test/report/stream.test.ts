@@ -8,7 +8,7 @@ import { jsonChunks, renderJson, reportJson } from "../../src/report/json.js";
 import { markdownChunks, renderMarkdown } from "../../src/report/markdown.js";
 import { buildReport, reportFromDigests } from "../../src/report/model.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
-import { Store } from "../../src/store/store.js";
+import { dialects } from "../helpers/dialects.js";
 import { fact, hidden, NOW, ORG, orgRun, reviewed, TEST_OPTIONS } from "./fixtures.js";
 import { collect } from "../helpers/async-items.js";
 
@@ -81,9 +81,9 @@ describe("streamed Markdown report", () => {
   });
 });
 
-describe("report from stored assessments, a page at a time", () => {
+describe.each(dialects("report from stored assessments, a page at a time"))("report from stored assessments, a page at a time, on $name", ({ open }) => {
   it("is the report of the same assessments held in memory, whatever the page size", async () => {
-    const store = await Store.open(":memory:");
+    const store = await open();
     await store.upsertInstallation(1, ORG, "Organization");
     const org = run();
     for (const assessment of org.repositories) await store.recordAssessment({ installationId: 1, trigger: "test", assessment, configProblems: [] });
