@@ -50,7 +50,7 @@ describe.each(dialects("gap issues from webhooks"))("gap issues from webhooks on
   let github: FakeIssues;
 
   beforeEach(async () => {
-    app = await testApp({ now: () => NOW, store: await open() });
+    app = await testApp({ now: () => NOW, store: await open(), sleep: async () => undefined });
     github = new FakeIssues();
     github.now = () => NOW;
     nock(API).persist().post(/\/app\/installations\/\d+\/access_tokens/).reply(201, { token: "ghs_test", expires_at: "2099-01-01T00:00:00Z", permissions: { issues: "write" }, repository_selection: "all" });
@@ -104,6 +104,45 @@ describe.each(dialects("gap issues from webhooks"))("gap issues from webhooks on
     // Reopened by a person: the exception ends.
     await app.deliver("issues", issueEvent("reopened", { ...issue, state: "open" }));
     expect(await acceptedExceptions(app.store, 1, NOW)).toEqual([]);
+  });
+
+  /** The next write of a person's decision fails once, as a lost database connection would: the event's job is tried again. */
+  function failNextDecisionWrite(): { failed: () => number } {
+    let failed = 0;
+    const db = app.store.db as unknown as { transaction: (work: unknown) => unknown };
+    const real = db.transaction.bind(db);
+    db.transaction = (work: unknown) => {
+      if (failed === 0 && String(work).includes("replaced by a later decision")) {
+        failed += 1;
+        throw new Error("connection to the database was lost");
+      }
+      return real(work);
+    };
+    return { failed: () => failed };
+  }
+
+  it("records a 'not planned' whose first handling failed once, when its retry finds the issue as the event left it", async () => {
+    await assess();
+    const issue = github.personCloses(FULL, gapIssue("2.2.2").number, "not_planned", "Accepted for now.");
+    mockNoConfig(OWNER, REPO);
+    const write = failNextDecisionWrite();
+    await app.deliver("issues", issueEvent("closed", issue, "not_planned"));
+    expect(write.failed()).toBe(1);
+    expect((await acceptedExceptions(app.store, 1, NOW)).map((e) => e.reason)).toEqual(["Accepted for now."]);
+  });
+
+  it("leaves a 'not planned' whose handling failed to the person's reopening that came before its retry", async () => {
+    await assess();
+    const issue = github.personCloses(FULL, gapIssue("2.2.2").number, "not_planned", "Accepted for now.");
+    const closed = issueEvent("closed", issue, "not_planned");
+    // The person reopened the issue before the close's job was tried again (the reopen's own event was handled).
+    github.personReopens(FULL, issue.number);
+    mockNoConfig(OWNER, REPO);
+    const write = failNextDecisionWrite();
+    await app.deliver("issues", closed);
+    expect(write.failed()).toBe(1);
+    expect(await acceptedExceptions(app.store, 1, NOW)).toEqual([]);
+    expect(github.requests.filter((r) => r.method === "GET" && r.path === `/repos/${FULL}/issues/${issue.number}`)).toHaveLength(1);
   });
 
   it("reopens once, with the evidence, an issue a person closed as completed while the gap remains", async () => {

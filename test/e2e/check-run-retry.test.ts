@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { REPOSITORY_JOBS } from "../../src/app/repository-jobs.js";
 import type { RestAnswer } from "../simulator/rest.js";
 import { startApp, type RunningApp } from "../simulator/app-harness.js";
 import { sha } from "../simulator/model.js";
@@ -98,5 +99,39 @@ describe("a check run whose creation GitHub fails", () => {
     expect((await app.store.checkRunAssessment(INSTALLATION, "acme/infra", second, head))?.checkRunId).toBe(runs[1]!.id);
     expect((await app.store.checkRunAssessment(INSTALLATION, "acme/infra", first, head))?.checkRunId).toBe(runs[0]!.id);
     expect((await app.store.assessments(INSTALLATION, "acme/infra")).filter((a) => a.headSha === head)).toHaveLength(2);
+  });
+
+  it("is not tried again when GitHub refuses the request itself, and the delivery says why", async () => {
+    const { sim, app } = await installed({
+      overrides: (method, path) => (method === "POST" && CHECK_RUNS.test(path) ? { status: 422, body: { message: "No commit found for SHA" } } : null),
+    });
+    const head = sha("retry", "gone");
+    const deliveryId = await openPullRequest(sim, app, "payments", head);
+    expect(sim.stats.byRoute["POST /repos/{owner}/{repo}/check-runs"]).toBe(1);
+    expect(sim.stats.byRoute[LIST_ROUTE]).toBeUndefined();
+    const delivery = await app.store.delivery(deliveryId);
+    expect(delivery?.state).toBe("failed");
+    expect(delivery?.error).toContain("acme/payments");
+    expect(delivery?.error).toContain("No commit found for SHA");
+  });
+
+  it("queues the issues an attempt that published the run died before queueing", async () => {
+    const { sim, app } = await installed({});
+    const queue = app.jobs()!;
+    const enqueue = queue.enqueueRepository.bind(queue);
+    let lost = 0;
+    vi.spyOn(queue, "enqueueRepository").mockImplementation((kind, target, data, options) => {
+      if (kind === REPOSITORY_JOBS.issues && target.repository === "issues:acme/website" && lost++ === 0) return Promise.reject(new Error("connection to the database was lost"));
+      return enqueue(kind, target, data, options);
+    });
+    const head = sha("retry", "issues");
+    const deliveryId = await openPullRequest(sim, app, "website", head);
+    expect(lost).toBeGreaterThan(1);
+    // Published once, and the retry found it linked: not assessed again.
+    expect(sim.model.checkRuns.filter((r) => r.head_sha === head)).toHaveLength(1);
+    expect((await app.store.assessments(INSTALLATION, "acme/website")).filter((a) => a.headSha === head)).toHaveLength(1);
+    expect((await app.store.checkRunAssessment(INSTALLATION, "acme/website", deliveryId, head))?.checkRunId).toBe(sim.model.checkRuns.at(-1)!.id);
+    // The website's gaps (nothing protects its default branch) have their issues.
+    expect(sim.model.issues.filter((i) => i.repo === "acme/website").length).toBeGreaterThan(0);
   });
 });

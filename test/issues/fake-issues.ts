@@ -7,7 +7,7 @@ import { example } from "../helpers/openapi-examples.js";
  * response examples adapted: what claimcheck writes can then be read back, as on GitHub.
  */
 
-export type FakeIssue = { number: number; title: string; body: string; state: "open" | "closed"; state_reason: string | null; labels: string[]; comments: { body: string; user: string; created_at: string }[] };
+export type FakeIssue = { number: number; title: string; body: string; state: "open" | "closed"; state_reason: string | null; closed_at?: string | null; labels: string[]; comments: { body: string; user: string; created_at: string }[] };
 
 export type FakeRepo = { issues: FakeIssue[]; labels: Set<string>; disabled?: 410 | 404 };
 
@@ -24,6 +24,12 @@ export class FakeIssues {
     const scope = nock(API).persist();
     scope.get(route(/^\/repos\/([^/]+)\/([^/]+)\/issues\?/)).reply((uri) => {
       return this.list(uri);
+    });
+    scope.get(route(/^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)$/)).reply((uri) => {
+      this.requests.push({ method: "GET", path: uri });
+      const { issue } = this.issueAt(uri);
+      if (!issue) return [404, { message: "Not Found" }];
+      return [200, { ...example("issue"), number: issue.number, title: issue.title, body: issue.body, state: issue.state, state_reason: issue.state_reason, closed_at: issue.closed_at ?? null }];
     });
     scope.get(route(/^\/repos\/([^/]+)\/([^/]+)\/labels\/([^/?]+)$/)).reply((uri) => {
       this.requests.push({ method: "GET", path: uri });
@@ -111,6 +117,16 @@ export class FakeIssues {
     if (comment) issue.comments.push({ body: comment, user, created_at: this.now().toISOString() });
     issue.state = "closed";
     issue.state_reason = reason;
+    issue.closed_at = this.now().toISOString();
+    return issue;
+  }
+
+  /** A person reopens an issue on GitHub. */
+  personReopens(full: string, number: number): FakeIssue {
+    const issue = this.issues(full)[number - 1]!;
+    issue.state = "open";
+    issue.state_reason = "reopened";
+    issue.closed_at = null;
     return issue;
   }
 
