@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AuditTrail } from "../../src/audit/trail.js";
 import { DELIVERY_JOBS } from "../../src/app/index.js";
 import { REPOSITORY_JOBS } from "../../src/app/repository-jobs.js";
@@ -44,8 +44,9 @@ type Creation = { at: number; path: string; status: number };
 
 describe("three replicas of the app on one PostgreSQL", () => {
   const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  // After each test: the replicas of one hold their database connections until stopped, and two tests' together would pass the server's limit.
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   }, 90_000);
 
   it.skipIf(skip !== null)(

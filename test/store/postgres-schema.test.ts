@@ -12,7 +12,7 @@ import { freshSchema, postgres, skipPostgres } from "../helpers/postgres.js";
  */
 
 /** The migrations in migrations/postgres. */
-const MIGRATIONS = 3;
+const MIGRATIONS = 4;
 const POSTGRES_ONLY = ["content_budgets", "content_writes", "rate_readings", "org_evidence"];
 
 type Shape = Record<string, { columns: string[]; indexes: Record<string, { unique: boolean; columns: string[] }> }>;
