@@ -54,6 +54,11 @@ export type InProcessOptions = {
 
 type Defined = JobDefinition<z.ZodType>;
 
+/** Where a job's attempts run (a repository job's: its key, lane slot and installation cap). */
+type Slot = <T>(attempt: () => Promise<T>) => Promise<T>;
+/** A job's attempts run in `slot`; `wait` waits out a retry's backoff, false if the job is to end instead. */
+type Between = { slot: Slot; wait: (ms: number) => Promise<boolean> };
+
 /**
  * Job data as a database queue would give it back: JSON. In one process nothing needs copying,
  * but a job whose data holds a function, a Date or a class would then work here and not across
@@ -168,15 +173,22 @@ export class InProcessQueue implements JobQueue {
         if (coalesce !== null) this.waitingKeys.delete(coalesce);
         return;
       }
-      await this.forKey(
-        target.repository,
-        () => {
-          if (coalesce !== null) this.waitingKeys.delete(coalesce);
-          return this.attempts(kind, definition, stored, { kind, attempt: 1, target });
-        },
-        target.lane ?? "webhook",
-        target.installationId,
-      );
+      let waiting = coalesce;
+      // Each attempt takes the repository's key, a lane slot and the installation's cap anew; the
+      // wait before a retry holds none of them.
+      const slot: Slot = (attempt) =>
+        this.forKey(
+          target.repository,
+          () => {
+            // Started: no longer the key's waiting job, and its retries are not one either.
+            if (waiting !== null) this.waitingKeys.delete(waiting);
+            waiting = null;
+            return attempt();
+          },
+          target.lane ?? "webhook",
+          target.installationId,
+        );
+      await this.attempts(kind, definition, stored, { kind, attempt: 1, target }, { slot, wait: (ms) => this.delay(ms) });
     };
     const job = queued().catch((error: unknown) => {
       this.log.error({ kind, repo: target.repository, err: error instanceof Error ? error.message : String(error) }, "repository job failed");
@@ -247,22 +259,42 @@ export class InProcessQueue implements JobQueue {
     return definition;
   }
 
-  /** The job's data checked, then its handler, retried with backoff while its policy allows and the queue is not stopping. */
-  private async attempts(kind: string, definition: Defined, data: unknown, info: JobInfo): Promise<void> {
-    const checked = checkedData(kind, definition, data);
+  /**
+   * The job's data checked (when its first attempt starts), then its handler, retried with backoff
+   * while its policy allows and the queue is not stopping. Each attempt runs inside `slot`, the
+   * wait between attempts outside it; a `wait` that says false (the queue stopped) ends the job with
+   * its last failure. Deliveries and schedules run in no slot and wait out every backoff.
+   */
+  private async attempts(kind: string, definition: Defined, data: unknown, info: JobInfo, between: Between = this.unslotted): Promise<void> {
     const policy = definition.retry ?? DEFAULT_RETRY;
+    let checked: { data: unknown } | undefined;
     for (let attempt = 1; ; attempt++) {
-      try {
-        await definition.run(checked, { ...info, attempt });
-        return;
-      } catch (error) {
-        if (attempt > policy.limit || this.stopping) throw error;
-        const waitMs = backoffSeconds(policy, attempt) * 1000 * (1 + this.random());
-        this.log.warn({ kind, attempt, retryInMs: Math.round(waitMs), err: error instanceof Error ? error.message : String(error) }, "job failed; retried after a wait");
-        await this.sleep(waitMs);
-      }
+      const failure = await between.slot(async () => {
+        // Refused data throws out of here: never run, never retried.
+        checked ??= { data: checkedData(kind, definition, data) };
+        try {
+          await definition.run(checked.data, { ...info, attempt });
+          return null;
+        } catch (error) {
+          return { error };
+        }
+      });
+      if (failure === null) return;
+      if (attempt > policy.limit || this.stopping) throw failure.error;
+      const waitMs = backoffSeconds(policy, attempt) * 1000 * (1 + this.random());
+      this.log.warn({ kind, attempt, retryInMs: Math.round(waitMs), err: failure.error instanceof Error ? failure.error.message : String(failure.error) }, "job failed; retried after a wait");
+      if (!(await between.wait(waitMs))) throw failure.error;
     }
   }
+
+  /** A delivery's or a schedule's: no slot to leave, and the whole backoff waited out, stopping or not. */
+  private readonly unslotted: Between = {
+    slot: (attempt) => attempt(),
+    wait: async (ms) => {
+      await this.sleep(ms);
+      return true;
+    },
+  };
 
   private capped<T>(lane: Lane, installationId: number, task: () => Promise<T>): Promise<T> {
     const key = `${lane}:${installationId}`;

@@ -32,7 +32,8 @@ export function laneInstallationCap(lane: Lane, installationCap: number): number
 export type DeliveryRef = { id: string; event: string; installationId: number | null };
 
 /**
- * Work on one repository. Jobs for the same repository run one at a time; at most the queue's
+ * Work on one repository. Jobs for the same repository run one at a time (a retry queues again, behind
+ * the repository's jobs queued during its wait, which holds no slot); at most the queue's
  * installation cap run at once for one installation (per lane; one in the "issues" lane). Jobs with the same `coalesce`
  * key (and kind) that have not started are one: a later one is dropped while one waits, since
  * the waiting job reads the repository afresh when it starts. Without `coalesce`, nothing is
@@ -49,7 +50,7 @@ export type RetryPolicy = {
 
 export type JobInfo = {
   kind: string;
-  /** 1 for the first attempt. */
+  /** 1 for the first attempt; counted over the job's life, whatever put it back on the queue meanwhile. */
   attempt: number;
   delivery?: DeliveryRef;
   target?: RepositoryTarget;

@@ -99,8 +99,12 @@ type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 const deliveryRef = z.object({ id: z.string().min(1), event: z.string(), installationId: z.number().int().nullable() });
 const target = z.object({ installationId: z.number().int(), repository: z.string().min(1), lane: z.enum(LANES).optional(), coalesce: z.string().optional() });
-/** What every job carries, checked when it is taken; the kind's own schema then checks `data`. */
-const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional(), deferrals: z.number().int().min(0).optional() });
+/**
+ * What every job carries, checked when it is taken; the kind's own schema then checks `data`.
+ * `priorAttempts`: the attempts a deferred job made before its deferrals sent it again as a new
+ * pg-boss job, whose `retry_count` starts at 0 (added to it, they give the job's attempt number).
+ */
+const envelope = z.object({ kind: z.string().min(1), data: z.unknown(), delivery: deliveryRef.optional(), target: target.optional(), deferrals: z.number().int().min(0).optional(), priorAttempts: z.number().int().min(0).optional() });
 type Envelope = z.infer<typeof envelope>;
 
 /**
@@ -417,7 +421,7 @@ export class PostgresQueue implements JobQueue {
     };
     locked.on("error", taken.onLost);
     locked.removeListener("error", this.lockConnectionLost);
-    const info: JobInfo = { kind: parsed.kind, attempt: job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}) };
+    const info: JobInfo = { kind: parsed.kind, attempt: (parsed.priorAttempts ?? 0) + job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}) };
     try {
       await definition.run(data, info);
       if (!taken.handedBack && !taken.lost) await this.boss.complete(queue, job.id);
@@ -500,17 +504,25 @@ export class PostgresQueue implements JobQueue {
    * the same job starting after a wait that doubles with each deferral (up to 8 times `deferMs`),
    * so jobs held back behind a long one are not asked about every second. Deleted rather than
    * completed: a deferral is not work done, and would otherwise be kept for days.
+   *
+   * The new job's `retry_count` starts at 0, so it carries the attempts already made (the taken
+   * job's `retry_count`: the attempt it was taken for did not run) and gets only the retries left.
+   * Otherwise a retry that met a busy repository came back as a first attempt with every retry
+   * again: with busy repositories (a backfill) retries never ran out, and the last never came.
    */
   private async defer(taken: Taken, parsed: Envelope): Promise<void> {
     const { job, queue } = taken;
     const deferrals = (parsed.deferrals ?? 0) + 1;
+    const made = job.retryCount;
     await this.transaction(async (db) => {
       await this.boss.deleteJob(queue, job.id, { db });
-      await this.boss.send(queue, this.envelope({ ...parsed, deferrals }), {
+      await this.boss.send(queue, this.envelope({ ...parsed, deferrals, priorAttempts: (parsed.priorAttempts ?? 0) + made }), {
         singletonKey: job.singletonKey ?? undefined,
         startAfter: new Date(Date.now() + this.deferMs * 2 ** Math.min(3, deferrals - 1)),
-        retryLimit: job.retryLimit,
-        retryDelay: job.retryDelay,
+        // A job handed back on its last attempt comes back with its count past the limit: no retry left.
+        retryLimit: Math.max(0, job.retryLimit - made),
+        // pg-boss doubles the delay with the row's retry_count: the new row's starts from the job's.
+        retryDelay: job.retryBackoff ? job.retryDelay * 2 ** Math.min(16, made) : job.retryDelay,
         retryBackoff: job.retryBackoff,
         db,
       });

@@ -484,3 +484,40 @@ describe("in-process queue without replicas", () => {
     await store.close();
   });
 });
+
+/*
+ * A repository job whose repository or installation slot is busy is deferred: deleted and sent
+ * again as a new pg-boss job. Its attempts so far go with it, so its retry limit holds and its
+ * handler sees the attempt it is on (the app marks a delivery failed on the last one).
+ */
+describe.skipIf("skip" in database)("PostgreSQL queue, a retry that finds its repository busy", () => {
+  it("keeps the job's attempt count across deferrals: one retry allowed, two attempts, numbered 1 and 2, then failed", async () => {
+    const h = postgres((database as { url: string }).url);
+    const a = h.another!();
+    const target = { installationId: 1, repository: "acme/api" };
+    const attempts: number[] = [];
+    const held = gate();
+    let holding = false;
+    a.define("fails", {
+      schema: z.object({}),
+      retry: { limit: 1, delaySeconds: 1 },
+      run: async (_d, info) => {
+        attempts.push(info.attempt);
+        // Meanwhile another job of the repository (another pull request's check run) is queued; it runs while the retry comes due.
+        if (attempts.length === 1) await a.enqueueRepository("hold", target, {});
+        throw new Error("GitHub 422");
+      },
+    });
+    a.define("hold", { schema: z.object({}), retry: { limit: 0, delaySeconds: 0 }, run: async () => void ((holding = true), await held.opened) });
+    await start(a);
+    await a.enqueueRepository("fails", target, {});
+    const deferredRetry = async () => (await h.states!()).some((s) => s.name === "claimcheck-repository-webhook" && (s.data as { kind?: string; deferrals?: number }).kind === "fails" && ((s.data as { deferrals?: number }).deferrals ?? 0) >= 2);
+    // The retry came due while "hold" runs, and was put back, twice.
+    await vi.waitFor(async () => expect(holding && (await deferredRetry())).toBe(true), { timeout: 20_000, interval: 100 });
+    expect(attempts).toEqual([1]);
+    held.open();
+    await a.idle();
+    expect(attempts).toEqual([1, 2]);
+    expect((await h.states!()).filter((s) => (s.data as { kind?: string }).kind === "fails").map((s) => s.state)).toEqual(["failed"]);
+  }, 40_000);
+});
