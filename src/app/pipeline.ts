@@ -161,11 +161,12 @@ async function issueNotices(store: Store, target: Target, config: RepoConfig): P
  * Assesses a repository and publishes the check run on `headSha` for the delivery `trigger`: the
  * assessment is stored first, then published, then linked to its run. A job run again for the same
  * delivery (its replica lost, or GitHub failing, mid-way) finds what the attempt before it did: a
- * run already linked is left alone (null); a stored assessment without one is looked for on GitHub
- * by the delivery id the run carries, and linked if it was published; only otherwise is the
- * repository assessed and published again. One delivery never shows two check runs.
+ * run already linked is not published again (its issues are still queued); a stored assessment
+ * without one is looked for on GitHub by the delivery id the run carries, and linked if it was
+ * published; only otherwise is the repository assessed and published again. One delivery never shows two check runs. A job this
+ * process has given up (`given` aborted: handed back to the queue) stops before it publishes.
  */
-export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger): Promise<(Assessed & { checkRunId: number }) | null> {
+export async function assessForCheckRun(deps: PipelineDeps, octokit: InstallationOctokit, target: Target, headSha: string, trigger: Trigger, given?: AbortSignal): Promise<(Assessed & { checkRunId: number }) | null> {
   const fullName = `${target.owner}/${target.repo}`;
   const earlier = await deps.store.checkRunAssessment(target.installationId, fullName, trigger.deliveryId, headSha);
   if (earlier && earlier.checkRunId !== null) {
@@ -191,6 +192,8 @@ export async function assessForCheckRun(deps: PipelineDeps, octokit: Installatio
   // Stored before it is shown: the evidence is kept even if GitHub refuses the run, and an attempt
   // after this one knows to look for the run on GitHub before publishing.
   const assessmentId = await deps.store.recordAssessment({ installationId: target.installationId, trigger: trigger.name, deliveryId: trigger.deliveryId, headSha, assessment, configProblems: problemsOf(config), conclusion });
+  // Given up by this process meanwhile (handed back as it stops): the replica that runs it now publishes.
+  given?.throwIfAborted();
   const checkRunId = await publishCheckRun(octokit, { owner: target.owner, repo: target.repo, headSha, conclusion, output, detailsUrl, externalId: trigger.deliveryId });
   await deps.store.attachCheckRun(target.installationId, assessmentId, checkRunId);
   await noteCheckRun(deps, target.installationId);

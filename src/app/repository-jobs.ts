@@ -210,7 +210,7 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
           log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
           return null;
         }
-        return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger);
+        return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger, info.signal);
       }),
   });
 

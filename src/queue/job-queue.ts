@@ -54,6 +54,12 @@ export type JobInfo = {
   attempt: number;
   delivery?: DeliveryRef;
   target?: RepositoryTarget;
+  /**
+   * Aborted when this process gives the job up while it still runs (the PostgreSQL queue handing it
+   * back as it stops, or losing the job's lock): another replica will run it, so a handler about to
+   * write to GitHub stops instead (its retry looks for what was written).
+   */
+  signal?: AbortSignal;
 };
 
 export type JobDefinition<S extends z.ZodType> = {

@@ -112,7 +112,7 @@ type Envelope = z.infer<typeof envelope>;
  * started. `lost`: that connection ended under it, and with it the job's lock: another replica may
  * be retrying the job, so this one's outcome is not recorded, nor is the job handed back.
  */
-type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null; outcome?: Promise<void>; lost?: boolean; onLost?: (error: Error) => void };
+type Taken = { queue: QueueName; job: PgBoss.JobWithMetadata<unknown>; handedBack: boolean; locks: pg.PoolClient | null; outcome?: Promise<void>; lost?: boolean; onLost?: (error: Error) => void; given: AbortController };
 
 /** A delivery id as the uuid pg-boss keys jobs by: the same id always gives the same uuid. */
 export function deliveryJobId(deliveryId: string): string {
@@ -136,6 +136,8 @@ export class PostgresQueue implements JobQueue {
   private readonly pollMs: number;
   private readonly deferMs: number;
   private running = false;
+  /** Stopped or abandoned: its connections are closed. */
+  private closed = false;
   /** The supervision pass under way, if any: passes never overlap, and stopping waits for one. */
   private supervising: Promise<void> | null = null;
 
@@ -236,17 +238,20 @@ export class PostgresQueue implements JobQueue {
     clearTimeout(timeout);
     await this.handBack([...this.taken.values()]);
     await this.boss.stop({ graceful: false, close: true, wait: true });
+    this.closed = true;
     await this.pool.end();
   }
 
   /**
    * Polls until no delivery or repository job is waiting, delayed, due for a retry or running,
    * in this schema (every replica's), and this replica runs none. Schedules are left out: they
-   * recur for as long as a replica runs.
+   * recur for as long as a replica runs. A stopped queue is idle at once: it runs nothing, and
+   * can no longer ask the database about the others.
    */
   async idle(): Promise<void> {
     const names = [QUEUES.delivery, ...LANES.map((lane) => QUEUES[lane])];
     for (;;) {
+      if (this.closed) return;
       if (this.taken.size === 0) {
         const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.schema}.job WHERE name = ANY($1) AND state IN ('created', 'retry', 'active')`, [names]);
         if (rows[0]?.n === 0 && this.taken.size === 0) return;
@@ -267,11 +272,13 @@ export class PostgresQueue implements JobQueue {
     await this.supervising;
     for (const t of this.taken.values()) {
       t.handedBack = true;
+      t.given.abort(new Error("abandoned"));
       t.locks?.release(new Error("abandoned"));
       t.locks = null;
     }
     this.taken.clear();
     await this.boss.stop({ graceful: false, close: true, wait: true });
+    this.closed = true;
     await this.pool.end();
   }
 
@@ -370,10 +377,10 @@ export class PostgresQueue implements JobQueue {
       }
       if (!this.running) {
         // Taken as the queue stopped: given back at once.
-        await this.handBack([{ queue, job, handedBack: false, locks: null }]);
+        await this.handBack([{ queue, job, handedBack: false, locks: null, given: new AbortController() }]);
         return;
       }
-      const taken: Taken = { queue, job, handedBack: false, locks: null };
+      const taken: Taken = { queue, job, handedBack: false, locks: null, given: new AbortController() };
       this.taken.set(job.id, taken);
       void this.run(taken).finally(() => {
         // A lost job's retry may have been taken here again, under the same id, before its first run ended.
@@ -417,11 +424,12 @@ export class PostgresQueue implements JobQueue {
     taken.locks = locked;
     taken.onLost = (error) => {
       taken.lost = true;
+      taken.given.abort(new Error("the job's lock was lost with its connection"));
       this.log.warn({ job: job.id, kind: parsed.kind, queue, err: error.message }, "a running job's lock connection ended: its outcome here is not recorded, and another replica may retry it");
     };
     locked.on("error", taken.onLost);
     locked.removeListener("error", this.lockConnectionLost);
-    const info: JobInfo = { kind: parsed.kind, attempt: (parsed.priorAttempts ?? 0) + job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}) };
+    const info: JobInfo = { kind: parsed.kind, attempt: (parsed.priorAttempts ?? 0) + job.retryCount + 1, ...(parsed.delivery ? { delivery: parsed.delivery } : {}), ...(parsed.target ? { target: parsed.target } : {}), signal: taken.given.signal };
     try {
       await definition.run(data, info);
       if (!taken.handedBack && !taken.lost) await this.boss.complete(queue, job.id);
@@ -532,7 +540,10 @@ export class PostgresQueue implements JobQueue {
   /** Jobs still running are made available again (cancelled and resumed in one transaction); their outcome here is then ignored. */
   private async handBack(jobs: Taken[]): Promise<void> {
     if (jobs.length === 0) return;
-    for (const t of jobs) t.handedBack = true;
+    for (const t of jobs) {
+      t.handedBack = true;
+      t.given.abort(new Error("the job was handed back to the queue"));
+    }
     // A lost job may be another replica's by now: handing it back would undo that replica's run.
     const ours = jobs.filter((t) => !t.lost);
     for (const queue of new Set(ours.map((t) => t.queue))) {

@@ -147,6 +147,55 @@ describe.each(queues)("the app on the $name job queue", ({ make, skip }) => {
 });
 
 describe("two replicas of the app on one PostgreSQL job queue", () => {
+  it.skipIf(!("url" in database))("publish a check run handed back by a stopping replica once: the other's, never the stopping one's late one", async () => {
+    const url = (database as { url: string }).url;
+    const schema = freshSchemaName();
+    cleanups.push(() => dropSchema(url, schema));
+    const head = sha("handed-back", "api");
+    // The stopping replica's assessment waits on GitHub's answer to its first read of the repository.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    const sim = await startSimulator(ACME, {
+      afterHandled: async ({ method, path }) => {
+        if (held || method !== "GET" || !path.startsWith("/repos/acme/api")) return;
+        held = true;
+        await released;
+      },
+    });
+    const { store, reopen, drop } = await freshPostgresStore();
+    cleanups.push(drop);
+    const stores = [store, await reopen()];
+    const queues = [0, 1].map(() => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }));
+    const apps: RunningApp[] = [];
+    try {
+      const ready = async (app: RunningApp) => vi.waitFor(async () => expect((await fetch(`${app.url}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 50 });
+      apps.push(await startApp({ githubUrl: sim.url, store: stores[0]!, queue: queues[0]!, retryBaseMs: 5, spaceWrites: false }));
+      await ready(apps[0]!);
+      expect((await deliver(apps[0]!.webhookUrl, apps[0]!.secret, pullRequestOpened(sim.model, sim.model.repos.get("api")!, head))).status).toBeLessThan(300);
+      await vi.waitFor(() => expect(held).toBe(true), { timeout: 30_000, interval: 20 });
+      // The second replica starts; the first stops while its check run waits, and hands the job back.
+      apps.push(await startApp({ githubUrl: sim.url, store: stores[1]!, queue: queues[1]!, retryBaseMs: 5, spaceWrites: false }));
+      await ready(apps[1]!);
+      await queues[0]!.stop({ graceMs: 0 });
+      await vi.waitFor(() => expect(sim.model.checkRuns.filter((r) => r.head_sha === head)).toHaveLength(1), { timeout: 60_000, interval: 100 });
+      await apps[1]!.idle();
+      // GitHub answers the stopped replica at last: its handler goes on, and publishes nothing.
+      const published = sim.stats.byRoute["POST /repos/{owner}/{repo}/check-runs"];
+      release();
+      await vi.waitFor(async () => expect((await store.assessments(INSTALLATION, "acme/api")).length).toBe(2), { timeout: 30_000, interval: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(sim.stats.byRoute["POST /repos/{owner}/{repo}/check-runs"]).toBe(published);
+      expect(sim.model.checkRuns.filter((r) => r.head_sha === head)).toHaveLength(1);
+    } finally {
+      release();
+      for (const app of apps) await app.stop();
+      for (const queue of queues) await queue.stop({ graceMs: 0 });
+      for (const replica of stores) await replica.close();
+      await sim.stop();
+    }
+  }, 120_000);
+
   it.skipIf(!("url" in database))("handle a delivery sent to both once, whichever takes it", async () => {
     const url = (database as { url: string }).url;
     const schema = freshSchemaName();
