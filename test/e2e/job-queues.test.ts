@@ -67,6 +67,13 @@ const queues: { name: string; make: () => QueueMaker | null; skip?: string }[] =
   { name: "PostgreSQL", make: () => ("url" in database ? onPostgres(database.url) : null), ...("skip" in database ? { skip: database.skip } : {}) },
 ];
 
+/** Two replicas' stores and queues on one database, each replica with its own connections to it, as replicas are. */
+async function twoReplicas(url: string, schema: string): Promise<{ store: Store; stores: Store[]; queues: PostgresQueue[] }> {
+  const { store, reopen, drop } = await freshPostgresStore();
+  cleanups.push(drop);
+  return { store, stores: [store, await reopen()], queues: [0, 1].map(() => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 })) };
+}
+
 async function run(make: QueueMaker, prepare?: (store: Store) => Promise<void>): Promise<Running> {
   const sim = await startSimulator(ACME);
   const store = await make.store();
@@ -163,10 +170,7 @@ describe("two replicas of the app on one PostgreSQL job queue", () => {
         await released;
       },
     });
-    const { store, reopen, drop } = await freshPostgresStore();
-    cleanups.push(drop);
-    const stores = [store, await reopen()];
-    const queues = [0, 1].map(() => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }));
+    const { store, stores, queues } = await twoReplicas(url, schema);
     const apps: RunningApp[] = [];
     try {
       const ready = async (app: RunningApp) => vi.waitFor(async () => expect((await fetch(`${app.url}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 50 });
@@ -201,11 +205,7 @@ describe("two replicas of the app on one PostgreSQL job queue", () => {
     const schema = freshSchemaName();
     cleanups.push(() => dropSchema(url, schema));
     const sim = await startSimulator(ACME);
-    // One database for both, each replica with its own connections to it, as replicas are.
-    const { store, reopen, drop } = await freshPostgresStore();
-    cleanups.push(drop);
-    const stores = [store, await reopen()];
-    const replicas = [0, 1].map(() => new PostgresQueue({ connectionString: url, schema, log: silent, concurrency: 4, pollMs: 100 }));
+    const { store, stores, queues: replicas } = await twoReplicas(url, schema);
     const apps: RunningApp[] = [];
     try {
       for (const [r, queue] of replicas.entries()) apps.push(await startApp({ githubUrl: sim.url, store: stores[r]!, queue, retryBaseMs: 5, spaceWrites: false }));

@@ -44,6 +44,16 @@ type Creation = { at: number; path: string; status: number };
 
 describe("three replicas of the app on one PostgreSQL", () => {
   const cleanups: (() => Promise<void>)[] = [];
+  /** A deployment's schema of its own on the test database (dropped after the test), the queue's that replicas derive from it, as main.ts does, and the URL naming it. */
+  async function deployment() {
+    const url = (postgres as { url: string }).url;
+    const schema = `replicas_${freshSchemaName()}`;
+    const queueSchema = queueSchemaFor(schema);
+    await withClient(url, (client) => client.query(`create schema "${schema}"`));
+    cleanups.push(() => dropSchema(url, queueSchema), () => dropSchema(url, schema));
+    return { url, schema, queueSchema, databaseUrl: `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}` };
+  }
+
   // After each test: the replicas of one hold their database connections until stopped, and two tests' together would pass the server's limit.
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -52,13 +62,7 @@ describe("three replicas of the app on one PostgreSQL", () => {
   it.skipIf(skip !== null)(
     "handle every delivery once, finish a backfill one of them died in, and keep one budget and one audit chain",
     async () => {
-      const url = (postgres as { url: string }).url;
-      const schema = `replicas_${freshSchemaName()}`;
-      // The queue each replica derives from its store's schema, as main.ts does.
-      const queueSchema = queueSchemaFor(schema);
-      await withClient(url, (client) => client.query(`create schema "${schema}"`));
-      cleanups.push(() => dropSchema(url, queueSchema), () => dropSchema(url, schema));
-      const databaseUrl = `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const { url, schema, queueSchema, databaseUrl } = await deployment();
 
       // Every content creation GitHub accepted or refused, with when it was answered.
       const creations: Creation[] = [];
@@ -200,12 +204,7 @@ describe("three replicas of the app on one PostgreSQL", () => {
   it.skipIf(skip !== null)(
     "publish one check run for a pull request whose replica died after GitHub made the run and before the store linked it",
     async () => {
-      const url = (postgres as { url: string }).url;
-      const schema = `replicas_${freshSchemaName()}`;
-      const queueSchema = queueSchemaFor(schema);
-      await withClient(url, (client) => client.query(`create schema "${schema}"`));
-      cleanups.push(() => dropSchema(url, queueSchema), () => dropSchema(url, schema));
-      const databaseUrl = `${url}${url.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const { url, queueSchema, databaseUrl } = await deployment();
 
       // GitHub makes the pull request's run, and its answer is held until the replica waiting for it is killed.
       const head = sha("replicas-lost", 0);
