@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { DEFAULT_RESERVE_FRACTION, WINDOW_MS, type Resource } from "../../src/app/backfill-plan.js";
 import { Backfiller, type Clock } from "../../src/app/backfill.js";
@@ -7,7 +7,7 @@ import { RateBudgets, type RateBudget } from "../../src/app/rate-budget.js";
 import { PostgresReadings } from "../../src/app/rate-readings-postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
 import { Store } from "../../src/store/store.js";
-import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
+import { replicasForSuite, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Two replicas backfilling one installation at once (say one resumed a backfill while the other
@@ -52,20 +52,14 @@ function fakeGitHub(clock: Clock) {
 }
 
 describe.skipIf(skipPostgres("backfills of one installation on two replicas"))("backfills of one installation on two replicas", () => {
-  let target: Awaited<ReturnType<typeof migratedReplicas>>;
-  beforeAll(async () => {
-    target = await migratedReplicas(3);
-  });
-  afterAll(async () => {
-    await target?.drop();
-  });
+  const target = replicasForSuite(3);
 
   it("never spend the reserve of a window together", async () => {
     const clock = sharedClock();
     const github = fakeGitHub(clock);
     const stores = [await Store.open(":memory:"), await Store.open(":memory:")];
     try {
-      const runs = target.replicas.map((pool, r) => {
+      const runs = target().replicas.map((pool, r) => {
         const budgets = new RateBudgets({ readings: new PostgresReadings(drizzle(pool, { schema })) });
         const backfiller = new Backfiller<string>({ store: stores[r]!, log: pino({ level: "silent" }), budgets, clock, options: { cost: COST } });
         const repos = Array.from({ length: 150 }, (_, i) => `org/replica-${r}-repo-${i}`);

@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/node-postgres";
 import nock from "nock";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PostgresOrgEvidence } from "../../src/app/org-evidence-postgres.js";
 import type { OrgEvidenceRead } from "../../src/app/org-evidence.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
@@ -10,7 +10,7 @@ import { postgresPool } from "../../src/store/postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
 import { testClient } from "../helpers/collect.js";
 import { API } from "../helpers/github-api.js";
-import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
+import { replicasForSuite, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Organisation evidence shared by replicas: read by one, served to the other within the hour, for
@@ -66,17 +66,11 @@ function mockTeamMap(org: string): nock.Scope {
 const teamsOf = (org: string, now = NOW) => ({ client: testClient(), org, now });
 
 describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisation evidence, teams' maps and configuration files on PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof migratedReplicas>>;
-  beforeAll(async () => {
-    target = await migratedReplicas(3);
-  });
-  afterAll(async () => {
-    await target?.drop();
-  });
+  const target = replicasForSuite(3);
 
   function pair() {
     const github = fakeGitHub();
-    const [a, b] = target.replicas.map((pool) => new PostgresOrgEvidence(drizzle(pool, { schema }), { read: github.read })) as [PostgresOrgEvidence, PostgresOrgEvidence];
+    const [a, b] = target().replicas.map((pool) => new PostgresOrgEvidence(drizzle(pool, { schema }), { read: github.read })) as [PostgresOrgEvidence, PostgresOrgEvidence];
     return { github, a, b };
   }
 
@@ -113,7 +107,7 @@ describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisati
 
   it("reads from GitHub when the database cannot answer, and says so", async () => {
     const github = fakeGitHub();
-    const closed = postgresPool(target.url, { options: `-c search_path=${target.schema}` });
+    const closed = postgresPool(target().url, { options: `-c search_path=${target().schema}` });
     await closed.end();
     const errors: unknown[] = [];
     const evidence = new PostgresOrgEvidence(drizzle(closed, { schema }), { read: github.read, onError: (error) => errors.push(error) });
@@ -207,7 +201,7 @@ describe.skipIf(skipPostgres("organisation evidence on PostgreSQL"))("organisati
   });
 
   it("serves no kept map or file when the database cannot answer, and reads them from GitHub", async () => {
-    const closed = postgresPool(target.url, { options: `-c search_path=${target.schema}` });
+    const closed = postgresPool(target().url, { options: `-c search_path=${target().schema}` });
     const errors: unknown[] = [];
     const evidence = new PostgresOrgEvidence(drizzle(closed, { schema }), { onError: (error) => errors.push(error) });
     mockTeamMap("acme");

@@ -1,13 +1,13 @@
 import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import nock from "nock";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OrgEvidence } from "../../src/app/org-evidence.js";
 import { PostgresOrgEvidence } from "../../src/app/org-evidence-postgres.js";
 import { sharedLimits } from "../../src/app/shared-limits.js";
 import * as schema from "../../src/store/schema-pg.js";
 import { API, captureCheckRuns, mockInstallationToken } from "../helpers/github-api.js";
-import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
+import { replicasForSuite, skipPostgres } from "../helpers/postgres.js";
 import { testApp } from "../helpers/probot.js";
 import { mockOrganisationEvidence, mockRepositoryEvidence } from "../helpers/scenario.js";
 import { webhookExample } from "../helpers/webhooks.js";
@@ -30,16 +30,10 @@ describe("the app's limits without PostgreSQL", () => {
 });
 
 describe.skipIf(skipPostgres("limits shared by replicas"))("the app's limits shared by replicas through PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof migratedReplicas>>;
-  beforeAll(async () => {
-    target = await migratedReplicas(3);
-  });
-  afterAll(async () => {
-    await target?.drop();
-  });
+  const target = replicasForSuite(3);
 
   it("serve one replica's organisation evidence to the other's check run and count both check runs in one budget", async () => {
-    const [limitsA, limitsB] = target.replicas.map((pool) => sharedLimits(pool));
+    const [limitsA, limitsB] = target().replicas.map((pool) => sharedLimits(pool));
     expect(limitsA!.orgEvidence).toBeInstanceOf(PostgresOrgEvidence);
     const [a, b] = [await testApp({ limits: limitsA! }), await testApp({ limits: limitsB! })];
     try {
@@ -61,7 +55,7 @@ describe.skipIf(skipPostgres("limits shared by replicas"))("the app's limits sha
       expect(runs).toHaveLength(2);
       const [stored] = await b.store.assessments(installationId, `${OWNER}/${REPO}`);
       expect(stored!.findings.find((f) => f.id === "org.owners")).toMatchObject({ value: ["mona"] });
-      const [writes] = await drizzle(target.pool, { schema }).select({ n: count() }).from(schema.contentWrites).where(eq(schema.contentWrites.installationId, installationId));
+      const [writes] = await drizzle(target().pool, { schema }).select({ n: count() }).from(schema.contentWrites).where(eq(schema.contentWrites.installationId, installationId));
       expect(writes?.n).toBe(2);
     } finally {
       await Promise.all([a.store.close(), b.store.close()]);
@@ -69,7 +63,7 @@ describe.skipIf(skipPostgres("limits shared by replicas"))("the app's limits sha
   });
 
   it("make every replica read the organisation's configuration file again after a push to it reached one of them", async () => {
-    const [limitsA, limitsB] = target.replicas.map((pool) => sharedLimits(pool));
+    const [limitsA, limitsB] = target().replicas.map((pool) => sharedLimits(pool));
     const [a, b] = [await testApp({ limits: limitsA! }), await testApp({ limits: limitsB! })];
     try {
       const payload = webhookExample("pull_request", "opened", (p) => Boolean(p.installation) && !p.organization);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 import { migratePostgres, postgresConfig } from "../../src/store/postgres.js";
 import { PostgresStore } from "../../src/store/postgres-store.js";
 
@@ -116,5 +117,23 @@ export async function migratedReplicas(max: number): Promise<Awaited<ReturnType<
       await Promise.all(replicas.map((pool) => pool.end()));
       await target.drop();
     },
+  };
+}
+
+/**
+ * `migratedReplicas(max)` for a whole suite: made before its first test, dropped after its last.
+ * Call the function it returns inside the tests.
+ */
+export function replicasForSuite(max: number): () => Awaited<ReturnType<typeof migratedReplicas>> {
+  let target: Awaited<ReturnType<typeof migratedReplicas>> | undefined;
+  beforeAll(async () => {
+    target = await migratedReplicas(max);
+  });
+  afterAll(async () => {
+    await target?.drop();
+  });
+  return () => {
+    if (!target) throw new Error("the suite's replicas are made before its first test");
+    return target;
   };
 }

@@ -1,10 +1,10 @@
 import { count, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PostgresContentBudget } from "../../src/publish/content-budget-postgres.js";
 import type { BudgetLimits } from "../../src/publish/issue-budget.js";
 import * as schema from "../../src/store/schema-pg.js";
-import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
+import { replicasForSuite, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * The content-creation budget shared by replicas: each replica is a pool of its own, racing the
@@ -15,17 +15,11 @@ import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
 class Waiting extends Error {}
 
 describe.skipIf(skipPostgres("content-creation budget on PostgreSQL"))("the content-creation budget on PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof migratedReplicas>>;
-  beforeAll(async () => {
-    target = await migratedReplicas(6);
-  });
-  afterAll(async () => {
-    await target?.drop();
-  });
+  const target = replicasForSuite(6);
 
   /** A budget per replica for one installation; a write that would have to wait rejects with Waiting. */
   function budgets(installationId: number, limits: BudgetLimits, clock?: () => number, waits: number[] = []) {
-    return target.replicas.map(
+    return target().replicas.map(
       (pool) =>
         new PostgresContentBudget(drizzle(pool, { schema }), installationId, {
           limits,
@@ -39,7 +33,7 @@ describe.skipIf(skipPostgres("content-creation budget on PostgreSQL"))("the cont
   }
 
   async function counted(installationId: number): Promise<number> {
-    const [row] = await drizzle(target.pool, { schema }).select({ n: count() }).from(schema.contentWrites).where(eq(schema.contentWrites.installationId, installationId));
+    const [row] = await drizzle(target().pool, { schema }).select({ n: count() }).from(schema.contentWrites).where(eq(schema.contentWrites.installationId, installationId));
     return row?.n ?? 0;
   }
 
