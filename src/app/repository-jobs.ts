@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { z } from "zod";
+import { statusOf } from "../github/client.js";
 import { announced, configInterner, withRunConfig, type RunConfigCache } from "../config/config-cache.js";
 import { repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import type { JobInfo, JobQueue, Lane, RetryPolicy } from "../queue/job-queue.js";
@@ -111,14 +112,9 @@ const FORGET_RUN_AFTER_MS = 2 * 60 * 60 * 1000;
  */
 const REFUSED_FOR_GOOD = new Set([400, 404, 410, 422]);
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === "number" ? status : undefined;
-}
-
 function refusedForGood(error: unknown): boolean {
   const status = statusOf(error);
-  return status !== undefined && REFUSED_FOR_GOOD.has(status);
+  return status !== null && REFUSED_FOR_GOOD.has(status);
 }
 
 function splitName(fullName: string): { owner: string; repo: string } {

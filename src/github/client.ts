@@ -73,7 +73,8 @@ export class ResponseShapeError extends Error {
   }
 }
 
-function statusOf(error: unknown): number | null {
+/** The HTTP status GitHub answered with, from Octokit's errors and this module's alike; null when there was none (a network failure). */
+export function statusOf(error: unknown): number | null {
   if (typeof error === "object" && error !== null && "status" in error) {
     const status = (error as { status: unknown }).status;
     if (typeof status === "number") return status;

@@ -6,7 +6,7 @@ import { KeyedSerial } from "../queue/keyed-serial.js";
 import { mapYielding, yieldToEventLoop } from "../core/event-loop.js";
 import { CLAIMS } from "../core/catalogue.js";
 import { DEFAULT_CONFIG, type RepoConfig } from "../config/repo-config.js";
-import { GitHubClient, GitHubReadError, type OctokitLike } from "../github/client.js";
+import { GitHubClient, statusOf, type OctokitLike } from "../github/client.js";
 import { accessReviewDue, accessSnapshot, renderAccessReview } from "../issues/access-review.js";
 import { acceptedExceptions } from "../issues/exceptions.js";
 import { renderGapIssue, type GapSubject } from "../issues/gap-issue.js";
@@ -78,12 +78,6 @@ class IssueWriteError extends Error {
   ) {
     super(message);
   }
-}
-
-function statusOf(error: unknown): number | null {
-  if (error instanceof GitHubReadError || error instanceof IssueWriteError) return error.status;
-  const status = (error as { status?: unknown } | null)?.status;
-  return typeof status === "number" ? status : null;
 }
 
 function unavailableReason(status: number | null, repository: string, central: boolean): string | null {
