@@ -80,11 +80,12 @@ ${ENVIRONMENT_FIELDS}`,
 
 /**
  * Within a run the organisation's teams are read once for all repositories (team-repositories.ts);
- * the repository's creation time says whether that map, read earlier, can know it.
+ * the repository's creation time says whether that map, read earlier, can know it, and its id
+ * whether the name the map knows is still this repository's.
  */
 export const repoAccessRunFragment = {
   name: "claimcheckAccess",
-  text: repoAccessFragment.text.replace(/ {2}acc_owner: owner \{[\s\S]*?\n {2}\}\n/, "  acc_owner: owner { __typename }\n  acc_createdAt: createdAt\n"),
+  text: repoAccessFragment.text.replace(/ {2}acc_owner: owner \{[\s\S]*?\n {2}\}\n/, "  acc_owner: owner { __typename }\n  acc_createdAt: createdAt\n  acc_databaseId: databaseId\n"),
 };
 
 /** Further environments, when a repository has more than one page of them. */
@@ -180,13 +181,20 @@ function teamGrantsOfOwner(owner: unknown, fullName: string): Read<"access.team-
  * Within a run: this repository's entry in the organisation's team map, read once for the run (or,
  * in the app, for the installation's hour), with the time that map was read.
  */
-async function teamGrantsOfRun(ctx: CollectContext, owner: unknown, createdAt: unknown): Promise<Read<"access.team-grants"> & { readAt?: string }> {
+async function teamGrantsOfRun(ctx: CollectContext, owner: unknown, createdAt: unknown, databaseId: unknown): Promise<Read<"access.team-grants"> & { readAt?: string }> {
   if (typeof owner !== "object" || owner === null || !("__typename" in owner)) return { value: null, error: "GitHub's answer had no repository owner" };
   if (owner.__typename !== "Organization") return { value: [] };
   const map = await ctx.run!.teamRepositories(ctx.repo.owner, ctx.now);
   if ("error" in map) return { value: null, error: map.error };
-  const grants = map.grants.get(ctx.repo.fullName.toLowerCase());
-  if (grants) return { value: [...grants], readAt: map.readAt };
+  const name = ctx.repo.fullName.toLowerCase();
+  const grants = map.grants.get(name);
+  if (grants) {
+    // Renames can swap names within the map's hour (api → api-old, api-next → api) before their
+    // webhooks forget it: the grants are this repository's only if the name was its own then.
+    const then = map.ids.get(name);
+    if (typeof databaseId !== "number" || then !== databaseId) return { value: null, error: `the organisation's teams were read at ${map.readAt}, when this name may have belonged to another repository (renamed or transferred since); they are read again within the hour` };
+    return { value: [...grants], readAt: map.readAt };
+  }
   return absentFromMap(createdAt, map.readAt);
 }
 
@@ -317,7 +325,7 @@ async function fromFragment(ctx: CollectContext): Promise<Finding[]> {
     ? await (async (): Promise<Read<"access.team-grants"> & { readAt?: string }> => {
         const refused = fieldError(ctx.repositoryErrors, "repository", "acc_owner");
         if (refused) return { value: null, error: `${refused}; the app may lack ${teamsHint}` };
-        const read = await teamGrantsOfRun(ctx, data.acc_owner, data.acc_createdAt);
+        const read = await teamGrantsOfRun(ctx, data.acc_owner, data.acc_createdAt, data.acc_databaseId);
         return read.value === null ? { value: null, error: `${"error" in read ? read.error : "not read"}; the app may lack ${teamsHint}` } : read;
       })()
     : field(ctx, ["acc_owner"], teamsHint, () => teamGrantsOfOwner(data.acc_owner, repo.fullName));

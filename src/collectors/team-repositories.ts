@@ -14,7 +14,7 @@ const PAGE_FIELDS = `
 fragment claimcheckTeamRepositoryPage on TeamRepositoryConnection {
   totalCount
   pageInfo { hasNextPage endCursor }
-  edges { permission node { nameWithOwner } }
+  edges { permission node { nameWithOwner databaseId } }
 }`;
 
 export const TEAM_REPOSITORIES_QUERY = `
@@ -49,7 +49,7 @@ export const MAX_TEAM_PAGES = 1_000;
 
 const permission = z.enum(["ADMIN", "MAINTAIN", "WRITE", "TRIAGE", "READ"]).transform((p) => p.toLowerCase() as "admin" | "maintain" | "write" | "triage" | "read");
 const pageInfo = z.looseObject({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
-const repositoryPage = z.looseObject({ totalCount: z.number().int(), pageInfo, edges: z.array(z.looseObject({ permission, node: z.looseObject({ nameWithOwner: z.string() }) }).nullable()) });
+const repositoryPage = z.looseObject({ totalCount: z.number().int(), pageInfo, edges: z.array(z.looseObject({ permission, node: z.looseObject({ nameWithOwner: z.string(), databaseId: z.number().int().nullable() }) }).nullable()) });
 const teamsSchema = z.looseObject({
   organization: z
     .looseObject({ teams: z.looseObject({ totalCount: z.number().int(), pageInfo, nodes: z.array(z.looseObject({ slug: z.string(), repositories: repositoryPage }).nullable()) }) })
@@ -59,10 +59,12 @@ const teamPageSchema = z.looseObject({ organization: z.looseObject({ team: z.loo
 
 export type TeamGrant = FindingValue<"access.team-grants">[number];
 /**
- * Team grants by repository (`owner/name`, lower case), with when the read began (the time a team
- * grant taken from it was observed); or why the organisation's teams could not be read.
+ * Team grants by repository (`owner/name`, lower case), with the id of the repository that had the
+ * name when the map was read (`ids`: a name can pass to another repository while the map is kept,
+ * and its grants must not go with it) and when the read began (the time a team grant taken from it
+ * was observed); or why the organisation's teams could not be read.
  */
-export type TeamRepositories = { grants: ReadonlyMap<string, TeamGrant[]>; readAt: string } | { error: string };
+export type TeamRepositories = { grants: ReadonlyMap<string, TeamGrant[]>; ids: ReadonlyMap<string, number | null>; readAt: string } | { error: string };
 
 /** Why a page is not whole: GitHub answered some of its teams or repositories with null. */
 function missing(what: string, items: readonly unknown[]): string | null {
@@ -84,10 +86,12 @@ function short(what: string, totalCount: number, read: number): string | null {
 export async function readTeamRepositories(client: GitHubClient, org: string, now: Date = new Date()): Promise<TeamRepositories> {
   const readAt = now.toISOString();
   const grants = new Map<string, TeamGrant[]>();
+  const ids = new Map<string, number | null>();
   const add = (team: string, edges: z.infer<typeof repositoryPage>["edges"]) => {
     for (const e of edges) {
       if (!e) continue;
       const key = e.node.nameWithOwner.toLowerCase();
+      ids.set(key, e.node.databaseId);
       const list = grants.get(key);
       if (list) list.push({ team, permission: e.permission });
       else grants.set(key, [{ team, permission: e.permission }]);
@@ -135,7 +139,7 @@ export async function readTeamRepositories(client: GitHubClient, org: string, no
       teamsRead += teams.nodes.length;
       if (!teams.pageInfo.hasNextPage || !teams.pageInfo.endCursor) {
         const shortOfTeams = short("the organisation's teams", teams.totalCount, teamsRead);
-        return shortOfTeams ? { error: shortOfTeams } : { grants, readAt };
+        return shortOfTeams ? { error: shortOfTeams } : { grants, ids, readAt };
       }
       cursor = teams.pageInfo.endCursor;
     }

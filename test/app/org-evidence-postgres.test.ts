@@ -57,7 +57,7 @@ const ask = (org: string, now = NOW): OrgEvidenceRead => ({ client: {} as GitHub
 
 /** GitHub's answer to the next teams' map query about `org`: one team, `core`, writing to `org/api`. */
 function mockTeamMap(org: string): nock.Scope {
-  const body = { data: { rateLimit: { cost: 1, remaining: 4990, resetAt: "2026-11-28T13:00:00Z" }, organization: { teams: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ slug: "core", repositories: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ permission: "WRITE", node: { nameWithOwner: `${org}/api` } }] } }] } } } };
+  const body = { data: { rateLimit: { cost: 1, remaining: 4990, resetAt: "2026-11-28T13:00:00Z" }, organization: { teams: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ slug: "core", repositories: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ permission: "WRITE", node: { nameWithOwner: `${org}/api`, databaseId: 1296269 } }] } }] } } } };
   return nock(API)
     .post("/graphql", (b: { query: string; variables?: { org?: string } }) => b.query.includes("query claimcheckTeamRepositories(") && b.variables?.org === org)
     .reply(200, body);

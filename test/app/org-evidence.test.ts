@@ -19,7 +19,7 @@ const T0 = new Date("2026-11-24T09:00:00Z");
 const later = (ms: number) => new Date(T0.getTime() + ms);
 
 function mockTeams(status = 200): void {
-  const body = { data: { rateLimit: { cost: 1, remaining: 4990, resetAt: "2026-11-24T13:00:00Z" }, organization: { teams: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ slug: "core", repositories: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ permission: "WRITE", node: { nameWithOwner: "octo-org/api" } }] } }] } } } };
+  const body = { data: { rateLimit: { cost: 1, remaining: 4990, resetAt: "2026-11-24T13:00:00Z" }, organization: { teams: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ slug: "core", repositories: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, edges: [{ permission: "WRITE", node: { nameWithOwner: "octo-org/api", databaseId: 1296269 } }] } }] } } } };
   nock(API)
     .post("/graphql", (b: { query: string }) => b.query.includes("query claimcheckTeamRepositories("))
     .reply(status, status === 200 ? body : { message: "Server Error" });

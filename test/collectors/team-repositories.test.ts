@@ -1,13 +1,13 @@
 import nock from "nock";
 import { describe, expect, it } from "vitest";
 import { absentFromMap, repoAccessCollector, repoAccessRunFragment } from "../../src/collectors/repo-access.js";
-import { readTeamRepositories } from "../../src/collectors/team-repositories.js";
+import { readTeamRepositories, TEAM_REPOSITORIES_QUERY } from "../../src/collectors/team-repositories.js";
 import { runReadsFor } from "../../src/assessment/run-shared.js";
 import { GitHubClient, type OctokitLike } from "../../src/github/client.js";
 import { collectContext, testClient } from "../helpers/collect.js";
 import { API } from "../helpers/github-api.js";
 import { TestOctokit } from "../helpers/probot.js";
-import { quietRepositoryData } from "../helpers/repository-graphql.js";
+import { QUIET_REPOSITORY_ID, quietRepositoryData } from "../helpers/repository-graphql.js";
 
 /*
  * Within a run the organisation's teams and their repositories are read once (a point per hundred
@@ -15,7 +15,7 @@ import { quietRepositoryData } from "../helpers/repository-graphql.js";
  */
 
 const rate = { cost: 1, remaining: 4000, resetAt: "2026-11-24T13:00:00Z" };
-const edge = (repo: string, permission: string) => ({ permission, node: { nameWithOwner: repo } });
+const edge = (repo: string, permission: string) => ({ permission, node: { nameWithOwner: repo, databaseId: repo.length } });
 const page = (edges: unknown[], next: string | null, totalCount = edges.length) => ({ totalCount, pageInfo: { hasNextPage: next !== null, endCursor: next }, edges });
 const isQuery = (name: string) => (body: { query: string }) => body.query.includes(`query ${name}(`);
 
@@ -112,7 +112,8 @@ describe("the organisation's teams, read once for a run", () => {
     const grants = new Map([["octo-org/api", [{ team: "core", permission: "admin" as const }]]]);
     // The map was read earlier in the run (or the installation's hour): the grant was observed then.
     const readAt = "2026-11-24T08:45:00.000Z";
-    const found = await repoAccessCollector.collect(collectContext({ repositoryData, run: { teamRepositories: async () => ({ grants, readAt }) } }));
+    const ids = new Map([["octo-org/api", QUIET_REPOSITORY_ID]]);
+    const found = await repoAccessCollector.collect(collectContext({ repositoryData, run: { teamRepositories: async () => ({ grants, ids, readAt }) } }));
     expect(found.find((f) => f.id === "access.team-grants")).toMatchObject({ value: [{ team: "core", permission: "admin" }], observedAt: readAt });
 
     alerts();
@@ -126,7 +127,7 @@ describe("the organisation's teams, read once for a run", () => {
 
   it("trusts the map's silence about a repository only when the repository existed when the map was read", async () => {
     const readAt = "2026-11-24T08:45:00.000Z";
-    const run = { teamRepositories: async () => ({ grants: new Map([["octo-org/web", [{ team: "core", permission: "admin" as const }]]]), readAt }) };
+    const run = { teamRepositories: async () => ({ grants: new Map([["octo-org/web", [{ team: "core", permission: "admin" as const }]]]), ids: new Map([["octo-org/web", 7]]), readAt }) };
     const teamGrantsOf = async (createdAt: unknown) => {
       nock(API).get("/repos/octo-org/api/secret-scanning/alerts").query(true).reply(200, []);
       const repositoryData = { ...quietRepositoryData(), acc_owner: { __typename: "Organization" }, acc_createdAt: createdAt };
@@ -142,7 +143,26 @@ describe("the organisation's teams, read once for a run", () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
-  it("asks for the repository's creation time in the run's batched query", () => {
+  it("does not give a repository the grants the map kept under its name for another repository (names swapped by renames)", async () => {
+    const readAt = "2026-11-24T08:45:00.000Z";
+    // When the map was read, octo-org/api was the repository with id 7; this one (QUIET_REPOSITORY_ID) has taken the name since.
+    const run = { teamRepositories: async () => ({ grants: new Map([["octo-org/api", [{ team: "core", permission: "admin" as const }]]]), ids: new Map([["octo-org/api", 7]]), readAt }) };
+    const teamGrantsOf = async (databaseId: unknown) => {
+      nock(API).get("/repos/octo-org/api/secret-scanning/alerts").query(true).reply(200, []);
+      const repositoryData = { ...quietRepositoryData(), acc_owner: { __typename: "Organization" }, acc_databaseId: databaseId };
+      return (await repoAccessCollector.collect(collectContext({ repositoryData, run }))).find((f) => f.id === "access.team-grants");
+    };
+    expect(await teamGrantsOf(QUIET_REPOSITORY_ID)).toMatchObject({ value: null, error: expect.stringContaining("may have belonged to another repository") });
+    // No id in GitHub's answer: the name cannot be checked either.
+    expect(await teamGrantsOf(null)).toMatchObject({ value: null });
+    // The same repository: its grants.
+    expect(await teamGrantsOf(7)).toMatchObject({ value: [{ team: "core", permission: "admin" }], observedAt: readAt });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("asks for the repository's creation time and id in the run's batched query, and for each team repository's id", () => {
+    expect(repoAccessRunFragment.text).toContain("acc_databaseId: databaseId");
+    expect(TEAM_REPOSITORIES_QUERY).toContain("nameWithOwner databaseId");
     expect(repoAccessRunFragment.text).toContain("acc_createdAt: createdAt");
     expect(repoAccessRunFragment.text).not.toContain("acc_teams");
   });

@@ -3,6 +3,9 @@ import nock from "nock";
 import { API } from "./github-api.js";
 import type { GraphqlRequest } from "./graphql.js";
 
+/** The repository id `quietRepositoryData` answers. */
+export const QUIET_REPOSITORY_ID = 1296269;
+
 /**
  * The `repository` answer of the batched query for a repository where nothing happened in the
  * window: no pull requests, no commits. Tests add the fields their case needs; collectors whose
@@ -30,6 +33,8 @@ export function quietRepositoryData(overrides: Record<string, unknown> = {}): Re
     acc_owner: { __typename: "Organization", acc_teams: { totalCount: 0, nodes: [] } },
     // Long before any team map a test reads (the run fragment's question).
     acc_createdAt: "2020-01-01T00:00:00Z",
+    // The repository's id, as a team map read in a run knows it (test/collectors/team-repositories.test.ts).
+    acc_databaseId: QUIET_REPOSITORY_ID,
     acc_deployKeys: { totalCount: 0, nodes: [] },
     acc_environments: { totalCount: 0, nodes: [] },
     // A repository with files but no manifest, no update configuration and no open alert.

@@ -293,7 +293,7 @@ function organizationNode(model: Model): Node {
         repositories: (a: Args) => {
           const query = typeof a.query === "string" ? a.query.toLowerCase() : "";
           const repos = Object.entries(t.repos).filter(([name]) => name.toLowerCase().includes(query));
-          return connection(repos, a, ([name]) => ({ __typename: "Repository", name, nameWithOwner: `${model.org.login}/${name}` }), ([, permission]) => ({ permission: permission.toUpperCase() }));
+          return connection(repos, a, ([name]) => ({ __typename: "Repository", name, nameWithOwner: `${model.org.login}/${name}`, databaseId: model.repos.get(name)?.id ?? null }), ([, permission]) => ({ permission: permission.toUpperCase() }));
         },
       })),
   };
