@@ -70,8 +70,8 @@ function lastAttempt(info: JobInfo, policy: RetryPolicy): boolean {
 /** A planning step that failed (the store, a budget probe) is tried again, so the backfill does not stall until the next start. */
 const BACKFILL_STEP_RETRY: RetryPolicy = { limit: 3, delaySeconds: 30 };
 /**
- * A backfill's repository job is retried only when it never finished: its replica died holding it
- * (the job expired) or the store failed around it; an assessment that fails is counted, not
+ * A backfill's repository job is retried only when it never finished: its replica was lost holding
+ * it (the queue's supervision failed it) or the store failed around it; an assessment that fails is counted, not
  * thrown. Without a retry the lost repository would stay pending, its batch would never be
  * settled, and no next step would be queued until a process started or maintenance looked. The
  * retry finds a repository another job settled meanwhile and does nothing, so none is assessed twice.
