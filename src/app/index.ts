@@ -36,7 +36,7 @@ import {
   type ListedRepo,
 } from "./payloads.js";
 import { StoredAnswerCache } from "../store/conditional-answers.js";
-import { backfillOf, repositoriesAssessedFor, unfinishedBackfill } from "../store/backfill-records.js";
+import { unfinishedBackfill } from "../store/backfill-records.js";
 import type { Assessed, InstallationOctokit, PipelineDeps } from "./pipeline.js";
 import { Backfiller, systemClock, type BackfillOptions } from "./backfill.js";
 import { observeRateLimits, probeRateLimits } from "./rate-budget.js";
@@ -202,12 +202,6 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
 
     queue.define(DELIVERY_JOBS.checkRun, { schema: checkRunJob, retry: DELIVERY_RETRY, run: async (job) => void (await repositories.checkRun(job)) });
 
-    async function notAssessedFor(installationId: number, repos: readonly string[], deliveryId: string): Promise<string[]> {
-      const backfill = await backfillOf(deps.store, installationId);
-      const done = await repositoriesAssessedFor(deps.store, installationId, backfill ? [deliveryId, backfill.deliveryId] : [deliveryId]);
-      return repos.filter((fullName) => !done.has(fullName));
-    }
-
     function reassessAll(context: AnyContext, installationId: number, repos: string[]): Promise<boolean> {
       const data: z.infer<typeof reassessJob> = { installationId, event: context.name, repos, trigger: trigger(context) };
       return queue.enqueueDelivery(DELIVERY_JOBS.reassess, { id: context.id, event: context.name, installationId }, data);
@@ -219,9 +213,9 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
       run: async ({ installationId, event, repos, trigger: cause }, info) => {
         const installing = event === "installation" || event === "installation_repositories";
         // Tried again: queued again, since an attempt can fail between two slices of a large
-        // installation, less what is already assessed for this delivery or for the backfill it
-        // started or joined (a repository still pending is not queued twice: the store ignores it).
-        const todo = info.attempt > 1 ? await notAssessedFor(installationId, repos, cause.deliveryId) : repos;
+        // installation, less what is already assessed (a repository still pending is not queued
+        // twice: the store ignores it).
+        const todo = info.attempt > 1 ? await repositories.notAssessedFor(installationId, repos, cause.deliveryId) : repos;
         if (todo.length === 0) return repositories.resumeBackfill(installationId);
         // Before anything that can fail: the installation's repositories, so what it keeps, changed.
         if (installing) await orgEvidence.forget(installationId);
@@ -307,8 +301,6 @@ export function createClaimcheckApp(deps: AppDeps): ClaimcheckApp {
     probot.on(["installation_repositories.added", "installation_repositories.removed"], async (context) => {
       const payload = parse(context, installationRepositoriesPayload);
       if (!payload) return;
-      // A repository leaving the installation sends no more pushes: what was kept from it is not kept on.
-      await orgEvidence.forget(payload.installation.id);
       const account = payload.installation.account;
       await deps.store.upsertInstallation(payload.installation.id, account?.login ?? "unknown", account?.type ?? "unknown");
       await deps.store.addRepositoriesInSlices(payload.installation.id, payload.repositories_added.map((r) => ({ id: r.id, fullName: r.full_name })));

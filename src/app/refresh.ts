@@ -17,9 +17,11 @@ export const REASSESSED_AFTER_AUDIT: ReadonlySet<string> = new Set(["deploy_key"
 
 /**
  * Events after which organisation evidence read earlier (owners, members, teams, settings) may be
- * stale. `repository` too: the team map is keyed by repository name, which a rename or transfer changes.
+ * stale. `repository` too: the team map is keyed by repository name, which a rename or transfer
+ * changes. `installation_repositories` too: a repository leaving the installation sends no more
+ * pushes, so what was kept from it (its configuration files) is not kept on.
  */
-export const ORG_EVIDENCE_EVENTS: ReadonlySet<string> = new Set(["member", "membership", "organization", "repository", "team", "team_add"]);
+export const ORG_EVIDENCE_EVENTS: ReadonlySet<string> = new Set(["installation_repositories", "member", "membership", "organization", "repository", "team", "team_add"]);
 
 /** Collector ids to re-read for an event; null means all of them. */
 export function collectorsToRefresh(event: string): readonly string[] | null {

@@ -4,7 +4,7 @@ import { statusOf } from "../github/client.js";
 import { announced, configInterner, withRunConfig, type RunConfigCache } from "../config/config-cache.js";
 import { repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import type { JobInfo, JobQueue, Lane, RetryPolicy } from "../queue/job-queue.js";
-import { backfillOf, enqueueBackfillInSlices, settleRepository, stillPending, unfinishedBackfill } from "../store/backfill-records.js";
+import { backfillOf, enqueueBackfillInSlices, repositoriesAssessedFor, settleRepository, stillPending, unfinishedBackfill } from "../store/backfill-records.js";
 import type { Store } from "../store/store.js";
 import { RUN_MAX_AGE_MS } from "../assessment/run-shared.js";
 import type { Backfiller } from "./backfill.js";
@@ -173,60 +173,56 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
   }
 
   /**
-   * A repository job's assessment (null: nothing to do), then its issues queued — also when an
-   * earlier attempt did the assessment, since it may have died before queueing them (issue writes
-   * find what was written). A failure of the last attempt, or one no attempt can mend (GitHub
-   * refusing the request itself), is recorded, with its repository, on the delivery the job came
-   * from (scheduled work has no delivery row: nothing changes); otherwise the job fails, and is
-   * retried while its policy allows.
+   * A kind of repository job whose run is an assessment (null: nothing to do), then its issues
+   * queued — also when an earlier attempt did the assessment, since it may have died before
+   * queueing them (issue writes find what was written). A failure of the last attempt, or one no
+   * attempt can mend (GitHub refusing the request itself), is recorded, with its repository, on the
+   * delivery the job came from (scheduled work has no delivery row: nothing changes); otherwise the
+   * job fails, and is retried while `policy` allows.
    */
-  async function assessThenIssues(job: z.infer<typeof repositoryData>, info: JobInfo, policy: RetryPolicy, assess: () => Promise<Pick<Assessed, "fullName" | "config"> | null>): Promise<void> {
-    let assessed: Pick<Assessed, "fullName" | "config"> | null;
-    try {
-      assessed = await assess();
-    } catch (error) {
-      const permanent = refusedForGood(error);
-      if (permanent || lastAttempt(info, policy)) await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
-      if (!permanent) throw error;
-      log.warn({ repo: job.fullName, delivery: job.trigger.deliveryId, status: statusOf(error), err: causeOf(error) }, "GitHub refused the request itself; not tried again");
-      return;
-    }
-    if (assessed) await issuesAfter(job.installationId, [assessed]);
+  function defineAssessing<S extends typeof repositoryData>(kind: string, schema: S, policy: RetryPolicy, assess: (job: z.infer<S>, info: JobInfo) => Promise<Pick<Assessed, "fullName" | "config"> | null>): void {
+    queue.define(kind, {
+      schema,
+      retry: policy,
+      run: async (job: z.infer<S>, info) => {
+        let assessed: Pick<Assessed, "fullName" | "config"> | null;
+        try {
+          assessed = await assess(job, info);
+        } catch (error) {
+          const permanent = refusedForGood(error);
+          if (permanent || lastAttempt(info, policy)) await store.finishDelivery(job.trigger.deliveryId, { ok: false, error: `${job.fullName}: ${causeOf(error)}` });
+          if (!permanent) throw error;
+          log.warn({ repo: job.fullName, delivery: job.trigger.deliveryId, status: statusOf(error), err: causeOf(error) }, "GitHub refused the request itself; not tried again");
+          return;
+        }
+        if (assessed) await issuesAfter(job.installationId, [assessed]);
+      },
+    });
   }
 
-  queue.define(REPOSITORY_JOBS.checkRun, {
-    schema: checkRunData,
-    retry: CHECK_RUN_RETRY,
-    run: (job, info) =>
-      assessThenIssues(job, info, CHECK_RUN_RETRY, async () => {
-        const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
-        const octokit = await deps.octokitFor(job.installationId);
-        await store.ensureInstallation(target.installationId, target.owner);
-        if (job.onlyIfNew && (await store.hasCheckRun(target.installationId, job.fullName, job.headSha))) {
-          log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
-          return null;
-        }
-        return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger, info.signal);
-      }),
+  defineAssessing(REPOSITORY_JOBS.checkRun, checkRunData, CHECK_RUN_RETRY, async (job, info) => {
+    const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
+    const octokit = await deps.octokitFor(job.installationId);
+    await store.ensureInstallation(target.installationId, target.owner);
+    if (job.onlyIfNew && (await store.hasCheckRun(target.installationId, job.fullName, job.headSha))) {
+      log.info({ repo: job.fullName, sha: job.headSha }, "check run already published for this commit");
+      return null;
+    }
+    return assessForCheckRun(pipeline, octokit, target, job.headSha, job.trigger, info.signal);
   });
 
-  queue.define(REPOSITORY_JOBS.reassess, {
-    schema: repositoryData,
-    retry: REASSESS_RETRY,
-    run: (job, info) =>
-      assessThenIssues(job, info, REASSESS_RETRY, async () => {
-        const scheduled = job.trigger.name === SCHEDULED_TRIGGER;
-        // The sweep's retry is its next tick, which finds the repository still due.
-        if (scheduled && info.attempt > 1) return null;
-        const octokit = info.target?.lane === "background" ? await backgroundOctokit(job.installationId) : await observed(job.installationId);
-        const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
-        if (!scheduled && (await store.hasAssessmentFromDelivery(job.installationId, job.fullName, job.trigger.deliveryId))) {
-          // A retry after the assessment was stored, or a second job for the delivery (its delivery job was tried again).
-          log.info({ repo: job.fullName, delivery: job.trigger.deliveryId }, "reassessment of this delivery already stored");
-          return { fullName: job.fullName, config: await configOf(pipeline, octokit, target) };
-        }
-        return reassess(pipeline, octokit, target, job.trigger);
-      }),
+  defineAssessing(REPOSITORY_JOBS.reassess, repositoryData, REASSESS_RETRY, async (job, info) => {
+    const scheduled = job.trigger.name === SCHEDULED_TRIGGER;
+    // The sweep's retry is its next tick, which finds the repository still due.
+    if (scheduled && info.attempt > 1) return null;
+    const octokit = info.target?.lane === "background" ? await backgroundOctokit(job.installationId) : await observed(job.installationId);
+    const target = { installationId: job.installationId, owner: job.owner, repo: job.repo };
+    if (!scheduled && (await store.hasAssessmentFromDelivery(job.installationId, job.fullName, job.trigger.deliveryId))) {
+      // A retry after the assessment was stored, or a second job for the delivery (its delivery job was tried again).
+      log.info({ repo: job.fullName, delivery: job.trigger.deliveryId }, "reassessment of this delivery already stored");
+      return { fullName: job.fullName, config: await configOf(pipeline, octokit, target) };
+    }
+    return reassess(pipeline, octokit, target, job.trigger);
   });
 
   queue.define(REPOSITORY_JOBS.issues, {
@@ -329,6 +325,13 @@ export function defineRepositoryJobs(deps: RepositoryJobDeps) {
       await enqueueBackfillInSlices(store, installationId, repos, trigger, deps.now());
       runOf(installationId, repos);
       await nextBackfillStep(installationId);
+    },
+
+    /** Of `repos`, those with no assessment stored for the delivery `deliveryId` or for the backfill it started or joined (its work tried again). */
+    notAssessedFor: async (installationId: number, repos: readonly string[], deliveryId: string): Promise<string[]> => {
+      const backfill = await backfillOf(store, installationId);
+      const done = await repositoriesAssessedFor(store, installationId, backfill ? [deliveryId, backfill.deliveryId] : [deliveryId]);
+      return repos.filter((fullName) => !done.has(fullName));
     },
 
     /** The unfinished backfill of an installation (a restart, a killed process) taken up where its progress in the store stands. */

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { postgresConfig } from "../store/postgres.js";
+import { currentSchema, postgresConfig } from "../store/postgres.js";
 
 /*
  * Which schema the PostgreSQL queue keeps its jobs in. It follows the store's: the store works in
@@ -34,10 +34,7 @@ export async function queueSchemaOf(connectionString: string): Promise<string> {
   const client = new pg.Client(postgresConfig(connectionString));
   await client.connect();
   try {
-    const { rows } = await client.query<{ schema: string | null }>("select current_schema() as schema");
-    const current = rows[0]?.schema;
-    if (!current) throw new Error("the PostgreSQL connection has no current schema (search_path names none that exists)");
-    return queueSchemaFor(current);
+    return queueSchemaFor(await currentSchema(client));
   } finally {
     await client.end();
   }

@@ -226,20 +226,14 @@ export class PostgresQueue implements JobQueue {
 
   async stop(options: StopOptions = {}): Promise<void> {
     if (!this.running) return;
-    this.running = false;
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
-    this.wake();
-    await Promise.all(this.loops.splice(0));
-    await this.supervising;
+    await this.stopTaking();
     const graceMs = options.graceMs ?? 20_000;
     let timeout: NodeJS.Timeout | undefined;
     const finished = Promise.allSettled([...this.taken.values()].map((t) => t.outcome));
     await Promise.race([finished, new Promise<void>((resolve) => (timeout = setTimeout(resolve, graceMs)))]);
     clearTimeout(timeout);
     await this.handBack([...this.taken.values()]);
-    await this.boss.stop({ graceful: false, close: true, wait: true });
-    this.closed = true;
-    await this.pool.end();
+    await this.close();
   }
 
   /**
@@ -265,11 +259,7 @@ export class PostgresQueue implements JobQueue {
    * so advisory locks) dropped. For tests of what the other replicas do then.
    */
   async abandon(): Promise<void> {
-    this.running = false;
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
-    this.wake();
-    await Promise.all(this.loops.splice(0));
-    await this.supervising;
+    await this.stopTaking();
     for (const t of this.taken.values()) {
       t.handedBack = true;
       t.given.abort(new Error("abandoned"));
@@ -277,6 +267,20 @@ export class PostgresQueue implements JobQueue {
       t.locks = null;
     }
     this.taken.clear();
+    await this.close();
+  }
+
+  /** No more jobs taken, schedules sent or supervision passes; the jobs this replica runs go on. */
+  private async stopTaking(): Promise<void> {
+    this.running = false;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    this.wake();
+    await Promise.all(this.loops.splice(0));
+    await this.supervising;
+  }
+
+  /** pg-boss and this queue's connections closed: nothing can be asked of the database after it. */
+  private async close(): Promise<void> {
     await this.boss.stop({ graceful: false, close: true, wait: true });
     this.closed = true;
     await this.pool.end();

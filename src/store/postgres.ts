@@ -67,6 +67,14 @@ export function postgresPool(url: string, options: pg.PoolConfig = {}): pg.Pool 
   return new pg.Pool(postgresConfig(url, options));
 }
 
+/** The schema a connection works in (the first of its search_path that exists): the store's tables, and its migrations' record. */
+export async function currentSchema(client: pg.ClientBase): Promise<string> {
+  const { rows } = await client.query<{ schema: string | null }>("select current_schema() as schema");
+  const current = rows[0]?.schema;
+  if (!current) throw new Error("the PostgreSQL connection has no current schema (search_path names none that exists)");
+  return current;
+}
+
 /**
  * Applies the migrations not yet applied, one replica at a time. The migrations' own record
  * (drizzle's table) is kept in the connection's current schema, beside the tables it describes.
@@ -76,10 +84,7 @@ export async function migratePostgres(pool: pg.Pool, migrationsFolder = POSTGRES
   try {
     await client.query("select pg_advisory_lock($1::bigint)", [MIGRATION_LOCK]);
     try {
-      const { rows } = await client.query<{ schema: string }>("select current_schema() as schema");
-      const current = rows[0]?.schema;
-      if (!current) throw new Error("the PostgreSQL connection has no current schema (search_path names none that exists)");
-      await migrate(drizzle(client, { schema }), { migrationsFolder, migrationsSchema: current });
+      await migrate(drizzle(client, { schema }), { migrationsFolder, migrationsSchema: await currentSchema(client) });
     } finally {
       await client.query("select pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK]);
     }
