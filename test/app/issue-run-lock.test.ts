@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inProcessIssueRuns } from "../../src/app/issue-run-lock.js";
 import { sharedLimits, type SharedLimits } from "../../src/app/shared-limits.js";
-import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
+import { replicasForSuite, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Issue runs of one installation, one at a time across replicas: two runs reading the known
@@ -30,15 +30,14 @@ describe("issue runs in one process", () => {
 });
 
 describe.skipIf(skipPostgres("issue runs across replicas"))("issue runs across replicas on PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof migratedReplicas>>;
+  const target = replicasForSuite(2);
   let limits: SharedLimits[] = [];
-  beforeAll(async () => {
-    target = await migratedReplicas(2);
-    limits = target.replicas.map((pool) => sharedLimits(pool));
+  beforeAll(() => {
+    limits = target().replicas.map((pool) => sharedLimits(pool));
   });
+  // Before the replicas' pools end (after-hooks run in the reverse of their order).
   afterAll(async () => {
     for (const l of limits) await l.close();
-    await target?.drop();
   });
 
   it("run one at a time for an installation, whichever replica runs them", async () => {

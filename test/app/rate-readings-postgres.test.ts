@@ -1,9 +1,9 @@
 import { drizzle } from "drizzle-orm/node-postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RateBudgets } from "../../src/app/rate-budget.js";
 import { PostgresReadings } from "../../src/app/rate-readings-postgres.js";
 import * as schema from "../../src/store/schema-pg.js";
-import { migratedReplicas, skipPostgres } from "../helpers/postgres.js";
+import { replicasForSuite, skipPostgres } from "../helpers/postgres.js";
 
 /*
  * Budget readings shared by replicas: each replica a pool and budgets of its own. What one was told
@@ -15,14 +15,10 @@ const RESET = new Date("2026-11-28T18:00:00Z");
 const LATER = new Date("2026-11-28T19:00:00Z");
 
 describe.skipIf(skipPostgres("rate-budget readings on PostgreSQL"))("rate-budget readings on PostgreSQL", () => {
-  let target: Awaited<ReturnType<typeof migratedReplicas>>;
+  const target = replicasForSuite(4);
   let budgets: RateBudgets[];
-  beforeAll(async () => {
-    target = await migratedReplicas(4);
-    budgets = target.replicas.map((pool) => new RateBudgets({ readings: new PostgresReadings(drizzle(pool, { schema })) }));
-  });
-  afterAll(async () => {
-    await target?.drop();
+  beforeAll(() => {
+    budgets = target().replicas.map((pool) => new RateBudgets({ readings: new PostgresReadings(drizzle(pool, { schema })) }));
   });
 
   it("shows one replica the budget another was told of, the lowest count of the window winning", async () => {
@@ -40,7 +36,7 @@ describe.skipIf(skipPostgres("rate-budget readings on PostgreSQL"))("rate-budget
     // Interleaved answers, as two replicas spending one budget see them.
     for (let i = 0; i < 40; i += 1) (i % 2 === 0 ? a : b).observe("graphql", { limit: 5000, remaining: 4000 - ((i * 37) % 41), resetAt: RESET });
     await Promise.all([a.flushed(), b.flushed()]);
-    const fresh = new RateBudgets({ readings: new PostgresReadings(drizzle(target.pool, { schema })) }).of(2);
+    const fresh = new RateBudgets({ readings: new PostgresReadings(drizzle(target().pool, { schema })) }).of(2);
     expect((await fresh.refresh()).graphql?.remaining).toBe(4000 - 40);
 
     b.observe("graphql", { limit: 5000, remaining: 4990, resetAt: LATER });
@@ -52,7 +48,7 @@ describe.skipIf(skipPostgres("rate-budget readings on PostgreSQL"))("rate-budget
   });
 
   it("leaves the lowest count of a window when many records race, whatever the order", async () => {
-    const stores = target.replicas.map((pool) => new PostgresReadings(drizzle(pool, { schema })));
+    const stores = target().replicas.map((pool) => new PostgresReadings(drizzle(pool, { schema })));
     const counts = Array.from({ length: 30 }, (_, i) => 2000 + ((i * 17) % 30));
     await Promise.all(counts.map((remaining, i) => stores[i % 2]!.record(5, "rest", { limit: 5000, remaining, resetAt: RESET })));
     expect((await stores[0]!.read(5)).rest?.remaining).toBe(2000);
@@ -68,7 +64,7 @@ describe.skipIf(skipPostgres("rate-budget readings on PostgreSQL"))("rate-budget
     // A reserve of 200 of each: 300 REST requests are there to claim, 50 a batch.
     const claims = await Promise.all([a, b].flatMap((budget) => Array.from({ length: 10 }, () => budget.claim({ rest: 50, graphql: 10 }, 0.2, now))));
     expect(claims.filter(Boolean)).toHaveLength(6);
-    const fresh = new RateBudgets({ readings: new PostgresReadings(drizzle(target.pool, { schema })) }).of(6);
+    const fresh = new RateBudgets({ readings: new PostgresReadings(drizzle(target().pool, { schema })) }).of(6);
     expect(await fresh.refresh()).toEqual({ rest: { limit: 1000, remaining: 200, resetAt: RESET }, graphql: { limit: 1000, remaining: 840, resetAt: RESET } });
     // Each replica plans from what it claimed itself at once, and from the rest once it reads again.
     expect(a.current().rest!.remaining + b.current().rest!.remaining).toBe(500 + 500 - 300);
