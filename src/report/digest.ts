@@ -24,7 +24,7 @@ export type RepositoryDigest = {
   name: string;
   row: RepositoryRow;
   /**
-   * The repository's status (its byte, `STATUS_CODE`) per claim of the catalogue digested
+   * The repository's status (its byte, `statusCode`) per claim of the catalogue digested
    * against, each followed by those of the claim's checks (`slotsOf`): one list, not a list per
    * claim, and no object per status (a report of 10,000 repositories has 630,000).
    */

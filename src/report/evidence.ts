@@ -47,7 +47,7 @@ export type DigestRefs = {
 export const NO_REFS: DigestRefs = { count: 0, positions: new Uint16Array(0), columns: new Uint16Array(0), texts: [] };
 
 /** The i-th reference as an object; only of a finding in the catalogue (one outside it is in no claim's evidence). */
-export function refAt(refs: DigestRefs, i: number): EvidenceRef {
+function refAt(refs: DigestRefs, i: number): EvidenceRef {
   const { columns: c, texts } = refs;
   const at = i * FIELDS;
   const repo = c[at + REPO]!;

@@ -109,7 +109,7 @@ class SqliteAuditRecords implements AuditRecords {
   async page(installationId: number, afterSeq: number, limit: number, since?: string): Promise<AuditRow[]> {
     if (since === undefined) return this.reads.page.all({ installationId, afterSeq, limit });
     const e = sqlite.auditEvents;
-    const where = and(eq(e.installationId, installationId), gt(e.seq, afterSeq), since === undefined ? undefined : gte(e.occurredAt, since));
+    const where = and(eq(e.installationId, installationId), gt(e.seq, afterSeq), gte(e.occurredAt, since));
     return this.store.db.select().from(e).where(where).orderBy(asc(e.seq)).limit(limit).all();
   }
 

@@ -22,6 +22,6 @@ export const Store = {
   },
 };
 
-export { databasePath, SQLITE_MIGRATIONS, SqliteStore } from "./sqlite-store.js";
+export { databasePath, SqliteStore } from "./sqlite-store.js";
 export { PostgresStore } from "./postgres-store.js";
-export { ROWS_PER_SLICE, storedAssessment, type AssessmentRecord, type StoredAssessment, type StoreContract, type OpenOptions } from "./shared.js";
+export { ROWS_PER_SLICE, type AssessmentRecord, type StoredAssessment, type StoreContract, type OpenOptions } from "./shared.js";
