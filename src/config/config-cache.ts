@@ -5,8 +5,10 @@
  * repository (2 contents reads a repository became 1). Only the reads are shared: where
  * configuration comes from, and how `_extends` is checked, stays in load-repo-config.ts.
  *
- * Scoped to one run of one installation and short-lived: a change to the organisation's file is
- * seen by the next run, and by a long backfill within `maxAgeMs`.
+ * One cache serves one installation: a run's (an installation-wide run, a backfill) for as long as
+ * the run lasts, or the app's between pull requests (app/org-evidence.ts `configReads`), which keeps
+ * a file only while the installation hears of pushes to its repository (`keeps`) and forgets it on
+ * such a push (`forgetRepository`). Either way a file is read again after `maxAgeMs`.
  */
 
 export const CONFIG_CACHE_MAX_AGE_MS = 15 * 60 * 1000;
