@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withSessionLock } from "../store/postgres.js";
 
 /*
  * One issue run per installation at a time across every replica. In one process the issue runs of
@@ -21,22 +22,5 @@ export const inProcessIssueRuns: IssueRunLock = (_installationId, run) => run();
  * of other installations only wait for one of these.
  */
 export function postgresIssueRuns(pool: pg.Pool): IssueRunLock {
-  return async (installationId, run) => {
-    const client = await pool.connect();
-    const key = `claimcheck:issue-run:${installationId}`;
-    let failed: Error | undefined;
-    try {
-      await client.query("select pg_advisory_lock(hashtextextended($1, 0))", [key]);
-      try {
-        return await run();
-      } finally {
-        await client.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key]).catch((error: unknown) => {
-          // Not given back to the pool: the lock stays with the connection until it is closed.
-          failed = error instanceof Error ? error : new Error(String(error));
-        });
-      }
-    } finally {
-      client.release(failed);
-    }
-  };
+  return (installationId, run) => withSessionLock(pool, `claimcheck:issue-run:${installationId}`, () => run());
 }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import pg from "pg";
 import PgBoss from "pg-boss";
 import { LONGEST_REQUEST_WAIT_SECONDS } from "../github/throttle.js";
-import { keepSessionsAlive, postgresConfig } from "../store/postgres.js";
+import { keepSessionsAlive, postgresConfig, withSessionLock } from "../store/postgres.js";
 import type { Logger } from "pino";
 import { z } from "zod";
 import {
@@ -176,21 +176,13 @@ export class PostgresQueue implements JobQueue {
     // Replicas starting together on a new schema: two pg-boss starts creating the schema and its
     // queues at once end in "deadlock detected" and one replica never becomes ready. One at a
     // time, under a lock of this schema's, the later ones find everything made.
-    const client = await this.pool.connect();
-    try {
-      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [`${this.schema}:start`]);
-      try {
-        await this.boss.start();
-        await this.boss.createQueue(QUEUES.delivery, { name: QUEUES.delivery, policy: "standard" });
-        await this.boss.createQueue(QUEUES.schedule, { name: QUEUES.schedule, policy: "standard" });
-        for (const lane of LANES) await this.boss.createQueue(QUEUES[lane], { name: QUEUES[lane], policy: "short" });
-        await ensureSupervisionIndex(client, this.schema);
-      } finally {
-        await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [`${this.schema}:start`]);
-      }
-    } finally {
-      client.release();
-    }
+    await withSessionLock(this.pool, `${this.schema}:start`, async (client) => {
+      await this.boss.start();
+      await this.boss.createQueue(QUEUES.delivery, { name: QUEUES.delivery, policy: "standard" });
+      await this.boss.createQueue(QUEUES.schedule, { name: QUEUES.schedule, policy: "standard" });
+      for (const lane of LANES) await this.boss.createQueue(QUEUES[lane], { name: QUEUES[lane], policy: "short" });
+      await ensureSupervisionIndex(client, this.schema);
+    });
     this.running = true;
     for (const queue of Object.values(QUEUES)) this.loops.push(this.loop(queue));
     for (const [kind, everyMs] of this.schedules) this.startSchedule(kind, everyMs);

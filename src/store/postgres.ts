@@ -67,6 +67,28 @@ export function postgresPool(url: string, options: pg.PoolConfig = {}): pg.Pool 
   return new pg.Pool(postgresConfig(url, options));
 }
 
+/**
+ * Runs `run` holding the session advisory lock named `key` (waiting for it) on a connection of
+ * `pool`. A session lock goes with its connection, so a process that dies releases it; a connection
+ * whose unlock failed is closed, not given back to the pool still holding the lock.
+ */
+export async function withSessionLock<T>(pool: pg.Pool, key: string, run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    await client.query("select pg_advisory_lock(hashtextextended($1, 0))", [key]);
+    try {
+      return await run(client);
+    } finally {
+      await client.query("select pg_advisory_unlock(hashtextextended($1, 0))", [key]).catch((error: unknown) => {
+        failed = error instanceof Error ? error : new Error(String(error));
+      });
+    }
+  } finally {
+    client.release(failed);
+  }
+}
+
 /** The schema a connection works in (the first of its search_path that exists): the store's tables, and its migrations' record. */
 export async function currentSchema(client: pg.ClientBase): Promise<string> {
   const { rows } = await client.query<{ schema: string | null }>("select current_schema() as schema");
